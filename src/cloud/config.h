@@ -1,0 +1,116 @@
+/*
+ * config.h — an environment's settings, read from infra/envs/<env>/terraform.tfvars.json.
+ *
+ * The same file is Terraform's input (infra/envs/<env>/variables.tf declares every key
+ * below), so the two readers stay in step: a key added here is added there too.
+ * Validation is strict: unknown keys, wrong types and out-of-range values are refused
+ * with a message naming the file, the key path and what is wrong.
+ *
+ * Not thread-safe to load; a loaded config is read-only and may be shared freely.
+ */
+#ifndef HAAR_CLOUD_CONFIG_H
+#define HAAR_CLOUD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+enum config_fn { CONFIG_FN_API, CONFIG_FN_WORKER, CONFIG_FN_PRODUCER, CONFIG_FN_COUNT };
+
+struct config_function {
+    const char *short_name;         /* "api", "worker", "producer" (static) */
+    char full_name[128];            /* "<project>-<environment>-<short>" */
+    int memory_mb;                  /* 128..10240 */
+    int timeout_seconds;            /* 1..900 */
+    int reserved_concurrency;       /* -1 = unreserved, else 0..account limit */
+    /* worker only (0 elsewhere): the SQS event source mapping */
+    int batch_size;                 /* 1..10000 */
+    int max_batching_window_seconds;/* 0..300; >= 1 when batch_size > 10 */
+    int max_concurrency;            /* 2..1000 */
+};
+
+struct config {
+    char *path;                     /* the file it was read from */
+    char *project;                  /* [a-z0-9-], 1..32 */
+    char *environment;              /* [a-z0-9-], 1..16 */
+    char *aws_region;
+    json_t *tags;                   /* object of string → string */
+    int log_retention_days;         /* one of CloudWatch Logs' allowed values */
+    bool kms_enabled;
+    struct {
+        int throttling_rate_limit;
+        int throttling_burst_limit;
+        json_t *cors_allow_origins; /* array of strings */
+        bool access_log_enabled;
+    } api;
+    struct {
+        int visibility_timeout_seconds;   /* 0..43200, >= 6 × worker timeout */
+        int message_retention_seconds;    /* 60..1209600 */
+        int receive_wait_time_seconds;    /* 0..20 */
+        int max_receive_count;            /* 1..1000 */
+        int dlq_message_retention_seconds;/* 60..1209600, >= message_retention */
+    } queue;
+    struct {
+        bool point_in_time_recovery;
+        char *ttl_attribute;
+    } table;
+    struct {
+        char *expression;           /* rate(...) or cron(...) (syntax checked by events) */
+        bool enabled;
+        json_t *tasks;              /* array of {"kind": str, "payload": object} */
+    } schedule;
+    struct config_function functions[CONFIG_FN_COUNT];
+    struct {
+        char *architecture;         /* "arm64" | "x86_64" */
+        char *package_type;         /* "Zip" | "Image" */
+        char *github_repository;    /* "owner/name" */
+        char *github_branch;
+        int ecr_keep_images;        /* 1..1000 */
+    } deploy;
+    struct {
+        bool vpc_enabled;
+        json_t *subnet_ids;         /* array of strings; non-empty when vpc_enabled */
+        json_t *security_group_ids;
+    } network;
+    struct {
+        bool enabled;
+        char *name;                 /* non-empty when enabled */
+        char *zone_id;
+    } domain;
+    struct {
+        int account_concurrency_limit;  /* 1..100000, default 1000 */
+        int idle_environment_seconds;   /* 1..86400, default 300 */
+    } emulator;
+};
+
+/*
+ * Reads and validates the file at `path`. On success returns a new config (free with
+ * config_free) and leaves `err` untouched. On failure returns NULL and writes into `err`
+ * one line: "<path>: <key.path>: <what is wrong>".
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/* Parses an already-read JSON document (for tests and fuzzing); `path` names it in errors. */
+struct config *config_load_json(const char *path, const char *text, size_t len, char *err,
+                                size_t errlen);
+
+/* The default file for an environment: "<root>/infra/envs/<env>/terraform.tfvars.json". */
+int config_default_path(const char *root, const char *env, char *out, size_t outlen);
+
+/* Frees a config; accepts NULL. */
+void config_free(struct config *cfg);
+
+/* Full AWS name of a resource: "<project>-<environment>-<suffix>" into out. */
+int config_resource_name(const struct config *cfg, const char *suffix, char *out, size_t outlen);
+
+/*
+ * What `haar describe --env NAME --json` prints: every resource haar provisions for the
+ * environment, with the names Terraform uses. New reference; caller owns it.
+ *   {"project","environment","region","account":"000000000000",
+ *    "resources":[{"kind":"function","role":"api","name":"haar-dev-api",
+ *                  "terraform_type":"aws_lambda_function", ...extra per kind}, ...]}
+ */
+json_t *config_describe(const struct config *cfg);
+
+#endif

@@ -39,7 +39,7 @@ int buf_puts(struct buf *b, const char *s);
 
 /* Appends printf-formatted text. Same returns as buf_append. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Makes room for `extra` more bytes; returns BUF_OK or an error as above. */
 int buf_reserve(struct buf *b, size_t extra);

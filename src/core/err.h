@@ -33,6 +33,8 @@
       "Could not parse request body into json")                                                    \
     X(LAMBDA_TOO_LARGE, 413, "RequestTooLargeException", "Sender",                                 \
       "Request must be smaller than 6291456 bytes for the InvokeFunction operation")               \
+    X(LAMBDA_ENTITY_TOO_LARGE, 413, "RequestEntityTooLargeException", "Sender",                   \
+      "Request must be smaller than 6291456 bytes for the InvokeFunction operation")               \
     X(LAMBDA_TOO_MANY_REQUESTS, 429, "TooManyRequestsException", "Sender", "Rate Exceeded.")       \
     X(LAMBDA_UNSUPPORTED_MEDIA, 415, "UnsupportedMediaTypeException", "Sender",                    \
       "The content type is not supported")                                                         \
@@ -41,6 +43,9 @@
     X(LAMBDA_NOT_READY, 502, "ResourceNotReadyException", "Receiver",                              \
       "The function is not ready")                                                                 \
     X(LAMBDA_SERVICE, 500, "ServiceException", "Receiver", "The Lambda service encountered an internal error") \
+    X(LAMBDA_VALIDATION, 400, "ValidationException", "Sender", "1 validation error detected")      \
+    X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", "Sender", "Invalid request ID")         \
+    X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", "Sender", "Precondition failed")    \
     /* CloudWatch Logs (JSON 1.1) */                                                               \
     X(LOGS_NOT_FOUND, 400, "ResourceNotFoundException", "Sender",                                  \
       "The specified log group does not exist.")                                                   \

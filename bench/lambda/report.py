@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Writes bench/results/lambda.{json,md} from the raw outputs of bench/lambda/run.
+
+usage: report.py WORK_DIR OUT_PREFIX SECONDS ROUNDS
+"""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+TARGETS = {
+    "warm_p50_us": 150,          # warm Invoke p50, 1 client
+    "invokes_per_s": 10000,      # 16 clients on 2 cores
+    "c_cold_start_ms": 5.0,      # spawn -> first GET /next, p50
+}
+
+
+def load(path):
+    with open(path) as f:
+        return json.loads(f.read())
+
+
+def ratio(a, b):
+    return round(a / b, 1) if a and b else None
+
+
+def main():
+    work, out, seconds, rounds = sys.argv[1], sys.argv[2], int(float(sys.argv[3])), int(sys.argv[4])
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    warm_all = {lang: {c: load(os.path.join(work, f"warm-{lang}-{c}.json")) for c in (1, 16)}
+                for lang in ("c", "python")}
+    warm = warm_all["c"]
+    cold = {v["name"]: v for v in load(os.path.join(work, "cold.json"))["variants"]}
+    loop = load(os.path.join(work, "loop.json"))
+    try:
+        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+    except OSError:
+        commit = ""
+    try:
+        with open(os.path.join(work, "loadavg")) as f:
+            loadavg = f.read().split()[0]
+    except OSError:
+        loadavg = "?"
+    c, py = cold.get("c", {}), cold.get("python", {})
+    fa = cold.get("python_fastapi")
+    checks = {
+        "warm_p50_us": (warm[1]["p50_us"], warm[1]["p50_us"] <= TARGETS["warm_p50_us"]),
+        "invokes_per_s": (warm[16]["invokes_per_s"],
+                          warm[16]["invokes_per_s"] >= TARGETS["invokes_per_s"]),
+        "c_cold_start_ms": (c.get("next_p50_ms"),
+                            c.get("next_p50_ms", 1e9) <= TARGETS["c_cold_start_ms"]),
+    }
+    result = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": commit,
+        "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                    "loadavg_1m_before": loadavg},
+        "seconds": seconds,
+        "rounds": rounds,
+        "warm_invoke": {lang: {str(c): v for c, v in w.items()} for lang, w in warm_all.items()},
+        "cold_start": cold,
+        "runtime_loop": loop,
+        "ratios": {
+            "warm_p50_python_over_c": ratio(warm_all["python"][1]["p50_us"], warm[1]["p50_us"]),
+            "warm_invokes_per_s_c_over_python_1": ratio(warm[1]["invokes_per_s"],
+                                                        warm_all["python"][1]["invokes_per_s"]),
+            "warm_invokes_per_s_c_over_python_16": ratio(warm[16]["invokes_per_s"],
+                                                         warm_all["python"][16]["invokes_per_s"]),
+            "cold_next_python_over_c": ratio(py.get("next_p50_ms"), c.get("next_p50_ms")),
+            "cold_first_response_python_over_c": ratio(py.get("first_response_p50_ms"),
+                                                       c.get("first_response_p50_ms")),
+            "cold_next_fastapi_over_c": ratio(fa["next_p50_ms"], c.get("next_p50_ms")) if fa else None,
+            "rss_python_over_c": ratio(py.get("max_rss_kb_p50"), c.get("max_rss_kb_p50")),
+            "runtime_loop_ours_over_libcurl": ratio(loop["ours_per_s"], loop["libcurl_per_s"]),
+        },
+        "targets": {k: {"target": TARGETS[k], "measured": v[0], "met": v[1]}
+                    for k, v in checks.items()},
+    }
+    with open(out + ".json", "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+    r = result["ratios"]
+    lines = [
+        "# Lambda benchmark",
+        "",
+        f"{result['date']}, commit {commit or '?'}, {os.cpu_count()} CPUs, kernel {platform.release()},"
+        f" 1-minute load average {loadavg} before the run (anything above ~0.5 means other work"
+        " shared the CPUs). Written by `bench/lambda/run` (`make bench`); all traffic on 127.0.0.1.",
+        "",
+        "## Warm Invoke through `haar up`",
+        "",
+        "`POST /2015-03-31/functions/haar-dev-api/invocations` (SigV4-signed, an API Gateway v2"
+        " `GET /health` event), HTTP/1.1 keep-alive, closed loop, "
+        f"{seconds} s after 1 s of warm-up (`invoke_load.c`). The same daemon first hosts the C"
+        " bootstrap, then `python_bootstrap.py` as the function's bootstrap (`--functions-dir`).",
+        "",
+        "| function | clients | invokes/s | p50 µs | p90 µs | p99 µs | max µs | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for lang in ("c", "python"):
+        for k in (1, 16):
+            w = warm_all[lang][k]
+            lines.append(f"| {lang} | {k} | {w['invokes_per_s']:.0f} | {w['p50_us']} | "
+                         f"{w['p90_us']} | {w['p99_us']} | {w['max_us']} | {w['errors']} |")
+    lines += [
+        "",
+        f"C vs Python, warm: p50 ×{r['warm_p50_python_over_c']} lower, invokes/s"
+        f" ×{r['warm_invokes_per_s_c_over_python_1']} (1 client),"
+        f" ×{r['warm_invokes_per_s_c_over_python_16']} (16 clients).",
+        "",
+        "## Cold start: C bootstrap vs Python",
+        "",
+        f"{rounds} rounds each, interleaved, against a fake Runtime API (`coldstart.c`):"
+        " *next* is process spawn → first `GET /next` received; *first response* adds the first"
+        " event and its `POST /response`. Python is `python_bootstrap.py` (a plain `http.client`"
+        " runtime client, the least a Python function pays); *python_fastapi* also imports FastAPI"
+        " and builds the app, as the seed's handler does.",
+        "",
+        "| bootstrap | next p50 ms | next p99 ms | first response p50 ms | p99 ms | peak RSS KiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, v in cold.items():
+        lines.append(f"| {name} | {v['next_p50_ms']:.2f} | {v['next_p99_ms']:.2f} | "
+                     f"{v['first_response_p50_ms']:.2f} | {v['first_response_p99_ms']:.2f} | "
+                     f"{v['max_rss_kb_p50']:.0f} |")
+    lines += [
+        "",
+        f"Python / C: cold start ×{r['cold_next_python_over_c']}, first response"
+        f" ×{r['cold_first_response_python_over_c']}, memory ×{r['rss_python_over_c']}"
+        + (f"; FastAPI / C cold start ×{r['cold_next_fastapi_over_c']}" if fa else "") + ".",
+        "",
+        "## The runtime client's HTTP layer alone",
+        "",
+        f"{loop['invocations']} invocations (GET /next + POST /response) against an in-process"
+        " minimal Runtime API (`loop.c`): src/runtime's own HTTP/1.1 client vs the same loop on"
+        " libcurl with a reused handle.",
+        "",
+        "| client | invocations/s | µs per invocation |",
+        "|---|---:|---:|",
+        f"| haar runtime (own HTTP) | {loop['ours_per_s']:.0f} | {loop['ours_us_per_invocation']:.1f} |",
+        f"| libcurl | {loop['libcurl_per_s']:.0f} | {loop['libcurl_us_per_invocation']:.1f} |",
+        "",
+        f"Ours / libcurl: ×{r['runtime_loop_ours_over_libcurl']}.",
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---:|---:|---|",
+    ]
+    names = {"warm_p50_us": "warm Invoke p50 (1 client), µs",
+             "invokes_per_s": "invokes/s (16 clients)",
+             "c_cold_start_ms": "C cold start p50, ms"}
+    for k, t in result["targets"].items():
+        goal = ("≤ " if k != "invokes_per_s" else "≥ ") + str(t["target"])
+        meas = t["measured"]
+        meas = f"{meas:.2f}" if isinstance(meas, float) else str(meas)
+        lines.append(f"| {names[k]} | {goal} | {meas} | {'yes' if t['met'] else 'no'} |")
+    with open(out + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

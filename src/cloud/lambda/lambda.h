@@ -1,0 +1,240 @@
+/*
+ * lambda.h — the Lambda engine: function registry, execution environments (one child
+ * process each, running the function's `bootstrap`), and invocations.
+ *
+ * The engine holds no HTTP types. Its host (the daemon) supplies the loop services it
+ * needs through struct lambda_host: a Runtime API listener per environment and fd
+ * watches for the children's stdout/stderr. The Runtime API adapter (runtime_api.c) and
+ * the Lambda REST adapter (proto_rest.c) translate HTTP to the calls below.
+ *
+ * Concurrency model (as AWS counts it): a function's concurrency is its number of
+ * in-flight invocations. A function with reserved concurrency R may have R in flight; the
+ * others share the account limit minus all reservations. A RequestResponse invoke past the
+ * limit fails with TooManyRequestsException; Event invokes wait in the function's queue and
+ * are retried twice on function error (delays configurable, AWS: 60 s then 120 s).
+ *
+ * Everything runs on the event-loop thread; nothing here is thread-safe.
+ */
+#ifndef HAAR_CLOUD_LAMBDA_H
+#define HAAR_CLOUD_LAMBDA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct lambda;
+struct lambda_fn;
+struct lambda_env;
+struct lambda_inv;
+struct logs;
+struct store;
+
+/* Invoke payload limits: 6 MB synchronous; 1 MB asynchronous (AWS raised it from 256 KB). */
+enum { LAMBDA_MAX_SYNC_PAYLOAD = 6291456, LAMBDA_MAX_EVENT_PAYLOAD = 1048576 };
+
+/* Loop services the host provides. */
+struct lambda_host {
+    void *arg;
+    /* Starts a Runtime API listener for env on 127.0.0.1; sets *port; returns 0 or -1. */
+    int (*env_listen)(void *arg, struct lambda_env *env, uint16_t *port, void **listener);
+    /* Closes it (its requests get 503 from then on). */
+    void (*env_unlisten)(void *arg, void *listener);
+    /* Watches a readable fd; on_data(cbarg, data, len), len 0 = EOF. Returns a handle. */
+    void *(*watch)(void *arg, int fd, void (*on_data)(void *cbarg, const char *d, size_t n),
+                   void *cbarg);
+    /* Stops a watch and closes its fd. */
+    void (*unwatch)(void *handle);
+};
+
+struct lambda_options {
+    const char *region;        /* "eu-west-1" */
+    const char *state_dir;     /* code of created functions lives under <state_dir>/lambda */
+    uint16_t aws_port;         /* for AWS_ENDPOINT_URL */
+    int account_concurrency;   /* account limit (config emulator.account_concurrency_limit) */
+    int idle_seconds;          /* reap idle environments after this long */
+    int64_t retry_delay_ms[2]; /* Event retries: AWS 60000, 120000 */
+};
+
+/* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists). */
+struct lambda *lambda_new(const struct lambda_options *opt, const struct lambda_host *host,
+                          struct logs *logs, struct store *store);
+
+/* Loads persisted functions and queued Event invocations (after the environment's own
+ * functions were created: those win over records of the same name). */
+void lambda_restore(struct lambda *lm);
+
+/* Kills every environment (SIGKILL to each process group) and frees; accepts NULL. */
+void lambda_free(struct lambda *lm);
+
+/* ---- functions ---------------------------------------------------------------------- */
+
+/* A create/update request, as parsed from the REST body. Strings borrowed. */
+struct lambda_fn_spec {
+    const char *name;
+    const char *runtime; /* NULL = keep/none */
+    const char *role;
+    const char *handler;
+    const char *description;
+    const char *architecture; /* "x86_64" | "arm64" */
+    int timeout;              /* 0 = default/keep */
+    int memory;               /* 0 = default/keep */
+    json_t *env_vars;         /* object or NULL (borrowed) */
+    bool has_env;
+    /* code: exactly one of zip (bytes) or dir (an existing folder holding bootstrap) */
+    const void *zip;
+    size_t zip_len;
+    const char *dir;
+};
+
+/*
+ * Creates a function. On failure returns an error and writes an AWS-style message into
+ * msg. Validation happens in the REST adapter (lambda_validate_*); this checks conflicts,
+ * unpacks the code and persists.
+ */
+enum err lambda_fn_create(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
+                          size_t msglen);
+/* Replaces the code (zip or dir) of an existing function; new environments use it. */
+enum err lambda_fn_update_code(struct lambda *lm, const char *name, const void *zip, size_t len,
+                               const char *dir, char *msg, size_t msglen);
+/* Updates configuration fields set in spec (non-NULL / non-zero). Running environments are
+ * retired: the next invoke starts a fresh one. */
+enum err lambda_fn_update_config(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
+                                 size_t msglen);
+/* Deletes a function; its environments are stopped. */
+enum err lambda_fn_delete(struct lambda *lm, const char *name);
+/* Sets (n >= 0) or removes (n < 0) reserved concurrency. */
+enum err lambda_fn_set_concurrency(struct lambda *lm, const char *name, int n, char *msg,
+                                   size_t msglen);
+
+/* Writes "Function not found: arn:aws:lambda:<region>:000000000000:function:<name>". */
+void lambda_not_found_msg(const struct lambda *lm, const char *name, char *msg, size_t msglen);
+
+/* The region the engine serves. */
+const char *lambda_region(const struct lambda *lm);
+
+/* Looks a function up by name; NULL if none. */
+struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
+
+/* The function's configuration as AWS returns it (FunctionConfiguration). New ref. */
+json_t *lambda_fn_config_json(const struct lambda *lm, const struct lambda_fn *fn);
+/* Path of the function's deployment package (zip) into out; -1 when there is none
+ * (functions provisioned from a build folder). */
+int lambda_fn_code_zip(const struct lambda_fn *fn, char *out, size_t outlen);
+/* Reserved concurrency, or -1. */
+int lambda_fn_reserved(const struct lambda_fn *fn);
+/* Names in sorted order: calls fn for each, stops when it returns false. */
+void lambda_fn_each(struct lambda *lm, bool (*cb)(void *arg, struct lambda_fn *fn), void *arg);
+/* A JSON summary for /_haar/health: [{name, state, environments, busy, queued}]. New ref. */
+json_t *lambda_health_json(const struct lambda *lm);
+
+/* ---- invocations -------------------------------------------------------------------- */
+
+enum lambda_inv_type { LAMBDA_INV_SYNC, LAMBDA_INV_EVENT };
+
+/* What an invocation came to. body is the function's response or error JSON. */
+struct lambda_result {
+    enum err err;        /* ERR_OK, or a platform error (throttle) the caller answers */
+    const char *err_msg; /* with err */
+    const char *throttle_reason;
+    bool function_error; /* X-Amz-Function-Error: Unhandled */
+    const char *body;
+    size_t len;
+    const char *log_tail; /* last 4 KB of the invocation's log lines, when asked */
+    size_t log_tail_len;
+    const char *request_id;
+};
+
+typedef void (*lambda_done_fn)(void *arg, const struct lambda_result *res);
+
+/*
+ * Invokes fn. payload is copied. For SYNC, done(arg, res) runs exactly once — possibly
+ * before lambda_invoke returns (throttled) — unless detached. For EVENT the invocation is
+ * queued and done (may be NULL) runs once, when the event is durable (group commit in the
+ * store; at once without a store): res.err ERR_OK means "answer 202", ERR_LAMBDA_SERVICE
+ * means it could not be stored (and was not queued). want_tail asks for the log tail
+ * (SYNC only). client_context is the decoded X-Amz-Client-Context JSON (or NULL).
+ * Returns the invocation (for lambda_inv_detach; SYNC only) or NULL.
+ */
+struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum lambda_inv_type type,
+                                 const char *payload, size_t len, const char *client_context,
+                                 bool want_tail, lambda_done_fn done, void *arg,
+                                 char request_id_out[37]);
+
+/* The caller went away: the invocation runs on but done will not be called. */
+void lambda_inv_detach(struct lambda_inv *inv);
+
+/* Periodic work: timeouts, memory limits, idle reaping, Event retries. Call every ≤ 50 ms. */
+void lambda_tick(struct lambda *lm);
+
+/* A child exited (from the host's SIGCHLD handling): status as from waitpid. */
+void lambda_child_exited(struct lambda *lm, int pid, int status);
+
+/* Drain for shutdown: stops new invocations (they answer ServiceException), returns true
+ * once nothing is in flight. */
+bool lambda_drain(struct lambda *lm);
+
+/* ---- the Runtime API side (called by runtime_api.c) ------------------------------- */
+
+/* A parked GET /next: the engine calls deliver(w, ...) when an event is assigned. */
+struct lambda_next_waiter {
+    void (*deliver)(struct lambda_next_waiter *w, const char *request_id, int64_t deadline_ms,
+                    const char *function_arn, const char *trace_id, const char *client_context,
+                    const char *payload, size_t len);
+    /* the environment is going away: answer 500 and forget it */
+    void (*abort)(struct lambda_next_waiter *w);
+};
+
+/* The environment's process id (0 once gone). */
+int lambda_env_pid(const struct lambda_env *env);
+
+/* Registers the waiter (at most one per environment; a second replaces the first, which
+ * is aborted). May deliver immediately. */
+void lambda_env_next(struct lambda_env *env, struct lambda_next_waiter *w);
+/* The parked /next connection went away. */
+void lambda_env_next_gone(struct lambda_env *env, struct lambda_next_waiter *w);
+/* POST .../{id}/response. Returns ERR_OK (202), ERR_LAMBDA_NOT_FOUND-ish for an unknown
+ * id (answer 400 InvalidRequestID), ERR_LAMBDA_TOO_LARGE for > 6 MB (413). */
+enum err lambda_env_response(struct lambda_env *env, const char *rid, size_t rid_len,
+                             const char *body, size_t len);
+/* POST .../{id}/error; error_type is the Lambda-Runtime-Function-Error-Type header or NULL. */
+enum err lambda_env_error(struct lambda_env *env, const char *rid, size_t rid_len, const char *body,
+                          size_t len, const char *error_type, size_t et_len);
+/* POST /runtime/init/error. */
+enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t len,
+                               const char *error_type, size_t et_len);
+
+/* ---- validation and naming (pure; fuzzed) ------------------------------------------ */
+
+/*
+ * Resolves a FunctionName path parameter (already percent-decoded) — a name, a full ARN
+ * arn:aws:lambda:<region>:<account>:function:<name>[:qualifier], or a partial ARN
+ * <account>:function:<name> — into the bare name. qualifier (if present) must be
+ * "$LATEST"; others give ERR_LAMBDA_NOT_FOUND. Returns ERR_OK and writes name (≤ 64 chars
+ * of [A-Za-z0-9_-]) or ERR_LAMBDA_INVALID_PARAMETER with msg.
+ */
+enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
+                             size_t msglen);
+
+/* Percent-decodes a path segment into out (NUL-terminated). Returns length or -1. */
+long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen);
+
+/* Is this an IAM role ARN (arn:aws:iam::<12 digits>:role/<path/name>)? */
+bool lambda_valid_role(const char *role);
+
+/* Parses a CreateFunction body into spec (strings borrowed from *doc, which the caller
+ * frees with json_decref). Decodes ZipFile into zip (caller destroys). Returns ERR_OK or
+ * an error with an AWS-style message. update = UpdateFunctionConfiguration rules. */
+enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t **doc,
+                              struct lambda_fn_spec *spec, struct buf *zip, char *msg,
+                              size_t msglen);
+
+/* Decodes X-Amz-Client-Context (base64 JSON) into out. Returns ERR_OK or
+ * ERR_LAMBDA_INVALID_PARAMETER (bad base64 / not JSON object / over 3583 bytes). */
+enum err lambda_decode_client_context(const char *b64, size_t len, struct buf *out);
+
+#endif

@@ -1,0 +1,1058 @@
+/*
+ * proto_json.c — the CloudWatch Logs JSON 1.1 adapter (X-Amz-Target: Logs_20140328.<Op>):
+ * request bytes → engine calls (store.c) → JSON answer or an AWS-shaped error (core/err.h).
+ *
+ * Paging tokens:
+ *   DescribeLogGroups   "g/<last group name>"      (names are [.-_/#A-Za-z0-9] only)
+ *   DescribeLogStreams  "s/<offset>"               (into the ordered list)
+ *   GetLogEvents        "f/<ts>_<off>" (events after) and "b/<ts>_<off>" (events before);
+ *                       (ts, off) — the event's timestamp and its byte offset in the
+ *                       day segment — orders a stream's events and never changes
+ *   FilterLogEvents     "e/<ts>_<stream hash>_<off>" (events after), the order of the answer
+ * Runs on the daemon's loop thread; not thread-safe.
+ */
+#include "cloud/logs/logs_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+#define MSG_CAP         700
+#define MAX_EVENTS      10000
+#define MAX_BATCH_BYTES 1048576
+#define EVENT_OVERHEAD  26
+#define TOO_OLD_MS      (14 * LOGS_DAY_MS)
+#define TOO_NEW_MS      (2 * 3600 * 1000LL)
+#define MAX_PATTERN_LEN 1024
+
+static const char ACCOUNT[] = "000000000000";
+static const char STREAM_NOT_FOUND[] = "The specified log stream does not exist.";
+
+struct ctx {
+    struct logs *lg;
+    json_t *req;
+    struct buf *out;
+    char msg[MSG_CAP];
+    bool out_full;
+    size_t start; /* out->len when the request began */
+};
+
+/* ---- output ---- */
+
+static void put(struct ctx *c, const char *s)
+{
+    if (buf_puts(c->out, s) != BUF_OK)
+        c->out_full = true;
+}
+
+static void putf(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (buf_vprintf(c->out, fmt, ap) != BUF_OK)
+        c->out_full = true;
+    va_end(ap);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return need;
+}
+
+/* Appends a JSON string literal; invalid UTF-8 becomes U+FFFD. Returns its size. */
+static size_t json_str(struct buf *b, const char *s, size_t len, bool *full)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = b->len, run = 0, i = 0;
+    int rc = buf_append(b, "\"", 1);
+    const unsigned char *u = (const unsigned char *)s;
+    while (i < len && rc == BUF_OK) {
+        unsigned char ch = u[i];
+        char esc[8];
+        const char *e = NULL;
+        size_t elen = 2, adv = 1;
+        if (ch == '"' || ch == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)ch;
+            e = esc;
+        } else if (ch < 0x20) {
+            switch (ch) {
+            case '\n':
+                e = "\\n";
+                break;
+            case '\r':
+                e = "\\r";
+                break;
+            case '\t':
+                e = "\\t";
+                break;
+            default:
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[ch >> 4];
+                esc[5] = hex[ch & 15];
+                e = esc;
+                elen = 6;
+            }
+        } else if (ch >= 0x80) {
+            adv = utf8_len(u + i, len - i);
+            if (adv == 0) {
+                e = "\xEF\xBF\xBD";
+                elen = 3;
+                adv = 1;
+            }
+        }
+        if (e == NULL) {
+            i += adv;
+            continue;
+        }
+        rc = buf_append(b, s + run, i - run);
+        if (rc == BUF_OK)
+            rc = buf_append(b, e, elen);
+        i += adv;
+        run = i;
+    }
+    if (rc == BUF_OK)
+        rc = buf_append(b, s + run, len - run);
+    if (rc == BUF_OK)
+        rc = buf_append(b, "\"", 1);
+    if (rc != BUF_OK)
+        *full = true;
+    return b->len - start;
+}
+
+static void put_str(struct ctx *c, const char *s)
+{
+    json_str(c->out, s, strlen(s), &c->out_full);
+}
+
+/* ---- request parameters ---- */
+
+static enum err invalid(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static enum err invalid(struct ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+    va_end(ap);
+    return ERR_LOGS_INVALID_PARAMETER;
+}
+
+static enum err not_found(struct ctx *c, const char *what)
+{
+    snprintf(c->msg, sizeof c->msg, "%s", what);
+    return ERR_LOGS_NOT_FOUND;
+}
+
+/* A string member: *v NULL when absent (an error if required). */
+static enum err get_str(struct ctx *c, const char *key, bool required, const char **v)
+{
+    json_t *j = json_object_get(c->req, key);
+    *v = NULL;
+    if (j == NULL || json_is_null(j)) {
+        if (required)
+            return invalid(c,
+                           "1 validation error detected: Value null at '%s' failed to satisfy "
+                           "constraint: Member must not be null",
+                           key);
+        return ERR_OK;
+    }
+    if (!json_is_string(j))
+        return invalid(c, "Invalid type for parameter %s: expected a string", key);
+    *v = json_string_value(j);
+    if (strlen(*v) != json_string_length(j))
+        return invalid(c, "Invalid value for parameter %s: contains NUL", key);
+    return ERR_OK;
+}
+
+static enum err get_int(struct ctx *c, const char *key, int64_t lo, int64_t hi, int64_t *v,
+                        bool *present)
+{
+    json_t *j = json_object_get(c->req, key);
+    *present = false;
+    if (j == NULL || json_is_null(j))
+        return ERR_OK;
+    if (!json_is_integer(j))
+        return invalid(c, "Invalid type for parameter %s: expected an integer", key);
+    json_int_t x = json_integer_value(j);
+    if (x < lo || x > hi)
+        return invalid(c,
+                       "1 validation error detected: Value '%lld' at '%s' failed to satisfy "
+                       "constraint: Member must be between %lld and %lld",
+                       (long long)x, key, (long long)lo, (long long)hi);
+    *v = x;
+    *present = true;
+    return ERR_OK;
+}
+
+static enum err get_bool(struct ctx *c, const char *key, bool *v)
+{
+    json_t *j = json_object_get(c->req, key);
+    if (j == NULL || json_is_null(j))
+        return ERR_OK;
+    if (!json_is_boolean(j))
+        return invalid(c, "Invalid type for parameter %s: expected a boolean", key);
+    *v = json_is_true(j);
+    return ERR_OK;
+}
+
+static enum err check_group_name(struct ctx *c, const char *key, const char *name)
+{
+    if (!logs__valid_group_name(name, strlen(name)))
+        return invalid(c,
+                       "1 validation error detected: Value '%.200s' at '%s' failed to satisfy "
+                       "constraint: Member must satisfy regular expression pattern: "
+                       "[\\.\\-_/#A-Za-z0-9]+ and have length between 1 and 512",
+                       name, key);
+    return ERR_OK;
+}
+
+static enum err check_stream_name(struct ctx *c, const char *key, const char *name)
+{
+    if (!logs__valid_stream_name(name, strlen(name)))
+        return invalid(c,
+                       "1 validation error detected: Value '%.200s' at '%s' failed to satisfy "
+                       "constraint: Member must satisfy regular expression pattern: [^:*]* and "
+                       "have length between 1 and 512",
+                       name, key);
+    return ERR_OK;
+}
+
+/* logGroupName, or logGroupIdentifier (a name or an ARN), of an existing group. */
+static enum err get_group(struct ctx *c, bool identifier_ok, struct logs_group **g)
+{
+    const char *name, *ident = NULL;
+    enum err e = get_str(c, "logGroupName", false, &name);
+    if (e == ERR_OK && identifier_ok)
+        e = get_str(c, "logGroupIdentifier", false, &ident);
+    if (e != ERR_OK)
+        return e;
+    if (name && ident)
+        return invalid(c, "LogGroup name and LogGroup ARN are mutually exclusive parameters.");
+    char buf[LOGS_NAME_MAX + 1];
+    if (ident) {
+        /* arn:aws:logs:<region>:<account>:log-group:<name>[:*] */
+        const char *p = ident;
+        if (strncmp(p, "arn:", 4) == 0) {
+            const char *lgp = strstr(p, ":log-group:");
+            if (lgp == NULL)
+                return invalid(c, "Invalid logGroupIdentifier: %.200s", ident);
+            p = lgp + strlen(":log-group:");
+        }
+        size_t n = strcspn(p, ":");
+        if (n > LOGS_NAME_MAX)
+            return invalid(c, "Invalid logGroupIdentifier: %.200s", ident);
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        name = buf;
+    }
+    if (name == NULL)
+        return invalid(c, "1 validation error detected: Value null at 'logGroupName' failed to "
+                          "satisfy constraint: Member must not be null");
+    if ((e = check_group_name(c, ident ? "logGroupIdentifier" : "logGroupName", name)) != ERR_OK)
+        return e;
+    *g = logs__group_find(c->lg, name);
+    if (*g == NULL)
+        return not_found(c, "The specified log group does not exist.");
+    return ERR_OK;
+}
+
+static void put_group_arn(struct ctx *c, const char *group, bool star)
+{
+    putf(c, "\"arn:aws:logs:%s:%s:log-group:%s%s\"", logs__region(c->lg), ACCOUNT, group,
+         star ? ":*" : "");
+}
+
+/* ---- log groups ---- */
+
+static enum err op_create_log_group(struct ctx *c)
+{
+    const char *name;
+    enum err e = get_str(c, "logGroupName", true, &name);
+    if (e == ERR_OK)
+        e = check_group_name(c, "logGroupName", name);
+    if (e != ERR_OK)
+        return e;
+    bool exists;
+    if (logs__group_create(c->lg, name, 0, &exists) == NULL)
+        return exists ? ERR_LOGS_ALREADY_EXISTS : ERR_INTERNAL;
+    put(c, "{}");
+    return ERR_OK;
+}
+
+static enum err op_delete_log_group(struct ctx *c)
+{
+    struct logs_group *g;
+    enum err e = get_group(c, false, &g);
+    if (e != ERR_OK)
+        return e;
+    logs__group_delete(c->lg, g);
+    put(c, "{}");
+    return ERR_OK;
+}
+
+static enum err op_put_retention(struct ctx *c)
+{
+    struct logs_group *g;
+    int64_t days = 0;
+    bool present;
+    enum err e = get_group(c, false, &g);
+    if (e == ERR_OK)
+        e = get_int(c, "retentionInDays", INT32_MIN, INT32_MAX, &days, &present);
+    if (e != ERR_OK)
+        return e;
+    if (!present)
+        return invalid(c, "1 validation error detected: Value null at 'retentionInDays' failed "
+                          "to satisfy constraint: Member must not be null");
+    if (!logs__valid_retention((long)days))
+        return invalid(c,
+                       "1 validation error detected: Value '%lld' at 'retentionInDays' failed "
+                       "to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, "
+                       "14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, "
+                       "2557, 2922, 3288, 3653]",
+                       (long long)days);
+    if (logs__group_set_retention(c->lg, g, (int)days) != 0)
+        return ERR_INTERNAL;
+    put(c, "{}");
+    return ERR_OK;
+}
+
+static enum err op_delete_retention(struct ctx *c)
+{
+    struct logs_group *g;
+    enum err e = get_group(c, false, &g);
+    if (e != ERR_OK)
+        return e;
+    if (logs__group_set_retention(c->lg, g, 0) != 0)
+        return ERR_INTERNAL;
+    put(c, "{}");
+    return ERR_OK;
+}
+
+static enum err op_describe_log_groups(struct ctx *c)
+{
+    const char *prefix, *pattern, *token;
+    int64_t limit = 50;
+    bool has_limit;
+    enum err e = get_str(c, "logGroupNamePrefix", false, &prefix);
+    if (e == ERR_OK)
+        e = get_str(c, "logGroupNamePattern", false, &pattern);
+    if (e == ERR_OK)
+        e = get_str(c, "nextToken", false, &token);
+    if (e == ERR_OK)
+        e = get_int(c, "limit", 1, 50, &limit, &has_limit);
+    if (e == ERR_OK && prefix)
+        e = check_group_name(c, "logGroupNamePrefix", prefix);
+    if (e != ERR_OK)
+        return e;
+    if (prefix && pattern)
+        return invalid(c, "LogGroup name prefix and LogGroup name pattern are mutually "
+                          "exclusive parameters.");
+    if (token && (strncmp(token, "g/", 2) != 0 || strlen(token) > LOGS_NAME_MAX + 2))
+        return invalid(c, "The specified nextToken is invalid.");
+    size_t n;
+    struct logs_group **v = logs__groups_sorted(c->lg, &n);
+    if (v == NULL)
+        return ERR_INTERNAL;
+    put(c, "{\"logGroups\":[");
+    int64_t count = 0;
+    const char *last = NULL;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = logs__group_name(v[i]);
+        if (prefix && strncmp(name, prefix, strlen(prefix)) != 0)
+            continue;
+        if (pattern && strstr(name, pattern) == NULL)
+            continue;
+        if (token && strcmp(name, token + 2) <= 0)
+            continue;
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        put(c, count ? ",{\"logGroupName\":" : "{\"logGroupName\":");
+        put_str(c, name);
+        putf(c, ",\"creationTime\":%lld", (long long)logs__group_created(v[i]));
+        if (logs__group_retention(v[i]) > 0)
+            putf(c, ",\"retentionInDays\":%d", logs__group_retention(v[i]));
+        put(c, ",\"metricFilterCount\":0,\"arn\":");
+        put_group_arn(c, name, true);
+        putf(c, ",\"storedBytes\":%lld,\"logGroupClass\":\"STANDARD\",\"logGroupArn\":",
+             (long long)logs__group_bytes(v[i]));
+        put_group_arn(c, name, false);
+        put(c, "}");
+        count++;
+        last = name;
+    }
+    put(c, "]");
+    if (more && last) {
+        put(c, ",\"nextToken\":\"g/");
+        put(c, last); /* safe: group names need no JSON escaping */
+        put(c, "\"");
+    }
+    put(c, "}");
+    free(v);
+    return ERR_OK;
+}
+
+/* ---- log streams ---- */
+
+static enum err op_create_log_stream(struct ctx *c)
+{
+    struct logs_group *g;
+    const char *name;
+    enum err e = get_str(c, "logStreamName", true, &name);
+    if (e == ERR_OK)
+        e = check_stream_name(c, "logStreamName", name);
+    if (e == ERR_OK)
+        e = get_group(c, false, &g);
+    if (e != ERR_OK)
+        return e;
+    bool exists;
+    if (logs__stream_create(c->lg, g, name, &exists) == NULL) {
+        if (!exists)
+            return ERR_INTERNAL;
+        snprintf(c->msg, sizeof c->msg, "The specified log stream already exists");
+        return ERR_LOGS_ALREADY_EXISTS;
+    }
+    put(c, "{}");
+    return ERR_OK;
+}
+
+struct stream_row {
+    struct logs_stream *s;
+    bool has;
+    int64_t first, last, ingest;
+};
+
+struct stream_order {
+    bool by_last_event;
+    bool descending;
+};
+
+static int cmp_stream_row(const void *a, const void *b, void *arg)
+{
+    const struct stream_row *x = a, *y = b;
+    const struct stream_order *o = arg;
+    int r;
+    if (o->by_last_event) {
+        int64_t lx = x->has ? x->last : INT64_MIN, ly = y->has ? y->last : INT64_MIN;
+        r = lx < ly ? -1 : lx > ly;
+        if (r == 0)
+            r = strcmp(logs__stream_name(x->s), logs__stream_name(y->s));
+    } else {
+        r = strcmp(logs__stream_name(x->s), logs__stream_name(y->s));
+    }
+    return o->descending ? -r : r;
+}
+
+static enum err op_describe_log_streams(struct ctx *c)
+{
+    struct logs_group *g;
+    const char *prefix, *order, *token;
+    int64_t limit = 50;
+    bool has_limit, desc = false;
+    enum err e = get_str(c, "logStreamNamePrefix", false, &prefix);
+    if (e == ERR_OK)
+        e = get_str(c, "orderBy", false, &order);
+    if (e == ERR_OK)
+        e = get_str(c, "nextToken", false, &token);
+    if (e == ERR_OK)
+        e = get_int(c, "limit", 1, 50, &limit, &has_limit);
+    if (e == ERR_OK)
+        e = get_bool(c, "descending", &desc);
+    if (e == ERR_OK && prefix && *prefix)
+        e = check_stream_name(c, "logStreamNamePrefix", prefix);
+    if (e != ERR_OK)
+        return e;
+    bool by_time = false;
+    if (order && strcmp(order, "LastEventTime") == 0)
+        by_time = true;
+    else if (order && strcmp(order, "LogStreamName") != 0)
+        return invalid(c,
+                       "1 validation error detected: Value '%.100s' at 'orderBy' failed to "
+                       "satisfy constraint: Member must satisfy enum value set: "
+                       "[LogStreamName, LastEventTime]",
+                       order);
+    if (by_time && prefix)
+        return invalid(c, "Cannot order by LastEventTime with a logStreamNamePrefix.");
+    long long skip = 0;
+    if (token) {
+        char *end;
+        if (strncmp(token, "s/", 2) != 0 || (skip = strtoll(token + 2, &end, 10)) < 0 ||
+            end == token + 2 || *end != '\0')
+            return invalid(c, "The specified nextToken is invalid.");
+    }
+    if ((e = get_group(c, true, &g)) != ERR_OK)
+        return e;
+    size_t n;
+    struct logs_stream **all = logs__group_streams(g, &n);
+    struct stream_row *rows = calloc(n + 1, sizeof *rows);
+    if (rows == NULL)
+        return ERR_INTERNAL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (prefix && strncmp(logs__stream_name(all[i]), prefix, strlen(prefix)) != 0)
+            continue;
+        rows[m].s = all[i];
+        rows[m].has =
+            logs__stream_stats(c->lg, all[i], &rows[m].first, &rows[m].last, &rows[m].ingest);
+        m++;
+    }
+    struct stream_order order_by = {by_time, desc};
+    if (m > 1)
+        qsort_r(rows, m, sizeof *rows, cmp_stream_row, &order_by);
+    put(c, "{\"logStreams\":[");
+    long long i = skip, count = 0;
+    for (; i < (long long)m && count < limit; i++, count++) {
+        struct stream_row *r = &rows[i];
+        const char *name = logs__stream_name(r->s);
+        put(c, count ? ",{\"logStreamName\":" : "{\"logStreamName\":");
+        put_str(c, name);
+        putf(c, ",\"creationTime\":%lld", (long long)logs__stream_created(r->s));
+        if (r->has)
+            putf(c,
+                 ",\"firstEventTimestamp\":%lld,\"lastEventTimestamp\":%lld,"
+                 "\"lastIngestionTime\":%lld",
+                 (long long)r->first, (long long)r->last, (long long)r->ingest);
+        putf(c,
+             ",\"uploadSequenceToken\":\"1\",\"arn\":\"arn:aws:logs:%s:%s:log-group:%s:log-stream:",
+             logs__region(c->lg), ACCOUNT, logs__group_name(g));
+        /* the stream name may need escaping: write it as a JSON string and splice */
+        size_t before = c->out->len;
+        json_str(c->out, name, strlen(name), &c->out_full);
+        if (!c->out_full) {
+            memmove(c->out->data + before, c->out->data + before + 1, c->out->len - before - 1);
+            c->out->len--;
+            c->out->data[c->out->len] = '\0';
+        }
+        putf(c, ",\"storedBytes\":%lld}", (long long)logs__stream_bytes(r->s));
+    }
+    put(c, "]");
+    if (i < (long long)m)
+        putf(c, ",\"nextToken\":\"s/%lld\"", i);
+    put(c, "}");
+    free(rows);
+    return ERR_OK;
+}
+
+/* ---- events ---- */
+
+static enum err op_put_log_events(struct ctx *c)
+{
+    struct logs_group *g;
+    struct logs_stream *s;
+    const char *sname;
+    enum err e = get_str(c, "logStreamName", true, &sname);
+    if (e == ERR_OK)
+        e = check_stream_name(c, "logStreamName", sname);
+    if (e != ERR_OK)
+        return e;
+    json_t *events = json_object_get(c->req, "logEvents");
+    if (events == NULL || json_is_null(events))
+        return invalid(c, "1 validation error detected: Value null at 'logEvents' failed to "
+                          "satisfy constraint: Member must not be null");
+    if (!json_is_array(events))
+        return invalid(c, "Invalid type for parameter logEvents: expected a list");
+    size_t n = json_array_size(events);
+    if (n < 1 || n > MAX_EVENTS)
+        return invalid(c,
+                       "1 validation error detected: Value at 'logEvents' failed to satisfy "
+                       "constraint: Member must have length between 1 and %d",
+                       MAX_EVENTS);
+    size_t total = 0;
+    int64_t min_ts = INT64_MAX, max_ts = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_array_get(events, i);
+        json_t *ts = json_object_get(ev, "timestamp"), *msg = json_object_get(ev, "message");
+        if (!json_is_object(ev) || !json_is_integer(ts) || !json_is_string(msg))
+            return invalid(c,
+                           "logEvents[%zu] must be an object with an integer timestamp and a "
+                           "string message",
+                           i);
+        if (json_integer_value(ts) < 0)
+            return invalid(c, "logEvents[%zu].timestamp must be >= 0", i);
+        if (json_string_length(msg) == 0)
+            return invalid(c,
+                           "1 validation error detected: Value '' at 'logEvents.%zu.member."
+                           "message' failed to satisfy constraint: Member must have length "
+                           "greater than or equal to 1",
+                           i + 1);
+        total += json_string_length(msg) + EVENT_OVERHEAD;
+    }
+    if (total > MAX_BATCH_BYTES)
+        return invalid(c, "Upload too large: %zu bytes exceeds limit of %d", total,
+                       MAX_BATCH_BYTES);
+    if ((e = get_group(c, false, &g)) != ERR_OK)
+        return e;
+    if ((s = logs__stream_find(c->lg, g, sname)) == NULL)
+        return not_found(c, STREAM_NOT_FOUND);
+
+    int64_t now = logs__now(c->lg);
+    int retention = logs__group_retention(g);
+    int64_t expired_before = retention > 0 ? now - (int64_t)retention * LOGS_DAY_MS : INT64_MIN;
+    long too_new_start = -1, too_old_end = -1, expired_end = -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = json_integer_value(json_object_get(json_array_get(events, i), "timestamp"));
+        if (ts > now + TOO_NEW_MS) {
+            if (too_new_start < 0)
+                too_new_start = (long)i;
+        } else if (ts < expired_before) {
+            expired_end = (long)i + 1;
+        } else if (ts < now - TOO_OLD_MS) {
+            too_old_end = (long)i + 1;
+        } else {
+            if (ts < min_ts)
+                min_ts = ts;
+            if (ts > max_ts)
+                max_ts = ts;
+        }
+    }
+    if (max_ts != INT64_MIN && max_ts - min_ts > LOGS_DAY_MS)
+        return invalid(c, "The batch of log events in a single PutLogEvents request cannot span "
+                          "more than 24 hours.");
+    for (size_t i = 0; i < n; i++) {
+        json_t *ev = json_array_get(events, i);
+        int64_t ts = json_integer_value(json_object_get(ev, "timestamp"));
+        if (ts > now + TOO_NEW_MS || ts < expired_before || ts < now - TOO_OLD_MS)
+            continue;
+        json_t *msg = json_object_get(ev, "message");
+        if (logs__put_at(c->lg, s, ts, now, json_string_value(msg), json_string_length(msg)) != 0)
+            return ERR_INTERNAL;
+    }
+    putf(c, "{\"nextSequenceToken\":\"%020lld%036lld\"", (long long)now,
+         (long long)logs__stream_bytes(s));
+    if (too_new_start >= 0 || too_old_end >= 0 || expired_end >= 0) {
+        put(c, ",\"rejectedLogEventsInfo\":{");
+        const char *sep = "";
+        if (too_new_start >= 0) {
+            putf(c, "\"tooNewLogEventStartIndex\":%ld", too_new_start);
+            sep = ",";
+        }
+        if (too_old_end >= 0) {
+            putf(c, "%s\"tooOldLogEventEndIndex\":%ld", sep, too_old_end);
+            sep = ",";
+        }
+        if (expired_end >= 0)
+            putf(c, "%s\"expiredLogEventEndIndex\":%ld", sep, expired_end);
+        put(c, "}");
+    }
+    put(c, "}");
+    return ERR_OK;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct logs_event *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    uint64_t hx = logs__stream_hash(x->stream), hy = logs__stream_hash(y->stream);
+    if (hx != hy)
+        return hx < hy ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The size an event adds to an answer, roughly (message + fixed fields). */
+static size_t event_cost(const struct logs_event *e)
+{
+    return e->len + 100;
+}
+
+static enum err get_time_range(struct ctx *c, int64_t *start, int64_t *end)
+{
+    bool has;
+    *start = INT64_MIN;
+    *end = INT64_MAX;
+    enum err e = get_int(c, "startTime", 0, INT64_MAX, start, &has);
+    if (e == ERR_OK && !has)
+        *start = INT64_MIN;
+    if (e == ERR_OK)
+        e = get_int(c, "endTime", 0, INT64_MAX, end, &has);
+    if (e == ERR_OK && !has)
+        *end = INT64_MAX;
+    return e;
+}
+
+static bool parse_key2(const char *s, int64_t *a, int64_t *b)
+{
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (end == s || *end != '_')
+        return false;
+    s = end + 1;
+    long long y = strtoll(s, &end, 10);
+    if (end == s || *end != '\0')
+        return false;
+    *a = x;
+    *b = y;
+    return true;
+}
+
+/* (ts, off) order within one stream */
+static int key_cmp(const struct logs_event *e, int64_t ts, int64_t off)
+{
+    if (e->ts != ts)
+        return e->ts < ts ? -1 : 1;
+    return e->off < off ? -1 : e->off > off;
+}
+
+static enum err op_get_log_events(struct ctx *c)
+{
+    struct logs_group *g;
+    struct logs_stream *s;
+    const char *sname, *token;
+    int64_t start, end, limit = MAX_EVENTS;
+    bool has_limit, head = false;
+    enum err e = get_str(c, "logStreamName", true, &sname);
+    if (e == ERR_OK)
+        e = check_stream_name(c, "logStreamName", sname);
+    if (e == ERR_OK)
+        e = get_str(c, "nextToken", false, &token);
+    if (e == ERR_OK)
+        e = get_time_range(c, &start, &end);
+    if (e == ERR_OK)
+        e = get_int(c, "limit", 1, MAX_EVENTS, &limit, &has_limit);
+    if (e == ERR_OK)
+        e = get_bool(c, "startFromHead", &head);
+    if (e != ERR_OK)
+        return e;
+    int dir = 0; /* 0: none, 1: forward, -1: backward */
+    int64_t kts = 0, koff = 0;
+    if (token) {
+        if (strncmp(token, "f/", 2) == 0)
+            dir = 1;
+        else if (strncmp(token, "b/", 2) == 0)
+            dir = -1;
+        if (dir == 0 || !parse_key2(token + 2, &kts, &koff))
+            return invalid(c, "The specified nextToken is invalid.");
+    }
+    if ((e = get_group(c, true, &g)) != ERR_OK)
+        return e;
+    if ((s = logs__stream_find(c->lg, g, sname)) == NULL)
+        return not_found(c, STREAM_NOT_FOUND);
+    logs_flush(c->lg);
+    struct logs_evset set = {0};
+    if (logs__stream_read(c->lg, s, start, end, &set) != 0) {
+        logs__evset_destroy(&set);
+        return ERR_INTERNAL;
+    }
+    if (set.n > 1)
+        qsort(set.v, set.n, sizeof *set.v, cmp_event);
+    /* candidates: [lo, hi) */
+    size_t lo = 0, hi = set.n;
+    if (dir == 1)
+        while (lo < hi && key_cmp(&set.v[lo], kts, koff) <= 0)
+            lo++;
+    if (dir == -1)
+        while (hi > lo && key_cmp(&set.v[hi - 1], kts, koff) >= 0)
+            hi--;
+    size_t a, b, budget = LOGS_RESPONSE_MAX - 200;
+    if (dir == 1 || (dir == 0 && head)) {
+        a = lo;
+        b = lo;
+        while (b < hi && (int64_t)(b - a) < limit && event_cost(&set.v[b]) <= budget)
+            budget -= event_cost(&set.v[b++]);
+    } else {
+        a = hi;
+        b = hi;
+        while (a > lo && (int64_t)(b - a) < limit && event_cost(&set.v[a - 1]) <= budget)
+            budget -= event_cost(&set.v[--a]);
+    }
+    put(c, "{\"events\":[");
+    for (size_t i = a; i < b; i++) {
+        const struct logs_event *ev = &set.v[i];
+        putf(c, "%s{\"timestamp\":%lld,\"message\":", i > a ? "," : "", (long long)ev->ts);
+        json_str(c->out, ev->msg, ev->len, &c->out_full);
+        putf(c, ",\"ingestionTime\":%lld}", (long long)ev->ingest);
+    }
+    put(c, "]");
+    if (a < b) {
+        putf(c, ",\"nextForwardToken\":\"f/%lld_%lld\",\"nextBackwardToken\":\"b/%lld_%lld\"",
+             (long long)set.v[b - 1].ts, (long long)set.v[b - 1].off, (long long)set.v[a].ts,
+             (long long)set.v[a].off);
+    } else if (dir != 0) {
+        putf(c, ",\"nextForwardToken\":\"f/%lld_%lld\",\"nextBackwardToken\":\"b/%lld_%lld\"",
+             (long long)kts, (long long)koff, (long long)kts, (long long)koff);
+    } else {
+        /* nothing in range: forward from the very start, backward from the very end */
+        putf(c, ",\"nextForwardToken\":\"f/%lld_0\",\"nextBackwardToken\":\"b/%lld_0\"",
+             (long long)INT64_MIN, (long long)INT64_MAX);
+    }
+    put(c, "}");
+    logs__evset_destroy(&set);
+    return ERR_OK;
+}
+
+static bool stream_selected(const char *name, json_t *names, const char *prefix)
+{
+    if (prefix)
+        return strncmp(name, prefix, strlen(prefix)) == 0;
+    if (names) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(names, i, v)
+        {
+            if (strcmp(json_string_value(v), name) == 0)
+                return true;
+        }
+        return false;
+    }
+    return true;
+}
+
+static enum err op_filter_log_events(struct ctx *c)
+{
+    struct logs_group *g;
+    const char *prefix, *pattern, *token;
+    int64_t start, end, limit = MAX_EVENTS;
+    bool has_limit;
+    enum err e = get_str(c, "logStreamNamePrefix", false, &prefix);
+    if (e == ERR_OK)
+        e = get_str(c, "filterPattern", false, &pattern);
+    if (e == ERR_OK)
+        e = get_str(c, "nextToken", false, &token);
+    if (e == ERR_OK)
+        e = get_time_range(c, &start, &end);
+    if (e == ERR_OK)
+        e = get_int(c, "limit", 1, MAX_EVENTS, &limit, &has_limit);
+    if (e != ERR_OK)
+        return e;
+    json_t *names = json_object_get(c->req, "logStreamNames");
+    if (json_is_null(names))
+        names = NULL;
+    if (names) {
+        size_t i;
+        json_t *v;
+        if (!json_is_array(names))
+            return invalid(c, "Invalid type for parameter logStreamNames: expected a list");
+        if (json_array_size(names) < 1 || json_array_size(names) > 100)
+            return invalid(c, "1 validation error detected: Value at 'logStreamNames' failed to "
+                              "satisfy constraint: Member must have length between 1 and 100");
+        json_array_foreach(names, i, v)
+        {
+            if (!json_is_string(v))
+                return invalid(c, "Invalid type for parameter logStreamNames[%zu]", i);
+            if ((e = check_stream_name(c, "logStreamNames", json_string_value(v))) != ERR_OK)
+                return e;
+        }
+    }
+    if (names && prefix)
+        return invalid(c, "logStreamNames and logStreamNamePrefix are mutually exclusive");
+    if (pattern && strlen(pattern) > MAX_PATTERN_LEN)
+        return invalid(c, "1 validation error detected: Value at 'filterPattern' failed to "
+                          "satisfy constraint: Member must have length less than or equal to 1024");
+    int64_t kts = 0, koff = 0;
+    uint64_t khash = 0;
+    if (token) {
+        char *p;
+        long long ts;
+        unsigned long long h;
+        long long off;
+        if (strncmp(token, "e/", 2) != 0)
+            return invalid(c, "The specified nextToken is invalid.");
+        ts = strtoll(token + 2, &p, 10);
+        if (p == token + 2 || *p != '_')
+            return invalid(c, "The specified nextToken is invalid.");
+        const char *q = p + 1;
+        h = strtoull(q, &p, 10);
+        if (p == q || *p != '_')
+            return invalid(c, "The specified nextToken is invalid.");
+        q = p + 1;
+        off = strtoll(q, &p, 10);
+        if (p == q || *p != '\0')
+            return invalid(c, "The specified nextToken is invalid.");
+        kts = ts;
+        khash = h;
+        koff = off;
+    }
+    struct logs_pattern pat;
+    char perr[200];
+    if (logs__pattern_compile(&pat, pattern ? pattern : "", pattern ? strlen(pattern) : 0, perr,
+                              sizeof perr) != 0)
+        return invalid(c, "%s", perr);
+    if ((e = get_group(c, true, &g)) != ERR_OK) {
+        logs__pattern_destroy(&pat);
+        return e;
+    }
+    logs_flush(c->lg);
+    size_t n;
+    struct logs_stream **streams = logs__group_streams(g, &n);
+    struct logs_evset set = {0};
+    put(c, "{\"searchedLogStreams\":[");
+    size_t searched = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = logs__stream_name(streams[i]);
+        if (!stream_selected(name, names, prefix))
+            continue;
+        size_t before = set.n;
+        if (logs__stream_read(c->lg, streams[i], start, end, &set) != 0) {
+            e = ERR_INTERNAL;
+            goto done;
+        }
+        /* keep only matches after the token, compacting in place */
+        size_t w = before;
+        for (size_t k = before; k < set.n; k++) {
+            struct logs_event *ev = &set.v[k];
+            if (token) {
+                uint64_t h = logs__stream_hash(ev->stream);
+                if (ev->ts < kts ||
+                    (ev->ts == kts && (h < khash || (h == khash && ev->off <= koff))))
+                    continue;
+            }
+            if (!logs__pattern_match(&pat, ev->msg, ev->len))
+                continue;
+            set.v[w++] = *ev;
+        }
+        set.n = w;
+        put(c, searched++ ? ",{\"logStreamName\":" : "{\"logStreamName\":");
+        put_str(c, name);
+        put(c, ",\"searchedCompletely\":true}");
+    }
+    put(c, "],\"events\":[");
+    if (set.n > 1)
+        qsort(set.v, set.n, sizeof *set.v, cmp_event);
+    /* at most ~1 MB of events: the next one must fit by its raw size (escaping aside) */
+    size_t k = 0;
+    for (; k < set.n && (int64_t)k < limit; k++) {
+        const struct logs_event *ev = &set.v[k];
+        size_t used = c->out->len - c->start;
+        size_t cost = ev->len + strlen(logs__stream_name(ev->stream)) + 160;
+        if (k > 0 && used + cost > LOGS_RESPONSE_MAX - 1024)
+            break;
+        put(c, k ? ",{\"logStreamName\":" : "{\"logStreamName\":");
+        put_str(c, logs__stream_name(ev->stream));
+        putf(c, ",\"timestamp\":%lld,\"message\":", (long long)ev->ts);
+        json_str(c->out, ev->msg, ev->len, &c->out_full);
+        putf(c, ",\"ingestionTime\":%lld,\"eventId\":\"%020lld%020llu%016lld\"}",
+             (long long)ev->ingest, (long long)ev->ts,
+             (unsigned long long)logs__stream_hash(ev->stream), (long long)ev->off);
+        if (c->out_full)
+            break;
+    }
+    put(c, "]");
+    if (k < set.n && k > 0) {
+        const struct logs_event *ev = &set.v[k - 1];
+        putf(c, ",\"nextToken\":\"e/%lld_%llu_%lld\"", (long long)ev->ts,
+             (unsigned long long)logs__stream_hash(ev->stream), (long long)ev->off);
+    }
+    put(c, "}");
+done:
+    logs__evset_destroy(&set);
+    logs__pattern_destroy(&pat);
+    return e;
+}
+
+static enum err op_delete_log_stream(struct ctx *c)
+{
+    struct logs_group *g;
+    const char *sname;
+    enum err e = get_str(c, "logStreamName", true, &sname);
+    if (e == ERR_OK)
+        e = check_stream_name(c, "logStreamName", sname);
+    if (e == ERR_OK)
+        e = get_group(c, false, &g);
+    if (e != ERR_OK)
+        return e;
+    struct logs_stream *s = logs__stream_find(c->lg, g, sname);
+    if (s == NULL)
+        return not_found(c, STREAM_NOT_FOUND);
+    if (logs__stream_delete(c->lg, s) != 0)
+        return ERR_INTERNAL;
+    put(c, "{}");
+    return ERR_OK;
+}
+
+/* ---- dispatch ---- */
+
+typedef enum err (*op_fn)(struct ctx *c);
+
+static const struct {
+    const char *name;
+    op_fn fn;
+} ops[] = {
+    {"CreateLogGroup", op_create_log_group},
+    {"DeleteLogGroup", op_delete_log_group},
+    {"DescribeLogGroups", op_describe_log_groups},
+    {"PutRetentionPolicy", op_put_retention},
+    {"DeleteRetentionPolicy", op_delete_retention},
+    {"CreateLogStream", op_create_log_stream},
+    {"DeleteLogStream", op_delete_log_stream},
+    {"DescribeLogStreams", op_describe_log_streams},
+    {"PutLogEvents", op_put_log_events},
+    {"GetLogEvents", op_get_log_events},
+    {"FilterLogEvents", op_filter_log_events},
+};
+
+int logs_api_handle(struct logs *lg, const char *op, const char *body, size_t len, int *status,
+                    struct buf *out)
+{
+    struct ctx c = {.lg = lg, .out = out, .start = out->len};
+    enum err e = ERR_UNKNOWN_OPERATION;
+    size_t start = out->len;
+    op_fn fn = NULL;
+    for (size_t i = 0; op && i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(ops[i].name, op) == 0)
+            fn = ops[i].fn;
+    if (fn == NULL) {
+        snprintf(c.msg, sizeof c.msg, "Unknown operation %.100s", op ? op : "");
+        goto fail;
+    }
+    json_error_t jerr;
+    /* an empty body is an empty request, as AWS treats it */
+    c.req =
+        len == 0 ? json_object() : json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (c.req == NULL || !json_is_object(c.req)) {
+        e = ERR_SERIALIZATION;
+        c.msg[0] = '\0';
+        goto fail;
+    }
+    e = fn(&c);
+    json_decref(c.req);
+    c.req = NULL;
+    if (e == ERR_OK && !c.out_full) {
+        *status = 200;
+        return 0;
+    }
+    if (e == ERR_OK) { /* the answer did not fit the caller's buffer */
+        e = ERR_INTERNAL;
+        snprintf(c.msg, sizeof c.msg, "The answer is too large.");
+    }
+fail:
+    json_decref(c.req);
+    out->len = start;
+    if (out->data)
+        out->data[start] = '\0';
+    *status = err_status(e);
+    return err_json_body(e, "", c.msg[0] ? c.msg : NULL, out) == BUF_OK ? 0 : -1;
+}

@@ -1,0 +1,33 @@
+/*
+ * router.h — the AWS endpoint (:4566): tells services apart as real SDKs address a custom
+ * endpoint (X-Amz-Target, REST path, form Action=) and hands each request to its protocol
+ * adapter; serves GET /_haar/health. Loop thread only.
+ */
+#ifndef HAAR_CLOUD_ROUTER_H
+#define HAAR_CLOUD_ROUTER_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct http_req;
+struct lambda;
+struct logs;
+
+struct router {
+    struct lambda *lambda;
+    struct logs *logs;
+    uint16_t aws_port;
+    const char *project;
+    const char *environment;
+    const char *region;
+    int64_t started_ms;
+};
+
+/* The http handler for the AWS port: arg is a struct router. */
+void router_handle(void *arg, struct http_req *req);
+
+/* The /_haar/health document. New reference. */
+json_t *router_health_json(const struct router *rt);
+
+#endif

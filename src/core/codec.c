@@ -1,0 +1,74 @@
+#include "core/codec.h"
+
+#include <openssl/sha.h>
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int codec_b64_encode(const void *data, size_t len, struct buf *out)
+{
+    const unsigned char *p = data;
+    int rc = buf_reserve(out, (len + 2) / 3 * 4);
+    for (size_t i = 0; rc == BUF_OK && i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        char q[4] = {b64chars[(v >> 18) & 63], b64chars[(v >> 12) & 63],
+                     i + 1 < len ? b64chars[(v >> 6) & 63] : '=',
+                     i + 2 < len ? b64chars[v & 63] : '='};
+        rc = buf_append(out, q, 4);
+    }
+    return rc;
+}
+
+static int b64val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+int codec_b64_decode(const char *text, size_t len, struct buf *out)
+{
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    size_t pad = 0;
+    while (len > 0 && text[len - 1] == '=' && pad < 2) {
+        len--;
+        pad++;
+    }
+    if (len % 4 == 1)
+        return CODEC_EBADB64;
+    if (pad > 0 && (len + pad) % 4 != 0)
+        return CODEC_EBADB64;
+    int rc = buf_reserve(out, len / 4 * 3 + 3);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; rc == BUF_OK && i < len; i++) {
+        int v = b64val((unsigned char)text[i]);
+        if (v < 0)
+            return CODEC_EBADB64;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            unsigned char c = (unsigned char)((acc >> bits) & 0xff);
+            rc = buf_append(out, &c, 1);
+        }
+    }
+    return rc;
+}
+
+void codec_sha256(const void *data, size_t len, unsigned char out[32])
+{
+    SHA256(data, len, out);
+}

@@ -1,0 +1,23 @@
+/*
+ * codec.h — base64 (standard alphabet, padded) and SHA-256. Stateless, thread-safe.
+ */
+#ifndef HAAR_CORE_CODEC_H
+#define HAAR_CORE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+/* Appends the base64 of len bytes to out. Returns BUF_OK or a buf error. */
+int codec_b64_encode(const void *data, size_t len, struct buf *out);
+
+/* Appends the decoded bytes of base64 text (padding optional, no whitespace allowed except
+ * trailing newlines) to out. Returns BUF_OK, a buf error, or -10 if the text is not base64. */
+int codec_b64_decode(const char *text, size_t len, struct buf *out);
+enum { CODEC_EBADB64 = -10 };
+
+/* SHA-256 of len bytes into out[32]. */
+void codec_sha256(const void *data, size_t len, unsigned char out[32]);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * runtime_emf.c — see runtime_emf.h.
+ */
+#include "runtime/runtime_emf.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime/runtime_log.h"
+
+/* CloudWatch's StandardUnit values. */
+static const char *const emf_units[] = {
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+};
+
+int runtime_emf_unit_valid(const char *unit)
+{
+    for (size_t i = 0; i < sizeof emf_units / sizeof emf_units[0]; i++)
+        if (strcmp(unit, emf_units[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int name_ok(const char *name)
+{
+    size_t n = name ? strnlen(name, RUNTIME_EMF_MAX_NAME + 1) : 0;
+    return n > 0 && n <= RUNTIME_EMF_MAX_NAME && strcmp(name, "_aws") != 0;
+}
+
+/* Is `name` already used by an earlier dimension or metric, or reserved? */
+static int name_taken(const char *name, const struct runtime_emf_dimension *dims, size_t ndims,
+                      const struct runtime_emf_metric *metrics, size_t nmetrics)
+{
+    if (strcmp(name, "requestId") == 0)
+        return 1;
+    for (size_t i = 0; i < ndims; i++)
+        if (strcmp(dims[i].name, name) == 0)
+            return 1;
+    for (size_t i = 0; i < nmetrics; i++)
+        if (strcmp(metrics[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int validate(const char *ns, const struct runtime_emf_dimension *dims, size_t ndims,
+                    const struct runtime_emf_metric *metrics, size_t nmetrics)
+{
+    if (!name_ok(ns) || ndims > RUNTIME_EMF_MAX_DIMENSIONS || nmetrics == 0 ||
+        nmetrics > RUNTIME_EMF_MAX_METRICS || (ndims > 0 && dims == NULL))
+        return RUNTIME_EMF_EINVAL;
+    for (size_t i = 0; i < ndims; i++) {
+        if (!name_ok(dims[i].name) || dims[i].value == NULL)
+            return RUNTIME_EMF_EINVAL;
+        size_t vl = strnlen(dims[i].value, RUNTIME_EMF_MAX_DIMENSION_VALUE + 1);
+        if (vl == 0 || vl > RUNTIME_EMF_MAX_DIMENSION_VALUE)
+            return RUNTIME_EMF_EINVAL;
+        if (name_taken(dims[i].name, dims, i, metrics, 0))
+            return RUNTIME_EMF_EINVAL;
+    }
+    for (size_t i = 0; i < nmetrics; i++) {
+        if (!name_ok(metrics[i].name) || !isfinite(metrics[i].value))
+            return RUNTIME_EMF_EINVAL;
+        if (metrics[i].unit != NULL && !runtime_emf_unit_valid(metrics[i].unit))
+            return RUNTIME_EMF_EINVAL;
+        if (name_taken(metrics[i].name, dims, ndims, metrics, i))
+            return RUNTIME_EMF_EINVAL;
+    }
+    return RUNTIME_EMF_OK;
+}
+
+static int js(struct buf *out, const char *s)
+{
+    return runtime_json_string(out, s, strlen(s));
+}
+
+int runtime_emf_format(struct buf *out, const char *namespace_, int64_t timestamp_ms,
+                       const struct runtime_emf_dimension *dims, size_t ndims,
+                       const struct runtime_emf_metric *metrics, size_t nmetrics,
+                       const char *request_id)
+{
+    int rc = validate(namespace_, dims, ndims, metrics, nmetrics);
+    if (rc != RUNTIME_EMF_OK)
+        return rc;
+    size_t start = out->len;
+    rc = buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
+                    (long long)timestamp_ms);
+    rc = rc ? rc : js(out, namespace_);
+    rc = rc ? rc : buf_puts(out, ",\"Dimensions\":[[");
+    for (size_t i = 0; i < ndims && rc == BUF_OK; i++) {
+        if (i > 0)
+            rc = buf_puts(out, ",");
+        rc = rc ? rc : js(out, dims[i].name);
+    }
+    rc = rc ? rc : buf_puts(out, "]],\"Metrics\":[");
+    for (size_t i = 0; i < nmetrics && rc == BUF_OK; i++) {
+        rc = buf_puts(out, i > 0 ? ",{\"Name\":" : "{\"Name\":");
+        rc = rc ? rc : js(out, metrics[i].name);
+        rc = rc ? rc : buf_puts(out, ",\"Unit\":");
+        rc = rc ? rc : js(out, metrics[i].unit ? metrics[i].unit : "None");
+        rc = rc ? rc : buf_puts(out, "}");
+    }
+    rc = rc ? rc : buf_puts(out, "]}]}");
+    for (size_t i = 0; i < ndims && rc == BUF_OK; i++) {
+        rc = buf_puts(out, ",");
+        rc = rc ? rc : js(out, dims[i].name);
+        rc = rc ? rc : buf_puts(out, ":");
+        rc = rc ? rc : js(out, dims[i].value);
+    }
+    for (size_t i = 0; i < nmetrics && rc == BUF_OK; i++) {
+        rc = buf_puts(out, ",");
+        rc = rc ? rc : js(out, metrics[i].name);
+        rc = rc ? rc : buf_printf(out, ":%.17g", metrics[i].value);
+    }
+    if (request_id != NULL && request_id[0] != '\0') {
+        rc = rc ? rc : buf_puts(out, ",\"requestId\":");
+        rc = rc ? rc : js(out, request_id);
+    }
+    rc = rc ? rc : buf_puts(out, "}\n");
+    if (rc != BUF_OK) {
+        out->len = start;
+        if (out->data != NULL)
+            out->data[start] = '\0';
+        return rc == BUF_ETOOBIG ? RUNTIME_EMF_EINVAL : RUNTIME_EMF_ENOMEM;
+    }
+    return RUNTIME_EMF_OK;
+}
+
+int runtime_emf_emit(const char *namespace_, const struct runtime_emf_dimension *dims, size_t ndims,
+                     const struct runtime_emf_metric *metrics, size_t nmetrics)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    struct buf line;
+    buf_init(&line, 1024 * 1024); /* the EMF event size limit */
+    int rc = runtime_emf_format(&line, namespace_, now, dims, ndims, metrics, nmetrics,
+                                runtime_log_request_id());
+    if (rc == RUNTIME_EMF_OK)
+        runtime__log_write(line.data, line.len);
+    buf_destroy(&line);
+    return rc;
+}

@@ -1,0 +1,65 @@
+/* Unit tests: core/ids — UUIDv4 shape and version bits, hex ids, secrets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/ids.h"
+
+static void test_uuid4_shape(void **state)
+{
+    (void)state;
+    char a[IDS_UUID_LEN + 1], b[IDS_UUID_LEN + 1];
+    for (int i = 0; i < 1000; i++) {
+        ids_uuid4(a);
+        assert_int_equal(strlen(a), 36);
+        assert_true(ids_is_uuid(a, strlen(a)));
+        assert_int_equal(a[14], '4');
+        assert_non_null(strchr("89ab", a[19]));
+    }
+    ids_uuid4(b);
+    assert_string_not_equal(a, b);
+}
+
+static void test_is_uuid_rejects(void **state)
+{
+    (void)state;
+    assert_false(ids_is_uuid("", 0));
+    assert_false(ids_is_uuid("123e4567-e89b-12d3-a456-42661417400", 35));
+    assert_false(ids_is_uuid("123e4567xe89b-12d3-a456-426614174000", 36));
+    assert_false(ids_is_uuid("123e4567-e89b-12d3-a456-42661417400g", 36));
+    assert_true(ids_is_uuid("123E4567-E89B-12D3-A456-426614174000", 36));
+}
+
+static void test_hex_and_secret(void **state)
+{
+    (void)state;
+    char h[33], k[21], s[41];
+    ids_hex(h, 16);
+    assert_int_equal(strlen(h), 32);
+    for (int i = 0; i < 32; i++)
+        assert_non_null(strchr("0123456789abcdef", h[i]));
+    ids_alnum_upper(k, 20);
+    assert_int_equal(strlen(k), 20);
+    for (int i = 0; i < 20; i++)
+        assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", k[i]));
+    ids_secret(s, 40);
+    assert_int_equal(strlen(s), 40);
+    /* a big request spans pool refills */
+    char big[2 * 5000 + 1];
+    ids_hex(big, 5000);
+    assert_int_equal(strlen(big), 10000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uuid4_shape),
+        cmocka_unit_test(test_is_uuid_rejects),
+        cmocka_unit_test(test_hex_and_secret),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

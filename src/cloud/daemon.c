@@ -256,6 +256,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: logs: %s\n", err);
         goto out;
     }
+    logs_set_region(dm.logs, dm.cfg->aws_region);
     signal(SIGPIPE, SIG_IGN);
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         goto out;

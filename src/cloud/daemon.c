@@ -209,6 +209,10 @@ int daemon_up(int argc, char **argv)
             return 2;
         }
     }
+    if (api_port != 0 && api_port == aws_port) {
+        fprintf(stderr, "haar: --api-port and --aws-port are both %u: they must differ\n", api_port);
+        return 2;
+    }
     char exe_dir[PATH_MAX] = ".", path[PATH_MAX], sdir[PATH_MAX], fdir[PATH_MAX], err[1024];
     daemon_exe_dir(exe_dir, sizeof(exe_dir));
     if (config_path == NULL) {

@@ -63,10 +63,23 @@ def require_haar():
         raise AssertionError(f"{HAAR} does not exist: build first (HAAR_BUILD_DIR={BUILD})")
 
 
+def free_ports(n):
+    """n distinct free ports: every socket stays bound until all are chosen, so the kernel
+    cannot hand the same port out twice."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def wait_until(predicate, timeout, interval=0.05, what="condition"):
@@ -107,8 +120,7 @@ class Daemon:
         require_haar()
         self.workdir = Path(workdir)
         self.state_dir = self.workdir / "state"
-        self.api_port = free_port()
-        self.aws_port = free_port()
+        self.api_port, self.aws_port = free_ports(2)
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.aws_url = f"http://127.0.0.1:{self.aws_port}"
         self.stdout_lines = []

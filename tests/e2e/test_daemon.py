@@ -11,7 +11,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, Daemon, boto_client, free_port, make_zip,
+from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, Daemon, boto_client, free_ports, make_zip,
                          read_lines, require_haar, unique_name, wait_active, wait_until)
 
 DEV_TFVARS = REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json"
@@ -19,9 +19,10 @@ DEV_TFVARS = REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json"
 
 def run_up_with_config(tmp_path, config_path):
     require_haar()
+    api_port, aws_port = free_ports(2)
     args = [str(HAAR), "up", "--env", "dev", "--config", str(config_path),
             "--state-dir", str(tmp_path / "state"),
-            "--api-port", str(free_port()), "--aws-port", str(free_port())]
+            "--api-port", str(api_port), "--aws-port", str(aws_port)]
     try:
         return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=15,
                               stdin=subprocess.DEVNULL)
@@ -61,6 +62,18 @@ def test_malformed_json_config_exits_2_naming_file(tmp_path):
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert str(path) in p.stderr, p.stderr
     assert "haar: ready" not in p.stdout
+
+
+def test_same_port_for_api_and_aws_exits_2(tmp_path):
+    require_haar()
+    port = str(free_ports(1)[0])
+    p = subprocess.run([str(HAAR), "up", "--env", "dev", "--state-dir", str(tmp_path / "state"),
+                        "--api-port", port, "--aws-port", port],
+                       cwd=REPO, capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "--api-port and --aws-port" in p.stderr and port in p.stderr, p.stderr
+    assert "haar: ready" not in p.stdout
+    assert not (tmp_path / "state").exists()
 
 
 def test_sigterm_lets_in_flight_invocation_finish(tmp_path):

@@ -15,6 +15,7 @@ struct reply {
     struct buf body;
     long status;
     bool function_error;
+    char error_type[128]; /* X-Amzn-ErrorType, up to its first ':' */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *arg)
@@ -26,9 +27,21 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
 static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 {
     struct reply *r = arg;
-    if (sz * n > 21 && strncasecmp(p, "x-amz-function-error:", 21) == 0)
+    size_t len = sz * n;
+    if (len > 21 && strncasecmp(p, "x-amz-function-error:", 21) == 0)
         r->function_error = true;
-    return sz * n;
+    if (len > 17 && strncasecmp(p, "x-amzn-errortype:", 17) == 0) {
+        const char *v = p + 17, *end = p + len;
+        while (v < end && *v == ' ')
+            v++;
+        size_t k = 0;
+        while (v + k < end && v[k] != ':' && v[k] != '\r' && v[k] != '\n' &&
+               k + 1 < sizeof(r->error_type))
+            k++;
+        memcpy(r->error_type, v, k);
+        r->error_type[k] = '\0';
+    }
+    return len;
 }
 
 static const char *default_endpoint(const char *given)
@@ -170,8 +183,16 @@ int cli_invoke(int argc, char **argv)
     if (request("POST", url, jsonh_str(h, "region", "us-east-1"), body.data, body.len, &r) != 0) {
         fprintf(stderr, "haar: request to %s failed\n", endpoint);
     } else if (r.status != 200) {
-        fprintf(stderr, "haar: invoke %s: HTTP %ld: %.*s\n", full, r.status, (int)r.body.len,
-                r.body.data ? r.body.data : "");
+        /* as the AWS CLI words it: "An error occurred (Code): message" */
+        json_t *doc = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
+        const char *msg = jsonh_str(doc, "message", jsonh_str(doc, "Message", NULL));
+        if (r.error_type[0] != '\0' && msg != NULL)
+            fprintf(stderr, "haar: invoke %s: HTTP %ld: %s: %s\n", full, r.status, r.error_type,
+                    msg);
+        else
+            fprintf(stderr, "haar: invoke %s: HTTP %ld: %.*s\n", full, r.status,
+                    (int)r.body.len, r.body.data ? r.body.data : "");
+        json_decref(doc);
     } else {
         fwrite(r.body.data ? r.body.data : "", 1, r.body.len, stdout);
         if (r.body.len == 0 || r.body.data[r.body.len - 1] != '\n')

@@ -42,7 +42,6 @@
 #define CONFIG_MAX_FILE  (1024 * 1024) /* a tfvars file is a few KB; refuse anything huge */
 #define CONFIG_MAX_PATH  256           /* key path kept for messages (truncated past this) */
 #define CONFIG_MAX_QUOTE 64            /* user strings quoted in messages are cut to this */
-#define CONFIG_ACCOUNT   "000000000000"
 
 /* ------------------------------------------------------------------------------------ */
 /* Error reporting                                                                       */
@@ -1011,25 +1010,46 @@ static int cross_throttling(struct ctx *c, struct config *cfg)
     return 0;
 }
 
+/* The HTTP API gives up on an integration after 30 s, so a longer api timeout could
+ * never be used: Terraform refuses it too. */
+static int cross_api_timeout(struct ctx *c, struct config *cfg)
+{
+    int t = cfg->functions[CONFIG_FN_API].timeout_seconds;
+    if (t > 30)
+        return fail_at(c, "functions.api.timeout_seconds",
+                       "%d is more than 30, the HTTP API's integration timeout", t);
+    return 0;
+}
+
 static int cross_network(struct ctx *c, struct config *cfg)
 {
-    if (cfg->network.vpc_enabled && json_array_size(cfg->network.subnet_ids) == 0)
+    if (!cfg->network.vpc_enabled)
+        return 0;
+    if (json_array_size(cfg->network.subnet_ids) == 0)
         return fail_at(c, "network.subnet_ids",
+                       "must not be empty when network.vpc_enabled is true");
+    if (json_array_size(cfg->network.security_group_ids) == 0)
+        return fail_at(c, "network.security_group_ids",
                        "must not be empty when network.vpc_enabled is true");
     return 0;
 }
 
 static int cross_domain(struct ctx *c, struct config *cfg)
 {
-    if (cfg->domain.enabled && cfg->domain.name[0] == '\0')
+    if (!cfg->domain.enabled)
+        return 0;
+    if (cfg->domain.name[0] == '\0')
         return fail_at(c, "domain.name", "must not be empty when domain.enabled is true");
+    if (cfg->domain.zone_id[0] == '\0')
+        return fail_at(c, "domain.zone_id", "must not be empty when domain.enabled is true");
     return 0;
 }
 
 static int (*const CROSS_CHECKS[])(struct ctx *c, struct config *cfg) = {
     cross_env_folder,    cross_names,           cross_visibility,
     cross_dlq_retention, cross_batching_window, cross_reserved_concurrency,
-    cross_throttling,    cross_network,         cross_domain,
+    cross_throttling,    cross_api_timeout,     cross_network,
+    cross_domain,
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -1212,6 +1232,40 @@ static json_t *add_resource(json_t *list, const char *kind, const char *role, co
     return *ok ? r : NULL;
 }
 
+json_t *config_function_env(const struct config *cfg, int fn, const char *queue_url)
+{
+    char table[160], rule[160], num[32];
+    bool ok = true;
+
+    if (cfg == NULL || fn < 0 || fn >= CONFIG_FN_COUNT ||
+        config_resource_name(cfg, "tasks", table, sizeof table) != 0 ||
+        config_resource_name(cfg, "schedule", rule, sizeof rule) != 0)
+        return NULL;
+    json_t *env = json_object();
+    if (env == NULL)
+        return NULL;
+    put(env, "HAAR_PROJECT", json_string(cfg->project), &ok);
+    put(env, "HAAR_ENVIRONMENT", json_string(cfg->environment), &ok);
+    put(env, "TASKS_TABLE", json_string(table), &ok);
+    put(env, "TASKS_STATUS_INDEX", json_string(CONFIG_STATUS_INDEX), &ok);
+    put(env, "TASKS_QUEUE_URL", json_string(queue_url), &ok);
+    if (fn == CONFIG_FN_WORKER) {
+        snprintf(num, sizeof num, "%d", cfg->queue.max_receive_count);
+        put(env, "MAX_RECEIVE_COUNT", json_string(num), &ok);
+    } else if (fn == CONFIG_FN_PRODUCER) {
+        /* compact with sorted keys, as Terraform's jsonencode writes it */
+        char *tasks = json_dumps(cfg->schedule.tasks, JSON_COMPACT | JSON_SORT_KEYS);
+        put(env, "SCHEDULE_RULE", json_string(rule), &ok);
+        put(env, "SCHEDULE_TASKS", tasks ? json_string(tasks) : NULL, &ok);
+        free(tasks);
+    }
+    if (!ok) {
+        json_decref(env);
+        return NULL;
+    }
+    return env;
+}
+
 json_t *config_describe(const struct config *cfg)
 {
     static const char *const LOG_ROLES[CONFIG_FN_COUNT] = {"api_log_group", "worker_log_group",
@@ -1282,7 +1336,7 @@ json_t *config_describe(const struct config *cfg)
         put(r, "hash_key", json_string("id"), &ok);
         put(r, "billing_mode", json_string("PAY_PER_REQUEST"), &ok);
         put(r, "global_secondary_indexes",
-            json_pack("[{s:s, s:s, s:s, s:s}]", "name", "by-status", "hash_key", "status",
+            json_pack("[{s:s, s:s, s:s, s:s}]", "name", CONFIG_STATUS_INDEX, "hash_key", "status",
                       "range_key", "created_at", "projection_type", "ALL"),
             &ok);
         put(r, "ttl_attribute", json_string(cfg->table.ttl_attribute), &ok);

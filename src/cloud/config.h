@@ -113,4 +113,20 @@ int config_resource_name(const struct config *cfg, const char *suffix, char *out
  */
 json_t *config_describe(const struct config *cfg);
 
+/* The one account every local resource belongs to (as local AWS tools use). */
+#define CONFIG_ACCOUNT "000000000000"
+
+/* The name of the tasks table's status index (Terraform's status_index_name output). */
+#define CONFIG_STATUS_INDEX "by-status"
+
+/*
+ * The environment variables of function fn (a CONFIG_FN_*), as infra/layers/30_app sets
+ * them on AWS: HAAR_PROJECT, HAAR_ENVIRONMENT, TASKS_TABLE, TASKS_STATUS_INDEX,
+ * TASKS_QUEUE_URL for all three; MAX_RECEIVE_COUNT for the worker; SCHEDULE_RULE and
+ * SCHEDULE_TASKS (JSON) for the producer. queue_url is where the tasks queue is reached
+ * (on AWS its SQS URL, here http://127.0.0.1:<port>/000000000000/<name>). A new object,
+ * or NULL when out of memory.
+ */
+json_t *config_function_env(const struct config *cfg, int fn, const char *queue_url);
+
 #endif

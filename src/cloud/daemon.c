@@ -210,7 +210,8 @@ int daemon_up(int argc, char **argv)
         }
     }
     if (api_port != 0 && api_port == aws_port) {
-        fprintf(stderr, "haar: --api-port and --aws-port are both %u: they must differ\n", api_port);
+        fprintf(stderr, "haar: --api-port and --aws-port are both %u: they must differ\n",
+                api_port);
         return 2;
     }
     char exe_dir[PATH_MAX] = ".", path[PATH_MAX], sdir[PATH_MAX], fdir[PATH_MAX], err[1024];
@@ -287,12 +288,20 @@ int daemon_up(int argc, char **argv)
     if (dm.lambda == NULL)
         goto out;
     char role[256];
-    snprintf(role, sizeof(role), "arn:aws:iam::000000000000:role/%s-%s-lambda", dm.cfg->project,
-             dm.cfg->environment);
+    snprintf(role, sizeof(role), "arn:aws:iam::" CONFIG_ACCOUNT ":role/%s-%s-lambda",
+             dm.cfg->project, dm.cfg->environment);
+    char queue[160], queue_url[256];
+    if (config_resource_name(dm.cfg, "tasks", queue, sizeof(queue)) != 0)
+        goto out;
+    snprintf(queue_url, sizeof(queue_url), "http://127.0.0.1:%u/%s/%s", aws_bound, CONFIG_ACCOUNT,
+             queue);
     for (int i = 0; i < CONFIG_FN_COUNT; i++) {
         const struct config_function *cf = &dm.cfg->functions[i];
         char dir[PATH_MAX + 64], msg[512];
         snprintf(dir, sizeof(dir), "%s/%s", fdir, cf->short_name);
+        json_t *env_vars = config_function_env(dm.cfg, i, queue_url);
+        if (env_vars == NULL)
+            goto out;
         struct lambda_fn_spec spec = {.name = cf->full_name,
                                       .runtime = "provided.al2023",
                                       .role = role,
@@ -301,8 +310,12 @@ int daemon_up(int argc, char **argv)
                                       .architecture = dm.cfg->deploy.architecture,
                                       .timeout = cf->timeout_seconds,
                                       .memory = cf->memory_mb,
+                                      .env_vars = env_vars,
+                                      .has_env = true,
                                       .dir = dir};
-        if (lambda_fn_create(dm.lambda, &spec, msg, sizeof(msg)) != ERR_OK) {
+        enum err e = lambda_fn_create(dm.lambda, &spec, msg, sizeof(msg));
+        json_decref(env_vars);
+        if (e != ERR_OK) {
             fprintf(stderr, "haar: cannot provision %s: %s\n", cf->full_name, msg);
             goto out;
         }

@@ -243,3 +243,47 @@ def test_account_concurrency_limit_throttles_unreserved_functions(tmp_path):
             assert all(f.result(15)["StatusCode"] == 200 for f in futs)
     finally:
         assert d.stop(15) == 0
+
+
+def test_environment_functions_get_the_variables_terraform_sets(tmp_path):
+    """haar up gives api/worker/producer the env vars infra/layers/30_app sets on AWS."""
+    fdir = tmp_path / "functions"
+    for short in ("api", "worker", "producer"):
+        (fdir / short).mkdir(parents=True)
+        boot = fdir / short / "bootstrap"
+        boot.write_bytes((REPO / "tests" / "e2e" / "fixtures" / "env.sh").read_bytes())
+        boot.chmod(0o755)
+        (fdir / short / "lib.sh").write_bytes((REPO / "tests" / "e2e" / "fixtures" / "lib.sh").read_bytes())
+    cfg = json.loads(DEV_TFVARS.read_text())
+    d = Daemon(tmp_path, extra_args=("--functions-dir", str(fdir)))
+    try:
+        d.wait_ready()
+        lam = boto_client("lambda", d.aws_url)
+        common = {
+            "HAAR_PROJECT": cfg["project"],
+            "HAAR_ENVIRONMENT": cfg["environment"],
+            "TASKS_TABLE": "haar-dev-tasks",
+            "TASKS_STATUS_INDEX": "by-status",
+            "TASKS_QUEUE_URL": f"{d.aws_url}/000000000000/haar-dev-tasks",
+        }
+        own = {
+            "api": {},
+            "worker": {"MAX_RECEIVE_COUNT": str(cfg["queue"]["max_receive_count"])},
+            "producer": {"SCHEDULE_RULE": "haar-dev-schedule",
+                         "SCHEDULE_TASKS": json.dumps(cfg["schedule"]["tasks"], sort_keys=True,
+                                                      separators=(",", ":"))},
+        }
+        for short, extra in own.items():
+            name = f"haar-dev-{short}"
+            want = dict(common, **extra)
+            seen = json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+            got = {k: seen["env"].get(k) for k in want}
+            if short == "producer":
+                assert json.loads(got["SCHEDULE_TASKS"]) == cfg["schedule"]["tasks"]
+            assert got == want, (name, got)
+            others = {"MAX_RECEIVE_COUNT", "SCHEDULE_RULE", "SCHEDULE_TASKS"} - set(extra)
+            assert not others & set(seen["env"]), (name, sorted(others & set(seen["env"])))
+            conf = lam.get_function_configuration(FunctionName=name)
+            assert conf["Environment"]["Variables"] == want
+    finally:
+        assert d.stop(15) == 0

@@ -66,11 +66,11 @@ def test_haar_invoke_payload_from_file(haar, make_function, tmp_path):
 
 def test_haar_invoke_unknown_function_fails(haar):
     p = run_haar("invoke", "e2e-no-such-fn", "--payload", "{}", "--endpoint", haar.aws_url)
-    assert p.returncode != 0
+    assert p.returncode == 1
     assert p.stdout == ""
-    assert ("ResourceNotFoundException" in p.stderr
-            or "Function not found: arn:aws:lambda:eu-west-1:000000000000:function:e2e-no-such-fn"
-            in p.stderr), p.stderr
+    assert p.stderr.strip() == (
+        "haar: invoke e2e-no-such-fn: HTTP 404: ResourceNotFoundException: Function not found: "
+        "arn:aws:lambda:eu-west-1:000000000000:function:e2e-no-such-fn"), p.stderr
 
 
 def test_haar_status_lists_the_environment(haar):

@@ -161,6 +161,7 @@ def results():
 
     def bad_batching(cfg):
         cfg["functions"]["worker"]["batch_size"] = 100
+        cfg["functions"]["api"]["timeout_seconds"] = 31  # a rule of the same variable
 
     boot = ws.tmp / "infra" / "bootstrap"
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
@@ -294,6 +295,7 @@ def test_plan_with_options(results):
     ("plan:bad", "must not be empty when network.vpc_enabled is true"),
     ("plan:bad", "image_tag must be the commit SHA"),
     ("plan:bad", "domain.name and domain.zone_id must not be empty when domain.enabled is true"),
+    ("plan:bad-batching", "functions.api.timeout_seconds must be at most 30"),
 ])
 def test_bad_settings_fail_the_plan(results, key, message):
     proc, plan = _get(results, key)

@@ -119,6 +119,7 @@ struct lambda_fn {
     int timeout;
     int memory;
     json_t *env_vars; /* object or NULL */
+    json_t *tags;     /* object or NULL */
     char code_dir[PATH_MAX];
     long long code_size;
     char sha[48];
@@ -348,6 +349,7 @@ static void fn_free(struct lambda_fn *fn)
     free(fn->handler);
     free(fn->description);
     json_decref(fn->env_vars);
+    json_decref(fn->tags);
     free(fn);
 }
 
@@ -445,18 +447,58 @@ static void fn_persist(struct lambda *lm, struct lambda_fn *fn)
     if (lm->store == NULL || fn->managed)
         return;
     json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:O?, s:s, s:I, s:s, s:I,"
-                          " s:i, s:s, s:s, s:s}",
+                          " s:i, s:s, s:s, s:s, s:O?}",
                           "name", fn->name, "runtime", fn->runtime, "role", fn->role, "handler",
                           fn->handler, "description", fn->description, "arch", fn->arch, "timeout",
                           fn->timeout, "memory", fn->memory, "env", fn->env_vars, "code_dir",
                           fn->code_dir, "code_size", (json_int_t)fn->code_size, "sha", fn->sha,
                           "last_modified", (json_int_t)fn->last_modified, "reserved", fn->reserved,
-                          "key", fn->key_id, "secret", fn->secret, "token", fn->token);
+                          "key", fn->key_id, "secret", fn->secret, "token", fn->token, "tags",
+                          fn->tags);
     char *s = json_dumps(j, JSON_COMPACT);
     if (s == NULL || store_put(lm->store, "function", fn->name, s, strlen(s)) != 0)
         LOG_ERROR("store", NULL, "cannot persist function %s", fn->name);
     free(s);
     json_decref(j);
+}
+
+json_t *lambda_fn_tags(const struct lambda_fn *fn)
+{
+    return fn->tags;
+}
+
+enum err lambda_fn_tag(struct lambda *lm, struct lambda_fn *fn, json_t *tags, char *msg,
+                       size_t msglen)
+{
+    json_t *merged = fn->tags ? json_copy(fn->tags) : json_object();
+    if (merged == NULL || json_object_update(merged, tags) != 0) {
+        json_decref(merged);
+        return ERR_LAMBDA_SERVICE;
+    }
+    if (json_object_size(merged) > LAMBDA_MAX_TAGS) {
+        json_decref(merged);
+        snprintf(msg, msglen, "The number of tags exceeds the limit of %d for this resource.",
+                 LAMBDA_MAX_TAGS);
+        return ERR_LAMBDA_INVALID_PARAMETER;
+    }
+    json_decref(fn->tags);
+    fn->tags = merged;
+    fn_persist(lm, fn);
+    return ERR_OK;
+}
+
+void lambda_fn_untag(struct lambda *lm, struct lambda_fn *fn, json_t *keys)
+{
+    size_t i;
+    json_t *k;
+    if (fn->tags == NULL)
+        return;
+    json_array_foreach(keys, i, k) json_object_del(fn->tags, json_string_value(k));
+    if (json_object_size(fn->tags) == 0) {
+        json_decref(fn->tags);
+        fn->tags = NULL;
+    }
+    fn_persist(lm, fn);
 }
 
 static struct lambda_fn *fn_alloc(struct lambda *lm, const char *name)
@@ -514,6 +556,10 @@ static void apply_spec(struct lambda_fn *fn, const struct lambda_fn_spec *spec)
     if (spec->has_env) {
         json_decref(fn->env_vars);
         fn->env_vars = spec->env_vars ? json_deep_copy(spec->env_vars) : NULL;
+    }
+    if (spec->tags != NULL && json_object_size(spec->tags) > 0) {
+        json_decref(fn->tags);
+        fn->tags = json_deep_copy(spec->tags);
     }
 }
 
@@ -1736,6 +1782,9 @@ static void restore_fn(void *arg, const char *key, const char *value, size_t len
     json_t *env = json_object_get(j, "env");
     if (json_is_object(env))
         fn->env_vars = json_incref(env);
+    json_t *tags = json_object_get(j, "tags");
+    if (json_is_object(tags))
+        fn->tags = json_incref(tags);
     snprintf(fn->code_dir, sizeof(fn->code_dir), "%s", jsonh_str(j, "code_dir", ""));
     snprintf(fn->sha, sizeof(fn->sha), "%s", jsonh_str(j, "sha", ""));
     snprintf(fn->key_id, sizeof(fn->key_id), "%s", jsonh_str(j, "key", fn->key_id));

@@ -85,6 +85,7 @@ struct lambda_fn_spec {
     int memory;               /* 0 = default/keep */
     json_t *env_vars;         /* object or NULL (borrowed) */
     bool has_env;
+    json_t *tags;             /* CreateFunction's Tags: object or NULL (borrowed, checked) */
     /* code: exactly one of zip (bytes) or dir (an existing folder holding bootstrap) */
     const void *zip;
     size_t zip_len;
@@ -110,6 +111,15 @@ enum err lambda_fn_delete(struct lambda *lm, const char *name);
 /* Sets (n >= 0) or removes (n < 0) reserved concurrency. */
 enum err lambda_fn_set_concurrency(struct lambda *lm, const char *name, int n, char *msg,
                                    size_t msglen);
+
+/* The function's tags (borrowed; NULL when it has none). */
+json_t *lambda_fn_tags(const struct lambda_fn *fn);
+/* TagResource: merges tags (an object lambda_check_tags accepted) into the function's;
+ * refuses, changing nothing, when more than 50 would result. */
+enum err lambda_fn_tag(struct lambda *lm, struct lambda_fn *fn, json_t *tags, char *msg,
+                       size_t msglen);
+/* UntagResource: removes the keys (strings) of the array; unknown keys are ignored. */
+void lambda_fn_untag(struct lambda *lm, struct lambda_fn *fn, json_t *keys);
 
 /* Writes "Function not found: arn:aws:lambda:<region>:000000000000:function:<name>". */
 void lambda_not_found_msg(const struct lambda *lm, const char *name, char *msg, size_t msglen);
@@ -229,6 +239,11 @@ bool lambda_valid_role(const char *role);
 /* Parses a CreateFunction body into spec (strings borrowed from *doc, which the caller
  * frees with json_decref). Decodes ZipFile into zip (caller destroys). Returns ERR_OK or
  * an error with an AWS-style message. update = UpdateFunctionConfiguration rules. */
+#define LAMBDA_MAX_TAGS 50
+
+/* Checks a Tags object as Lambda does: at most 50, keys 1..128 and values 0..256
+ * characters, string values, no "aws:" keys. */
+enum err lambda_check_tags(json_t *tags, char *msg, size_t msglen);
 enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t **doc,
                               struct lambda_fn_spec *spec, struct buf *zip, char *msg,
                               size_t msglen);

@@ -23,6 +23,8 @@ enum op {
     OP_PUT_CONCURRENCY,
     OP_GET_CONCURRENCY,
     OP_DELETE_CONCURRENCY,
+    OP_LIST_VERSIONS,
+    OP_GET_CODE_SIGNING,
 };
 
 /* The route table: method, version prefix, whether a {name} follows, the suffix after it. */
@@ -48,7 +50,11 @@ static const struct route routes[] = {
     {"PUT", "/2017-10-31/functions/", true, "/concurrency", OP_PUT_CONCURRENCY},
     {"GET", "/2019-09-30/functions/", true, "/concurrency", OP_GET_CONCURRENCY},
     {"DELETE", "/2017-10-31/functions/", true, "/concurrency", OP_DELETE_CONCURRENCY},
+    {"GET", "/2015-03-31/functions/", true, "/versions", OP_LIST_VERSIONS},
+    {"GET", "/2020-06-30/functions/", true, "/code-signing-config", OP_GET_CODE_SIGNING},
 };
+
+#define TAGS_PREFIX "/2017-03-31/tags/"
 
 static const struct http_hdr ct_json = {"content-type", "application/json", 0};
 
@@ -126,8 +132,10 @@ static json_t *get_function_json(struct lambda *lm, struct lambda_fn *fn, uint16
     char loc[256];
     snprintf(loc, sizeof(loc), "http://127.0.0.1:%u/_haar/lambda/code/%s", aws_port,
              json_string_value(json_object_get(cfg, "FunctionName")));
-    json_t *j = json_pack("{s:o, s:{s:s, s:s}, s:{}}", "Configuration", cfg, "Code",
-                          "RepositoryType", "S3", "Location", loc, "Tags");
+    json_t *tags = lambda_fn_tags(fn);
+    json_t *j = json_pack("{s:o, s:{s:s, s:s}, s:o}", "Configuration", cfg, "Code",
+                          "RepositoryType", "S3", "Location", loc, "Tags",
+                          tags ? json_copy(tags) : json_object());
     if (lambda_fn_reserved(fn) >= 0)
         json_object_set_new(
             j, "Concurrency",
@@ -458,6 +466,118 @@ static void op_put_concurrency(struct lambda *lm, struct http_req *req, const ch
     send_json(req, 200, json_pack("{s:I}", "ReservedConcurrentExecutions", (json_int_t)n));
 }
 
+/* ---- tags: /2017-03-31/tags/{ARN} ----------------------------------------------------- */
+
+/* The function a tags path names: its ARN, percent-encoded once or twice by SDKs. Only
+ * function ARNs carry tags here (no layers or event source mappings). */
+static struct lambda_fn *tags_target(struct lambda *lm, struct http_req *req, const char *seg,
+                                     size_t len)
+{
+    char arn[512], twice[512], name[80], msg[512];
+    long n = lambda_pct_decode(seg, len, arn, sizeof(arn));
+    if (n >= 0 && memchr(arn, '%', (size_t)n) != NULL &&
+        (n = lambda_pct_decode(arn, (size_t)n, twice, sizeof(twice))) >= 0)
+        memcpy(arn, twice, (size_t)n + 1);
+    if (n < 0 || strncmp(arn, "arn:", 4) != 0 || strstr(arn, ":function:") == NULL) {
+        snprintf(msg, sizeof(msg),
+                 "1 validation error detected: Value '%.200s' at 'resource' failed to satisfy "
+                 "constraint: Member must satisfy regular expression pattern: "
+                 "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:"
+                 "\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+                 n < 0 ? "" : arn);
+        send_error(req, ERR_LAMBDA_VALIDATION, msg, NULL);
+        return NULL;
+    }
+    enum err e = lambda_resolve_name(arn, (size_t)n, name, sizeof(name), msg, sizeof(msg));
+    if (e != ERR_OK) {
+        send_error(req, e, msg, NULL);
+        return NULL;
+    }
+    struct lambda_fn *fn = lambda_fn_find(lm, name);
+    if (fn == NULL) {
+        lambda_not_found_msg(lm, name, msg, sizeof(msg));
+        send_error(req, ERR_LAMBDA_NOT_FOUND, msg, NULL);
+    }
+    return fn;
+}
+
+/* The tagKeys=... members of an UntagResource query, decoded, as a JSON array. */
+static json_t *query_tag_keys(const char *q, size_t ql)
+{
+    json_t *keys = json_array();
+    size_t i = 0;
+    while (keys != NULL && i < ql) {
+        const char *amp = memchr(q + i, '&', ql - i);
+        size_t end = amp ? (size_t)(amp - q) : ql;
+        if (end - i > 8 && memcmp(q + i, "tagKeys=", 8) == 0) {
+            char k[520];
+            long n = lambda_pct_decode(q + i + 8, end - i - 8, k, sizeof(k));
+            if (n >= 0)
+                json_array_append_new(keys, json_stringn(k, (size_t)n));
+        }
+        i = end + 1;
+    }
+    return keys;
+}
+
+static void op_tags(struct lambda *lm, struct http_req *req, const char *m, size_t ml,
+                    const char *seg, size_t segl, const char *q, size_t ql)
+{
+    bool get = ml == 3 && memcmp(m, "GET", 3) == 0;
+    bool post = ml == 4 && memcmp(m, "POST", 4) == 0;
+    bool del = ml == 6 && memcmp(m, "DELETE", 6) == 0;
+    if (!get && !post && !del) {
+        http_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
+        return;
+    }
+    struct lambda_fn *fn = tags_target(lm, req, seg, segl);
+    if (fn == NULL)
+        return;
+    if (get) {
+        json_t *tags = lambda_fn_tags(fn);
+        send_json(req, 200, json_pack("{s:o}", "Tags", tags ? json_copy(tags) : json_object()));
+        return;
+    }
+    if (del) {
+        json_t *keys = query_tag_keys(q, ql);
+        if (keys == NULL || json_array_size(keys) == 0) {
+            json_decref(keys);
+            send_error(req, ERR_LAMBDA_VALIDATION,
+                       "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
+                       "constraint: Member must not be null",
+                       NULL);
+            return;
+        }
+        lambda_fn_untag(lm, fn, keys);
+        json_decref(keys);
+        http_respond(req, 204, NULL, 0, NULL, 0);
+        return;
+    }
+    size_t bl;
+    const char *body = http_req_body(req, &bl);
+    char perr[200], msg[512];
+    json_t *doc = jsonh_parse(body, bl, perr, sizeof(perr));
+    json_t *tags = json_object_get(doc, "Tags");
+    enum err e = ERR_OK;
+    if (doc == NULL) {
+        e = ERR_LAMBDA_INVALID_CONTENT;
+        snprintf(msg, sizeof(msg), "Could not parse request body into json: %s", perr);
+    } else if (tags == NULL || json_is_null(tags)) {
+        e = ERR_LAMBDA_VALIDATION;
+        snprintf(msg, sizeof(msg), "1 validation error detected: Value null at 'tags' failed to "
+                                   "satisfy constraint: Member must not be null");
+    } else {
+        e = lambda_check_tags(tags, msg, sizeof(msg));
+    }
+    if (e == ERR_OK)
+        e = lambda_fn_tag(lm, fn, tags, msg, sizeof(msg));
+    json_decref(doc);
+    if (e != ERR_OK)
+        send_error(req, e, msg, NULL);
+    else
+        http_respond(req, 204, NULL, 0, NULL, 0);
+}
+
 bool lambda_rest_handle(struct lambda *lm, uint16_t aws_port, struct http_req *req)
 {
     size_t ml, pl;
@@ -470,7 +590,12 @@ bool lambda_rest_handle(struct lambda *lm, uint16_t aws_port, struct http_req *r
         pl = (size_t)(q - p);
         q++;
     }
-    if (pl < 11 || p[0] != '/' || p[5] != '-' || memcmp(p + 11, "/functions", 10) != 0)
+    size_t tpl = strlen(TAGS_PREFIX);
+    if (pl > tpl && memcmp(p, TAGS_PREFIX, tpl) == 0 && memchr(p + tpl, '/', pl - tpl) == NULL) {
+        op_tags(lm, req, m, ml, p + tpl, pl - tpl, q ? q : "", ql);
+        return true;
+    }
+    if (pl < 21 || p[0] != '/' || p[5] != '-' || memcmp(p + 11, "/functions", 10) != 0)
         return false;
     const struct route *hit = NULL;
     const char *seg = NULL;
@@ -563,6 +688,14 @@ bool lambda_rest_handle(struct lambda *lm, uint16_t aws_port, struct http_req *r
                       json_pack("{s:i}", "ReservedConcurrentExecutions", lambda_fn_reserved(fn)));
         else
             send_json(req, 200, json_object());
+        break;
+    case OP_LIST_VERSIONS:
+        /* no published versions here: $LATEST is the only one */
+        send_json(req, 200, json_pack("{s:[o]}", "Versions", lambda_fn_config_json(lm, fn)));
+        break;
+    case OP_GET_CODE_SIGNING:
+        send_json(req, 200,
+                  json_pack("{s:s, s:s}", "CodeSigningConfigArn", "", "FunctionName", name));
         break;
     case OP_DELETE_CONCURRENCY:
         lambda_fn_set_concurrency(lm, name, -1, msg, sizeof(msg));

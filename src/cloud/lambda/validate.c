@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cloud/lambda/lambda.h"
 #include "core/codec.h"
@@ -376,6 +377,13 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
         }
         spec->has_env = true;
     }
+    json_t *tags = json_object_get(d, "Tags");
+    if (!update && tags != NULL && !json_is_null(tags)) {
+        e = lambda_check_tags(tags, msg, msglen);
+        if (e != ERR_OK)
+            return e;
+        spec->tags = tags;
+    }
     if (!update) {
         json_t *code = json_object_get(d, "Code");
         const char *zf = jsonh_str(code, "ZipFile", NULL);
@@ -397,6 +405,58 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
         }
         spec->zip = zip->data;
         spec->zip_len = zip->len;
+    }
+    return ERR_OK;
+}
+
+/* Length in characters (code points) of a UTF-8 string. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+enum err lambda_check_tags(json_t *tags, char *msg, size_t msglen)
+{
+    const char *k;
+    json_t *v;
+    if (!json_is_object(tags)) {
+        snprintf(msg, msglen, "Unexpected value type for Tags: expected a map of strings");
+        return ERR_LAMBDA_INVALID_PARAMETER;
+    }
+    if (json_object_size(tags) > LAMBDA_MAX_TAGS) {
+        snprintf(msg, msglen, "The number of tags exceeds the limit of %d for this resource.",
+                 LAMBDA_MAX_TAGS);
+        return ERR_LAMBDA_INVALID_PARAMETER;
+    }
+    json_object_foreach(tags, k, v)
+    {
+        size_t kl = utf8_chars(k);
+        if (kl < 1 || kl > 128) {
+            snprintf(msg, msglen,
+                     "1 validation error detected: Value '%.140s' at 'tags' failed to satisfy "
+                     "constraint: Map keys must have length between 1 and 128",
+                     k);
+            return ERR_LAMBDA_VALIDATION;
+        }
+        if (!json_is_string(v)) {
+            snprintf(msg, msglen, "Unexpected value type for tag %.128s: expected a string", k);
+            return ERR_LAMBDA_INVALID_PARAMETER;
+        }
+        if (utf8_chars(json_string_value(v)) > 256) {
+            snprintf(msg, msglen,
+                     "1 validation error detected: Value at 'tags.%.128s' failed to satisfy "
+                     "constraint: Member must have length less than or equal to 256",
+                     k);
+            return ERR_LAMBDA_VALIDATION;
+        }
+        if (strncasecmp(k, "aws:", 4) == 0) {
+            snprintf(msg, msglen, "Tag keys starting with 'aws:' are reserved for AWS use: %.128s",
+                     k);
+            return ERR_LAMBDA_INVALID_PARAMETER;
+        }
     }
     return ERR_OK;
 }

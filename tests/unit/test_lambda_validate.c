@@ -162,12 +162,62 @@ static void test_client_context(void **state)
     buf_destroy(&b);
 }
 
+static enum err tags(const char *text)
+{
+    char msg[512];
+    json_t *j = json_loads(text, 0, NULL);
+    enum err e = lambda_check_tags(j, msg, sizeof(msg));
+    json_decref(j);
+    return e;
+}
+
+static void test_tags(void **state)
+{
+    (void)state;
+    assert_int_equal(tags("{}"), ERR_OK);
+    assert_int_equal(tags("{\"team\":\"core\",\"empty\":\"\"}"), ERR_OK);
+    assert_int_equal(tags("[]"), ERR_LAMBDA_INVALID_PARAMETER);
+    assert_int_equal(tags("{\"k\":1}"), ERR_LAMBDA_INVALID_PARAMETER);
+    assert_int_equal(tags("{\"\":\"v\"}"), ERR_LAMBDA_VALIDATION);
+    assert_int_equal(tags("{\"aws:x\":\"v\"}"), ERR_LAMBDA_INVALID_PARAMETER);
+    assert_int_equal(tags("{\"AWS:x\":\"v\"}"), ERR_LAMBDA_INVALID_PARAMETER);
+    char big[2048];
+    /* 128 characters of key is the most; counted in characters, not bytes (é is 2 bytes) */
+    char key[300] = "";
+    for (int i = 0; i < 128; i++)
+        strncat(key, "\xc3\xa9", sizeof(key) - strlen(key) - 1);
+    snprintf(big, sizeof(big), "{\"%s\":\"v\"}", key);
+    assert_int_equal(tags(big), ERR_OK);
+    snprintf(big, sizeof(big), "{\"%se\":\"v\"}", key);
+    assert_int_equal(tags(big), ERR_LAMBDA_VALIDATION);
+    char val[300];
+    memset(val, 'v', 257);
+    val[257] = '\0';
+    snprintf(big, sizeof(big), "{\"k\":\"%s\"}", val);
+    assert_int_equal(tags(big), ERR_LAMBDA_VALIDATION);
+    val[256] = '\0';
+    snprintf(big, sizeof(big), "{\"k\":\"%s\"}", val);
+    assert_int_equal(tags(big), ERR_OK);
+    /* 50 tags pass, 51 do not */
+    json_t *j = json_object();
+    for (int i = 0; i < 51; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "k%d", i);
+        json_object_set_new(j, k, json_string("v"));
+        char msg[256];
+        assert_int_equal(lambda_check_tags(j, msg, sizeof(msg)),
+                         i < 50 ? ERR_OK : ERR_LAMBDA_INVALID_PARAMETER);
+    }
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve_name_forms), cmocka_unit_test(test_resolve_name_refusals),
         cmocka_unit_test(test_pct_decode),         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_create_body),        cmocka_unit_test(test_client_context),
+        cmocka_unit_test(test_tags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,7 +51,9 @@
       "The specified log group does not exist.")                                                   \
     X(LOGS_ALREADY_EXISTS, 400, "ResourceAlreadyExistsException", "Sender",                        \
       "The specified log group already exists")                                                    \
-    X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", "Sender", "Invalid parameter")
+    X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", "Sender", "Invalid parameter")     \
+    X(LOGS_TOO_MANY_TAGS, 400, "TooManyTagsException", "Sender",                                   \
+      "A resource can have no more than 50 tags.")
 
 enum err {
 #define ERR_ENUM(name, status, code, fault, msg) ERR_##name,

@@ -17,7 +17,9 @@ import subprocess
 import threading
 import time
 
-from e2e_helpers import HAAR, invoke, require_haar, run_haar, wait_until
+import pytest
+
+from e2e_helpers import HAAR, invoke, require_haar, run_haar, unique_name, wait_until
 
 REPORT_RE = re.compile(
     r"^REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: (?P<dur>\d+\.\d{2}) ms\t"
@@ -160,3 +162,99 @@ def test_haar_logs_follow_streams_new_invocations(haar, lam, make_function):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+# ---- log group tags (what Terraform's aws_cloudwatch_log_group needs) ----
+
+def _group_arn(logs_client, group):
+    """The group's ARN without the ":*" DescribeLogGroups' "arn" carries, as Terraform uses
+    (Debian's botocore predates the "logGroupArn" member, which haar also answers)."""
+    g = logs_client.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+    assert g["arn"].endswith(":*"), g
+    return g["arn"][:-2]
+
+
+@pytest.fixture
+def tagged_group(logs_client):
+    group = f"/e2e/tags/{unique_name('grp')}"
+    logs_client.create_log_group(logGroupName=group, tags={"env": "dev", "team": "core"})
+    yield group
+    try:
+        logs_client.delete_log_group(logGroupName=group)
+    except logs_client.exceptions.ResourceNotFoundException:
+        pass
+
+
+def test_create_log_group_with_tags_lists_them_by_arn_and_name(logs_client, tagged_group):
+    arn = _group_arn(logs_client, tagged_group)
+    assert arn.startswith("arn:aws:logs:") and arn.endswith(f":log-group:{tagged_group}")
+    assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "dev",
+                                                                          "team": "core"}
+    assert logs_client.list_tags_for_resource(resourceArn=arn + ":*")["tags"] == {
+        "env": "dev", "team": "core"}
+    assert logs_client.list_tags_log_group(logGroupName=tagged_group)["tags"] == {
+        "env": "dev", "team": "core"}
+
+
+def test_tag_and_untag_resource(logs_client, tagged_group):
+    arn = _group_arn(logs_client, tagged_group)
+    logs_client.tag_resource(resourceArn=arn, tags={"env": "prod", "owner": "me"})
+    assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {
+        "env": "prod", "team": "core", "owner": "me"}
+    logs_client.untag_resource(resourceArn=arn, tagKeys=["team", "no-such-key"])
+    assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {"env": "prod",
+                                                                          "owner": "me"}
+    logs_client.tag_log_group(logGroupName=tagged_group, tags={"legacy": "1"})
+    logs_client.untag_log_group(logGroupName=tagged_group, tags=["owner"])
+    assert logs_client.list_tags_log_group(logGroupName=tagged_group)["tags"] == {
+        "env": "prod", "legacy": "1"}
+
+
+def test_tags_of_a_missing_group_are_not_found(logs_client, tagged_group):
+    arn = _group_arn(logs_client, tagged_group).replace(tagged_group, "/e2e/tags/no-such-group")
+    with pytest.raises(logs_client.exceptions.ResourceNotFoundException) as ei:
+        logs_client.list_tags_for_resource(resourceArn=arn)
+    assert ei.value.response["Error"]["Message"] == "The specified log group does not exist."
+    with pytest.raises(logs_client.exceptions.ResourceNotFoundException):
+        logs_client.tag_resource(resourceArn=arn, tags={"a": "b"})
+    with pytest.raises(logs_client.exceptions.ResourceNotFoundException):
+        logs_client.list_tags_log_group(logGroupName="/e2e/tags/no-such-group")
+    with pytest.raises(logs_client.exceptions.InvalidParameterException):
+        logs_client.list_tags_for_resource(resourceArn="arn:aws:logs:not-an-arn")
+
+
+def test_tag_limits_are_enforced_and_change_nothing(logs_client, tagged_group):
+    arn = _group_arn(logs_client, tagged_group)
+    with pytest.raises(logs_client.exceptions.InvalidParameterException) as ei:
+        logs_client.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(51)})
+    assert "50" in ei.value.response["Error"]["Message"]
+    with pytest.raises(logs_client.exceptions.InvalidParameterException):
+        logs_client.tag_resource(resourceArn=arn, tags={"aws:reserved": "x", "ok": "1"})
+    # 2 + 48 = 50 is the most; one more after merging is TooManyTagsException
+    logs_client.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(48)})
+    with pytest.raises(logs_client.exceptions.TooManyTagsException):
+        logs_client.tag_resource(resourceArn=arn, tags={"one-more": "v"})
+    tags = logs_client.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert len(tags) == 50 and "one-more" not in tags and "ok" not in tags
+
+
+def test_create_log_group_kms_key_is_reported(logs_client):
+    # Debian's botocore predates logGroupClass; the unit tests cover it
+    group = f"/e2e/tags/{unique_name('kms')}"
+    key = "arn:aws:kms:eu-west-1:000000000000:key/e2e"
+    logs_client.create_log_group(logGroupName=group, kmsKeyId=key, tags={"k": "v"})
+    try:
+        g = logs_client.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+        assert g["kmsKeyId"] == key
+    finally:
+        logs_client.delete_log_group(logGroupName=group)
+
+
+def test_aws_cli_lists_tags_for_resource(aws, logs_client, tagged_group):
+    arn = _group_arn(logs_client, tagged_group)
+    aws.json("logs", "tag-resource", "--resource-arn", arn, "--tags", "cli=yes")
+    out = aws.json("logs", "list-tags-for-resource", "--resource-arn", arn)
+    assert out == {"tags": {"env": "dev", "team": "core", "cli": "yes"}}
+    p = aws.run("logs", "list-tags-for-resource", "--resource-arn",
+                arn.replace(tagged_group, "/e2e/tags/no-such-group"))
+    assert p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr

@@ -12,9 +12,12 @@
 #include "cloud/logs/logs_int.h"
 
 static const char *const ops[] = {
-    "CreateLogGroup",        "DeleteLogGroup",  "DescribeLogGroups", "PutRetentionPolicy",
-    "DeleteRetentionPolicy", "CreateLogStream", "DeleteLogStream",   "DescribeLogStreams",
-    "PutLogEvents",          "GetLogEvents",    "FilterLogEvents",   "Nope",
+    "CreateLogGroup",     "DeleteLogGroup",        "DescribeLogGroups",
+    "PutRetentionPolicy", "DeleteRetentionPolicy", "CreateLogStream",
+    "DeleteLogStream",    "DescribeLogStreams",    "PutLogEvents",
+    "GetLogEvents",       "FilterLogEvents",       "TagResource",
+    "UntagResource",      "ListTagsForResource",   "TagLogGroup",
+    "UntagLogGroup",      "ListTagsLogGroup",      "Nope",
 };
 
 static char dir[64];

@@ -1,7 +1,7 @@
 /*
  * test_logs.c — the CloudWatch Logs engine (store.c) and its JSON 1.1 adapter
  * (proto_json.c): storage, durability across reopen, retention, hostile names, every
- * operation with its errors and paging tokens.
+ * operation with its errors and paging tokens, log group tags (by ARN and by name).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -949,6 +949,318 @@ static void test_api_small_out_buffer(void **state)
     buf_destroy(&out);
 }
 
+/* ---- tags ---- */
+
+#define ARN_A "arn:aws:logs:eu-west-1:000000000000:log-group:/t/a"
+
+/* The tags an op answers, as "k=v,k=v" in key order (jansson sorts when dumping). */
+static char *tags_of(struct logs *lg, const char *op, const char *body)
+{
+    int st;
+    json_t *j = call(lg, op, body, &st);
+    if (st != 200)
+        fail_msg("%s %s -> %d %s", op, body, st, json_dumps(j, 0));
+    json_t *tags = json_object_get(j, "tags");
+    assert_true(json_is_object(tags));
+    char *s = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return s;
+}
+
+static void expect_tags(struct logs *lg, const char *op, const char *body, const char *want)
+{
+    char *got = tags_of(lg, op, body);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s %s: tags %s, want %s", op, body, got, want);
+    free(got);
+}
+
+/* {"resourceArn":ARN,"tags":{"k0":"v",...,"k<n-1>":"v"}} with keys prefix<i>. */
+static char *n_tags_body(const char *arn_or_name_member, const char *prefix, int n)
+{
+    struct buf b;
+    buf_init(&b, 1u << 20);
+    assert_int_equal(buf_printf(&b, "{%s,\"tags\":{", arn_or_name_member), BUF_OK);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(buf_printf(&b, "%s\"%s%d\":\"v\"", i ? "," : "", prefix, i), BUF_OK);
+    assert_int_equal(buf_puts(&b, "}}"), BUF_OK);
+    return b.data; /* the buffer's bytes are the caller's to free */
+}
+
+static void test_api_tags_by_arn(void **state)
+{
+    struct fix *f = *state;
+    struct logs *lg = f->lg;
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\"}");
+    const char *arn = "{\"resourceArn\":\"" ARN_A "\"}";
+    expect_tags(lg, "ListTagsForResource", arn, "{}");
+    expect_ok(lg, "TagResource",
+              "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"env\":\"dev\",\"team\":\"core\"}}");
+    expect_tags(lg, "ListTagsForResource", arn, "{\"env\":\"dev\",\"team\":\"core\"}");
+    /* the ":*" form DescribeLogGroups' "arn" has; replacing a value; an empty value */
+    expect_ok(lg, "TagResource",
+              "{\"resourceArn\":\"" ARN_A ":*\",\"tags\":{\"env\":\"prod\",\"x\":\"\"}}");
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A ":*\"}",
+                "{\"env\":\"prod\",\"team\":\"core\",\"x\":\"\"}");
+    /* untag: unknown keys are no error; an empty list is allowed */
+    expect_ok(lg, "UntagResource",
+              "{\"resourceArn\":\"" ARN_A "\",\"tagKeys\":[\"team\",\"nope\"]}");
+    expect_ok(lg, "UntagResource", "{\"resourceArn\":\"" ARN_A "\",\"tagKeys\":[]}");
+    expect_tags(lg, "ListTagsForResource", arn, "{\"env\":\"prod\",\"x\":\"\"}");
+    /* the by-name operations see the same tags */
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/a\"}",
+                "{\"env\":\"prod\",\"x\":\"\"}");
+
+    /* bad ARNs */
+    expect_err(lg, "ListTagsForResource", "{\"resourceArn\":\"nope\"}", "InvalidParameterException",
+               "resourceArn");
+    expect_err(lg, "ListTagsForResource",
+               "{\"resourceArn\":\"arn:aws:s3:eu-west-1:000000000000:log-group:/t/a\"}",
+               "InvalidParameterException", "resourceArn");
+    expect_err(lg, "ListTagsForResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:12:log-group:/t/a\"}",
+               "InvalidParameterException", "resourceArn");
+    expect_err(lg, "ListTagsForResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:000000000000:log-group:bad name\"}",
+               "InvalidParameterException", "resourceArn");
+    expect_err(lg, "ListTagsForResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:000000000000:log-group:\"}",
+               "InvalidParameterException", "resourceArn");
+    expect_err(lg, "ListTagsForResource", "{}", "InvalidParameterException", "null");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"nope\",\"tags\":{\"a\":\"b\"}}",
+               "InvalidParameterException", "resourceArn");
+    /* a group that is not there */
+    expect_err(lg, "ListTagsForResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:000000000000:log-group:/t/none\"}",
+               "ResourceNotFoundException", "The specified log group does not exist.");
+    expect_err(lg, "TagResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:000000000000:log-group:/t/none:*\","
+               "\"tags\":{\"a\":\"b\"}}",
+               "ResourceNotFoundException", "log group does not exist");
+    expect_err(lg, "UntagResource",
+               "{\"resourceArn\":\"arn:aws:logs:eu-west-1:000000000000:log-group:/t/none\","
+               "\"tagKeys\":[\"a\"]}",
+               "ResourceNotFoundException", "log group does not exist");
+
+    /* bad tags: nothing changes */
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{}}",
+               "InvalidParameterException", "greater than or equal to 1");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\"}", "InvalidParameterException",
+               "tags");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":[\"a\"]}",
+               "InvalidParameterException", "map");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"a\":1}}",
+               "InvalidParameterException", "string");
+    expect_err(lg, "TagResource",
+               "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"ok\":\"1\",\"aws:cf\":\"x\"}}",
+               "InvalidParameterException", "aws:");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"AWS:x\":\"x\"}}",
+               "InvalidParameterException", "aws:");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"\":\"x\"}}",
+               "InvalidParameterException", "Map keys");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"a*b\":\"x\"}}",
+               "InvalidParameterException", "Map keys");
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"a\":\"x\\ny\"}}",
+               "InvalidParameterException", "Map value");
+    char key[200], val[300], body[800];
+    memset(key, 'k', 129);
+    key[129] = '\0';
+    snprintf(body, sizeof body, "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"%s\":\"v\"}}", key);
+    expect_err(lg, "TagResource", body, "InvalidParameterException", "Map keys");
+    key[128] = '\0'; /* 128 is fine */
+    memset(val, 'v', 257);
+    val[257] = '\0';
+    snprintf(body, sizeof body, "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"%s\":\"%s\"}}", key,
+             val);
+    expect_err(lg, "TagResource", body, "InvalidParameterException", "Map value");
+    val[256] = '\0';
+    snprintf(body, sizeof body, "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"%s\":\"%s\"}}", key,
+             val);
+    expect_ok(lg, "TagResource", body);
+    /* unicode letters count as one character each: 128 'é' is a 256-byte, valid key */
+    char ukey[400] = "";
+    for (int i = 0; i < 128; i++)
+        memcpy(ukey + 2 * i, "\xC3\xA9", 3);
+    snprintf(body, sizeof body, "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"%s\":\"\xC3\xA9 x\"}}",
+             ukey);
+    expect_ok(lg, "TagResource", body);
+    expect_ok(lg, "UntagResource", "{\"resourceArn\":\"" ARN_A "\",\"tagKeys\":[\"no-such\"]}");
+    expect_err(lg, "UntagResource", "{\"resourceArn\":\"" ARN_A "\",\"tagKeys\":[\"\"]}",
+               "InvalidParameterException", "tagKeys");
+    expect_err(lg, "UntagResource", "{\"resourceArn\":\"" ARN_A "\",\"tagKeys\":\"env\"}",
+               "InvalidParameterException", "list");
+    expect_err(lg, "UntagResource", "{\"resourceArn\":\"" ARN_A "\"}", "InvalidParameterException",
+               "tagKeys");
+    int st;
+    json_t *j = call(lg, "ListTagsForResource", arn, &st);
+    assert_int_equal(json_object_size(json_object_get(j, "tags")), 4);
+    json_decref(j);
+}
+
+static void test_api_tags_limit(void **state)
+{
+    struct fix *f = *state;
+    struct logs *lg = f->lg;
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\"}");
+    const char *arn_member = "\"resourceArn\":\"" ARN_A "\"";
+    /* 51 in one request: the model's limit on the map */
+    char *b = n_tags_body(arn_member, "k", 51);
+    expect_err(lg, "TagResource", b, "InvalidParameterException", "less than or equal to 50");
+    free(b);
+    b = n_tags_body(arn_member, "k", 50);
+    expect_ok(lg, "TagResource", b);
+    expect_ok(lg, "TagResource", b); /* the same 50 again: still 50 */
+    free(b);
+    /* one more than 50 after merging: TooManyTagsException, nothing added */
+    expect_err(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"new\":\"v\"}}",
+               "TooManyTagsException", "no more than 50 tags");
+    expect_err(lg, "TagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"new\":\"v\"}}",
+               "InvalidParameterException", "no more than 50 tags");
+    int st;
+    json_t *j = call(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}", &st);
+    assert_int_equal(json_object_size(json_object_get(j, "tags")), 50);
+    assert_null(json_object_get(json_object_get(j, "tags"), "new"));
+    json_decref(j);
+    /* replacing a value of one of the 50 is fine */
+    expect_ok(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"k7\":\"w\"}}");
+    /* CreateLogGroup: 50 are fine, 51 are refused and no group is made */
+    b = n_tags_body("\"logGroupName\":\"/t/b\"", "k", 51);
+    expect_err(lg, "CreateLogGroup", b, "InvalidParameterException", "less than or equal to 50");
+    free(b);
+    assert_null(logs__group_find(lg, "/t/b"));
+    b = n_tags_body("\"logGroupName\":\"/t/b\"", "k", 50);
+    expect_ok(lg, "CreateLogGroup", b);
+    free(b);
+    j = call(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/b\"}", &st);
+    assert_int_equal(json_object_size(json_object_get(j, "tags")), 50);
+    json_decref(j);
+}
+
+static void test_api_tags_by_name(void **state)
+{
+    struct fix *f = *state;
+    struct logs *lg = f->lg;
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\"}");
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/a\"}", "{}");
+    expect_ok(lg, "TagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"a\":\"1\",\"b\":\"2\"}}");
+    expect_ok(lg, "TagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"c\":\"3\"}}");
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/a\"}",
+                "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}");
+    expect_ok(lg, "UntagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":[\"a\",\"zz\"]}");
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}",
+                "{\"b\":\"2\",\"c\":\"3\"}");
+    expect_err(lg, "UntagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":[]}",
+               "InvalidParameterException", "greater than or equal to 1");
+    expect_err(lg, "TagLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"aws:x\":\"1\"}}",
+               "InvalidParameterException", "aws:");
+    expect_err(lg, "TagLogGroup", "{\"logGroupName\":\"/t/none\",\"tags\":{\"a\":\"1\"}}",
+               "ResourceNotFoundException", "log group does not exist");
+    expect_err(lg, "UntagLogGroup", "{\"logGroupName\":\"/t/none\",\"tags\":[\"a\"]}",
+               "ResourceNotFoundException", NULL);
+    expect_err(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/none\"}",
+               "ResourceNotFoundException", NULL);
+    expect_err(lg, "ListTagsLogGroup", "{\"logGroupName\":\"bad name\"}",
+               "InvalidParameterException", "logGroupName");
+    expect_err(lg, "ListTagsLogGroup", "{}", "InvalidParameterException", "null");
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/a\"}", "{\"b\":\"2\",\"c\":\"3\"}");
+}
+
+static void test_api_create_with_tags_class_kms(void **state)
+{
+    struct fix *f = *state;
+    struct logs *lg = f->lg;
+    expect_ok(lg, "CreateLogGroup",
+              "{\"logGroupName\":\"/t/a\",\"tags\":{\"env\":\"dev\"},\"kmsKeyId\":"
+              "\"arn:aws:kms:eu-west-1:000000000000:key/k1\",\"logGroupClass\":"
+              "\"INFREQUENT_ACCESS\"}");
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/b\",\"tags\":{}}");
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}", "{\"env\":\"dev\"}");
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/b\"}", "{}");
+    /* refused: no group is left behind */
+    expect_err(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/c\",\"tags\":{\"aws:x\":\"1\"}}",
+               "InvalidParameterException", "aws:");
+    expect_err(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/c\",\"logGroupClass\":\"COLD\"}",
+               "InvalidParameterException", "enum value set");
+    expect_err(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/c\",\"kmsKeyId\":5}",
+               "InvalidParameterException", "string");
+    expect_err(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/c\",\"kmsKeyId\":\"a\\nb\"}",
+               "InvalidParameterException", "kmsKeyId");
+    assert_null(logs__group_find(lg, "/t/c"));
+    /* an existing group keeps its tags */
+    expect_err(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"x\":\"y\"}}",
+               "ResourceAlreadyExistsException", NULL);
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/a\"}", "{\"env\":\"dev\"}");
+
+    for (int pass = 0; pass < 2; pass++) { /* before and after a reopen */
+        int st;
+        json_t *j = call(lg, "DescribeLogGroups", "{\"logGroupNamePrefix\":\"/t/\"}", &st);
+        json_t *groups = json_object_get(j, "logGroups");
+        assert_int_equal(json_array_size(groups), 2);
+        json_t *a = json_array_get(groups, 0), *b = json_array_get(groups, 1);
+        assert_string_equal(json_string_value(json_object_get(a, "logGroupClass")),
+                            "INFREQUENT_ACCESS");
+        assert_string_equal(json_string_value(json_object_get(a, "kmsKeyId")),
+                            "arn:aws:kms:eu-west-1:000000000000:key/k1");
+        assert_string_equal(json_string_value(json_object_get(b, "logGroupClass")), "STANDARD");
+        assert_null(json_object_get(b, "kmsKeyId"));
+        json_decref(j);
+        j = call(lg, "DescribeLogGroups", "{\"logGroupClass\":\"STANDARD\"}", &st);
+        groups = json_object_get(j, "logGroups");
+        assert_int_equal(json_array_size(groups), 1);
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(groups, 0), "logGroupName")), "/t/b");
+        json_decref(j);
+        logs_free(f->lg);
+        f->lg = lg = open_store(f, 0);
+    }
+}
+
+static void test_tags_survive_reopen_and_die_with_group(void **state)
+{
+    struct fix *f = *state;
+    struct logs *lg = f->lg;
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\",\"tags\":{\"k\":\"v\"}}");
+    expect_ok(lg, "TagResource",
+              "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"q\":\"\\u00e9 a/b=c+d@e:f\"}}");
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/b\",\"tags\":{\"b\":\"1\"}}");
+    expect_ok(lg, "UntagLogGroup", "{\"logGroupName\":\"/t/b\",\"tags\":[\"b\"]}");
+    logs_free(f->lg);
+    f->lg = lg = open_store(f, 0);
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}",
+                "{\"k\":\"v\",\"q\":\"\xC3\xA9 a/b=c+d@e:f\"}");
+    expect_tags(lg, "ListTagsLogGroup", "{\"logGroupName\":\"/t/b\"}", "{}");
+    /* no tags, no file; a damaged file costs the tags, not the group */
+    char path[600];
+    struct stat st;
+    char fs[256];
+    assert_int_equal(logs__fs_name("/t/b", 4, fs, sizeof fs), 0);
+    snprintf(path, sizeof path, "%s/logs/%s/.tags", f->dir, fs);
+    assert_int_not_equal(stat(path, &st), 0);
+    assert_int_equal(logs__fs_name("/t/a", 4, fs, sizeof fs), 0);
+    snprintf(path, sizeof path, "%s/logs/%s/.tags", f->dir, fs);
+    assert_int_equal(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/logs/%s/.tags.tmp", f->dir, fs);
+    assert_int_not_equal(stat(path, &st), 0); /* the temp file was renamed away */
+    /* deleting the group drops its tags: made again, it has none, also after a reopen */
+    expect_ok(lg, "DeleteLogGroup", "{\"logGroupName\":\"/t/a\"}");
+    expect_ok(lg, "CreateLogGroup", "{\"logGroupName\":\"/t/a\"}");
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}", "{}");
+    logs_free(f->lg);
+    f->lg = lg = open_store(f, 0);
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}", "{}");
+    /* a damaged .tags file */
+    expect_ok(lg, "TagResource", "{\"resourceArn\":\"" ARN_A "\",\"tags\":{\"k\":\"v\"}}");
+    snprintf(path, sizeof path, "%s/logs/%s/.tags", f->dir, fs);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"k\":", fp);
+    fclose(fp);
+    logs_free(f->lg);
+    f->lg = lg = open_store(f, 0);
+    assert_non_null(logs__group_find(lg, "/t/a"));
+    expect_tags(lg, "ListTagsForResource", "{\"resourceArn\":\"" ARN_A "\"}", "{}");
+}
+
 static void test_cli_usage_and_unreachable(void **state)
 {
     (void)state;
@@ -988,6 +1300,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_api_filter_log_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_invalid_utf8_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_small_out_buffer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_tags_by_arn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_tags_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_tags_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_create_with_tags_class_kms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tags_survive_reopen_and_die_with_group, setup,
+                                        teardown),
         cmocka_unit_test(test_cli_usage_and_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,7 @@ void logs__pattern_destroy(struct logs_pattern *p);
 
 struct logs_group;
 struct logs_stream;
+struct json_t; /* jansson's json_t */
 
 int64_t logs__now(struct logs *lg);
 const char *logs__region(struct logs *lg);
@@ -94,6 +95,22 @@ struct logs_group *logs__group_create(struct logs *lg, const char *name, int ret
                                       bool *exists);
 int logs__group_delete(struct logs *lg, struct logs_group *g);
 int logs__group_set_retention(struct logs *lg, struct logs_group *g, int days);
+
+/* Sets logGroupClass ("STANDARD", "INFREQUENT_ACCESS" or "DELIVERY", checked by the
+ * caller) and kmsKeyId (NULL for none) and rewrites the group's meta file. On failure
+ * nothing changes. Returns 0 or -1. */
+int logs__group_set_class(struct logs *lg, struct logs_group *g, const char *cls, const char *kms);
+const char *logs__group_class(const struct logs_group *g);
+const char *logs__group_kms(const struct logs_group *g); /* NULL when none */
+
+/* The group's tags: a JSON object of strings, borrowed (do not modify), or NULL when it
+ * has none. */
+struct json_t *logs__group_tags(const struct logs_group *g);
+
+/* Replaces the group's tags with a copy of tags (an object of strings, already validated;
+ * NULL or empty clears them) and writes <group dir>/.tags (temp + rename) or removes it.
+ * On failure nothing changes. Returns 0 or -1. */
+int logs__group_set_tags(struct logs *lg, struct logs_group *g, struct json_t *tags);
 
 /* All groups sorted by name; *n set. The array is the caller's to free (entries borrowed). */
 struct logs_group **logs__groups_sorted(struct logs *lg, size_t *n);

@@ -9,6 +9,13 @@
  *                       (ts, off) — the event's timestamp and its byte offset in the
  *                       day segment — orders a stream's events and never changes
  *   FilterLogEvents     "e/<ts>_<stream hash>_<off>" (events after), the order of the answer
+ *
+ * Operations: CreateLogGroup (with tags, kmsKeyId, logGroupClass), DeleteLogGroup,
+ * DescribeLogGroups, PutRetentionPolicy, DeleteRetentionPolicy, CreateLogStream,
+ * DeleteLogStream, DescribeLogStreams, PutLogEvents, GetLogEvents, FilterLogEvents, and log
+ * group tags: TagResource, UntagResource, ListTagsForResource (by ARN) and the older
+ * TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name). Tags are checked whole before
+ * any is applied, so a refused request changes nothing.
  * Runs on the daemon's loop thread; not thread-safe.
  */
 #include "cloud/logs/logs_int.h"
@@ -17,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/err.h"
 
@@ -27,9 +35,23 @@
 #define TOO_OLD_MS      (14 * LOGS_DAY_MS)
 #define TOO_NEW_MS      (2 * 3600 * 1000LL)
 #define MAX_PATTERN_LEN 1024
+#define MAX_TAGS        50 /* per resource, and per request */
+#define TAG_KEY_MAX     128
+#define TAG_VALUE_MAX   256
+#define KMS_KEY_MAX     256
+#define ARN_MAX         1011
 
 static const char ACCOUNT[] = "000000000000";
 static const char STREAM_NOT_FOUND[] = "The specified log stream does not exist.";
+static const char GROUP_NOT_FOUND[] = "The specified log group does not exist.";
+static const char TOO_MANY_TAGS[] = "A resource can have no more than 50 tags.";
+static const char KEY_RULES[] =
+    "[Member must have length less than or equal to 128, Member must have length greater than "
+    "or equal to 1, Member must satisfy regular expression pattern: "
+    "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$]";
+static const char VALUE_RULES[] =
+    "[Member must have length less than or equal to 256, Member must satisfy regular "
+    "expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$]";
 
 struct ctx {
     struct logs *lg;
@@ -284,7 +306,7 @@ static enum err get_group(struct ctx *c, bool identifier_ok, struct logs_group *
         return e;
     *g = logs__group_find(c->lg, name);
     if (*g == NULL)
-        return not_found(c, "The specified log group does not exist.");
+        return not_found(c, GROUP_NOT_FOUND);
     return ERR_OK;
 }
 
@@ -296,17 +318,70 @@ static void put_group_arn(struct ctx *c, const char *group, bool star)
 
 /* ---- log groups ---- */
 
+static enum err get_class(struct ctx *c, const char **cls)
+{
+    enum err e = get_str(c, "logGroupClass", false, cls);
+    if (e != ERR_OK || *cls == NULL)
+        return e;
+    if (strcmp(*cls, "STANDARD") != 0 && strcmp(*cls, "INFREQUENT_ACCESS") != 0 &&
+        strcmp(*cls, "DELIVERY") != 0)
+        return invalid(c,
+                       "1 validation error detected: Value '%.100s' at 'logGroupClass' failed to "
+                       "satisfy constraint: Member must satisfy enum value set: [STANDARD, "
+                       "INFREQUENT_ACCESS, DELIVERY]",
+                       *cls);
+    return ERR_OK;
+}
+
+/* kmsKeyId is kept and reported back, not used: haar encrypts nothing. It is one line of
+ * the group's meta file, hence no control characters. */
+static enum err get_kms(struct ctx *c, const char **kms)
+{
+    enum err e = get_str(c, "kmsKeyId", false, kms);
+    if (e != ERR_OK || *kms == NULL)
+        return e;
+    if (strlen(*kms) > KMS_KEY_MAX)
+        return invalid(c, "1 validation error detected: Value at 'kmsKeyId' failed to satisfy "
+                          "constraint: Member must have length less than or equal to 256");
+    for (const unsigned char *u = (const unsigned char *)*kms; *u; u++)
+        if (*u < 0x20 || *u == 0x7F)
+            return invalid(c, "Invalid kmsKeyId: %.100s", *kms);
+    if (**kms == '\0')
+        *kms = NULL;
+    return ERR_OK;
+}
+
+static enum err get_tags(struct ctx *c, const char *key, size_t min, json_t **tags);
+
 static enum err op_create_log_group(struct ctx *c)
 {
-    const char *name;
+    const char *name, *cls, *kms;
+    json_t *tags;
     enum err e = get_str(c, "logGroupName", true, &name);
     if (e == ERR_OK)
         e = check_group_name(c, "logGroupName", name);
+    if (e == ERR_OK)
+        e = get_tags(c, "tags", 0, &tags);
+    if (e == ERR_OK)
+        e = get_kms(c, &kms);
+    if (e == ERR_OK)
+        e = get_class(c, &cls);
     if (e != ERR_OK)
         return e;
     bool exists;
-    if (logs__group_create(c->lg, name, 0, &exists) == NULL)
+    struct logs_group *g = logs__group_create(c->lg, name, 0, &exists);
+    if (g == NULL)
         return exists ? ERR_LOGS_ALREADY_EXISTS : ERR_INTERNAL;
+    /* all or nothing: a group that cannot keep what was asked of it is not left behind */
+    if (((cls && strcmp(cls, "STANDARD") != 0) || kms) &&
+        logs__group_set_class(c->lg, g, cls ? cls : "STANDARD", kms) != 0) {
+        logs__group_delete(c->lg, g);
+        return ERR_INTERNAL;
+    }
+    if (tags && json_object_size(tags) > 0 && logs__group_set_tags(c->lg, g, tags) != 0) {
+        logs__group_delete(c->lg, g);
+        return ERR_INTERNAL;
+    }
     put(c, "{}");
     return ERR_OK;
 }
@@ -362,10 +437,12 @@ static enum err op_delete_retention(struct ctx *c)
 
 static enum err op_describe_log_groups(struct ctx *c)
 {
-    const char *prefix, *pattern, *token;
+    const char *prefix, *pattern, *token, *cls;
     int64_t limit = 50;
     bool has_limit;
     enum err e = get_str(c, "logGroupNamePrefix", false, &prefix);
+    if (e == ERR_OK)
+        e = get_class(c, &cls);
     if (e == ERR_OK)
         e = get_str(c, "logGroupNamePattern", false, &pattern);
     if (e == ERR_OK)
@@ -397,6 +474,8 @@ static enum err op_describe_log_groups(struct ctx *c)
             continue;
         if (token && strcmp(name, token + 2) <= 0)
             continue;
+        if (cls && strcmp(logs__group_class(v[i]), cls) != 0)
+            continue;
         if (count == limit) {
             more = true;
             break;
@@ -408,8 +487,12 @@ static enum err op_describe_log_groups(struct ctx *c)
             putf(c, ",\"retentionInDays\":%d", logs__group_retention(v[i]));
         put(c, ",\"metricFilterCount\":0,\"arn\":");
         put_group_arn(c, name, true);
-        putf(c, ",\"storedBytes\":%lld,\"logGroupClass\":\"STANDARD\",\"logGroupArn\":",
-             (long long)logs__group_bytes(v[i]));
+        if (logs__group_kms(v[i])) {
+            put(c, ",\"kmsKeyId\":");
+            put_str(c, logs__group_kms(v[i]));
+        }
+        putf(c, ",\"storedBytes\":%lld,\"logGroupClass\":\"%s\",\"logGroupArn\":",
+             (long long)logs__group_bytes(v[i]), logs__group_class(v[i]));
         put_group_arn(c, name, false);
         put(c, "}");
         count++;
@@ -993,6 +1076,297 @@ static enum err op_delete_log_stream(struct ctx *c)
     return ERR_OK;
 }
 
+/* ---- tags ---- */
+
+/*
+ * A tag key or value against ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$: ASCII letters, digits, space
+ * and _.:/=+-@; every non-ASCII character is let through (jansson has checked it is UTF-8,
+ * and telling Unicode letters from symbols needs tables haar does not carry). Sets *chars
+ * to the length in characters, which is what AWS's limits count.
+ */
+static bool tag_text_ok(const char *s, size_t *chars)
+{
+    static const char extra[] = "_.:/=+-@ ";
+    size_t n = 0;
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        if ((*u & 0xC0) != 0x80)
+            n++;
+        bool ok = *u >= 0x80 || (*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') ||
+                  (*u >= '0' && *u <= '9') || strchr(extra, *u) != NULL;
+        if (!ok)
+            return false;
+    }
+    *chars = n;
+    return true;
+}
+
+static enum err check_tag_key(struct ctx *c, const char *field, const char *key, size_t len)
+{
+    size_t chars;
+    /* a key of the "tags" map, or a member of a list of keys */
+    const char *what = strcmp(field, "tags") == 0 ? "Map keys" : "Member";
+    if (strlen(key) != len || !tag_text_ok(key, &chars) || chars < 1 || chars > TAG_KEY_MAX)
+        return invalid(c,
+                       "1 validation error detected: Value '%.200s' at '%s' failed to satisfy "
+                       "constraint: %s must satisfy constraint: %s",
+                       key, field, what, KEY_RULES);
+    return ERR_OK;
+}
+
+/* A map of tags to set: min..50 pairs, valid keys and values, none under the reserved
+ * "aws:" prefix. *tags is borrowed from the request, NULL when absent (min 0). */
+static enum err get_tags(struct ctx *c, const char *key, size_t min, json_t **tags)
+{
+    json_t *j = json_object_get(c->req, key);
+    *tags = NULL;
+    if (j == NULL || json_is_null(j)) {
+        if (min > 0)
+            return invalid(c,
+                           "1 validation error detected: Value null at '%s' failed to satisfy "
+                           "constraint: Member must not be null",
+                           key);
+        return ERR_OK;
+    }
+    if (!json_is_object(j))
+        return invalid(c, "Invalid type for parameter %s: expected a map", key);
+    size_t n = json_object_size(j);
+    if (n < min || n > MAX_TAGS)
+        return invalid(c,
+                       "1 validation error detected: Value at '%s' failed to satisfy "
+                       "constraint: Member must have length %s %d",
+                       key, n < min ? "greater than or equal to" : "less than or equal to",
+                       n < min ? (int)min : MAX_TAGS);
+    for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
+        const char *k = json_object_iter_key(it);
+        json_t *v = json_object_iter_value(it);
+        enum err e = check_tag_key(c, key, k, strlen(k));
+        if (e != ERR_OK)
+            return e;
+        if (!json_is_string(v))
+            return invalid(c, "Invalid type for parameter %s.%.128s: expected a string", key, k);
+        size_t chars;
+        const char *val = json_string_value(v);
+        if (strlen(val) != json_string_length(v) || !tag_text_ok(val, &chars) ||
+            chars > TAG_VALUE_MAX)
+            return invalid(c,
+                           "1 validation error detected: Value '%.300s' at '%s' failed to "
+                           "satisfy constraint: Map value must satisfy constraint: %s",
+                           val, key, VALUE_RULES);
+        /* AWS keeps the prefix for its own tags, whatever its case */
+        if (strncasecmp(k, "aws:", 4) == 0)
+            return invalid(c, "Tag keys starting with 'aws:' are reserved for AWS use: %.128s", k);
+    }
+    *tags = j;
+    return ERR_OK;
+}
+
+/* A list of tag keys to remove: min..50 valid keys. *keys is borrowed from the request. */
+static enum err get_tag_keys(struct ctx *c, const char *key, size_t min, json_t **keys)
+{
+    json_t *j = json_object_get(c->req, key);
+    *keys = NULL;
+    if (j == NULL || json_is_null(j))
+        return invalid(c,
+                       "1 validation error detected: Value null at '%s' failed to satisfy "
+                       "constraint: Member must not be null",
+                       key);
+    if (!json_is_array(j))
+        return invalid(c, "Invalid type for parameter %s: expected a list", key);
+    size_t n = json_array_size(j), i;
+    if (n < min || n > MAX_TAGS)
+        return invalid(c,
+                       "1 validation error detected: Value at '%s' failed to satisfy "
+                       "constraint: Member must have length %s %d",
+                       key, n < min ? "greater than or equal to" : "less than or equal to",
+                       n < min ? (int)min : MAX_TAGS);
+    for (i = 0; i < n; i++) {
+        json_t *v = json_array_get(j, i);
+        if (!json_is_string(v))
+            return invalid(c, "Invalid type for parameter %s[%zu]: expected a string", key, i);
+        enum err e = check_tag_key(c, key, json_string_value(v), json_string_length(v));
+        if (e != ERR_OK)
+            return e;
+    }
+    *keys = j;
+    return ERR_OK;
+}
+
+/*
+ * resourceArn of an existing log group: arn:<partition>:logs:<region>:<account>:
+ * log-group:<name>, with or without the ":*" that DescribeLogGroups' "arn" carries.
+ * Region and account are not compared with ours: haar serves a single account, and an
+ * SDK or Terraform may build the ARN from its own idea of the account id.
+ */
+static enum err get_arn_group(struct ctx *c, struct logs_group **g)
+{
+    const char *arn;
+    enum err e = get_str(c, "resourceArn", true, &arn);
+    if (e != ERR_OK)
+        return e;
+    size_t len = strlen(arn);
+    if (len < 1 || len > ARN_MAX)
+        return invalid(c, "1 validation error detected: Value at 'resourceArn' failed to "
+                          "satisfy constraint: Member must have length between 1 and 1011");
+    /* the five ':'-separated fields before the resource */
+    const char *f[5], *p = arn;
+    size_t fl[5];
+    for (int i = 0; i < 5; i++) {
+        const char *colon = strchr(p, ':');
+        if (colon == NULL)
+            return invalid(c, "Invalid resourceArn: %.200s", arn);
+        f[i] = p;
+        fl[i] = (size_t)(colon - p);
+        p = colon + 1;
+    }
+    bool account_ok = fl[4] == 12 && strspn(f[4], "0123456789") >= 12;
+    if (fl[0] != 3 || memcmp(f[0], "arn", 3) != 0 || fl[1] < 3 || memcmp(f[1], "aws", 3) != 0 ||
+        fl[2] != 4 || memcmp(f[2], "logs", 4) != 0 || fl[3] == 0 || !account_ok)
+        return invalid(c, "Invalid resourceArn: %.200s", arn);
+    if (strncmp(p, "destination:", 12) == 0)
+        return not_found(c, "The specified destination does not exist.");
+    if (strncmp(p, "log-group:", 10) != 0)
+        return invalid(c, "Invalid resourceArn: %.200s", arn);
+    p += 10;
+    size_t n = strlen(p);
+    if (n >= 2 && strcmp(p + n - 2, ":*") == 0)
+        n -= 2;
+    char name[LOGS_NAME_MAX + 1];
+    if (n == 0 || n > LOGS_NAME_MAX || !logs__valid_group_name(p, n))
+        return invalid(c, "Invalid resourceArn: %.200s", arn);
+    memcpy(name, p, n);
+    name[n] = '\0';
+    *g = logs__group_find(c->lg, name);
+    if (*g == NULL)
+        return not_found(c, GROUP_NOT_FOUND);
+    return ERR_OK;
+}
+
+/* Adds (or replaces) add's pairs in g's tags; past MAX_TAGS in all, answers too_many and
+ * changes nothing. */
+static enum err tags_merge(struct ctx *c, struct logs_group *g, json_t *add, enum err too_many)
+{
+    json_t *cur = logs__group_tags(g);
+    json_t *m = cur ? json_copy(cur) : json_object();
+    if (m == NULL || json_object_update(m, add) != 0) {
+        json_decref(m);
+        return ERR_INTERNAL;
+    }
+    enum err e = ERR_OK;
+    if (json_object_size(m) > MAX_TAGS) {
+        snprintf(c->msg, sizeof c->msg, "%s", TOO_MANY_TAGS);
+        e = too_many;
+    } else if (logs__group_set_tags(c->lg, g, m) != 0) {
+        e = ERR_INTERNAL;
+    }
+    json_decref(m);
+    return e;
+}
+
+/* Removes the listed keys from g's tags; keys it does not have are no error, as in AWS. */
+static enum err tags_remove(struct ctx *c, struct logs_group *g, json_t *keys)
+{
+    json_t *cur = logs__group_tags(g), *m;
+    size_t i;
+    if (cur == NULL)
+        return ERR_OK;
+    if ((m = json_copy(cur)) == NULL)
+        return ERR_INTERNAL;
+    for (i = 0; i < json_array_size(keys); i++)
+        json_object_del(m, json_string_value(json_array_get(keys, i)));
+    enum err e = ERR_OK;
+    if (json_object_size(m) != json_object_size(cur) && logs__group_set_tags(c->lg, g, m) != 0)
+        e = ERR_INTERNAL;
+    json_decref(m);
+    return e;
+}
+
+/* {"tags":{...}}, keys sorted so answers are stable. */
+static enum err put_tags(struct ctx *c, struct logs_group *g)
+{
+    json_t *t = logs__group_tags(g);
+    char *text = t ? json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (t && text == NULL)
+        return ERR_INTERNAL;
+    put(c, "{\"tags\":");
+    put(c, text ? text : "{}");
+    put(c, "}");
+    free(text);
+    return ERR_OK;
+}
+
+static enum err op_tag_resource(struct ctx *c)
+{
+    struct logs_group *g;
+    json_t *tags;
+    enum err e = get_tags(c, "tags", 1, &tags);
+    if (e == ERR_OK)
+        e = get_arn_group(c, &g);
+    if (e == ERR_OK)
+        e = tags_merge(c, g, tags, ERR_LOGS_TOO_MANY_TAGS);
+    if (e == ERR_OK)
+        put(c, "{}");
+    return e;
+}
+
+static enum err op_untag_resource(struct ctx *c)
+{
+    struct logs_group *g;
+    json_t *keys;
+    enum err e = get_tag_keys(c, "tagKeys", 0, &keys);
+    if (e == ERR_OK)
+        e = get_arn_group(c, &g);
+    if (e == ERR_OK)
+        e = tags_remove(c, g, keys);
+    if (e == ERR_OK)
+        put(c, "{}");
+    return e;
+}
+
+static enum err op_list_tags_for_resource(struct ctx *c)
+{
+    struct logs_group *g;
+    enum err e = get_arn_group(c, &g);
+    return e == ERR_OK ? put_tags(c, g) : e;
+}
+
+/* The older by-name operations (deprecated by AWS, still used by older SDKs and tools).
+ * Their documented errors have no TooManyTagsException: past 50 they answer
+ * InvalidParameterException. */
+static enum err op_tag_log_group(struct ctx *c)
+{
+    struct logs_group *g;
+    json_t *tags;
+    enum err e = get_tags(c, "tags", 1, &tags);
+    if (e == ERR_OK)
+        e = get_group(c, false, &g);
+    if (e == ERR_OK)
+        e = tags_merge(c, g, tags, ERR_LOGS_INVALID_PARAMETER);
+    if (e == ERR_OK)
+        put(c, "{}");
+    return e;
+}
+
+static enum err op_untag_log_group(struct ctx *c)
+{
+    struct logs_group *g;
+    json_t *keys;
+    enum err e = get_tag_keys(c, "tags", 1, &keys);
+    if (e == ERR_OK)
+        e = get_group(c, false, &g);
+    if (e == ERR_OK)
+        e = tags_remove(c, g, keys);
+    if (e == ERR_OK)
+        put(c, "{}");
+    return e;
+}
+
+static enum err op_list_tags_log_group(struct ctx *c)
+{
+    struct logs_group *g;
+    enum err e = get_group(c, false, &g);
+    return e == ERR_OK ? put_tags(c, g) : e;
+}
+
 /* ---- dispatch ---- */
 
 typedef enum err (*op_fn)(struct ctx *c);
@@ -1012,6 +1386,12 @@ static const struct {
     {"PutLogEvents", op_put_log_events},
     {"GetLogEvents", op_get_log_events},
     {"FilterLogEvents", op_filter_log_events},
+    {"TagResource", op_tag_resource},
+    {"UntagResource", op_untag_resource},
+    {"ListTagsForResource", op_list_tags_for_resource},
+    {"TagLogGroup", op_tag_log_group},
+    {"UntagLogGroup", op_untag_log_group},
+    {"ListTagsLogGroup", op_list_tags_log_group},
 };
 
 int logs_api_handle(struct logs *lg, const char *op, const char *body, size_t len, int *status,

@@ -3,6 +3,10 @@
  *
  * Layout under <state_dir>/logs/:
  *   <fs(group)>/.group                 "haar-logs-group 1\n<created>\n<retention>\n<name>\n"
+ *                                      then "<class>\n" and, when set, "<kmsKeyId>\n" (a file
+ *                                      without them, from an older haar, means STANDARD)
+ *   <fs(group)>/.tags                  the group's tags as one JSON object of strings,
+ *                                      {"key":"value",...}; absent when it has none
  *   <fs(group)>/<fs(stream)>/.stream   "haar-logs-stream 1\n<created>\n<name>\n"
  *   <fs(group)>/<fs(stream)>/<day>.log one line per event: "<ts> <ingest> <msg>\n"
  * fs() is logs__fs_name: only [A-Za-z0-9_-] and %XX survive, so no name can climb out of
@@ -29,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "core/clock.h"
 
@@ -83,6 +89,9 @@ struct logs_group {
     char *dir;
     int64_t created;
     int retention;
+    char cls[24]; /* logGroupClass: STANDARD, INFREQUENT_ACCESS or DELIVERY */
+    char *kms;    /* kmsKeyId, or NULL */
+    json_t *tags; /* an object of strings, or NULL when the group has none */
     struct logs_stream **streams;
     size_t nstreams, cap;
     struct logs_group *hnext;
@@ -202,12 +211,55 @@ static int write_group_meta(struct logs_group *g)
 {
     struct buf b;
     buf_init(&b, 4096);
-    int rc = buf_printf(&b, "haar-logs-group 1\n%lld\n%d\n%s\n", (long long)g->created,
-                        g->retention, g->name);
+    int rc = buf_printf(&b, "haar-logs-group 1\n%lld\n%d\n%s\n%s\n", (long long)g->created,
+                        g->retention, g->name, g->cls);
+    if (rc == BUF_OK && g->kms)
+        rc = buf_printf(&b, "%s\n", g->kms);
     if (rc == BUF_OK)
         rc = write_file(g->dir, ".group", b.data, b.len);
     buf_destroy(&b);
     return rc == 0 ? 0 : -1;
+}
+
+/* Writes <dir>/.tags whole (temp + rename), or removes it when tags is NULL or empty. */
+static int write_group_tags(const char *dir, json_t *tags)
+{
+    if (tags == NULL || json_object_size(tags) == 0) {
+        char path[PATH_CAP];
+        if (snprintf(path, sizeof path, "%s/.tags", dir) >= (int)sizeof path)
+            return -1;
+        return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+    }
+    char *text = json_dumps(tags, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        return -1;
+    int rc = write_file(dir, ".tags", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* Reads <dir>/.tags: NULL when absent, or when it is not an object of strings (a damaged
+ * file costs the group its tags, not the group). */
+static json_t *read_group_tags(const char *dir)
+{
+    char *path = join(dir, ".tags");
+    size_t len = 0;
+    char *text = path ? read_file(path, 1u << 20, &len) : NULL;
+    free(path);
+    if (text == NULL)
+        return NULL;
+    json_error_t jerr;
+    json_t *tags = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    bool ok = json_is_object(tags) && json_object_size(tags) > 0;
+    for (void *it = ok ? json_object_iter(tags) : NULL; it; it = json_object_iter_next(tags, it))
+        if (!json_is_string(json_object_iter_value(it)))
+            ok = false;
+    if (!ok) {
+        json_decref(tags);
+        return NULL;
+    }
+    return tags;
 }
 
 static int write_stream_meta(struct logs_stream *s)
@@ -569,6 +621,7 @@ static struct logs_group *group_add(struct logs *lg, const char *name, const cha
     }
     g->created = created;
     g->retention = retention;
+    snprintf(g->cls, sizeof g->cls, "STANDARD");
     size_t h = logs__hash(name, strlen(name)) & (lg->gtab_size - 1);
     g->hnext = lg->gtab[h];
     lg->gtab[h] = g;
@@ -701,10 +754,12 @@ int logs__group_delete(struct logs *lg, struct logs_group *g)
         *gp = g->hnext;
         lg->ngroups--;
     }
-    remove_tree(g->dir, 1);
+    remove_tree(g->dir, 1); /* .tags goes with it: a group made again starts untagged */
     free(g->streams);
     free(g->name);
     free(g->dir);
+    free(g->kms);
+    json_decref(g->tags);
     free(g);
     return 0;
 }
@@ -748,6 +803,47 @@ int logs__group_set_retention(struct logs *lg, struct logs_group *g, int days)
     return 0;
 }
 
+int logs__group_set_class(struct logs *lg, struct logs_group *g, const char *cls, const char *kms)
+{
+    (void)lg;
+    char old_cls[sizeof g->cls];
+    char *old_kms = g->kms, *new_kms = NULL;
+    if (strlen(cls) >= sizeof g->cls || (kms && (new_kms = strdup(kms)) == NULL))
+        return -1;
+    memcpy(old_cls, g->cls, sizeof old_cls);
+    snprintf(g->cls, sizeof g->cls, "%s", cls);
+    g->kms = new_kms;
+    if (write_group_meta(g) != 0) {
+        memcpy(g->cls, old_cls, sizeof old_cls);
+        g->kms = old_kms;
+        free(new_kms);
+        return -1;
+    }
+    free(old_kms);
+    return 0;
+}
+
+json_t *logs__group_tags(const struct logs_group *g)
+{
+    return g->tags;
+}
+
+int logs__group_set_tags(struct logs *lg, struct logs_group *g, json_t *tags)
+{
+    (void)lg;
+    json_t *copy = NULL;
+    if (tags && json_object_size(tags) > 0 && (copy = json_deep_copy(tags)) == NULL)
+        return -1;
+    /* the file first: if it cannot be written, memory still matches the disk */
+    if (write_group_tags(g->dir, copy) != 0) {
+        json_decref(copy);
+        return -1;
+    }
+    json_decref(g->tags);
+    g->tags = copy;
+    return 0;
+}
+
 static int cmp_group(const void *a, const void *b)
 {
     return strcmp((*(struct logs_group *const *)a)->name, (*(struct logs_group *const *)b)->name);
@@ -779,6 +875,16 @@ int64_t logs__group_created(const struct logs_group *g)
 int logs__group_retention(const struct logs_group *g)
 {
     return g->retention;
+}
+
+const char *logs__group_class(const struct logs_group *g)
+{
+    return g->cls;
+}
+
+const char *logs__group_kms(const struct logs_group *g)
+{
+    return g->kms;
 }
 
 int64_t logs__group_bytes(const struct logs_group *g)
@@ -1321,6 +1427,22 @@ done:
     free(meta);
 }
 
+/* The optional lines after the name: "<class>\n" then "<kmsKeyId>\n". */
+static void load_group_options(struct logs_group *g, char *p)
+{
+    char *nl = strchr(p, '\n');
+    if (nl == NULL)
+        return;
+    *nl = '\0';
+    if (strcmp(p, "INFREQUENT_ACCESS") == 0 || strcmp(p, "DELIVERY") == 0)
+        snprintf(g->cls, sizeof g->cls, "%s", p);
+    p = nl + 1;
+    if ((nl = strchr(p, '\n')) != NULL && nl > p) {
+        *nl = '\0';
+        g->kms = strdup(p);
+    }
+}
+
 static void load_group(struct logs *lg, const char *dir)
 {
     char *meta_path = join(dir, ".group");
@@ -1344,6 +1466,8 @@ static void load_group(struct logs *lg, const char *dir)
     struct logs_group *g = group_add(lg, p, dir, created, (int)retention);
     if (g == NULL)
         goto done;
+    load_group_options(g, nl + 1);
+    g->tags = read_group_tags(dir);
     DIR *d = opendir(dir);
     if (d == NULL)
         goto done;
@@ -1441,6 +1565,8 @@ void logs_free(struct logs *lg)
             free(g->streams);
             free(g->name);
             free(g->dir);
+            free(g->kms);
+            json_decref(g->tags);
             free(g);
         }
     }

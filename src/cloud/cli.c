@@ -62,12 +62,15 @@ static int request(const char *method, const char *url, const char *region, cons
     char sigv4[96];
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:lambda", region);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
-    curl_easy_setopt(c, CURLOPT_USERPWD, "test:test");
+    /* the keys `haar logs` signs with too: HAAR_ACCESS_KEY_ID / HAAR_SECRET_ACCESS_KEY */
+    const char *ak = getenv("HAAR_ACCESS_KEY_ID"), *sk = getenv("HAAR_SECRET_ACCESS_KEY");
+    char userpwd[300];
+    snprintf(userpwd, sizeof(userpwd), "%s:%s", ak && sk ? ak : "test", ak && sk ? sk : "test");
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 960L);
@@ -190,8 +193,8 @@ int cli_invoke(int argc, char **argv)
             fprintf(stderr, "haar: invoke %s: HTTP %ld: %s: %s\n", full, r.status, r.error_type,
                     msg);
         else
-            fprintf(stderr, "haar: invoke %s: HTTP %ld: %.*s\n", full, r.status,
-                    (int)r.body.len, r.body.data ? r.body.data : "");
+            fprintf(stderr, "haar: invoke %s: HTTP %ld: %.*s\n", full, r.status, (int)r.body.len,
+                    r.body.data ? r.body.data : "");
         json_decref(doc);
     } else {
         fwrite(r.body.data ? r.body.data : "", 1, r.body.len, stdout);

@@ -234,6 +234,11 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 2;
     }
+    if (router_set_keys(&dm.rt, getenv("HAAR_ACCESS_KEYS"), err, sizeof(err)) != 0) {
+        fprintf(stderr, "haar: %s\n", err);
+        config_free(dm.cfg);
+        return 2;
+    }
     snprintf(sdir, sizeof(sdir), "%s", state_dir ? state_dir : "");
     if (state_dir == NULL)
         snprintf(sdir, sizeof(sdir), ".haar/%s", dm.cfg->environment);
@@ -337,6 +342,7 @@ int daemon_up(int argc, char **argv)
                             .environment = dm.cfg->environment,
                             .region = dm.cfg->aws_region,
                             .started_ms = clock_now_ms()};
+    router_set_keys(&dm.rt, getenv("HAAR_ACCESS_KEYS"), err, sizeof(err)); /* checked above */
     dm.gw = (struct apigw){.lambda = dm.lambda,
                            .function = dm.cfg->functions[CONFIG_FN_API].full_name,
                            .region = dm.cfg->aws_region,

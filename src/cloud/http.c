@@ -247,6 +247,12 @@ void http_req_each_header(const struct http_req *r,
            hs->entries[i].value.len);
 }
 
+const char *http_req_authority(const struct http_req *r, size_t *len)
+{
+    *len = r->h2o->input.authority.len;
+    return r->h2o->input.authority.base;
+}
+
 void http_req_peer(const struct http_req *r, char *out, size_t outlen)
 {
     struct sockaddr_storage ss;

@@ -62,6 +62,8 @@ const char *http_req_header(const struct http_req *r, const char *name, size_t *
 void http_req_each_header(const struct http_req *r,
                           void (*fn)(void *arg, const char *n, size_t nl, const char *v, size_t vl),
                           void *arg);
+/* The request's authority (the Host header of HTTP/1.1). */
+const char *http_req_authority(const struct http_req *r, size_t *len);
 /* The peer's IPv4 address as text into out (at least 16 bytes). */
 void http_req_peer(const struct http_req *r, char *out, size_t outlen);
 

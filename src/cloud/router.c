@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/sigv4.h"
 
 typedef void (*target_fn)(struct router *rt, struct http_req *req, const char *op, size_t opl);
 
@@ -92,12 +93,140 @@ static void serve_code(struct router *rt, struct http_req *req, const char *name
     buf_destroy(&b);
 }
 
+int router_set_keys(struct router *rt, const char *spec, char *err, size_t errlen)
+{
+    rt->nkeys = 0;
+    if (spec == NULL || spec[0] == '\0')
+        spec = "test:test";
+    while (*spec) {
+        const char *end = strchr(spec, ',');
+        size_t n = end ? (size_t)(end - spec) : strlen(spec);
+        const char *colon = memchr(spec, ':', n);
+        size_t il = colon ? (size_t)(colon - spec) : 0, sl = colon ? n - il - 1 : 0;
+        if (colon == NULL || il == 0 || sl == 0 || il >= sizeof rt->keys[0].id ||
+            sl >= sizeof rt->keys[0].secret || memchr(spec, '/', il) != NULL) {
+            snprintf(err, errlen, "HAAR_ACCESS_KEYS: \"%.*s\" is not ID:SECRET (ID without '/')",
+                     (int)(n > 60 ? 60 : n), spec);
+            return -1;
+        }
+        if (rt->nkeys == ROUTER_MAX_KEYS) {
+            snprintf(err, errlen, "HAAR_ACCESS_KEYS: more than %d keys", ROUTER_MAX_KEYS);
+            return -1;
+        }
+        struct router_key *k = &rt->keys[rt->nkeys++];
+        memcpy(k->id, spec, il);
+        k->id[il] = '\0';
+        memcpy(k->secret, colon + 1, sl);
+        k->secret[sl] = '\0';
+        spec += n + (end != NULL);
+    }
+    return 0;
+}
+
+static const char *secret_of(void *arg, const char *access_key, const char *token)
+{
+    const struct router *rt = arg;
+    for (int i = 0; i < rt->nkeys; i++)
+        if (strcmp(rt->keys[i].id, access_key) == 0)
+            return rt->keys[i].secret;
+    return lambda_secret_for_key(rt->lambda, access_key, token);
+}
+
+#define MAX_HEADERS 128
+
+struct hdr_list {
+    struct sigv4_header h[MAX_HEADERS + 4];
+    size_t n;
+    bool host, expect, length, encoding;
+};
+
+static void add_header(void *arg, const char *n, size_t nl, const char *v, size_t vl)
+{
+    struct hdr_list *l = arg;
+    if (l->n < MAX_HEADERS)
+        l->h[l->n++] = (struct sigv4_header){n, nl, v, vl};
+    if (nl == 4 && strncasecmp(n, "host", 4) == 0)
+        l->host = true;
+    if (nl == 6 && strncasecmp(n, "expect", 6) == 0)
+        l->expect = true;
+    if (nl == 14 && strncasecmp(n, "content-length", 14) == 0)
+        l->length = true;
+    if (nl == 17 && strncasecmp(n, "transfer-encoding", 17) == 0)
+        l->encoding = true;
+}
+
+/*
+ * Checks the request's SigV4 signature (AWS-CONTRACTS.md §7). On failure answers as the
+ * service would — REST (Lambda): 403 with X-Amzn-ErrorType; JSON 1.1: 400 with __type —
+ * and returns false. service is the signing name expected in the scope, or NULL.
+ */
+static bool authorized(struct router *rt, struct http_req *req, const char *service, bool json)
+{
+    size_t pl, ml, bl, al;
+    const char *path = http_req_path(req, &pl);
+    const char *q = memchr(path, '?', pl);
+    struct hdr_list l = {.n = 0};
+    http_req_each_header(req, add_header, &l);
+    const char *authority = http_req_authority(req, &al);
+    if (!l.host && authority != NULL && al > 0)
+        l.h[l.n++] = (struct sigv4_header){"host", 4, authority, al};
+    /* h2o consumes the framing headers (answering "Expect: 100-continue" itself, reading
+     * Content-Length or chunked bodies) and drops them; a client that signed one sent the
+     * value rebuilt here: 100-continue, the body's length, chunked. Only signed headers
+     * enter the canonical request, so the others change nothing. */
+    const char *body = http_req_body(req, &bl);
+    char length[24];
+    snprintf(length, sizeof length, "%zu", bl);
+    if (!l.expect)
+        l.h[l.n++] = (struct sigv4_header){"expect", 6, "100-continue", 12};
+    if (!l.length)
+        l.h[l.n++] = (struct sigv4_header){"content-length", 14, length, strlen(length)};
+    if (!l.encoding)
+        l.h[l.n++] = (struct sigv4_header){"transfer-encoding", 17, "chunked", 7};
+    struct sigv4_request sr = {.method = http_req_method(req, &ml),
+                               .path = path,
+                               .path_len = q ? (size_t)(q - path) : pl,
+                               .query = q ? q + 1 : NULL,
+                               .query_len = q ? pl - (size_t)(q - path) - 1 : 0,
+                               .headers = l.h,
+                               .nheaders = l.n};
+    sr.method_len = ml;
+    sr.body = body;
+    sr.body_len = bl;
+    char msg[8192];
+    enum sigv4_status st = sigv4_verify(&sr, rt->region, service, true, clock_now_ms(), secret_of,
+                                        rt, msg, sizeof msg);
+    if (st == SIGV4_OK)
+        return true;
+    enum err e = st == SIGV4_MISSING       ? ERR_MISSING_AUTH
+                 : st == SIGV4_MALFORMED   ? ERR_INCOMPLETE_SIGNATURE
+                 : st == SIGV4_UNKNOWN_KEY ? ERR_UNRECOGNIZED_CLIENT
+                                           : ERR_INVALID_SIGNATURE;
+    struct buf b;
+    buf_init(&b, 32768);
+    if (json) {
+        err_json_body(e, "", msg, &b);
+        struct http_hdr h[1] = {{"content-type", "application/x-amz-json-1.1", 0}};
+        http_respond(req, 400, h, 1, b.data, b.len);
+    } else {
+        err_rest_json_body(e, msg, &b);
+        struct http_hdr h[2] = {{"content-type", "application/json", 0},
+                                {"x-amzn-errortype", err_code(e), 0}};
+        http_respond(req, err_status(e), h, 2, b.data, b.len);
+    }
+    buf_destroy(&b);
+    return false;
+}
+
 void router_handle(void *arg, struct http_req *req)
 {
     struct router *rt = arg;
     size_t tl, pl, ml;
     const char *target = http_req_header(req, "x-amz-target", &tl);
     if (target != NULL) {
+        const char *service = tl > 14 && memcmp(target, "Logs_20140328.", 14) == 0 ? "logs" : NULL;
+        if (!authorized(rt, req, service, true))
+            return;
         for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
             size_t n = strlen(targets[i].prefix);
             if (tl > n && memcmp(target, targets[i].prefix, n) == 0) {
@@ -125,6 +254,8 @@ void router_handle(void *arg, struct http_req *req)
         serve_code(rt, req, path + 19, pl - 19);
         return;
     }
+    if (!authorized(rt, req, "lambda", false))
+        return;
     if (lambda_rest_handle(rt->lambda, rt->aws_port, req))
         return;
     struct http_hdr h[2] = {{"content-type", "application/json", 0},

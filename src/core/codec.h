@@ -18,6 +18,18 @@ int codec_b64_decode(const char *text, size_t len, struct buf *out);
 enum { CODEC_EBADB64 = -10 };
 
 /* SHA-256 of len bytes into out[32]. */
+/* The value of a hex digit (either case), or -1. */
+static inline int codec_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 void codec_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif

@@ -23,6 +23,8 @@
       "The security token included in the request is invalid.")                                   \
     X(INVALID_SIGNATURE, 403, "InvalidSignatureException", "Sender",                               \
       "The request signature we calculated does not match the signature you provided.")            \
+    X(INCOMPLETE_SIGNATURE, 403, "IncompleteSignatureException", "Sender",                         \
+      "The request signature does not conform to AWS standards.")                                 \
     X(INTERNAL, 500, "InternalFailure", "Receiver", "The request processing has failed.")          \
     /* Lambda (REST-JSON) */                                                                       \
     X(LAMBDA_NOT_FOUND, 404, "ResourceNotFoundException", "Sender", "Function not found")          \

@@ -16,6 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/codec.h"
+
 enum { CHUNK_LINE_MAX = 1024 };
 
 static const struct {
@@ -351,17 +353,6 @@ static bool has_token(const char *v, const char *token)
     return false;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int read_chunked(struct runtime_http_reader *rd, struct runtime_http_response *res)
 {
     for (;;) {
@@ -371,10 +362,10 @@ static int read_chunked(struct runtime_http_reader *rd, struct runtime_http_resp
         if (rc != RUNTIME_HTTP_OK)
             return rc;
         size_t i = 0, size = 0;
-        for (; i < n && hexval(line[i]) >= 0; i++) {
+        for (; i < n && codec_hexval(line[i]) >= 0; i++) {
             if (size > (SIZE_MAX >> 4))
                 return RUNTIME_HTTP_ETOOBIG;
-            size = (size << 4) | (size_t)hexval(line[i]);
+            size = (size << 4) | (size_t)codec_hexval(line[i]);
         }
         if (i == 0)
             return RUNTIME_HTTP_EPROTO;

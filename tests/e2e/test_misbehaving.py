@@ -131,7 +131,8 @@ def test_client_hanging_up_mid_invoke_does_not_disturb_the_function(haar, lam, m
     req = AWSRequest(method="POST", url=f"{haar.aws_url}/2015-03-31/functions/{name}/invocations",
                      data=body, headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials("test", "test"), "lambda", REGION).add_auth(req)
-    head = f"POST /2015-03-31/functions/{name}/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head = (f"POST /2015-03-31/functions/{name}/invocations HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{haar.aws_port}\r\n")  # the host that was signed
     head += "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
     head += f"Content-Length: {len(body)}\r\n\r\n"
     with socket.create_connection(("127.0.0.1", haar.aws_port), timeout=5) as s:

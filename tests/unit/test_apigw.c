@@ -50,6 +50,7 @@ static void h_unwatch(void *w)
 struct call {
     const char *url;
     const char *body;
+    bool sign; /* SigV4 with test/test, as the AWS port requires */
     long status;
     struct buf resp;
     struct buf headers;
@@ -77,6 +78,10 @@ static void *client(void *arg)
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     if (c->body)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+    if (c->sign) {
+        curl_easy_setopt(h, CURLOPT_AWS_SIGV4, "aws:amz:eu-west-1:lambda");
+        curl_easy_setopt(h, CURLOPT_USERPWD, "test:test");
+    }
     if (curl_easy_perform(h) == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
     curl_slist_free_all(hd);
@@ -153,6 +158,8 @@ static void test_api_port_to_function_and_back(void **state)
         .lambda = lm, .aws_port = 0, .project = "p", .environment = "e", .region = "eu-west-1"};
     assert_int_equal(http_listen(srv, 0, router_handle, &rt, &aws_l, &aws_port), 0);
     rt.aws_port = aws_port;
+    char kerr[128];
+    assert_int_equal(router_set_keys(&rt, NULL, kerr, sizeof(kerr)), 0);
     char url[256];
 
     /* echo: the function returns the event itself (valid JSON without statusCode → 200) */
@@ -188,7 +195,7 @@ static void test_api_port_to_function_and_back(void **state)
     /* the AWS port: REST Invoke and health */
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/2015-03-31/functions/gw-api/invocations",
              aws_port);
-    struct call c4 = {.url = url, .body = "{\"rawPath\":\"/plain\"}"};
+    struct call c4 = {.url = url, .body = "{\"rawPath\":\"/plain\"}", .sign = true};
     run_call(lm, &c4);
     assert_int_equal(c4.status, 200);
     assert_string_equal(c4.resp.data, "[1,2,3]");
@@ -199,15 +206,23 @@ static void test_api_port_to_function_and_back(void **state)
     assert_int_equal(c5.status, 200);
     assert_non_null(strstr(c5.resp.data, "\"name\":\"gw-api\""));
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/nothing/here", aws_port);
-    struct call c6 = {.url = url};
+    struct call c6 = {.url = url, .sign = true};
     run_call(lm, &c6);
     assert_int_equal(c6.status, 404);
+    /* unsigned: refused before anything runs */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/2015-03-31/functions/gw-api/invocations",
+             aws_port);
+    struct call c7 = {.url = url, .body = "{}"};
+    run_call(lm, &c7);
+    assert_int_equal(c7.status, 403);
+    assert_non_null(strcasestr(c7.headers.data, "x-amzn-errortype: MissingAuthenticationToken"));
 
     lambda_free(lm);
     http_listener_close(api_l);
     http_listener_close(aws_l);
     struct buf *bufs[] = {&c1.resp, &c1.headers, &c2.resp, &c2.headers, &c3.resp, &c3.headers,
-                          &c4.resp, &c4.headers, &c5.resp, &c5.headers, &c6.resp, &c6.headers};
+                          &c4.resp, &c4.headers, &c5.resp, &c5.headers, &c6.resp, &c6.headers,
+                          &c7.resp, &c7.headers};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         buf_destroy(bufs[i]);
     char cmd[128];

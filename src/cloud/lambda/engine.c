@@ -462,6 +462,16 @@ static void fn_persist(struct lambda *lm, struct lambda_fn *fn)
     json_decref(j);
 }
 
+const char *lambda_secret_for_key(const struct lambda *lm, const char *access_key,
+                                  const char *token)
+{
+    for (int b = 0; b < NBUCKETS; b++)
+        for (const struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
+            if (!fn->deleted && strcmp(fn->key_id, access_key) == 0)
+                return strcmp(fn->token, token) == 0 ? fn->secret : NULL;
+    return NULL;
+}
+
 json_t *lambda_fn_tags(const struct lambda_fn *fn)
 {
     return fn->tags;

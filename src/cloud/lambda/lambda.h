@@ -112,6 +112,11 @@ enum err lambda_fn_delete(struct lambda *lm, const char *name);
 enum err lambda_fn_set_concurrency(struct lambda *lm, const char *name, int n, char *msg,
                                    size_t msglen);
 
+/* The secret of a function's own access key (the credentials its environments get), when
+ * token is that function's session token; NULL otherwise. */
+const char *lambda_secret_for_key(const struct lambda *lm, const char *access_key,
+                                  const char *token);
+
 /* The function's tags (borrowed; NULL when it has none). */
 json_t *lambda_fn_tags(const struct lambda_fn *fn);
 /* TagResource: merges tags (an object lambda_check_tags accepted) into the function's;

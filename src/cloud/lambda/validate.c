@@ -12,17 +12,6 @@
 #include "core/codec.h"
 #include "core/json.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen)
 {
     size_t o = 0;
@@ -35,7 +24,7 @@ long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen)
         if (c == '%') {
             if (i + 2 >= len)
                 return -1;
-            int h = hexval(in[i + 1]), l = hexval(in[i + 2]);
+            int h = codec_hexval(in[i + 1]), l = codec_hexval(in[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h * 16 + l);

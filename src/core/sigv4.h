@@ -1,0 +1,99 @@
+/*
+ * sigv4.h — AWS Signature Version 4, the server's side: parse what a request claims
+ * (Authorization header or presigned query), rebuild its canonical request from the bytes
+ * that arrived, and compare signatures (AWS-CONTRACTS.md §7).
+ *
+ * The path is taken as sent on the wire (already percent-encoded by the client); with
+ * `normalize` (every service but S3) dot segments and repeated slashes are removed first,
+ * then each byte but the unreserved ones and '/' is percent-encoded — the "double encoding"
+ * of non-S3 services. Query members are percent-decoded and re-encoded RFC 3986 style,
+ * then sorted. Pure functions: no I/O, no clock (the caller passes now).
+ */
+#ifndef HAAR_CORE_SIGV4_H
+#define HAAR_CORE_SIGV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+struct sigv4_header {
+    const char *name; /* any case */
+    size_t name_len;
+    const char *value; /* raw; trimmed and space-collapsed when canonicalized */
+    size_t value_len;
+};
+
+struct sigv4_request {
+    const char *method;
+    size_t method_len;
+    const char *path; /* as sent, without the query */
+    size_t path_len;
+    const char *query; /* as sent, without '?'; may be NULL */
+    size_t query_len;
+    const struct sigv4_header *headers;
+    size_t nheaders;
+    const void *body;
+    size_t body_len;
+};
+
+/* What a request claims: from "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/
+ * service/aws4_request, SignedHeaders=host;x-amz-date, Signature=<64 hex>", or from the
+ * X-Amz-* members of a presigned URL. */
+struct sigv4_auth {
+    char access_key[129];
+    char date[9]; /* YYYYMMDD of the scope */
+    char region[33];
+    char service[33];
+    char amz_date[17];         /* YYYYMMDDTHHMMSSZ (X-Amz-Date header or query member) */
+    char signed_headers[1024]; /* "a;b;c", lowercase, sorted as sent */
+    char signature[65];
+    char token[2048]; /* X-Amz-Security-Token, "" when absent */
+    bool presigned;
+    long expires; /* X-Amz-Expires (presigned), else 0 */
+};
+
+enum sigv4_status {
+    SIGV4_OK,
+    SIGV4_MISSING,   /* no Authorization header and no X-Amz-Signature */
+    SIGV4_MALFORMED, /* msg says what */
+    SIGV4_UNKNOWN_KEY,
+    SIGV4_MISMATCH,
+    SIGV4_EXPIRED,   /* outside the allowed clock skew, or past X-Amz-Expires */
+    SIGV4_BAD_SCOPE, /* region or service of the credential scope is not this endpoint's */
+};
+
+/*
+ * Parses the request's claim into out. Returns SIGV4_OK, SIGV4_MISSING or
+ * SIGV4_MALFORMED (with an AWS-like message in msg).
+ */
+enum sigv4_status sigv4_parse(const struct sigv4_request *req, struct sigv4_auth *out, char *msg,
+                              size_t msglen);
+
+/* The canonical request of req as auth describes it (signed headers, payload hash). */
+int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_auth *auth,
+                            bool normalize, struct buf *out);
+
+/* "AWS4-HMAC-SHA256\n<amz_date>\n<scope>\n<hex sha256(canonical)>" */
+int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, size_t len,
+                         struct buf *out);
+
+/* The hex signature of string_to_sign with secret and auth's scope. */
+void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
+                char out_hex[65]);
+
+/* Looks up the secret of an access key; NULL when unknown. `token` is the request's
+ * session token ("" when none); a lookup may refuse a key whose token does not match. */
+typedef const char *(*sigv4_secret_fn)(void *arg, const char *access_key, const char *token);
+
+/*
+ * The whole check (normalize: every service but S3): parse, scope (region and service must be these
+ * when non-NULL), clock skew (5 minutes either side of now_ms, or X-Amz-Expires for presigned
+ * requests), key, signature. On failure msg holds the message AWS gives for it.
+ */
+enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *region,
+                               const char *service, bool normalize, int64_t now_ms,
+                               sigv4_secret_fn secret, void *arg, char *msg, size_t msglen);
+
+#endif

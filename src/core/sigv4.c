@@ -380,9 +380,8 @@ static enum sigv4_status parse_header_auth(struct sigv4_auth *a, const char *v, 
     bool cred = false, sh = false, sig = false;
     if (n < al || memcmp(v, ALGORITHM, al) != 0 || (n > al && v[al] != ' ')) {
         set_msg(msg, msglen,
-                "Authorization header requires existence of either a "
-                "'X-Amz-Date' or a 'Date' header. Unsupported algorithm or "
-                "malformed Authorization header.");
+                "Unsupported AWS 'algorithm' or malformed Authorization "
+                "header: only AWS4-HMAC-SHA256 is accepted.");
         return SIGV4_MALFORMED;
     }
     size_t i = al;

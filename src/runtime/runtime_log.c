@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/utf8.h"
+
 static const struct {
     const char *name;
     enum runtime_log_level level;
@@ -88,39 +90,6 @@ const char *runtime_log_request_id(void)
     return log_state.request_id;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes are not one. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0; /* overlong, out of range, or a surrogate */
-    return n;
-}
-
 int runtime_json_string(struct buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -140,7 +109,7 @@ int runtime_json_string(struct buf *out, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            adv = utf8_seq(p + i, len - i);
+            adv = utf8_seq_len(p + i, len - i);
             if (adv > 0) {
                 i += adv;
                 continue;

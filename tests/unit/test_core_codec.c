@@ -9,6 +9,7 @@
 
 #include "core/codec.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 static void test_b64_round_trip(void **state)
 {
@@ -82,6 +83,29 @@ static void test_json_helpers(void **state)
     json_decref(num);
 }
 
+static size_t seq(const char *s)
+{
+    return utf8_seq_len((const unsigned char *)s, strlen(s));
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_int_equal(seq("a"), 1);
+    assert_int_equal(seq("\xc3\xa9"), 2);             /* é */
+    assert_int_equal(seq("\xe1\x88\xb4"), 3);         /* U+1234 */
+    assert_int_equal(seq("\xf0\x9f\x98\x80"), 4);     /* U+1F600 */
+    assert_int_equal(seq("\xc0\xaf"), 0);             /* overlong '/' */
+    assert_int_equal(seq("\xe0\x80\xaf"), 0);         /* overlong, 3 bytes */
+    assert_int_equal(seq("\xed\xa0\x80"), 0);         /* surrogate U+D800 */
+    assert_int_equal(seq("\xf4\x90\x80\x80"), 0);     /* past U+10FFFF */
+    assert_int_equal(seq("\xe1\x88"), 0);             /* truncated */
+    assert_int_equal(seq("\xc3("), 0);                /* bad continuation */
+    assert_int_equal(seq("\xff"), 0);
+    assert_int_equal(utf8_chars(""), 0);
+    assert_int_equal(utf8_chars("a\xc3\xa9\xe1\x88\xb4"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -89,6 +113,7 @@ int main(void)
         cmocka_unit_test(test_b64_rejects_garbage),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_json_helpers),
+        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "cloud/lambda/lambda.h"
 #include "core/codec.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen)
 {
@@ -396,15 +397,6 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
         spec->zip_len = zip->len;
     }
     return ERR_OK;
-}
-
-/* Length in characters (code points) of a UTF-8 string. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 enum err lambda_check_tags(json_t *tags, char *msg, size_t msglen)

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/utf8.h"
 
 #define MSG_CAP         700
 #define MAX_EVENTS      10000
@@ -80,39 +81,6 @@ static void putf(struct ctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return need;
-}
-
 /* Appends a JSON string literal; invalid UTF-8 becomes U+FFFD. Returns its size. */
 static size_t json_str(struct buf *b, const char *s, size_t len, bool *full)
 {
@@ -148,7 +116,7 @@ static size_t json_str(struct buf *b, const char *s, size_t len, bool *full)
                 elen = 6;
             }
         } else if (ch >= 0x80) {
-            adv = utf8_len(u + i, len - i);
+            adv = utf8_seq_len(u + i, len - i);
             if (adv == 0) {
                 e = "\xEF\xBF\xBD";
                 elen = 3;

@@ -87,22 +87,32 @@ static void send_error(struct http_req *req, enum err e, const char *msg, const 
 }
 
 /* Finds a query parameter's (decoded) value. Returns length or -1 when absent. */
-static long query_param(const char *q, size_t ql, const char *key, char *out, size_t outlen)
+/* The decoded value of the next member called key at or after *pos (which moves past it):
+ * its length, or -1 when there is none (or it does not decode into out). */
+static long query_next(const char *q, size_t ql, size_t *pos, const char *key, char *out,
+                       size_t outlen)
 {
     size_t kl = strlen(key);
-    size_t i = 0;
-    while (i < ql) {
+    while (*pos < ql) {
+        size_t i = *pos;
         const char *amp = memchr(q + i, '&', ql - i);
         size_t end = amp ? (size_t)(amp - q) : ql;
         const char *eqs = memchr(q + i, '=', end - i);
         size_t nl = eqs ? (size_t)(eqs - (q + i)) : end - i;
+        *pos = end + 1;
         if (nl == kl && memcmp(q + i, key, kl) == 0) {
             const char *v = eqs ? eqs + 1 : q + end;
             return lambda_pct_decode(v, (size_t)(q + end - v), out, outlen);
         }
-        i = end + 1;
     }
     return -1;
+}
+
+/* The first member called key (see query_next). */
+static long query_param(const char *q, size_t ql, const char *key, char *out, size_t outlen)
+{
+    size_t pos = 0;
+    return query_next(q, ql, &pos, key, out, outlen);
 }
 
 /* Decodes the {FunctionName} path segment (SDKs may double-encode it) and resolves it. */
@@ -501,21 +511,17 @@ static struct lambda_fn *tags_target(struct lambda *lm, struct http_req *req, co
     return fn;
 }
 
-/* The tagKeys=... members of an UntagResource query, decoded, as a JSON array. */
+/* The non-empty tagKeys=... members of an UntagResource query, decoded, as a JSON array
+ * (members that do not decode are skipped). */
 static json_t *query_tag_keys(const char *q, size_t ql)
 {
     json_t *keys = json_array();
-    size_t i = 0;
-    while (keys != NULL && i < ql) {
-        const char *amp = memchr(q + i, '&', ql - i);
-        size_t end = amp ? (size_t)(amp - q) : ql;
-        if (end - i > 8 && memcmp(q + i, "tagKeys=", 8) == 0) {
-            char k[520];
-            long n = lambda_pct_decode(q + i + 8, end - i - 8, k, sizeof(k));
-            if (n >= 0)
-                json_array_append_new(keys, json_stringn(k, (size_t)n));
-        }
-        i = end + 1;
+    char k[520];
+    size_t pos = 0;
+    while (keys != NULL && pos < ql) {
+        long n = query_next(q, ql, &pos, "tagKeys", k, sizeof(k));
+        if (n > 0)
+            json_array_append_new(keys, json_stringn(k, (size_t)n));
     }
     return keys;
 }

@@ -46,6 +46,7 @@ struct http_req {
     void (*on_gone)(void *arg);
     void *gone_arg;
     bool answered;
+    char length[24]; /* the body's length as text, for http_req_each_header_as_sent */
 };
 
 struct http_watch {
@@ -247,10 +248,35 @@ void http_req_each_header(const struct http_req *r,
            hs->entries[i].value.len);
 }
 
-const char *http_req_authority(const struct http_req *r, size_t *len)
+static bool has_header(const h2o_headers_t *hs, const char *name, size_t n)
 {
-    *len = r->h2o->input.authority.len;
-    return r->h2o->input.authority.base;
+    for (size_t i = 0; i < hs->size; i++)
+        if (hs->entries[i].name->len == n && strncasecmp(hs->entries[i].name->base, name, n) == 0)
+            return true;
+    return false;
+}
+
+void http_req_each_header_as_sent(struct http_req *r,
+                                  void (*fn)(void *arg, const char *n, size_t nl, const char *v,
+                                             size_t vl),
+                                  void *arg)
+{
+    const h2o_headers_t *hs = &r->h2o->headers;
+    http_req_each_header(r, fn, arg);
+    /* what h2o took out of the list: the authority, and the framing it handled itself
+     * (it answers "Expect: 100-continue", reads Content-Length or chunked bodies). A client
+     * that sent one of these sent the value rebuilt here: 100-continue is the only
+     * expectation HTTP defines, and h2o has checked the framing against the body. */
+    if (!has_header(hs, "host", 4) && r->h2o->input.authority.len > 0)
+        fn(arg, "host", 4, r->h2o->input.authority.base, r->h2o->input.authority.len);
+    if (!has_header(hs, "expect", 6))
+        fn(arg, "expect", 6, "100-continue", 12);
+    if (!has_header(hs, "content-length", 14)) {
+        snprintf(r->length, sizeof(r->length), "%zu", r->h2o->entity.len);
+        fn(arg, "content-length", 14, r->length, strlen(r->length));
+    }
+    if (!has_header(hs, "transfer-encoding", 17))
+        fn(arg, "transfer-encoding", 17, "chunked", 7);
 }
 
 void http_req_peer(const struct http_req *r, char *out, size_t outlen)

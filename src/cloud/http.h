@@ -62,8 +62,15 @@ const char *http_req_header(const struct http_req *r, const char *name, size_t *
 void http_req_each_header(const struct http_req *r,
                           void (*fn)(void *arg, const char *n, size_t nl, const char *v, size_t vl),
                           void *arg);
-/* The request's authority (the Host header of HTTP/1.1). */
-const char *http_req_authority(const struct http_req *r, size_t *len);
+/* Like http_req_each_header, plus the headers h2o consumed, as the client sent them:
+ * Host (the authority), Expect, Content-Length, Transfer-Encoding. What a signature
+ * covers (SigV4 signs them when the client chose to). Only the headers absent from the
+ * list are added, so a client that did not send one is given a value it never signed —
+ * harmless for a signature check, which reads only the signed names. */
+void http_req_each_header_as_sent(struct http_req *r,
+                                  void (*fn)(void *arg, const char *n, size_t nl, const char *v,
+                                             size_t vl),
+                                  void *arg);
 /* The peer's IPv4 address as text into out (at least 16 bytes). */
 void http_req_peer(const struct http_req *r, char *out, size_t outlen);
 

@@ -135,9 +135,8 @@ static const char *secret_of(void *arg, const char *access_key, const char *toke
 #define MAX_HEADERS 128
 
 struct hdr_list {
-    struct sigv4_header h[MAX_HEADERS + 4];
+    struct sigv4_header h[MAX_HEADERS];
     size_t n;
-    bool host, expect, length, encoding;
 };
 
 static void add_header(void *arg, const char *n, size_t nl, const char *v, size_t vl)
@@ -145,14 +144,6 @@ static void add_header(void *arg, const char *n, size_t nl, const char *v, size_
     struct hdr_list *l = arg;
     if (l->n < MAX_HEADERS)
         l->h[l->n++] = (struct sigv4_header){n, nl, v, vl};
-    if (nl == 4 && strncasecmp(n, "host", 4) == 0)
-        l->host = true;
-    if (nl == 6 && strncasecmp(n, "expect", 6) == 0)
-        l->expect = true;
-    if (nl == 14 && strncasecmp(n, "content-length", 14) == 0)
-        l->length = true;
-    if (nl == 17 && strncasecmp(n, "transfer-encoding", 17) == 0)
-        l->encoding = true;
 }
 
 /*
@@ -162,27 +153,12 @@ static void add_header(void *arg, const char *n, size_t nl, const char *v, size_
  */
 static bool authorized(struct router *rt, struct http_req *req, const char *service, bool json)
 {
-    size_t pl, ml, bl, al;
+    size_t pl, ml, bl;
     const char *path = http_req_path(req, &pl);
     const char *q = memchr(path, '?', pl);
     struct hdr_list l = {.n = 0};
-    http_req_each_header(req, add_header, &l);
-    const char *authority = http_req_authority(req, &al);
-    if (!l.host && authority != NULL && al > 0)
-        l.h[l.n++] = (struct sigv4_header){"host", 4, authority, al};
-    /* h2o consumes the framing headers (answering "Expect: 100-continue" itself, reading
-     * Content-Length or chunked bodies) and drops them; a client that signed one sent the
-     * value rebuilt here: 100-continue, the body's length, chunked. Only signed headers
-     * enter the canonical request, so the others change nothing. */
+    http_req_each_header_as_sent(req, add_header, &l);
     const char *body = http_req_body(req, &bl);
-    char length[24];
-    snprintf(length, sizeof length, "%zu", bl);
-    if (!l.expect)
-        l.h[l.n++] = (struct sigv4_header){"expect", 6, "100-continue", 12};
-    if (!l.length)
-        l.h[l.n++] = (struct sigv4_header){"content-length", 14, length, strlen(length)};
-    if (!l.encoding)
-        l.h[l.n++] = (struct sigv4_header){"transfer-encoding", 17, "chunked", 7};
     struct sigv4_request sr = {.method = http_req_method(req, &ml),
                                .path = path,
                                .path_len = q ? (size_t)(q - path) : pl,

@@ -335,14 +335,14 @@ int daemon_up(int argc, char **argv)
                      cf->full_name, dir);
     }
     lambda_restore(dm.lambda);
-    dm.rt = (struct router){.lambda = dm.lambda,
-                            .logs = dm.logs,
-                            .aws_port = aws_bound,
-                            .project = dm.cfg->project,
-                            .environment = dm.cfg->environment,
-                            .region = dm.cfg->aws_region,
-                            .started_ms = clock_now_ms()};
-    router_set_keys(&dm.rt, getenv("HAAR_ACCESS_KEYS"), err, sizeof(err)); /* checked above */
+    /* field by field: dm.rt.keys were set (and checked) at start */
+    dm.rt.lambda = dm.lambda;
+    dm.rt.logs = dm.logs;
+    dm.rt.aws_port = aws_bound;
+    dm.rt.project = dm.cfg->project;
+    dm.rt.environment = dm.cfg->environment;
+    dm.rt.region = dm.cfg->aws_region;
+    dm.rt.started_ms = clock_now_ms();
     dm.gw = (struct apigw){.lambda = dm.lambda,
                            .function = dm.cfg->functions[CONFIG_FN_API].full_name,
                            .region = dm.cfg->aws_region,

@@ -115,25 +115,41 @@ static long query_param(const char *q, size_t ql, const char *key, char *out, si
     return query_next(q, ql, &pos, key, out, outlen);
 }
 
-/* Decodes the {FunctionName} path segment (SDKs may double-encode it) and resolves it. */
+/* A path segment percent-decoded once, and again when an SDK double-encoded it (a '%'
+ * is left): its length, or -1 when it does not decode into out (512 bytes). */
+static long decode_segment(const char *seg, size_t len, char out[512])
+{
+    char twice[512];
+    long n = lambda_pct_decode(seg, len, out, 512);
+    if (n >= 0 && memchr(out, '%', (size_t)n) != NULL &&
+        (n = lambda_pct_decode(out, (size_t)n, twice, sizeof(twice))) >= 0)
+        memcpy(out, twice, (size_t)n + 1);
+    return n;
+}
+
+/* Decodes the {FunctionName} path segment and resolves it. */
 static enum err path_name(const char *seg, size_t len, char *name, size_t namelen, char *msg,
                           size_t msglen)
 {
-    char a[512], b[512];
-    long n = lambda_pct_decode(seg, len, a, sizeof(a));
+    char a[512];
+    long n = decode_segment(seg, len, a);
     if (n < 0) {
         snprintf(msg, msglen, "Invalid function name encoding");
         return ERR_LAMBDA_VALIDATION;
     }
-    if (memchr(a, '%', (size_t)n) != NULL) {
-        n = lambda_pct_decode(a, (size_t)n, b, sizeof(b));
-        if (n < 0) {
-            snprintf(msg, msglen, "Invalid function name encoding");
-            return ERR_LAMBDA_VALIDATION;
-        }
-        memcpy(a, b, (size_t)n + 1);
-    }
     return lambda_resolve_name(a, (size_t)n, name, namelen, msg, msglen);
+}
+
+/* The function called name, or NULL after answering 404 ResourceNotFoundException. */
+static struct lambda_fn *find_or_404(struct lambda *lm, struct http_req *req, const char *name)
+{
+    struct lambda_fn *fn = lambda_fn_find(lm, name);
+    if (fn == NULL) {
+        char msg[512];
+        lambda_not_found_msg(lm, name, msg, sizeof(msg));
+        send_error(req, ERR_LAMBDA_NOT_FOUND, msg, NULL);
+    }
+    return fn;
 }
 
 static json_t *get_function_json(struct lambda *lm, struct lambda_fn *fn, uint16_t aws_port)
@@ -143,9 +159,9 @@ static json_t *get_function_json(struct lambda *lm, struct lambda_fn *fn, uint16
     snprintf(loc, sizeof(loc), "http://127.0.0.1:%u/_haar/lambda/code/%s", aws_port,
              json_string_value(json_object_get(cfg, "FunctionName")));
     json_t *tags = lambda_fn_tags(fn);
-    json_t *j = json_pack("{s:o, s:{s:s, s:s}, s:o}", "Configuration", cfg, "Code",
-                          "RepositoryType", "S3", "Location", loc, "Tags",
-                          tags ? json_copy(tags) : json_object());
+    json_t *j =
+        json_pack("{s:o, s:{s:s, s:s}, s:o}", "Configuration", cfg, "Code", "RepositoryType", "S3",
+                  "Location", loc, "Tags", tags ? json_copy(tags) : json_object());
     if (lambda_fn_reserved(fn) >= 0)
         json_object_set_new(
             j, "Concurrency",
@@ -483,11 +499,8 @@ static void op_put_concurrency(struct lambda *lm, struct http_req *req, const ch
 static struct lambda_fn *tags_target(struct lambda *lm, struct http_req *req, const char *seg,
                                      size_t len)
 {
-    char arn[512], twice[512], name[80], msg[512];
-    long n = lambda_pct_decode(seg, len, arn, sizeof(arn));
-    if (n >= 0 && memchr(arn, '%', (size_t)n) != NULL &&
-        (n = lambda_pct_decode(arn, (size_t)n, twice, sizeof(twice))) >= 0)
-        memcpy(arn, twice, (size_t)n + 1);
+    char arn[512], name[80], msg[512];
+    long n = decode_segment(seg, len, arn);
     if (n < 0 || strncmp(arn, "arn:", 4) != 0 || strstr(arn, ":function:") == NULL) {
         snprintf(msg, sizeof(msg),
                  "1 validation error detected: Value '%.200s' at 'resource' failed to satisfy "
@@ -503,12 +516,7 @@ static struct lambda_fn *tags_target(struct lambda *lm, struct http_req *req, co
         send_error(req, e, msg, NULL);
         return NULL;
     }
-    struct lambda_fn *fn = lambda_fn_find(lm, name);
-    if (fn == NULL) {
-        lambda_not_found_msg(lm, name, msg, sizeof(msg));
-        send_error(req, ERR_LAMBDA_NOT_FOUND, msg, NULL);
-    }
-    return fn;
+    return find_or_404(lm, req, name);
 }
 
 /* The non-empty tagKeys=... members of an UntagResource query, decoded, as a JSON array
@@ -570,8 +578,9 @@ static void op_tags(struct lambda *lm, struct http_req *req, const char *m, size
         snprintf(msg, sizeof(msg), "Could not parse request body into json: %s", perr);
     } else if (tags == NULL || json_is_null(tags)) {
         e = ERR_LAMBDA_VALIDATION;
-        snprintf(msg, sizeof(msg), "1 validation error detected: Value null at 'tags' failed to "
-                                   "satisfy constraint: Member must not be null");
+        snprintf(msg, sizeof(msg),
+                 "1 validation error detected: Value null at 'tags' failed to "
+                 "satisfy constraint: Member must not be null");
     } else {
         e = lambda_check_tags(tags, msg, sizeof(msg));
     }
@@ -659,12 +668,9 @@ bool lambda_rest_handle(struct lambda *lm, uint16_t aws_port, struct http_req *r
         send_error(req, e, msg, NULL);
         return true;
     }
-    struct lambda_fn *fn = lambda_fn_find(lm, name);
-    if (fn == NULL) {
-        lambda_not_found_msg(lm, name, msg, sizeof(msg));
-        send_error(req, ERR_LAMBDA_NOT_FOUND, msg, NULL);
+    struct lambda_fn *fn = find_or_404(lm, req, name);
+    if (fn == NULL)
         return true;
-    }
     switch (hit->op) {
     case OP_GET:
         send_json(req, 200, get_function_json(lm, fn, aws_port));

@@ -25,6 +25,13 @@ int64_t clock_mono_ms(void);
 /* Real monotonic nanoseconds, for measuring durations. Never manual. */
 int64_t clock_mono_ns(void);
 
+/* Real monotonic milliseconds (TIMER_REAL timers), whatever the clock mode. */
+int64_t clock_real_mono_ms(void);
+
+/* Real epoch milliseconds, whatever the clock mode: for what leaves the daemon and must be
+ * true time, such as the deadline a Lambda runtime is given. */
+int64_t clock_real_now_ms(void);
+
 /* Switches to a manual clock starting at epoch_ms. */
 void clock_set_manual(int64_t epoch_ms);
 
@@ -43,5 +50,18 @@ int clock_format_lambda(int64_t epoch_ms, char *out, size_t outlen);
 
 /* Formats epoch ms as "YYYY/MM/DD" (log stream prefix). Returns length or -1 (needs 11). */
 int clock_format_ymd_slash(int64_t epoch_ms, char *out, size_t outlen);
+
+/* Formats epoch ms as "2026-01-01T00:00:00Z" (whole seconds; needs 21 bytes), or with
+ * milliseconds "2026-01-01T00:00:00.000Z" when ms is true (needs 25). Returns the length, or
+ * -1 when out is too small or the time is before 1970. */
+int clock_format_iso(int64_t epoch_ms, bool ms, char *out, size_t outlen);
+
+/*
+ * Parses an ISO-8601 UTC date or date-time of years 1970..9999 into epoch ms: "YYYY-MM-DD",
+ * or "YYYY-MM-DDTHH:MM[:SS[.fraction]]" ('t' or a space may replace 'T') optionally
+ * followed by "Z" or "+HH:MM" / "-HH:MM" / "+HHMM" (no suffix means UTC). The whole
+ * NUL-terminated string must match. Returns 0, or -1 (out unchanged).
+ */
+int clock_parse_iso8601(const char *s, int64_t *out_ms);
 
 #endif

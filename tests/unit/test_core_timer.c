@@ -1,0 +1,225 @@
+/* Unit tests: core/timer — ordering, stop/restart from callbacks, the two domains, the
+ * manual clock's advance, and many timers (heap invariants under random operations). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/timer.h"
+
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
+
+struct rec {
+    int order[64];
+    int64_t at[64];
+    int n;
+};
+
+struct tt {
+    struct timer t;
+    struct rec *rec;
+    int id;
+    struct timer *stop_other; /* stopped by this one's callback */
+    int64_t restart_ms;       /* > 0: restarts itself once */
+};
+
+static void fired(struct timer *t)
+{
+    struct tt *x = t->data;
+    x->rec->order[x->rec->n] = x->id;
+    x->rec->at[x->rec->n] = clock_now_ms();
+    x->rec->n++;
+    if (x->stop_other)
+        timer_stop(x->stop_other);
+    if (x->restart_ms > 0) {
+        int64_t d = x->restart_ms;
+        x->restart_ms = 0;
+        timer_start(t, d);
+    }
+}
+
+static void mk(struct tt *x, struct rec *r, int id, enum timer_domain d)
+{
+    memset(x, 0, sizeof *x);
+    x->rec = r;
+    x->id = id;
+    assert_int_equal(timer_init(&x->t, d, fired, x), 0);
+}
+
+static void test_advance_runs_in_time_order_at_their_times(void **state)
+{
+    (void)state;
+    clock_set_manual(T0);
+    struct rec r = {0};
+    struct tt a, b, c, d;
+    mk(&a, &r, 1, TIMER_CLOCK);
+    mk(&b, &r, 2, TIMER_CLOCK);
+    mk(&c, &r, 3, TIMER_CLOCK);
+    mk(&d, &r, 4, TIMER_CLOCK);
+    timer_start(&a.t, 3000);
+    timer_start(&b.t, 1000);
+    timer_start(&c.t, 1000); /* same due as b: start order */
+    timer_start(&d.t, 9000); /* not due by the advance */
+    assert_int_equal(timer_count(TIMER_CLOCK), 4);
+    /* a manual clock never falls due by itself */
+    assert_int_equal(timer_wait_ms(), -1);
+    assert_int_equal(timer_run_due(), 0);
+    assert_int_equal(timer_advance(T0 + 5000), 3);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.order[0], 2);
+    assert_int_equal(r.order[1], 3);
+    assert_int_equal(r.order[2], 1);
+    assert_int_equal(r.at[0], T0 + 1000);
+    assert_int_equal(r.at[2], T0 + 3000);
+    assert_int_equal(clock_now_ms(), T0 + 5000);
+    assert_true(timer_pending(&d.t));
+    assert_false(timer_pending(&a.t));
+    /* never backwards */
+    assert_int_equal(timer_advance(T0 + 4000), -1);
+    timer_destroy(&a.t);
+    timer_destroy(&b.t);
+    timer_destroy(&c.t);
+    timer_destroy(&d.t);
+    assert_int_equal(timer_count(TIMER_CLOCK), 0);
+    clock_set_real();
+}
+
+static void test_callbacks_stop_and_restart(void **state)
+{
+    (void)state;
+    clock_set_manual(T0);
+    struct rec r = {0};
+    struct tt a, b, c;
+    mk(&a, &r, 1, TIMER_CLOCK);
+    mk(&b, &r, 2, TIMER_CLOCK);
+    mk(&c, &r, 3, TIMER_CLOCK);
+    a.stop_other = &b.t;
+    a.restart_ms = 500; /* runs again at T0+1500, within the advance */
+    timer_start(&a.t, 1000);
+    timer_start(&b.t, 1200);
+    timer_start(&c.t, 1400);
+    assert_int_equal(timer_advance(T0 + 2000), 3);
+    assert_int_equal(r.order[0], 1);
+    assert_int_equal(r.order[1], 3);
+    assert_int_equal(r.order[2], 1);
+    assert_int_equal(r.at[2], T0 + 1500);
+    /* restarting a pending timer moves it */
+    timer_start(&c.t, 100);
+    timer_start(&c.t, 300);
+    assert_int_equal(timer_count(TIMER_CLOCK), 1);
+    assert_int_equal(timer_advance(T0 + 2200), 0);
+    assert_int_equal(timer_advance(T0 + 2300), 1);
+    timer_destroy(&a.t);
+    timer_destroy(&b.t);
+    timer_destroy(&c.t);
+    clock_set_real();
+}
+
+static void test_real_timers_run_in_real_time_under_a_manual_clock(void **state)
+{
+    (void)state;
+    clock_set_manual(T0);
+    struct rec r = {0};
+    struct tt a, b;
+    mk(&a, &r, 1, TIMER_REAL);
+    mk(&b, &r, 2, TIMER_CLOCK);
+    timer_start(&a.t, 0);       /* a deferred call: due now */
+    timer_start(&b.t, 0);       /* a CLOCK timer due now runs too */
+    assert_int_equal(timer_wait_ms(), 0);
+    assert_int_equal(timer_run_due(), 2);
+    timer_start(&a.t, 60000);
+    int64_t w = timer_wait_ms();
+    assert_true(w > 59000 && w <= 60000);
+    /* moving the manual clock does not move real time */
+    assert_int_equal(timer_advance(T0 + 3600000), 0);
+    assert_true(timer_pending(&a.t));
+    timer_destroy(&a.t);
+    timer_destroy(&b.t);
+    assert_int_equal(timer_wait_ms(), -1);
+    clock_set_real();
+}
+
+static void test_epoch_start(void **state)
+{
+    (void)state;
+    clock_set_manual(T0);
+    struct rec r = {0};
+    struct tt a;
+    mk(&a, &r, 1, TIMER_CLOCK);
+    timer_start_epoch(&a.t, T0 + 86400000LL);
+    assert_int_equal(timer_advance(T0 + 86399999LL), 0);
+    assert_int_equal(timer_advance(T0 + 86400000LL), 1);
+    assert_int_equal(r.at[0], T0 + 86400000LL);
+    timer_destroy(&a.t);
+    clock_set_real();
+}
+
+struct many {
+    struct timer t;
+    int64_t last_run_due;
+    int runs;
+};
+
+static int64_t last_due_seen;
+static int order_violations;
+
+static void many_fired(struct timer *t)
+{
+    struct many *m = t->data;
+    if (t->due < last_due_seen)
+        order_violations++;
+    last_due_seen = t->due;
+    m->runs++;
+}
+
+/* Random starts, restarts and stops on 5,000 timers: everything pending at the end runs once,
+ * in due order; nothing stopped runs. */
+static void test_many_random_operations(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    clock_set_manual(T0);
+    struct many *m = calloc(N, sizeof *m);
+    assert_non_null(m);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(timer_init(&m[i].t, TIMER_CLOCK, many_fired, &m[i]), 0);
+    srand(7);
+    for (int step = 0; step < 50000; step++) {
+        int i = rand() % N;
+        if (rand() % 4 == 0)
+            timer_stop(&m[i].t);
+        else
+            timer_start(&m[i].t, rand() % 100000);
+    }
+    int pending = 0;
+    for (int i = 0; i < N; i++)
+        pending += timer_pending(&m[i].t);
+    assert_int_equal((int)timer_count(TIMER_CLOCK), pending);
+    last_due_seen = 0;
+    order_violations = 0;
+    assert_int_equal(timer_advance(T0 + 100000), pending);
+    assert_int_equal(order_violations, 0);
+    for (int i = 0; i < N; i++) {
+        assert_true(m[i].runs <= 1);
+        timer_destroy(&m[i].t);
+    }
+    free(m);
+    clock_set_real();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_advance_runs_in_time_order_at_their_times),
+        cmocka_unit_test(test_callbacks_stop_and_restart),
+        cmocka_unit_test(test_real_timers_run_in_real_time_under_a_manual_clock),
+        cmocka_unit_test(test_epoch_start),
+        cmocka_unit_test(test_many_random_operations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

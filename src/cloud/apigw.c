@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cloud/http.h"
+#include "core/url.h"
 #include "cloud/lambda/lambda.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -15,13 +15,13 @@
 #include "core/ids.h"
 #include "core/json.h"
 
-static const struct http_hdr ct_json = {"content-type", "application/json", 0};
+static const struct proto_hdr ct_json = {"content-type", "application/json", 0};
 
-static void respond_msg(struct http_req *req, int status, const char *msg)
+static void respond_msg(struct proto_req *req, int status, const char *msg)
 {
     char body[128];
     int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
-    http_respond(req, status, &ct_json, 1, body, (size_t)n);
+    proto_respond(req, status, &ct_json, 1, body, (size_t)n);
 }
 
 struct hdr_ctx {
@@ -81,8 +81,8 @@ static json_t *query_params(const char *q, size_t ql)
         size_t kl = eq ? (size_t)(eq - (q + i)) : end - i;
         char k[512], v[4096];
         const char *vs = eq ? eq + 1 : q + end;
-        if (kl > 0 && lambda_pct_decode(q + i, kl, k, sizeof(k)) >= 0 &&
-            lambda_pct_decode(vs, (size_t)(q + end - vs), v, sizeof(v)) >= 0) {
+        if (kl > 0 && url_decode(q + i, kl, 0, k, sizeof(k)) >= 0 &&
+            url_decode(vs, (size_t)(q + end - vs), 0, v, sizeof(v)) >= 0) {
             for (char *p = k; *p; p++)
                 if (*p == '+')
                     *p = ' ';
@@ -111,7 +111,7 @@ static json_t *query_params(const char *q, size_t ql)
 
 static void gw_done(void *arg, const struct lambda_result *r)
 {
-    struct http_req *req = arg;
+    struct proto_req *req = arg;
     if (r->err == ERR_LAMBDA_TOO_MANY_REQUESTS) {
         respond_msg(req, 429, "Too Many Requests");
         return;
@@ -127,7 +127,7 @@ static void gw_done(void *arg, const struct lambda_result *r)
     }
     if (!json_is_object(out) || json_object_get(out, "statusCode") == NULL) {
         /* valid JSON without statusCode: sent as the body, 200 */
-        http_respond(req, 200, &ct_json, 1, r->body, r->len);
+        proto_respond(req, 200, &ct_json, 1, r->body, r->len);
         json_decref(out);
         return;
     }
@@ -137,7 +137,7 @@ static void gw_done(void *arg, const struct lambda_result *r)
         respond_msg(req, 500, "Internal Server Error");
         return;
     }
-    struct http_hdr hs[64];
+    struct proto_hdr hs[64];
     size_t n = 0;
     json_t *headers = json_object_get(out, "headers");
     const char *k;
@@ -148,7 +148,7 @@ static void gw_done(void *arg, const struct lambda_result *r)
         if (n >= 60)
             break;
         if (json_is_string(v)) {
-            hs[n++] = (struct http_hdr){k, json_string_value(v), json_string_length(v)};
+            hs[n++] = (struct proto_hdr){k, json_string_value(v), json_string_length(v)};
         } else if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
             if (json_is_integer(v))
                 snprintf(numbuf[n], sizeof(numbuf[n]), "%lld", (long long)json_integer_value(v));
@@ -156,7 +156,7 @@ static void gw_done(void *arg, const struct lambda_result *r)
                 snprintf(numbuf[n], sizeof(numbuf[n]), "%g", json_real_value(v));
             else
                 snprintf(numbuf[n], sizeof(numbuf[n]), "%s", json_is_true(v) ? "true" : "false");
-            hs[n] = (struct http_hdr){k, numbuf[n], 0};
+            hs[n] = (struct proto_hdr){k, numbuf[n], 0};
             n++;
         }
         if (hs[n - 1].value_len == 0 && hs[n - 1].value[0] == '\0')
@@ -168,7 +168,7 @@ static void gw_done(void *arg, const struct lambda_result *r)
     {
         if (n < 64 && json_is_string(cv))
             hs[n++] =
-                (struct http_hdr){"set-cookie", json_string_value(cv), json_string_length(cv)};
+                (struct proto_hdr){"set-cookie", json_string_value(cv), json_string_length(cv)};
     }
     bool has_ct = false;
     for (size_t i = 0; i < n; i++)
@@ -187,21 +187,20 @@ static void gw_done(void *arg, const struct lambda_result *r)
     } else if (body != NULL && !json_is_null(body)) {
         jsonh_dump_buf(body, JSON_COMPACT, &b);
     }
-    http_respond(req, (int)status, hs, n, b.data ? b.data : "", b.len);
+    proto_respond(req, (int)status, hs, n, b.data ? b.data : "", b.len);
     buf_destroy(&b);
     json_decref(out);
 }
 
 struct gw_call {
-    struct http_req *req;
+    struct proto_req *req;
     struct lambda_inv *inv;
-    bool done;
 };
 
 static void call_done(void *arg, const struct lambda_result *r)
 {
     struct gw_call *c = arg;
-    c->done = true;
+    proto_on_gone(c->req, NULL, NULL);
     gw_done(c->req, r);
     free(c);
 }
@@ -213,7 +212,7 @@ static void call_gone(void *arg)
     free(c);
 }
 
-void apigw_handle(void *arg, struct http_req *req)
+void apigw_handle(void *arg, struct proto_req *req)
 {
     struct apigw *gw = arg;
     struct lambda_fn *fn = lambda_fn_find(gw->lambda, gw->function);
@@ -221,27 +220,25 @@ void apigw_handle(void *arg, struct http_req *req)
         respond_msg(req, 404, "Not Found");
         return;
     }
-    size_t ml, pl, bl, ual;
-    const char *m = http_req_method(req, &ml);
-    const char *p = http_req_path(req, &pl);
-    const char *body = http_req_body(req, &bl);
-    const char *q = memchr(p, '?', pl);
-    size_t path_len = q ? (size_t)(q - p) : pl;
-    size_t ql = q ? pl - path_len - 1 : 0;
+    size_t ml = req->method_len, bl = req->body_len, ual;
+    const char *m = req->method, *p = req->path, *body = req->body;
+    const char *q = req->query_len ? req->query - 1 : NULL;
+    size_t path_len = req->path_len, ql = req->query_len;
     if (bl > LAMBDA_MAX_SYNC_PAYLOAD) {
         respond_msg(req, 413, "Request Entity Too Large");
         return;
     }
     struct hdr_ctx hc = {json_object(), json_array()};
-    http_req_each_header(req, add_header, &hc);
-    char peer[64];
-    http_req_peer(req, peer, sizeof(peer));
+    for (size_t i = 0; i < req->nheaders; i++)
+        add_header(&hc, req->headers[i].name, strlen(req->headers[i].name),
+                   req->headers[i].value, req->headers[i].value_len);
+    const char *peer = req->source_ip;
     char port[8];
     snprintf(port, sizeof(port), "%u", gw->api_port);
     json_object_set_new(hc.headers, "x-forwarded-for", json_string(peer));
     json_object_set_new(hc.headers, "x-forwarded-port", json_string(port));
     json_object_set_new(hc.headers, "x-forwarded-proto", json_string("http"));
-    const char *ua = http_req_header(req, "user-agent", &ual);
+    const char *ua = proto_header(req, "user-agent", &ual);
     char rid[40], tbuf[64];
     ids_hex(rid, 8);
     int64_t now = clock_now_ms();
@@ -288,7 +285,7 @@ void apigw_handle(void *arg, struct http_req *req)
         return;
     }
     c->req = req;
-    http_req_on_gone(req, call_gone, c);
+    proto_on_gone(req, call_gone, c);
     /* a NULL result means call_done already ran (and freed c) */
     struct gw_call *keep = c;
     struct lambda_inv *inv = lambda_invoke(gw->lambda, fn, LAMBDA_INV_SYNC, payload.data,

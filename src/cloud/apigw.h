@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-struct http_req;
+#include "cloud/proto/proto.h"
+
 struct lambda;
 
 struct apigw {
@@ -20,6 +21,6 @@ struct apigw {
 };
 
 /* The http handler for the API port: arg is a struct apigw. */
-void apigw_handle(void *arg, struct http_req *req);
+void apigw_handle(void *arg, struct proto_req *req);
 
 #endif

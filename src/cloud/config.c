@@ -25,7 +25,7 @@
  *   network (whole section)          vpc_enabled false, subnet_ids [], security_group_ids []
  *   domain (whole section)           enabled false, name "", zone_id ""
  *   emulator (whole section)         account_concurrency_limit 1000,
- *                                    idle_environment_seconds 300
+ *                                    idle_environment_seconds 300, code_storage_mb 76800
  * JSON null is never taken as "absent": a key is either left out or has its type.
  */
 #include "cloud/config.h"
@@ -616,6 +616,7 @@ static const struct field DOMAIN_FIELDS[] = {
 static const struct field EMULATOR_FIELDS[] = {
     INT_OPT("account_concurrency_limit", OFF(emulator.account_concurrency_limit), 1, 100000, 1000),
     INT_OPT("idle_environment_seconds", OFF(emulator.idle_environment_seconds), 1, 86400, 300),
+    INT_OPT("code_storage_mb", OFF(emulator.code_storage_mb), 1, 76800, 76800),
     END,
 };
 

@@ -81,6 +81,7 @@ struct config {
     struct {
         int account_concurrency_limit;  /* 1..100000, default 1000 */
         int idle_environment_seconds;   /* 1..86400, default 300 */
+        int code_storage_mb;            /* 1..76800, default 76800 (AWS's 75 GB) */
     } emulator;
 };
 

@@ -1,3 +1,9 @@
+/*
+ * daemon.c — `haar up`: one process, one loop thread. Loads the environment's config,
+ * takes the state dir (exclusively), opens the store, builds the services and their router
+ * rows, listens on the AWS and API ports, provisions the environment's functions, then runs
+ * the loop — sleeping until the next timer or I/O — until SIGINT/SIGTERM, then drains.
+ */
 #include "cloud/daemon.h"
 
 #include <errno.h>
@@ -7,22 +13,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cloud/apigw.h"
 #include "cloud/config.h"
-#include "cloud/http.h"
+#include "cloud/http/http.h"
+#include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
-#include "cloud/lambda/runtime_api.h"
+#include "cloud/lambda/proto_rest.h"
+#include "cloud/lambda/proto_runtime.h"
 #include "cloud/logs/logs.h"
-#include "cloud/router.h"
-#include "cloud/store.h"
+#include "cloud/logs/proto_json.h"
+#include "cloud/store/store.h"
+#include "cloud/sts/proto_query.h"
+#include "cloud/sts/sts.h"
 #include "core/clock.h"
+#include "core/fs.h"
+#include "core/json.h"
+#include "core/jsonw.h"
 #include "core/log.h"
+#include "core/timer.h"
+#include "core/work.h"
 
-enum { MAX_BODY = 72 * 1024 * 1024 };
+#define DEFAULT_MANUAL_CLOCK "2026-01-01T00:00:00Z"
+#define ACCOUNT              "000000000000"
+
+enum {
+    AWS_MAX_BODY = 72 * 1024 * 1024,     /* Lambda code uploads (50 MB zips, base64) */
+    API_MAX_BODY = 12 * 1024 * 1024,     /* past the 10 MB the gateway checks itself */
+    RUNTIME_MAX_BODY = 16 * 1024 * 1024, /* past the 6 MB response limit the engine checks */
+    IDLE_MS = 60000,                     /* an idle keep-alive connection closes */
+    FD_RESERVE = 256,                    /* for the store, logs, pipes and environments */
+};
 
 static int sig_pipe[2] = {-1, -1};
 
@@ -37,17 +64,24 @@ static void on_signal(int sig)
 
 struct daemon {
     struct http_server *srv;
+    struct http_profile *aws_profile, *api_profile, *runtime_profile;
     struct lambda *lambda;
+    struct lambda_rest lambda_rest;
     struct logs *logs;
+    struct sts *sts;
     struct store *store;
     struct config *cfg;
     struct router rt;
     struct apigw gw;
+    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
     struct http_listener *aws_l, *api_l;
-    struct http_watch *sig_watch;
-    struct http_watch *store_watch;
+    struct http_watch *sig_watch, *store_watch, *work_watch;
+    int64_t started_ms;
+    int lock_fd;
     bool stop;
 };
+
+/* ---- loop glue ---- */
 
 static void on_sig_data(void *arg, const char *d, size_t n)
 {
@@ -75,17 +109,38 @@ static void on_store_ready(void *arg, const char *d, size_t n)
     store_poll(dm->store);
 }
 
-/* lambda_host glue */
+static void on_work_ready(void *arg, const char *d, size_t n)
+{
+    (void)arg;
+    (void)d;
+    (void)n;
+    work_poll();
+}
+
+/* lambda_host glue: each environment's Runtime API listener admits only its own processes */
+static bool runtime_peer_ok(void *arg, int fd)
+{
+    return lambda_env_owns_peer(arg, fd);
+}
+
 static int host_listen(void *arg, struct lambda_env *env, uint16_t *port, void **listener)
 {
     struct daemon *dm = arg;
-    return runtime_api_listen(dm->srv, env, port, listener);
+    struct http_listener *l = NULL;
+    struct http_listen_opts o = {.profile = dm->runtime_profile,
+                                 .max_conns = 16,
+                                 .filter = runtime_peer_ok,
+                                 .filter_arg = env};
+    if (http_listen(dm->srv, 0, &o, runtime_api_handle, env, &l, port) != 0)
+        return -1;
+    *listener = l;
+    return 0;
 }
 
 static void host_unlisten(void *arg, void *listener)
 {
     (void)arg;
-    runtime_api_unlisten(listener);
+    http_listener_close(listener);
 }
 
 static void *host_watch(void *arg, int fd, void (*on_data)(void *, const char *, size_t),
@@ -100,10 +155,142 @@ static void host_unwatch(void *h)
     http_watch_close(h);
 }
 
+/* ---- credentials the router accepts besides the configured keys ---- */
+
+static bool lambda_creds(void *arg, const char *key, const char *token, const char **secret,
+                         struct proto_caller *who)
+{
+    struct daemon *dm = arg;
+    const char *fn = NULL, *role = NULL;
+    *secret = lambda_secret_for_key(dm->lambda, key, token, &fn, &role);
+    if (*secret == NULL)
+        return false;
+    /* a function acts as its execution role: assumed-role/<role name>/<function name> */
+    const char *slash = strrchr(role, '/');
+    snprintf(who->arn, sizeof who->arn, "arn:aws:sts::" ACCOUNT ":assumed-role/%s/%s",
+             slash ? slash + 1 : "lambda", fn);
+    snprintf(who->user_id, sizeof who->user_id, "AROA%.16s:%s", key + 4, fn);
+    return true;
+}
+
+static bool sts_creds(void *arg, const char *key, const char *token, const char **secret,
+                      struct proto_caller *who)
+{
+    struct daemon *dm = arg;
+    const struct sts_creds *c = sts_lookup(dm->sts, key, token);
+    if (c == NULL)
+        return false;
+    *secret = c->secret;
+    snprintf(who->arn, sizeof who->arn, "%s", c->arn);
+    snprintf(who->user_id, sizeof who->user_id, "%s", c->user_id);
+    return true;
+}
+
+/* ---- /_haar endpoints ---- */
+
+static void respond_json(struct proto_req *r, int status, json_t *j)
+{
+    struct buf b;
+    buf_init(&b, 16 * 1024 * 1024);
+    jsonh_dump_buf(j, JSON_COMPACT, &b);
+    json_decref(j);
+    struct proto_hdr h[1] = {{"content-type", "application/json", 0}};
+    proto_respond(r, status, h, 1, b.data ? b.data : "", b.len);
+    buf_destroy(&b);
+}
+
+static void respond_message(struct proto_req *r, int status, const char *msg)
+{
+    respond_json(r, status, json_pack("{s:s}", "message", msg));
+}
+
+static void health(void *arg, struct proto_req *r)
+{
+    struct daemon *dm = arg;
+    if (!proto_method_is(r, "GET")) {
+        respond_message(r, 405, "Method Not Allowed");
+        return;
+    }
+    json_t *fns = lambda_health_json(dm->lambda);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:o, s:i}, s:{s:I, s:I}, s:{s:i, s:i}}",
+                  "status", "ok", "project", dm->cfg->project, "environment", dm->cfg->environment,
+                  "region", dm->cfg->aws_region, "account", ACCOUNT, "uptime_ms",
+                  (json_int_t)(clock_real_now_ms() - dm->started_ms), "lambda", "functions", fns,
+                  "function_count", (int)json_array_size(fns), "timers", "clock",
+                  (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
+                  "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
+                  (int)http_listener_conns(dm->api_l));
+    respond_json(r, 200, j);
+}
+
+static json_t *clock_json(void)
+{
+    char now[32];
+    clock_format_iso(clock_now_ms(), true, now, sizeof now);
+    return json_pack("{s:s, s:s, s:I}", "now", now, "mode", clock_is_manual() ? "manual" : "real",
+                     "timers", (json_int_t)timer_count(TIMER_CLOCK));
+}
+
+/* GET /_haar/clock reads the clock; POST {"advance_seconds": N} or {"set": ISO8601} moves a
+ * manual clock forward, running every timer that fell due, in time order, before answering. */
+static void clock_endpoint(void *arg, struct proto_req *r)
+{
+    (void)arg;
+    if (proto_method_is(r, "GET")) {
+        respond_json(r, 200, clock_json());
+        return;
+    }
+    if (!proto_method_is(r, "POST")) {
+        respond_message(r, 405, "Method Not Allowed");
+        return;
+    }
+    if (!clock_is_manual()) {
+        respond_message(r, 409, "The clock is real: start haar up with --clock manual to move it");
+        return;
+    }
+    char perr[200];
+    json_t *doc = jsonh_parse(r->body, r->body_len, perr, sizeof perr);
+    json_t *adv = json_object_get(doc, "advance_seconds");
+    const char *set = jsonh_str(doc, "set", NULL);
+    int64_t target = -1, now = clock_now_ms();
+    if (!json_is_object(doc) || (adv != NULL) == (set != NULL)) {
+        json_decref(doc);
+        respond_message(r, 400, "Send {\"advance_seconds\": N} or {\"set\": \"ISO-8601 time\"}");
+        return;
+    }
+    if (adv != NULL) {
+        double s = json_is_number(adv) ? json_number_value(adv) : -1;
+        if (s < 0 || s > 100.0 * 365 * 86400)
+            target = -2;
+        else
+            target = now + (int64_t)(s * 1000.0);
+    } else if (clock_parse_iso8601(set, &target) != 0) {
+        target = -2;
+    }
+    json_decref(doc);
+    if (target == -2) {
+        respond_message(r, 400,
+                        "advance_seconds must be a number of seconds from 0 to 100 years; "
+                        "set an ISO-8601 UTC time");
+        return;
+    }
+    if (target < now) {
+        respond_message(r, 400, "The clock only moves forward");
+        return;
+    }
+    int ran = timer_advance(target);
+    json_t *j = clock_json();
+    json_object_set_new(j, "timers_run", json_integer(ran));
+    respond_json(r, 200, j);
+}
+
+/* ---- start-up ---- */
+
 int daemon_exe_dir(char *out, size_t outlen)
 {
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return -1;
     exe[n] = '\0';
@@ -113,21 +300,6 @@ int daemon_exe_dir(char *out, size_t outlen)
     *slash = '\0';
     snprintf(out, outlen, "%s", exe);
     return 0;
-}
-
-static int mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return (mkdir(tmp, 0755) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
 static int parse_port(const char *s, uint16_t *out)
@@ -143,33 +315,59 @@ static int parse_port(const char *s, uint16_t *out)
 static void usage(void)
 {
     fprintf(stderr, "usage: haar up [--env NAME] [--config FILE] [--state-dir DIR] "
-                    "[--api-port N] [--aws-port N] [--functions-dir DIR] [--log-level L]\n");
+                    "[--api-port N] [--aws-port N] [--functions-dir DIR] [--log-level L] "
+                    "[--clock real|manual[=ISO8601]]\n");
 }
 
-/* Event retry delays: AWS waits 60 s then 120 s; HAAR_EVENT_RETRY_DELAYS_MS="a,b" shortens
- * them (tests). */
-static void retry_delays(int64_t out[2])
+/* Takes the state dir: one daemon per dir. Returns the lock's fd, or -1 after a message. */
+static int lock_state_dir(const char *dir)
 {
-    out[0] = 60000;
-    out[1] = 120000;
-    const char *s = getenv("HAAR_EVENT_RETRY_DELAYS_MS");
-    if (s == NULL)
-        return;
-    char *end;
-    long a = strtol(s, &end, 10);
-    if (*end == ',') {
-        long b = strtol(end + 1, &end, 10);
-        if (a >= 0 && b >= 0) {
-            out[0] = a;
-            out[1] = b;
-        }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/haar.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "haar: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
     }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        fprintf(stderr, "haar: the state dir %s is in use by another haar up (pid %s)\n", dir,
+                pid[0] ? pid : "unknown");
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        fprintf(stderr, "haar: cannot record the pid in %s\n", path);
+    return fd;
 }
 
-int daemon_up(int argc, char **argv)
+/* The soft fd limit raised to the hard one; returns the limit. */
+static long raise_fd_limit(void)
 {
-    const char *env = "dev", *config_path = NULL, *state_dir = NULL, *fn_dir = NULL;
-    uint16_t api_port = 8080, aws_port = 4566;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 1048576 : (long)rl.rlim_cur;
+}
+
+struct up_opts {
+    const char *env, *config_path, *state_dir, *fn_dir;
+    uint16_t api_port, aws_port;
+};
+
+static int parse_args(int argc, char **argv, struct up_opts *o)
+{
+    *o = (struct up_opts){.env = "dev", .api_port = 8080, .aws_port = 4566};
     for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -181,27 +379,37 @@ int daemon_up(int argc, char **argv)
             usage();
             return 2;
         }
-        if (strcmp(a, "--env") == 0)
-            env = v;
-        else if (strcmp(a, "--config") == 0)
-            config_path = v;
-        else if (strcmp(a, "--state-dir") == 0)
-            state_dir = v;
-        else if (strcmp(a, "--functions-dir") == 0)
-            fn_dir = v;
-        else if (strcmp(a, "--log-level") == 0) {
+        if (strcmp(a, "--env") == 0) {
+            o->env = v;
+        } else if (strcmp(a, "--config") == 0) {
+            o->config_path = v;
+        } else if (strcmp(a, "--state-dir") == 0) {
+            o->state_dir = v;
+        } else if (strcmp(a, "--functions-dir") == 0) {
+            o->fn_dir = v;
+        } else if (strcmp(a, "--log-level") == 0) {
             if (log_set_level_name(v) != 0) {
                 usage();
                 return 2;
             }
-        } else if (strcmp(a, "--api-port") == 0) {
-            if (parse_port(v, &api_port) != 0) {
-                fprintf(stderr, "haar: --api-port: not a port: %s\n", v);
+        } else if (strcmp(a, "--clock") == 0) {
+            int64_t start;
+            if (strcmp(v, "real") == 0) {
+                clock_set_real();
+            } else if (strncmp(v, "manual", 6) == 0 && (v[6] == '\0' || v[6] == '=') &&
+                       clock_parse_iso8601(v[6] ? v + 7 : DEFAULT_MANUAL_CLOCK, &start) == 0) {
+                clock_set_manual(start);
+            } else {
+                fprintf(stderr,
+                        "haar: --clock: expected real, manual or manual=ISO8601 (like "
+                        "manual=2026-01-01T00:00:00Z), got %s\n",
+                        v);
                 return 2;
             }
-        } else if (strcmp(a, "--aws-port") == 0) {
-            if (parse_port(v, &aws_port) != 0) {
-                fprintf(stderr, "haar: --aws-port: not a port: %s\n", v);
+        } else if (strcmp(a, "--api-port") == 0 || strcmp(a, "--aws-port") == 0) {
+            uint16_t *port = a[2] == 'a' && a[3] == 'p' ? &o->api_port : &o->aws_port;
+            if (parse_port(v, port) != 0) {
+                fprintf(stderr, "haar: %s: not a port: %s\n", a, v);
                 return 2;
             }
         } else {
@@ -209,146 +417,239 @@ int daemon_up(int argc, char **argv)
             return 2;
         }
     }
-    if (api_port != 0 && api_port == aws_port) {
+    if (o->api_port != 0 && o->api_port == o->aws_port) {
         fprintf(stderr, "haar: --api-port and --aws-port are both %u: they must differ\n",
-                api_port);
+                o->api_port);
         return 2;
     }
-    char exe_dir[PATH_MAX] = ".", path[PATH_MAX], sdir[PATH_MAX], fdir[PATH_MAX], err[1024];
-    daemon_exe_dir(exe_dir, sizeof(exe_dir));
-    if (config_path == NULL) {
-        config_default_path(".", env, path, sizeof(path));
-        if (access(path, R_OK) != 0) {
-            char root[PATH_MAX + 8];
-            snprintf(root, sizeof(root), "%s/../..", exe_dir);
-            config_default_path(root, env, path, sizeof(path));
-            if (access(path, R_OK) != 0)
-                config_default_path(".", env, path, sizeof(path));
-        }
-        config_path = path;
+    return -1;
+}
+
+static void find_config(const struct up_opts *o, const char *exe_dir, char *path, size_t cap)
+{
+    if (o->config_path != NULL) {
+        snprintf(path, cap, "%s", o->config_path);
+        return;
     }
-    struct daemon dm = {0};
-    int rc = 1;
-    dm.cfg = config_load(config_path, err, sizeof(err));
+    config_default_path(".", o->env, path, cap);
+    if (access(path, R_OK) == 0)
+        return;
+    char root[PATH_MAX + 8];
+    snprintf(root, sizeof root, "%s/../..", exe_dir);
+    config_default_path(root, o->env, path, cap);
+    if (access(path, R_OK) != 0)
+        config_default_path(".", o->env, path, cap);
+}
+
+/* The environment's own functions, from the build folder, as Terraform deploys them. */
+static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
+{
+    char role[256], queue[160], queue_url[256];
+    snprintf(role, sizeof role, "arn:aws:iam::" ACCOUNT ":role/%s-%s-lambda", dm->cfg->project,
+             dm->cfg->environment);
+    if (config_resource_name(dm->cfg, "tasks", queue, sizeof queue) != 0)
+        return -1;
+    snprintf(queue_url, sizeof queue_url, "http://127.0.0.1:%u/%s/%s", aws_port, ACCOUNT, queue);
+    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
+        const struct config_function *cf = &dm->cfg->functions[i];
+        char dir[PATH_MAX + 64], msg[512];
+        snprintf(dir, sizeof dir, "%s/%s", fdir, cf->short_name);
+        json_t *env_vars = config_function_env(dm->cfg, i, queue_url);
+        if (env_vars == NULL)
+            return -1;
+        struct lambda_fn_spec spec = {.name = cf->full_name,
+                                      .runtime = "provided.al2023",
+                                      .role = role,
+                                      .handler = "bootstrap",
+                                      .description = "",
+                                      .architecture = dm->cfg->deploy.architecture,
+                                      .timeout = cf->timeout_seconds,
+                                      .memory = cf->memory_mb,
+                                      .env_vars = env_vars,
+                                      .has_env = true,
+                                      .dir = dir};
+        enum err e = lambda_fn_provision(dm->lambda, &spec, msg, sizeof msg);
+        json_decref(env_vars);
+        if (e != ERR_OK) {
+            fprintf(stderr, "haar: cannot provision %s: %s\n", cf->full_name, msg);
+            return -1;
+        }
+        if (cf->reserved_concurrency >= 0 &&
+            lambda_fn_provision_concurrency(dm->lambda, cf->full_name, cf->reserved_concurrency,
+                                            msg, sizeof msg) != ERR_OK) {
+            fprintf(stderr, "haar: %s: reserved concurrency: %s\n", cf->full_name, msg);
+            return -1;
+        }
+        if (access(dir, F_OK) != 0)
+            LOG_WARN("provision", NULL, "%s: no code at %s (invokes will fail until built)",
+                     cf->full_name, dir);
+    }
+    return 0;
+}
+
+static int add_services(struct daemon *dm, uint16_t aws_port)
+{
+    lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
+    lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
+    logs_service(dm->logs, &dm->svc_logs);
+    sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
+    dm->rt.region = dm->cfg->aws_region;
+    if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
+        router_add_creds(&dm->rt, lambda_creds, dm) != 0 ||
+        router_add_creds(&dm->rt, sts_creds, dm) != 0 ||
+        router_add_internal(&dm->rt, "/_haar/health", health, dm) != 0 ||
+        router_add_internal(&dm->rt, "/_haar/clock", clock_endpoint, dm) != 0 ||
+        router_add_internal(&dm->rt, "/_haar/lambda/code/", lambda_rest_code_download,
+                            &dm->lambda_rest) != 0)
+        return -1;
+    return 0;
+}
+
+/* Runs the loop until stop; each turn sleeps until the next timer or I/O. */
+static void run_loop(struct daemon *dm, bool (*until)(struct daemon *dm), int64_t limit_ms)
+{
+    while (!until(dm) && (limit_ms < 0 || clock_real_mono_ms() < limit_ms)) {
+        int64_t wait = timer_wait_ms();
+        if (limit_ms >= 0) {
+            int64_t left = limit_ms - clock_real_mono_ms();
+            if (wait < 0 || wait > left)
+                wait = left > 0 ? left : 0;
+        }
+        http_run(dm->srv, wait);
+        timer_run_due();
+    }
+}
+
+static bool stopped(struct daemon *dm)
+{
+    return dm->stop;
+}
+
+static bool drained(struct daemon *dm)
+{
+    return lambda_drain(dm->lambda);
+}
+
+int daemon_up(int argc, char **argv)
+{
+    struct up_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    char exe_dir[PATH_MAX] = ".", path[PATH_MAX], sdir[PATH_MAX], fdir[PATH_MAX], err[1024];
+    daemon_exe_dir(exe_dir, sizeof exe_dir);
+    find_config(&o, exe_dir, path, sizeof path);
+    struct daemon dm = {.lock_fd = -1};
+    dm.started_ms = clock_real_now_ms();
+    dm.cfg = config_load(path, err, sizeof err);
     if (dm.cfg == NULL) {
         fprintf(stderr, "%s\n", err);
         return 2;
     }
-    if (router_set_keys(&dm.rt, getenv("HAAR_ACCESS_KEYS"), err, sizeof(err)) != 0) {
+    if (router_set_keys(&dm.rt, getenv("HAAR_ACCESS_KEYS"), err, sizeof err) != 0) {
         fprintf(stderr, "haar: %s\n", err);
         config_free(dm.cfg);
         return 2;
     }
-    snprintf(sdir, sizeof(sdir), "%s", state_dir ? state_dir : "");
-    if (state_dir == NULL)
-        snprintf(sdir, sizeof(sdir), ".haar/%s", dm.cfg->environment);
-    if (fn_dir == NULL)
-        snprintf(fdir, sizeof(fdir), "%s/../functions", exe_dir);
+    snprintf(sdir, sizeof sdir, "%s", o.state_dir ? o.state_dir : "");
+    if (o.state_dir == NULL)
+        snprintf(sdir, sizeof sdir, ".haar/%s", dm.cfg->environment);
+    if (o.fn_dir == NULL)
+        snprintf(fdir, sizeof fdir, "%s/../functions", exe_dir);
     else
-        snprintf(fdir, sizeof(fdir), "%s", fn_dir);
-    char real_fdir[PATH_MAX];
-    if (realpath(fdir, real_fdir) != NULL)
-        snprintf(fdir, sizeof(fdir), "%s", real_fdir);
-    if (mkdirs(sdir) != 0) {
+        snprintf(fdir, sizeof fdir, "%s", o.fn_dir);
+    char real[PATH_MAX];
+    if (realpath(fdir, real) != NULL)
+        snprintf(fdir, sizeof fdir, "%s", real);
+    /* the state holds every function's secret key: its owner's only */
+    umask(077);
+    if (fs_mkdir_p(sdir, 0700) != 0) {
         fprintf(stderr, "haar: cannot create state dir %s: %s\n", sdir, strerror(errno));
         goto out;
     }
-    char real_sdir[PATH_MAX];
-    if (realpath(sdir, real_sdir) != NULL)
-        snprintf(sdir, sizeof(sdir), "%s", real_sdir);
-    dm.store = store_open(sdir, err, sizeof(err));
+    chmod(sdir, 0700);
+    if (realpath(sdir, real) != NULL)
+        snprintf(sdir, sizeof sdir, "%s", real);
+    dm.lock_fd = lock_state_dir(sdir);
+    if (dm.lock_fd < 0) {
+        rc = 2;
+        goto out;
+    }
+    long fds = raise_fd_limit();
+    long budget = fds > FD_RESERVE * 2 ? fds - FD_RESERVE : fds / 2;
+    /* what the environments start is the daemon's to reap, even when it leaves their group */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    dm.store = store_open(sdir, err, sizeof err);
     if (dm.store == NULL) {
         fprintf(stderr, "haar: %s\n", err);
         goto out;
     }
-    dm.logs = logs_new(sdir, dm.cfg->log_retention_days, err, sizeof(err));
+    dm.logs = logs_new(sdir, dm.cfg->log_retention_days, err, sizeof err);
     if (dm.logs == NULL) {
         fprintf(stderr, "haar: logs: %s\n", err);
         goto out;
     }
     logs_set_region(dm.logs, dm.cfg->aws_region);
+    dm.sts = sts_new(dm.store, err, sizeof err);
+    if (dm.sts == NULL) {
+        fprintf(stderr, "haar: sts: %s\n", err);
+        goto out;
+    }
+    if (work_start(2) != 0)
+        goto out;
     signal(SIGPIPE, SIG_IGN);
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         goto out;
-    dm.srv = http_server_new(MAX_BODY);
-    if (dm.srv == NULL)
+    dm.srv = http_server_new();
+    if (dm.srv == NULL ||
+        (dm.aws_profile = http_profile_new(dm.srv, AWS_MAX_BODY, IDLE_MS)) == NULL ||
+        (dm.api_profile = http_profile_new(dm.srv, API_MAX_BODY, IDLE_MS)) == NULL ||
+        (dm.runtime_profile = http_profile_new(dm.srv, RUNTIME_MAX_BODY, IDLE_MS)) == NULL)
         goto out;
     uint16_t aws_bound = 0, api_bound = 0;
-    if (http_listen(dm.srv, aws_port, router_handle, &dm.rt, &dm.aws_l, &aws_bound) != 0) {
-        fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", aws_port, strerror(errno));
+    struct http_listen_opts aws_o = {.profile = dm.aws_profile,
+                                     .max_conns = (unsigned)(budget / 4)};
+    struct http_listen_opts api_o = {.profile = dm.api_profile,
+                                     .max_conns = (unsigned)(budget / 2)};
+    if (http_listen(dm.srv, o.aws_port, &aws_o, router_handle, &dm.rt, &dm.aws_l, &aws_bound) !=
+        0) {
+        fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.aws_port, strerror(errno));
         goto out;
     }
-    if (http_listen(dm.srv, api_port, apigw_handle, &dm.gw, &dm.api_l, &api_bound) != 0) {
-        fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", api_port, strerror(errno));
+    if (http_listen(dm.srv, o.api_port, &api_o, apigw_handle, &dm.gw, &dm.api_l, &api_bound) != 0) {
+        fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.api_port, strerror(errno));
         goto out;
     }
     struct lambda_options lo = {.region = dm.cfg->aws_region,
                                 .state_dir = sdir,
                                 .aws_port = aws_bound,
                                 .account_concurrency = dm.cfg->emulator.account_concurrency_limit,
-                                .idle_seconds = dm.cfg->emulator.idle_environment_seconds};
-    retry_delays(lo.retry_delay_ms);
+                                .idle_seconds = dm.cfg->emulator.idle_environment_seconds,
+                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb
+                                                    << 20};
     struct lambda_host host = {&dm, host_listen, host_unlisten, host_watch, host_unwatch};
-    dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store);
-    if (dm.lambda == NULL)
+    dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store, err, sizeof err);
+    if (dm.lambda == NULL) {
+        fprintf(stderr, "haar: lambda: %s\n", err);
         goto out;
-    char role[256];
-    snprintf(role, sizeof(role), "arn:aws:iam::" CONFIG_ACCOUNT ":role/%s-%s-lambda",
-             dm.cfg->project, dm.cfg->environment);
-    char queue[160], queue_url[256];
-    if (config_resource_name(dm.cfg, "tasks", queue, sizeof(queue)) != 0)
-        goto out;
-    snprintf(queue_url, sizeof(queue_url), "http://127.0.0.1:%u/%s/%s", aws_bound, CONFIG_ACCOUNT,
-             queue);
-    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
-        const struct config_function *cf = &dm.cfg->functions[i];
-        char dir[PATH_MAX + 64], msg[512];
-        snprintf(dir, sizeof(dir), "%s/%s", fdir, cf->short_name);
-        json_t *env_vars = config_function_env(dm.cfg, i, queue_url);
-        if (env_vars == NULL)
-            goto out;
-        struct lambda_fn_spec spec = {.name = cf->full_name,
-                                      .runtime = "provided.al2023",
-                                      .role = role,
-                                      .handler = "bootstrap",
-                                      .description = "",
-                                      .architecture = dm.cfg->deploy.architecture,
-                                      .timeout = cf->timeout_seconds,
-                                      .memory = cf->memory_mb,
-                                      .env_vars = env_vars,
-                                      .has_env = true,
-                                      .dir = dir};
-        enum err e = lambda_fn_create(dm.lambda, &spec, msg, sizeof(msg));
-        json_decref(env_vars);
-        if (e != ERR_OK) {
-            fprintf(stderr, "haar: cannot provision %s: %s\n", cf->full_name, msg);
-            goto out;
-        }
-        if (cf->reserved_concurrency >= 0 &&
-            lambda_fn_set_concurrency(dm.lambda, cf->full_name, cf->reserved_concurrency, msg,
-                                      sizeof(msg)) != ERR_OK) {
-            fprintf(stderr, "haar: %s: reserved concurrency: %s\n", cf->full_name, msg);
-            goto out;
-        }
-        if (access(dir, F_OK) != 0)
-            LOG_WARN("provision", NULL, "%s: no code at %s (invokes will fail until built)",
-                     cf->full_name, dir);
     }
+    if (provision(&dm, fdir, aws_bound) != 0)
+        goto out;
     lambda_restore(dm.lambda);
-    /* field by field: dm.rt.keys were set (and checked) at start */
-    dm.rt.lambda = dm.lambda;
-    dm.rt.logs = dm.logs;
-    dm.rt.aws_port = aws_bound;
-    dm.rt.project = dm.cfg->project;
-    dm.rt.environment = dm.cfg->environment;
-    dm.rt.region = dm.cfg->aws_region;
-    dm.rt.started_ms = clock_now_ms();
+    sts_restore(dm.sts);
+    if (add_services(&dm, aws_bound) != 0)
+        goto out;
     dm.gw = (struct apigw){.lambda = dm.lambda,
                            .function = dm.cfg->functions[CONFIG_FN_API].full_name,
                            .region = dm.cfg->aws_region,
                            .api_port = api_bound};
     dm.sig_watch = http_watch_fd(dm.srv, sig_pipe[0], on_sig_data, &dm);
     dm.store_watch = http_watch_fd(dm.srv, dup(store_notify_fd(dm.store)), on_store_ready, &dm);
+    dm.work_watch = http_watch_fd(dm.srv, dup(work_notify_fd()), on_work_ready, &dm);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
@@ -356,48 +657,34 @@ int daemon_up(int argc, char **argv)
     sigaction(SIGCHLD, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    LOG_INFO("ready", NULL, "env=%s state=%s functions=%s", dm.cfg->environment, sdir, fdir);
+    LOG_INFO("ready", NULL, "env=%s state=%s functions=%s clock=%s fds=%ld", dm.cfg->environment,
+             sdir, fdir, clock_is_manual() ? "manual" : "real", fds);
     printf("haar: ready api=http://127.0.0.1:%u aws=http://127.0.0.1:%u\n", api_bound, aws_bound);
     fflush(stdout);
-    int64_t last_flush = 0, last_expire = clock_mono_ms();
-    while (!dm.stop) {
-        http_run(dm.srv, 5);
-        lambda_tick(dm.lambda);
-        int64_t now = clock_mono_ms();
-        if (now - last_flush >= 50) {
-            logs_flush(dm.logs);
-            last_flush = now;
-        }
-        if (now - last_expire >= 60000) {
-            logs_expire(dm.logs, clock_now_ms());
-            last_expire = now;
-        }
-    }
+    run_loop(&dm, stopped, -1);
     /* drain: stop accepting, let in-flight invocations finish (they have timeouts) */
     LOG_INFO("shutdown", NULL, "draining");
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
     dm.aws_l = dm.api_l = NULL;
-    int64_t limit = clock_mono_ms() + 901000;
-    while (!lambda_drain(dm.lambda) && clock_mono_ms() < limit) {
-        http_run(dm.srv, 5);
-        lambda_tick(dm.lambda);
-        logs_flush(dm.logs);
-    }
-    store_flush(dm.store); /* acknowledgements waiting for their commit go out too */
-    /* let the last answers go out */
-    for (int i = 0; i < 5; i++)
+    run_loop(&dm, drained, clock_real_mono_ms() + 901000);
+    work_drain();
+    store_flush(dm.store);      /* acknowledgements waiting for their commit go out too */
+    for (int i = 0; i < 5; i++) /* let the last answers go out */
         http_run(dm.srv, 1);
     rc = 0;
 out:
+    work_stop();
     if (dm.store)
         store_flush(dm.store);
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
     lambda_free(dm.lambda);
+    sts_free(dm.sts);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);
     http_watch_close(dm.store_watch);
+    http_watch_close(dm.work_watch);
     if (sig_pipe[1] >= 0)
         close(sig_pipe[1]);
     sig_pipe[0] = sig_pipe[1] = -1;
@@ -408,6 +695,8 @@ out:
     }
     store_close(dm.store);
     config_free(dm.cfg);
+    if (dm.lock_fd >= 0)
+        close(dm.lock_fd);
     if (rc == 0)
         LOG_INFO("shutdown", NULL, "done");
     return rc;

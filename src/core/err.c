@@ -1,6 +1,7 @@
 #include "core/err.h"
 
-#include <jansson.h>
+#include "core/jsonw.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,12 +9,13 @@ struct err_row {
     const char *name;
     int status;
     const char *code;
+    const char *query_code;
     const char *fault;
     const char *message;
 };
 
 static const struct err_row rows[ERR__COUNT] = {
-#define ERR_ROW(name, status, code, fault, msg) {#name, status, code, fault, msg},
+#define ERR_ROW(name, status, code, qcode, fault, msg) {#name, status, code, qcode, fault, msg},
     ERR_MAP(ERR_ROW)
 #undef ERR_ROW
 };
@@ -35,6 +37,11 @@ const char *err_code(enum err e)
     return row(e)->code;
 }
 
+const char *err_query_code(enum err e)
+{
+    return row(e)->query_code ? row(e)->query_code : row(e)->code;
+}
+
 const char *err_fault(enum err e)
 {
     return row(e)->fault;
@@ -53,16 +60,7 @@ const char *err_name(enum err e)
 /* Appends a JSON string literal (quotes included) for s. */
 static int put_json_string(struct buf *out, const char *s)
 {
-    json_t *str = json_string(s);
-    if (str == NULL) /* not UTF-8: should not happen with our own messages */
-        str = json_string("(invalid message)");
-    char *enc = json_dumps(str, JSON_ENCODE_ANY);
-    json_decref(str);
-    if (enc == NULL)
-        return BUF_ENOMEM;
-    int rc = buf_puts(out, enc);
-    free(enc);
-    return rc;
+    return jw_escape(out, s, strlen(s));
 }
 
 int err_json_body(enum err e, const char *prefix, const char *msg, struct buf *out)
@@ -116,14 +114,13 @@ static int put_xml_text(struct buf *out, const char *s)
     return rc;
 }
 
-int err_xml_body(enum err e, const char *code_override, const char *msg, const char *request_id,
-                 struct buf *out)
+int err_xml_body(enum err e, const char *msg, const char *request_id, struct buf *out)
 {
     const struct err_row *r = row(e);
     int rc = buf_printf(out, "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>%s</Type><Code>",
                         r->fault);
     if (rc == BUF_OK)
-        rc = put_xml_text(out, code_override ? code_override : r->code);
+        rc = put_xml_text(out, err_query_code(e));
     if (rc == BUF_OK)
         rc = buf_puts(out, "</Code><Message>");
     if (rc == BUF_OK)

@@ -1,11 +1,12 @@
 /*
  * err.h — every AWS-shaped error haar answers, from one table (STYLE.md rule 5).
  *
- * Each row: enum name, HTTP status, AWS error code, fault ("Sender" = the caller's,
- * "Receiver" = ours), default message. The same code can have a different status in
- * different services (Lambda's ResourceNotFoundException is 404, CloudWatch Logs' is
- * 400), so rows are per service. Add a row here rather than writing an error body by hand.
- * The table is constant; every function here is thread-safe.
+ * Each row: enum name, HTTP status, AWS error code (the JSON protocols' shape name), the
+ * query protocol's code when it differs (SQS's legacy "AWS.SimpleQueueService.*" codes; NULL =
+ * the same), fault ("Sender" = the caller's, "Receiver" = ours), default message. The same code can
+ * have a different status in different services (Lambda's ResourceNotFoundException is 404,
+ * CloudWatch Logs' is 400), so rows are per service. Add a row here rather than writing an error
+ * body by hand. The table is constant; every function here is thread-safe.
  */
 #ifndef HAAR_CORE_ERR_H
 #define HAAR_CORE_ERR_H
@@ -13,60 +14,74 @@
 #include "core/buf.h"
 
 #define ERR_MAP(X)                                                                                 \
-    X(OK, 200, "", "", "")                                                                         \
+    X(OK, 200, "", NULL, "", "")                                                                   \
     /* generic, any service */                                                                     \
-    X(UNKNOWN_OPERATION, 400, "UnknownOperationException", "Sender", "Unknown operation")          \
-    X(SERIALIZATION, 400, "SerializationException", "Sender", "The request body is not valid JSON") \
-    X(MISSING_AUTH, 403, "MissingAuthenticationTokenException", "Sender",                          \
-      "Missing Authentication Token")                                                              \
-    X(UNRECOGNIZED_CLIENT, 403, "UnrecognizedClientException", "Sender",                           \
-      "The security token included in the request is invalid.")                                   \
-    X(INVALID_SIGNATURE, 403, "InvalidSignatureException", "Sender",                               \
+    X(UNKNOWN_OPERATION, 400, "UnknownOperationException", NULL, "Sender", "Unknown operation")    \
+    X(SERIALIZATION, 400, "SerializationException", NULL, "Sender",                                \
+      "The request body is not valid JSON")                                                        \
+    X(MISSING_AUTH, 403, "MissingAuthenticationTokenException", "MissingAuthenticationToken",      \
+      "Sender", "Missing Authentication Token")                                                    \
+    X(UNRECOGNIZED_CLIENT, 403, "UnrecognizedClientException", "InvalidClientTokenId", "Sender",   \
+      "The security token included in the request is invalid.")                                    \
+    X(INVALID_SIGNATURE, 403, "InvalidSignatureException", "SignatureDoesNotMatch", "Sender",      \
       "The request signature we calculated does not match the signature you provided.")            \
-    X(INCOMPLETE_SIGNATURE, 403, "IncompleteSignatureException", "Sender",                         \
-      "The request signature does not conform to AWS standards.")                                 \
-    X(INTERNAL, 500, "InternalFailure", "Receiver", "The request processing has failed.")          \
+    X(INCOMPLETE_SIGNATURE, 403, "IncompleteSignatureException", "IncompleteSignature", "Sender",  \
+      "The request signature does not conform to AWS standards.")                                  \
+    X(UNKNOWN_PATH, 404, "UnknownOperationException", NULL, "Sender", "Unknown operation")         \
+    X(REQUEST_TOO_LARGE, 413, "RequestEntityTooLargeException", "RequestEntityTooLarge", "Sender", \
+      "Request entity too large")                                                                  \
+    X(INTERNAL, 500, "InternalFailure", NULL, "Receiver", "The request processing has failed.")    \
     /* Lambda (REST-JSON) */                                                                       \
-    X(LAMBDA_NOT_FOUND, 404, "ResourceNotFoundException", "Sender", "Function not found")          \
-    X(LAMBDA_CONFLICT, 409, "ResourceConflictException", "Sender", "Function already exist")       \
-    X(LAMBDA_INVALID_PARAMETER, 400, "InvalidParameterValueException", "Sender",                   \
+    X(LAMBDA_NOT_FOUND, 404, "ResourceNotFoundException", NULL, "Sender", "Function not found")    \
+    X(LAMBDA_CONFLICT, 409, "ResourceConflictException", NULL, "Sender", "Function already exist") \
+    X(LAMBDA_INVALID_PARAMETER, 400, "InvalidParameterValueException", NULL, "Sender",             \
       "Invalid parameter value")                                                                   \
-    X(LAMBDA_INVALID_CONTENT, 400, "InvalidRequestContentException", "Sender",                     \
+    X(LAMBDA_INVALID_CONTENT, 400, "InvalidRequestContentException", NULL, "Sender",               \
       "Could not parse request body into json")                                                    \
-    X(LAMBDA_TOO_LARGE, 413, "RequestTooLargeException", "Sender",                                 \
+    X(LAMBDA_TOO_LARGE, 413, "RequestTooLargeException", NULL, "Sender",                           \
       "Request must be smaller than 6291456 bytes for the InvokeFunction operation")               \
-    X(LAMBDA_ENTITY_TOO_LARGE, 413, "RequestEntityTooLargeException", "Sender",                   \
+    X(LAMBDA_ENTITY_TOO_LARGE, 413, "RequestEntityTooLargeException", NULL, "Sender",              \
       "Request must be smaller than 6291456 bytes for the InvokeFunction operation")               \
-    X(LAMBDA_TOO_MANY_REQUESTS, 429, "TooManyRequestsException", "Sender", "Rate Exceeded.")       \
-    X(LAMBDA_UNSUPPORTED_MEDIA, 415, "UnsupportedMediaTypeException", "Sender",                    \
+    X(LAMBDA_TOO_MANY_REQUESTS, 429, "TooManyRequestsException", NULL, "Sender", "Rate Exceeded.") \
+    X(LAMBDA_UNSUPPORTED_MEDIA, 415, "UnsupportedMediaTypeException", NULL, "Sender",              \
       "The content type is not supported")                                                         \
-    X(LAMBDA_CODE_STORAGE, 400, "CodeStorageExceededException", "Sender",                          \
+    X(LAMBDA_CODE_STORAGE, 400, "CodeStorageExceededException", NULL, "Sender",                    \
       "Code storage limit exceeded")                                                               \
-    X(LAMBDA_NOT_READY, 502, "ResourceNotReadyException", "Receiver",                              \
+    X(LAMBDA_NOT_READY, 502, "ResourceNotReadyException", NULL, "Receiver",                        \
       "The function is not ready")                                                                 \
-    X(LAMBDA_SERVICE, 500, "ServiceException", "Receiver", "The Lambda service encountered an internal error") \
-    X(LAMBDA_VALIDATION, 400, "ValidationException", "Sender", "1 validation error detected")      \
-    X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", "Sender", "Invalid request ID")         \
-    X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", "Sender", "Precondition failed")    \
+    X(LAMBDA_SERVICE, 500, "ServiceException", NULL, "Receiver",                                   \
+      "The Lambda service encountered an internal error")                                          \
+    X(LAMBDA_VALIDATION, 400, "ValidationException", NULL, "Sender",                               \
+      "1 validation error detected")                                                               \
+    X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", NULL, "Sender", "Invalid request ID")    \
+    X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", NULL, "Sender",                     \
+      "Precondition failed")                                                                       \
+    /* STS (query protocol, and JSON 1.0 for newer SDKs) */                                        \
+    X(STS_VALIDATION, 400, "ValidationError", NULL, "Sender", "1 validation error detected")       \
+    X(STS_INVALID_ACTION, 400, "InvalidAction", NULL, "Sender", "Could not find operation")        \
+    X(STS_ACCESS_DENIED, 403, "AccessDenied", NULL, "Sender", "Access denied")                     \
     /* CloudWatch Logs (JSON 1.1) */                                                               \
-    X(LOGS_NOT_FOUND, 400, "ResourceNotFoundException", "Sender",                                  \
+    X(LOGS_NOT_FOUND, 400, "ResourceNotFoundException", NULL, "Sender",                            \
       "The specified log group does not exist.")                                                   \
-    X(LOGS_ALREADY_EXISTS, 400, "ResourceAlreadyExistsException", "Sender",                        \
+    X(LOGS_ALREADY_EXISTS, 400, "ResourceAlreadyExistsException", NULL, "Sender",                  \
       "The specified log group already exists")                                                    \
-    X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", "Sender", "Invalid parameter")     \
-    X(LOGS_TOO_MANY_TAGS, 400, "TooManyTagsException", "Sender",                                   \
+    X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", NULL, "Sender",                    \
+      "Invalid parameter")                                                                         \
+    X(LOGS_TOO_MANY_TAGS, 400, "TooManyTagsException", NULL, "Sender",                             \
       "A resource can have no more than 50 tags.")
 
 enum err {
-#define ERR_ENUM(name, status, code, fault, msg) ERR_##name,
+#define ERR_ENUM(name, status, code, qcode, fault, msg) ERR_##name,
     ERR_MAP(ERR_ENUM)
 #undef ERR_ENUM
-    ERR__COUNT
+        ERR__COUNT
 };
 
-/* The row's HTTP status, AWS code ("" for ERR_OK), fault and default message. */
+/* The row's HTTP status, AWS code ("" for ERR_OK), query-protocol code, fault and default
+ * message. */
 int err_status(enum err e);
 const char *err_code(enum err e);
+const char *err_query_code(enum err e);
 const char *err_fault(enum err e);
 const char *err_message(enum err e);
 
@@ -85,8 +100,8 @@ int err_json_body(enum err e, const char *prefix, const char *msg, struct buf *o
  * sends the header "X-Amzn-ErrorType: <code>". msg NULL means the default message. */
 int err_rest_json_body(enum err e, const char *msg, struct buf *out);
 
-/* SQS query-protocol XML error body (ErrorResponse/Error/Type,Code,Message + RequestId). */
-int err_xml_body(enum err e, const char *code_override, const char *msg, const char *request_id,
-                 struct buf *out);
+/* Query-protocol XML error body (ErrorResponse/Error/Type,Code,Message,Detail + RequestId),
+ * with the row's query code. */
+int err_xml_body(enum err e, const char *msg, const char *request_id, struct buf *out);
 
 #endif

@@ -749,3 +749,52 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
         return SIGV4_MISMATCH;
     return SIGV4_OK;
 }
+
+int sigv4_presign(const char *method, const char *host, const char *path, const char *access_key,
+                  const char *secret, const char *region, const char *service, int64_t now_ms,
+                  long expires, struct buf *query_out)
+{
+    struct sigv4_auth a;
+    memset(&a, 0, sizeof a);
+    format_amz_date(now_ms, a.amz_date);
+    memcpy(a.date, a.amz_date, 8);
+    if (!copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
+        !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
+        !copy_field(a.service, sizeof a.service, service, strlen(service)))
+        return -1;
+    snprintf(a.signed_headers, sizeof a.signed_headers, "host");
+    a.presigned = true;
+    a.expires = expires;
+    size_t start = query_out->len;
+    char scope[256];
+    snprintf(scope, sizeof scope, "%s/%s/%s/%s/aws4_request", a.access_key, a.date, a.region,
+             a.service);
+    if (buf_puts(query_out, "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=") != BUF_OK ||
+        put_encoded(query_out, scope, strlen(scope), false) != 0 ||
+        buf_printf(query_out, "&X-Amz-Date=%s&X-Amz-Expires=%ld&X-Amz-SignedHeaders=host",
+                   a.amz_date, expires) != BUF_OK)
+        return -1;
+    struct sigv4_header h = {"host", 4, host, strlen(host)};
+    struct sigv4_request req = {.method = method,
+                                .method_len = strlen(method),
+                                .path = path,
+                                .path_len = strlen(path),
+                                .query = query_out->data + start,
+                                .query_len = query_out->len - start,
+                                .headers = &h,
+                                .nheaders = 1};
+    struct buf creq, sts;
+    buf_init(&creq, 1u << 16);
+    buf_init(&sts, 4096);
+    int rc = canonical_request(&req, &a, true, NULL, &creq);
+    if (rc == 0)
+        rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
+    char sig[65];
+    if (rc == 0) {
+        sigv4_sign(secret, &a, sts.data, sts.len, sig);
+        rc = buf_printf(query_out, "&X-Amz-Signature=%s", sig) == BUF_OK ? 0 : -1;
+    }
+    buf_destroy(&creq);
+    buf_destroy(&sts);
+    return rc;
+}

@@ -96,4 +96,15 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
                                const char *service, bool normalize, int64_t now_ms,
                                sigv4_secret_fn secret, void *arg, char *msg, size_t msglen);
 
+/*
+ * The signer's side of a presigned URL: writes into query_out the query string (without '?')
+ * that makes `method host path` valid for `expires` seconds from now_ms under the key
+ * (access_key, secret) and the scope's region and service: the X-Amz-* members, the
+ * signature last, covering the host header and an empty body. Returns 0, or -1 when a value
+ * does not fit.
+ */
+int sigv4_presign(const char *method, const char *host, const char *path, const char *access_key,
+                  const char *secret, const char *region, const char *service, int64_t now_ms,
+                  long expires, struct buf *query_out);
+
 #endif

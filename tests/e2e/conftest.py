@@ -11,7 +11,7 @@ import os
 import pytest
 
 from e2e_helpers import (BUILD, HAAR, ROLE, RUNTIME, AwsCli, Daemon, boto_client, make_zip,
-                         unique_name, wait_active)
+                         require_haar, unique_name, wait_active)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,6 +48,20 @@ def haar(tmp_path_factory):
     yield d
     rc = d.stop()
     assert rc == 0, f"haar up exited with {rc} after SIGTERM (expected 0)\n{d.stderr_tail()}"
+
+
+@pytest.fixture(scope="module")
+def manual_haar(tmp_path_factory):
+    """A daemon on a manual clock that starts at 2026-01-01T00:00:00Z (tests move it)."""
+    require_haar()
+    d = Daemon(tmp_path_factory.mktemp("manual"), extra_args=("--clock", "manual"))
+    try:
+        d.wait_ready()
+    except AssertionError:
+        d.stop(5)
+        raise
+    yield d
+    assert d.stop() == 0, d.stderr_tail()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -46,7 +46,6 @@ READY_RE = re.compile(r"^haar: ready api=http://127\.0\.0\.1:(\d+) aws=http://12
 
 # Short async-retry delays so the "retried twice" test takes seconds, not 3 minutes.
 # (The daemon's knob; see the e2e README notes in the test module.)
-DAEMON_TEST_ENV = {"HAAR_EVENT_RETRY_DELAYS_MS": "200,400"}
 
 
 def function_arn(name):
@@ -130,7 +129,6 @@ class Daemon:
             "--api-port", str(self.api_port), "--aws-port", str(self.aws_port), *extra_args,
         ]
         full_env = dict(os.environ)
-        full_env.update(DAEMON_TEST_ENV)
         if env:
             full_env.update(env)
         self._ready = threading.Event()
@@ -183,6 +181,27 @@ class Daemon:
         self._reader.join(5)
         self._stderr.close()
         return rc
+
+
+# ---------------------------------------------------------------------------------------
+# The manual clock
+
+
+def clock(daemon, advance=None, set_to=None):
+    """GET /_haar/clock, or POST it forward ({"advance_seconds"} / {"set"}): (status, json)."""
+    import urllib.request
+    url = daemon.aws_url + "/_haar/clock"
+    if advance is None and set_to is None:
+        req = urllib.request.Request(url)
+    else:
+        body = {"advance_seconds": advance} if advance is not None else {"set": set_to}
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
 
 
 # ---------------------------------------------------------------------------------------

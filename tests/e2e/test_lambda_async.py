@@ -1,9 +1,10 @@
 """Asynchronous (Event) invocation: 202 at once, the function runs later, a failing event is
-retried twice (three attempts, same request id), DryRun answers 204.
+retried twice (three attempts, same request id), DryRun answers 204; the asynchronous-invocation
+settings (EventInvokeConfig).
 
-AWS retries a failed asynchronous invocation twice, after about 1 and 2 minutes; the session
-daemon runs with HAAR_EVENT_RETRY_DELAYS_MS=200,400 (see e2e_helpers.DAEMON_TEST_ENV) so the
-test waits under a few seconds.
+AWS retries a failed asynchronous invocation twice, after about 1 and 2 minutes: the retry
+tests run on a daemon with a manual clock (`haar up --clock manual`) and move it with
+POST /_haar/clock, so they see each retry at its minute without waiting for it.
 """
 
 import json
@@ -12,8 +13,9 @@ import time
 import botocore.exceptions
 import pytest
 
-from e2e_helpers import (client_error, invoke, not_found_message, raw_request, read_lines,
-                         unique_name, wait_until)
+from e2e_helpers import (ROLE, RUNTIME, boto_client, client_error, clock, invoke, make_zip,
+                         not_found_message, raw_request, read_lines, unique_name, wait_active,
+                         wait_until)
 
 
 def test_event_invocation_is_202_and_runs_the_function(lam, make_function, scratch):
@@ -29,19 +31,131 @@ def test_event_invocation_is_202_and_runs_the_function(lam, make_function, scrat
     assert lines == [f"{rid} async-1"]
 
 
-def test_failing_event_invocation_is_retried_twice(lam, make_function, scratch):
-    name = make_function("handler_error", prefix="retry")
+def _manual_function(lam, fixture, **kw):
+    name = unique_name(fixture.replace("_", "-"))
+    lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
+                        Code={"ZipFile": make_zip(fixture)}, Timeout=3, **kw)
+    wait_active(lam, name)
+    return name
+
+
+def _queued(daemon, name):
+    """The function's queued Event invocations (waiting for a retry among them)."""
+    import urllib.request
+    with urllib.request.urlopen(daemon.aws_url + "/_haar/health", timeout=10) as r:
+        fns = json.loads(r.read())["lambda"]["functions"]
+    return next(f["queued_events"] for f in fns if f["name"] == name)
+
+
+def _wait_retry_scheduled(daemon, name):
+    # the function writes its file before it reports the error: wait for the report
+    wait_until(lambda: _queued(daemon, name) == 1, 10, what="the failed attempt to be queued")
+
+
+def _attempts(path, n, what):
+    return wait_until(lambda: (lambda x: x if len(x) >= n else None)(read_lines(path)), 10,
+                      what=what)
+
+
+def test_failing_event_invocation_is_retried_twice_on_the_clock(manual_haar, scratch):
+    lam = boto_client("lambda", manual_haar.aws_url)
+    name = _manual_function(lam, "handler_error")
     touch = scratch / "attempts"
     status, headers, _, _ = invoke(lam, name, {"touch": str(touch)}, InvocationType="Event")
     assert status == 202
     rid = headers["x-amzn-requestid"]
-    attempts = wait_until(lambda: (lambda x: x if len(x) >= 3 else None)(read_lines(touch)), 15,
-                          what="three attempts of the failing Event invocation")
-    # No fourth attempt: wait past where one would be (retry delays are ≤ 0.4 s here).
-    time.sleep(1.5)
+    _attempts(touch, 1, "the first attempt")
+    _wait_retry_scheduled(manual_haar, name)
+    # the first retry comes after a minute of the clock, not before
+    assert clock(manual_haar, advance=59)[0] == 200
+    time.sleep(0.5)
+    assert len(read_lines(touch)) == 1
+    st, now = clock(manual_haar, advance=1)
+    assert st == 200 and now["timers_run"] >= 1, now
+    _attempts(touch, 2, "the first retry, after 1 minute")
+    _wait_retry_scheduled(manual_haar, name)
+    # the second after two more
+    clock(manual_haar, advance=119)
+    time.sleep(0.5)
+    assert len(read_lines(touch)) == 2
+    clock(manual_haar, advance=1)
+    _attempts(touch, 3, "the second retry, after 2 more minutes")
+    # and no fourth, however long the clock runs
+    clock(manual_haar, advance=6 * 3600)
+    time.sleep(0.5)
     attempts = read_lines(touch)
     assert len(attempts) == 3, attempts
     assert {a.split()[1] for a in attempts} == {rid}, "retries keep the request id"
+    lam.delete_function(FunctionName=name)
+
+
+def test_event_invoke_config_limits_retries_and_age(manual_haar, scratch):
+    lam = boto_client("lambda", manual_haar.aws_url)
+    name = _manual_function(lam, "handler_error")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam.get_function_event_invoke_config(FunctionName=name)
+    assert client_error(e)[:2] == (404, "ResourceNotFoundException")
+    got = lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0,
+                                               MaximumEventAgeInSeconds=60)
+    assert got["MaximumRetryAttempts"] == 0 and got["MaximumEventAgeInSeconds"] == 60
+    assert got["FunctionArn"].endswith(f":function:{name}:$LATEST")
+    got = lam.update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=120)
+    assert (got["MaximumRetryAttempts"], got["MaximumEventAgeInSeconds"]) == (0, 120)
+    listed = lam.list_function_event_invoke_configs(FunctionName=name)
+    assert len(listed["FunctionEventInvokeConfigs"]) == 1
+    # botocore checks these ranges itself: sent raw, the service refuses them too
+    for bad, msg in (({"MaximumRetryAttempts": 3}, "less than or equal to 2"),
+                     ({"MaximumEventAgeInSeconds": 59}, "greater than or equal to 60")):
+        status, headers, data = raw_request(
+            manual_haar.aws_url, "PUT", f"/2019-09-25/functions/{name}/event-invoke-config",
+            json.dumps(bad).encode(), {"Content-Type": "application/json"})
+        assert status == 400, data
+        assert headers["x-amzn-errortype"] == "ValidationException"
+        assert msg in json.loads(data)["message"]
+    # no retries: one attempt, however long the clock runs
+    touch = scratch / "once"
+    invoke(lam, name, {"touch": str(touch)}, InvocationType="Event")
+    _attempts(touch, 1, "the only attempt")
+    time.sleep(0.5)
+    assert _queued(manual_haar, name) == 0
+    clock(manual_haar, advance=3600)
+    time.sleep(0.5)
+    assert len(read_lines(touch)) == 1
+    # an event older than its maximum age is dropped: held back by reserved concurrency 0,
+    # it never runs once the clock passes its age
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    old = scratch / "old"
+    invoke(lam, name, {"touch": str(old)}, InvocationType="Event")
+    clock(manual_haar, advance=121)
+    lam.delete_function_concurrency(FunctionName=name)
+    time.sleep(1)
+    assert read_lines(old) == []
+    lam.delete_function_event_invoke_config(FunctionName=name)
+    with pytest.raises(botocore.exceptions.ClientError):
+        lam.get_function_event_invoke_config(FunctionName=name)
+    lam.delete_function(FunctionName=name)
+
+
+def test_clock_endpoint(manual_haar, haar):
+    st, c = clock(manual_haar)
+    assert st == 200 and c["mode"] == "manual", c
+    start = c["now"]
+    assert clock(manual_haar, advance=-1)[0] == 400
+    assert clock(manual_haar, set_to="2020-01-01T00:00:00Z")[0] == 400  # only forward
+    assert clock(manual_haar, set_to="not a time")[0] == 400
+    st, c = clock(manual_haar, set_to="2031-06-01T12:00:00Z")
+    assert st == 200 and c["now"] == "2031-06-01T12:00:00.000Z", (start, c)
+    # the real clock cannot be moved
+    st, c = clock(haar)
+    assert st == 200 and c["mode"] == "real"
+    assert clock(haar, advance=1)[0] == 409
+    # the runtime's deadline stays true epoch time under a manual clock
+    lam = boto_client("lambda", manual_haar.aws_url)
+    name = _manual_function(lam, "env")
+    body = json.loads(invoke(lam, name, {})[2])
+    remaining = int(body["headers"]["lambda-runtime-deadline-ms"]) - int(time.time() * 1000)
+    assert 1000 < remaining <= 3500, remaining
+    lam.delete_function(FunctionName=name)
 
 
 def test_many_event_invocations_all_run_once(lam, make_function, scratch):

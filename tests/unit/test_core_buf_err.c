@@ -61,7 +61,8 @@ static void test_err_bodies(void **state)
     assert_string_equal(
         b.data, "{\"__type\":\"ResourceNotFoundException\",\"message\":\"quote \\\" here\"}");
     buf_reset(&b);
-    err_xml_body(ERR_UNKNOWN_OPERATION, NULL, "<x>", "rid", &b);
+    err_xml_body(ERR_UNKNOWN_OPERATION, "<x>", "rid", &b);
+    assert_non_null(strstr(b.data, "<Code>UnknownOperationException</Code>"));
     assert_non_null(strstr(b.data, "<Message>&lt;x&gt;</Message>"));
     buf_destroy(&b);
 }

@@ -1,7 +1,8 @@
 /* Unit tests: the Lambda engine with a fake host. A real child process runs as the
  * environment (a shell script that just waits), and the test plays the runtime by calling
- * the Runtime API side of the engine directly: /next, /response, /error. Timeouts run on
- * the manual clock. */
+ * the Runtime API side of the engine directly: /next, /response, /error. Completions come
+ * from timers (run here with timer_run_due); Event retries and ages follow the manual clock,
+ * timeouts and idle reaping real time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 
 #include "cloud/lambda/lambda.h"
 #include "core/clock.h"
+#include "core/timer.h"
 
 static struct lambda_env *last_env;
 static int listens;
@@ -94,7 +96,7 @@ static void on_done(void *arg, const struct lambda_result *r)
     snprintf(res->reason, sizeof(res->reason), "%s", r->throttle_reason ? r->throttle_reason : "");
 }
 
-static struct lambda *make_engine(void)
+static struct lambda *make_engine_idle(int idle_seconds)
 {
     snprintf(code_dir, sizeof(code_dir), "/tmp/haar-test-engine-%d", (int)getpid());
     mkdir(code_dir, 0755);
@@ -109,17 +111,64 @@ static struct lambda *make_engine(void)
                                .state_dir = "/tmp",
                                .aws_port = 4566,
                                .account_concurrency = 10,
-                               .idle_seconds = 300,
-                               .retry_delay_ms = {100, 200}};
+                               .idle_seconds = idle_seconds};
     struct lambda_host h = {NULL, fake_listen, fake_unlisten, fake_watch, fake_unwatch};
-    struct lambda *lm = lambda_new(&o, &h, NULL, NULL);
+    char msg[256];
+    struct lambda *lm = lambda_new(&o, &h, NULL, NULL, msg, sizeof msg);
+    assert_non_null(lm);
     struct lambda_fn_spec spec = {
         .name = "f", .runtime = "provided.al2023", .timeout = 1, .memory = 128, .dir = code_dir};
-    char msg[256];
-    assert_int_equal(lambda_fn_create(lm, &spec, msg, sizeof(msg)), ERR_OK);
+    assert_int_equal(lambda_fn_provision(lm, &spec, msg, sizeof(msg)), ERR_OK);
     listens = 0;
     last_env = NULL;
     return lm;
+}
+
+static struct lambda *make_engine(void)
+{
+    return make_engine_idle(300);
+}
+
+/* Runs what is due (completions are deferred to the loop) and reaps exited children. */
+static void turn(struct lambda *lm)
+{
+    int status;
+    pid_t pid;
+    timer_run_due();
+    while (lm && (pid = waitpid(-1, &status, WNOHANG)) > 0)
+        lambda_child_exited(lm, pid, status);
+    timer_run_due();
+}
+
+/* Turns until cond holds or about ms of real time passed. */
+#define TURN_UNTIL(lm, cond, ms)                                                                   \
+    for (int i_ = 0; i_ < (ms) / 5 && !(cond); i_++) {                                             \
+        turn(lm);                                                                                  \
+        if (!(cond))                                                                               \
+            usleep(5000);                                                                          \
+    }
+
+struct op_result {
+    int calls;
+    enum err e;
+};
+
+static void on_op(void *arg, enum err e, const char *msg)
+{
+    (void)msg;
+    struct op_result *r = arg;
+    r->calls++;
+    r->e = e;
+}
+
+static enum err set_concurrency(struct lambda *lm, int n)
+{
+    struct op_result r = {0};
+    lambda_fn_set_concurrency(lm, "f", n, on_op, &r);
+    assert_int_equal(r.calls, 0); /* never from inside the call */
+    TURN_UNTIL(lm, r.calls == 1, 1000);
+    assert_int_equal(r.calls, 1);
+    return r.e;
 }
 
 static void reap(struct lambda *lm)
@@ -128,11 +177,20 @@ static void reap(struct lambda *lm)
     pid_t pid;
     for (int i = 0; i < 200; i++) {
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            lambda_child_exited(lm, pid, status);
+            if (lm)
+                lambda_child_exited(lm, pid, status);
         if (pid < 0)
             return;
         usleep(5000);
     }
+}
+
+static struct waiter *next_waiter(struct waiter *w)
+{
+    memset(w, 0, sizeof *w);
+    w->w.deliver = w_deliver;
+    w->w.abort = w_abort;
+    return w;
 }
 
 static void test_sync_invoke_and_warm_reuse(void **state)
@@ -147,8 +205,8 @@ static void test_sync_invoke_and_warm_reuse(void **state)
     assert_non_null(inv);
     assert_int_equal(listens, 1);
     assert_int_equal(r.calls, 0);
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w.w);
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
     assert_int_equal(w.delivered, 1);
     assert_string_equal(w.rid, rid);
     assert_string_equal(w.payload, "{\"a\":1}");
@@ -162,8 +220,8 @@ static void test_sync_invoke_and_warm_reuse(void **state)
     assert_false(r.function_error);
     assert_string_equal(r.body, "\"ok\"");
     /* the environment asks again: warm; the next invoke reuses it */
-    struct waiter w2 = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w2.w);
+    struct waiter w2;
+    lambda_env_next(last_env, &next_waiter(&w2)->w);
     struct result r2 = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r2, NULL);
     assert_int_equal(listens, 1);
@@ -174,7 +232,30 @@ static void test_sync_invoke_and_warm_reuse(void **state)
     assert_true(r2.function_error);
     assert_non_null(strstr(r2.body, "\"errorType\":\"Custom.Err\""));
     lambda_free(lm);
-    reap(lm = NULL);
+    reap(NULL);
+}
+
+static void test_a_second_next_does_not_abort_the_first(void **state)
+{
+    (void)state;
+    struct lambda *lm = make_engine();
+    struct lambda_fn *fn = lambda_fn_find(lm, "f");
+    struct waiter a, b;
+    struct result r = {0}, r2 = {0};
+    lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
+    struct lambda_env *env = last_env;
+    lambda_env_next(env, &next_waiter(&a)->w);
+    assert_int_equal(a.delivered, 1);
+    lambda_env_next(env, &next_waiter(&b)->w); /* while busy: parked, first not aborted */
+    assert_int_equal(a.aborted, 0);
+    assert_int_equal(b.delivered, 0);
+    assert_int_equal(lambda_env_response(env, a.rid, 36, "1", 1), ERR_OK);
+    assert_int_equal(b.delivered, 0);
+    lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r2, NULL);
+    assert_int_equal(b.delivered, 1); /* the parked one takes the next event */
+    assert_int_equal(listens, 1);
+    lambda_free(lm);
+    reap(NULL);
 }
 
 static void test_reserved_concurrency_throttles(void **state)
@@ -182,43 +263,84 @@ static void test_reserved_concurrency_throttles(void **state)
     (void)state;
     struct lambda *lm = make_engine();
     struct lambda_fn *fn = lambda_fn_find(lm, "f");
-    char msg[256];
-    assert_int_equal(lambda_fn_set_concurrency(lm, "f", 1, msg, sizeof(msg)), ERR_OK);
-    assert_int_equal(lambda_fn_set_concurrency(lm, "f", 11, msg, sizeof(msg)),
-                     ERR_LAMBDA_INVALID_PARAMETER);
+    assert_int_equal(set_concurrency(lm, 1), ERR_OK);
+    assert_int_equal(set_concurrency(lm, 11), ERR_LAMBDA_INVALID_PARAMETER);
     struct result a = {0}, b = {0};
     assert_non_null(
         lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &a, NULL));
-    assert_null(lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &b, NULL));
+    assert_non_null(
+        lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &b, NULL));
+    assert_int_equal(b.calls, 0); /* decided now, answered later */
+    turn(lm);
     assert_int_equal(b.calls, 1);
     assert_int_equal(b.err, ERR_LAMBDA_TOO_MANY_REQUESTS);
     assert_string_equal(b.reason, "ReservedFunctionConcurrentInvocationLimitExceeded");
     assert_int_equal(a.calls, 0);
     /* reserved 0 throttles everything */
-    assert_int_equal(lambda_fn_set_concurrency(lm, "f", 0, msg, sizeof(msg)), ERR_OK);
+    assert_int_equal(set_concurrency(lm, 0), ERR_OK);
     struct result c = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &c, NULL);
+    turn(lm);
     assert_int_equal(c.err, ERR_LAMBDA_TOO_MANY_REQUESTS);
     lambda_free(lm);
     reap(NULL);
 }
 
-static void test_timeout_on_manual_clock(void **state)
+static void test_a_client_gone_before_its_invocation_starts_never_runs_it(void **state)
 {
     (void)state;
-    clock_set_manual(1795608000000LL);
+    struct lambda *lm = make_engine();
+    struct lambda_fn *fn = lambda_fn_find(lm, "f");
+    struct result r = {0};
+    struct lambda_inv *inv =
+        lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
+    assert_int_equal(listens, 1); /* an environment is starting for it */
+    lambda_inv_detach(inv);
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
+    assert_int_equal(w.delivered, 0); /* nothing to run: the invocation was dropped */
+    json_t *h = lambda_health_json(lm);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "in_flight")), 0);
+    json_decref(h);
+    turn(lm);
+    assert_int_equal(r.calls, 0);
+    lambda_free(lm);
+    reap(NULL);
+}
+
+static void test_environments_stay_within_reserved_concurrency(void **state)
+{
+    (void)state;
+    struct lambda *lm = make_engine();
+    struct lambda_fn *fn = lambda_fn_find(lm, "f");
+    assert_int_equal(set_concurrency(lm, 2), ERR_OK);
+    struct result r[20] = {{0}};
+    for (int i = 0; i < 20; i++)
+        lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r[i], NULL);
+    turn(lm);
+    assert_int_equal(listens, 2); /* 18 throttled, 2 environments */
+    int throttled = 0;
+    for (int i = 0; i < 20; i++)
+        throttled += r[i].err == ERR_LAMBDA_TOO_MANY_REQUESTS;
+    assert_int_equal(throttled, 18);
+    lambda_free(lm);
+    reap(NULL);
+}
+
+static void test_timeout_in_real_time(void **state)
+{
+    (void)state;
+    clock_set_manual(1795608000000LL); /* the manual clock does not time functions out */
     struct lambda *lm = make_engine();
     struct lambda_fn *fn = lambda_fn_find(lm, "f");
     struct result r = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w.w);
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
     assert_int_equal(w.delivered, 1);
-    clock_advance_ms(999);
-    lambda_tick(lm);
+    timer_advance(1795608000000LL + 3600000);
     assert_int_equal(r.calls, 0);
-    clock_advance_ms(1);
-    lambda_tick(lm);
+    TURN_UNTIL(lm, r.calls == 1, 3000);
     assert_int_equal(r.calls, 1);
     assert_true(r.function_error);
     assert_non_null(strstr(r.body, "\"errorType\":\"Sandbox.Timedout\""));
@@ -237,17 +359,11 @@ static void test_crash_reports_exit_error(void **state)
     struct lambda_fn *fn = lambda_fn_find(lm, "f");
     struct result r = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w.w);
-    int status;
-    pid_t pid;
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
     assert_true(lambda_env_pid(last_env) > 0);
     kill(lambda_env_pid(last_env), SIGKILL);
-    for (int i = 0; i < 400 && r.calls == 0; i++) {
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            lambda_child_exited(lm, pid, status);
-        usleep(5000);
-    }
+    TURN_UNTIL(lm, r.calls == 1, 2000);
     assert_int_equal(r.calls, 1);
     assert_true(r.function_error);
     assert_non_null(strstr(r.body, "Runtime.ExitError"));
@@ -255,40 +371,82 @@ static void test_crash_reports_exit_error(void **state)
     lambda_free(lm);
 }
 
-static void test_event_retried_twice(void **state)
+/* An Event that fails is retried after 1, then 2 minutes of the clock: three attempts. */
+static void test_event_retried_twice_on_the_clock(void **state)
 {
     (void)state;
-    clock_set_manual(1795608000000LL);
+    int64_t t0 = 1795608000000LL;
+    clock_set_manual(t0);
     struct lambda *lm = make_engine();
     struct lambda_fn *fn = lambda_fn_find(lm, "f");
-    assert_null(
-        lambda_invoke(lm, fn, LAMBDA_INV_EVENT, "{\"e\":1}", 7, NULL, false, NULL, NULL, NULL));
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    int deliveries = 0;
+    struct result ack = {0};
+    assert_non_null(
+        lambda_invoke(lm, fn, LAMBDA_INV_EVENT, "{\"e\":1}", 7, NULL, false, on_done, &ack, NULL));
+    turn(lm);
+    assert_int_equal(ack.calls, 1);
+    assert_int_equal(ack.err, ERR_OK);
+    struct waiter w;
+    int64_t at[3] = {t0, t0 + 60000, t0 + 180000};
     for (int attempt = 0; attempt < 3; attempt++) {
-        memset(&w, 0, sizeof(w));
-        w.w.deliver = w_deliver;
-        w.w.abort = w_abort;
-        lambda_env_next(last_env, &w.w);
-        if (!w.delivered) {
-            clock_advance_ms(attempt == 1 ? 100 : 200);
-            lambda_tick(lm);
+        lambda_env_next(last_env, &next_waiter(&w)->w);
+        if (attempt > 0) {
+            assert_int_equal(w.delivered, 0); /* not before its time */
+            timer_advance(at[attempt] - 1);
+            assert_int_equal(w.delivered, 0);
+            timer_advance(at[attempt]);
         }
         assert_int_equal(w.delivered, 1);
-        deliveries++;
         assert_string_equal(w.payload, "{\"e\":1}");
         assert_int_equal(lambda_env_error(last_env, w.rid, 36, "{}", 2, NULL, 0), ERR_OK);
     }
-    assert_int_equal(deliveries, 3);
     /* no fourth attempt */
-    memset(&w, 0, sizeof(w));
-    w.w.deliver = w_deliver;
-    w.w.abort = w_abort;
-    lambda_env_next(last_env, &w.w);
-    clock_advance_ms(10000);
-    lambda_tick(lm);
+    lambda_env_next(last_env, &next_waiter(&w)->w);
+    timer_advance(t0 + 3600000);
     assert_int_equal(w.delivered, 0);
     assert_int_equal(listens, 1);
+    lambda_free(lm);
+    reap(NULL);
+    clock_set_real();
+}
+
+/* MaximumRetryAttempts 0 and MaximumEventAgeInSeconds: an event too old is dropped, not run. */
+static void test_event_invoke_config(void **state)
+{
+    (void)state;
+    int64_t t0 = 1795608000000LL;
+    clock_set_manual(t0);
+    struct lambda *lm = make_engine();
+    struct lambda_fn *fn = lambda_fn_find(lm, "f");
+    struct op_result op = {0};
+    lambda_fn_put_event_config(lm, fn, false, 0, 60, NULL, on_op, &op);
+    TURN_UNTIL(lm, op.calls == 1, 1000);
+    assert_int_equal(op.e, ERR_OK);
+    assert_true(lambda_fn_event_config(fn)->set);
+    assert_int_equal(lambda_fn_event_config(fn)->max_retries, 0);
+    /* fails once: no retry */
+    lambda_invoke(lm, fn, LAMBDA_INV_EVENT, "{}", 2, NULL, false, NULL, NULL, NULL);
+    turn(lm);
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
+    assert_int_equal(w.delivered, 1);
+    assert_int_equal(lambda_env_error(last_env, w.rid, 36, "{}", 2, NULL, 0), ERR_OK);
+    lambda_env_next(last_env, &next_waiter(&w)->w);
+    timer_advance(t0 + 3600000);
+    assert_int_equal(w.delivered, 0);
+    /* reserved 0 holds events back; past their age they go without running */
+    assert_int_equal(set_concurrency(lm, 0), ERR_OK);
+    lambda_invoke(lm, fn, LAMBDA_INV_EVENT, "{\"old\":1}", 9, NULL, false, NULL, NULL, NULL);
+    turn(lm);
+    json_t *h = lambda_health_json(lm);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "queued_events")), 1);
+    json_decref(h);
+    timer_advance(t0 + 3600000 + 61000);
+    assert_int_equal(set_concurrency(lm, -1), ERR_OK);
+    turn(lm);
+    assert_int_equal(w.delivered, 0);
+    h = lambda_health_json(lm);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "queued_events")), 0);
+    json_decref(h);
     lambda_free(lm);
     reap(NULL);
     clock_set_real();
@@ -297,25 +455,20 @@ static void test_event_retried_twice(void **state)
 static void test_idle_environment_is_reaped(void **state)
 {
     (void)state;
-    clock_set_manual(1795608000000LL);
-    struct lambda *lm = make_engine();
+    struct lambda *lm = make_engine_idle(1);
     struct lambda_fn *fn = lambda_fn_find(lm, "f");
     struct result r = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w.w);
+    struct waiter w, w2;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
     assert_int_equal(lambda_env_response(last_env, w.rid, 36, "1", 1), ERR_OK);
-    struct waiter w2 = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w2.w); /* idle now */
-    clock_advance_ms(299 * 1000);
-    lambda_tick(lm);
+    lambda_env_next(last_env, &next_waiter(&w2)->w); /* idle now */
     json_t *h = lambda_health_json(lm);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "idle")), 1);
     json_decref(h);
-    clock_advance_ms(1000);
-    lambda_tick(lm);
-    reap(lm);
+    TURN_UNTIL(lm, w2.aborted == 1, 3000);
     assert_int_equal(w2.aborted, 1); /* its parked /next was answered 500 */
+    reap(lm);
     h = lambda_health_json(lm);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(h, 0), "environments")), 0);
     json_decref(h);
@@ -325,7 +478,6 @@ static void test_idle_environment_is_reaped(void **state)
     assert_int_equal(listens, 2);
     lambda_free(lm);
     reap(NULL);
-    clock_set_real();
 }
 
 static void test_init_error_goes_to_the_first_invoke(void **state)
@@ -337,36 +489,36 @@ static void test_init_error_goes_to_the_first_invoke(void **state)
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r, NULL);
     static const char err[] = "{\"errorType\":\"Runtime.NoSuchHandler\",\"errorMessage\":\"x\"}";
     assert_int_equal(lambda_env_init_error(last_env, err, sizeof(err) - 1, NULL, 0), ERR_OK);
-    for (int i = 0; i < 400 && r.calls == 0; i++) {
-        int status;
-        pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-            lambda_child_exited(lm, pid, status);
-        usleep(5000);
-    }
+    TURN_UNTIL(lm, r.calls == 1, 2000);
     assert_int_equal(r.calls, 1);
     assert_true(r.function_error);
     assert_string_equal(r.body, err);
     /* after init, /init/error is refused */
     struct result r2 = {0};
     lambda_invoke(lm, fn, LAMBDA_INV_SYNC, "{}", 2, NULL, false, on_done, &r2, NULL);
-    struct waiter w = {.w = {w_deliver, w_abort}};
-    lambda_env_next(last_env, &w.w);
+    struct waiter w;
+    lambda_env_next(last_env, &next_waiter(&w)->w);
     assert_int_equal(lambda_env_init_error(last_env, "{}", 2, NULL, 0),
                      ERR_LAMBDA_INVALID_RUNTIME_ID);
     lambda_free(lm);
     reap(NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_invoke_and_warm_reuse),
+        cmocka_unit_test(test_a_second_next_does_not_abort_the_first),
         cmocka_unit_test(test_reserved_concurrency_throttles),
-        cmocka_unit_test(test_timeout_on_manual_clock),
+        cmocka_unit_test(test_a_client_gone_before_its_invocation_starts_never_runs_it),
+        cmocka_unit_test(test_environments_stay_within_reserved_concurrency),
+        cmocka_unit_test(test_timeout_in_real_time),
         cmocka_unit_test(test_crash_reports_exit_error),
-        cmocka_unit_test(test_event_retried_twice),
+        cmocka_unit_test(test_event_retried_twice_on_the_clock),
+        cmocka_unit_test(test_event_invoke_config),
         cmocka_unit_test(test_idle_environment_is_reaped),
         cmocka_unit_test(test_init_error_goes_to_the_first_invoke),
     };

@@ -1,9 +1,8 @@
 /*
  * Unit tests: core/sigv4 (server-side SigV4 verification).
  *
- * Runs every case of AWS's SigV4 test suite found at
- * $HAAR_SOURCE_DIR/../shared/sigv4-test-suite/v4/<case>/ (skipped with a notice when that
- * folder is absent). For each case the signed request as a server sees it
+ * Runs every case of AWS's SigV4 test suite, kept in $HAAR_SOURCE_DIR/tests/data/sigv4/v4/
+ * (a missing suite fails the test). For each case the signed request as a server sees it
  * (header-signed-request.txt, query-signed-request.txt) is parsed and the canonical
  * request, string to sign and signature are compared byte for byte with the suite's, then
  * sigv4_parse and sigv4_verify are run end to end. Every mismatch of every case is printed
@@ -36,11 +35,10 @@ static char suite_dir[4096];
 static bool suite_available(void)
 {
     const char *src = getenv("HAAR_SOURCE_DIR");
-    snprintf(suite_dir, sizeof suite_dir, "%s/../shared/sigv4-test-suite/v4",
-             src && *src ? src : ".");
+    snprintf(suite_dir, sizeof suite_dir, "%s/tests/data/sigv4/v4", src && *src ? src : ".");
     DIR *d = opendir(suite_dir);
     if (d == NULL) {
-        printf("skip: SigV4 test suite not found at %s\n", suite_dir);
+        printf("FAIL: the SigV4 test suite is missing at %s\n", suite_dir);
         return false;
     }
     closedir(d);
@@ -549,10 +547,7 @@ static int cmp_names(const void *a, const void *b)
 
 static void run_suite(const char *kind)
 {
-    if (!suite_available()) {
-        skip();
-        return;
-    }
+    assert_true(suite_available()); /* the data is part of the tests: missing is a failure */
     DIR *d = opendir(suite_dir);
     assert_non_null(d);
     char *names[256];
@@ -607,14 +602,11 @@ struct vanilla {
     char auth[1024];
 };
 
-/* Loads a case's signed request; false (after skip()) when the suite is absent. */
+/* Loads a case's signed request (the test fails when the suite is absent). */
 static bool load_signed(struct vanilla *v, const char *casename, const char *file)
 {
     memset(v, 0, sizeof *v);
-    if (!suite_available()) {
-        skip();
-        return false;
-    }
+    assert_true(suite_available());
     assert_int_equal(ctx_load(&v->c, casename), 0);
     assert_int_equal(http_req_load(&v->h, casename, file), 0);
     int i = find_header(&v->h, "Authorization");

@@ -1,6 +1,8 @@
 /*
- * code.c — unpacking a function's deployment package (libzip) into its code folder.
+ * code.c — function code on disk: unpacking a deployment package (libzip, on the work pool)
+ * into a folder of its own, and removing folders no function or environment uses any more.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,25 +13,9 @@
 #include <zip.h>
 
 #include "cloud/lambda/lambda_int.h"
+#include "core/fs.h"
 
 enum { MAX_UNZIPPED = 262144000, MAX_ENTRIES = 20000 };
-
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
 
 static bool safe_name(const char *n)
 {
@@ -48,8 +34,10 @@ static bool safe_name(const char *n)
     return true;
 }
 
-int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size_t msglen)
+int lambda__unzip(const void *data, size_t len, const char *dir, int64_t *unzipped, char *msg,
+                  size_t msglen)
 {
+    *unzipped = 0;
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
@@ -63,7 +51,7 @@ int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size
                  "again.");
         goto out;
     }
-    if (mkdirs(dir) != 0) {
+    if (fs_mkdir_p(dir, 0755) != 0) {
         snprintf(msg, msglen, "Cannot create the code folder %s: %s", dir, strerror(errno));
         goto out;
     }
@@ -72,10 +60,21 @@ int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size
         snprintf(msg, msglen, "Too many files in the deployment package");
         goto out;
     }
+    /* what the archive declares first: a bomb is refused before anything is written */
+    unsigned long long declared = 0;
+    for (zip_int64_t i = 0; i < n; i++) {
+        zip_stat_t st;
+        if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) == 0 && (st.valid & ZIP_STAT_SIZE))
+            declared += st.size;
+    }
+    if (declared > MAX_UNZIPPED) {
+        snprintf(msg, msglen, "Unzipped size must be smaller than %d bytes", MAX_UNZIPPED);
+        goto out;
+    }
     chunk = malloc(65536);
     if (chunk == NULL)
         goto out;
-    unsigned long long total = 0;
+    unsigned long long total = 0; /* what was written: archives may lie about sizes */
     for (zip_int64_t i = 0; i < n; i++) {
         zip_stat_t st;
         if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
@@ -88,13 +87,13 @@ int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size
         snprintf(path, sizeof(path), "%s/%s", dir, st.name);
         size_t pl = strlen(path);
         if (pl > 0 && path[pl - 1] == '/') {
-            if (mkdirs(path) != 0)
+            if (fs_mkdir_p(path, 0755) != 0)
                 goto io_fail;
             continue;
         }
         char *slash = strrchr(path, '/');
         *slash = '\0';
-        if (mkdirs(path) != 0)
+        if (fs_mkdir_p(path, 0755) != 0)
             goto io_fail;
         *slash = '/';
         zip_uint8_t opsys;
@@ -123,7 +122,7 @@ int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size
             if (total > MAX_UNZIPPED || write(fd, chunk, (size_t)got) != got) {
                 close(fd);
                 zip_fclose(zf);
-                snprintf(msg, msglen, "Unzipped size must be smaller than 262144000 bytes");
+                snprintf(msg, msglen, "Unzipped size must be smaller than %d bytes", MAX_UNZIPPED);
                 goto out;
             }
         }
@@ -137,6 +136,7 @@ int lambda__unzip(const void *data, size_t len, const char *dir, char *msg, size
             goto out;
         }
     }
+    *unzipped = (int64_t)total;
     rc = 0;
     goto out;
 io_fail:
@@ -146,4 +146,83 @@ out:
     if (za)
         zip_discard(za);
     return rc;
+}
+
+int64_t lambda__code_size(const char *dir)
+{
+    char zip[PATH_MAX + 8];
+    snprintf(zip, sizeof zip, "%s.zip", dir);
+    return fs_tree_size(dir) + fs_tree_size(zip);
+}
+
+/* Is dir in use: a function's code, or what an environment runs? */
+static bool code_in_use(struct lambda *lm, const char *dir)
+{
+    for (int b = 0; b < LAMBDA_NBUCKETS; b++)
+        for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext) {
+            if (!fn->deleted && strcmp(fn->code_dir, dir) == 0)
+                return true;
+            for (struct lambda_env *e = fn->envs; e; e = e->next)
+                if (e->pid > 0 && strcmp(e->code_dir, dir) == 0)
+                    return true;
+        }
+    return false;
+}
+
+void lambda__code_release(struct lambda *lm, const char *dir)
+{
+    char root[PATH_MAX + 16];
+    int n = snprintf(root, sizeof root, "%s/lambda/", lm->state_dir);
+    /* only code haar unpacked itself: never a build folder of the environment's functions */
+    if (dir[0] == '\0' || n < 0 || strncmp(dir, root, (size_t)n) != 0 || code_in_use(lm, dir))
+        return;
+    int64_t bytes = lambda__code_size(dir);
+    char zip[PATH_MAX + 8];
+    snprintf(zip, sizeof zip, "%s.zip", dir);
+    unlink(zip);
+    fs_remove_tree(dir);
+    lm->code_bytes -= bytes;
+    if (lm->code_bytes < 0)
+        lm->code_bytes = 0;
+}
+
+void lambda__code_gc(struct lambda *lm)
+{
+    char root[PATH_MAX];
+    if (snprintf(root, sizeof root, "%s/lambda", lm->state_dir) >= (int)sizeof root)
+        return;
+    DIR *d = opendir(root);
+    if (d == NULL)
+        return;
+    struct dirent *fe;
+    while ((fe = readdir(d)) != NULL) {
+        if (fe->d_name[0] == '.')
+            continue;
+        char fdir[PATH_MAX];
+        if (snprintf(fdir, sizeof fdir, "%s/%s", root, fe->d_name) >= (int)sizeof fdir)
+            continue;
+        DIR *cd = opendir(fdir);
+        if (cd == NULL)
+            continue;
+        struct dirent *ce;
+        while ((ce = readdir(cd)) != NULL) {
+            if (strcmp(ce->d_name, ".") == 0 || strcmp(ce->d_name, "..") == 0)
+                continue;
+            char path[PATH_MAX];
+            size_t n = strlen(ce->d_name);
+            if (snprintf(path, sizeof path, "%s/%s", fdir, ce->d_name) >= (int)sizeof path)
+                continue;
+            if (n > 4 && strcmp(ce->d_name + n - 4, ".zip") == 0)
+                path[strlen(path) - 4] = '\0'; /* a package goes with its folder */
+            if (code_in_use(lm, path))
+                continue;
+            char zip[PATH_MAX + 8];
+            snprintf(zip, sizeof zip, "%s.zip", path);
+            unlink(zip);
+            fs_remove_tree(path);
+        }
+        closedir(cd);
+        rmdir(fdir); /* only when empty: a function without code left */
+    }
+    closedir(d);
 }

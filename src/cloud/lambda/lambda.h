@@ -1,17 +1,24 @@
 /*
  * lambda.h — the Lambda engine: function registry, execution environments (one child
- * process each, running the function's `bootstrap`), and invocations.
+ * process tree each, running the function's `bootstrap`), and invocations.
  *
- * The engine holds no HTTP types. Its host (the daemon) supplies the loop services it
- * needs through struct lambda_host: a Runtime API listener per environment and fd
- * watches for the children's stdout/stderr. The Runtime API adapter (runtime_api.c) and
- * the Lambda REST adapter (proto_rest.c) translate HTTP to the calls below.
+ * The engine holds no HTTP types. Its host (the daemon) supplies the loop services it needs
+ * through struct lambda_host: a Runtime API listener per environment and fd watches for the
+ * children's stdout/stderr. The Runtime API adapter (runtime_api.c) and the Lambda REST
+ * adapter (proto_rest.c) translate requests to the calls below.
  *
- * Concurrency model (as AWS counts it): a function's concurrency is its number of
- * in-flight invocations. A function with reserved concurrency R may have R in flight; the
- * others share the account limit minus all reservations. A RequestResponse invoke past the
- * limit fails with TooManyRequestsException; Event invokes wait in the function's queue and
- * are retried twice on function error (delays configurable, AWS: 60 s then 120 s).
+ * Concurrency (as AWS counts it): a function's concurrency is its number of in-flight
+ * invocations. A function with reserved concurrency R may have R in flight; the others share
+ * the account limit minus all reservations. Execution environments never outnumber what the
+ * concurrency allows (a retired environment still counts until it is gone). A RequestResponse
+ * invoke past the limit fails with TooManyRequestsException; Event invokes wait in the
+ * function's queue (durable, on disk past a memory budget), are retried on function error
+ * after 1 and 2 minutes of the clock (MaximumRetryAttempts, default 2) and dropped past
+ * MaximumEventAgeInSeconds (default 6 h).
+ *
+ * Changes to functions are durable before they are acknowledged: each command completes
+ * through a callback, later (never from inside the call), once its change is committed; a
+ * failed commit undoes the change in memory and completes with ERR_LAMBDA_SERVICE.
  *
  * Everything runs on the event-loop thread; nothing here is thread-safe.
  */
@@ -57,18 +64,20 @@ struct lambda_options {
     uint16_t aws_port;         /* for AWS_ENDPOINT_URL */
     int account_concurrency;   /* account limit (config emulator.account_concurrency_limit) */
     int idle_seconds;          /* reap idle environments after this long */
-    int64_t retry_delay_ms[2]; /* Event retries: AWS 60000, 120000 */
+    int64_t code_storage_max;  /* bytes of code packages the account may hold (AWS: 75 GB) */
 };
 
-/* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists). */
+/* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists).
+ * NULL when out of memory or when the store's schema cannot be applied (message in err). */
 struct lambda *lambda_new(const struct lambda_options *opt, const struct lambda_host *host,
-                          struct logs *logs, struct store *store);
+                          struct logs *logs, struct store *store, char *err, size_t errlen);
 
 /* Loads persisted functions and queued Event invocations (after the environment's own
- * functions were created: those win over records of the same name). */
+ * functions were provisioned: those win over records of the same name), and kills what a
+ * crashed predecessor's environments left running. */
 void lambda_restore(struct lambda *lm);
 
-/* Kills every environment (SIGKILL to each process group) and frees; accepts NULL. */
+/* Kills every environment (each process tree) and frees; accepts NULL. */
 void lambda_free(struct lambda *lm);
 
 /* ---- functions ---------------------------------------------------------------------- */
@@ -92,39 +101,89 @@ struct lambda_fn_spec {
     const char *dir;
 };
 
+/* Completion of a command: ERR_OK, or an error with an AWS-style message. */
+typedef void (*lambda_op_fn)(void *arg, enum err e, const char *msg);
+
 /*
- * Creates a function. On failure returns an error and writes an AWS-style message into
- * msg. Validation happens in the REST adapter (lambda_validate_*); this checks conflicts,
- * unpacks the code and persists.
+ * Provisions a function from a build folder (spec->dir): the environment's own functions,
+ * from config. Synchronous and not persisted (config recreates them at every start).
+ * Returns ERR_OK or an error with msg.
  */
-enum err lambda_fn_create(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
-                          size_t msglen);
-/* Replaces the code (zip or dir) of an existing function; new environments use it. */
-enum err lambda_fn_update_code(struct lambda *lm, const char *name, const void *zip, size_t len,
-                               const char *dir, char *msg, size_t msglen);
-/* Updates configuration fields set in spec (non-NULL / non-zero). Running environments are
- * retired: the next invoke starts a fresh one. */
-enum err lambda_fn_update_config(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
-                                 size_t msglen);
-/* Deletes a function; its environments are stopped. */
-enum err lambda_fn_delete(struct lambda *lm, const char *name);
-/* Sets (n >= 0) or removes (n < 0) reserved concurrency. */
-enum err lambda_fn_set_concurrency(struct lambda *lm, const char *name, int n, char *msg,
-                                   size_t msglen);
+enum err lambda_fn_provision(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
+                             size_t msglen);
 
-/* The secret of a function's own access key (the credentials its environments get), when
- * token is that function's session token; NULL otherwise. */
-const char *lambda_secret_for_key(const struct lambda *lm, const char *access_key,
-                                  const char *token);
+/* Reserved concurrency of a provisioned function (synchronous, not persisted). */
+enum err lambda_fn_provision_concurrency(struct lambda *lm, const char *name, int n, char *msg,
+                                         size_t msglen);
 
-/* The function's tags (borrowed; NULL when it has none). */
-json_t *lambda_fn_tags(const struct lambda_fn *fn);
+/*
+ * CreateFunction from a zip (spec->zip, copied): checks conflicts, unpacks the code off the
+ * loop, persists, then calls done. Validation happens in the REST adapter
+ * (lambda_parse_fn_spec). done runs exactly once, later.
+ */
+void lambda_fn_create(struct lambda *lm, const struct lambda_fn_spec *spec, lambda_op_fn done,
+                      void *arg);
+/* UpdateFunctionCode: replaces the code (zip copied); new environments use it. */
+void lambda_fn_update_code(struct lambda *lm, const char *name, const void *zip, size_t len,
+                           lambda_op_fn done, void *arg);
+/* UpdateFunctionConfiguration: the fields set in spec (non-NULL / non-zero). Running
+ * environments are retired: the next invoke starts a fresh one. */
+void lambda_fn_update_config(struct lambda *lm, const struct lambda_fn_spec *spec,
+                             lambda_op_fn done, void *arg);
+/* DeleteFunction: the function, its queued events and its code go; its environments stop. */
+void lambda_fn_delete(struct lambda *lm, const char *name, lambda_op_fn done, void *arg);
+/* Put/DeleteFunctionConcurrency: sets (n >= 0) or removes (n < 0) reserved concurrency. */
+void lambda_fn_set_concurrency(struct lambda *lm, const char *name, int n, lambda_op_fn done,
+                               void *arg);
 /* TagResource: merges tags (an object lambda_check_tags accepted) into the function's;
  * refuses, changing nothing, when more than 50 would result. */
-enum err lambda_fn_tag(struct lambda *lm, struct lambda_fn *fn, json_t *tags, char *msg,
-                       size_t msglen);
+void lambda_fn_tag(struct lambda *lm, struct lambda_fn *fn, json_t *tags, lambda_op_fn done,
+                   void *arg);
 /* UntagResource: removes the keys (strings) of the array; unknown keys are ignored. */
-void lambda_fn_untag(struct lambda *lm, struct lambda_fn *fn, json_t *keys);
+void lambda_fn_untag(struct lambda *lm, struct lambda_fn *fn, json_t *keys, lambda_op_fn done,
+                     void *arg);
+
+/* The asynchronous-invocation settings of a function (EventInvokeConfig). */
+struct lambda_event_config {
+    bool set;              /* configured (Get answers 404 otherwise) */
+    int max_retries;       /* 0..2, default 2 */
+    int max_age_seconds;   /* 60..21600, default 21600 */
+    json_t *destinations;  /* DestinationConfig object or NULL (owned by the function) */
+    int64_t last_modified; /* epoch ms */
+};
+
+/* The function's EventInvokeConfig (borrowed). */
+const struct lambda_event_config *lambda_fn_event_config(const struct lambda_fn *fn);
+/* Put (replace: unset fields take defaults) or Update (merge: unset fields kept) the
+ * EventInvokeConfig; max_retries / max_age_seconds < 0 mean "not given"; destinations NULL
+ * means not given (borrowed). Ranges are checked by the adapter. */
+void lambda_fn_put_event_config(struct lambda *lm, struct lambda_fn *fn, bool merge,
+                                int max_retries, int max_age_seconds, json_t *destinations,
+                                lambda_op_fn done, void *arg);
+/* DeleteFunctionEventInvokeConfig: back to the defaults, unset. */
+void lambda_fn_delete_event_config(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done,
+                                   void *arg);
+
+/* Looks a function up by name; NULL if none (or being deleted). */
+struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
+
+/* What the REST adapter shows of a function. Strings borrowed from the function. */
+struct lambda_fn_info {
+    const char *name, *arn, *runtime, *role, *handler, *description, *arch, *code_sha256;
+    long long code_size;
+    int timeout, memory, reserved;
+    int64_t last_modified;
+    json_t *env_vars; /* object or NULL */
+    json_t *tags;     /* object or NULL */
+    bool managed;     /* provisioned from a build folder: no zip to download */
+    const char *code_zip; /* path of the package as uploaded, or NULL */
+};
+void lambda_fn_info(const struct lambda_fn *fn, struct lambda_fn_info *out);
+
+/* The secret of a function's own access key (the credentials its environments get) and the
+ * function's name, when token is that function's session token; NULL otherwise. */
+const char *lambda_secret_for_key(const struct lambda *lm, const char *access_key,
+                                  const char *token, const char **fn_name, const char **role);
 
 /* Writes "Function not found: arn:aws:lambda:<region>:000000000000:function:<name>". */
 void lambda_not_found_msg(const struct lambda *lm, const char *name, char *msg, size_t msglen);
@@ -132,16 +191,6 @@ void lambda_not_found_msg(const struct lambda *lm, const char *name, char *msg, 
 /* The region the engine serves. */
 const char *lambda_region(const struct lambda *lm);
 
-/* Looks a function up by name; NULL if none. */
-struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
-
-/* The function's configuration as AWS returns it (FunctionConfiguration). New ref. */
-json_t *lambda_fn_config_json(const struct lambda *lm, const struct lambda_fn *fn);
-/* Path of the function's deployment package (zip) into out; -1 when there is none
- * (functions provisioned from a build folder). */
-int lambda_fn_code_zip(const struct lambda_fn *fn, char *out, size_t outlen);
-/* Reserved concurrency, or -1. */
-int lambda_fn_reserved(const struct lambda_fn *fn);
 /* Names in sorted order: calls fn for each, stops when it returns false. */
 void lambda_fn_each(struct lambda *lm, bool (*cb)(void *arg, struct lambda_fn *fn), void *arg);
 /* A JSON summary for /_haar/health: [{name, state, environments, busy, queued}]. New ref. */
@@ -167,26 +216,26 @@ struct lambda_result {
 typedef void (*lambda_done_fn)(void *arg, const struct lambda_result *res);
 
 /*
- * Invokes fn. payload is copied. For SYNC, done(arg, res) runs exactly once — possibly
- * before lambda_invoke returns (throttled) — unless detached. For EVENT the invocation is
- * queued and done (may be NULL) runs once, when the event is durable (group commit in the
- * store; at once without a store): res.err ERR_OK means "answer 202", ERR_LAMBDA_SERVICE
- * means it could not be stored (and was not queued). want_tail asks for the log tail
- * (SYNC only). client_context is the decoded X-Amz-Client-Context JSON (or NULL).
- * Returns the invocation (for lambda_inv_detach; SYNC only) or NULL.
+ * Invokes fn. payload is copied. done(arg, res) runs exactly once, later (never from inside
+ * this call), unless the invocation is detached first. For SYNC it runs with the function's
+ * answer or a platform error (throttled, draining). For EVENT it runs once the event is
+ * durable: res.err ERR_OK means "answer 202", ERR_LAMBDA_SERVICE means it could not be
+ * stored (and was not queued). want_tail asks for the log tail (SYNC only). client_context
+ * is the decoded X-Amz-Client-Context JSON (or NULL). request_id_out (may be NULL) gets the
+ * request id. Returns the invocation (for lambda_inv_detach; for EVENT only a sign of
+ * success, not to be kept), or NULL when out of memory — done is then never called.
  */
 struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum lambda_inv_type type,
                                  const char *payload, size_t len, const char *client_context,
                                  bool want_tail, lambda_done_fn done, void *arg,
                                  char request_id_out[37]);
 
-/* The caller went away: the invocation runs on but done will not be called. */
+/* The caller of a SYNC invocation went away: done will not be called. One no environment has
+ * taken yet is dropped (it never runs); one already running runs to its end. */
 void lambda_inv_detach(struct lambda_inv *inv);
 
-/* Periodic work: timeouts, memory limits, idle reaping, Event retries. Call every ≤ 50 ms. */
-void lambda_tick(struct lambda *lm);
-
-/* A child exited (from the host's SIGCHLD handling): status as from waitpid. */
+/* A process exited (from the host's SIGCHLD handling): status as from waitpid. Processes of
+ * environments' trees that are not the runtime itself are just reaped. */
 void lambda_child_exited(struct lambda *lm, int pid, int status);
 
 /* Drain for shutdown: stops new invocations (they answer ServiceException), returns true
@@ -202,18 +251,23 @@ struct lambda_next_waiter {
                     const char *payload, size_t len);
     /* the environment is going away: answer 500 and forget it */
     void (*abort)(struct lambda_next_waiter *w);
+    struct lambda_next_waiter *next; /* the engine's */
 };
 
 /* The environment's process id (0 once gone). */
 int lambda_env_pid(const struct lambda_env *env);
 
-/* Registers the waiter (at most one per environment; a second replaces the first, which
- * is aborted). May deliver immediately. */
+/* True when the process holding the socket fd's peer end belongs to env's process tree:
+ * only those may use its Runtime API. */
+bool lambda_env_owns_peer(struct lambda_env *env, int fd);
+
+/* Registers a parked /next. Waiters queue (a second one does not abort the first); the
+ * oldest gets the next event. May deliver immediately. */
 void lambda_env_next(struct lambda_env *env, struct lambda_next_waiter *w);
-/* The parked /next connection went away. */
+/* A parked /next connection went away. */
 void lambda_env_next_gone(struct lambda_env *env, struct lambda_next_waiter *w);
-/* POST .../{id}/response. Returns ERR_OK (202), ERR_LAMBDA_NOT_FOUND-ish for an unknown
- * id (answer 400 InvalidRequestID), ERR_LAMBDA_TOO_LARGE for > 6 MB (413). */
+/* POST .../{id}/response. Returns ERR_OK (202), ERR_LAMBDA_INVALID_RUNTIME_ID for an unknown
+ * id (400 InvalidRequestID), ERR_LAMBDA_TOO_LARGE for > 6 MB (413). */
 enum err lambda_env_response(struct lambda_env *env, const char *rid, size_t rid_len,
                              const char *body, size_t len);
 /* POST .../{id}/error; error_type is the Lambda-Runtime-Function-Error-Type header or NULL. */

@@ -4,6 +4,8 @@
  */
 #include "cloud/logs/logs_int.h"
 
+#include "core/clock.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,89 +87,6 @@ int logs__fs_name(const char *name, size_t len, char *out, size_t outlen)
 
 /* ---- --since ---- */
 
-/* Reads exactly n digits at *p into *v; advances *p. */
-static bool digits(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i]))
-            return false;
-        x = x * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *v = x;
-    return true;
-}
-
-static int parse_iso(const char *s, int64_t *out_ms)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-    const char *p = s;
-    if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
-        !digits(&p, 2, &d))
-        return -1;
-    if (*p == 'T' || *p == 't' || *p == ' ') {
-        p++;
-        if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi))
-            return -1;
-        if (*p == ':') {
-            p++;
-            if (!digits(&p, 2, &sec))
-                return -1;
-            if (*p == '.') {
-                p++;
-                int nd = 0;
-                while (isdigit((unsigned char)*p)) {
-                    if (nd < 3)
-                        ms = ms * 10 + (*p - '0');
-                    nd++;
-                    p++;
-                }
-                if (nd == 0 || nd > 9)
-                    return -1;
-                for (; nd < 3; nd++)
-                    ms *= 10;
-            }
-        }
-    }
-    int64_t offset_s = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p == '-' ? -1 : 1, oh, om;
-        p++;
-        if (!digits(&p, 2, &oh))
-            return -1;
-        if (*p == ':')
-            p++;
-        if (!digits(&p, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset_s = sign * (oh * 3600 + om * 60);
-    }
-    if (*p != '\0')
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-        sec > 60)
-        return -1;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap)
-        return -1;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *out_ms = ((int64_t)t - offset_s) * 1000 + ms;
-    return 0;
-}
-
 static const struct {
     char unit;
     int64_t ms;
@@ -180,7 +99,7 @@ int logs__parse_since(const char *s, int64_t now_ms, int64_t *out_ms)
     if (s == NULL || *s == '\0')
         return -1;
     if (strlen(s) >= 10 && isdigit((unsigned char)s[0]) && s[4] == '-')
-        return parse_iso(s, out_ms);
+        return clock_parse_iso8601(s, out_ms);
     const char *p = s;
     int64_t n = 0;
     int nd = 0;

@@ -19,6 +19,7 @@
  * Runs on the daemon's loop thread; not thread-safe.
  */
 #include "cloud/logs/logs_int.h"
+#include "cloud/logs/proto_json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/jsonw.h"
 #include "core/utf8.h"
 
 #define MSG_CAP         700
@@ -81,65 +83,11 @@ static void putf(struct ctx *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Appends a JSON string literal; invalid UTF-8 becomes U+FFFD. Returns its size. */
-static size_t json_str(struct buf *b, const char *s, size_t len, bool *full)
+/* Appends a JSON string literal (invalid UTF-8 becomes U+FFFD). */
+static void json_str(struct buf *b, const char *s, size_t len, bool *full)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t start = b->len, run = 0, i = 0;
-    int rc = buf_append(b, "\"", 1);
-    const unsigned char *u = (const unsigned char *)s;
-    while (i < len && rc == BUF_OK) {
-        unsigned char ch = u[i];
-        char esc[8];
-        const char *e = NULL;
-        size_t elen = 2, adv = 1;
-        if (ch == '"' || ch == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)ch;
-            e = esc;
-        } else if (ch < 0x20) {
-            switch (ch) {
-            case '\n':
-                e = "\\n";
-                break;
-            case '\r':
-                e = "\\r";
-                break;
-            case '\t':
-                e = "\\t";
-                break;
-            default:
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[ch >> 4];
-                esc[5] = hex[ch & 15];
-                e = esc;
-                elen = 6;
-            }
-        } else if (ch >= 0x80) {
-            adv = utf8_seq_len(u + i, len - i);
-            if (adv == 0) {
-                e = "\xEF\xBF\xBD";
-                elen = 3;
-                adv = 1;
-            }
-        }
-        if (e == NULL) {
-            i += adv;
-            continue;
-        }
-        rc = buf_append(b, s + run, i - run);
-        if (rc == BUF_OK)
-            rc = buf_append(b, e, elen);
-        i += adv;
-        run = i;
-    }
-    if (rc == BUF_OK)
-        rc = buf_append(b, s + run, len - run);
-    if (rc == BUF_OK)
-        rc = buf_append(b, "\"", 1);
-    if (rc != BUF_OK)
+    if (jw_escape(b, s, len) != BUF_OK)
         *full = true;
-    return b->len - start;
 }
 
 static void put_str(struct ctx *c, const char *s)
@@ -1403,4 +1351,37 @@ fail:
         out->data[start] = '\0';
     *status = err_status(e);
     return err_json_body(e, "", c.msg[0] ? c.msg : NULL, out) == BUF_OK ? 0 : -1;
+}
+
+/* ---- the router row ---- */
+
+static void logs_proto(void *engine, struct proto_req *r)
+{
+    char op[128];
+    snprintf(op, sizeof op, "%.*s", (int)(r->op_len < 100 ? r->op_len : 100), r->op);
+    struct buf out;
+    buf_init(&out, 64 * 1024 * 1024);
+    int status = 500;
+    if (logs_api_handle(engine, op, r->body, r->body_len, &status, &out) != 0) {
+        proto_error(r, ERR_INTERNAL, NULL);
+    } else {
+        struct proto_hdr h[2] = {{"content-type", "application/x-amz-json-1.1", 0},
+                                 {"x-amzn-requestid", r->request_id, 0}};
+        proto_respond(r, status, h, 2, out.data ? out.data : "", out.len);
+    }
+    buf_destroy(&out);
+}
+
+void logs_service(struct logs *lg, struct proto_service *out)
+{
+    *out = (struct proto_service){
+        .name = "logs",
+        .protocol = PROTO_JSON11,
+        .target_prefix = "Logs_20140328.",
+        .json_type_ns = "",
+        .json_content_type = "application/x-amz-json-1.1",
+        .max_body = 2 * 1024 * 1024,
+        .handle = logs_proto,
+        .engine = lg,
+    };
 }

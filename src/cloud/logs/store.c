@@ -37,12 +37,16 @@
 #include <jansson.h>
 
 #include "core/clock.h"
+#include "core/fs.h"
+#include "core/timer.h"
 
 #define MAX_OPEN_FILES 64
 #define PENDING_MAX    (8u << 20) /* per stream: a full buffer is written at once */
 #define PENDING_TOTAL  (32u << 20)
 #define PATH_CAP       1024
 #define INDEX_STEP     65536
+#define FLUSH_MS       50    /* readers see an event at most this long after it was put */
+#define EXPIRE_MS      60000 /* retention is applied this often (clock time) */
 
 /* A sparse index of a segment: the offset of a line and its timestamp, every INDEX_STEP
  * bytes. Valid while the segment is `sorted` (timestamps never decrease down the file),
@@ -112,6 +116,8 @@ struct logs {
     size_t nopen;
     size_t pending_total;
     struct logs_stream *last; /* logs_put's one-entry cache */
+    struct timer flush_timer;  /* TIMER_REAL: buffered events written within FLUSH_MS */
+    struct timer expire_timer; /* TIMER_CLOCK: retention, every EXPIRE_MS of the clock */
 };
 
 /* The default clock: the daemon's one clock (core/clock.h), manual in tests. */
@@ -1007,6 +1013,8 @@ int logs__put_at(struct logs *lg, struct logs_stream *s, int64_t ts_ms, int64_t 
         s->dirty_next = lg->dirty;
         lg->dirty = s;
     }
+    if (!timer_pending(&lg->flush_timer))
+        timer_start(&lg->flush_timer, FLUSH_MS);
     if (s->stats_known) {
         if (!s->has_events || ts_ms < s->first_ts)
             s->first_ts = ts_ms;
@@ -1486,24 +1494,16 @@ done:
     free(meta);
 }
 
-static int mkdir_p(const char *path)
+static void on_flush_timer(struct timer *t)
 {
-    char tmp[PATH_CAP];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof tmp)
-        return -1;
-    memcpy(tmp, path, len + 1);
-    for (size_t i = 1; i < len; i++) {
-        if (tmp[i] == '/') {
-            tmp[i] = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-                return -1;
-            tmp[i] = '/';
-        }
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
+    logs_flush(t->data);
+}
+
+static void on_expire_timer(struct timer *t)
+{
+    struct logs *lg = t->data;
+    logs_expire(lg, clock_now_ms());
+    timer_start(t, EXPIRE_MS);
 }
 
 struct logs *logs_new(const char *state_dir, int default_retention_days, char *err, size_t errlen)
@@ -1514,6 +1514,12 @@ struct logs *logs_new(const char *state_dir, int default_retention_days, char *e
         return NULL;
     }
     lg->now = real_now;
+    if (timer_init(&lg->flush_timer, TIMER_REAL, on_flush_timer, lg) != 0 ||
+        timer_init(&lg->expire_timer, TIMER_CLOCK, on_expire_timer, lg) != 0) {
+        snprintf(err, errlen, "logs: out of memory");
+        goto fail;
+    }
+    timer_start(&lg->expire_timer, EXPIRE_MS);
     lg->default_retention = default_retention_days > 0 ? default_retention_days : 0;
     logs_set_region(lg, NULL);
     lg->root = join(state_dir ? state_dir : ".", "logs");
@@ -1521,7 +1527,7 @@ struct logs *logs_new(const char *state_dir, int default_retention_days, char *e
         snprintf(err, errlen, "logs: state dir path too long");
         goto fail;
     }
-    if (mkdir_p(lg->root) != 0) {
+    if (fs_mkdir_p(lg->root, 0700) != 0) {
         snprintf(err, errlen, "logs: cannot create %s: %s", lg->root, strerror(errno));
         goto fail;
     }
@@ -1556,6 +1562,8 @@ void logs_free(struct logs *lg)
     if (lg == NULL)
         return;
     logs_flush(lg);
+    timer_destroy(&lg->flush_timer);
+    timer_destroy(&lg->expire_timer);
     for (size_t i = 0; i < lg->gtab_size; i++) {
         struct logs_group *g = lg->gtab[i], *next;
         for (; g; g = next) {

@@ -1,0 +1,93 @@
+/*
+ * http.h — the daemon's HTTP server and event loop, wrapping h2o 2.2 (evloop). The only
+ * module that includes <h2o.h>.
+ *
+ * Every request becomes a protocol-neutral struct proto_req (cloud/proto/proto.h) handed to
+ * the listener's handler, which answers now or later through proto_respond. The server owns
+ * framing: it refuses ambiguous requests (two Content-Length values, or Content-Length with
+ * Transfer-Encoding) with 400 before any handler sees them, sets Content-Length on every
+ * answer, and speaks HTTP/1.1 only (no h2c upgrade or prior-knowledge HTTP/2: the rapid-reset
+ * class of attacks needs HTTP/2 streams).
+ *
+ * Listeners share one loop; each belongs to a profile (request body cap, idle keep-alive
+ * timeout). A listener caps its open connections; when the process runs out of file
+ * descriptors it pauses accepting for a moment instead of spinning. An accept filter may
+ * refuse connections by their peer (the Runtime API admits only its environment's
+ * processes).
+ *
+ * Not thread-safe: one loop thread.
+ */
+#ifndef HAAR_CLOUD_HTTP_H
+#define HAAR_CLOUD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cloud/proto/proto.h"
+
+struct http_server;
+struct http_profile;
+struct http_listener;
+struct http_watch;
+
+typedef void (*http_handler_fn)(void *arg, struct proto_req *req);
+
+/* Decides on a new connection from its fd (peer address via getpeername); false closes it. */
+typedef bool (*http_accept_filter_fn)(void *arg, int fd);
+
+/* Creates the loop and server. NULL on failure. */
+struct http_server *http_server_new(void);
+
+/* Closes every listener and frees the server's own memory; accepts NULL. Call last. */
+void http_server_free(struct http_server *srv);
+
+/* A profile: bodies above max_body are refused with 413 while being read; a connection idle
+ * between requests (or slow to send one) for idle_ms is closed. NULL when out of memory. */
+struct http_profile *http_profile_new(struct http_server *srv, size_t max_body, int64_t idle_ms);
+
+struct http_listen_opts {
+    struct http_profile *profile;
+    unsigned max_conns;          /* 0 = no cap */
+    http_accept_filter_fn filter; /* may be NULL */
+    void *filter_arg;
+};
+
+/*
+ * Listens on 127.0.0.1:port (0 = ephemeral) and routes its requests to fn(arg, req).
+ * On success sets *out and *bound_port and returns 0; returns -1 with errno otherwise.
+ */
+int http_listen(struct http_server *srv, uint16_t port, const struct http_listen_opts *opts,
+                http_handler_fn fn, void *arg, struct http_listener **out, uint16_t *bound_port);
+
+/* Stops accepting on the listener and closes its socket. Requests still arriving on its
+ * connections are answered 503. Accepts NULL. */
+void http_listener_close(struct http_listener *l);
+
+/* Open connections of a listener (for tests and /_haar/health). */
+unsigned http_listener_conns(const struct http_listener *l);
+
+/* Runs one loop turn, waiting at most max_wait_ms (-1: until something happens) for events.
+ * Returns 0, or -1 on error. */
+int http_run(struct http_server *srv, int64_t max_wait_ms);
+
+/*
+ * Watches a readable fd (pipes, eventfds): on_data(arg, data, len) is called with what was
+ * read; len 0 means EOF or error, after which the caller closes the watch. The watch owns the
+ * fd. NULL on failure.
+ */
+struct http_watch *http_watch_fd(struct http_server *srv, int fd,
+                                 void (*on_data)(void *arg, const char *data, size_t len),
+                                 void *arg);
+/* Stops watching and closes the fd; accepts NULL. Safe to call from inside on_data. */
+void http_watch_close(struct http_watch *w);
+
+/* The headers h2o consumed rebuilt as the client sent them (Host, Expect, Content-Length,
+ * Transfer-Encoding), appended to the request's own: what a SigV4 signature may cover. Calls
+ * fn for each header, in order. */
+void http_each_header_as_sent(const struct proto_req *r,
+                              void (*fn)(void *arg, const char *n, size_t nl, const char *v,
+                                         size_t vl),
+                              void *arg);
+
+#endif

@@ -1,0 +1,1070 @@
+/*
+ * env.c — execution environments: one runtime process (`bootstrap`) and whatever it starts,
+ * its Runtime API listener, its output split into CloudWatch Logs lines, its memory watched
+ * over the whole process tree, and the Runtime API calls it makes.
+ *
+ * Process trees: the runtime leads its own process group, and the daemon is the subreaper of
+ * everything its environments start, so descendants that leave the group (setsid, double
+ * fork) are still the daemon's to reap. Every process seen in an environment's tree is
+ * recorded (in memory, and in the store with its start time) so the whole tree is killed
+ * when the environment ends — and a daemon restarted after a crash kills what its
+ * predecessor's environments left running.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cloud/lambda/lambda_int.h"
+#include "cloud/logs/logs.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "core/log.h"
+
+enum {
+    LINE_MAX_BYTES = 256 * 1024,
+    SAMPLE_MS = 5,        /* memory of a busy environment's tree */
+    SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
+    SWEEP_MS = 1000,      /* every environment, busy or not */
+};
+
+/* ---- logging ---- */
+
+static void log_fn(struct lambda_fn *fn, const char *stream, const char *msg, size_t len)
+{
+    char group[96];
+    snprintf(group, sizeof group, "/aws/lambda/%s", fn->name);
+    if (fn->lm->logs)
+        logs_put(fn->lm->logs, group, stream, clock_now_ms(), msg, len);
+}
+
+/* Appends a line to the invocation's tail capture, keeping at most a few KB. */
+static void tail_add(struct lambda_inv *inv, const char *line, size_t len)
+{
+    if (inv == NULL || !inv->want_tail)
+        return;
+    if (len > LAMBDA_TAIL_BYTES) {
+        line += len - LAMBDA_TAIL_BYTES;
+        len = LAMBDA_TAIL_BYTES;
+    }
+    if (inv->tail.len + len + 1 > 4 * LAMBDA_TAIL_BYTES) {
+        size_t keep = LAMBDA_TAIL_BYTES < inv->tail.len ? LAMBDA_TAIL_BYTES : inv->tail.len;
+        memmove(inv->tail.data, inv->tail.data + inv->tail.len - keep, keep);
+        inv->tail.len = keep;
+    }
+    buf_append(&inv->tail, line, len);
+    buf_append(&inv->tail, "\n", 1);
+}
+
+static void env_log(struct lambda_env *env, const char *msg, size_t len)
+{
+    log_fn(env->fn, env->stream, msg, len);
+    tail_add(env->inv, msg, len);
+}
+
+void lambda__env_logf(struct lambda_env *env, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1;
+    env_log(env, line, (size_t)n);
+}
+
+/* Splits output into log lines. */
+static void env_lines(struct lambda_env *env, struct buf *lb, const char *d, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(d, '\n', n);
+        size_t take = nl ? (size_t)(nl - d) : n;
+        if (lb->len + take > lb->max) {
+            /* an over-long line is cut into events of at most LINE_MAX_BYTES */
+            size_t room = lb->max - lb->len;
+            buf_append(lb, d, room);
+            env_log(env, lb->data, lb->len);
+            buf_reset(lb);
+            d += room;
+            n -= room;
+            continue;
+        }
+        buf_append(lb, d, take);
+        if (nl == NULL)
+            return;
+        size_t len = lb->len;
+        if (len > 0 && lb->data[len - 1] == '\r')
+            len--;
+        env_log(env, lb->data ? lb->data : "", len);
+        buf_reset(lb);
+        d += take + 1;
+        n -= take + 1;
+    }
+}
+
+static void on_output(struct lambda_env *env, struct buf *lb, void **watch, const char *d, size_t n)
+{
+    if (n > 0) {
+        env_lines(env, lb, d, n);
+        return;
+    }
+    if (lb->len)
+        env_log(env, lb->data, lb->len);
+    buf_reset(lb);
+    env->lm->host.unwatch(*watch);
+    *watch = NULL;
+}
+
+static void env_on_out(void *arg, const char *d, size_t n)
+{
+    struct lambda_env *env = arg;
+    on_output(env, &env->line_out, &env->w_out, d, n);
+}
+
+static void env_on_err(void *arg, const char *d, size_t n)
+{
+    struct lambda_env *env = arg;
+    on_output(env, &env->line_err, &env->w_err, d, n);
+}
+
+/* Drains what the child already wrote, so its lines precede END/REPORT. */
+static void drain_output(struct lambda_env *env)
+{
+    char chunk[16384];
+    for (int round = 0; round < 16; round++) {
+        bool any = false;
+        /* the fds belong to the watches; reading directly keeps the order of bytes */
+        int fds[2] = {env->w_out ? env->fd_out : -1, env->w_err ? env->fd_err : -1};
+        for (int i = 0; i < 2; i++) {
+            if (fds[i] < 0)
+                continue;
+            ssize_t n = read(fds[i], chunk, sizeof chunk);
+            if (n > 0) {
+                env_lines(env, i == 0 ? &env->line_out : &env->line_err, chunk, (size_t)n);
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+    }
+}
+
+/* ---- processes ---- */
+
+/* A process's start time (field 22 of /proc/<pid>/stat, ticks since boot); 0 when gone. */
+static unsigned long long proc_start(int pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
+    if (p == NULL)
+        return 0;
+    /* after ") " come fields 3.. ; the start time is field 22 */
+    int field = 2;
+    for (p++; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    return strtoull(p, NULL, 10);
+}
+
+static void persist_pid(struct lambda *lm, const struct tree_pid *tp, bool add)
+{
+    if (lm->store == NULL)
+        return;
+    struct store_val v[2] = {store_int(tp->pid), store_int((int64_t)tp->start)};
+    store_exec(lm->store, add ? lm->st_pid_put : lm->st_pid_del, v, 2, NULL, NULL);
+}
+
+/* Forgets recorded processes that are gone (or whose pid now names another process). */
+static void tree_prune(struct lambda_env *env)
+{
+    int k = 0;
+    for (int i = 0; i < env->ntree; i++) {
+        if (proc_start(env->tree[i].pid) == env->tree[i].start)
+            env->tree[k++] = env->tree[i];
+        else
+            persist_pid(env->lm, &env->tree[i], false);
+    }
+    env->ntree = k;
+}
+
+/* Records a process of the environment's tree (once). */
+static void tree_add(struct lambda_env *env, int pid)
+{
+    for (int i = 0; i < env->ntree; i++)
+        if (env->tree[i].pid == pid)
+            return;
+    if (env->ntree == LAMBDA_MAX_TREE)
+        tree_prune(env);
+    if (env->ntree == LAMBDA_MAX_TREE)
+        return;
+    unsigned long long start = proc_start(pid);
+    if (start == 0)
+        return;
+    env->tree[env->ntree] = (struct tree_pid){pid, start};
+    persist_pid(env->lm, &env->tree[env->ntree], true);
+    env->ntree++;
+}
+
+/* Walks the live tree from the runtime (and from every recorded process, for those that left
+ * it), recording what it finds; returns the resident memory of all of it, in kB. When inode
+ * is not 0, *holder gets the first process found holding that socket. */
+static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder);
+
+static long tree_walk(struct lambda_env *env)
+{
+    return tree_walk_find(env, 0, NULL);
+}
+
+static bool pid_holds_inode(int pid, unsigned long inode);
+
+static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
+{
+    int stack[LAMBDA_MAX_TREE * 2];
+    int n = 0, seen = 0;
+    long total = 0;
+    long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    for (int i = 0; i < env->ntree && n < (int)(sizeof stack / sizeof stack[0]); i++)
+        stack[n++] = env->tree[i].pid;
+    int visited[LAMBDA_MAX_TREE * 2];
+    while (n > 0 && seen < (int)(sizeof visited / sizeof visited[0])) {
+        int pid = stack[--n];
+        bool dup = false;
+        for (int i = 0; i < seen && !dup; i++)
+            dup = visited[i] == pid;
+        if (dup)
+            continue;
+        visited[seen++] = pid;
+        if (inode != 0 && *holder == 0 && pid_holds_inode(pid, inode))
+            *holder = pid;
+        char path[96], text[512];
+        snprintf(path, sizeof path, "/proc/%d/statm", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t r = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (r > 0) {
+            text[r] = '\0';
+            char *sp = strchr(text, ' ');
+            if (sp)
+                total += strtol(sp + 1, NULL, 10) * page_kb;
+        }
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        r = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (r <= 0)
+            continue;
+        text[r] = '\0';
+        char *p = text, *end;
+        while (n < (int)(sizeof stack / sizeof stack[0])) {
+            long c = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            stack[n++] = (int)c;
+            tree_add(env, (int)c);
+            p = end;
+        }
+    }
+    return total;
+}
+
+/* Kills every process of the tree: the group, then each recorded process still the same. */
+static void tree_kill(struct lambda_env *env)
+{
+    if (env->pid > 0)
+        kill(-env->pid, SIGKILL);
+    tree_walk(env); /* finds children started since the last sample */
+    for (int i = 0; i < env->ntree; i++) {
+        struct tree_pid *t = &env->tree[i];
+        if (proc_start(t->pid) == t->start)
+            kill(t->pid, SIGKILL);
+    }
+}
+
+/* Max memory (VmHWM) and current RSS in kB from /proc/<pid>/status. */
+static void read_mem(struct lambda_env *env)
+{
+    if (env->status_fd < 0)
+        return;
+    char text[4096];
+    ssize_t n = pread(env->status_fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return;
+    text[n] = '\0';
+    const char *p = strstr(text, "VmHWM:");
+    long hwm = p ? strtol(p + 6, NULL, 10) : 0;
+    if (hwm > env->last_hwm_kb)
+        env->last_hwm_kb = hwm;
+}
+
+/* Samples the tree's memory; kills the environment past the function's memory size. */
+static void check_memory(struct lambda_env *env)
+{
+    if (env->killed != KILL_NONE)
+        return;
+    long rss = tree_walk(env);
+    if (rss > env->peak_tree_kb)
+        env->peak_tree_kb = rss;
+    if (rss <= (long)env->fn->memory * 1024)
+        return;
+    LOG_WARN("env_oom", env->inv ? env->inv->rid : NULL, "%s pid=%d rss=%ld kB over %d MB",
+             env->fn->name, env->pid, rss, env->fn->memory);
+    if (env->inv)
+        lambda__env_logf(env, "RequestId: %s Error: Runtime exited with error: signal: killed",
+                         env->inv->rid);
+    lambda__env_kill(env, KILL_OOM);
+}
+
+static void on_sample(struct timer *t)
+{
+    struct lambda_env *env = t->data;
+    check_memory(env);
+    if (env->state == ENV_BUSY && env->killed == KILL_NONE)
+        timer_start(t, SAMPLE_MS);
+}
+
+void lambda__sweep(struct lambda *lm)
+{
+    for (int b = 0; b < LAMBDA_NBUCKETS; b++)
+        for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
+            for (struct lambda_env *e = fn->envs; e; e = e->next) {
+                tree_prune(e);
+                read_mem(e);
+                check_memory(e);
+            }
+    if (lm->n_envs > 0)
+        timer_start(&lm->sweep, SWEEP_MS);
+}
+
+static void on_reap(struct timer *t)
+{
+    struct lambda_env *env = t->data;
+    if (env->state == ENV_IDLE)
+        lambda__env_kill(env, KILL_REAP);
+}
+
+static void on_deadline(struct timer *t);
+
+/* ---- spawning ---- */
+
+static void put_env(char **envp, size_t *n, size_t cap, const char *k, const char *v)
+{
+    if (*n + 1 >= cap)
+        return;
+    size_t len = strlen(k) + strlen(v) + 2;
+    char *s = malloc(len);
+    if (s == NULL)
+        return;
+    snprintf(s, len, "%s=%s", k, v);
+    envp[(*n)++] = s;
+    envp[*n] = NULL;
+}
+
+static void free_envp(char **envp)
+{
+    if (envp == NULL)
+        return;
+    for (char **p = envp; *p; p++)
+        free(*p);
+    free(envp);
+}
+
+static char **build_envp(struct lambda_env *env)
+{
+    struct lambda_fn *fn = env->fn;
+    struct lambda *lm = env->lm;
+    size_t cap = 48 + (fn->env_vars ? json_object_size(fn->env_vars) : 0);
+    char **envp = calloc(cap, sizeof(char *));
+    if (envp == NULL)
+        return NULL;
+    size_t n = 0;
+    char tmp[PATH_MAX * 2 + 64];
+    /* the function's own variables first: reserved names below take precedence */
+    if (fn->env_vars) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(fn->env_vars, k, v) put_env(envp, &n, cap, k, json_string_value(v));
+    }
+    put_env(envp, &n, cap, "_HANDLER", fn->handler ? fn->handler : "");
+    put_env(envp, &n, cap, "AWS_REGION", lm->region);
+    put_env(envp, &n, cap, "AWS_DEFAULT_REGION", lm->region);
+    snprintf(tmp, sizeof tmp, "AWS_Lambda_%s", fn->runtime);
+    put_env(envp, &n, cap, "AWS_EXECUTION_ENV", tmp);
+    put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_NAME", fn->name);
+    snprintf(tmp, sizeof tmp, "%d", fn->memory);
+    put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", tmp);
+    put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+    put_env(envp, &n, cap, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    snprintf(tmp, sizeof tmp, "/aws/lambda/%s", fn->name);
+    put_env(envp, &n, cap, "AWS_LAMBDA_LOG_GROUP_NAME", tmp);
+    put_env(envp, &n, cap, "AWS_LAMBDA_LOG_STREAM_NAME", env->stream);
+    put_env(envp, &n, cap, "AWS_ACCESS_KEY_ID", fn->key_id);
+    put_env(envp, &n, cap, "AWS_SECRET_ACCESS_KEY", fn->secret);
+    put_env(envp, &n, cap, "AWS_SESSION_TOKEN", fn->token);
+    snprintf(tmp, sizeof tmp, "127.0.0.1:%u", env->port);
+    put_env(envp, &n, cap, "AWS_LAMBDA_RUNTIME_API", tmp);
+    put_env(envp, &n, cap, "LAMBDA_TASK_ROOT", env->code_dir);
+    put_env(envp, &n, cap, "LAMBDA_RUNTIME_DIR", env->code_dir);
+    put_env(envp, &n, cap, "TZ", ":UTC");
+    put_env(envp, &n, cap, "LANG", "en_US.UTF-8");
+    put_env(envp, &n, cap, "PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+    snprintf(tmp, sizeof tmp, "%s/lib:%s:/lib64:/usr/lib64:/opt/lib", env->code_dir, env->code_dir);
+    put_env(envp, &n, cap, "LD_LIBRARY_PATH", tmp);
+    snprintf(tmp, sizeof tmp, "http://127.0.0.1:%u", lm->opt.aws_port);
+    put_env(envp, &n, cap, "AWS_ENDPOINT_URL", tmp);
+    return envp;
+}
+
+/*
+ * Starts bootstrap in its own process group with the environment's stdout/stderr pipes.
+ * vfork: the parent resumes once the child has exec'd (or failed), so the environment's pid
+ * never names a copy of the daemon (whose memory would count against the limit), and no page
+ * tables are copied. The child only makes plain system calls before execve. Kept apart from
+ * the caller so no caller variable lives across vfork.
+ */
+static pid_t __attribute__((noinline))
+spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir, pid_t parent)
+{
+    pid_t pid = vfork();
+    if (pid != 0)
+        return pid;
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    umask(022); /* the daemon's own 077 is for its state, not the function's files */
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out_w, 1);
+    dup2(err_w, 2);
+    close_range(3, ~0U, 0);
+    if (chdir(dir) != 0)
+        _exit(127);
+    char *argv[] = {"bootstrap", NULL};
+    execve(exe, argv, envp);
+    static const char msg[] = "exec bootstrap failed\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(127);
+}
+
+bool lambda__env_room(const struct lambda_fn *fn)
+{
+    const struct lambda *lm = fn->lm;
+    if (lm->n_envs >= lm->opt.account_concurrency)
+        return false;
+    return fn->reserved < 0 || fn->n_envs < fn->reserved;
+}
+
+struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
+{
+    struct lambda *lm = fn->lm;
+    struct lambda_env *env = calloc(1, sizeof *env);
+    int out[2] = {-1, -1}, err[2] = {-1, -1};
+    char **envp = NULL;
+    if (env == NULL)
+        return NULL;
+    env->lm = lm;
+    env->fn = fn;
+    env->status_fd = -1;
+    env->generation = fn->generation;
+    snprintf(env->code_dir, sizeof env->code_dir, "%s", fn->code_dir);
+    buf_init(&env->line_out, LINE_MAX_BYTES);
+    buf_init(&env->line_err, LINE_MAX_BYTES);
+    if (timer_init(&env->deadline, TIMER_REAL, on_deadline, env) != 0 ||
+        timer_init(&env->sample, TIMER_REAL, on_sample, env) != 0 ||
+        timer_init(&env->reap, TIMER_REAL, on_reap, env) != 0)
+        goto fail;
+    char ymd[16], hex[33];
+    clock_format_ymd_slash(clock_now_ms(), ymd, sizeof ymd);
+    ids_hex(hex, 16);
+    snprintf(env->stream, sizeof env->stream, "%s/[$LATEST]%s", ymd, hex);
+    if (lm->host.env_listen(lm->host.arg, env, &env->port, &env->listener) != 0)
+        goto fail;
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+        goto fail;
+    envp = build_envp(env);
+    if (envp == NULL)
+        goto fail;
+    char exe[PATH_MAX + 16];
+    snprintf(exe, sizeof exe, "%s/bootstrap", env->code_dir);
+    env->spawned_ns = clock_mono_ns();
+    pid_t pid = spawn_child(exe, envp, out[1], err[1], env->code_dir, getpid());
+    if (pid < 0)
+        goto fail;
+    setpgid(pid, pid); /* also from here, so kill(-pid) works at once */
+    env->pid = pid;
+    tree_add(env, pid);
+    env->start = env->ntree ? env->tree[0].start : 0;
+    free_envp(envp);
+    envp = NULL;
+    close(out[1]);
+    close(err[1]);
+    env->fd_out = out[0];
+    env->fd_err = err[0];
+    env->w_out = lm->host.watch(lm->host.arg, out[0], env_on_out, env);
+    env->w_err = lm->host.watch(lm->host.arg, err[0], env_on_err, env);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    env->status_fd = open(path, O_RDONLY | O_CLOEXEC);
+    env->state = ENV_STARTING;
+    env->cold_pending = true;
+    env->next = fn->envs;
+    fn->envs = env;
+    fn->n_envs++;
+    fn->n_starting++;
+    lm->n_envs++;
+    if (!timer_pending(&lm->sweep))
+        timer_start(&lm->sweep, SWEEP_MS);
+    LOG_DEBUG("env_start", NULL, "%s pid=%d port=%u", fn->name, pid, env->port);
+    return env;
+fail:
+    LOG_ERROR("env_start", NULL, "%s: cannot start environment: %s", fn->name, strerror(errno));
+    free_envp(envp);
+    if (out[0] >= 0) {
+        close(out[0]);
+        close(out[1]);
+    }
+    if (err[0] >= 0) {
+        close(err[0]);
+        close(err[1]);
+    }
+    if (env->listener)
+        lm->host.env_unlisten(lm->host.arg, env->listener);
+    timer_destroy(&env->deadline);
+    timer_destroy(&env->sample);
+    timer_destroy(&env->reap);
+    buf_destroy(&env->line_out);
+    buf_destroy(&env->line_err);
+    free(env);
+    return NULL;
+}
+
+void lambda__env_kill(struct lambda_env *env, enum env_kill why)
+{
+    if (env->pid > 0 && env->killed == KILL_NONE) {
+        env->killed = why;
+        tree_kill(env);
+    }
+}
+
+static void abort_waiters(struct lambda_env *env)
+{
+    while (env->waiters) {
+        struct lambda_next_waiter *w = env->waiters;
+        env->waiters = w->next;
+        w->next = NULL;
+        w->abort(w);
+    }
+}
+
+static void remove_idle(struct lambda_env *env)
+{
+    struct lambda_env **pp = &env->fn->idle;
+    while (*pp && *pp != env)
+        pp = &(*pp)->idle_next;
+    if (*pp)
+        *pp = env->idle_next;
+    env->idle_next = NULL;
+}
+
+void lambda__env_destroy(struct lambda_env *env)
+{
+    struct lambda *lm = env->lm;
+    struct lambda_fn *fn = env->fn;
+    struct lambda_env **pp = &fn->envs;
+    while (*pp && *pp != env)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = env->next;
+    remove_idle(env);
+    fn->n_envs--;
+    lm->n_envs--;
+    if (env->state == ENV_STARTING)
+        fn->n_starting--;
+    abort_waiters(env);
+    lm->host.env_unlisten(lm->host.arg, env->listener);
+    if (env->w_out)
+        lm->host.unwatch(env->w_out);
+    if (env->w_err)
+        lm->host.unwatch(env->w_err);
+    if (env->status_fd >= 0)
+        close(env->status_fd);
+    for (int i = 0; i < env->ntree; i++)
+        persist_pid(lm, &env->tree[i], false);
+    timer_destroy(&env->deadline);
+    timer_destroy(&env->sample);
+    timer_destroy(&env->reap);
+    buf_destroy(&env->line_out);
+    buf_destroy(&env->line_err);
+    free(env->init_error);
+    /* code the function no longer uses goes once its last environment does */
+    if (strcmp(env->code_dir, fn->code_dir) != 0 || fn->deleted)
+        lambda__code_release(lm, env->code_dir);
+    free(env);
+}
+
+/* ---- the Runtime API side ---- */
+
+int lambda_env_pid(const struct lambda_env *env)
+{
+    return env->pid;
+}
+
+/* The socket inode of the connection whose peer end is fd's: found with sock_diag by the
+ * 4-tuple (the peer is local). 0 when not found. */
+static unsigned long peer_inode(int fd)
+{
+    struct sockaddr_in self, peer;
+    socklen_t sl = sizeof self, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&self, &sl) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || self.sin_family != AF_INET)
+        return 0;
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return 0;
+    struct {
+        struct nlmsghdr h;
+        struct inet_diag_req_v2 r;
+    } q = {.h = {.nlmsg_len = sizeof q,
+                 .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                 .nlmsg_flags = NLM_F_REQUEST},
+           .r = {.sdiag_family = AF_INET, .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0U}};
+    /* the peer's socket: its source is the peer address, its destination us */
+    q.r.id.idiag_sport = peer.sin_port;
+    q.r.id.idiag_dport = self.sin_port;
+    q.r.id.idiag_src[0] = peer.sin_addr.s_addr;
+    q.r.id.idiag_dst[0] = self.sin_addr.s_addr;
+    q.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    unsigned long inode = 0;
+    if (send(nl, &q, sizeof q, 0) == (ssize_t)sizeof q) {
+        char resp[8192];
+        ssize_t n = recv(nl, resp, sizeof resp, 0);
+        for (struct nlmsghdr *h = (struct nlmsghdr *)resp; n > 0 && NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+                break;
+            struct inet_diag_msg *m = NLMSG_DATA(h);
+            inode = m->idiag_inode;
+            break;
+        }
+    }
+    close(nl);
+    return inode;
+}
+
+static bool pid_holds_inode(int pid, unsigned long inode)
+{
+    char dir[64], want[48];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", pid);
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[320], link[64];
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
+            continue;
+        ssize_t n = readlink(path, link, sizeof link - 1);
+        if (n > 0) {
+            link[n] = '\0';
+            found = strcmp(link, want) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+bool lambda_env_owns_peer(struct lambda_env *env, int fd)
+{
+    int64_t t0 = clock_mono_ns();
+    unsigned long inode = peer_inode(fd);
+    if (inode == 0 || env->pid <= 0) {
+        LOG_WARN("runtime_api", NULL, "%s: refused a connection (peer socket not found)",
+                 env->fn->name);
+        return false;
+    }
+    int holder = 0;
+    tree_walk_find(env, inode, &holder); /* the process connecting may be new */
+    if (holder != 0) {
+        LOG_DEBUG("runtime_api", NULL, "%s: peer pid=%d checked in %.2f ms", env->fn->name,
+                  holder, (double)(clock_mono_ns() - t0) / 1e6);
+        return true;
+    }
+    LOG_WARN("runtime_api", NULL,
+             "%s: refused a connection from a process outside the environment (socket %lu)",
+             env->fn->name, inode);
+    return false;
+}
+
+void lambda__env_deliver(struct lambda_env *env, struct lambda_inv *inv)
+{
+    struct lambda_fn *fn = env->fn;
+    struct lambda_next_waiter *w = env->waiters;
+    env->waiters = w->next;
+    w->next = NULL;
+    env->inv = inv;
+    inv->env = env;
+    env->state = ENV_BUSY;
+    timer_stop(&env->reap);
+    env->inv_start_ns = clock_mono_ns();
+    timer_start(&env->deadline, (int64_t)fn->timeout * 1000);
+    timer_start(&env->sample, SAMPLE_AFTER_MS);
+    /* the runtime's deadline is true time, even under a manual clock */
+    int64_t deadline_epoch = clock_real_now_ms() + (int64_t)fn->timeout * 1000;
+    lambda__env_logf(env, "START RequestId: %s Version: $LATEST", inv->rid);
+    char trace[96], hex[25], parent[17];
+    ids_hex(hex, 12);
+    ids_hex(parent, 8);
+    snprintf(trace, sizeof trace, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
+             (long long)(clock_real_now_ms() / 1000), hex, parent);
+    w->deliver(w, inv->rid, deadline_epoch, fn->arn, trace, inv->client_context, inv->payload,
+               inv->len);
+}
+
+/* The environment is ready for an event: it takes the next one, or waits idle. */
+static void env_ready(struct lambda_env *env)
+{
+    struct lambda_fn *fn = env->fn;
+    if (env->generation != fn->generation || fn->deleted) {
+        abort_waiters(env);
+        lambda__env_kill(env, KILL_RETIRE);
+        return;
+    }
+    if (env->state != ENV_IDLE) {
+        env->state = ENV_IDLE;
+        env->idle_next = fn->idle;
+        fn->idle = env;
+        if (env->lm->opt.idle_seconds > 0)
+            timer_start(&env->reap, (int64_t)env->lm->opt.idle_seconds * 1000);
+    }
+    lambda__env_free(env);
+}
+
+void lambda_env_next(struct lambda_env *env, struct lambda_next_waiter *w)
+{
+    w->next = NULL;
+    if (env->killed != KILL_NONE) {
+        w->abort(w);
+        return;
+    }
+    struct lambda_next_waiter **pp = &env->waiters;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = w;
+    if (env->state == ENV_STARTING) {
+        env->fn->n_starting--;
+        env->init_ms = (double)(clock_mono_ns() - env->spawned_ns) / 1e6;
+        read_mem(env);
+        env->state = ENV_RETURNING;
+    }
+    if (env->state == ENV_BUSY) /* /next without an answer: keep waiting for it */
+        return;
+    env_ready(env);
+}
+
+void lambda_env_next_gone(struct lambda_env *env, struct lambda_next_waiter *w)
+{
+    struct lambda_next_waiter **pp = &env->waiters;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp == NULL)
+        return;
+    *pp = w->next;
+    if (env->waiters == NULL && env->state == ENV_IDLE) {
+        remove_idle(env);
+        timer_stop(&env->reap);
+        env->state = ENV_RETURNING;
+    }
+}
+
+static bool rid_matches(struct lambda_env *env, const char *rid, size_t rid_len)
+{
+    return env->inv != NULL && rid_len == 36 && memcmp(env->inv->rid, rid, 36) == 0;
+}
+
+enum err lambda_env_response(struct lambda_env *env, const char *rid, size_t rid_len,
+                             const char *body, size_t len)
+{
+    if (!rid_matches(env, rid, rid_len))
+        return ERR_LAMBDA_INVALID_RUNTIME_ID;
+    if (len > LAMBDA_MAX_SYNC_PAYLOAD && env->inv->type == LAMBDA_INV_SYNC) {
+        static const char big[] =
+            "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size "
+            "(6291556 bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}";
+        lambda__env_end_inv(env, true, big, sizeof big - 1, NULL);
+        return ERR_LAMBDA_TOO_LARGE;
+    }
+    lambda__env_end_inv(env, false, body, len, NULL);
+    return ERR_OK;
+}
+
+/* The error body to report: the runtime's JSON if it is a JSON object, else one built from
+ * the error-type header. Returns a malloc'd string. */
+static char *error_body(const char *body, size_t len, const char *et, size_t et_len,
+                        size_t *out_len)
+{
+    json_t *j = jsonh_parse(body, len, NULL, 0);
+    bool ok = json_is_object(j);
+    json_decref(j);
+    if (ok) {
+        char *s = malloc(len + 1);
+        if (s) {
+            memcpy(s, body, len);
+            s[len] = '\0';
+            *out_len = len;
+        }
+        return s;
+    }
+    char type[128];
+    snprintf(type, sizeof type, "%.*s", et ? (int)(et_len > 100 ? 100 : et_len) : 0, et ? et : "");
+    json_t *e = json_pack("{s:s, s:s}", "errorType", type[0] ? type : "Runtime.Unknown",
+                          "errorMessage", "");
+    char *s = json_dumps(e, JSON_COMPACT);
+    json_decref(e);
+    *out_len = s ? strlen(s) : 0;
+    return s;
+}
+
+enum err lambda_env_error(struct lambda_env *env, const char *rid, size_t rid_len, const char *body,
+                          size_t len, const char *error_type, size_t et_len)
+{
+    if (!rid_matches(env, rid, rid_len))
+        return ERR_LAMBDA_INVALID_RUNTIME_ID;
+    size_t n = 0;
+    char *b = error_body(body, len, error_type, et_len, &n);
+    lambda__env_end_inv(env, true, b ? b : "{}", b ? n : 2, "error");
+    free(b);
+    return ERR_OK;
+}
+
+enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t len,
+                               const char *error_type, size_t et_len)
+{
+    if (env->state != ENV_STARTING)
+        return ERR_LAMBDA_INVALID_RUNTIME_ID; /* RIE: init error outside init is refused */
+    free(env->init_error);
+    env->init_error = error_body(body, len, error_type, et_len, &env->init_error_len);
+    lambda__env_kill(env, KILL_REAP); /* the runtime is expected to exit; make sure it does */
+    return ERR_OK;
+}
+
+/* ---- ending invocations ---- */
+
+/* END + REPORT lines for the environment's current invocation. */
+static void report(struct lambda_env *env, const char *status)
+{
+    struct lambda_inv *inv = env->inv;
+    double dur = (double)(clock_mono_ns() - env->inv_start_ns) / 1e6;
+    /* VmHWM as last sampled (the sweep, and at init): no /proc read per invocation */
+    long hwm = env->last_hwm_kb > env->peak_tree_kb ? env->last_hwm_kb : env->peak_tree_kb;
+    env->peak_tree_kb = 0;
+    lambda__env_logf(env, "END RequestId: %s", inv->rid);
+    char init[64] = "";
+    long long billed = (long long)dur + (dur > (double)(long long)dur ? 1 : 0);
+    if (billed < 1)
+        billed = 1;
+    if (env->cold_pending) {
+        snprintf(init, sizeof init, "Init Duration: %.2f ms\t", env->init_ms);
+        billed += (long long)env->init_ms + 1;
+        env->cold_pending = false;
+    }
+    char st[64] = "";
+    if (status)
+        snprintf(st, sizeof st, "Status: %s\t", status);
+    lambda__env_logf(env,
+                     "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\tMemory "
+                     "Size: %d MB\tMax Memory Used: %ld MB\t%s%s",
+                     inv->rid, dur, billed, env->fn->memory, (hwm + 1023) / 1024, init, st);
+}
+
+void lambda__env_end_inv(struct lambda_env *env, bool function_error, const char *body, size_t len,
+                         const char *status)
+{
+    struct lambda_inv *inv = env->inv;
+    if (inv == NULL)
+        return;
+    timer_stop(&env->deadline);
+    timer_stop(&env->sample);
+    if (env->w_out || env->w_err)
+        drain_output(env);
+    report(env, status);
+    env->inv = NULL;
+    inv->env = NULL;
+    if (env->state == ENV_BUSY)
+        env->state = ENV_RETURNING;
+    lambda__finish(inv, function_error, body, len);
+    /* a /next parked while it ran takes the next event now */
+    if (env->waiters != NULL && env->state == ENV_RETURNING && env->killed == KILL_NONE)
+        env_ready(env);
+}
+
+static void on_deadline(struct timer *t)
+{
+    struct lambda_env *env = t->data;
+    struct lambda_inv *inv = env->inv;
+    if (inv == NULL || env->killed != KILL_NONE)
+        return;
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":\"RequestId: %s Error: Task "
+             "timed out after %d.00 seconds\"}",
+             inv->rid, env->fn->timeout);
+    char ts[40];
+    clock_format_iso(clock_now_ms(), true, ts, sizeof ts);
+    lambda__env_logf(env, "%s %s Task timed out after %d.00 seconds", ts, inv->rid,
+                     env->fn->timeout);
+    lambda__env_kill(env, KILL_TIMEOUT);
+    lambda__env_end_inv(env, true, body, strlen(body), "timeout");
+}
+
+static void exit_text(int status, char *out, size_t outlen)
+{
+    if (WIFSIGNALED(status))
+        snprintf(out, outlen, "signal: %s",
+                 WTERMSIG(status) == SIGKILL ? "killed" : strsignal(WTERMSIG(status)));
+    else
+        snprintf(out, outlen, "exit status %d", WEXITSTATUS(status));
+}
+
+static struct lambda_env *find_runtime(struct lambda *lm, int pid)
+{
+    for (int b = 0; b < LAMBDA_NBUCKETS; b++)
+        for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
+            for (struct lambda_env *e = fn->envs; e; e = e->next)
+                if (e->pid == pid)
+                    return e;
+    return NULL;
+}
+
+void lambda_child_exited(struct lambda *lm, int pid, int status)
+{
+    struct lambda_env *env = find_runtime(lm, pid);
+    if (env == NULL)
+        return; /* a descendant the daemon reaped as subreaper */
+    struct lambda_fn *fn = env->fn;
+    char why[64], body[512];
+    exit_text(status, why, sizeof why);
+    /* the sandbox goes with its runtime: whatever bootstrap started dies too */
+    kill(-pid, SIGKILL);
+    for (int i = 0; i < env->ntree; i++)
+        if (env->tree[i].pid != pid && proc_start(env->tree[i].pid) == env->tree[i].start)
+            kill(env->tree[i].pid, SIGKILL);
+    env->pid = 0;
+    timer_stop(&env->deadline);
+    timer_stop(&env->sample);
+    timer_stop(&env->reap);
+    if (env->w_out || env->w_err)
+        drain_output(env);
+    if (env->inv != NULL) {
+        const char *type = env->killed == KILL_OOM ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+        snprintf(body, sizeof body,
+                 "{\"errorType\":\"%s\",\"errorMessage\":\"RequestId: %s Error: Runtime exited "
+                 "with error: %s\"}",
+                 type, env->inv->rid, why);
+        if (env->killed != KILL_OOM) /* the OOM line was logged when it was killed */
+            lambda__env_logf(env, "RequestId: %s Error: Runtime exited with error: %s",
+                             env->inv->rid, why);
+        lambda__env_logf(env, "%s", type);
+        lambda__env_end_inv(env, true, body, strlen(body), "error");
+    } else if (env->state == ENV_STARTING && env->killed != KILL_RETIRE && fn->pending.n > 0) {
+        /* init failed: the invocation that started this environment gets the error */
+        struct lambda_inv *inv = fn->pending.head;
+        fn->pending.head = inv->next;
+        if (fn->pending.head == NULL)
+            fn->pending.tail = NULL;
+        fn->pending.n--;
+        inv->next = NULL;
+        env->inv = inv;
+        env->inv_start_ns = clock_mono_ns();
+        env->init_ms = (double)(env->inv_start_ns - env->spawned_ns) / 1e6;
+        if (env->init_error != NULL) {
+            lambda__env_logf(env, "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error",
+                             env->init_ms);
+            lambda__env_end_inv(env, true, env->init_error, env->init_error_len, "error");
+        } else {
+            const char *type =
+                env->killed == KILL_OOM ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+            snprintf(body, sizeof body,
+                     "{\"errorType\":\"%s\",\"errorMessage\":\"RequestId: %s Error: Runtime "
+                     "exited with error: %s\"}",
+                     type, inv->rid, why);
+            lambda__env_logf(env,
+                             "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: "
+                             "error\tError Type: %s",
+                             env->init_ms, type);
+            lambda__env_end_inv(env, true, body, strlen(body), "error");
+        }
+    }
+    LOG_DEBUG("env_exit", NULL, "%s pid=%d %s", fn->name, pid, why);
+    lambda__env_destroy(env);
+    lambda__spawn_for_pending(fn, false);
+    lambda__fn_maybe_free(fn);
+}
+
+/* ---- a crashed predecessor's processes ---- */
+
+struct orphan_ctx {
+    struct lambda *lm;
+    int killed;
+};
+
+static bool kill_orphan(void *arg, const struct store_row *row)
+{
+    struct orphan_ctx *c = arg;
+    struct tree_pid t = {(int)store_row_int(row, 0), (unsigned long long)store_row_int(row, 1)};
+    if (t.pid > 1 && proc_start(t.pid) == t.start) {
+        kill(-t.pid, SIGKILL); /* a runtime led its group */
+        kill(t.pid, SIGKILL);
+        c->killed++;
+    }
+    persist_pid(c->lm, &t, false);
+    return true;
+}
+
+void lambda__reap_orphans(struct lambda *lm)
+{
+    struct orphan_ctx c = {lm, 0};
+    store_query(lm->store, lm->st_pid_all, NULL, 0, kill_orphan, &c);
+    if (c.killed > 0)
+        LOG_WARN("orphans", NULL, "killed %d processes left by a previous haar", c.killed);
+}

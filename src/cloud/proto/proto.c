@@ -1,0 +1,129 @@
+/*
+ * proto.c — the answer path and error rendering per protocol (see proto.h).
+ */
+#include "cloud/proto/proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/jsonw.h"
+
+void proto_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                   const void *body, size_t len)
+{
+    r->ops->respond(r, status, hdrs, n, body, len);
+}
+
+void proto_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
+{
+    r->ops->on_gone(r, fn, arg);
+}
+
+const char *proto_header(const struct proto_req *r, const char *name, size_t *len)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const struct proto_hdr *h = &r->headers[i];
+        if (strlen(h->name) == nl && strncasecmp(h->name, name, nl) == 0) {
+            *len = h->value_len;
+            return h->value;
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+bool proto_method_is(const struct proto_req *r, const char *m)
+{
+    size_t n = strlen(m);
+    return r->method_len == n && memcmp(r->method, m, n) == 0;
+}
+
+static enum proto_kind kind_of(const struct proto_req *r)
+{
+    return r->service ? r->service->protocol : PROTO_PLAIN;
+}
+
+static const char *content_type(const struct proto_req *r)
+{
+    switch (kind_of(r)) {
+    case PROTO_JSON10:
+    case PROTO_JSON11:
+        return r->service->json_content_type ? r->service->json_content_type
+                                             : "application/x-amz-json-1.1";
+    case PROTO_QUERY:
+        return "text/xml";
+    default:
+        return "application/json";
+    }
+}
+
+void proto_error_body(const struct proto_req *r, enum err e, const char *msg, struct buf *out)
+{
+    if (msg == NULL)
+        msg = err_message(e);
+    switch (kind_of(r)) {
+    case PROTO_JSON10:
+    case PROTO_JSON11:
+        err_json_body(e, r->service->json_type_ns, msg, out);
+        break;
+    case PROTO_QUERY:
+        err_xml_body(e, msg, r->request_id, out);
+        break;
+    case PROTO_REST_JSON:
+        if (r->service->rest_error_body) {
+            r->service->rest_error_body(e, msg, out);
+            break;
+        }
+        /* fall through */
+    default:
+        buf_puts(out, "{\"message\":");
+        jw_escape(out, msg, strlen(msg));
+        buf_puts(out, "}");
+    }
+}
+
+void proto_error(struct proto_req *r, enum err e, const char *msg)
+{
+    proto_error_status(r, e, err_status(e), msg);
+}
+
+void proto_error_status(struct proto_req *r, enum err e, int status, const char *msg)
+{
+    struct buf b;
+    buf_init(&b, 64 * 1024);
+    proto_error_body(r, e, msg, &b);
+    char qerr[160];
+    struct proto_hdr h[4];
+    size_t n = 0;
+    h[n++] = (struct proto_hdr){"content-type", content_type(r), 0};
+    h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
+    enum proto_kind k = kind_of(r);
+    if (k == PROTO_REST_JSON)
+        h[n++] = (struct proto_hdr){"x-amzn-errortype", err_code(e), 0};
+    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->query_error_header) {
+        snprintf(qerr, sizeof qerr, "%s;%s", err_query_code(e), err_fault(e));
+        h[n++] = (struct proto_hdr){"x-amzn-query-error", qerr, 0};
+    }
+    proto_respond(r, status, h, n, b.data ? b.data : "", b.len);
+    buf_destroy(&b);
+}
+
+void proto_errorf(struct proto_req *r, enum err e, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    proto_error(r, e, msg);
+}
+
+void proto_ok(struct proto_req *r, int status, const void *body, size_t len)
+{
+    struct proto_hdr h[2] = {{"content-type", content_type(r), 0},
+                             {"x-amzn-requestid", r->request_id, 0}};
+    proto_respond(r, status, h, 2, body, len);
+}

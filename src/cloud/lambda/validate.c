@@ -75,6 +75,21 @@ static int utf8_prefix(const char *s, size_t max)
     return (int)n;
 }
 
+/* Replaces, in place, each byte of s that starts no valid UTF-8 sequence with '?': parser
+ * errors quote the bytes they stopped at, and a message must stay encodable as JSON. */
+static void utf8_scrub(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (l == 0) {
+            s[i] = '?';
+            l = 1;
+        }
+        i += l;
+    }
+}
+
 /* The message for a FunctionName that cannot be resolved: the model's errors when it breaks
  * the model; the service's 64-character limit on the name; else the pattern AWS prints. */
 static void invalid_name_msg(const char *in, size_t len, size_t name_len, char *msg, size_t msglen)
@@ -263,9 +278,10 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
                               struct lambda_fn_spec *spec, struct buf *zip, char *msg,
                               size_t msglen)
 {
-    char perr[160];
+    char perr[160] = "";
     memset(spec, 0, sizeof(*spec));
     *doc = jsonh_parse(body, len, perr, sizeof(perr));
+    utf8_scrub(perr);
     if (*doc == NULL || !json_is_object(*doc)) {
         snprintf(msg, msglen, "Could not parse request body into json: %s",
                  *doc ? "not an object" : perr);

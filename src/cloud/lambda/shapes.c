@@ -1162,54 +1162,64 @@ struct at {
     uint32_t prev;
 };
 
+/* One simulation's memory, allocated once per run. */
+struct sim {
+    const struct prog *p;
+    bool prefix; /* a lookahead body: any prefix of the rest may match */
+    bool full;   /* a MATCH was reached at the end of the input */
+    int gen;     /* the current step; mark[pc] == gen: pc already added in it */
+    int mark[RE_MAX_PROG];
+    int stack[2 * RE_MAX_PROG + 1]; /* a pc is pushed at most once per incoming edge */
+    struct threads a, b;
+};
+
 static bool run(const struct prog *p, int start, struct at a, bool prefix);
 
 /*
- * Adds pc and every instruction reachable from it without consuming input to t (mark and
- * gen keep each pc once per step). Returns true when, in prefix mode, a MATCH is reached;
- * sets *full when a MATCH is reached at the end of the input.
+ * Adds pc and every instruction reachable from it without consuming input to t. Returns
+ * true when, in prefix mode, a MATCH is reached; sets m->full when a MATCH is reached at
+ * the end of the input.
  */
-static bool add(const struct prog *p, struct threads *t, int *mark, int gen, int pc, struct at a,
-                bool prefix, bool *full)
+static bool add(struct sim *m, struct threads *t, int pc, struct at a)
 {
-    int stack[2 * RE_MAX_PROG + 1]; /* a pc is pushed at most once per incoming edge */
+    const struct prog *p = m->p;
     int sp = 0;
-    stack[sp++] = pc;
+    m->stack[sp++] = pc;
     while (sp > 0) {
-        pc = stack[--sp];
-        if (mark[pc] == gen)
+        pc = m->stack[--sp];
+        if (m->mark[pc] == m->gen)
             continue;
-        mark[pc] = gen;
+        m->mark[pc] = m->gen;
         const struct inst *in = &p->in[pc];
         switch (in->op) {
         case I_MATCH:
-            if (prefix)
+            if (m->prefix)
                 return true;
             if (a.pos == a.len)
-                *full = true;
+                m->full = true;
             break;
         case I_JMP:
-            stack[sp++] = in->x;
+            m->stack[sp++] = in->x;
             break;
         case I_SPLIT:
-            stack[sp++] = in->y;
-            stack[sp++] = in->x;
+            m->stack[sp++] = in->y;
+            m->stack[sp++] = in->x;
             break;
         case I_BOL:
             if (a.pos == 0)
-                stack[sp++] = pc + 1;
+                m->stack[sp++] = pc + 1;
             break;
         case I_EOL:
             if (a.pos == a.len)
-                stack[sp++] = pc + 1;
+                m->stack[sp++] = pc + 1;
             break;
         case I_NLOOK:
             if (!run(p, in->x, a, true))
-                stack[sp++] = in->y;
+                m->stack[sp++] = in->y;
             break;
         case I_NBEHIND:
             if (a.prev == NO_CP || !accepts(p, in->test, in->c, a.prev))
-                stack[sp++] = pc + 1;
+                m->stack[sp++] = pc + 1;
             break;
         default:
             t->pc[t->n++] = pc;
@@ -1223,52 +1233,57 @@ static bool add(const struct prog *p, struct threads *t, int *mark, int gen, int
  * its end? Prefix mode (lookahead bodies): does it match some prefix of the rest? */
 static bool run(const struct prog *p, int start, struct at a, bool prefix)
 {
-    struct threads *cur = NULL, *next = NULL;
-    int *mark = NULL;
-    bool hit = false, full = false;
-    int gen = 1;
-    cur = malloc(sizeof(*cur));
-    next = malloc(sizeof(*next));
-    mark = calloc((size_t)p->n, sizeof(int));
-    if (cur == NULL || next == NULL || mark == NULL)
-        goto out; /* out of memory: no match (the caller refuses the value) */
+    struct sim *m = malloc(sizeof(*m));
+    bool hit = false;
+    if (m == NULL)
+        return false; /* out of memory: no match (the caller refuses the value) */
+    m->p = p;
+    m->prefix = prefix;
+    m->full = false;
+    m->gen = 1;
+    memset(m->mark, 0, sizeof(int) * (size_t)p->n);
+    struct threads *cur = &m->a, *next = &m->b;
     cur->n = 0;
-    hit = add(p, cur, mark, gen, start, a, prefix, &full);
+    hit = add(m, cur, start, a);
     while (!hit && cur->n > 0 && a.pos < a.len) {
         size_t used;
         uint32_t cp = decode((const unsigned char *)a.s + a.pos, a.len - a.pos, &used);
         struct at b = {a.s, a.len, a.pos + used, cp};
         next->n = 0;
-        gen++;
+        m->gen++;
         for (int i = 0; i < cur->n && !hit; i++) {
             const struct inst *in = &p->in[cur->pc[i]];
             if (accepts(p, in->op, in->c, cp))
-                hit = add(p, next, mark, gen, cur->pc[i] + 1, b, prefix, &full);
+                hit = add(m, next, cur->pc[i] + 1, b);
         }
         a = b;
         struct threads *t = cur;
         cur = next;
         next = t;
     }
-out:
-    free(cur);
-    free(next);
-    free(mark);
-    return hit || (!prefix && full);
+    hit = hit || (!prefix && m->full);
+    free(m);
+    return hit;
 }
 
 int lambda__pattern_match(const char *pattern, const char *s, size_t len)
 {
-    struct re *r = calloc(1, sizeof(*r));
-    struct prog *p = calloc(1, sizeof(*p));
+    /* both are large: on the heap, and only their counters set (nodes, classes and
+     * instructions are written as they are made) */
+    struct re *r = malloc(sizeof(*r));
+    struct prog *p = malloc(sizeof(*p));
     int rc = -1;
     if (r == NULL || p == NULL)
         goto out;
     r->p = pattern;
+    r->bad = false;
+    r->nnodes = r->nclasses = 0;
+    p->n = 0;
+    p->bad = false;
+    p->classes = r->classes;
     int root = parse_alt(r);
     if (r->bad || *r->p != '\0')
         goto out;
-    p->classes = r->classes;
     compile(p, r, root);
     emit(p, I_MATCH);
     if (p->bad)

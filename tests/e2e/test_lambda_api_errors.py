@@ -54,13 +54,16 @@ def test_create_with_unknown_runtime_is_400(lam):
 
 
 def test_create_without_role_is_400(haar, lam):
+    """Role is required by the model: AWS's ValidationException, "1 validation error
+    detected: Value null at 'role' failed to satisfy constraint: Member must not be null"."""
     name = unique_name("norole")
     status, headers, body = create_raw(haar, {
         "FunctionName": name, "Runtime": RUNTIME, "Handler": "bootstrap",
         "Code": {"ZipFile": base64.b64encode(make_zip("echo")).decode()}})
     status, code, msg = error_of(status, headers, body)
-    assert (status, code) == (400, "InvalidParameterValueException"), body
-    assert "role" in msg.lower()
+    assert (status, code) == (400, "ValidationException"), body
+    assert msg == ("1 validation error detected: Value null at 'role' failed to satisfy "
+                   "constraint: Member must not be null"), msg
     with pytest.raises(botocore.exceptions.ClientError) as e:
         lam.get_function(FunctionName=name)
     assert client_error(e)[:2] == (404, "ResourceNotFoundException")

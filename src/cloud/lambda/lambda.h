@@ -284,7 +284,8 @@ enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t 
  * arn:aws:lambda:<region>:<account>:function:<name>[:qualifier], or a partial ARN
  * <account>:function:<name> — into the bare name. qualifier (if present) must be
  * "$LATEST"; others give ERR_LAMBDA_NOT_FOUND. Returns ERR_OK and writes name (≤ 64 chars
- * of [A-Za-z0-9_-]) or ERR_LAMBDA_INVALID_PARAMETER with msg.
+ * of [A-Za-z0-9_-]), or ERR_LAMBDA_VALIDATION with AWS's message: the model's errors for
+ * the FunctionName shape, else the service's 64-character limit, else its pattern.
  */
 enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
                              size_t msglen);
@@ -292,17 +293,70 @@ enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t name
 /* Percent-decodes a path segment into out (NUL-terminated). Returns length or -1. */
 long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen);
 
-/* Is this an IAM role ARN (arn:aws:iam::<12 digits>:role/<path/name>)? */
+/* Does role match the model's RoleArn pattern (arn:aws:iam::<12 digits>:role/<path/name>)? */
 bool lambda_valid_role(const char *role);
 
-/* Parses a CreateFunction body into spec (strings borrowed from *doc, which the caller
- * frees with json_decref). Decodes ZipFile into zip (caller destroys). Returns ERR_OK or
- * an error with an AWS-style message. update = UpdateFunctionConfiguration rules. */
 #define LAMBDA_MAX_TAGS 50
 
-/* Checks a Tags object as Lambda does: at most 50, keys 1..128 and values 0..256
- * characters, string values, no "aws:" keys. */
+/*
+ * A request member that does not travel in the JSON body: a path segment, query-string
+ * member or header, named as the model names the member ("FunctionName", "Qualifier",
+ * "InvocationType", "TagKeys"). value is len bytes (decoded; need not be NUL-terminated).
+ * A list member (UntagResource's TagKeys) is given once per element.
+ */
+struct lambda_param {
+    const char *member;
+    const char *value;
+    size_t len;
+};
+
+/*
+ * Checks a request to operation op (a Lambda model operation name: "CreateFunction",
+ * "UpdateFunctionConfiguration", "Invoke", "TagResource", ...) against the constraints
+ * AWS's service model puts on its members (the table in shapes.c): required members,
+ * string lengths (in code points), patterns, enums, integer ranges, list and map sizes,
+ * nested structures. body is the parsed JSON body or NULL; params the members bound
+ * outside the body, or NULL to leave those unchecked (the caller checks them itself).
+ * Unknown body members are ignored, JSON nulls count as absent.
+ * Returns ERR_OK, or writes AWS's message into msg (always NUL-terminated, valid UTF-8)
+ * and returns:
+ *   ERR_LAMBDA_VALIDATION — "1 validation error detected: Value 'x' at 'handler' failed to
+ *     satisfy constraint: Member must have length less than or equal to 128", several
+ *     joined by "; " in AWS's order ("2 validation errors detected: ...; ...");
+ *   ERR_LAMBDA_INVALID_PARAMETER — a member of the wrong JSON type, or a string holding a
+ *     NUL character that its constraints would let through (refused, never truncated);
+ *   ERR_LAMBDA_SERVICE — op is not in the table (our bug).
+ * Values are shown as AWS shows them (sensitive ones left out: "Value at 'x'"); only when
+ * the whole text would not fit in msglen are the longest values cut, ending in "...".
+ * Pure and thread-safe.
+ */
+enum err lambda_validate_request(const char *op, const json_t *body,
+                                 const struct lambda_param *params, size_t nparams, char *msg,
+                                 size_t msglen);
+
+/*
+ * Checks one string (len bytes) against the model shape called shape ("Qualifier",
+ * "Handler", "TaggableResource", ...), reporting it at member path ("qualifier"). Returns
+ * ERR_OK, or ERR_LAMBDA_VALIDATION / ERR_LAMBDA_INVALID_PARAMETER with msg as
+ * lambda_validate_request does; ERR_LAMBDA_SERVICE for an unknown shape.
+ */
+enum err lambda_validate_value(const char *shape, const char *path, const char *value, size_t len,
+                               char *msg, size_t msglen);
+
+/* Checks a Tags object as Lambda's service does after the model's checks: at most 50,
+ * keys 1..128 and values 0..256 characters, string values without NUL characters, no
+ * "aws:" keys. */
 enum err lambda_check_tags(json_t *tags, char *msg, size_t msglen);
+
+/*
+ * Parses a CreateFunction (update false) or UpdateFunctionConfiguration (update true) body
+ * into spec: JSON, then the model's constraints (lambda_validate_request; the path's
+ * FunctionName is the caller's), then the service's own checks (runtime, plain function
+ * names of at most 64 characters, environment variables, tags). Strings in spec are
+ * borrowed from *doc, which the caller frees with json_decref; none holds a NUL. For a
+ * create, decodes Code.ZipFile into zip (the caller destroys it; unused for an update).
+ * Returns ERR_OK or an error with AWS's message in msg.
+ */
 enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t **doc,
                               struct lambda_fn_spec *spec, struct buf *zip, char *msg,
                               size_t msglen);

@@ -4,11 +4,13 @@
  * CreateFunction/UpdateFunctionConfiguration bodies, X-Amz-Client-Context.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cloud/lambda/lambda.h"
+#include "cloud/lambda/shapes.h"
 #include "core/codec.h"
 #include "core/json.h"
 #include "core/utf8.h"
@@ -60,14 +62,49 @@ static bool all_digits(const char *s, size_t n)
     return n > 0;
 }
 
-static void validation_msg(char *msg, size_t msglen, const char *value, size_t vlen)
+/* How many bytes of the UTF-8 string s to print so that at most max are printed and no
+ * character is cut (a cut one would make the whole message unencodable as JSON). */
+static int utf8_prefix(const char *s, size_t max)
 {
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
+/* Replaces, in place, each byte of s that starts no valid UTF-8 sequence with '?': parser
+ * errors quote the bytes they stopped at, and a message must stay encodable as JSON. */
+static void utf8_scrub(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (l == 0) {
+            s[i] = '?';
+            l = 1;
+        }
+        i += l;
+    }
+}
+
+/* The message for a FunctionName that cannot be resolved: the model's errors when it breaks
+ * the model; the service's 64-character limit on the name; else the pattern AWS prints. */
+static void invalid_name_msg(const char *in, size_t len, size_t name_len, char *msg, size_t msglen)
+{
+    if (lambda_validate_value("FunctionName", "functionName", in, len, msg, msglen) != ERR_OK)
+        return;
+    if (name_len > 64 &&
+        lambda_validate_value("PlainFunctionName", "functionName", in, len, msg, msglen) != ERR_OK)
+        return;
+    /* the model lets it through but it names no function we could hold: only
+     * [A-Za-z0-9:$_.-] got this far, so the value is safe to print as it is */
     snprintf(msg, msglen,
              "1 validation error detected: Value '%.*s' at 'functionName' failed to satisfy "
-             "constraint: Member must satisfy regular expression pattern: "
-             "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-             "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
-             (int)(vlen > 140 ? 140 : vlen), value);
+             "constraint: Member must satisfy regular expression pattern: %s",
+             (int)len, in, lambda__shape("FunctionName")->pattern);
 }
 
 enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
@@ -78,6 +115,7 @@ enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t name
     size_t plen[8];
     size_t n = 0;
     size_t start = 0;
+    size_t name_len = 0;
     if (len == 0 || len > 170 || memchr(in, '\0', len) != NULL)
         goto invalid;
     for (size_t i = 0; i <= len; i++) {
@@ -108,6 +146,7 @@ enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t name
     } else {
         goto invalid;
     }
+    name_len = plen[idx];
     if (!all_name_chars(part[idx], plen[idx]) || plen[idx] > 64 || plen[idx] + 1 > namelen)
         goto invalid;
     if (idx + 1 < n) {
@@ -127,36 +166,13 @@ enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t name
     name[plen[idx]] = '\0';
     return ERR_OK;
 invalid:
-    validation_msg(msg, msglen, in, len);
+    invalid_name_msg(in, len, name_len, msg, msglen);
     return ERR_LAMBDA_VALIDATION;
 }
 
 bool lambda_valid_role(const char *role)
 {
-    /* arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+ */
-    if (strncmp(role, "arn:", 4) != 0)
-        return false;
-    const char *p = role + 4;
-    if (strncmp(p, "aws", 3) == 0) {
-        p += 3;
-        while (isalpha((unsigned char)*p) || *p == '-')
-            p++;
-    }
-    if (strncmp(p, ":iam::", 6) != 0)
-        return false;
-    p += 6;
-    for (int i = 0; i < 12; i++, p++)
-        if (!isdigit((unsigned char)*p))
-            return false;
-    if (strncmp(p, ":role/", 6) != 0)
-        return false;
-    p += 6;
-    if (*p == '\0')
-        return false;
-    for (; *p; p++)
-        if (!isalnum((unsigned char)*p) && strchr("_+=,.@-/", *p) == NULL)
-            return false;
-    return strlen(role) <= 2048;
+    return lambda__pattern_match(lambda__shape("RoleArn")->pattern, role, strlen(role)) == 1;
 }
 
 static const char *const runtimes_ok[] = {"provided.al2023", "provided.al2"};
@@ -184,37 +200,15 @@ static const char *const reserved_env[] = {"_HANDLER",
                                            "LAMBDA_TASK_ROOT",
                                            "LAMBDA_RUNTIME_DIR"};
 
+/* The service's checks on Environment.Variables, after the model's (names match
+ * [a-zA-Z]([a-zA-Z0-9_])+, values are strings without NUL): no reserved names, 4 KB. */
 static enum err check_env(const json_t *vars, char *msg, size_t msglen)
 {
-    if (!json_is_object(vars)) {
-        snprintf(msg, msglen, "Environment.Variables must be a map of strings");
-        return ERR_LAMBDA_INVALID_PARAMETER;
-    }
     size_t total = 0;
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)vars, k, v)
     {
-        if (!json_is_string(v)) {
-            snprintf(msg, msglen, "Environment variable %s must be a string", k);
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
-        if (!isalpha((unsigned char)k[0]) || strlen(k) < 2) {
-            snprintf(msg, msglen,
-                     "1 validation error detected: Value at 'environment.variables' failed to "
-                     "satisfy constraint: Map keys must satisfy constraint: [Member must satisfy "
-                     "regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
-            return ERR_LAMBDA_VALIDATION;
-        }
-        for (const char *c = k; *c; c++) {
-            if (!isalnum((unsigned char)*c) && *c != '_') {
-                snprintf(msg, msglen,
-                         "1 validation error detected: Value at 'environment.variables' failed "
-                         "to satisfy constraint: Map keys must satisfy constraint: [Member must "
-                         "satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
-                return ERR_LAMBDA_VALIDATION;
-            }
-        }
         for (size_t i = 0; i < sizeof(reserved_env) / sizeof(reserved_env[0]); i++) {
             if (strcmp(k, reserved_env[i]) == 0) {
                 snprintf(msg, msglen,
@@ -239,38 +233,55 @@ static enum err check_env(const json_t *vars, char *msg, size_t msglen)
     return ERR_OK;
 }
 
-static enum err range(const json_t *doc, const char *key, const char *member, long lo, long hi,
-                      int *out, char *msg, size_t msglen)
+/* The service's runtime check: AWS's message for a name it does not know; haar's for one
+ * AWS knows but haar cannot run (no managed runtimes here: a bootstrap executable). */
+static enum err check_runtime(const char *runtime, char *msg, size_t msglen)
 {
-    long long v;
-    int rc = jsonh_int(doc, key, &v);
-    if (rc == 0)
-        return ERR_OK;
-    if (rc < 0) {
-        snprintf(msg, msglen, "Unexpected value type for %s: expected an integer", key);
-        return ERR_LAMBDA_INVALID_PARAMETER;
-    }
-    if (v < lo || v > hi) {
+    for (size_t i = 0; i < sizeof(runtimes_ok) / sizeof(runtimes_ok[0]); i++)
+        if (strcmp(runtime, runtimes_ok[i]) == 0)
+            return ERR_OK;
+    bool known = false;
+    for (size_t i = 0; i < sizeof(runtimes_known) / sizeof(runtimes_known[0]); i++)
+        known |= strcmp(runtime, runtimes_known[i]) == 0;
+    if (known)
         snprintf(msg, msglen,
-                 "1 validation error detected: Value '%lld' at '%s' failed to satisfy "
-                 "constraint: Member must have value %s than or equal to %ld",
-                 v, member, v < lo ? "greater" : "less", v < lo ? lo : hi);
-        return ERR_LAMBDA_VALIDATION;
-    }
-    *out = (int)v;
-    return ERR_OK;
+                 "The runtime parameter of %.*s is not supported by this endpoint: use "
+                 "provided.al2023 or provided.al2 (a bootstrap executable).",
+                 utf8_prefix(runtime, 64), runtime);
+    else
+        snprintf(msg, msglen,
+                 "Value '%.*s' at 'runtime' failed to satisfy constraint: Member must "
+                 "satisfy enum value set: [provided.al2023, provided.al2] or be a valid "
+                 "ARN",
+                 utf8_prefix(runtime, 256), runtime);
+    return ERR_LAMBDA_INVALID_PARAMETER;
 }
 
-static const char *const str_fields[] = {"FunctionName", "Runtime", "Role", "Handler",
-                                         "Description"};
+/* The service's limit on a bare function name (ARNs may be longer): AWS answers
+ * InvalidParameterValueException, worded as a model constraint. */
+static enum err check_plain_name(const char *name, char *msg, size_t msglen)
+{
+    if (strchr(name, ':') != NULL)
+        return ERR_OK;
+    enum err e =
+        lambda_validate_value("PlainFunctionName", "functionName", name, strlen(name), msg, msglen);
+    return e == ERR_LAMBDA_VALIDATION ? ERR_LAMBDA_INVALID_PARAMETER : e;
+}
+
+static int int_member(const json_t *doc, const char *key)
+{
+    long long v = 0;
+    return jsonh_int(doc, key, &v) == 1 ? (int)v : 0; /* range-checked by the model */
+}
 
 enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t **doc,
                               struct lambda_fn_spec *spec, struct buf *zip, char *msg,
                               size_t msglen)
 {
-    char perr[160];
+    char perr[160] = "";
     memset(spec, 0, sizeof(*spec));
     *doc = jsonh_parse(body, len, perr, sizeof(perr));
+    utf8_scrub(perr);
     if (*doc == NULL || !json_is_object(*doc)) {
         snprintf(msg, msglen, "Could not parse request body into json: %s",
                  *doc ? "not an object" : perr);
@@ -279,87 +290,35 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
         return ERR_LAMBDA_INVALID_CONTENT;
     }
     json_t *d = *doc;
-    for (size_t i = 0; i < sizeof(str_fields) / sizeof(str_fields[0]); i++) {
-        json_t *v = json_object_get(d, str_fields[i]);
-        if (v != NULL && !json_is_string(v)) {
-            snprintf(msg, msglen, "Unexpected value type for %s: expected a string", str_fields[i]);
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
-    }
+    /* the model first: types, lengths, patterns, enums, ranges, NUL characters */
+    enum err e = lambda_validate_request(update ? "UpdateFunctionConfiguration" : "CreateFunction",
+                                         d, NULL, 0, msg, msglen);
+    if (e != ERR_OK)
+        return e;
     spec->runtime = jsonh_str(d, "Runtime", NULL);
     spec->role = jsonh_str(d, "Role", NULL);
     spec->handler = jsonh_str(d, "Handler", NULL);
     spec->description = jsonh_str(d, "Description", NULL);
+    spec->timeout = int_member(d, "Timeout");
+    spec->memory = int_member(d, "MemorySize");
+    spec->architecture = json_string_value(json_array_get(json_object_get(d, "Architectures"), 0));
+    /* then the service's own checks */
     if (!update) {
         spec->name = jsonh_str(d, "FunctionName", NULL);
-        if (spec->name == NULL) {
-            snprintf(msg, msglen, "FunctionName is required");
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
-        if (spec->role == NULL) {
-            snprintf(msg, msglen, "Role is required");
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
+        e = check_plain_name(spec->name, msg, msglen);
+        if (e != ERR_OK)
+            return e;
         if (spec->runtime == NULL) {
             snprintf(msg, msglen, "Runtime is required for .zip deployment package.");
             return ERR_LAMBDA_INVALID_PARAMETER;
         }
     }
-    if (spec->role != NULL && !lambda_valid_role(spec->role)) {
-        snprintf(msg, msglen,
-                 "1 validation error detected: Value '%.200s' at 'role' failed to satisfy "
-                 "constraint: Member must satisfy regular expression pattern: "
-                 "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
-                 spec->role);
-        return ERR_LAMBDA_VALIDATION;
-    }
-    if (spec->runtime != NULL) {
-        bool ok = false, known = false;
-        for (size_t i = 0; i < sizeof(runtimes_ok) / sizeof(runtimes_ok[0]); i++)
-            ok |= strcmp(spec->runtime, runtimes_ok[i]) == 0;
-        for (size_t i = 0; i < sizeof(runtimes_known) / sizeof(runtimes_known[0]); i++)
-            known |= strcmp(spec->runtime, runtimes_known[i]) == 0;
-        if (!ok) {
-            if (known)
-                snprintf(msg, msglen,
-                         "The runtime parameter of %.64s is not supported by this endpoint: use "
-                         "provided.al2023 or provided.al2 (a bootstrap executable).",
-                         spec->runtime);
-            else
-                snprintf(msg, msglen,
-                         "Value '%.64s' at 'runtime' failed to satisfy constraint: Member must "
-                         "satisfy enum value set: [provided.al2023, provided.al2] or be a valid "
-                         "ARN",
-                         spec->runtime);
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
-    }
-    enum err e = range(d, "Timeout", "timeout", 1, 900, &spec->timeout, msg, msglen);
-    if (e == ERR_OK)
-        e = range(d, "MemorySize", "memorySize", 128, 10240, &spec->memory, msg, msglen);
-    if (e != ERR_OK)
+    if (spec->runtime != NULL && (e = check_runtime(spec->runtime, msg, msglen)) != ERR_OK)
         return e;
-    json_t *arch = json_object_get(d, "Architectures");
-    if (arch != NULL) {
-        const char *a = json_string_value(json_array_get(arch, 0));
-        if (!json_is_array(arch) || json_array_size(arch) != 1 || a == NULL ||
-            (strcmp(a, "x86_64") != 0 && strcmp(a, "arm64") != 0)) {
-            snprintf(msg, msglen,
-                     "1 validation error detected: Value at 'architectures' failed to satisfy "
-                     "constraint: Member must have length less than or equal to 1, and each "
-                     "member must be one of [x86_64, arm64]");
-            return ERR_LAMBDA_VALIDATION;
-        }
-        spec->architecture = a;
-    }
     json_t *env = json_object_get(d, "Environment");
-    if (env != NULL) {
+    if (json_is_object(env)) {
         json_t *vars = json_object_get(env, "Variables");
-        if (!json_is_object(env)) {
-            snprintf(msg, msglen, "Environment must be an object");
-            return ERR_LAMBDA_INVALID_PARAMETER;
-        }
-        if (vars != NULL) {
+        if (json_is_object(vars)) {
             e = check_env(vars, msg, msglen);
             if (e != ERR_OK)
                 return e;
@@ -368,24 +327,25 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
         spec->has_env = true;
     }
     json_t *tags = json_object_get(d, "Tags");
-    if (!update && tags != NULL && !json_is_null(tags)) {
+    if (!update && json_is_object(tags)) {
         e = lambda_check_tags(tags, msg, msglen);
         if (e != ERR_OK)
             return e;
         spec->tags = tags;
     }
     if (!update) {
-        json_t *code = json_object_get(d, "Code");
-        const char *zf = jsonh_str(code, "ZipFile", NULL);
-        if (zf == NULL) {
-            if (json_object_get(code, "S3Bucket") || json_object_get(code, "ImageUri"))
+        json_t *zf = json_object_get(json_object_get(d, "Code"), "ZipFile");
+        if (!json_is_string(zf)) {
+            json_t *code = json_object_get(d, "Code");
+            if (json_string_value(json_object_get(code, "S3Bucket")) ||
+                json_string_value(json_object_get(code, "ImageUri")))
                 snprintf(msg, msglen,
                          "Only Code.ZipFile is supported by this endpoint (no S3 or images)");
             else
                 snprintf(msg, msglen, "Please provide a source for function code.");
             return ERR_LAMBDA_INVALID_PARAMETER;
         }
-        int rc = codec_b64_decode(zf, strlen(zf), zip);
+        int rc = codec_b64_decode(json_string_value(zf), json_string_length(zf), zip);
         if (rc != BUF_OK) {
             snprintf(msg, msglen,
                      rc == BUF_ETOOBIG ? "Unzipped size must be smaller than 262144000 bytes"
@@ -414,28 +374,38 @@ enum err lambda_check_tags(json_t *tags, char *msg, size_t msglen)
     }
     json_object_foreach(tags, k, v)
     {
-        size_t kl = utf8_chars(k);
+        size_t kl = utf8_chars(k); /* jansson keys hold no NUL */
         if (kl < 1 || kl > 128) {
             snprintf(msg, msglen,
-                     "1 validation error detected: Value '%.140s' at 'tags' failed to satisfy "
+                     "1 validation error detected: Value '%.*s' at 'tags' failed to satisfy "
                      "constraint: Map keys must have length between 1 and 128",
-                     k);
+                     utf8_prefix(k, 512), k);
             return ERR_LAMBDA_VALIDATION;
         }
         if (!json_is_string(v)) {
-            snprintf(msg, msglen, "Unexpected value type for tag %.128s: expected a string", k);
+            snprintf(msg, msglen, "Unexpected value type for tag %.*s: expected a string",
+                     utf8_prefix(k, 512), k);
             return ERR_LAMBDA_INVALID_PARAMETER;
         }
-        if (utf8_chars(json_string_value(v)) > 256) {
+        const char *val = json_string_value(v);
+        size_t vlen = json_string_length(v);
+        if (lambda__codepoints(val, vlen) > 256) {
             snprintf(msg, msglen,
-                     "1 validation error detected: Value at 'tags.%.128s' failed to satisfy "
+                     "1 validation error detected: Value at 'tags.%.*s' failed to satisfy "
                      "constraint: Member must have length less than or equal to 256",
-                     k);
+                     utf8_prefix(k, 512), k);
             return ERR_LAMBDA_VALIDATION;
         }
+        if (memchr(val, '\0', vlen) != NULL) {
+            snprintf(msg, msglen,
+                     "Invalid value at 'tags.%.*s': strings with NUL characters are not "
+                     "accepted",
+                     utf8_prefix(k, 512), k);
+            return ERR_LAMBDA_INVALID_PARAMETER;
+        }
         if (strncasecmp(k, "aws:", 4) == 0) {
-            snprintf(msg, msglen, "Tag keys starting with 'aws:' are reserved for AWS use: %.128s",
-                     k);
+            snprintf(msg, msglen, "Tag keys starting with 'aws:' are reserved for AWS use: %.*s",
+                     utf8_prefix(k, 512), k);
             return ERR_LAMBDA_INVALID_PARAMETER;
         }
     }

@@ -83,9 +83,10 @@ int sqs_qattr_find(struct sqs_str name)
     return -1;
 }
 
-/* A name or value echoed in a message, bounded. */
+/* A name or value echoed in a message, bounded (a byQueue policy of ten ARNs fits; callers
+ * pass msg buffers of 2048 bytes). */
 #define S_FMT "%.*s"
-#define S_ARG(s) (int)((s).len > 512 ? 512 : (s).len), ((s).p ? (s).p : "")
+#define S_ARG(s) (int)((s).len > 1536 ? 1536 : (s).len), ((s).p ? (s).p : "")
 
 static char *dup_str(struct sqs_str s)
 {

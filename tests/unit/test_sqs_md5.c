@@ -203,10 +203,8 @@ static void test_live_oracle(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body_vectors),
-        cmocka_unit_test(test_attribute_vectors),
-        cmocka_unit_test(test_empty_selection),
-        cmocka_unit_test(test_committed_vectors),
+        cmocka_unit_test(test_body_vectors),    cmocka_unit_test(test_attribute_vectors),
+        cmocka_unit_test(test_empty_selection), cmocka_unit_test(test_committed_vectors),
         cmocka_unit_test(test_live_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

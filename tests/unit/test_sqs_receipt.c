@@ -22,14 +22,18 @@ static void test_round_trip(void **state)
     struct sqs_receipt_key k;
     assert_int_equal(sqs_receipt_key_random(&k), 0);
     const struct sqs_receipt cases[] = {
-        {0, 0, 0}, {1, 1, 1}, {UINT64_MAX, UINT64_MAX, UINT32_MAX}, {42, 1000000, 7},
+        {0, 0, 0},
+        {1, 1, 1},
+        {UINT64_MAX, UINT64_MAX, UINT32_MAX},
+        {42, 1000000, 7},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char h[SQS_RECEIPT_LEN + 1], msg[256] = "";
         sqs_receipt_encode(&k, &cases[i], h);
         assert_int_equal(strlen(h), SQS_RECEIPT_LEN);
         for (size_t c = 0; c < SQS_RECEIPT_LEN; c++) /* URL- and form-safe */
-            assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", h[c]));
+            assert_non_null(
+                strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", h[c]));
         struct sqs_receipt r;
         assert_int_equal(sqs_receipt_decode(&k, h, strlen(h), &r, msg, sizeof(msg)), ERR_OK);
         assert_true(r.queue_id == cases[i].queue_id && r.seq == cases[i].seq &&
@@ -94,7 +98,8 @@ static void test_aws_message(void **state)
                      ERR_SQS_RECEIPT_HANDLE_INVALID);
     assert_string_equal(msg, "The input receipt handle \"garbage\" is not a valid receipt handle.");
     assert_int_equal(err_status(ERR_SQS_RECEIPT_HANDLE_INVALID), 400);
-    assert_string_equal(sqs_err_query_code(ERR_SQS_RECEIPT_HANDLE_INVALID), "ReceiptHandleIsInvalid");
+    assert_string_equal(sqs_err_query_code(ERR_SQS_RECEIPT_HANDLE_INVALID),
+                        "ReceiptHandleIsInvalid");
     /* control bytes and broken UTF-8 are not echoed */
     assert_int_equal(sqs_receipt_decode(&k, "ab\x01xyz", 6, &out, msg, sizeof(msg)),
                      ERR_SQS_RECEIPT_HANDLE_INVALID);

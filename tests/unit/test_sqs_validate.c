@@ -102,8 +102,9 @@ static void check_queue_url(const json_t *in, struct result *r)
     struct sqs_queue_ref ref;
     r->rc = sqs_parse_queue_url(jstr(in, "url"), &ref);
     if (r->rc == ERR_OK)
-        json_object_set_new(r->out, "ref", json_pack("{s:s,s:s,s:s}", "account", ref.account,
-                                                     "name", ref.name, "region", ref.region));
+        json_object_set_new(r->out, "ref",
+                            json_pack("{s:s,s:s,s:s}", "account", ref.account, "name", ref.name,
+                                      "region", ref.region));
     else
         snprintf(r->msg, sizeof(r->msg), "%s", sqs_msg_queue_does_not_exist(jbool(in, "query")));
 }
@@ -114,8 +115,9 @@ static void check_queue_arn(const json_t *in, struct result *r)
     bool ok = sqs_parse_queue_arn(jstr(in, "arn"), &ref);
     json_object_set_new(r->out, "valid", json_boolean(ok));
     if (ok)
-        json_object_set_new(r->out, "ref", json_pack("{s:s,s:s,s:s}", "account", ref.account,
-                                                     "name", ref.name, "region", ref.region));
+        json_object_set_new(r->out, "ref",
+                            json_pack("{s:s,s:s,s:s}", "account", ref.account, "name", ref.name,
+                                      "region", ref.region));
 }
 
 static void check_account(const json_t *in, struct result *r)
@@ -136,8 +138,8 @@ static void check_message_size(const json_t *in, struct result *r)
     jint(in, "body_len", &body);
     jint(in, "attrs_size", &attrs);
     jint(in, "max", &max);
-    r->rc = sqs_check_message_size((size_t)body, (size_t)attrs, (size_t)max,
-                                   jbool(in, "in_batch"), r->msg, sizeof(r->msg));
+    r->rc = sqs_check_message_size((size_t)body, (size_t)attrs, (size_t)max, jbool(in, "in_batch"),
+                                   r->msg, sizeof(r->msg));
 }
 
 /* Parses "attrs" (the JSON map form) or "attrs_list" ([[name, type, string, b64], ...], the
@@ -176,8 +178,8 @@ static void attrs_out(const struct sqs_attrs *set, json_t *out)
         json_array_append_new(names, json_stringn(set->a[i].name, set->a[i].name_len));
     json_object_set_new(out, "names", names);
     json_object_set_new(out, "size", json_integer((json_int_t)sqs_attrs_size(set)));
-    json_object_set_new(out, "md5", sqs_md5_attrs(set, UINT32_MAX, hex) ? json_string(hex)
-                                                                         : json_null());
+    json_object_set_new(out, "md5",
+                        sqs_md5_attrs(set, UINT32_MAX, hex) ? json_string(hex) : json_null());
 }
 
 static void check_message_attributes(const json_t *in, struct result *r)
@@ -217,8 +219,8 @@ static void check_select_attributes(const json_t *in, struct result *r)
             json_array_append_new(sel, json_string(set.a[i].name));
     json_object_set_new(r->out, "selected", sel);
     char hex[SQS_MD5_HEX_LEN + 1];
-    json_object_set_new(r->out, "md5", sqs_md5_attrs(&set, mask, hex) ? json_string(hex)
-                                                                      : json_null());
+    json_object_set_new(r->out, "md5",
+                        sqs_md5_attrs(&set, mask, hex) ? json_string(hex) : json_null());
     sqs_attrs_destroy(&set);
 }
 
@@ -374,8 +376,8 @@ static void check_set_queue_attributes(const json_t *in, struct result *r)
     if (r->rc != ERR_OK) { /* all or nothing */
         json_t *was = json_object();
         render_all(&before, name, UINT32_MAX, was);
-        assert_true(json_equal(json_object_get(was, "attributes"),
-                               json_object_get(r->out, "attributes")));
+        assert_true(
+            json_equal(json_object_get(was, "attributes"), json_object_get(r->out, "attributes")));
         json_decref(was);
     }
     sqs_qattrs_destroy(&before);
@@ -514,9 +516,8 @@ static int run_case(const char *file, const json_t *c)
         if (r.rc == ERR_OK || !code || strcmp(sqs_err_query_code(r.rc), code) != 0 ||
             err_status(r.rc) != status || !message || strcmp(r.msg, message) != 0 ||
             (json_type && strcmp(err_code(r.rc), json_type) != 0)) {
-            fprintf(stderr,
-                    "%s: %s:\n  expected %s %lld \"%s\"\n  got      %s %d \"%s\" (%s)\n", file,
-                    name, code ? code : "?", status, message ? message : "?",
+            fprintf(stderr, "%s: %s:\n  expected %s %lld \"%s\"\n  got      %s %d \"%s\" (%s)\n",
+                    file, name, code ? code : "?", status, message ? message : "?",
                     r.rc == ERR_OK ? "OK" : sqs_err_query_code(r.rc), err_status(r.rc), r.msg,
                     err_code(r.rc));
             bad = 1;

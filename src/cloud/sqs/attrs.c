@@ -153,8 +153,8 @@ bool sqs_valid_number(const char *s, size_t len)
     if (mag == 126 && last != first)
         return false; /* above 10^126 */
     if (mag == 126) {
-        char lead = first < (long)int_len ? s[int_start + first]
-                                           : s[frac_start + first - (long)int_len];
+        char lead =
+            first < (long)int_len ? s[int_start + first] : s[frac_start + first - (long)int_len];
         if (lead != '1')
             return false;
     }
@@ -225,7 +225,7 @@ static bool insert_sorted(struct sqs_attrs *set, struct sqs_attr *a)
 
 /* Names in messages: at most 256 characters are ever valid, so this bounds what a refusal
  * echoes. */
-#define NAME_FMT "%.*s"
+#define NAME_FMT    "%.*s"
 #define NAME_ARG(s) (int)((s).len > 300 ? 300 : (s).len), (s).p
 
 static const char *kind_name(enum sqs_attr_kind k)
@@ -239,7 +239,8 @@ static enum sqs_attr_kind type_kind(struct sqs_str t)
     static const struct {
         const char *base;
         enum sqs_attr_kind kind;
-    } bases[] = {{"String", SQS_ATTR_STRING}, {"Number", SQS_ATTR_NUMBER}, {"Binary", SQS_ATTR_BINARY}};
+    } bases[] = {
+        {"String", SQS_ATTR_STRING}, {"Number", SQS_ATTR_NUMBER}, {"Binary", SQS_ATTR_BINARY}};
     for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
         size_t bl = strlen(bases[i].base);
         if (t.len < bl || memcmp(t.p, bases[i].base, bl) != 0)
@@ -370,13 +371,14 @@ out:
     return rc;
 }
 
-enum err sqs_attrs_parse(struct sqs_attrs *set, const struct sqs_attr_in *in, size_t n,
-                         char *msg, size_t msglen)
+enum err sqs_attrs_parse(struct sqs_attrs *set, const struct sqs_attr_in *in, size_t n, char *msg,
+                         size_t msglen)
 {
     enum err rc = ERR_OK;
     if (n > SQS_MAX_MSG_ATTRS) {
-        snprintf(msg, msglen, "Number of message attributes [%zu] exceeds the allowed maximum [%d].",
-                 n, SQS_MAX_MSG_ATTRS);
+        snprintf(msg, msglen,
+                 "Number of message attributes [%zu] exceeds the allowed maximum [%d].", n,
+                 SQS_MAX_MSG_ATTRS);
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     for (size_t i = 0; i < n; i++) {
@@ -443,8 +445,7 @@ static long json_inputs(const json_t *map, struct sqs_attr_in *in, size_t cap, c
     return (long)n;
 }
 
-enum err sqs_attrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg,
-                              size_t msglen)
+enum err sqs_attrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg, size_t msglen)
 {
     struct sqs_attr_in in[SQS_MAX_MSG_ATTRS];
     long n = json_inputs(map, in, SQS_MAX_MSG_ATTRS, msg, msglen);
@@ -579,7 +580,7 @@ enum err sqs_attrs_decode(struct sqs_attrs *set, const void *data, size_t len)
         return ERR_INTERNAL;
     for (uint32_t i = 0; i < count; i++) {
         struct sqs_attr a = {0};
-        uint32_t kind, nl, tl, vl;
+        uint32_t kind = 0, nl = 0, tl = 0, vl = 0;
         bool ok = get_be(&r, 1, &kind) && kind >= SQS_ATTR_STRING && kind <= SQS_ATTR_BINARY &&
                   get_be(&r, 2, &nl) && nl > 0 && get_bytes(&r, nl, &a.name) &&
                   get_be(&r, 2, &tl) && get_bytes(&r, tl, &a.type) && get_be(&r, 4, &vl) &&
@@ -669,8 +670,7 @@ refuse:
     return ERR_SQS_INVALID_PARAMETER_VALUE;
 }
 
-enum err sqs_sysattrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg,
-                                 size_t msglen)
+enum err sqs_sysattrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg, size_t msglen)
 {
     struct sqs_attr_in in[2];
     long n = json_inputs(map, in, 2, msg, msglen);

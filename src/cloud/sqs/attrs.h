@@ -84,16 +84,15 @@ void sqs_attrs_destroy(struct sqs_attrs *set);
  * (ERR_SQS_INVALID_PARAMETER_VALUE for every attribute fault), writes AWS's message into msg
  * and leaves set empty. n may exceed SQS_MAX_MSG_ATTRS (that is one of the faults).
  */
-enum err sqs_attrs_parse(struct sqs_attrs *set, const struct sqs_attr_in *in, size_t n,
-                         char *msg, size_t msglen);
+enum err sqs_attrs_parse(struct sqs_attrs *set, const struct sqs_attr_in *in, size_t n, char *msg,
+                         size_t msglen);
 
 /*
  * The JSON protocol's form: map is `{"<name>": {"DataType": s, "StringValue": s,
  * "BinaryValue": base64 s, ...}, ...}` (NULL or JSON null = no attributes). A member of the
  * wrong JSON type gives ERR_SERIALIZATION. Otherwise as sqs_attrs_parse. map is borrowed.
  */
-enum err sqs_attrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg,
-                              size_t msglen);
+enum err sqs_attrs_parse_json(struct sqs_attrs *set, const json_t *map, char *msg, size_t msglen);
 
 /* Bytes the set counts toward MaximumMessageSize: for each attribute its name, its DataType
  * and its value (decoded bytes for Binary). */

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define NS_SQS "com.amazonaws.sqs#"
+#define NS_SQS   "com.amazonaws.sqs#"
 #define NS_CORAL "com.amazon.coral.service#"
 
 struct sqs_err_row {

@@ -46,8 +46,7 @@ bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_
         const struct sqs_attr *a = &set->a[i];
         unsigned char transport = a->kind == SQS_ATTR_BINARY ? 2 : 1;
         if (!update_field(ctx, a->name, a->name_len) || !update_field(ctx, a->type, a->type_len) ||
-            EVP_DigestUpdate(ctx, &transport, 1) != 1 ||
-            !update_field(ctx, a->value, a->value_len))
+            EVP_DigestUpdate(ctx, &transport, 1) != 1 || !update_field(ctx, a->value, a->value_len))
             goto out;
         used++;
     }

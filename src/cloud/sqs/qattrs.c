@@ -35,30 +35,29 @@ struct row {
     const char *name;
     enum kind kind;
     bool fifo_only;
-    long min, max; /* K_INT */
+    long min, max;         /* K_INT */
     const char *values[2]; /* K_ENUM, index = enum value */
 };
 
 static const struct row rows[SQS_QA__COUNT] = {
     [SQS_QA_APPROX_MESSAGES] = {"ApproximateNumberOfMessages", K_READONLY, false, 0, 0, {0}},
     [SQS_QA_APPROX_DELAYED] = {"ApproximateNumberOfMessagesDelayed", K_READONLY, false, 0, 0, {0}},
-    [SQS_QA_APPROX_NOT_VISIBLE] = {"ApproximateNumberOfMessagesNotVisible", K_READONLY, false, 0,
-                                   0, {0}},
+    [SQS_QA_APPROX_NOT_VISIBLE] =
+        {"ApproximateNumberOfMessagesNotVisible", K_READONLY, false, 0, 0, {0}},
     [SQS_QA_CONTENT_BASED_DEDUPLICATION] = {"ContentBasedDeduplication", K_BOOL, true, 0, 0, {0}},
     [SQS_QA_CREATED_TIMESTAMP] = {"CreatedTimestamp", K_READONLY, false, 0, 0, {0}},
-    [SQS_QA_DEDUPLICATION_SCOPE] = {"DeduplicationScope", K_ENUM, true, 0, 0,
-                                    {"queue", "messageGroup"}},
+    [SQS_QA_DEDUPLICATION_SCOPE] =
+        {"DeduplicationScope", K_ENUM, true, 0, 0, {"queue", "messageGroup"}},
     [SQS_QA_DELAY_SECONDS] = {"DelaySeconds", K_INT, false, 0, 900, {0}},
     [SQS_QA_FIFO_QUEUE] = {"FifoQueue", K_FIFO, false, 0, 0, {0}},
-    [SQS_QA_FIFO_THROUGHPUT_LIMIT] = {"FifoThroughputLimit", K_ENUM, true, 0, 0,
-                                      {"perQueue", "perMessageGroupId"}},
-    [SQS_QA_KMS_DATA_KEY_REUSE_PERIOD] = {"KmsDataKeyReusePeriodSeconds", K_INT, false, 60, 86400,
-                                          {0}},
+    [SQS_QA_FIFO_THROUGHPUT_LIMIT] =
+        {"FifoThroughputLimit", K_ENUM, true, 0, 0, {"perQueue", "perMessageGroupId"}},
+    [SQS_QA_KMS_DATA_KEY_REUSE_PERIOD] =
+        {"KmsDataKeyReusePeriodSeconds", K_INT, false, 60, 86400, {0}},
     [SQS_QA_KMS_MASTER_KEY_ID] = {"KmsMasterKeyId", K_KMS, false, 0, 0, {0}},
     [SQS_QA_LAST_MODIFIED_TIMESTAMP] = {"LastModifiedTimestamp", K_READONLY, false, 0, 0, {0}},
     [SQS_QA_MAXIMUM_MESSAGE_SIZE] = {"MaximumMessageSize", K_INT, false, 1024, 1048576, {0}},
-    [SQS_QA_MESSAGE_RETENTION_PERIOD] = {"MessageRetentionPeriod", K_INT, false, 60, 1209600,
-                                         {0}},
+    [SQS_QA_MESSAGE_RETENTION_PERIOD] = {"MessageRetentionPeriod", K_INT, false, 60, 1209600, {0}},
     [SQS_QA_POLICY] = {"Policy", K_POLICY, false, 0, 0, {0}},
     [SQS_QA_QUEUE_ARN] = {"QueueArn", K_READONLY, false, 0, 0, {0}},
     [SQS_QA_RECEIVE_WAIT_TIME] = {"ReceiveMessageWaitTimeSeconds", K_INT, false, 0, 20, {0}},
@@ -85,7 +84,7 @@ int sqs_qattr_find(struct sqs_str name)
 
 /* A name or value echoed in a message, bounded (a byQueue policy of ten ARNs fits; callers
  * pass msg buffers of 2048 bytes). */
-#define S_FMT "%.*s"
+#define S_FMT    "%.*s"
 #define S_ARG(s) (int)((s).len > 1536 ? 1536 : (s).len), ((s).p ? (s).p : "")
 
 static char *dup_str(struct sqs_str s)
@@ -187,8 +186,7 @@ static bool arn_ok(const json_t *v)
     return sqs_parse_queue_arn(s, &ref);
 }
 
-enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *msg,
-                           size_t msglen)
+enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *msg, size_t msglen)
 {
     static const char P[] = "RedrivePolicy";
     enum err rc = ERR_SQS_INVALID_PARAMETER_VALUE;
@@ -242,7 +240,8 @@ enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *m
         ok = sqs_parse_int(s, &n);
         snprintf(shown, sizeof(shown), S_FMT, (int)(s.len > 40 ? 40 : s.len), s.p);
     } else {
-        snprintf(shown, sizeof(shown), "%s", json_is_real(count) ? "(a fraction)" : "(not a number)");
+        snprintf(shown, sizeof(shown), "%s",
+                 json_is_real(count) ? "(a fraction)" : "(not a number)");
     }
     if (!ok || n < 1 || n > SQS_MAX_RECEIVE_COUNT_MAX) {
         char reason[160];
@@ -267,16 +266,15 @@ out:
 
 static const char *const permission_names[] = {"allowAll", "denyAll", "byQueue"};
 
-enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *out,
-                                 char *msg, size_t msglen)
+enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *out, char *msg,
+                                 size_t msglen)
 {
     static const char P[] = "RedriveAllowPolicy";
     enum err rc = ERR_SQS_INVALID_PARAMETER_VALUE;
     memset(out, 0, sizeof(*out));
     json_t *j = text.p ? jsonh_parse(text.p, text.len, NULL, 0) : NULL;
     if (!json_is_object(j)) {
-        rc = redrive_refusal(P, text, "Redrive allow policy is not a valid JSON map.", msg,
-                             msglen);
+        rc = redrive_refusal(P, text, "Redrive allow policy is not a valid JSON map.", msg, msglen);
         goto out;
     }
     const char *key;
@@ -417,8 +415,8 @@ static enum err set_optional(char **slot, struct sqs_str v)
 
 /* Applies one attribute to q. sse_true is set when the request turns SqsManagedSseEnabled
  * on explicitly. */
-static enum err apply_one(struct sqs_qattrs *q, enum op op, const struct sqs_kv *kv,
-                          bool *sse_true, char *msg, size_t msglen)
+static enum err apply_one(struct sqs_qattrs *q, enum op op, const struct sqs_kv *kv, bool *sse_true,
+                          char *msg, size_t msglen)
 {
     int a = sqs_qattr_find(kv->name);
     if (a < 0 || rows[a].kind == K_READONLY)
@@ -557,9 +555,8 @@ static enum err apply_all(struct sqs_qattrs *q, enum op op, const struct sqs_kv 
     return ERR_OK;
 }
 
-enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name,
-                           const struct sqs_kv *kv, size_t n, uint32_t *given, char *msg,
-                           size_t msglen)
+enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name, const struct sqs_kv *kv,
+                           size_t n, uint32_t *given, char *msg, size_t msglen)
 {
     bool fifo = false;
     for (size_t i = 0; i < n; i++)
@@ -577,8 +574,8 @@ enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name,
     return rc;
 }
 
-enum err sqs_qattrs_set(struct sqs_qattrs *q, const struct sqs_kv *kv, size_t n,
-                        uint32_t *changed, char *msg, size_t msglen)
+enum err sqs_qattrs_set(struct sqs_qattrs *q, const struct sqs_kv *kv, size_t n, uint32_t *changed,
+                        char *msg, size_t msglen)
 {
     struct sqs_qattrs work;
     *changed = 0;
@@ -775,8 +772,7 @@ static char *allow_text(const struct sqs_redrive_allow *r)
 
 enum err sqs_qattrs_render(const struct sqs_qattrs *q, const struct sqs_qattrs_live *live,
                            uint32_t mask,
-                           void (*emit)(void *arg, const char *name, const char *value),
-                           void *arg)
+                           void (*emit)(void *arg, const char *name, const char *value), void *arg)
 {
     for (int a = 0; a < SQS_QA__COUNT; a++) {
         if (!(mask & (1u << a)) || !shown(q, a))

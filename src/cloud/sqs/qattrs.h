@@ -117,9 +117,8 @@ enum err sqs_qattrs_copy(struct sqs_qattrs *dst, const struct sqs_qattrs *src);
  * ERR_SQS_INVALID_ATTRIBUTE_VALUE, and ERR_SQS_INVALID_PARAMETER_VALUE for the two redrive
  * policies — each with AWS's message.
  */
-enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name,
-                           const struct sqs_kv *kv, size_t n, uint32_t *given, char *msg,
-                           size_t msglen);
+enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name, const struct sqs_kv *kv,
+                           size_t n, uint32_t *given, char *msg, size_t msglen);
 
 /*
  * SetQueueAttributes: applies the n attributes to q, all or nothing (q is unchanged on a
@@ -127,8 +126,8 @@ enum err sqs_qattrs_create(struct sqs_qattrs *q, struct sqs_str queue_name,
  * LastModifiedTimestamp and acts on the ones it cares about). Same refusals as create, plus
  * FifoQueue's rules for an existing queue.
  */
-enum err sqs_qattrs_set(struct sqs_qattrs *q, const struct sqs_kv *kv, size_t n,
-                        uint32_t *changed, char *msg, size_t msglen);
+enum err sqs_qattrs_set(struct sqs_qattrs *q, const struct sqs_kv *kv, size_t n, uint32_t *changed,
+                        char *msg, size_t msglen);
 
 /*
  * CreateQueue on an existing name: AWS answers with the queue's URL when every attribute the
@@ -156,14 +155,13 @@ enum err sqs_qattrs_kv_from_json(const json_t *map, struct sqs_kv *kv, size_t ca
  * uninitialised on entry and owned by the caller on success (free out->dlq_arn).
  * ERR_SQS_INVALID_PARAMETER_VALUE otherwise.
  */
-enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *msg,
-                           size_t msglen);
+enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *msg, size_t msglen);
 
 /* Parses a RedriveAllowPolicy document: redrivePermission allowAll | denyAll | byQueue, and
  * with byQueue (only) sourceQueueArns, 1–10 SQS queue ARNs. ERR_SQS_INVALID_PARAMETER_VALUE
  * otherwise. out is uninitialised on entry; free with sqs_redrive_allow_destroy. */
-enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *out,
-                                 char *msg, size_t msglen);
+enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *out, char *msg,
+                                 size_t msglen);
 void sqs_redrive_allow_destroy(struct sqs_redrive_allow *a);
 
 /* True when a queue of ARN source_arn may name the queue whose policy is a as its
@@ -198,8 +196,7 @@ enum err sqs_qattrs_select(const struct sqs_str *names, size_t n, uint32_t *mask
  */
 enum err sqs_qattrs_render(const struct sqs_qattrs *q, const struct sqs_qattrs_live *live,
                            uint32_t mask,
-                           void (*emit)(void *arg, const char *name, const char *value),
-                           void *arg);
+                           void (*emit)(void *arg, const char *name, const char *value), void *arg);
 
 /* The same as a JSON object of strings, in that order. New reference, NULL out of memory. */
 json_t *sqs_qattrs_json(const struct sqs_qattrs *q, const struct sqs_qattrs_live *live,

@@ -140,8 +140,7 @@ enum err sqs_receipt_decode(const struct sqs_receipt_key *k, const char *s, size
         goto invalid;
     out->queue_id = get64(raw + 1);
     out->seq = get64(raw + 9);
-    out->gen = (uint32_t)raw[17] << 24 | (uint32_t)raw[18] << 16 | (uint32_t)raw[19] << 8 |
-               raw[20];
+    out->gen = (uint32_t)raw[17] << 24 | (uint32_t)raw[18] << 16 | (uint32_t)raw[19] << 8 | raw[20];
     return ERR_OK;
 invalid:
     sqs_receipt_invalid_msg(s, len, msg, msglen);

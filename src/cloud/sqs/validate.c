@@ -19,13 +19,13 @@
 #include <string.h>
 
 /* A value echoed in a message is bounded: wire values can be long. */
-#define VAL_FMT "%.*s"
+#define VAL_FMT    "%.*s"
 #define VAL_ARG(s) (int)((s).len > 256 ? 256 : (s).len), ((s).p ? (s).p : "")
 
 static bool name_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 static bool all_name_chars(const char *s, size_t n)
@@ -185,7 +185,7 @@ bool sqs_parse_queue_arn(struct sqs_str s, struct sqs_queue_ref *out)
 const char *sqs_msg_queue_does_not_exist(bool query)
 {
     return query ? "The specified queue does not exist for this wsdl version." /* [R] */
-                 : "The specified queue does not exist.";                     /* [R] */
+                 : "The specified queue does not exist.";                      /* [R] */
 }
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -208,7 +208,8 @@ enum err sqs_check_message_size(size_t body_len, size_t attrs_size, size_t max, 
 {
     if (body_len + attrs_size <= max)
         return ERR_OK;
-    snprintf(msg, msglen, "One or more parameters %s. Reason: Message must be shorter than %zu bytes.",
+    snprintf(msg, msglen,
+             "One or more parameters %s. Reason: Message must be shorter than %zu bytes.",
              in_batch ? "cannot be validated" : "are invalid", max); /* [R] both */
     return ERR_SQS_INVALID_PARAMETER_VALUE;
 }
@@ -299,8 +300,8 @@ static bool valid_batch_id(struct sqs_str id)
     return id.p && id.len > 0 && id.len <= SQS_BATCH_ID_MAX && all_name_chars(id.p, id.len);
 }
 
-enum err sqs_check_batch_ids(enum sqs_batch_op op, const struct sqs_str *ids, size_t n,
-                             char *msg, size_t msglen)
+enum err sqs_check_batch_ids(enum sqs_batch_op op, const struct sqs_str *ids, size_t n, char *msg,
+                             size_t msglen)
 {
     if ((unsigned)op > SQS_BATCH_CHANGE_VISIBILITY)
         op = SQS_BATCH_SEND;
@@ -339,8 +340,7 @@ enum err sqs_check_batch_size(size_t total, char *msg, size_t msglen)
 
 /* ---- receiving and visibility ------------------------------------------------------------ */
 
-enum err sqs_check_receive_params(const struct sqs_receive_params *p, char *msg,
-                                  size_t msglen)
+enum err sqs_check_receive_params(const struct sqs_receive_params *p, char *msg, size_t msglen)
 {
     if (p->has_max && (p->max < 1 || p->max > SQS_RECEIVE_MAX)) { /* [R] */
         snprintf(msg, msglen,

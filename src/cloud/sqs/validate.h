@@ -21,16 +21,16 @@
 #include "core/err.h"
 
 enum {
-    SQS_QUEUE_NAME_MAX = 80,          /* characters, ".fifo" included */
-    SQS_BATCH_MAX = 10,               /* entries in a batch */
-    SQS_BATCH_ID_MAX = 80,            /* characters in a batch entry Id */
-    SQS_BATCH_MAX_BYTES = 1048576,    /* a SendMessageBatch's bodies and attributes */
-    SQS_VISIBILITY_MAX = 43200,       /* seconds: 12 hours */
-    SQS_DELAY_MAX = 900,              /* seconds */
-    SQS_WAIT_MAX = 20,                /* seconds of long polling */
-    SQS_RECEIVE_MAX = 10,             /* MaxNumberOfMessages */
-    SQS_FIFO_ID_MAX = 128,            /* MessageGroupId, MessageDeduplicationId, attempt id */
-    SQS_ACCOUNT_LEN = 12,             /* digits of an account id */
+    SQS_QUEUE_NAME_MAX = 80,       /* characters, ".fifo" included */
+    SQS_BATCH_MAX = 10,            /* entries in a batch */
+    SQS_BATCH_ID_MAX = 80,         /* characters in a batch entry Id */
+    SQS_BATCH_MAX_BYTES = 1048576, /* a SendMessageBatch's bodies and attributes */
+    SQS_VISIBILITY_MAX = 43200,    /* seconds: 12 hours */
+    SQS_DELAY_MAX = 900,           /* seconds */
+    SQS_WAIT_MAX = 20,             /* seconds of long polling */
+    SQS_RECEIVE_MAX = 10,          /* MaxNumberOfMessages */
+    SQS_FIFO_ID_MAX = 128,         /* MessageGroupId, MessageDeduplicationId, attempt id */
+    SQS_ACCOUNT_LEN = 12,          /* digits of an account id */
 };
 
 /* ---- queue names and references -------------------------------------------------------- */
@@ -90,13 +90,13 @@ enum err sqs_check_message_size(size_t body_len, size_t attrs_size, size_t max, 
 
 /* The per-message parameters of SendMessage / a SendMessageBatch entry. */
 struct sqs_send_params {
-    bool fifo;                 /* the queue is FIFO */
-    bool content_based_dedup;  /* the queue's ContentBasedDeduplication */
-    bool in_batch;             /* a SendMessageBatch entry */
-    bool has_delay;            /* DelaySeconds given */
-    long long delay;           /* its value */
-    struct sqs_str group_id;   /* MessageGroupId (p NULL = absent) */
-    struct sqs_str dedup_id;   /* MessageDeduplicationId */
+    bool fifo;                /* the queue is FIFO */
+    bool content_based_dedup; /* the queue's ContentBasedDeduplication */
+    bool in_batch;            /* a SendMessageBatch entry */
+    bool has_delay;           /* DelaySeconds given */
+    long long delay;          /* its value */
+    struct sqs_str group_id;  /* MessageGroupId (p NULL = absent) */
+    struct sqs_str dedup_id;  /* MessageDeduplicationId */
 };
 
 /*
@@ -125,8 +125,8 @@ enum sqs_batch_op { SQS_BATCH_SEND, SQS_BATCH_DELETE, SQS_BATCH_CHANGE_VISIBILIT
  * gives ERR_SQS_INVALID_BATCH_ENTRY_ID and the first Id seen twice
  * ERR_SQS_BATCH_IDS_NOT_DISTINCT. An absent Id (p NULL) is an invalid one.
  */
-enum err sqs_check_batch_ids(enum sqs_batch_op op, const struct sqs_str *ids, size_t n,
-                             char *msg, size_t msglen);
+enum err sqs_check_batch_ids(enum sqs_batch_op op, const struct sqs_str *ids, size_t n, char *msg,
+                             size_t msglen);
 
 /* A SendMessageBatch's total (every entry's body and attribute bytes) over 1 MiB:
  * ERR_SQS_BATCH_TOO_LONG, checked before any entry is sent. */
@@ -141,15 +141,14 @@ struct sqs_receive_params {
     bool has_visibility;
     long long visibility; /* VisibilityTimeout */
     bool has_wait;
-    long long wait;          /* WaitTimeSeconds */
+    long long wait;            /* WaitTimeSeconds */
     struct sqs_str attempt_id; /* ReceiveRequestAttemptId (p NULL = absent) */
 };
 
 /* MaxNumberOfMessages 1–10, VisibilityTimeout 0–43200, WaitTimeSeconds 0–20 and
  * ReceiveRequestAttemptId 1–128 alphanumeric or punctuation characters, each checked in that
  * order: ERR_SQS_INVALID_PARAMETER_VALUE. */
-enum err sqs_check_receive_params(const struct sqs_receive_params *p, char *msg,
-                                  size_t msglen);
+enum err sqs_check_receive_params(const struct sqs_receive_params *p, char *msg, size_t msglen);
 
 /*
  * ChangeMessageVisibility's VisibilityTimeout: 0–43200, and the message's total visibility

@@ -7,7 +7,10 @@
  * different value for attribute X" are recorded from AWS (AWS-RECORDED.md §1.1);
  * "Invalid value for the parameter Policy." is an AWS answer quoted in public code. The
  * range refusal "Invalid value for the parameter X." is an emulator's text and every
- * RedrivePolicy / RedriveAllowPolicy reason is unconfirmed (AWS-RECORDED.md §6).
+ * RedrivePolicy / RedriveAllowPolicy reason is unconfirmed (AWS-RECORDED.md §6) except
+ * "Redrive policy does not contain mandatory attribute: maxReceiveCount.", an AWS answer
+ * quoted in a public bug report (with the policy echoed as "Value <policy> for parameter
+ * RedrivePolicy is invalid. Reason: ...").
  */
 #include "cloud/sqs/qattrs.h"
 
@@ -196,6 +199,24 @@ enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *m
         rc = redrive_refusal(P, text, "Redrive policy is not a valid JSON map.", msg, msglen);
         goto out;
     }
+    /* AWS reports a missing maxReceiveCount first, even when deadLetterTargetArn is missing
+     * too (an AWS answer quoted in a public bug report) */
+    json_t *arn = json_object_get(j, "deadLetterTargetArn");
+    json_t *count = json_object_get(j, "maxReceiveCount");
+    if (count == NULL) {
+        rc = redrive_refusal(P, text,
+                             "Redrive policy does not contain mandatory attribute: "
+                             "maxReceiveCount.",
+                             msg, msglen);
+        goto out;
+    }
+    if (arn == NULL) {
+        rc = redrive_refusal(P, text,
+                             "Redrive policy does not contain mandatory attribute: "
+                             "deadLetterTargetArn.",
+                             msg, msglen);
+        goto out;
+    }
     const char *key;
     json_t *v;
     json_object_foreach(j, key, v)
@@ -207,22 +228,6 @@ enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *m
                                  msg, msglen);
             goto out;
         }
-    }
-    json_t *arn = json_object_get(j, "deadLetterTargetArn");
-    json_t *count = json_object_get(j, "maxReceiveCount");
-    if (arn == NULL) {
-        rc = redrive_refusal(P, text,
-                             "Redrive policy does not contain mandatory attribute: "
-                             "deadLetterTargetArn.",
-                             msg, msglen);
-        goto out;
-    }
-    if (count == NULL) {
-        rc = redrive_refusal(P, text,
-                             "Redrive policy does not contain mandatory attribute: "
-                             "maxReceiveCount.",
-                             msg, msglen);
-        goto out;
     }
     if (!arn_ok(arn)) {
         rc = redrive_refusal(P, text, "Invalid value for deadLetterTargetArn.", msg, msglen);

@@ -68,7 +68,61 @@
     X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", NULL, "Sender",                    \
       "Invalid parameter")                                                                         \
     X(LOGS_TOO_MANY_TAGS, 400, "TooManyTagsException", NULL, "Sender",                             \
-      "A resource can have no more than 50 tags.")
+      "A resource can have no more than 50 tags.")                                                 \
+    /* SQS (JSON 1.0, awsQueryCompatible). The code column is the JSON shape name, the next the    \
+     * query-protocol code; src/cloud/sqs/errors.c gives each row its __type namespace.            \
+     * Default messages are AWS's where one fixed text exists. */                                  \
+    X(SQS_QUEUE_DOES_NOT_EXIST, 400, "QueueDoesNotExist",                                          \
+      "AWS.SimpleQueueService.NonExistentQueue", "Sender", "The specified queue does not exist.")  \
+    X(SQS_QUEUE_NAME_EXISTS, 400, "QueueNameExists", "QueueAlreadyExists", "Sender",               \
+      "A queue already exists with the same name and a different value for attribute")             \
+    X(SQS_QUEUE_DELETED_RECENTLY, 400, "QueueDeletedRecently",                                     \
+      "AWS.SimpleQueueService.QueueDeletedRecently", "Sender",                                     \
+      "You must wait 60 seconds after deleting a queue before you can create another with the "    \
+      "same name.")                                                                                \
+    X(SQS_RECEIPT_HANDLE_INVALID, 400, "ReceiptHandleIsInvalid", NULL, "Sender",                   \
+      "The input receipt handle is invalid.")                                                      \
+    X(SQS_MESSAGE_NOT_INFLIGHT, 400, "MessageNotInflight",                                         \
+      "AWS.SimpleQueueService.MessageNotInflight", "Sender",                                       \
+      "The specified message isn't in flight.")                                                    \
+    X(SQS_PURGE_IN_PROGRESS, 403, "PurgeQueueInProgress",                                          \
+      "AWS.SimpleQueueService.PurgeQueueInProgress", "Sender",                                     \
+      "Only one PurgeQueue operation on the queue is allowed every 60 seconds.")                   \
+    X(SQS_OVER_LIMIT, 403, "OverLimit", NULL, "Sender", "The specified action violates a limit.")  \
+    X(SQS_UNSUPPORTED_OPERATION, 400, "UnsupportedOperation",                                      \
+      "AWS.SimpleQueueService.UnsupportedOperation", "Sender", "Unsupported operation.")           \
+    X(SQS_TOO_MANY_ENTRIES, 400, "TooManyEntriesInBatchRequest",                                   \
+      "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Sender",                             \
+      "Maximum number of entries per request are 10.")                                             \
+    X(SQS_BATCH_IDS_NOT_DISTINCT, 400, "BatchEntryIdsNotDistinct",                                 \
+      "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Sender",                                 \
+      "Two or more batch entries in the request have the same Id.")                                \
+    X(SQS_EMPTY_BATCH, 400, "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest",       \
+      "Sender", "The batch request doesn't contain any entries.")                                  \
+    X(SQS_BATCH_TOO_LONG, 400, "BatchRequestTooLong",                                              \
+      "AWS.SimpleQueueService.BatchRequestTooLong", "Sender",                                      \
+      "Batch requests cannot be longer than 1048576 bytes.")                                       \
+    X(SQS_INVALID_BATCH_ENTRY_ID, 400, "InvalidBatchEntryId",                                      \
+      "AWS.SimpleQueueService.InvalidBatchEntryId", "Sender",                                      \
+      "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "    \
+      "can be at most 80 letters long.")                                                           \
+    X(SQS_INVALID_ATTRIBUTE_NAME, 400, "InvalidAttributeName", NULL, "Sender",                     \
+      "The specified attribute doesn't exist.")                                                    \
+    X(SQS_INVALID_ATTRIBUTE_VALUE, 400, "InvalidAttributeValue", NULL, "Sender",                   \
+      "A queue attribute value is invalid.")                                                       \
+    X(SQS_INVALID_MESSAGE_CONTENTS, 400, "InvalidMessageContents", NULL, "Sender",                 \
+      "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to "          \
+      "#xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")                                           \
+    X(SQS_INVALID_PARAMETER_VALUE, 400, "InvalidParameterValueException", "InvalidParameterValue", \
+      "Sender", "One or more parameters are invalid.")                                             \
+    X(SQS_MISSING_PARAMETER, 400, "MissingRequiredParameterException", "MissingParameter",         \
+      "Sender", "The request is missing a required parameter.")                                    \
+    X(SQS_INVALID_ACTION, 400, "InvalidAction", NULL, "Sender",                                    \
+      "The action is not valid for this endpoint.")                                                \
+    X(SQS_INVALID_ADDRESS, 404, "InvalidAddress", NULL, "Sender",                                  \
+      "The address is not valid for this endpoint.")                                               \
+    X(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", NULL, "Sender",                    \
+      "One or more specified resources don't exist.")
 
 enum err {
 #define ERR_ENUM(name, status, code, qcode, fault, msg) ERR_##name,

@@ -521,9 +521,9 @@ int events_schedule_parse(const char *expr, size_t len, struct events_schedule *
     if (memchr(expr, '\0', len) != NULL)
         return fail(&e, "must be rate(value unit) or cron(6 fields)");
     int rc;
-    if (len > 6 && expr[len - 1] == ')' && memcmp(expr, "rate(", 5) == 0)
+    if (len >= 6 && expr[len - 1] == ')' && memcmp(expr, "rate(", 5) == 0)
         rc = parse_rate(expr + 5, len - 6, &tmp, &e);
-    else if (len > 6 && expr[len - 1] == ')' && memcmp(expr, "cron(", 5) == 0)
+    else if (len >= 6 && expr[len - 1] == ')' && memcmp(expr, "cron(", 5) == 0)
         rc = parse_cron(expr + 5, len - 6, &tmp, &e);
     else
         rc = fail(&e, "must be rate(value unit) or cron(6 fields)");

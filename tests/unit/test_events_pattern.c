@@ -185,7 +185,7 @@ static void test_edges(void **state)
     json_decref(ev);
 }
 
-/* 100 patterns × 2,000 events in well under a second. */
+/* 100 patterns × 2,000 events in well under a second (5 s allowed: sanitizer builds, busy CI). */
 static void test_speed(void **state)
 {
     (void)state;
@@ -213,7 +213,7 @@ static void test_speed(void **state)
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     print_message("200000 matches (%ld hits) in %.3f s\n", hits, secs);
     assert_int_equal(hits, 2000 * 5);
-    assert_true(secs < 2.0);
+    assert_true(secs < 5.0);
     json_decref(ev);
     for (int i = 0; i < 100; i++)
         events_pattern_free(ps[i]);

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,8 @@ static size_t put_location(const struct lex *L, size_t pos, char *out, size_t ou
 
 /* Records the first error: EVENTS_PATTERN_INVALID + reason, then `located` copies of the
  * location at pos (AWS's compiler wraps some errors twice, and so shows it twice). */
+static void lex_fail_at(struct lex *L, size_t pos, int located, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void lex_fail_at(struct lex *L, size_t pos, int located, const char *fmt, ...)
 {
     if (L->failed)
@@ -1942,7 +1945,8 @@ static void add_leaf(struct walk *w, const json_t *v, int pid)
         w->pool = m;
         w->cappool = cap;
     }
-    memcpy(w->pool + w->npool, w->stack, w->nstack * sizeof *w->stack);
+    if (w->nstack > 0)
+        memcpy(w->pool + w->npool, w->stack, w->nstack * sizeof *w->stack);
     w->leaves[w->nleaves++] = (struct leaf){v, pid, (uint32_t)w->npool, (uint32_t)w->nstack};
     w->npool += w->nstack;
 }
@@ -2265,9 +2269,12 @@ bool events_pattern_match(const struct events_pattern *p, const json_t *event)
 {
     if (p == NULL || !json_is_object(event))
         return false;
-    struct walk *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return false;
+    struct walk wk;
+    struct walk *w = &wk;
+    memset(w, 0, offsetof(struct walk, path)); /* the path buffer needs no clearing */
+    w->path[0] = '\0';
+    w->pathlen = 0;
+    w->oom = false;
     w->p = p;
     w->budget = SEARCH_BUDGET;
     walk_value(w, event, 0);
@@ -2278,7 +2285,6 @@ bool events_pattern_match(const struct events_pattern *p, const json_t *event)
     }
     free(w->leaves);
     free(w->pool);
-    free(w);
     return r;
 }
 

@@ -166,6 +166,7 @@ struct perr {
     size_t len;
 };
 
+static int fail(struct perr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct perr *e, const char *fmt, ...)
 {
     if (e->buf != NULL && e->len > 0) {

@@ -126,7 +126,8 @@ static void test_test_event_pattern(void **state)
 {
     (void)state;
     static const char full[] =
-        "{\"id\":\"1\",\"account\":\"123456789012\",\"source\":\"s\",\"time\":\"2026-11-24T12:00:00Z\","
+        "{\"id\":\"1\",\"account\":\"123456789012\",\"source\":\"s\",\"time\":\"2026-11-24T12:00:"
+        "00Z\","
         "\"region\":\"us-east-1\",\"resources\":[],\"detail-type\":\"t\",\"detail\":{\"a\":1}}";
     static const struct {
         const char *pattern, *event;
@@ -135,11 +136,14 @@ static void test_test_event_pattern(void **state)
     } cases[] = {
         {"{\"source\":[\"s\"]}", full, EVENTS_PATTERN_MATCH, NULL},
         {"{\"detail\":{\"a\":[2]}}", full, EVENTS_PATTERN_NO_MATCH, NULL},
-        {"{\"source\":[\"s\"]}", "\"plain string\"", EVENTS_PATTERN_BAD_EVENT, EVENTS_EVENT_INVALID},
-        {"{\"source\":[\"s\"]}", "{\"source\":\"s\"}", EVENTS_PATTERN_BAD_EVENT, EVENTS_EVENT_INVALID},
+        {"{\"source\":[\"s\"]}", "\"plain string\"", EVENTS_PATTERN_BAD_EVENT,
+         EVENTS_EVENT_INVALID},
+        {"{\"source\":[\"s\"]}", "{\"source\":\"s\"}", EVENTS_PATTERN_BAD_EVENT,
+         EVENTS_EVENT_INVALID},
         {"{\"source\":[\"s\"]}", "not json", EVENTS_PATTERN_BAD_EVENT, EVENTS_EVENT_INVALID},
         {"{\"source\":\"s\"}", "not json", EVENTS_PATTERN_BAD_PATTERN,
-         "Event pattern is not valid. Reason: \"source\" must be an object or an array\n at [Source: "
+         "Event pattern is not valid. Reason: \"source\" must be an object or an array\n at "
+         "[Source: "
          "(String)\"{\"source\":\"s\"}\"; line: 1, column: 12]"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -173,7 +177,8 @@ static void test_edges(void **state)
     assert_null(events_pattern_compile(big, sizeof big, e2, sizeof e2));
     assert_non_null(strstr(e2, "\"[truncated 200 chars]; line: 1, column: 8]"));
     /* an event that is not an object never matches */
-    struct events_pattern *p = events_pattern_compile("{\"a\":[{\"exists\":false}]}", 24, err, sizeof err);
+    struct events_pattern *p =
+        events_pattern_compile("{\"a\":[{\"exists\":false}]}", 24, err, sizeof err);
     assert_non_null(p);
     json_t *arr = json_array();
     assert_false(events_pattern_match(p, arr));
@@ -194,7 +199,8 @@ static void test_speed(void **state)
     for (int i = 0; i < 100; i++) {
         int n = snprintf(buf, sizeof buf,
                          "{\"source\":[\"app.%d\"],\"detail-type\":[{\"prefix\":\"order\"}],"
-                         "\"detail\":{\"amount\":[{\"numeric\":[\">\",%d]}],\"state\":[{\"anything-but\":\"x\"}]}}",
+                         "\"detail\":{\"amount\":[{\"numeric\":[\">\",%d]}],\"state\":[{\"anything-"
+                         "but\":\"x\"}]}}",
                          i % 10, i);
         ps[i] = events_pattern_compile(buf, (size_t)n, err, sizeof err);
         if (ps[i] == NULL)

@@ -169,8 +169,9 @@ static void test_conformance_files(void **state)
         files++;
     }
     closedir(d);
-    print_message("schedule conformance: %d files, %d valid expressions, %d fire times, %d invalid\n",
-                  files, r.valid, r.times, r.invalid);
+    print_message(
+        "schedule conformance: %d files, %d valid expressions, %d fire times, %d invalid\n", files,
+        r.valid, r.times, r.invalid);
     assert_true(files >= 5);
     assert_true(r.valid >= 50);
     assert_true(r.invalid >= 40);
@@ -228,10 +229,14 @@ static void test_speed(void **state)
     static const struct {
         const char *pre, *post; /* the expression is pre, a number, post */
     } forms[] = {
-        {"cron(", "/5 8-17 ? * MON-FRI *)"}, {"cron(", " 10 L * ? *)"},
-        {"cron(", " 9 ? * 6L *)"},           {"cron(", " 0 29 2 ? *)"},
-        {"cron(", " 12 ? * 3#5 2026-2199)"}, {"cron(", " 0 15W * ? *)"},
-        {"rate(", " minutes)"},              {"cron(", " 0 31 2 ? *)"},
+        {"cron(", "/5 8-17 ? * MON-FRI *)"},
+        {"cron(", " 10 L * ? *)"},
+        {"cron(", " 9 ? * 6L *)"},
+        {"cron(", " 0 29 2 ? *)"},
+        {"cron(", " 12 ? * 3#5 2026-2199)"},
+        {"cron(", " 0 15W * ? *)"},
+        {"rate(", " minutes)"},
+        {"cron(", " 0 31 2 ? *)"},
     };
     char expr[64];
     struct timespec a, b;

@@ -106,10 +106,9 @@ static void test_json_path(void **state)
         const char *path;
         int valid;
     } cases[] = {
-        {"$", 1},       {"$.a", 1},      {"$.a.b-c.d_e", 1}, {"$.detail-type", 1},
-        {"", 0},        {"a", 0},        {"$.", 0},          {"$..a", 0},
-        {"$.a[0]", 0},  {"$['a']", 0},   {"$.*", 0},         {"$.a.", 0},
-        {"$a", 0},      {"$.a b", 0},
+        {"$", 1},   {"$.a", 1},  {"$.a.b-c.d_e", 1}, {"$.detail-type", 1}, {"", 0},
+        {"a", 0},   {"$.", 0},   {"$..a", 0},        {"$.a[0]", 0},        {"$['a']", 0},
+        {"$.*", 0}, {"$.a.", 0}, {"$a", 0},          {"$.a b", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (events_json_path_valid(cases[i].path) != cases[i].valid)
@@ -136,7 +135,8 @@ static void test_json_path(void **state)
     events_input_free(in);
     json_object_set_new(m, "k100", json_string("$.detail"));
     assert_null(events_input_new(&spec, err, sizeof err));
-    assert_string_equal(err, "haar: InputPathsMap for target t has 101 entries; at most 100 are allowed.");
+    assert_string_equal(
+        err, "haar: InputPathsMap for target t has 101 entries; at most 100 are allowed.");
     json_decref(m);
     events_input_free(NULL);
 }
@@ -146,8 +146,9 @@ static void test_scheduled_event(void **state)
 {
     (void)state;
     char arn[EVENTS_ARN_MAX];
-    assert_int_equal(events_rule_arn(arn, sizeof arn, "us-east-1", "123456789012", NULL, "haar-dev-schedule"),
-                     (int)strlen("arn:aws:events:us-east-1:123456789012:rule/haar-dev-schedule"));
+    assert_int_equal(
+        events_rule_arn(arn, sizeof arn, "us-east-1", "123456789012", NULL, "haar-dev-schedule"),
+        (int)strlen("arn:aws:events:us-east-1:123456789012:rule/haar-dev-schedule"));
     assert_string_equal(arn, "arn:aws:events:us-east-1:123456789012:rule/haar-dev-schedule");
     events_rule_arn(arn, sizeof arn, "us-east-1", "123456789012", "default", "r");
     assert_string_equal(arn, "arn:aws:events:us-east-1:123456789012:rule/r");

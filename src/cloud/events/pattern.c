@@ -59,10 +59,10 @@ struct lex {
     bool ctx_has[MAX_DEPTH + 1]; /* an entry was read: the next needs a comma */
     int depth;
     enum tok cur, pending;
-    bool str_open;   /* current string token not read to its end yet */
-    char *text;      /* name / string value (decoded), number or literal text */
+    bool str_open; /* current string token not read to its end yet */
+    char *text;    /* name / string value (decoded), number or literal text */
     size_t textlen, textcap;
-    char *pend;      /* text of a read-ahead number or literal */
+    char *pend; /* text of a read-ahead number or literal */
     size_t pendlen;
     bool failed;
     char *err;
@@ -99,7 +99,8 @@ static size_t put_location(const struct lex *L, size_t pos, char *out, size_t ou
     int col = (int)(pos - L->line_start) + 1;
     int w;
     if (L->n > SOURCE_QUOTE_MAX)
-        w = snprintf(out, outlen, "\n at [Source: (String)\"%.*s\"[truncated %zu chars]; line: %d, column: %d]",
+        w = snprintf(out, outlen,
+                     "\n at [Source: (String)\"%.*s\"[truncated %zu chars]; line: %d, column: %d]",
                      (int)shown, L->s, L->n - shown, L->line, col);
     else
         w = snprintf(out, outlen, "\n at [Source: (String)\"%.*s\"; line: %d, column: %d]",
@@ -170,7 +171,10 @@ static void unexpected_char(struct lex *L, int c, const char *what)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static void put_utf8(struct lex *L, uint32_t cp)
@@ -211,7 +215,9 @@ static bool read_hex4(struct lex *L, uint32_t *out)
         int h = hexval(L->s[L->pos]);
         if (h < 0) {
             char c = L->s[L->pos++];
-            barf(L, "Unexpected character ('%c' (code %d)): expected a hex-digit for character escape sequence",
+            barf(L,
+                 "Unexpected character ('%c' (code %d)): expected a hex-digit for character escape "
+                 "sequence",
                  c, (unsigned char)c);
             return false;
         }
@@ -242,7 +248,9 @@ static bool read_string_body(struct lex *L, bool keep)
         if (c == '"')
             return true;
         if (c < 0x20) {
-            barf(L, "Illegal unquoted character ((CTRL-CHAR, code %d)): has to be escaped using backslash to be included in string value",
+            barf(L,
+                 "Illegal unquoted character ((CTRL-CHAR, code %d)): has to be escaped using "
+                 "backslash to be included in string value",
                  c);
             return false;
         }
@@ -292,7 +300,9 @@ static void unrecognized_token(struct lex *L, size_t start)
 {
     while (L->pos < L->n && is_ident(L->s[L->pos]) && L->pos - start < 256)
         L->pos++;
-    barf(L, "Unrecognized token '%.*s': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+    barf(L,
+         "Unrecognized token '%.*s': was expecting (JSON String, Number, Array, Object or token "
+         "'null', 'true' or 'false')",
          (int)(L->pos - start), L->s + start);
 }
 
@@ -306,13 +316,15 @@ static enum tok read_number(struct lex *L)
     if (L->pos >= L->n || L->s[L->pos] < '0' || L->s[L->pos] > '9') {
         if (L->pos < L->n && L->s[L->pos] != '\0')
             lex_fail_at(L, L->pos + 1, 1,
-                        "Unexpected character ('%c' (code %d)) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value",
+                        "Unexpected character ('%c' (code %d)) in numeric value: expected digit "
+                        "(0-9) to follow minus sign, for valid numeric value",
                         L->s[L->pos], (unsigned char)L->s[L->pos]);
         else
             barf(L, "Unexpected end-of-input in numeric value");
         return T_NONE;
     }
-    if (L->s[L->pos] == '0' && L->pos + 1 < L->n && L->s[L->pos + 1] >= '0' && L->s[L->pos + 1] <= '9') {
+    if (L->s[L->pos] == '0' && L->pos + 1 < L->n && L->s[L->pos + 1] >= '0' &&
+        L->s[L->pos + 1] <= '9') {
         L->pos++;
         barf(L, "Invalid numeric value: Leading zeroes not allowed");
         return T_NONE;
@@ -339,7 +351,8 @@ static enum tok read_number(struct lex *L)
         while (L->pos < L->n && L->s[L->pos] >= '0' && L->s[L->pos] <= '9')
             L->pos++;
         if (L->pos == d) {
-            barf(L, "Unexpected character in numeric value: Exponent indicator not followed by a digit");
+            barf(L, "Unexpected character in numeric value: Exponent indicator not followed by a "
+                    "digit");
             return T_NONE;
         }
     }
@@ -394,7 +407,9 @@ static enum tok read_value_start(struct lex *L, int c)
         unrecognized_token(L, L->pos);
         return T_NONE;
     }
-    unexpected_char(L, c, "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
+    unexpected_char(L, c,
+                    "expected a valid value (JSON String, Number, Array, Object or token 'null', "
+                    "'true' or 'false')");
     return T_NONE;
 }
 
@@ -434,7 +449,10 @@ static enum tok lex_next(struct lex *L)
     if (c == '}' || c == ']') {
         if ((c == '}' && ctx != 'o') || (c == ']' && ctx != 'a')) {
             L->pos++;
-            barf(L, "Unexpected close marker '%c': expected '%c'", c, ctx == 'o' ? '}' : ctx == 'a' ? ']' : ' ');
+            barf(L, "Unexpected close marker '%c': expected '%c'", c,
+                 ctx == 'o'   ? '}'
+                 : ctx == 'a' ? ']'
+                              : ' ');
             return L->cur = T_NONE;
         }
         L->pos++;
@@ -445,8 +463,9 @@ static enum tok lex_next(struct lex *L)
     }
     if (L->ctx_has[L->depth] && ctx != 'r') {
         if (c != ',') {
-            unexpected_char(L, c, ctx == 'o' ? "was expecting comma to separate Object entries"
-                                             : "was expecting comma to separate Array entries");
+            unexpected_char(L, c,
+                            ctx == 'o' ? "was expecting comma to separate Object entries"
+                                       : "was expecting comma to separate Array entries");
             return L->cur = T_NONE;
         }
         L->pos++;
@@ -532,10 +551,10 @@ static bool tok_is_number(enum tok t)
 /* 2. The compiled form                                                                  */
 
 enum mtype {
-    M_EXACT,       /* string, number, true/false/null (by kind) */
+    M_EXACT, /* string, number, true/false/null (by kind) */
     M_PREFIX,
     M_SUFFIX,
-    M_PREFIX_IC,   /* prefix / suffix equals-ignore-case: str is folded */
+    M_PREFIX_IC, /* prefix / suffix equals-ignore-case: str is folded */
     M_SUFFIX_IC,
     M_EQ_IC,
     M_WILDCARD,
@@ -543,8 +562,8 @@ enum mtype {
     M_CIDR,
     M_EXISTS,
     M_ABSENT,
-    M_AB_VALUES,   /* anything-but values: strings and/or number keys */
-    M_AB_PREFIX,   /* anything-but {prefix|suffix|equals-ignore-case|wildcard}: a list */
+    M_AB_VALUES, /* anything-but values: strings and/or number keys */
+    M_AB_PREFIX, /* anything-but {prefix|suffix|equals-ignore-case|wildcard}: a list */
     M_AB_SUFFIX,
     M_AB_IC,
     M_AB_WILDCARD,
@@ -559,12 +578,12 @@ struct str {
 
 struct matcher {
     enum mtype t;
-    enum vkind kind;     /* M_EXACT */
-    struct str str;      /* M_EXACT string, prefix, suffix, folded ic, wildcard text */
-    bool num_ok;         /* number within ±5e9: `key` is meaningful */
-    int64_t key;         /* ComparableNumber of a number */
-    double num;          /* its value */
-    bool ip;             /* M_EXACT string that is an IP address literal */
+    enum vkind kind; /* M_EXACT */
+    struct str str;  /* M_EXACT string, prefix, suffix, folded ic, wildcard text */
+    bool num_ok;     /* number within ±5e9: `key` is meaningful */
+    int64_t key;     /* ComparableNumber of a number */
+    double num;      /* its value */
+    bool ip;         /* M_EXACT string that is an IP address literal */
     int ip_len;
     unsigned char ip_bytes[16];
     /* M_NUMERIC */
@@ -586,8 +605,8 @@ struct field {
     int path_id;
     struct matcher *m;
     size_t nm;
-    bool absent_ok;  /* one of the matchers is exists:false */
-    bool positive;   /* one of the matchers needs a value */
+    bool absent_ok; /* one of the matchers is exists:false */
+    bool positive;  /* one of the matchers needs a value */
 };
 
 struct node;
@@ -971,8 +990,8 @@ static bool expect_obj_end(struct comp *c, const char *msg)
     return true;
 }
 
-#define ONE_KEY   "Only one key allowed in match expression"
-#define TOO_MANY  "Too many elements in numeric expression"
+#define ONE_KEY  "Only one key allowed in match expression"
+#define TOO_MANY "Too many elements in numeric expression"
 
 /* {"prefix"|"suffix": {"equals-ignore-case": "..."}}: the inner object is open. */
 static bool compile_affix_ic(struct comp *c, struct field *f, bool prefix)
@@ -980,7 +999,8 @@ static bool compile_affix_ic(struct comp *c, struct field *f, bool prefix)
     struct lex *L = c->L;
     if (lex_next(L) != T_NAME) {
         if (!L->failed)
-            barf(L, prefix ? "Prefix expression name not found" : "Suffix expression name not found");
+            barf(L,
+                 prefix ? "Prefix expression name not found" : "Suffix expression name not found");
         return false;
     }
     size_t n;
@@ -1030,7 +1050,10 @@ static bool compile_numeric(struct comp *c, struct field *f)
     size_t n;
     if (t != T_STRING) {
         if (!L->failed) {
-            const char *txt = t == T_ARR_END ? "]" : t == T_ARR_START ? "[" : t == T_OBJ_START ? "{" : lex_text(L, &n);
+            const char *txt = t == T_ARR_END     ? "]"
+                              : t == T_ARR_START ? "["
+                              : t == T_OBJ_START ? "{"
+                                                 : lex_text(L, &n);
             barf(L, "Invalid member in numeric match: %s", txt);
         }
         return false;
@@ -1142,7 +1165,9 @@ static bool ab_set_value(struct comp *c, struct matcher *m, enum tok t, bool lis
     int loc = list ? 2 : 1;
     if (t != T_STRING) {
         if (m->t == M_AB_IC)
-            lex_fail_at(L, L->pos, loc, "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.");
+            lex_fail_at(L, L->pos, loc,
+                        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is "
+                        "not supported.");
         else if (m->t == M_AB_WILDCARD)
             lex_fail_at(L, L->pos, loc, "wildcard match pattern must be a string");
         else
@@ -1235,7 +1260,8 @@ static bool compile_anything_but(struct comp *c, struct field *f)
             }
         }
         if (kind == M_AB_VALUES && has_num == has_str) {
-            barf(L, "Inside anything but list, either all values are number or string, mixed type is not supported");
+            barf(L, "Inside anything but list, either all values are number or string, mixed type "
+                    "is not supported");
             return false;
         }
         if (kind == M_AB_WILDCARD)
@@ -1369,8 +1395,11 @@ static bool compile_match_expr(struct comp *c, struct field *f)
             barf(L, "%s match pattern must be a string", strcmp(op, "exactly") == 0 ? "exact" : op);
             return false;
         }
-        enum mtype mt = op[0] == 'p' ? M_PREFIX : op[0] == 's' ? M_SUFFIX : ic ? M_EQ_IC
-                        : op[0] == 'w' ? M_WILDCARD : M_EXACT;
+        enum mtype mt = op[0] == 'p'   ? M_PREFIX
+                        : op[0] == 's' ? M_SUFFIX
+                        : ic           ? M_EQ_IC
+                        : op[0] == 'w' ? M_WILDCARD
+                                       : M_EXACT;
         struct matcher *m = new_matcher(c, f, mt);
         if (m == NULL || !take_string(c, &m->str))
             return false;
@@ -1500,10 +1529,28 @@ static bool compile_field(struct comp *c, struct node *node, const char *name, s
 static bool reserved_in_or(const char *name)
 {
     static const char *const reserved[] = {
-        "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists",
-        "wildcard", "numeric", "cidr", "=", "<", "<=", ">", ">=", "regex", "not-wildcard",
-        "not-equals-ignore-case", "date-after", "date-on-or-after", "date-before",
-        "date-on-or-before", "in-cidr",
+        "exactly",
+        "equals-ignore-case",
+        "prefix",
+        "suffix",
+        "anything-but",
+        "exists",
+        "wildcard",
+        "numeric",
+        "cidr",
+        "=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "regex",
+        "not-wildcard",
+        "not-equals-ignore-case",
+        "date-after",
+        "date-on-or-after",
+        "date-before",
+        "date-on-or-before",
+        "in-cidr",
     };
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
         if (strcmp(name, reserved[i]) == 0)
@@ -1631,7 +1678,8 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
 {
     enum { MAXT = 512 };
     int *tok = calloc(nws * MAXT, sizeof *tok);
-    size_t *len = calloc(nws, sizeof *len), *first = calloc(nws, sizeof *first), *base = calloc(nws + 1, sizeof *base);
+    size_t *len = calloc(nws, sizeof *len), *first = calloc(nws, sizeof *first),
+           *base = calloc(nws + 1, sizeof *base);
     bool too = false;
     if (tok == NULL || len == NULL || first == NULL || base == NULL) {
         too = true;
@@ -1662,7 +1710,7 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
 #define CLOSE(set)                                                                                 \
     for (size_t p_ = 0; p_ < nws; p_++)                                                            \
         for (size_t i_ = 0; i_ < len[p_]; i_++)                                                    \
-            if (((set)[(base[p_] + i_) / 64] >> ((base[p_] + i_) % 64) & 1) &&                    \
+            if (((set)[(base[p_] + i_) / 64] >> ((base[p_] + i_) % 64) & 1) &&                     \
                 tok[p_ * MAXT + i_] == 256)                                                        \
                 (set)[(base[p_] + i_ + 1) / 64] |= 1ULL << ((base[p_] + i_ + 1) % 64);
     for (size_t p = 0; p < nws; p++)
@@ -1851,7 +1899,10 @@ struct events_pattern *events_pattern_compile(const char *text, size_t len, char
         bool too = ok && nws > 0 && wildcard_too_complex(ws, nws);
         free(ws);
         if (!ok || too) {
-            lex_fail_at(&L, 0, 0, "%s", ok ? "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character" : "out of memory");
+            lex_fail_at(&L, 0, 0, "%s",
+                        ok ? "Rule is too complex - try using fewer wildcard characters or fewer "
+                             "repeating character sequences after a wildcard character"
+                           : "out of memory");
             goto fail;
         }
     }
@@ -2043,8 +2094,8 @@ static bool str_eq(const char *s, size_t n, const struct str *p)
 }
 
 /* Tests on a folded copy of an event string. */
-static bool folded_test(const char *s, size_t n, bool (*test)(const char *, size_t, const struct str *),
-                        const struct str *p)
+static bool folded_test(const char *s, size_t n,
+                        bool (*test)(const char *, size_t, const struct str *), const struct str *p)
 {
     size_t fn;
     char *f = fold(s, n, &fn);
@@ -2066,7 +2117,8 @@ static bool exact_match(const struct matcher *m, const json_t *v)
         if (str_eq(s, n, &m->str))
             return true;
         unsigned char ip[16];
-        return m->ip && parse_ip(s, n, ip) == m->ip_len && memcmp(ip, m->ip_bytes, (size_t)m->ip_len) == 0;
+        return m->ip && parse_ip(s, n, ip) == m->ip_len &&
+               memcmp(ip, m->ip_bytes, (size_t)m->ip_len) == 0;
     }
     case V_NUMBER: {
         double d;
@@ -2226,7 +2278,8 @@ static bool bind_leaf(struct search *s, const struct leaf *l, size_t *added)
     return true;
 }
 
-static bool solve(struct search *s, const struct node *n, size_t fi, size_t gi, const struct cont *k)
+static bool solve(struct search *s, const struct node *n, size_t fi, size_t gi,
+                  const struct cont *k)
 {
     if (--s->w->budget < 0)
         return false;

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MS_PER_MINUTE 60000LL
-#define MS_PER_DAY    86400000LL
+#define MS_PER_MINUTE   60000LL
+#define MS_PER_DAY      86400000LL
 #define RATE_MAX_DIGITS 9
 
 /* ------------------------------------------------------------------------------------ */
@@ -241,12 +241,14 @@ static const struct field_rule {
     [F_MIN] = {"minutes", 0, 59, 59, NULL, true},
     [F_HOUR] = {"hours", 0, 23, 23, NULL, true},
     [F_DOM] = {"day-of-month", 1, 31, 31, NULL, true},
-    [F_MONTH] = {"month", 1, 12, 12, (const char *const[]){"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                                           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", NULL},
+    [F_MONTH] = {"month", 1, 12, 12,
+                 (const char *const[]){"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG",
+                                       "SEP", "OCT", "NOV", "DEC", NULL},
                  true},
     [F_DOW] = {"day-of-week", 1, 7, 7,
                (const char *const[]){"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", NULL}, true},
-    [F_YEAR] = {"year", EVENTS_CRON_YEAR_MIN, EVENTS_CRON_YEAR_MAX, EVENTS_CRON_YEAR_MAX, NULL, false},
+    [F_YEAR] = {"year", EVENTS_CRON_YEAR_MIN, EVENTS_CRON_YEAR_MAX, EVENTS_CRON_YEAR_MAX, NULL,
+                false},
 };
 
 /* A set of values of one field, bit (value - min). 256 bits cover the 230 years. */
@@ -370,7 +372,8 @@ static int parse_dom_special(const char *s, size_t n, struct events_schedule *ou
             if (n == 4)
                 off = off * 10 + (s[3] - '0');
             if (off < 1 || off > 30)
-                return fail(e, "day-of-month field: the offset in \"L-%d\" is out of range 1-30", off);
+                return fail(e, "day-of-month field: the offset in \"L-%d\" is out of range 1-30",
+                            off);
             out->dom_last = true;
             out->dom_last_offset = off;
             return 1;

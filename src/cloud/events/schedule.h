@@ -50,24 +50,24 @@ enum events_schedule_kind { EVENTS_SCHEDULE_RATE, EVENTS_SCHEDULE_CRON };
  * to callers (use the functions below). */
 struct events_schedule {
     enum events_schedule_kind kind;
-    int64_t period_ms;    /* rate: the period */
-    uint64_t minutes;     /* cron: bit m set = minute m matches (0..59) */
-    uint32_t hours;       /* bit h (0..23) */
-    uint32_t months;      /* bit m (1..12) */
-    uint64_t years[4];    /* bit (y - 1970) */
+    int64_t period_ms; /* rate: the period */
+    uint64_t minutes;  /* cron: bit m set = minute m matches (0..59) */
+    uint32_t hours;    /* bit h (0..23) */
+    uint32_t months;   /* bit m (1..12) */
+    uint64_t years[4]; /* bit (y - 1970) */
     /* Day-of-month rule (dom_any true when the field is "?") */
     bool dom_any;
-    uint32_t dom_days;    /* plain days: bit d (1..31) */
-    bool dom_last;        /* "L" / "L-n": last day minus dom_last_offset */
+    uint32_t dom_days; /* plain days: bit d (1..31) */
+    bool dom_last;     /* "L" / "L-n": last day minus dom_last_offset */
     int dom_last_offset;
     bool dom_last_weekday; /* "LW" */
-    int dom_nearest;      /* "nW": n (1..31), 0 if unused */
+    int dom_nearest;       /* "nW": n (1..31), 0 if unused */
     /* Day-of-week rule (dow_any true when the field is "?") */
     bool dow_any;
-    uint8_t dow_days;     /* bit d (1..7, 1 = Sunday) */
-    int dow_last;         /* "nL": n (1..7), 0 if unused */
-    int dow_nth_day;      /* "n#k": n (1..7), 0 if unused */
-    int dow_nth;          /* k (1..5) */
+    uint8_t dow_days; /* bit d (1..7, 1 = Sunday) */
+    int dow_last;     /* "nL": n (1..7), 0 if unused */
+    int dow_nth_day;  /* "n#k": n (1..7), 0 if unused */
+    int dow_nth;      /* k (1..5) */
 };
 
 /*

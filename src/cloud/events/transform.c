@@ -64,7 +64,8 @@ void events_input_free(struct events_input *in)
     free(in);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err != NULL && errlen > 0) {
@@ -172,7 +173,8 @@ static int compile_template(struct events_input *in, const struct events_input_s
         char name[EVENTS_PATHS_MAP_KEY_MAX + 1];
         size_t nl = j - i - 1;
         if (nl > EVENTS_PATHS_MAP_KEY_MAX)
-            return fail(err, errlen, "InputTemplate for target %s contains invalid placeholder %.*s.",
+            return fail(err, errlen,
+                        "InputTemplate for target %s contains invalid placeholder %.*s.",
                         spec->target_id, (int)nl, t + i + 1);
         memcpy(name, t + i + 1, nl);
         name[nl] = '\0';
@@ -186,14 +188,16 @@ static int compile_template(struct events_input *in, const struct events_input_s
             for (size_t k = 0; k < sizeof PREDEFINED / sizeof PREDEFINED[0]; k++)
                 if (strcmp(name, PREDEFINED[k].name) == 0) {
                     if (PREDEFINED[k].json_only && !json_obj)
-                        return fail(err, errlen,
-                                    "InputTemplate for target %s contains placeholder %s valid only "
-                                    "for JSON template.",
-                                    spec->target_id, name);
+                        return fail(
+                            err, errlen,
+                            "InputTemplate for target %s contains placeholder %s valid only "
+                            "for JSON template.",
+                            spec->target_id, name);
                     pc.predef = PREDEFINED[k].id;
                 }
             if (pc.predef == P_NONE)
-                return fail(err, errlen, "InputTemplate for target %s contains invalid placeholder %s.",
+                return fail(err, errlen,
+                            "InputTemplate for target %s contains invalid placeholder %s.",
                             spec->target_id, name);
         }
         if (!add_piece(in, pc)) {
@@ -215,7 +219,8 @@ static int check_paths_map(const struct events_input_spec *spec, char *err, size
     if (m == NULL)
         return 0;
     if (!json_is_object(m))
-        return fail(err, errlen, "haar: InputPathsMap for target %s must be an object.", spec->target_id);
+        return fail(err, errlen, "haar: InputPathsMap for target %s must be an object.",
+                    spec->target_id);
     if (json_object_size(m) > EVENTS_PATHS_MAP_MAX)
         return fail(err, errlen,
                     "haar: InputPathsMap for target %s has %zu entries; at most %d are allowed.",
@@ -235,10 +240,11 @@ static int check_paths_map(const struct events_input_spec *spec, char *err, size
                         k, spec->target_id);
         const char *p = json_string_value(v);
         if (p == NULL || strlen(p) > EVENTS_INPUT_PATH_MAX || !events_json_path_valid(p))
-            return fail(err, errlen,
-                        "haar: InputPathsMap value for key '%.64s' of target %s is not a JSONPath in "
-                        "dot notation ($.detail.name).",
-                        k, spec->target_id);
+            return fail(
+                err, errlen,
+                "haar: InputPathsMap value for key '%.64s' of target %s is not a JSONPath in "
+                "dot notation ($.detail.name).",
+                k, spec->target_id);
     }
     return 0;
 }
@@ -249,7 +255,8 @@ struct events_input *events_input_new(const struct events_input_spec *spec, char
     int given = (spec->input != NULL) + (spec->input_path != NULL) + (spec->has_transformer != 0);
     const char *id = spec->target_id ? spec->target_id : "";
     if (given > 1) {
-        fail(err, errlen, "Only one of Input, InputPath, or InputTransformer must be provided for target %s.",
+        fail(err, errlen,
+             "Only one of Input, InputPath, or InputTransformer must be provided for target %s.",
              id);
         return NULL;
     }
@@ -298,7 +305,8 @@ struct events_input *events_input_new(const struct events_input_spec *spec, char
     } else {
         in->kind = IN_EVENT;
     }
-    if ((in->kind == IN_CONSTANT && in->text == NULL) || (in->kind == IN_PATH && in->path == NULL)) {
+    if ((in->kind == IN_CONSTANT && in->text == NULL) ||
+        (in->kind == IN_PATH && in->path == NULL)) {
         fail(err, errlen, "out of memory");
         goto fail;
     }

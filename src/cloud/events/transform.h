@@ -31,11 +31,11 @@
 
 /* Limits from the botocore events model (TargetInput, TargetInputPath, TransformerInput,
  * TransformerPaths, InputTransformerPathKey). */
-#define EVENTS_INPUT_MAX          8192
-#define EVENTS_INPUT_PATH_MAX     256
-#define EVENTS_TEMPLATE_MAX       8192
-#define EVENTS_PATHS_MAP_MAX      100
-#define EVENTS_PATHS_MAP_KEY_MAX  256
+#define EVENTS_INPUT_MAX         8192
+#define EVENTS_INPUT_PATH_MAX    256
+#define EVENTS_TEMPLATE_MAX      8192
+#define EVENTS_PATHS_MAP_MAX     100
+#define EVENTS_PATHS_MAP_KEY_MAX 256
 
 /* Room enough for any message events_input_new writes. */
 #define EVENTS_INPUT_ERR_MAX 512

@@ -28,6 +28,7 @@
 #define FIVE_BILLION     5e9     /* numeric matching range (event-ruler ComparableNumber) */
 #define WILDCARD_LIMIT   10      /* most simultaneously active wildcard states per field */
 #define WILDCARD_SUBSETS 2000    /* states explored before a wildcard set counts as too complex */
+#define SEEN_SLOTS       4099    /* hash slots for them: > 2 × WILDCARD_SUBSETS, prime */
 #define SEARCH_BUDGET    1000000 /* match steps before giving up on array consistency */
 
 /* ------------------------------------------------------------------------------------ */
@@ -1702,7 +1703,8 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
     size_t cap = 256, nstack = 0, nseen = 0;
     uint64_t *stack = malloc(cap * words * sizeof *stack), *seen = NULL;
     uint64_t *cur = calloc(words, sizeof *cur), *next = calloc(words, sizeof *next);
-    if (stack == NULL || cur == NULL || next == NULL) {
+    uint32_t *index = calloc(SEEN_SLOTS, sizeof *index); /* 1 + position in seen, 0 = empty */
+    if (stack == NULL || cur == NULL || next == NULL || index == NULL) {
         too = true;
         goto out2;
     }
@@ -1755,9 +1757,17 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
                 too = true;
                 break;
             }
+            /* seen subsets: open addressing on a hash of the bit set */
+            uint64_t h = 1469598103934665603ULL;
+            for (size_t w = 0; w < words; w++)
+                h = (h ^ next[w]) * 1099511628211ULL;
+            size_t slot = (size_t)(h % SEEN_SLOTS);
             bool known = false;
-            for (size_t s = 0; s < nseen && !known; s++)
-                known = memcmp(seen + s * words, next, words * sizeof *next) == 0;
+            while (index[slot] != 0 && !known) {
+                known = memcmp(seen + (index[slot] - 1) * words, next, words * sizeof *next) == 0;
+                if (!known)
+                    slot = (slot + 1) % SEEN_SLOTS;
+            }
             if (known)
                 continue;
             if (nseen >= WILDCARD_SUBSETS) {
@@ -1772,6 +1782,7 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
             seen = ns;
             memcpy(seen + nseen * words, next, words * sizeof *next);
             nseen++;
+            index[slot] = (uint32_t)nseen;
             if (nstack == cap) {
                 uint64_t *st = realloc(stack, cap * 2 * words * sizeof *st);
                 if (st == NULL) {
@@ -1787,6 +1798,7 @@ static bool wildcard_too_complex(const struct str *ws, size_t nws)
     }
 #undef CLOSE
 out2:
+    free(index);
     free(stack);
     free(seen);
     free(cur);

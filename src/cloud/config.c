@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cloud/events/schedule.h"
 #include "core/buf.h"
 
 #define CONFIG_MAX_FILE  (1024 * 1024) /* a tfvars file is a few KB; refuse anything huge */
@@ -376,95 +377,15 @@ static int check_zone_id(struct ctx *c, const char *s)
     return 0;
 }
 
-/* rate(value unit): AWS-CONTRACTS.md §5, checked fully. `in` is the text inside the
- * parentheses, n bytes. */
-static int check_rate(struct ctx *c, const char *expr, const char *in, size_t n)
-{
-    static const struct {
-        const char *singular, *plural;
-    } units[] = {{"minute", "minutes"}, {"hour", "hours"}, {"day", "days"}};
-    char q[QBUF];
-    size_t i = 0;
-    long long value = 0;
-    while (i < n && in[i] >= '0' && in[i] <= '9') {
-        if (i >= 9)
-            return fail(c, "%s: the rate value is too large", quote(q, sizeof q, expr));
-        value = value * 10 + (in[i] - '0');
-        i++;
-    }
-    if (i == 0 || value == 0 || in[0] == '0')
-        return fail(c, "%s: the rate value must be a positive integer (no sign, no leading zero)",
-                    quote(q, sizeof q, expr));
-    if (i >= n || in[i] != ' ' || i + 1 >= n)
-        return fail(c, "%s must be rate(value unit), e.g. rate(5 minutes)",
-                    quote(q, sizeof q, expr));
-    const char *unit = in + i + 1;
-    size_t ulen = n - i - 1;
-    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
-        bool sing = strlen(units[u].singular) == ulen && memcmp(unit, units[u].singular, ulen) == 0;
-        bool plur = strlen(units[u].plural) == ulen && memcmp(unit, units[u].plural, ulen) == 0;
-        if (sing && value != 1)
-            return fail(c, "%s: use the plural unit \"%s\" when the value is not 1",
-                        quote(q, sizeof q, expr), units[u].plural);
-        if (plur && value == 1)
-            return fail(c, "%s: use the singular unit \"%s\" when the value is 1",
-                        quote(q, sizeof q, expr), units[u].singular);
-        if (sing || plur)
-            return 0;
-    }
-    return fail(c, "%s: the unit must be minute(s), hour(s) or day(s)", quote(q, sizeof q, expr));
-}
-
-/* cron(min hour day-of-month month day-of-week year): six fields, exactly one of the two
- * day fields "?", only characters cron uses. The full parse belongs to the events module. */
-static int check_cron(struct ctx *c, const char *expr, const char *in, size_t n)
-{
-    char q[QBUF];
-    const char *field[7] = {0};
-    size_t flen[7] = {0};
-    int count = 0;
-    size_t i = 0;
-    while (i < n) {
-        while (i < n && in[i] == ' ')
-            i++;
-        if (i >= n)
-            break;
-        size_t start = i;
-        while (i < n && in[i] != ' ')
-            i++;
-        if (count < 7) {
-            field[count] = in + start;
-            flen[count] = i - start;
-        }
-        count++;
-    }
-    if (count != 6)
-        return fail(c,
-                    "%s: a cron expression has 6 fields (minutes hours day-of-month month "
-                    "day-of-week year), got %d",
-                    quote(q, sizeof q, expr), count);
-    for (int f = 0; f < 6; f++)
-        for (size_t k = 0; k < flen[f]; k++)
-            if (!is_alnum(field[f][k]) && !in_set(field[f][k], ",-*/?#"))
-                return fail(c, "%s: unexpected character '%c' in cron field %d",
-                            quote(q, sizeof q, expr), field[f][k], f + 1);
-    bool dom_any = flen[2] == 1 && field[2][0] == '?';
-    bool dow_any = flen[4] == 1 && field[4][0] == '?';
-    if (dom_any == dow_any)
-        return fail(c, "%s: exactly one of day-of-month and day-of-week must be \"?\"",
-                    quote(q, sizeof q, expr));
-    return 0;
-}
-
+/* A schedule expression, checked by the EventBridge schedule parser itself, so that config
+ * accepts exactly what PutRule accepts. Its detail reads after the quoted expression. */
 static int check_schedule(struct ctx *c, const char *s)
 {
-    char q[QBUF];
-    size_t n = strlen(s);
-    if (n > 6 && s[n - 1] == ')' && strncmp(s, "rate(", 5) == 0)
-        return check_rate(c, s, s + 5, n - 6);
-    if (n > 6 && s[n - 1] == ')' && strncmp(s, "cron(", 5) == 0)
-        return check_cron(c, s, s + 5, n - 6);
-    return fail(c, "%s must be rate(value unit) or cron(6 fields)", quote(q, sizeof q, s));
+    char q[QBUF], detail[256];
+    if (events_schedule_parse(s, strlen(s), NULL, detail, sizeof detail) == 0)
+        return 0;
+    return fail(c, "%s%s%s", quote(q, sizeof q, s), strncmp(detail, "must ", 5) == 0 ? " " : ": ",
+                detail);
 }
 
 /* Task kinds name C functions in the worker's registry: short lowercase identifiers. */

@@ -11,6 +11,7 @@
 #include "cloud/cli.h"
 #include "cloud/config.h"
 #include "cloud/daemon.h"
+#include "cloud/events/cli.h"
 #include "cloud/logs/logs.h"
 
 /* Sanitizer builds only: h2o 2.2 cannot be torn down with live connections, so what it
@@ -66,6 +67,8 @@ static const struct {
     {"invoke", cli_invoke, "invoke a function: haar invoke NAME [--payload JSON|@FILE]"},
     {"status", cli_status, "show what a running daemon hosts: haar status [--endpoint URL]"},
     {"logs", logs_cli, "print a function's logs: haar logs NAME [--follow] [--since 10m]"},
+    {"schedule", events_schedule_cli,
+     "print fire times: haar schedule next EXPR [--count N] [--from ISO8601]"},
     {"describe", verb_describe,
      "print the environment's resources: haar describe --env NAME --json"},
 };

@@ -55,7 +55,10 @@
       "The specified log group already exists")                                                    \
     X(LOGS_INVALID_PARAMETER, 400, "InvalidParameterException", "Sender", "Invalid parameter")     \
     X(LOGS_TOO_MANY_TAGS, 400, "TooManyTagsException", "Sender",                                   \
-      "A resource can have no more than 50 tags.")
+      "A resource can have no more than 50 tags.")                                                 \
+    /* DynamoDB (JSON 1.0): the message is always the caller's; __type prefixes differ */          \
+    X(DDB_VALIDATION, 400, "ValidationException", "Sender", "Invalid request")                     \
+    X(DDB_SERIALIZATION, 400, "SerializationException", "Sender", "Invalid request")
 
 enum err {
 #define ERR_ENUM(name, status, code, fault, msg) ERR_##name,

@@ -321,10 +321,10 @@ static enum ddb_type av_type(const json_t *av)
     return DDB_NONE;
 }
 
-/* The checks of one QueryFilter / ScanFilter / KeyConditions entry. */
-static int check_filter_entry(const json_t *cond, int op, struct ddb_err *err)
+/* The checks of one condition's AttributeValueList (Expected, QueryFilter, ScanFilter,
+ * KeyConditions). */
+static int check_filter_entry(const json_t *list, int op, struct ddb_err *err)
 {
-    const json_t *list = json_object_get(cond, "AttributeValueList");
     for (size_t i = 0; i < json_array_size(list); i++) {
         struct ddb_value tmp;
         if (ddb_value_from_json(json_array_get(list, i), &tmp, err) != 0)
@@ -344,10 +344,8 @@ static int check_filter_entry(const json_t *cond, int op, struct ddb_err *err)
                                 "inside AttributeValueList must be of same type");
     for (int i = 0; i < n; i++) {
         enum ddb_type t = av_type(json_array_get(list, (size_t)i));
-        unsigned allowed = ops[op].types ? ops[op].types
-                                         : (1u << DDB_S) | (1u << DDB_N) | (1u << DDB_B) |
-                                               (1u << DDB_SS) | (1u << DDB_NS) | (1u << DDB_BS);
-        if (!(allowed & (1u << t)))
+        /* EQ and NE take every type, lists and maps included (AWS API reference) */
+        if (ops[op].types != 0 && !(ops[op].types & (1u << t)))
             return invalid(err,
                            "One or more parameter values were invalid: ComparisonOperator %s is "
                            "not valid for %s AttributeValue type",

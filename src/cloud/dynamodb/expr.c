@@ -285,6 +285,7 @@ struct parser {
     struct ddb_expr_params *params;
     int ops;           /* operators so far */
     bool no_limits;    /* compiling a translation of legacy parameters */
+    int depth;         /* open parentheses being parsed */
     bool failed;       /* a syntax error at err_tok */
     uint32_t err_tok;
     char *fatal;       /* a limit reached: reported at once */
@@ -476,6 +477,19 @@ static bool count_op(struct parser *P)
         return false;
     }
     return true;
+}
+
+/* More than this many open parentheses cannot all be needed (a meaningful group holds an
+ * operator, and there are at most 300), so DynamoDB would refuse the text as redundant;
+ * refusing early also bounds the parser's recursion. */
+#define PAREN_DEPTH_MAX 400
+
+static bool enter_paren(struct parser *P)
+{
+    if (++P->depth <= PAREN_DEPTH_MAX)
+        return true;
+    set_fatal(P, "The expression has redundant parentheses;");
+    return false;
 }
 
 #define GROW(arr, n, cap)                                                                          \
@@ -1009,7 +1023,10 @@ static int32_t parse_operand(struct parser *P)
     if (peek(P)->kind != T_LPAREN)
         return parse_atom(P);
     uint32_t open = P->pos++;
+    if (!enter_paren(P))
+        return -1;
     int32_t x = parse_operand(P);
+    P->depth--;
     if (x < 0)
         return -1;
     if (peek(P)->kind != T_RPAREN)
@@ -1042,7 +1059,10 @@ static int32_t parse_primary(struct parser *P)
         return -1;
     restore(P, &s);
     uint32_t open = P->pos++;
+    if (!enter_paren(P))
+        return -1;
     x = parse_or(P);
+    P->depth--;
     if (x < 0)
         return -1;
     if (peek(P)->kind != T_RPAREN)
@@ -1419,7 +1439,10 @@ static int32_t parse_set_operand(struct parser *P)
     const struct tok *t = peek(P);
     if (t->kind == T_LPAREN) {
         P->pos++;
+        if (!enter_paren(P))
+            return -1;
         int32_t x = parse_set_operand(P);
+        P->depth--;
         if (x < 0)
             return -1;
         if (peek(P)->kind != T_RPAREN)
@@ -1439,7 +1462,10 @@ static int32_t parse_set_value(struct parser *P)
     if (peek(P)->kind == T_LPAREN) {
         struct snap s = save(P);
         P->pos++;
+        if (!enter_paren(P))
+            return -1;
         int32_t x = parse_set_value(P);
+        P->depth--;
         if (x >= 0 && peek(P)->kind == T_RPAREN) {
             P->pos++;
             enum tok_kind k = (enum tok_kind)peek(P)->kind;

@@ -437,7 +437,9 @@ static int compile_expected(const json_t *expected, bool or_op, struct ddb_expr 
                                ops[op].name, k);
             json_t *list = has_value ? json_pack("[O]", json_object_get(c, "Value"))
                                      : json_incref(json_object_get(c, "AttributeValueList"));
-            int rc = check_filter_entry(list ? list : json_array(), op, err);
+            if (list == NULL)
+                list = json_array();
+            int rc = check_filter_entry(list, op, err);
             json_decref(list);
             if (rc != 0)
                 return -1;

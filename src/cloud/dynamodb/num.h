@@ -101,7 +101,7 @@ enum ddb_num_status ddb_num_add(const struct ddb_num *a, const struct ddb_num *b
 enum ddb_num_status ddb_num_sub(const struct ddb_num *a, const struct ddb_num *b,
                                 struct ddb_num *out);
 
-/* The bytes DynamoDB counts for this number in an item's size (1..21). */
+/* The bytes DynamoDB counts for this number in an item's size (1..22). */
 size_t ddb_num_size(const struct ddb_num *n);
 
 /*

@@ -98,9 +98,10 @@ struct ddb_expr_params *ddb_expr_params_new(const json_t *names, const json_t *v
     const char *k;
     const json_t *v;
     if (names != NULL && !json_is_null(names)) {
-        if (ddb_item_check_json(names, err) != 0 && !json_is_object(names))
+        if (!json_is_object(names)) { /* Coral's "Expected map or null" and the like */
+            ddb_item_check_json(names, err);
             goto fail;
-        ddb_err_clear(err);
+        }
         json_object_foreach((json_t *)names, k, v)
         {
             if (ddb_json_check_string(v, err) != 0)
@@ -119,6 +120,13 @@ struct ddb_expr_params *ddb_expr_params_new(const json_t *names, const json_t *v
                 ddb_err_set(err, ERR_DDB_VALIDATION,
                             "ExpressionAttributeNames contains invalid key: Syntax error; key: "
                             "\"%s\"",
+                            k);
+                goto fail;
+            }
+            if (json_string_length(v) == 0) {
+                ddb_err_set(err, ERR_DDB_VALIDATION,
+                            "ExpressionAttributeNames contains invalid value: Empty attribute name "
+                            "for key %s",
                             k);
                 goto fail;
             }

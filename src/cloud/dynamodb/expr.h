@@ -237,8 +237,8 @@ bool ddb_key_cond_match(const struct ddb_key_cond *kc, const struct ddb_value *r
 /*
  * The range part of kc as bounds on ddb_key_encode bytes of the range key (encoded with
  * the same prefix_free): has_lo and has_hi tell whether a bound exists, lo_incl and hi_incl
- * whether it is inclusive; lo/hi receive the bytes. begins_with becomes [prefix,
- * successor(prefix)). Returns BUF_OK or a buf error.
+ * whether it is inclusive; lo/hi (empty on entry) receive the bytes. begins_with becomes
+ * [prefix, successor(prefix)). Returns BUF_OK or a buf error.
  */
 int ddb_key_cond_bounds(const struct ddb_key_cond *kc, bool prefix_free, struct buf *lo,
                         bool *has_lo, bool *lo_incl, struct buf *hi, bool *has_hi,

@@ -122,7 +122,10 @@
     X(SQS_INVALID_ADDRESS, 404, "InvalidAddress", NULL, "Sender",                                  \
       "The address is not valid for this endpoint.")                                               \
     X(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", NULL, "Sender",                    \
-      "One or more specified resources don't exist.")
+      "One or more specified resources don't exist.")                                              \
+    /* DynamoDB (JSON 1.0): the message is always the caller's; __type prefixes differ */          \
+    X(DDB_VALIDATION, 400, "ValidationException", NULL, "Sender", "Invalid request")               \
+    X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")
 
 enum err {
 #define ERR_ENUM(name, status, code, qcode, fault, msg) ERR_##name,

@@ -234,7 +234,7 @@ static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_
         *s = tmp;
         *sl = (size_t)n;
     } else if (json_is_real(v)) {
-        char *d = json_dumps(v, JSON_ENCODE_ANY);
+        char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         size_t n = d ? strlen(d) : 0;
         if (n >= tmplen)
             n = 0;
@@ -433,7 +433,7 @@ static int inferred(struct mapper *m, json_t *v, const char *out, size_t len)
     if (json_is_string(v))
         rc = buf_append(&r->body, json_string_value(v), json_string_length(v));
     else if (m->fmt == APIGW_PAYLOAD_URL)
-        rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, &r->body);
+        rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15), &r->body);
     else
         rc = buf_append(&r->body, out, len);
     if (rc == BUF_ETOOBIG) {

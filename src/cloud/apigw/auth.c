@@ -358,6 +358,8 @@ enum apigw_auth_status apigw_jwt_verify(const struct apigw_jwks *keys,
     }
     while (value != NULL && len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
         len--;
+    if (value != NULL && len == 6 && apigw_ieq(value, 6, "Bearer", 6))
+        len = 0; /* "Bearer " and nothing after it */
     if (value != NULL && len >= 7 && apigw_ieq(value, 7, "Bearer ", 7)) {
         value += 7;
         len -= 7;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cloud/apigw/auth.h"
+#include "cloud/apigw/event.h"
 #include "core/json.h"
 
 static json_t *load(const char *name)
@@ -359,6 +360,46 @@ static void test_cache(void **state)
     apigw_auth_cache_free(NULL);
 }
 
+static void test_authorizer_event(void **state)
+{
+    (void)state;
+    struct apigw_kv hs[] = {{"Authorization", 13, "secretToken", 11}};
+    struct apigw_request req = {.method = "GET", .method_len = 3, .path = "/test/request",
+                                .path_len = 13, .query = "a=1", .query_len = 3, .headers = hs,
+                                .nheaders = 1, .body = "x", .body_len = 1,
+                                .source_ip = "1.2.3.4", .protocol = "HTTP/1.1", .time_ms = 0};
+    struct apigw_event_ctx ctx = {.account_id = "123456789012", .api_id = "abcdef123",
+                                  .domain_name = "d", .domain_prefix = "d", .stage = "test",
+                                  .route_key = "GET /request", .request_id = "r"};
+    const char *src[] = {"$request.header.Authorization"};
+    struct apigw_kv ident[1];
+    struct buf store, out, rarn;
+    buf_init(&store, 1024);
+    buf_init(&out, 1u << 16);
+    buf_init(&rarn, 1024);
+    assert_int_equal(apigw_identity_resolve(src, 1, &req, NULL, ident, &store), APIGW_OK);
+    assert_int_equal(apigw_route_arn("us-east-1", "123456789012", "abcdef123", "test", "GET", 3,
+                                     "/request", 8, &rarn),
+                     0);
+    assert_int_equal(apigw_event_authorizer_v2(&req, &ctx, rarn.data, ident, 1, &out), 0);
+    json_t *ev = json_loads(out.data, 0, NULL);
+    assert_non_null(ev);
+    assert_string_equal(jsonh_str(ev, "version", ""), "2.0");
+    assert_string_equal(jsonh_str(ev, "type", ""), "REQUEST");
+    assert_string_equal(jsonh_str(ev, "routeArn", ""),
+                        "arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(ev, "identitySource"), 0)),
+                        "secretToken");
+    assert_string_equal(jsonh_str(json_object_get(ev, "headers"), "authorization", ""),
+                        "secretToken");
+    assert_null(json_object_get(ev, "body"));
+    assert_null(json_object_get(ev, "isBase64Encoded"));
+    json_decref(ev);
+    buf_destroy(&store);
+    buf_destroy(&out);
+    buf_destroy(&rarn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,7 +407,7 @@ int main(void)
         cmocka_unit_test(test_jwt_messages),   cmocka_unit_test(test_jwt_authorizer_json),
         cmocka_unit_test(test_lambda_simple),  cmocka_unit_test(test_lambda_policy),
         cmocka_unit_test(test_route_arn),      cmocka_unit_test(test_identity),
-        cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache),      cmocka_unit_test(test_authorizer_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,88 @@
+/* request.c — see request.h. */
+#include "cloud/apigw/request.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/codec.h"
+
+int apigw_pct_decode(const char *s, size_t len, bool plus_space, struct buf *out)
+{
+    int rc = buf_reserve(out, len);
+    if (rc != BUF_OK)
+        return rc;
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && s[run] != '%' && !(plus_space && s[run] == '+'))
+            run++;
+        if (run > i && (rc = buf_append(out, s + i, run - i)) != BUF_OK)
+            return rc;
+        i = run;
+        if (i >= len)
+            break;
+        char c;
+        if (s[i] == '+') {
+            c = ' ';
+            i++;
+        } else {
+            if (len - i < 3 || codec_hexval(s[i + 1]) < 0 || codec_hexval(s[i + 2]) < 0)
+                return APIGW_EBADESCAPE;
+            c = (char)(codec_hexval(s[i + 1]) * 16 + codec_hexval(s[i + 2]));
+            i += 3;
+        }
+        if ((rc = buf_append(out, &c, 1)) != BUF_OK)
+            return rc;
+    }
+    return APIGW_OK;
+}
+
+bool apigw_pct_valid(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '%')
+            continue;
+        if (len - i < 3 || codec_hexval(s[i + 1]) < 0 || codec_hexval(s[i + 2]) < 0)
+            return false;
+        i += 2;
+    }
+    return true;
+}
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+bool apigw_ieq(const char *a, size_t al, const char *b, size_t bl)
+{
+    if (al != bl)
+        return false;
+    for (size_t i = 0; i < al; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+const struct apigw_kv *apigw_request_header(const struct apigw_request *req, const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (apigw_ieq(req->headers[i].name, req->headers[i].name_len, name, nl))
+            return &req->headers[i];
+    return NULL;
+}
+
+int apigw_clf_time(int64_t epoch_ms, char *out, size_t outlen)
+{
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t secs = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+    if (outlen < 27 || gmtime_r(&secs, &tm) == NULL)
+        return -1;
+    int n = snprintf(out, outlen, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+                     months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return n > 0 && (size_t)n < outlen ? n : -1;
+}

@@ -92,10 +92,10 @@ static void test_bodies(void **state)
                                 "\"message\":\"The specified queue does not exist.\"}");
     buf_reset(&b);
     /* query: the legacy code in <Code> */
-    assert_int_equal(err_xml_body(e, sqs_err_query_code(e),
-                                  "The specified queue does not exist for this wsdl version.",
-                                  "rid", &b),
-                     BUF_OK);
+    assert_string_equal(err_query_code(e), sqs_err_query_code(e));
+    assert_int_equal(
+        err_xml_body(e, "The specified queue does not exist for this wsdl version.", "rid", &b),
+        BUF_OK);
     assert_non_null(strstr(b.data, "<Type>Sender</Type><Code>AWS.SimpleQueueService."
                                    "NonExistentQueue</Code><Message>The specified queue does "
                                    "not exist for this wsdl version.</Message><Detail/>"));

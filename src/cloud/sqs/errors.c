@@ -47,8 +47,7 @@ static const struct sqs_err_row *find(enum err e)
 
 const char *sqs_err_query_code(enum err e)
 {
-    const struct sqs_err_row *r = find(e);
-    return r ? r->query_code : err_code(e);
+    return err_query_code(e);
 }
 
 const char *sqs_err_json_namespace(enum err e)

@@ -5,100 +5,21 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
+
+#include "cloud/client.h"
 
 #include "core/buf.h"
 #include "core/json.h"
 
-struct reply {
-    struct buf body;
-    long status;
-    bool function_error;
-    char error_type[128]; /* X-Amzn-ErrorType, up to its first ':' */
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+/* The daemon's /_haar/health document, or NULL. */
+static json_t *health(struct client *c)
 {
-    struct reply *r = arg;
-    return buf_append(&r->body, p, sz * n) == BUF_OK ? sz * n : 0;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-    struct reply *r = arg;
-    size_t len = sz * n;
-    if (len > 21 && strncasecmp(p, "x-amz-function-error:", 21) == 0)
-        r->function_error = true;
-    if (len > 17 && strncasecmp(p, "x-amzn-errortype:", 17) == 0) {
-        const char *v = p + 17, *end = p + len;
-        while (v < end && *v == ' ')
-            v++;
-        size_t k = 0;
-        while (v + k < end && v[k] != ':' && v[k] != '\r' && v[k] != '\n' &&
-               k + 1 < sizeof(r->error_type))
-            k++;
-        memcpy(r->error_type, v, k);
-        r->error_type[k] = '\0';
-    }
-    return len;
-}
-
-static const char *default_endpoint(const char *given)
-{
-    if (given)
-        return given;
-    const char *e = getenv("HAAR_ENDPOINT");
-    return e && *e ? e : "http://127.0.0.1:4566";
-}
-
-/* One request; returns 0 when the daemon answered (any status), -1 if unreachable. */
-static int request(const char *method, const char *url, const char *region, const char *body,
-                   size_t len, struct reply *r)
-{
-    CURL *c = curl_easy_init();
-    if (c == NULL)
-        return -1;
-    char sigv4[96];
-    snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:lambda", region);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
-    /* the keys `haar logs` signs with too: HAAR_ACCESS_KEY_ID / HAAR_SECRET_ACCESS_KEY */
-    const char *ak = getenv("HAAR_ACCESS_KEY_ID"), *sk = getenv("HAAR_SECRET_ACCESS_KEY");
-    char userpwd[300];
-    snprintf(userpwd, sizeof(userpwd), "%s:%s", ak && sk ? ak : "test", ak && sk ? sk : "test");
-    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 960L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
-}
-
-static json_t *health(const char *endpoint)
-{
-    char url[1024];
-    snprintf(url, sizeof(url), "%s/_haar/health", endpoint);
-    struct reply r = {0};
-    buf_init(&r.body, 16 * 1024 * 1024);
+    struct client_reply r = {0};
     json_t *j = NULL;
-    if (request("GET", url, "us-east-1", NULL, 0, &r) == 0 && r.status == 200)
-        j = jsonh_parse(r.body.data, r.body.len, NULL, 0);
+    if (client_request(c, "GET", "/_haar/health", NULL, NULL, NULL, 0, &r) == 0 &&
+        r.status == 200)
+        j = client_reply_json(&r);
     buf_destroy(&r.body);
     return j;
 }
@@ -151,22 +72,26 @@ int cli_invoke(int argc, char **argv)
         fprintf(stderr, "usage: haar invoke NAME [--payload JSON|@FILE] [--endpoint URL]\n");
         return 2;
     }
-    endpoint = default_endpoint(endpoint);
+    struct client c;
+    if (client_init(&c, "invoke", endpoint, NULL) != 0)
+        return 1;
     struct buf body;
     buf_init(&body, 64 * 1024 * 1024);
     if (payload != NULL && payload[0] == '@') {
         if (read_file(payload + 1, &body) != 0) {
             fprintf(stderr, "haar: cannot read %s\n", payload + 1);
             buf_destroy(&body);
+            client_destroy(&c);
             return 2;
         }
     } else {
         buf_puts(&body, payload ? payload : "{}");
     }
-    json_t *h = health(endpoint);
+    json_t *h = health(&c);
     if (h == NULL) {
-        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", endpoint);
+        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", c.endpoint);
         buf_destroy(&body);
+        client_destroy(&c);
         return 1;
     }
     char full[256];
@@ -178,13 +103,15 @@ int cli_invoke(int argc, char **argv)
         if (has_function(h, expanded))
             snprintf(full, sizeof(full), "%s", expanded);
     }
-    char url[1024];
-    snprintf(url, sizeof(url), "%s/2015-03-31/functions/%s/invocations", endpoint, full);
-    struct reply r = {0};
-    buf_init(&r.body, 64 * 1024 * 1024);
+    char path[512];
+    snprintf(path, sizeof path, "/2015-03-31/functions/%s/invocations", full);
+    static const char *const ct[] = {"Content-Type: application/json", NULL};
+    struct client_reply r = {0};
     int rc = 1;
-    if (request("POST", url, jsonh_str(h, "region", "us-east-1"), body.data, body.len, &r) != 0) {
-        fprintf(stderr, "haar: request to %s failed\n", endpoint);
+    client_set_region(&c, jsonh_str(h, "region", "us-east-1"));
+    if (client_request(&c, "POST", path, "lambda", ct, body.data ? body.data : "", body.len,
+                       &r) != 0) {
+        fprintf(stderr, "haar: request to %s failed: %s\n", c.endpoint, c.err);
     } else if (r.status != 200) {
         /* as the AWS CLI words it: "An error occurred (Code): message" */
         json_t *doc = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
@@ -205,6 +132,7 @@ int cli_invoke(int argc, char **argv)
     json_decref(h);
     buf_destroy(&r.body);
     buf_destroy(&body);
+    client_destroy(&c);
     return rc;
 }
 
@@ -222,10 +150,13 @@ int cli_status(int argc, char **argv)
             return 2;
         }
     }
-    endpoint = default_endpoint(endpoint);
-    json_t *h = health(endpoint);
+    struct client c;
+    if (client_init(&c, "status", endpoint, NULL) != 0)
+        return 1;
+    json_t *h = health(&c);
     if (h == NULL) {
-        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", endpoint);
+        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", c.endpoint);
+        client_destroy(&c);
         return 1;
     }
     if (as_json) {
@@ -233,10 +164,11 @@ int cli_status(int argc, char **argv)
         puts(s ? s : "{}");
         free(s);
         json_decref(h);
+        client_destroy(&c);
         return 0;
     }
     printf("haar %s-%s (%s) at %s: %s\n", jsonh_str(h, "project", "?"),
-           jsonh_str(h, "environment", "?"), jsonh_str(h, "region", "?"), endpoint,
+           jsonh_str(h, "environment", "?"), jsonh_str(h, "region", "?"), c.endpoint,
            jsonh_str(h, "status", "?"));
     size_t i;
     json_t *f;
@@ -251,5 +183,6 @@ int cli_status(int argc, char **argv)
                jsonh_str(f, "name", "?"), jsonh_str(f, "state", "?"), envs, idle, busy, queued);
     }
     json_decref(h);
+    client_destroy(&c);
     return 0;
 }

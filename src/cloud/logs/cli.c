@@ -7,7 +7,8 @@
  */
 #include "cloud/logs/logs_int.h"
 
-#include <curl/curl.h>
+#include "cloud/client.h"
+
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#define RESPONSE_CAP     (16u << 20)
 #define POLL_INTERVAL_MS 1000
 #define DEFAULT_ENDPOINT "http://127.0.0.1:4566"
 #define DEFAULT_SINCE    "10m"
@@ -48,13 +48,8 @@ static const char usage[] =
 enum fmt { FMT_DETAILED, FMT_SHORT, FMT_MESSAGE };
 
 struct cli {
-    CURL *curl;
-    char endpoint[512];
-    char region[LOGS_REGION_MAX];
-    char userpwd[256];
-    struct buf resp;
-    long status;
-    char curl_err[CURL_ERROR_SIZE];
+    struct client cl;
+    struct client_reply r;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -78,50 +73,15 @@ void logs__fmt_time(int64_t ms, char *out, size_t outlen)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-    struct buf *b = arg;
-    return buf_append(b, p, size * n) == BUF_OK ? size * n : 0;
-}
-
-/* One HTTP exchange; body NULL means GET. Returns 0 (with c->status set) or -1 (transport). */
+/* One HTTP exchange; body NULL means GET of path, else a Logs call (target). Returns 0
+ * (with c->r set) or -1 (transport). */
 static int http(struct cli *c, const char *path, const char *target, const char *body)
 {
-    char url[1024];
-    struct curl_slist *hdrs = NULL;
     char th[128];
-    snprintf(url, sizeof url, "%s%s", c->endpoint, path);
-    buf_reset(&c->resp);
-    curl_easy_reset(c->curl);
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->resp);
-    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    c->curl_err[0] = '\0';
-    if (body) {
-        snprintf(th, sizeof th, "X-Amz-Target: Logs_20140328.%s", target);
-        hdrs = curl_slist_append(hdrs, th);
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/x-amz-json-1.1");
-        char sig[96];
-        snprintf(sig, sizeof sig, "aws:amz:%s:logs", c->region);
-        curl_easy_setopt(c->curl, CURLOPT_AWS_SIGV4, sig);
-        curl_easy_setopt(c->curl, CURLOPT_USERPWD, c->userpwd);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-    }
-    CURLcode rc = curl_easy_perform(c->curl);
-    curl_slist_free_all(hdrs);
-    if (rc != CURLE_OK) {
-        if (c->curl_err[0] == '\0')
-            snprintf(c->curl_err, sizeof c->curl_err, "%s", curl_easy_strerror(rc));
-        return -1;
-    }
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
-    return 0;
+    snprintf(th, sizeof th, "X-Amz-Target: Logs_20140328.%s", target ? target : "");
+    const char *const hdrs[] = {th, "Content-Type: application/x-amz-json-1.1", NULL};
+    return client_request(&c->cl, body ? "POST" : "GET", path, body ? "logs" : NULL,
+                          body ? hdrs : NULL, body, body ? strlen(body) : 0, &c->r);
 }
 
 static void unreachable(const struct cli *c)
@@ -129,7 +89,7 @@ static void unreachable(const struct cli *c)
     fprintf(stderr,
             "haar logs: cannot reach the haar daemon at %s (%s); is `haar up` running? "
             "(set --endpoint or HAAR_ENDPOINT)\n",
-            c->endpoint, c->curl_err);
+            c->cl.endpoint, c->cl.err);
 }
 
 /* A Logs API call: 0 with *out the parsed answer; 1 an AWS error (type/message set);
@@ -148,8 +108,8 @@ static int logs_call(struct cli *c, const char *op, json_t *req, json_t **out, c
         return -1;
     }
     json_error_t jerr;
-    json_t *ans = json_loadb(c->resp.data ? c->resp.data : "", c->resp.len, 0, &jerr);
-    if (c->status != 200) {
+    json_t *ans = json_loadb(c->r.body.data ? c->r.body.data : "", c->r.body.len, 0, &jerr);
+    if (c->r.status != 200) {
         const char *t = json_string_value(json_object_get(ans, "__type"));
         const char *m = json_string_value(json_object_get(ans, "message"));
         if (m == NULL)
@@ -157,14 +117,14 @@ static int logs_call(struct cli *c, const char *op, json_t *req, json_t **out, c
         if (t && strchr(t, '#'))
             t = strchr(t, '#') + 1;
         snprintf(etype, etlen, "%s", t ? t : "HTTP error");
-        snprintf(emsg, emlen, "%s", m ? m : (c->resp.data ? c->resp.data : ""));
+        snprintf(emsg, emlen, "%s", m ? m : (c->r.body.data ? c->r.body.data : ""));
         if (t == NULL)
-            snprintf(emsg, emlen, "HTTP %ld from %.200s", c->status, c->endpoint);
+            snprintf(emsg, emlen, "HTTP %ld from %.200s", c->r.status, c->cl.endpoint);
         json_decref(ans);
         return 1;
     }
     if (!json_is_object(ans)) {
-        fprintf(stderr, "haar logs: %s answered %s with something other than JSON\n", c->endpoint,
+        fprintf(stderr, "haar logs: %s answered %s with something other than JSON\n", c->cl.endpoint,
                 op);
         json_decref(ans);
         return -1;
@@ -213,7 +173,7 @@ static int read_health(struct cli *c, struct health *h)
         return -1;
     }
     json_error_t jerr;
-    json_t *j = c->status == 200 ? json_loadb(c->resp.data, c->resp.len, 0, &jerr) : NULL;
+    json_t *j = c->r.status == 200 ? json_loadb(c->r.body.data, c->r.body.len, 0, &jerr) : NULL;
     const char *p = json_string_value(json_object_get(j, "project"));
     const char *e = json_string_value(json_object_get(j, "environment"));
     const char *r = json_string_value(json_object_get(j, "region"));
@@ -453,43 +413,20 @@ int logs_cli(int argc, char **argv)
 
     struct cli c;
     memset(&c, 0, sizeof c);
-    buf_init(&c.resp, RESPONSE_CAP);
-    if (endpoint == NULL)
-        endpoint = getenv("HAAR_ENDPOINT");
-    if (endpoint == NULL || *endpoint == '\0')
-        endpoint = DEFAULT_ENDPOINT;
-    size_t elen = strlen(endpoint);
-    while (elen > 0 && endpoint[elen - 1] == '/')
-        elen--;
-    if (elen >= sizeof c.endpoint) {
-        fprintf(stderr, "haar logs: endpoint too long\n");
-        return 2;
-    }
-    memcpy(c.endpoint, endpoint, elen);
-    c.endpoint[elen] = '\0';
-    const char *ak = getenv("HAAR_ACCESS_KEY_ID"), *sk = getenv("HAAR_SECRET_ACCESS_KEY");
-    snprintf(c.userpwd, sizeof c.userpwd, "%s:%s", ak && sk ? ak : "test", ak && sk ? sk : "test");
 
     int rc = 1;
     struct seen seen = {.ts = INT64_MIN};
     struct sigaction sa, old;
     bool handler = false;
     char group[700];
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || (c.curl = curl_easy_init()) == NULL) {
-        fprintf(stderr, "haar logs: cannot initialise libcurl\n");
+    if (client_init(&c.cl, "logs", endpoint, region) != 0)
         goto out;
-    }
     struct health h;
     if (read_health(&c, &h) != 0)
         goto out;
     /* sign for --region, else the daemon's own region, else the environment's */
     if (region == NULL && h.region[0])
-        region = h.region;
-    if (region == NULL)
-        region = getenv("AWS_REGION");
-    if (region == NULL)
-        region = getenv("AWS_DEFAULT_REGION");
-    snprintf(c.region, sizeof c.region, "%s", region && *region ? region : "us-east-1");
+        client_set_region(&c.cl, h.region);
     if (resolve_group(&c, &h, name, group, sizeof group) != 0)
         goto out;
     if (follow) {
@@ -516,9 +453,8 @@ out:
         sigaction(SIGINT, &old, NULL);
     seen_clear(&seen);
     free(seen.ids);
-    if (c.curl)
-        curl_easy_cleanup(c.curl);
-    buf_destroy(&c.resp);
+    client_destroy(&c.cl);
+    buf_destroy(&c.r.body);
     return rc;
 usage_error:
     fputs(usage, stderr);

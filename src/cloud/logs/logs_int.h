@@ -172,6 +172,27 @@ int logs__stream_read(struct logs *lg, struct logs_stream *s, int64_t start, int
 
 void logs__evset_destroy(struct logs_evset *set);
 
+/* What FilterLogEvents searches for. */
+struct logs_filter {
+    const char *const *names; /* logStreamNames (nnames of them), or NULL */
+    size_t nnames;
+    const char *prefix; /* logStreamNamePrefix, or NULL */
+    const struct logs_pattern *pattern;
+    int64_t start, end; /* startTime <= ts < endTime */
+    int64_t limit;      /* events the answer may hold */
+    bool has_after;     /* a paging token: only events after this position */
+    int64_t after_ts;
+    uint64_t after_hash;
+    int64_t after_off;
+};
+
+/* Adds to set the group's matching events in the answer's order (timestamp, stream hash,
+ * offset), reading a day at a time and stopping at a day boundary once more than f->limit
+ * events matched or about 32 MB were read (*more is then true: events from *read_until on
+ * were not read). Returns 0 or -1. (filter.c) */
+int logs__filter(struct logs *lg, struct logs_group *g, const struct logs_filter *f,
+                 struct logs_evset *set, bool *more, int64_t *read_until);
+
 /* ---- the CLI's HTTP side (cli.c), exposed for tests ---- */
 
 /* Formats epoch ms as "2026-11-25T22:10:01.123Z" into out (>= 25 bytes). */

@@ -813,23 +813,6 @@ static enum err op_get_log_events(struct ctx *c)
     return ERR_OK;
 }
 
-static bool stream_selected(const char *name, json_t *names, const char *prefix)
-{
-    if (prefix)
-        return strncmp(name, prefix, strlen(prefix)) == 0;
-    if (names) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(names, i, v)
-        {
-            if (strcmp(json_string_value(v), name) == 0)
-                return true;
-        }
-        return false;
-    }
-    return true;
-}
-
 static enum err op_filter_log_events(struct ctx *c)
 {
     struct logs_group *g;
@@ -904,43 +887,46 @@ static enum err op_filter_log_events(struct ctx *c)
         logs__pattern_destroy(&pat);
         return e;
     }
-    logs_flush(c->lg);
+    const char *wanted[100];
+    size_t nwanted = 0;
+    for (size_t i = 0; names && i < json_array_size(names); i++)
+        wanted[nwanted++] = json_string_value(json_array_get(names, i));
+    struct logs_filter f = {.names = names ? wanted : NULL,
+                            .nnames = nwanted,
+                            .prefix = prefix,
+                            .pattern = &pat,
+                            .start = start,
+                            .end = end,
+                            .limit = limit,
+                            .has_after = token != NULL,
+                            .after_ts = kts,
+                            .after_hash = khash,
+                            .after_off = koff};
+    struct logs_evset set = {0};
+    bool more = false;
+    int64_t read_until;
+    if (logs__filter(c->lg, g, &f, &set, &more, &read_until) != 0) {
+        e = ERR_INTERNAL;
+        goto done;
+    }
     size_t n;
     struct logs_stream **streams = logs__group_streams(g, &n);
-    struct logs_evset set = {0};
     put(c, "{\"searchedLogStreams\":[");
     size_t searched = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = logs__stream_name(streams[i]);
-        if (!stream_selected(name, names, prefix))
+        if (prefix ? strncmp(name, prefix, strlen(prefix)) != 0 : false)
             continue;
-        size_t before = set.n;
-        if (logs__stream_read(c->lg, streams[i], start, end, &set) != 0) {
-            e = ERR_INTERNAL;
-            goto done;
-        }
-        /* keep only matches after the token, compacting in place */
-        size_t w = before;
-        for (size_t k = before; k < set.n; k++) {
-            struct logs_event *ev = &set.v[k];
-            if (token) {
-                uint64_t h = logs__stream_hash(ev->stream);
-                if (ev->ts < kts ||
-                    (ev->ts == kts && (h < khash || (h == khash && ev->off <= koff))))
-                    continue;
-            }
-            if (!logs__pattern_match(&pat, ev->msg, ev->len))
-                continue;
-            set.v[w++] = *ev;
-        }
-        set.n = w;
+        bool listed = names == NULL;
+        for (size_t k = 0; k < nwanted && !listed; k++)
+            listed = strcmp(wanted[k], name) == 0;
+        if (!listed)
+            continue;
         put(c, searched++ ? ",{\"logStreamName\":" : "{\"logStreamName\":");
         put_str(c, name);
-        put(c, ",\"searchedCompletely\":true}");
+        put(c, more ? ",\"searchedCompletely\":false}" : ",\"searchedCompletely\":true}");
     }
     put(c, "],\"events\":[");
-    if (set.n > 1)
-        qsort(set.v, set.n, sizeof *set.v, cmp_event);
     /* at most ~1 MB of events: the next one must fit by its raw size (escaping aside) */
     size_t k = 0;
     for (; k < set.n && (int64_t)k < limit; k++) {
@@ -960,10 +946,13 @@ static enum err op_filter_log_events(struct ctx *c)
             break;
     }
     put(c, "]");
-    if (k < set.n && k > 0) {
+    if ((k < set.n || more) && k > 0) {
         const struct logs_event *ev = &set.v[k - 1];
         putf(c, ",\"nextToken\":\"e/%lld_%llu_%lld\"", (long long)ev->ts,
              (unsigned long long)logs__stream_hash(ev->stream), (long long)ev->off);
+    } else if (more) { /* nothing matched in what was read: go on after it */
+        putf(c, ",\"nextToken\":\"e/%lld_%llu_%lld\"", (long long)(read_until - 1),
+             (unsigned long long)UINT64_MAX, (long long)INT64_MAX);
     }
     put(c, "}");
 done:

@@ -26,8 +26,9 @@ MAX_SYNC_PAYLOAD = 6291556
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYTHON_BOOTSTRAP = os.path.join(REPO, "src", "runtimes", "python", "bootstrap.py")
 NODE_BOOTSTRAP = os.path.join(REPO, "src", "runtimes", "node", "bootstrap.mjs")
-PYTHON = "/usr/bin/python3"
-NODE = shutil.which("node") or "/usr/bin/node"
+PYTHON = os.environ.get("HAAR_TEST_PYTHON", "/usr/bin/python3")  # the runtime's interpreter
+NODE_ENV_VAR = "HAAR_TEST_NODE"
+NODE = os.environ.get(NODE_ENV_VAR) or shutil.which("node") or "/usr/bin/node"
 
 
 class Result:
@@ -80,7 +81,9 @@ class FakeRuntimeAPI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server.handle_error = lambda request, address: None  # a runtime killed mid-answer
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
         self._thread.start()
 
     @property

@@ -25,6 +25,7 @@ PREFIX = "/2018-06-01/runtime/"
 MAX_SYNC_PAYLOAD = 6291556
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PYTHON_BOOTSTRAP = os.path.join(REPO, "src", "runtimes", "python", "bootstrap.py")
+PYTHON_RUNTIME = os.path.join(REPO, "src", "runtimes", "python", "haar_lambda_runtime.py")
 NODE_BOOTSTRAP = os.path.join(REPO, "src", "runtimes", "node", "bootstrap.mjs")
 PYTHON = os.environ.get("HAAR_TEST_PYTHON", "/usr/bin/python3")  # the runtime's interpreter
 NODE_ENV_VAR = "HAAR_TEST_NODE"

@@ -1,4 +1,4 @@
-"""haar's Python runtime client (src/runtimes/python/bootstrap.py).
+"""haar's Python runtime client (src/runtimes/python/bootstrap.py, haar_lambda_runtime.py).
 
 Unit tests of its parts (handler strings, marshalling, errors, logs, search path, context),
 then end-to-end tests against the fake Runtime API: a real `python3 bootstrap.py` per test.
@@ -19,9 +19,9 @@ import subprocess
 
 import pytest
 
-from fake_runtime_api import PYTHON, PYTHON_BOOTSTRAP, start_python
+from fake_runtime_api import PYTHON, PYTHON_RUNTIME, start_python
 
-spec = importlib.util.spec_from_file_location("haar_python_bootstrap", PYTHON_BOOTSTRAP)
+spec = importlib.util.spec_from_file_location("haar_lambda_runtime", PYTHON_RUNTIME)
 bs = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bs)
 
@@ -377,7 +377,7 @@ def test_init_error_exception_at_import(api, function, running):
     assert body["stackTrace"][-1] == (
         '  File "%s/lambda_function.py", line 1, in <module>\n'
         "    raise ValueError('bad config')\n" % task)
-    assert not any(bs.THIS_FILE in f for f in body["stackTrace"])
+    assert not any(f in t for f in bs.RUNTIME_FILES for t in body["stackTrace"])
 
 
 def test_handler_error(api, function, running):

@@ -1,0 +1,137 @@
+"""Cold start and warm invoke of haar's runtime clients against the fake Runtime API, beside
+the floor: the same interpreter running the smallest runtime loop (import what the loop needs,
+GET /next, POST the response).
+
+  cold next      process spawn -> its first GET /runtime/invocation/next
+  cold response  process spawn -> the response to an event queued before the spawn
+  warm           one invoke's round trip (queue the event -> the response is posted)
+
+Run: /usr/bin/python3 tests/runtimes/bench_runtimes.py [--cold 20] [--warm 300]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from fake_runtime_api import (NODE, NODE_BOOTSTRAP, PYTHON, PYTHON_BOOTSTRAP,  # noqa: E402
+                              FakeRuntimeAPI, RuntimeProcess, function_env)
+
+FLOOR_PY = """
+import http.client, json, os
+c = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+while True:
+    c.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = c.getresponse()
+    event = json.loads(r.read())
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
+              json.dumps({"hello": event}).encode())
+    c.getresponse().read()
+"""
+
+FLOOR_NODE = """
+import http from 'node:http';
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const call = (method, path, body) => new Promise((resolve, reject) => {
+  const req = http.request({ host, port, method, path, agent }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString() }));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+for (;;) {
+  const next = await call('GET', '/2018-06-01/runtime/invocation/next');
+  const rid = next.headers['lambda-runtime-aws-request-id'];
+  await call('POST', `/2018-06-01/runtime/invocation/${rid}/response`,
+    JSON.stringify({ hello: JSON.parse(next.body) }));
+}
+"""
+
+HELLO_PY = "def handler(event, context):\n    return {'hello': event}\n"
+HELLO_NODE = "export const handler = async (event) => ({ hello: event });\n"
+
+
+def cold(argv, env, runs):
+    """Median and min of spawn -> first /next and spawn -> first response, in ms."""
+    to_next, to_response = [], []
+    for _ in range(runs):
+        with FakeRuntimeAPI() as api:
+            env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
+            rid = api.submit({"n": 0})
+            p = RuntimeProcess(argv, env, cwd=env.get("LAMBDA_TASK_ROOT", "/"))
+            r = api.result(rid, wait=10)
+            assert r is not None and r.kind == "response", (r, p.output(), p.stderr)
+            to_next.append((api.first_next_at - p.started_at) * 1000)
+            to_response.append((r.at - p.started_at) * 1000)
+            p.stop()
+    return to_next, to_response
+
+
+def warm(argv, env, runs):
+    """Round trips of sequential invokes on one warm process, in ms."""
+    with FakeRuntimeAPI() as api:
+        env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
+        p = RuntimeProcess(argv, env, cwd=env.get("LAMBDA_TASK_ROOT", "/"))
+        try:
+            for _ in range(20):
+                api.invoke({"warmup": True})
+            times = []
+            for i in range(runs):
+                t = time.monotonic()
+                r = api.invoke({"n": i})
+                times.append((time.monotonic() - t) * 1000)
+                assert r.kind == "response"
+            return times
+        finally:
+            p.stop()
+
+
+def summary(xs):
+    xs = sorted(xs)
+    return "median %6.1f  min %6.1f  p90 %6.1f" % (statistics.median(xs), xs[0],
+                                                   xs[int(len(xs) * 0.9) - 1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cold", type=int, default=20)
+    ap.add_argument("--warm", type=int, default=300)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        task = os.path.join(d, "task")
+        os.makedirs(task)
+        for name, text in (("lambda_function.py", HELLO_PY), ("index.mjs", HELLO_NODE),
+                           ("floor.py", FLOOR_PY), ("floor.mjs", FLOOR_NODE)):
+            with open(os.path.join(task, name), "w") as f:
+                f.write(text)
+
+        class Dummy:
+            address = ""
+
+        py_env = function_env(Dummy, task, "lambda_function.handler", "python3.11")
+        node_env = function_env(Dummy, task, "index.handler", "nodejs20.x")
+        subjects = [
+            ("python floor", [PYTHON, os.path.join(task, "floor.py")], py_env),
+            ("python haar", [PYTHON, PYTHON_BOOTSTRAP], py_env),
+            ("node floor", [NODE, os.path.join(task, "floor.mjs")], node_env),
+            ("node haar", [NODE, NODE_BOOTSTRAP], node_env),
+        ]
+        print("interpreters: %s, %s" % (PYTHON, NODE))
+        for name, argv, env in subjects:
+            nxt, resp = cold(argv, env, args.cold)
+            w = warm(argv, env, args.warm)
+            print("%-13s cold next:     %s" % (name, summary(nxt)))
+            print("%-13s cold response: %s" % (name, summary(resp)))
+            print("%-13s warm invoke:   %s  (%d invokes)" % (name, summary(w), len(w)))
+
+
+if __name__ == "__main__":
+    main()

@@ -59,20 +59,16 @@ HELLO_PY = "def handler(event, context):\n    return {'hello': event}\n"
 HELLO_NODE = "export const handler = async (event) => ({ hello: event });\n"
 
 
-def cold(argv, env, runs):
-    """Median and min of spawn -> first /next and spawn -> first response, in ms."""
-    to_next, to_response = [], []
-    for _ in range(runs):
-        with FakeRuntimeAPI() as api:
-            env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
-            rid = api.submit({"n": 0})
-            p = RuntimeProcess(argv, env, cwd=env.get("LAMBDA_TASK_ROOT", "/"))
-            r = api.result(rid, wait=10)
-            assert r is not None and r.kind == "response", (r, p.output(), p.stderr)
-            to_next.append((api.first_next_at - p.started_at) * 1000)
-            to_response.append((r.at - p.started_at) * 1000)
-            p.stop()
-    return to_next, to_response
+def cold_once(argv, env):
+    """Spawn -> first /next and spawn -> first response of one fresh process, in ms."""
+    with FakeRuntimeAPI() as api:
+        env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
+        rid = api.submit({"n": 0})
+        p = RuntimeProcess(argv, env, cwd=env.get("LAMBDA_TASK_ROOT", "/"))
+        r = api.result(rid, wait=10)
+        assert r is not None and r.kind == "response", (r, p.output(), p.stderr)
+        p.stop()
+        return (api.first_next_at - p.started_at) * 1000, (r.at - p.started_at) * 1000
 
 
 def warm(argv, env, runs):
@@ -124,14 +120,19 @@ def main():
             ("node floor", [NODE, os.path.join(task, "floor.mjs")], node_env),
             ("node haar", [NODE, NODE_BOOTSTRAP], node_env),
         ]
-        print("interpreters: %s, %s" % (PYTHON, NODE))
+        print("interpreters: %s, %s; %d cold starts each (interleaved), %d warm invokes"
+              % (PYTHON, NODE, args.cold, args.warm))
+        cold = {name: ([], []) for name, _, _ in subjects}
+        for _ in range(args.cold):  # interleaved, so a busy machine weighs on all alike
+            for name, argv, env in subjects:
+                nxt, resp = cold_once(argv, env)
+                cold[name][0].append(nxt)
+                cold[name][1].append(resp)
         for name, argv, env in subjects:
-            nxt, resp = cold(argv, env, args.cold)
             w = warm(argv, env, args.warm)
-            print("%-13s cold next:     %s" % (name, summary(nxt)))
-            print("%-13s cold response: %s" % (name, summary(resp)))
-            print("%-13s warm invoke:   %s  (%d invokes)" % (name, summary(w), len(w)))
-
+            print("%-13s cold next:     %s" % (name, summary(cold[name][0])))
+            print("%-13s cold response: %s" % (name, summary(cold[name][1])))
+            print("%-13s warm invoke:   %s" % (name, summary(w)))
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ Run: /usr/bin/python3 -m pytest -q tests/runtimes/test_node_integration.py
 """
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -435,3 +436,11 @@ def test_one_connection_kept_alive(api, function, running):
         api.invoke({})
     api.wait_next(4)
     assert all(h.get("connection", "keep-alive").lower() == "keep-alive" for _, _, h in api.requests)
+
+
+def test_node_unit_tests():
+    """test_node_runtime.mjs (node:test) on the same node, so one pytest run covers both."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = subprocess.run([NODE, "--test", os.path.join(here, "test_node_runtime.mjs")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]

@@ -192,7 +192,7 @@ def test_text_log_record_format():
 def test_write_log_keeps_a_record_on_one_line(capsys):
     bs.write_log("[INFO]\tt\trid\ta\nb\n")
     bs.write_log("no newline\nhere")
-    assert capsys.readouterr().out == "[INFO]\tt\trid\ta\rb\nno newline\rhere"
+    assert capsys.readouterr().out == "[INFO]\tt\trid\ta\rb\nno newline\rhere\n"
 
 
 def test_header_safe():
@@ -471,6 +471,11 @@ def handler(event, context):
     logger.info("info hidden unless the level says so")
     logger.warning("warned %s", event["n"])
     logger.error("two\\nlines")
+    try:
+        {}["k"]
+    except KeyError:
+        logger.exception("caught")
+    print("after")
     return "ok"
 """
 
@@ -487,6 +492,11 @@ def test_logging_format(api, function, running):
                for line in lines), lines
     assert any(re.fullmatch(r"\[ERROR\]\t" + ISO + r"\t" + rid + r"\ttwo\rlines\n", line)
                for line in lines), lines
+    # logger.exception: the message, then the traceback, all in one line (one event)
+    assert any(re.fullmatch(r"\[ERROR\]\t" + ISO + r"\t" + rid + r"\tcaught\rTraceback "
+                            r"\(most recent call last\):\r.*\rKeyError: 'k'\n", line)
+               for line in lines), lines
+    assert "after\n" in lines
 
 
 def test_logging_level_from_env(api, function, running):

@@ -377,10 +377,12 @@ _request = {"id": None, "tenant": None}
 
 
 def write_log(text):
-    """Writes one log record to stdout. Line breaks inside it become CR, as AWS's runtimes
-    do on stdout, so the record stays one CloudWatch event: haar splits events at LF."""
-    body, nl, _ = text.rpartition("\n") if text.endswith("\n") else (text, "", "")
-    sys.stdout.write(body.replace("\n", "\r") + nl)
+    """Writes one log record to stdout as one line: line breaks inside it become CR, as AWS's
+    runtimes do on stdout, so the record stays one CloudWatch event (haar splits events at
+    LF). A record without a final newline (logging appends a traceback after it) gets one."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    sys.stdout.write(text.replace("\n", "\r") + "\n")
 
 
 class _Unbuffered:

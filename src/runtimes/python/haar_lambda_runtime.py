@@ -33,7 +33,6 @@ import time
 
 API_PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
-ERROR_CONTENT_TYPE = "application/vnd.aws.lambda.error+json"
 THIS_FILE = os.path.abspath(__file__)
 # Frames of these files are the runtime's, not the function's: error stack traces skip them.
 RUNTIME_FILES = (THIS_FILE, os.path.join(os.path.dirname(THIS_FILE), "bootstrap.py"))
@@ -579,7 +578,7 @@ class RuntimeClient:
     def post_error(self, path, error):
         body = json.dumps(error, cls=_Encoder).encode("utf-8")
         self._request("POST", API_PREFIX + path, body, {
-            "Content-Type": ERROR_CONTENT_TYPE,
+            "Content-Type": "application/json",  # as AWS's clients send errors
             ERROR_TYPE_HEADER: header_safe(error.get("errorType") or "Runtime.Unknown"),
         })
 
@@ -665,8 +664,7 @@ def main():
             client.post_init_error(error)
         except RuntimeApiError as e:
             fail(str(e))
-        sys.stdout.flush()
-        os._exit(1)
+        sys.exit(1)  # as AWS's runtime: atexit handlers the module registered still run
 
     encoder = make_encoder(env)
     try:

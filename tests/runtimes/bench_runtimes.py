@@ -4,6 +4,8 @@ GET /next, POST the response).
 
   cold next      process spawn -> its first GET /runtime/invocation/next
   cold response  process spawn -> the response to an event queued before the spawn
+  cold CPU       CPU time (user + system) of that process: start, one invoke, exit on a 500
+                 from /next (a figure a busy machine disturbs less than wall time)
   warm           one invoke's round trip (queue the event -> the response is posted)
 
 Run: /usr/bin/python3 tests/runtimes/bench_runtimes.py [--cold 20] [--warm 300]
@@ -21,37 +23,44 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_runtime_api import (NODE, NODE_BOOTSTRAP, PYTHON, PYTHON_BOOTSTRAP,  # noqa: E402
                               FakeRuntimeAPI, RuntimeProcess, function_env)
 
+# The floors: the smallest loop that loads the same handler and serves the Runtime API.
 FLOOR_PY = """
 import http.client, json, os
+from lambda_function import handler
 c = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
 while True:
     c.request("GET", "/2018-06-01/runtime/invocation/next")
     r = c.getresponse()
+    if r.status != 200:
+        raise SystemExit(1)
     event = json.loads(r.read())
     rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
     c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
-              json.dumps({"hello": event}).encode())
+              json.dumps(handler(event, None)).encode())
     c.getresponse().read()
 """
 
 FLOOR_NODE = """
 import http from 'node:http';
+const { handler } = await import(process.env.LAMBDA_TASK_ROOT + '/index.mjs');
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const call = (method, path, body) => new Promise((resolve, reject) => {
   const req = http.request({ host, port, method, path, agent }, (res) => {
     const chunks = [];
     res.on('data', (c) => chunks.push(c));
-    res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
+      body: Buffer.concat(chunks).toString() }));
   });
   req.on('error', reject);
   req.end(body);
 });
 for (;;) {
   const next = await call('GET', '/2018-06-01/runtime/invocation/next');
+  if (next.status !== 200) process.exit(1);
   const rid = next.headers['lambda-runtime-aws-request-id'];
   await call('POST', `/2018-06-01/runtime/invocation/${rid}/response`,
-    JSON.stringify({ hello: JSON.parse(next.body) }));
+    JSON.stringify(await handler(JSON.parse(next.body), {})));
 }
 """
 
@@ -60,15 +69,19 @@ HELLO_NODE = "export const handler = async (event) => ({ hello: event });\n"
 
 
 def cold_once(argv, env):
-    """Spawn -> first /next and spawn -> first response of one fresh process, in ms."""
+    """Spawn -> first /next and spawn -> first response of one fresh process, and its CPU
+    time until it exits on a 500 from /next, in ms."""
     with FakeRuntimeAPI() as api:
         env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address)
         rid = api.submit({"n": 0})
         p = RuntimeProcess(argv, env, cwd=env.get("LAMBDA_TASK_ROOT", "/"))
         r = api.result(rid, wait=10)
         assert r is not None and r.kind == "response", (r, p.output(), p.stderr)
+        api.fail_next()
+        _, _, usage = os.wait4(p.proc.pid, 0)
         p.stop()
-        return (api.first_next_at - p.started_at) * 1000, (r.at - p.started_at) * 1000
+        return ((api.first_next_at - p.started_at) * 1000, (r.at - p.started_at) * 1000,
+                (usage.ru_utime + usage.ru_stime) * 1000)
 
 
 def warm(argv, env, runs):
@@ -122,16 +135,16 @@ def main():
         ]
         print("interpreters: %s, %s; %d cold starts each (interleaved), %d warm invokes"
               % (PYTHON, NODE, args.cold, args.warm))
-        cold = {name: ([], []) for name, _, _ in subjects}
+        cold = {name: ([], [], []) for name, _, _ in subjects}
         for _ in range(args.cold):  # interleaved, so a busy machine weighs on all alike
             for name, argv, env in subjects:
-                nxt, resp = cold_once(argv, env)
-                cold[name][0].append(nxt)
-                cold[name][1].append(resp)
+                for figures, x in zip(cold[name], cold_once(argv, env)):
+                    figures.append(x)
         for name, argv, env in subjects:
             w = warm(argv, env, args.warm)
             print("%-13s cold next:     %s" % (name, summary(cold[name][0])))
             print("%-13s cold response: %s" % (name, summary(cold[name][1])))
+            print("%-13s cold CPU:      %s" % (name, summary(cold[name][2])))
             print("%-13s warm invoke:   %s" % (name, summary(w)))
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Cold start and warm invoke of haar's runtime clients against the fake Runtime API, beside
-the floor: the same interpreter running the smallest runtime loop (import what the loop needs,
-GET /next, POST the response).
+the floor: the same interpreter running the smallest runtime loop (import what the loop needs
+and the same handler, GET /next, call the handler, POST the response).
 
   cold next      process spawn -> its first GET /runtime/invocation/next
   cold response  process spawn -> the response to an event queued before the spawn

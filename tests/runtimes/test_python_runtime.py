@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from fake_runtime_api import PYTHON, PYTHON_RUNTIME, start_python
+from fake_runtime_api import PYTHON, PYTHON_RUNTIME, FakeRuntimeAPI, start_python
 
 spec = importlib.util.spec_from_file_location("haar_lambda_runtime", PYTHON_RUNTIME)
 bs = importlib.util.module_from_spec(spec)
@@ -517,6 +517,27 @@ def test_logging_json_format(api, function, running):
     warned = [d for d in docs if d["message"] == "warned 2"][0]
     assert warned["level"] == "WARNING" and warned["requestId"] == rid
     assert warned["logger"] == "root" and re.fullmatch(ISO, warned["timestamp"])
+
+
+def test_logging_loaded_only_when_used(api, function, running):
+    """The root logger is set up at the first `import logging`: a function that never logs
+    does not pay for it; one that imports a submodule first still gets AWS's format."""
+    task = function({
+        "quiet.py": "import sys\ndef handler(e, c): return 'logging' in sys.modules\n",
+        "loud.py": "import logging.handlers\n"
+                   "def handler(e, c):\n"
+                   "    logging.getLogger('lib').warning('from a library logger')\n"
+                   "    return [type(h).__name__ for h in logging.getLogger().handlers]\n"})
+    start(running, api, task, "quiet.handler")
+    assert api.invoke({}).json is False
+    with FakeRuntimeAPI() as api2:
+        p = start(running, api2, task, "loud.handler")
+        rid = api2.submit({})
+        assert api2.result(rid).json == ["LambdaHandler"]
+        api2.wait_next(2)
+        p.stop()
+    assert any(re.fullmatch(r"\[WARNING\]\t" + ISO + r"\t" + rid + r"\tfrom a library logger\n",
+                            line) for line in p.stdout), p.stdout
 
 
 MARSHAL_FN = """

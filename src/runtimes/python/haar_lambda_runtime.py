@@ -26,7 +26,6 @@ API fails (a non-200 from /next, such as the 500 "container error", or a broken 
 
 import http.client
 import json
-import logging
 import os
 import sys
 import time
@@ -403,56 +402,6 @@ class _Unbuffered:
         return getattr(self._stream, name)
 
 
-class _RequestIdFilter(logging.Filter):
-    def filter(self, record):
-        record.aws_request_id = _request["id"] or ""
-        record.tenant_id = _request["tenant"]
-        return True
-
-
-class _LambdaHandler(logging.Handler):
-    def emit(self, record):
-        try:
-            write_log(self.format(record))
-        except Exception:
-            self.handleError(record)
-
-
-class JsonFormatter(logging.Formatter):
-    """AWS's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON)."""
-
-    def formatTime(self, record, datefmt=None):
-        t = time.gmtime(record.created)
-        return "%s.%03dZ" % (time.strftime(DATE_FORMAT, t), int(record.msecs))
-
-    def format(self, record):
-        import traceback
-
-        level = min(50, max(0, record.levelno)) // 10 * 10
-        record.levelno = level
-        record.levelname = logging.getLevelName(level)
-        exc = record.exc_info
-        doc = {
-            "timestamp": self.formatTime(record),
-            "level": record.levelname,
-            "message": record.getMessage(),
-            "logger": record.name,
-            "stackTrace": traceback.format_tb(exc[2]) if exc else None,
-            "errorType": exc[0].__name__ if exc else None,
-            "errorMessage": str(exc[1]) if exc else None,
-            "requestId": getattr(record, "aws_request_id", None),
-            "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno)
-            if exc else None,
-        }
-        if getattr(record, "tenant_id", None) is not None:
-            doc["tenantId"] = record.tenant_id
-        for k, v in record.__dict__.items():
-            if k not in _RESERVED_RECORD_FIELDS and k not in doc:
-                doc[k] = v
-        doc = {k: v for k, v in doc.items() if v is not None}
-        return json.dumps(doc, ensure_ascii=False, default=str) + "\n"
-
-
 def log_format(env):
     return "JSON" if env.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON" else "TEXT"
 
@@ -463,22 +412,124 @@ def log_level(env):
     return {None: "", "TRACE": "DEBUG"}.get(v, v).upper()
 
 
-def setup_logging(env):
-    """The root logger as AWS's runtime sets it up: one handler writing to stdout in AWS's
-    format with the request id, UTC times; the level only when AWS_LAMBDA_LOG_LEVEL is set
-    (otherwise Python's default, WARNING)."""
+def json_formatter_class(logging):
+    """AWS's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON) as a logging.Formatter class."""
+
+    class JsonFormatter(logging.Formatter):
+        def formatTime(self, record, datefmt=None):
+            t = time.gmtime(record.created)
+            return "%s.%03dZ" % (time.strftime(DATE_FORMAT, t), int(record.msecs))
+
+        def format(self, record):
+            import traceback
+
+            level = min(50, max(0, record.levelno)) // 10 * 10
+            record.levelno = level
+            record.levelname = logging.getLevelName(level)
+            exc = record.exc_info
+            doc = {
+                "timestamp": self.formatTime(record),
+                "level": record.levelname,
+                "message": record.getMessage(),
+                "logger": record.name,
+                "stackTrace": traceback.format_tb(exc[2]) if exc else None,
+                "errorType": exc[0].__name__ if exc else None,
+                "errorMessage": str(exc[1]) if exc else None,
+                "requestId": getattr(record, "aws_request_id", None),
+                "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno)
+                if exc else None,
+            }
+            if getattr(record, "tenant_id", None) is not None:
+                doc["tenantId"] = record.tenant_id
+            for k, v in record.__dict__.items():
+                if k not in _RESERVED_RECORD_FIELDS and k not in doc:
+                    doc[k] = v
+            doc = {k: v for k, v in doc.items() if v is not None}
+            return json.dumps(doc, ensure_ascii=False, default=str) + "\n"
+
+    return JsonFormatter
+
+
+def setup_logging(logging, env):
+    """Sets up the root logger of the `logging` module as AWS's runtime does: one handler
+    writing to stdout in AWS's format with the request id, UTC times; the level only when
+    AWS_LAMBDA_LOG_LEVEL is set (otherwise Python's default, WARNING)."""
+
+    class RequestIdFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = _request["id"] or ""
+            record.tenant_id = _request["tenant"]
+            return True
+
+    class LambdaHandler(logging.Handler):
+        def emit(self, record):
+            try:
+                write_log(self.format(record))
+            except Exception:
+                self.handleError(record)
+
     logging.Formatter.converter = time.gmtime
-    handler = _LambdaHandler()
+    handler = LambdaHandler()
     if log_format(env) == "JSON":
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(json_formatter_class(logging)())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT, DATE_FORMAT))
     level = log_level(env)
     root = logging.getLogger()
     if level in logging._nameToLevel:
         root.setLevel(level)
-    handler.addFilter(_RequestIdFilter())
+    handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
+
+
+class _ConfigureAfterLoad:
+    """A module loader that runs the real one, then setup_logging() on the module."""
+
+    def __init__(self, loader, env):
+        self._loader = loader
+        self._env = env
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        setup_logging(module, self._env)
+
+    def __getattr__(self, name):  # get_source, get_filename... for tracebacks and inspect
+        return getattr(self._loader, name)
+
+
+class LoggingOnImport:
+    """A meta path finder that sets up the root logger at the first `import logging`, by the
+    function, a library or the runtime's own init-error report. No code can log before it,
+    so this is what AWS's runtime does (set it up before loading the function) without the
+    ~9 ms that importing logging (threading, traceback...) adds to a cold start whose
+    function never logs."""
+
+    def __init__(self, env):
+        self._env = env
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find else None
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ConfigureAfterLoad(spec.loader, self._env)
+                return spec
+        return None
+
+
+def arrange_logging(env):
+    """The root logger set up now if logging is loaded, else at its first import."""
+    if "logging" in sys.modules:
+        setup_logging(sys.modules["logging"], env)
+    else:
+        sys.meta_path.insert(0, LoggingOnImport(env))
 
 
 def _indent_nbsp(line):
@@ -645,7 +696,7 @@ def main():
     configure_paths(env)
     sys.stdout = _Unbuffered(sys.stdout)
     sys.stderr = _Unbuffered(sys.stderr)
-    setup_logging(env)
+    arrange_logging(env)
     fmt = log_format(env)
     warn_if_other_interpreter(env)
     client = RuntimeClient(address)
@@ -658,6 +709,8 @@ def main():
     except Exception as e:
         error = exception_error(e)
     if error is not None:
+        import logging  # sets up the root logger if nothing has imported it yet
+
         logging.warning(UNHANDLED_EXCEPTION_WARNING)
         write_log(format_error_log(error, fmt))
         try:

@@ -446,3 +446,30 @@ def test_node_unit_tests():
     r = subprocess.run([NODE, "--test", os.path.join(here, "test_node_runtime.mjs")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+
+
+STREAMING_FN = """
+export const ok = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('a');
+  stream.end('b');
+});
+export const unfinished = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write('never ended');
+});
+export const throws = awslambda.streamifyResponse(async () => { throw new Error('stream boom'); });
+"""
+
+
+@pytest.mark.parametrize("handler,error_type,message", [
+    ("unfinished", "Runtime.InvalidStreamingOperation", "Response stream is not finished."),
+    ("throws", "Error", "stream boom"),
+])
+def test_streaming_handler_errors(api, function, running, handler, error_type, message):
+    p = start(running, api, function({"index.mjs": STREAMING_FN}), "index." + handler)
+    for _ in range(2):  # the environment goes on, with one loop
+        body = api.invoke({}).json
+        assert (body["errorType"], body["errorMessage"]) == (error_type, message)
+    api.wait_next(3)
+    time.sleep(0.2)
+    assert api.next_count == 3, api.next_count
+    assert p.proc.poll() is None

@@ -665,6 +665,7 @@ class Runtime {
     beforeExit.set(() => this.scheduleIteration());
     const out = bufferedResponseStream();
     const fail = (err) => {
+      beforeExit.reset();
       this.logError('Invoke Error', err);
       this.client.postInvocationError(err, id, () => this.scheduleIteration());
     };
@@ -686,7 +687,6 @@ class Runtime {
       this.client.postStreamedResponse(out.body(), out.contentType(), id,
         () => this.scheduleIteration());
     } catch (err) {
-      beforeExit.reset();
       fail(err);
     }
   }

@@ -1,8 +1,9 @@
 /*
- * sigv4.c — AWS Signature Version 4 verification (see sigv4.h).
+ * sigv4.c — AWS Signature Version 4, verifier and signers (see sigv4.h).
  *
- * Everything is rebuilt from the bytes that arrived; nothing the client says about its own
- * canonical form is trusted. Limits keep every buffer bounded: at most 64 signed headers,
+ * One computation, compute_signature(), serves sigv4_verify, sigv4_authorization and
+ * sigv4_presign. The verifier rebuilds everything from the bytes that arrived; nothing the
+ * client says about its own canonical form is trusted. Limits keep every buffer bounded: at most 64 signed headers,
  * 256 query members, and the caps of struct sigv4_auth.
  */
 #include "core/sigv4.h"
@@ -611,6 +612,24 @@ void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *s
     OPENSSL_cleanse(k0, sizeof k0);
 }
 
+/*
+ * The one path from a request to its signature, for the verifier and both signers:
+ * canonical request (into creq) -> string to sign (into sts) -> signature (sig_hex).
+ * payload_hash as canonical_request takes it. Returns 0, or -1 when a buffer is too small.
+ */
+static int compute_signature(const struct sigv4_request *req, const struct sigv4_auth *auth,
+                             bool normalize, const char *payload_hash, const char *secret,
+                             struct buf *creq, struct buf *sts, char sig_hex[65])
+{
+    buf_reset(creq);
+    buf_reset(sts);
+    if (canonical_request(req, auth, normalize, payload_hash, creq) != 0 ||
+        sigv4_string_to_sign(auth, creq->data ? creq->data : "", creq->len, sts) != 0)
+        return -1;
+    sigv4_sign(secret, auth, sts->data, sts->len, sig_hex);
+    return 0;
+}
+
 /* ---- the whole check ------------------------------------------------------------------ */
 
 /* Epoch milliseconds of a valid YYYYMMDDTHHMMSSZ. */
@@ -632,7 +651,7 @@ static int64_t amz_date_ms(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
-static void format_amz_date(int64_t ms, char out[17])
+void sigv4_format_amz_date(int64_t ms, char out[17])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -646,14 +665,14 @@ static enum sigv4_status check_time(const struct sigv4_auth *a, int64_t now_ms, 
 {
     int64_t t = amz_date_ms(a->amz_date);
     char now[17], edge[17];
-    format_amz_date(now_ms, now);
+    sigv4_format_amz_date(now_ms, now);
     if (a->presigned) {
         if (now_ms > t + a->expires * 1000) {
             set_msg(msg, msglen, "Signature expired: %s is now earlier than %s.", a->amz_date, now);
             return SIGV4_EXPIRED;
         }
         if (t > now_ms + SKEW_MS) {
-            format_amz_date(now_ms + SKEW_MS, edge);
+            sigv4_format_amz_date(now_ms + SKEW_MS, edge);
             set_msg(msg, msglen,
                     "Signature not yet current: %s is still later than %s (%s + 5 "
                     "min.)",
@@ -663,13 +682,13 @@ static enum sigv4_status check_time(const struct sigv4_auth *a, int64_t now_ms, 
         return SIGV4_OK;
     }
     if (t < now_ms - SKEW_MS) {
-        format_amz_date(now_ms - SKEW_MS, edge);
+        sigv4_format_amz_date(now_ms - SKEW_MS, edge);
         set_msg(msg, msglen, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
                 a->amz_date, edge, now);
         return SIGV4_EXPIRED;
     }
     if (t > now_ms + SKEW_MS) {
-        format_amz_date(now_ms + SKEW_MS, edge);
+        sigv4_format_amz_date(now_ms + SKEW_MS, edge);
         set_msg(msg, msglen, "Signature not yet current: %s is still later than %s (%s + 5 min.)",
                 a->amz_date, edge, now);
         return SIGV4_EXPIRED;
@@ -722,18 +741,13 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
     buf_init(&sts, 4096);
     for (int attempt = 0; attempt < (a.presigned ? 2 : 1) && !match; attempt++) {
         char sig[65];
-        buf_reset(&creq);
-        buf_reset(&sts);
-        int rc = canonical_request(req, &a, normalize, attempt ? "UNSIGNED-PAYLOAD" : NULL, &creq);
-        if (rc == 0)
-            rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
-        if (rc != 0) {
+        if (compute_signature(req, &a, normalize, attempt ? "UNSIGNED-PAYLOAD" : NULL, secret,
+                              &creq, &sts, sig) != 0) {
             buf_destroy(&creq);
             buf_destroy(&sts);
             set_msg(msg, msglen, "The request is too large to verify.");
             return SIGV4_MALFORMED;
         }
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
         match = CRYPTO_memcmp(sig, a.signature, 64) == 0;
     }
     if (!match) /* as AWS words it, with what it expected to help the client find why */
@@ -756,7 +770,7 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
 {
     struct sigv4_auth a;
     memset(&a, 0, sizeof a);
-    format_amz_date(now_ms, a.amz_date);
+    sigv4_format_amz_date(now_ms, a.amz_date);
     memcpy(a.date, a.amz_date, 8);
     if (!copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
         !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
@@ -784,16 +798,104 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
                                 .headers = &h,
                                 .nheaders = 1};
     struct buf creq, sts;
+    char sig[65];
     buf_init(&creq, 1u << 16);
     buf_init(&sts, 4096);
-    int rc = canonical_request(&req, &a, true, NULL, &creq);
+    int rc = compute_signature(&req, &a, true, NULL, secret, &creq, &sts, sig);
     if (rc == 0)
-        rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
-    char sig[65];
-    if (rc == 0) {
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
         rc = buf_printf(query_out, "&X-Amz-Signature=%s", sig) == BUF_OK ? 0 : -1;
+    buf_destroy(&creq);
+    buf_destroy(&sts);
+    return rc;
+}
+
+/* ---- the signer's side of a signed header ----------------------------------------------- */
+
+/* Headers SDKs never sign (botocore's SIGNED_HEADERS_BLACKLIST): proxies and clients change
+ * them in flight. */
+static const char *const UNSIGNED_HEADERS[] = {"authorization", "expect", "user-agent",
+                                               "x-amzn-trace-id"};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "a;b;c": the lowercased names of req's headers but the unsigned ones, sorted, each once. */
+static int signed_header_list(const struct sigv4_request *req, char *out, size_t cap)
+{
+    char names[MAX_SIGNED][128];
+    const char *sorted[MAX_SIGNED];
+    size_t n = 0, len = 0;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const struct sigv4_header *h = &req->headers[i];
+        char lower[128];
+        bool skip = false;
+        if (h->name_len == 0 || h->name_len >= sizeof lower)
+            return -1;
+        for (size_t k = 0; k < h->name_len; k++) {
+            char c = h->name[k];
+            lower[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        lower[h->name_len] = '\0';
+        for (size_t k = 0; k < sizeof UNSIGNED_HEADERS / sizeof UNSIGNED_HEADERS[0]; k++)
+            skip |= strcmp(lower, UNSIGNED_HEADERS[k]) == 0;
+        for (size_t k = 0; k < n && !skip; k++)
+            skip = strcmp(lower, names[k]) == 0;
+        if (skip)
+            continue;
+        if (n == MAX_SIGNED)
+            return -1;
+        memcpy(names[n], lower, h->name_len + 1);
+        sorted[n] = names[n];
+        n++;
     }
+    qsort(sorted, n, sizeof sorted[0], cmp_str);
+    for (size_t k = 0; k < n; k++) {
+        size_t l = strlen(sorted[k]);
+        if (len + l + 2 > cap)
+            return -1;
+        if (k > 0)
+            out[len++] = ';';
+        memcpy(out + len, sorted[k], l);
+        len += l;
+    }
+    if (cap == 0)
+        return -1;
+    out[len] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
+                        const char *secret, const char *region, const char *service,
+                        bool normalize, struct buf *out)
+{
+    struct sigv4_auth a;
+    struct buf creq, sts;
+    size_t n;
+    char sig[65];
+    int rc = -1;
+
+    memset(&a, 0, sizeof a);
+    const char *date = header_get(req, "x-amz-date", &n);
+    if (date == NULL || !copy_field(a.amz_date, sizeof a.amz_date, date, n) ||
+        !valid_amz_date(a.amz_date) || header_get(req, "host", &n) == NULL ||
+        !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
+        !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
+        !copy_field(a.service, sizeof a.service, service, strlen(service)) ||
+        signed_header_list(req, a.signed_headers, sizeof a.signed_headers) != 0)
+        return -1;
+    memcpy(a.date, a.amz_date, 8);
+    buf_init(&creq, 1u << 20);
+    buf_init(&sts, 4096);
+    if (compute_signature(req, &a, normalize, NULL, secret, &creq, &sts, sig) != 0)
+        goto done;
+    if (buf_printf(out, ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                                  "Signature=%s",
+                   a.access_key, a.date, a.region, a.service, a.signed_headers, sig) != BUF_OK)
+        goto done;
+    rc = 0;
+done:
     buf_destroy(&creq);
     buf_destroy(&sts);
     return rc;

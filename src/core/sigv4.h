@@ -1,7 +1,9 @@
 /*
- * sigv4.h — AWS Signature Version 4, the server's side: parse what a request claims
- * (Authorization header or presigned query), rebuild its canonical request from the bytes
- * that arrived, and compare signatures (AWS-CONTRACTS.md §7).
+ * sigv4.h — AWS Signature Version 4, both sides of it (AWS-CONTRACTS.md §7). The server
+ * parses what a request claims (Authorization header or presigned query), rebuilds its
+ * canonical request from the bytes that arrived, and compares signatures; the signers (a
+ * signed request for the functions' AWS client, a presigned URL) build the same canonical
+ * request with the same code, so what one side signs the other verifies by construction.
  *
  * The path is taken as sent on the wire (already percent-encoded by the client); with
  * `normalize` (every service but S3) dot segments and repeated slashes are removed first,
@@ -95,6 +97,26 @@ typedef const char *(*sigv4_secret_fn)(void *arg, const char *access_key, const 
 enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *region,
                                const char *service, bool normalize, int64_t now_ms,
                                sigv4_secret_fn secret, void *arg, char *msg, size_t msglen);
+
+/* Writes now_ms as YYYYMMDDTHHMMSSZ (the X-Amz-Date form) into out. */
+void sigv4_format_amz_date(int64_t ms, char out[17]);
+
+/*
+ * The signer's side of a signed request (the AWS client of the functions uses it): appends
+ * to out the value of its Authorization header, "AWS4-HMAC-SHA256 Credential=<key>/<scope>,
+ * SignedHeaders=<names>, Signature=<hex>". req must be the request exactly as it will be
+ * sent: path and query as on the wire, and every header already there, Host and X-Amz-Date
+ * included (and X-Amz-Security-Token with temporary credentials). Every header is signed
+ * but Authorization, Expect, User-Agent and X-Amzn-Trace-Id, which SDKs leave unsigned
+ * because proxies change them. The payload hash is the X-Amz-Content-Sha256 header when
+ * present, else the body's SHA-256. The canonical request, string to sign and signature
+ * are computed by the same functions sigv4_verify uses. Returns 0, or -1 when a header is
+ * missing or a value does not fit (at most 64 signed headers, names under 128 bytes).
+ * Pure and thread-safe.
+ */
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
+                        const char *secret, const char *region, const char *service,
+                        bool normalize, struct buf *out);
 
 /*
  * The signer's side of a presigned URL: writes into query_out the query string (without '?')

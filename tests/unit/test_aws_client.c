@@ -178,13 +178,14 @@ static void handle(struct fake *f, int fd, char *req, size_t total, size_t head_
         *close_after = true;
         return;
     }
-    char head[1024];
+    char out[8192];
     const char *body = st.body ? st.body : "{}";
-    int n = snprintf(head, sizeof head,
+    int n = snprintf(out, sizeof out,
                      "HTTP/1.1 %d X\r\nContent-Type: application/x-amz-json-1.0\r\n"
-                     "x-amzn-RequestId: rid-%zu\r\nContent-Length: %zu\r\n%s\r\n",
-                     st.status, f->nreqs, strlen(body), st.headers ? st.headers : "");
-    if (!write_all(fd, head, (size_t)n) || !write_all(fd, body, strlen(body)))
+                     "x-amzn-RequestId: rid-%zu\r\nContent-Length: %zu\r\n%s\r\n%s",
+                     st.status, f->nreqs, strlen(body), st.headers ? st.headers : "", body);
+    /* one write: a head and body in two segments would meet the client's delayed ACK */
+    if (n < 0 || (size_t)n >= sizeof out || !write_all(fd, out, (size_t)n))
         *close_after = true;
 }
 

@@ -66,6 +66,14 @@ bool aws_ddb_item_has(const struct aws_ddb_item *it, const char *name)
     return it != NULL && json_object_get(it->m, name) != NULL;
 }
 
+struct aws_ddb_item *aws_ddb_item_parse(const char *json, size_t len)
+{
+    json_t *m = json_loadb(json, len, 0, NULL);
+    struct aws_ddb_item *it = item_wrap(m);
+    json_decref(m);
+    return it;
+}
+
 void aws_ddb_item_free(struct aws_ddb_item *it)
 {
     if (it == NULL)

@@ -145,6 +145,11 @@ int aws_ddb_item_n(const struct aws_ddb_item *it, const char *name, int64_t *out
 /* True when the item has the attribute (any type). */
 bool aws_ddb_item_has(const struct aws_ddb_item *it, const char *name);
 
+/* An item from DynamoDB's JSON form of an attribute map ({"id":{"S":"..."},...}, what
+ * GetItem's "Item" holds), for items kept as text and for tests. NULL when the text is not
+ * a JSON object. */
+struct aws_ddb_item *aws_ddb_item_parse(const char *json, size_t len);
+
 /* Frees an item; accepts NULL. */
 void aws_ddb_item_free(struct aws_ddb_item *it);
 

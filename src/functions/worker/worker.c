@@ -115,7 +115,7 @@ static enum worker_event run_kind(struct job *j, const struct aws_ddb_item *task
                   kind ? kind : "");
         return WORKER_FAILED_FOREVER;
     }
-    json_t *p = payload ? json_loadb(payload, plen, 0, NULL) : NULL;
+    json_t *p = payload ? json_loadb(payload, plen, JSON_ALLOW_NUL, NULL) : NULL;
     if (!json_is_object(p)) {
         json_decref(p);
         task_fail(&j->outcome, "InvalidPayload", false, "the stored payload is not a JSON object");

@@ -58,7 +58,7 @@ int api_parse_create(const char *body, size_t len, struct api_create *c, struct 
     if (len == 0)
         return problem(p, 400, "InvalidRequest",
                        "the body must be a JSON object: {\"kind\": ..., \"payload\": {...}}");
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
     if (doc == NULL) {
         problem(p, 400, "InvalidJson", "the body is not JSON: %s (line %d, column %d)", je.text,
                 je.line, je.column);

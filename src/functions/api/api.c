@@ -221,7 +221,8 @@ int api_cursor_decode(const char *cursor, enum task_status status, char id[TASK_
     enum task_status cs;
     int rc = 0;
     if (i == NULL || c == NULL || s == NULL || json_object_size(doc) != 3 ||
-        !task_id_valid(i, strlen(i)) || strlen(c) >= 32 || task_status_parse(s, &cs) != 0)
+        !task_id_valid(i, strlen(i)) || strlen(c) >= 32 || c[strspn(c, "0123456789-T:.Z")] != '\0' ||
+        task_status_parse(s, &cs) != 0)
         rc = problem(p, 400, "InvalidCursor", "next is not a cursor this API gave out");
     else if (cs != status)
         rc = problem(p, 400, "InvalidCursor", "next continues a list of %s tasks, not %s", s,

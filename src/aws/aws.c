@@ -173,8 +173,8 @@ struct aws_client *aws_client_new(const struct aws_client_options *o, char *err,
     for (int s = 0; s < AWS_SERVICE_COUNT; s++) {
         const struct service_row *row = &SERVICES[s];
         enum aws_http_backend b;
-        if (aws_env_endpoint(get, ga, row->env_id, row->prefix, c->region, &c->svc[s].ep, NULL,
-                             err, errlen) != 0 ||
+        if (aws_env_endpoint(get, ga, row->env_id, row->prefix, c->region, &c->svc[s].ep, NULL, err,
+                             errlen) != 0 ||
             aws_http_backend_for(&c->svc[s].ep, backend_name, &b, err, errlen) != 0)
             goto fail;
         snprintf(c->svc[s].path, sizeof c->svc[s].path, "%s/", c->svc[s].ep.path);
@@ -287,7 +287,8 @@ static void parse_error(const struct aws_http_response *res, struct aws_error *e
     if (msg != NULL)
         copy_text(err->message, sizeof err->message, msg, strlen(msg));
     else
-        copy_text(err->message, sizeof err->message, res->body, res->body_len > 200 ? 200 : res->body_len);
+        copy_text(err->message, sizeof err->message, res->body,
+                  res->body_len > 200 ? 200 : res->body_len);
     json_decref(j);
 }
 
@@ -319,7 +320,7 @@ static int attempt(struct aws_client *c, enum aws_service s, const char *target,
                                .body_len = len};
     buf_reset(&c->auth);
     if (sigv4_authorization(&sr, c->cred.access_key, c->cred.secret, c->region, row->signing_name,
-                            true, &c->auth) != 0)
+                            date, true, &c->auth) != 0)
         return AWS_HTTP_ENOMEM;
     struct aws_http_header h[5] = {
         {"Content-Type", row->content_type},
@@ -406,8 +407,8 @@ int aws_client_call(struct aws_client *c, enum aws_service s, const char *op, co
             err->status = 0;
             err->code[0] = '\0';
             err->rc = final ? AWS_ETIMEOUT : AWS_ETRANSPORT;
-            snprintf(err->message, sizeof err->message, "%s to %s: %s", target,
-                     c->svc[s].ep.url, aws_http_strerror(hrc));
+            snprintf(err->message, sizeof err->message, "%s to %s: %s", target, c->svc[s].ep.url,
+                     aws_http_strerror(hrc));
             if (final)
                 return err->rc;
             cls = AWS_RETRY_TRANSIENT;

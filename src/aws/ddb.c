@@ -48,8 +48,8 @@ const char *aws_ddb_item_s(const struct aws_ddb_item *it, const char *name, size
 
 int aws_ddb_item_n(const struct aws_ddb_item *it, const char *name, int64_t *out)
 {
-    const char *v = it ? json_string_value(json_object_get(json_object_get(it->m, name), "N"))
-                       : NULL;
+    const char *v =
+        it ? json_string_value(json_object_get(json_object_get(it->m, name), "N")) : NULL;
     char *end;
     if (v == NULL || *v == '\0')
         return -1;
@@ -166,7 +166,8 @@ static int call(struct aws_client *c, const char *op, struct jsonw *w, const str
         return fail(err, AWS_EINVAL, "the request is too large");
     buf_init(&ans, ANSWER_MAX);
     rc = aws_client_call(c, AWS_DYNAMODB, op, req->data, req->len, deadline_ms, &ans, err);
-    if (rc == AWS_OK || (failed_item != NULL && aws_error_is(err, "ConditionalCheckFailedException")))
+    if (rc == AWS_OK ||
+        (failed_item != NULL && aws_error_is(err, "ConditionalCheckFailedException")))
         *answer = json_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
     if (rc == AWS_OK && !json_is_object(*answer)) {
         json_decref(*answer);

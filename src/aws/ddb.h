@@ -116,9 +116,9 @@ struct aws_ddb_query {
     size_t nnames;
     const struct aws_ddb_attr *values;
     size_t nvalues;
-    int limit;       /* 0: none */
-    bool descending; /* ScanIndexForward=false */
-    bool count_only; /* Select=COUNT */
+    int limit;                            /* 0: none */
+    bool descending;                      /* ScanIndexForward=false */
+    bool count_only;                      /* Select=COUNT */
     const struct aws_ddb_attr *start_key; /* ExclusiveStartKey, NULL: from the start */
     size_t nstart;
 };

@@ -180,9 +180,10 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
     }
     bool v6 = strchr(out->host, ':') != NULL;
     bool default_port = out->port == (out->tls ? 443 : 80);
-    n = default_port ? snprintf(out->authority, sizeof out->authority, v6 ? "[%s]" : "%s", out->host)
-                     : snprintf(out->authority, sizeof out->authority, v6 ? "[%s]:%d" : "%s:%d",
-                                out->host, out->port);
+    n = default_port
+            ? snprintf(out->authority, sizeof out->authority, v6 ? "[%s]" : "%s", out->host)
+            : snprintf(out->authority, sizeof out->authority, v6 ? "[%s]:%d" : "%s:%d", out->host,
+                       out->port);
     if (n < 0 || (size_t)n >= sizeof out->authority) {
         set_err(err, errlen, "endpoint '%.200s' is too long", url);
         return -1;
@@ -217,8 +218,8 @@ static const struct {
 };
 
 int aws_env_endpoint(aws_getenv_fn get, void *arg, const char *env_id, const char *prefix,
-                     const char *region, struct aws_endpoint *out,
-                     enum aws_endpoint_source *source, char *err, size_t errlen)
+                     const char *region, struct aws_endpoint *out, enum aws_endpoint_source *source,
+                     char *err, size_t errlen)
 {
     char var[96], url[600];
     const char *v = NULL, *ignore = lookup(get, arg, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
@@ -241,7 +242,8 @@ int aws_env_endpoint(aws_getenv_fn get, void *arg, const char *env_id, const cha
             return -1;
         }
         for (size_t i = 0; i < sizeof PARTITIONS / sizeof PARTITIONS[0]; i++)
-            if (strncmp(region, PARTITIONS[i].region_prefix, strlen(PARTITIONS[i].region_prefix)) == 0) {
+            if (strncmp(region, PARTITIONS[i].region_prefix, strlen(PARTITIONS[i].region_prefix)) ==
+                0) {
                 suffix = PARTITIONS[i].suffix;
                 break;
             }

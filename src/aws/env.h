@@ -74,7 +74,7 @@ enum aws_endpoint_source {
  * Returns 0 (source, when not NULL, says where it came from), or -1 with a reason in err.
  */
 int aws_env_endpoint(aws_getenv_fn get, void *arg, const char *env_id, const char *prefix,
-                     const char *region, struct aws_endpoint *out,
-                     enum aws_endpoint_source *source, char *err, size_t errlen);
+                     const char *region, struct aws_endpoint *out, enum aws_endpoint_source *source,
+                     char *err, size_t errlen);
 
 #endif

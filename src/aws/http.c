@@ -21,7 +21,7 @@ enum { HEAD_MAX = 16 * 1024, CAPTURED_MAX = 128 };
 struct aws_http_conn {
     struct aws_endpoint ep;
     enum aws_http_backend backend;
-    char host[320]; /* the Host header sent */
+    char host[320];  /* the Host header sent */
     struct buf head; /* request headers (native: the "extra" lines) */
     /* native */
     struct runtime_http_conn native;
@@ -71,7 +71,8 @@ int aws_http_backend_for(const struct aws_endpoint *ep, const char *override,
         return 0;
     }
     if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "HAAR_AWS_HTTP=%.32s: expected curl or native (native for http:// only)",
+        snprintf(err, errlen,
+                 "HAAR_AWS_HTTP=%.32s: expected curl or native (native for http:// only)",
                  override);
     return -1;
 }
@@ -141,17 +142,17 @@ static int curl_setup(struct aws_http_conn *c)
     if (c->curl == NULL)
         return -1;
     CURL *h = c->curl;
-    bool ok = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_USERAGENT, "haar-aws/1.0") == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_WRITEDATA, c) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_HEADERDATA, c) == CURLE_OK &&
-              curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AWS_HTTP_MAX_BODY) ==
-                  CURLE_OK;
+    bool ok =
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "haar-aws/1.0") == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, c) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, c) == CURLE_OK &&
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AWS_HTTP_MAX_BODY) == CURLE_OK;
     return ok ? 0 : -1;
 }
 

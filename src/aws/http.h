@@ -47,7 +47,7 @@ struct aws_http_header {
 
 struct aws_http_request {
     const char *method;
-    const char *path; /* as sent: percent-encoded, with any query */
+    const char *path;                      /* as sent: percent-encoded, with any query */
     const struct aws_http_header *headers; /* not Host, Content-Length: the transport's */
     size_t nheaders;
     const void *body;

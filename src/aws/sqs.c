@@ -37,9 +37,8 @@ static int fail(struct aws_error *err, int rc, const char *msg)
     return rc;
 }
 
-int aws_sqs_send_message(struct aws_client *c, const struct aws_sqs_message *m,
-                         int64_t deadline_ms, char message_id[AWS_SQS_MESSAGE_ID_MAX],
-                         struct aws_error *err)
+int aws_sqs_send_message(struct aws_client *c, const struct aws_sqs_message *m, int64_t deadline_ms,
+                         char message_id[AWS_SQS_MESSAGE_ID_MAX], struct aws_error *err)
 {
     struct buf req, ans;
     struct jsonw w;

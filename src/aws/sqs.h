@@ -34,8 +34,7 @@ struct aws_sqs_message {
  * AWS_EINVAL when the MD5 of the body SQS reports is not the body's (the message may
  * have been stored damaged: a caller may send it again). err as aws_client_call fills it.
  */
-int aws_sqs_send_message(struct aws_client *c, const struct aws_sqs_message *m,
-                         int64_t deadline_ms, char message_id[AWS_SQS_MESSAGE_ID_MAX],
-                         struct aws_error *err);
+int aws_sqs_send_message(struct aws_client *c, const struct aws_sqs_message *m, int64_t deadline_ms,
+                         char message_id[AWS_SQS_MESSAGE_ID_MAX], struct aws_error *err);
 
 #endif

@@ -3,8 +3,8 @@
  *
  * One computation, compute_signature(), serves sigv4_verify, sigv4_authorization and
  * sigv4_presign. The verifier rebuilds everything from the bytes that arrived; nothing the
- * client says about its own canonical form is trusted. Limits keep every buffer bounded: at most 64 signed headers,
- * 256 query members, and the caps of struct sigv4_auth.
+ * client says about its own canonical form is trusted. Limits keep every buffer bounded:
+ * at most 64 signed headers, 256 query members, and the caps of struct sigv4_auth.
  */
 #include "core/sigv4.h"
 
@@ -866,20 +866,21 @@ static int signed_header_list(const struct sigv4_request *req, char *out, size_t
     return n > 0 ? 0 : -1;
 }
 
-int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
-                        const char *secret, const char *region, const char *service,
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key, const char *secret,
+                        const char *region, const char *service, const char *amz_date,
                         bool normalize, struct buf *out)
 {
     struct sigv4_auth a;
     struct buf creq, sts;
-    size_t n;
+    size_t n, start = out->len;
     char sig[65];
     int rc = -1;
 
     memset(&a, 0, sizeof a);
     const char *date = header_get(req, "x-amz-date", &n);
-    if (date == NULL || !copy_field(a.amz_date, sizeof a.amz_date, date, n) ||
-        !valid_amz_date(a.amz_date) || header_get(req, "host", &n) == NULL ||
+    if (date == NULL || n != strlen(amz_date) || memcmp(date, amz_date, n) != 0 ||
+        !copy_field(a.amz_date, sizeof a.amz_date, date, n) || !valid_amz_date(a.amz_date) ||
+        header_get(req, "host", &n) == NULL ||
         !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
         !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
         !copy_field(a.service, sizeof a.service, service, strlen(service)) ||
@@ -890,10 +891,15 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
     buf_init(&sts, 4096);
     if (compute_signature(req, &a, normalize, NULL, secret, &creq, &sts, sig) != 0)
         goto done;
-    if (buf_printf(out, ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                  "Signature=%s",
-                   a.access_key, a.date, a.region, a.service, a.signed_headers, sig) != BUF_OK)
+    if (buf_printf(out,
+                   ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                             "Signature=%s",
+                   a.access_key, a.date, a.region, a.service, a.signed_headers, sig) != BUF_OK) {
+        out->len = start; /* out unchanged */
+        if (out->data != NULL)
+            out->data[start] = '\0';
         goto done;
+    }
     rc = 0;
 done:
     buf_destroy(&creq);

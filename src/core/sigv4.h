@@ -102,20 +102,22 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
 void sigv4_format_amz_date(int64_t ms, char out[17]);
 
 /*
- * The signer's side of a signed request (the AWS client of the functions uses it): appends
- * to out the value of its Authorization header, "AWS4-HMAC-SHA256 Credential=<key>/<scope>,
- * SignedHeaders=<names>, Signature=<hex>". req must be the request exactly as it will be
- * sent: path and query as on the wire, and every header already there, Host and X-Amz-Date
- * included (and X-Amz-Security-Token with temporary credentials). Every header is signed
- * but Authorization, Expect, User-Agent and X-Amzn-Trace-Id, which SDKs leave unsigned
- * because proxies change them. The payload hash is the X-Amz-Content-Sha256 header when
- * present, else the body's SHA-256. The canonical request, string to sign and signature
- * are computed by the same functions sigv4_verify uses. Returns 0, or -1 when a header is
- * missing or a value does not fit (at most 64 signed headers, names under 128 bytes).
- * Pure and thread-safe.
+ * The signer's side of a signed request (the functions' AWS client, load generators):
+ * appends to out the value of its Authorization header, "AWS4-HMAC-SHA256 Credential=
+ * <key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>".
+ * req must be the request exactly as it will be sent: path and query as on the wire, and
+ * every header already there — Host, X-Amz-Date (whose value is amz_date,
+ * "YYYYMMDDTHHMMSSZ") and, with temporary credentials, X-Amz-Security-Token. Every header
+ * is signed but Authorization, Expect, User-Agent and X-Amzn-Trace-Id, which SDKs leave
+ * unsigned because proxies change them. The payload hash is the X-Amz-Content-Sha256
+ * header when present, else the body's SHA-256. normalize as for sigv4_verify (every
+ * service but S3). The canonical request, string to sign and signature are computed by the
+ * code sigv4_verify runs. Returns 0, or -1 (out unchanged) when Host or X-Amz-Date is
+ * missing or differs from amz_date, or a value does not fit (at most 64 signed headers,
+ * names under 128 bytes). Pure and thread-safe.
  */
-int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
-                        const char *secret, const char *region, const char *service,
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key, const char *secret,
+                        const char *region, const char *service, const char *amz_date,
                         bool normalize, struct buf *out);
 
 /*

@@ -145,9 +145,8 @@ static void test_send_message(void **state)
     assert_true(r->has_token);
     json_t *got = json_loads(r->body, 0, NULL);
     json_t *want = json_pack("{s:s,s:s,s:i,s:{s:{s:s,s:s}}}", "QueueUrl", MSG.queue_url,
-                             "MessageBody", "Test message.", "DelaySeconds", 5,
-                             "MessageAttributes", "kind", "DataType", "String", "StringValue",
-                             "echo");
+                             "MessageBody", "Test message.", "DelaySeconds", 5, "MessageAttributes",
+                             "kind", "DataType", "String", "StringValue", "echo");
     assert_true(json_equal(got, want));
     json_decref(got);
     json_decref(want);
@@ -156,8 +155,9 @@ static void test_send_message(void **state)
 static void test_send_message_md5_mismatch(void **state)
 {
     struct ctx *x = *state;
-    struct step s[] = {{200, "{\"MessageId\":\"m-1\",\"MD5OfMessageBody\":\"00000000000000000000000000000000\"}",
-                        NULL, 0, false}};
+    struct step s[] = {
+        {200, "{\"MessageId\":\"m-1\",\"MD5OfMessageBody\":\"00000000000000000000000000000000\"}",
+         NULL, 0, false}};
     fake_script(&x->f, s, 1);
     char id[AWS_SQS_MESSAGE_ID_MAX];
     struct aws_error err;
@@ -189,9 +189,10 @@ static void test_service_error_not_retried(void **state)
 static void test_transient_retried(void **state)
 {
     struct ctx *x = *state;
-    struct step s[] = {{500, "{\"__type\":\"InternalFailure\",\"message\":\"boom\"}", NULL, 0, false},
-                       {503, "{}", NULL, 0, false},
-                       {200, MSG_OK, NULL, 0, false}};
+    struct step s[] = {
+        {500, "{\"__type\":\"InternalFailure\",\"message\":\"boom\"}", NULL, 0, false},
+        {503, "{}", NULL, 0, false},
+        {200, MSG_OK, NULL, 0, false}};
     fake_script(&x->f, s, 3);
     char id[AWS_SQS_MESSAGE_ID_MAX];
     struct aws_error err;
@@ -211,9 +212,9 @@ static void test_transient_retried(void **state)
 static void test_throttling_backoff(void **state)
 {
     struct ctx *x = *state;
-    struct step s[] = {{400, "{\"__type\":\"com.amazon.coral.availability#ThrottlingException\"}",
-                        NULL, 0, false},
-                       {200, MSG_OK, NULL, 0, false}};
+    struct step s[] = {
+        {400, "{\"__type\":\"com.amazon.coral.availability#ThrottlingException\"}", NULL, 0, false},
+        {200, MSG_OK, NULL, 0, false}};
     fake_script(&x->f, s, 2);
     char id[AWS_SQS_MESSAGE_ID_MAX];
     struct aws_error err;
@@ -290,9 +291,9 @@ static void test_retry_after_beyond_deadline(void **state)
 {
     struct ctx *x = *state;
     /* the server asks for 3 s; the caller has 1 s: the error comes back at once */
-    struct step s[] = {{503, "{\"__type\":\"ServiceUnavailable\"}", "x-amz-retry-after: 3000\r\n", 0,
-                        false},
-                       {200, MSG_OK, NULL, 0, false}};
+    struct step s[] = {
+        {503, "{\"__type\":\"ServiceUnavailable\"}", "x-amz-retry-after: 3000\r\n", 0, false},
+        {200, MSG_OK, NULL, 0, false}};
     fake_script(&x->f, s, 2);
     char id[AWS_SQS_MESSAGE_ID_MAX];
     struct aws_error err;
@@ -336,8 +337,11 @@ static void test_connection_refused(void **state)
                      {"AWS_ENDPOINT_URL_SQS", url},
                      {"AWS_ENDPOINT_URL_DYNAMODB", url},
                      {"HAAR_AWS_HTTP", x->backend}}};
-    struct aws_client_options o = {.getenv = env_get, .getenv_arg = &e,
-                                   .sleep_ms = record_sleep, .random = half, .hook_arg = x};
+    struct aws_client_options o = {.getenv = env_get,
+                                   .getenv_arg = &e,
+                                   .sleep_ms = record_sleep,
+                                   .random = half,
+                                   .hook_arg = x};
     char errs[256];
     struct aws_client *c = aws_client_new(&o, errs, sizeof errs);
     assert_non_null(c);
@@ -399,11 +403,13 @@ static void assert_json(json_t *got, const char *want_text)
 static void test_ddb_put_conditional(void **state)
 {
     struct ctx *x = *state;
-    struct step s[] = {{400,
-                        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
-                        "\"message\":\"The conditional request failed\","
-                        "\"Item\":{\"id\":{\"S\":\"t-1\"},\"status\":{\"S\":\"QUEUED\"},\"attempts\":{\"N\":\"2\"}}}",
-                        NULL, 0, false}};
+    struct step s[] = {
+        {400,
+         "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
+         "\"message\":\"The conditional request failed\","
+         "\"Item\":{\"id\":{\"S\":\"t-1\"},\"status\":{\"S\":\"QUEUED\"},\"attempts\":{\"N\":\"2\"}"
+         "}}",
+         NULL, 0, false}};
     fake_script(&x->f, s, 1);
     struct aws_ddb_attr item[] = {{"id", aws_ddb_s("t-1")},
                                   {"status", aws_ddb_s("QUEUED")},
@@ -411,8 +417,12 @@ static void test_ddb_put_conditional(void **state)
                                   {"ok", aws_ddb_bool(true)},
                                   {"payload", aws_ddb_sn("{\"a\":\"\\u0000\"}x", 14)}};
     struct aws_ddb_name names[] = {{"#id", "id"}};
-    struct aws_ddb_put p = {.table = "haar-dev-tasks", .item = item, .nitem = 5,
-                            .condition = "attribute_not_exists(#id)", .names = names, .nnames = 1,
+    struct aws_ddb_put p = {.table = "haar-dev-tasks",
+                            .item = item,
+                            .nitem = 5,
+                            .condition = "attribute_not_exists(#id)",
+                            .names = names,
+                            .nnames = 1,
                             .old_on_condition_failure = true};
     struct aws_ddb_item *old = NULL;
     struct aws_error err;
@@ -440,7 +450,9 @@ static void test_ddb_update_and_get(void **state)
 {
     struct ctx *x = *state;
     struct step s[] = {
-        {200, "{\"Attributes\":{\"id\":{\"S\":\"t-1\"},\"status\":{\"S\":\"RUNNING\"},\"attempts\":{\"N\":\"1\"}}}",
+        {200,
+         "{\"Attributes\":{\"id\":{\"S\":\"t-1\"},\"status\":{\"S\":\"RUNNING\"},\"attempts\":{"
+         "\"N\":\"1\"}}}",
          NULL, 0, false},
         {200, "{}", NULL, 0, false},
         {200, "{\"Item\":{\"id\":{\"S\":\"t-1\"},\"n\":{\"N\":\"1.5\"}}}", NULL, 0, false},
@@ -448,12 +460,17 @@ static void test_ddb_update_and_get(void **state)
     fake_script(&x->f, s, 3);
     struct aws_ddb_attr key[] = {{"id", aws_ddb_s("t-1")}};
     struct aws_ddb_name names[] = {{"#s", "status"}};
-    struct aws_ddb_attr values[] = {{":q", aws_ddb_s("QUEUED")},
-                                    {":r", aws_ddb_s("RUNNING")},
-                                    {":one", aws_ddb_n(1)}};
-    struct aws_ddb_update u = {.table = "t", .key = key, .nkey = 1,
-                               .update = "SET #s = :r ADD attempts :one", .condition = "#s = :q",
-                               .names = names, .nnames = 1, .values = values, .nvalues = 3,
+    struct aws_ddb_attr values[] = {
+        {":q", aws_ddb_s("QUEUED")}, {":r", aws_ddb_s("RUNNING")}, {":one", aws_ddb_n(1)}};
+    struct aws_ddb_update u = {.table = "t",
+                               .key = key,
+                               .nkey = 1,
+                               .update = "SET #s = :r ADD attempts :one",
+                               .condition = "#s = :q",
+                               .names = names,
+                               .nnames = 1,
+                               .values = values,
+                               .nvalues = 3,
                                .ret = AWS_DDB_RETURN_ALL_NEW};
     struct aws_ddb_item *it = NULL;
     struct aws_error err;
@@ -463,17 +480,19 @@ static void test_ddb_update_and_get(void **state)
     assert_false(aws_ddb_item_has(it, "result"));
     assert_null(aws_ddb_item_s(it, "attempts", NULL)); /* an N is not an S */
     aws_ddb_item_free(it);
-    assert_json(sent(x, 0),
-                "{\"TableName\":\"t\",\"Key\":{\"id\":{\"S\":\"t-1\"}},"
-                "\"UpdateExpression\":\"SET #s = :r ADD attempts :one\","
-                "\"ConditionExpression\":\"#s = :q\",\"ExpressionAttributeNames\":{\"#s\":\"status\"},"
-                "\"ExpressionAttributeValues\":{\":q\":{\"S\":\"QUEUED\"},\":r\":{\"S\":\"RUNNING\"},"
-                "\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"ALL_NEW\"}");
+    assert_json(
+        sent(x, 0),
+        "{\"TableName\":\"t\",\"Key\":{\"id\":{\"S\":\"t-1\"}},"
+        "\"UpdateExpression\":\"SET #s = :r ADD attempts :one\","
+        "\"ConditionExpression\":\"#s = :q\",\"ExpressionAttributeNames\":{\"#s\":\"status\"},"
+        "\"ExpressionAttributeValues\":{\":q\":{\"S\":\"QUEUED\"},\":r\":{\"S\":\"RUNNING\"},"
+        "\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"ALL_NEW\"}");
     /* GetItem: absent, then present */
     struct aws_ddb_get g = {.table = "t", .key = key, .nkey = 1, .consistent = true};
     assert_int_equal(aws_ddb_get_item(x->c, &g, 0, &it, &err), AWS_OK);
     assert_null(it);
-    assert_json(sent(x, 1), "{\"TableName\":\"t\",\"Key\":{\"id\":{\"S\":\"t-1\"}},\"ConsistentRead\":true}");
+    assert_json(sent(x, 1),
+                "{\"TableName\":\"t\",\"Key\":{\"id\":{\"S\":\"t-1\"}},\"ConsistentRead\":true}");
     assert_int_equal(aws_ddb_get_item(x->c, &g, 0, &it, &err), AWS_OK);
     assert_non_null(it);
     int64_t n;
@@ -487,7 +506,8 @@ static void test_ddb_query(void **state)
     struct ctx *x = *state;
     struct step s[] = {
         {200,
-         "{\"Items\":[{\"id\":{\"S\":\"a\"}},{\"id\":{\"S\":\"b\"}}],\"Count\":2,\"ScannedCount\":2,"
+         "{\"Items\":[{\"id\":{\"S\":\"a\"}},{\"id\":{\"S\":\"b\"}}],\"Count\":2,\"ScannedCount\":"
+         "2,"
          "\"LastEvaluatedKey\":{\"id\":{\"S\":\"b\"},\"status\":{\"S\":\"QUEUED\"},"
          "\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"}}}",
          NULL, 0, false},
@@ -496,12 +516,19 @@ static void test_ddb_query(void **state)
     fake_script(&x->f, s, 2);
     struct aws_ddb_name names[] = {{"#s", "status"}};
     struct aws_ddb_attr values[] = {{":s", aws_ddb_s("QUEUED")}};
-    struct aws_ddb_attr start[] = {{"id", aws_ddb_s("z")},
-                                   {"status", aws_ddb_s("QUEUED")},
-                                   {"created_at", aws_ddb_s("2025")}};
-    struct aws_ddb_query q = {.table = "t", .index = "by-status", .key_condition = "#s = :s",
-                              .names = names, .nnames = 1, .values = values, .nvalues = 1,
-                              .limit = 2, .descending = true, .start_key = start, .nstart = 3};
+    struct aws_ddb_attr start[] = {
+        {"id", aws_ddb_s("z")}, {"status", aws_ddb_s("QUEUED")}, {"created_at", aws_ddb_s("2025")}};
+    struct aws_ddb_query q = {.table = "t",
+                              .index = "by-status",
+                              .key_condition = "#s = :s",
+                              .names = names,
+                              .nnames = 1,
+                              .values = values,
+                              .nvalues = 1,
+                              .limit = 2,
+                              .descending = true,
+                              .start_key = start,
+                              .nstart = 3};
     struct aws_ddb_page page;
     struct aws_error err;
     assert_int_equal(aws_ddb_query(x->c, &q, 0, &page, &err), AWS_OK);
@@ -509,16 +536,23 @@ static void test_ddb_query(void **state)
     assert_int_equal(page.matched, 2);
     assert_string_equal(aws_ddb_item_s(page.items[1], "id", NULL), "b");
     assert_non_null(page.last_key);
-    assert_string_equal(aws_ddb_item_s(page.last_key, "created_at", NULL), "2026-01-01T00:00:00.000Z");
+    assert_string_equal(aws_ddb_item_s(page.last_key, "created_at", NULL),
+                        "2026-01-01T00:00:00.000Z");
     aws_ddb_page_destroy(&page);
-    assert_json(sent(x, 0),
-                "{\"TableName\":\"t\",\"IndexName\":\"by-status\",\"KeyConditionExpression\":\"#s = :s\","
-                "\"ExpressionAttributeNames\":{\"#s\":\"status\"},"
-                "\"ExpressionAttributeValues\":{\":s\":{\"S\":\"QUEUED\"}},\"Limit\":2,"
-                "\"ScanIndexForward\":false,\"ExclusiveStartKey\":{\"id\":{\"S\":\"z\"},"
-                "\"status\":{\"S\":\"QUEUED\"},\"created_at\":{\"S\":\"2025\"}}}");
-    struct aws_ddb_query count = {.table = "t", .index = "by-status", .key_condition = "#s = :s",
-                                  .names = names, .nnames = 1, .values = values, .nvalues = 1,
+    assert_json(
+        sent(x, 0),
+        "{\"TableName\":\"t\",\"IndexName\":\"by-status\",\"KeyConditionExpression\":\"#s = :s\","
+        "\"ExpressionAttributeNames\":{\"#s\":\"status\"},"
+        "\"ExpressionAttributeValues\":{\":s\":{\"S\":\"QUEUED\"}},\"Limit\":2,"
+        "\"ScanIndexForward\":false,\"ExclusiveStartKey\":{\"id\":{\"S\":\"z\"},"
+        "\"status\":{\"S\":\"QUEUED\"},\"created_at\":{\"S\":\"2025\"}}}");
+    struct aws_ddb_query count = {.table = "t",
+                                  .index = "by-status",
+                                  .key_condition = "#s = :s",
+                                  .names = names,
+                                  .nnames = 1,
+                                  .values = values,
+                                  .nvalues = 1,
                                   .count_only = true};
     assert_int_equal(aws_ddb_query(x->c, &count, 0, &page, &err), AWS_OK);
     assert_int_equal(page.count, 0);
@@ -551,16 +585,24 @@ static void test_settings(void **state)
     } CASES[] = {
         {{{{"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"}}}, "AWS_ACCESS_KEY_ID"},
         {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}}}, "region"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"},
+           {"AWS_SECRET_ACCESS_KEY", "s"},
+           {"AWS_REGION", "eu-west-1"},
            {"HAAR_AWS_HTTP", "native"}}},
          "HAAR_AWS_HTTP"}, /* https endpoints need libcurl */
-        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"},
+           {"AWS_SECRET_ACCESS_KEY", "s"},
+           {"AWS_REGION", "eu-west-1"},
            {"HAAR_AWS_HTTP", "quic"}}},
          "HAAR_AWS_HTTP"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"},
+           {"AWS_SECRET_ACCESS_KEY", "s"},
+           {"AWS_REGION", "eu-west-1"},
            {"AWS_MAX_ATTEMPTS", "0"}}},
          "AWS_MAX_ATTEMPTS"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"},
+           {"AWS_SECRET_ACCESS_KEY", "s"},
+           {"AWS_REGION", "eu-west-1"},
            {"AWS_ENDPOINT_URL", "localhost:4566"}}},
          "endpoint"},
     };
@@ -574,13 +616,15 @@ static void test_settings(void **state)
         assert_non_null(strstr(err, CASES[i].want));
     }
     /* the defaults: regional https endpoints through libcurl */
-    struct env ok = {{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"},
+    struct env ok = {{{"AWS_ACCESS_KEY_ID", "a"},
+                      {"AWS_SECRET_ACCESS_KEY", "s"},
                       {"AWS_DEFAULT_REGION", "eu-west-1"}}};
     struct aws_client_options o = {.getenv = env_get, .getenv_arg = &ok};
     char err[256];
     struct aws_client *c = aws_client_new(&o, err, sizeof err);
     assert_non_null(c);
-    assert_string_equal(aws_client_endpoint(c, AWS_SQS)->url, "https://sqs.eu-west-1.amazonaws.com");
+    assert_string_equal(aws_client_endpoint(c, AWS_SQS)->url,
+                        "https://sqs.eu-west-1.amazonaws.com");
     assert_string_equal(aws_client_endpoint(c, AWS_DYNAMODB)->url,
                         "https://dynamodb.eu-west-1.amazonaws.com");
     assert_int_equal(aws_client_backend(c, AWS_SQS), AWS_HTTP_CURL);
@@ -602,8 +646,8 @@ static void test_max_attempts_setting(void **state)
     aws_client_free(c);
 }
 
-#define BOTH(t)                                                                                   \
-    cmocka_unit_test_setup_teardown(t, setup_native, teardown),                                   \
+#define BOTH(t)                                                                                    \
+    cmocka_unit_test_setup_teardown(t, setup_native, teardown),                                    \
         cmocka_unit_test_setup_teardown(t, setup_curl, teardown)
 
 int main(void)

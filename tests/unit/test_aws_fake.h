@@ -142,13 +142,19 @@ static void handle(struct fake *f, int fd, char *req, size_t total, size_t head_
             if ((size_t)(colon - line) == 12 && strncasecmp(line, "x-amz-target", 12) == 0)
                 snprintf(rec.target, sizeof rec.target, "%.*s", (int)(eol - v), v);
             if ((size_t)(colon - line) == 20 && strncasecmp(line, "x-amz-security-token", 20) == 0)
-                rec.has_token = (size_t)(eol - v) == strlen(TOKEN) && memcmp(v, TOKEN, strlen(TOKEN)) == 0;
+                rec.has_token =
+                    (size_t)(eol - v) == strlen(TOKEN) && memcmp(v, TOKEN, strlen(TOKEN)) == 0;
         }
         line = eol + 2;
     }
-    struct sigv4_request sr = {.method = method, .method_len = strlen(method), .path = path,
-                               .path_len = strlen(path), .headers = hs, .nheaders = nh,
-                               .body = req + head_len, .body_len = total - head_len};
+    struct sigv4_request sr = {.method = method,
+                               .method_len = strlen(method),
+                               .path = path,
+                               .path_len = strlen(path),
+                               .headers = hs,
+                               .nheaders = nh,
+                               .body = req + head_len,
+                               .body_len = total - head_len};
     const char *service = strncmp(rec.target, "AmazonSQS.", 10) == 0 ? "sqs" : "dynamodb";
     rec.signature_ok = sigv4_verify(&sr, "eu-west-1", service, true, now_ms(), lookup_secret, NULL,
                                     rec.sig_msg, sizeof rec.sig_msg) == SIGV4_OK;

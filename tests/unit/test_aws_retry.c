@@ -196,8 +196,8 @@ static void test_quota(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),         cmocka_unit_test(test_delays),
-        cmocka_unit_test(test_policies),         cmocka_unit_test(test_retry_after_parse),
+        cmocka_unit_test(test_classify), cmocka_unit_test(test_delays),
+        cmocka_unit_test(test_policies), cmocka_unit_test(test_retry_after_parse),
         cmocka_unit_test(test_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

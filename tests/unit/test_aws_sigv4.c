@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -221,12 +222,12 @@ static int sign_case(const char *dir, const char *name)
                *ts = NULL;
     int normalize = 1, sign_body = 0, omit_token = 0;
     json_unpack(ctx, "{s:{s:s,s:s,s?s},s:s,s:s,s:s,s?b,s?b,s?b}", "credentials", "access_key_id",
-                &key, "secret_access_key", &secret, "token", &token, "region", &region,
-                "service", &service, "timestamp", &ts, "normalize", &normalize, "sign_body",
-                &sign_body, "omit_session_token", &omit_token);
+                &key, "secret_access_key", &secret, "token", &token, "region", &region, "service",
+                &service, "timestamp", &ts, "normalize", &normalize, "sign_body", &sign_body,
+                "omit_session_token", &omit_token);
     /* "2015-08-30T12:36:00Z" -> "20150830T123600Z", added as an SDK adds it */
-    char amz[17] = {ts[0], ts[1], ts[2], ts[3], ts[5], ts[6], ts[8], ts[9], 'T',
-                    ts[11], ts[12], ts[14], ts[15], ts[17], ts[18], 'Z', '\0'};
+    char amz[17] = {ts[0],  ts[1],  ts[2],  ts[3],  ts[5],  ts[6],  ts[8], ts[9], 'T',
+                    ts[11], ts[12], ts[14], ts[15], ts[17], ts[18], 'Z',   '\0'};
     add_header(&p, "X-Amz-Date", amz);
     if (token != NULL && !omit_token)
         add_header(&p, "X-Amz-Security-Token", token);
@@ -241,7 +242,7 @@ static int sign_case(const char *dir, const char *name)
     to_sigv4(&p, h, &r);
     struct buf out;
     buf_init(&out, 8192);
-    if (sigv4_authorization(&r, key, secret, region, service, normalize, &out) != 0) {
+    if (sigv4_authorization(&r, key, secret, region, service, amz, normalize, &out) != 0) {
         printf("FAIL %s: sigv4_authorization failed\n", name);
         failures = 1;
     } else {
@@ -302,11 +303,10 @@ static int botocore_case(const char *line, int index)
     struct buf body, out;
     int failed = 0;
 
-    if (c == NULL || json_unpack(c, "{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:s}", "method",
-                                 &method, "path", &path, "query", &query, "headers", &headers,
-                                 "body", &body64, "access_key", &key, "secret", &secret,
-                                 "region", &region, "service", &service, "authorization",
-                                 &want) != 0) {
+    if (c == NULL || json_unpack(c, "{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:s}", "method", &method,
+                                 "path", &path, "query", &query, "headers", &headers, "body",
+                                 &body64, "access_key", &key, "secret", &secret, "region", &region,
+                                 "service", &service, "authorization", &want) != 0) {
         printf("FAIL botocore case %d: unreadable line\n", index);
         json_decref(c);
         return 1;
@@ -331,7 +331,12 @@ static int botocore_case(const char *line, int index)
                               .nheaders = n,
                               .body = body.data,
                               .body_len = body.len};
-    if (sigv4_authorization(&r, key, secret, region, service, true, &out) != 0 ||
+    const char *amz = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(h[i].name, "x-amz-date") == 0)
+            amz = h[i].value;
+    if (amz == NULL ||
+        sigv4_authorization(&r, key, secret, region, service, amz, true, &out) != 0 ||
         strcmp(out.data, want) != 0) {
         printf("FAIL botocore case %d:\n  request %s\n  got  %s\n  want %s\n", index, line,
                out.data ? out.data : "(failed)", want);
@@ -347,7 +352,8 @@ static void test_botocore_differential(void **state)
 {
     (void)state;
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/aws/sigv4_botocore.py' --count %d --seed 20260101",
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 '%s/tests/aws/sigv4_botocore.py' --count %d --seed 20260101",
              source_dir(), BOTOCORE_CASES);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
@@ -384,11 +390,13 @@ static void test_refusals(void **state)
     struct sigv4_header h[3] = {{"Host", 4, "example.amazonaws.com", 21},
                                 {"X-Amz-Date", 10, "20150830T123600Z", 16},
                                 {"X-Amz-Target", 12, "AmazonSQS.SendMessage", 21}};
-    struct sigv4_request r = {.method = "POST", .method_len = 4, .path = "/", .path_len = 1,
-                              .headers = h, .nheaders = 3};
+    struct sigv4_request r = {
+        .method = "POST", .method_len = 4, .path = "/", .path_len = 1, .headers = h, .nheaders = 3};
     struct buf out;
     buf_init(&out, 4096);
-    assert_int_equal(sigv4_authorization(&r, "AKID", "secret", "eu-west-1", "sqs", true, &out), 0);
+    assert_int_equal(sigv4_authorization(&r, "AKID", "secret", "eu-west-1", "sqs",
+                                         "20150830T123600Z", true, &out),
+                     0);
     assert_non_null(strstr(out.data, "SignedHeaders=host;x-amz-date;x-amz-target, "));
     assert_non_null(strstr(out.data, "Credential=AKID/20150830/eu-west-1/sqs/aws4_request"));
 
@@ -396,17 +404,23 @@ static void test_refusals(void **state)
     buf_reset(&out);
     r.headers = h + 1;
     r.nheaders = 2;
-    assert_int_equal(sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", true, &out), -1);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", "20150830T123600Z", true, &out),
+        -1);
     /* no X-Amz-Date */
     struct sigv4_header h2[1] = {{"Host", 4, "x", 1}};
     r.headers = h2;
     r.nheaders = 1;
-    assert_int_equal(sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", true, &out), -1);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", "20150830T123600Z", true, &out),
+        -1);
     /* a malformed date */
     struct sigv4_header h3[2] = {{"Host", 4, "x", 1}, {"X-Amz-Date", 10, "2015-08-30", 10}};
     r.headers = h3;
     r.nheaders = 2;
-    assert_int_equal(sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", true, &out), -1);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", "20150830T123600Z", true, &out),
+        -1);
     /* more headers than a signature may list */
     struct sigv4_header many[70];
     char names[70][8];
@@ -418,7 +432,9 @@ static void test_refusals(void **state)
     }
     r.headers = many;
     r.nheaders = 70;
-    assert_int_equal(sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", true, &out), -1);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", "20150830T123600Z", true, &out),
+        -1);
     /* repeated and unsigned headers: each name once, User-Agent and Expect left out */
     struct sigv4_header h4[5] = {{"host", 4, "x", 1},
                                  {"X-Amz-Date", 10, "20150830T123600Z", 16},
@@ -428,7 +444,9 @@ static void test_refusals(void **state)
     r.headers = h4;
     r.nheaders = 5;
     buf_reset(&out);
-    assert_int_equal(sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", true, &out), 0);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKID", "s", "eu-west-1", "sqs", "20150830T123600Z", true, &out),
+        0);
     assert_non_null(strstr(out.data, "SignedHeaders=host;x-a;x-amz-date, "));
     buf_destroy(&out);
 }
@@ -453,26 +471,32 @@ static void test_round_trip(void **state)
                                 {"Content-Type", 12, "application/x-amz-json-1.0", 26},
                                 {"X-Amz-Target", 12, "AmazonSQS.SendMessage", 21},
                                 {"Authorization", 13, NULL, 0}};
-    struct sigv4_request r = {.method = "POST", .method_len = 4, .path = "/", .path_len = 1,
-                              .headers = h, .nheaders = 4, .body = body,
+    struct sigv4_request r = {.method = "POST",
+                              .method_len = 4,
+                              .path = "/",
+                              .path_len = 1,
+                              .headers = h,
+                              .nheaders = 4,
+                              .body = body,
                               .body_len = strlen(body)};
     struct buf auth;
     buf_init(&auth, 4096);
-    assert_int_equal(sigv4_authorization(&r, "AKIDTEST", "sekrit", "eu-west-1", "sqs", true, &auth), 0);
+    assert_int_equal(
+        sigv4_authorization(&r, "AKIDTEST", "sekrit", "eu-west-1", "sqs", date, true, &auth), 0);
     h[4].value = auth.data;
     h[4].value_len = auth.len;
     r.nheaders = 5;
     char msg[2048];
-    assert_int_equal(sigv4_verify(&r, "eu-west-1", "sqs", true, now + 1000, secret_of, "sekrit", msg,
-                                  sizeof msg),
+    assert_int_equal(sigv4_verify(&r, "eu-west-1", "sqs", true, now + 1000, secret_of, "sekrit",
+                                  msg, sizeof msg),
                      SIGV4_OK);
     /* one changed body byte: refused */
     char changed[128];
     snprintf(changed, sizeof changed, "%s", body);
     changed[3] = 'X';
     r.body = changed;
-    assert_int_equal(sigv4_verify(&r, "eu-west-1", "sqs", true, now + 1000, secret_of, "sekrit", msg,
-                                  sizeof msg),
+    assert_int_equal(sigv4_verify(&r, "eu-west-1", "sqs", true, now + 1000, secret_of, "sekrit",
+                                  msg, sizeof msg),
                      SIGV4_MISMATCH);
     buf_destroy(&auth);
 }

@@ -69,9 +69,10 @@ static void test_parse_create(void **state)
         struct api_create cr;
         struct api_problem p = {0};
         int rc = api_parse_create(c->body, strlen(c->body), &cr, &p);
-        bool ok = c->status == 0 ? rc == 0
-                                 : rc == -1 && p.status == c->status && strcmp(p.code, c->code) == 0 &&
-                                       (c->message == NULL || strstr(p.message, c->message) != NULL);
+        bool ok = c->status == 0
+                      ? rc == 0
+                      : rc == -1 && p.status == c->status && strcmp(p.code, c->code) == 0 &&
+                            (c->message == NULL || strstr(p.message, c->message) != NULL);
         if (!ok) {
             printf("FAIL %s: rc %d status %d code %s message %s\n", c->body, rc, p.status, p.code,
                    p.message);
@@ -163,7 +164,8 @@ static void test_cursors(void **state)
     char c[400], id[TASK_ID_LEN + 1], created[32];
     struct api_problem p;
     const char *tid = "0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8b";
-    assert_int_equal(api_cursor_encode(tid, "2026-01-01T00:00:00.123Z", TASK_SUCCEEDED, c, sizeof c), 0);
+    assert_int_equal(
+        api_cursor_encode(tid, "2026-01-01T00:00:00.123Z", TASK_SUCCEEDED, c, sizeof c), 0);
     assert_null(strpbrk(c, "+/=")); /* URL-safe, unpadded */
     assert_int_equal(api_cursor_decode(c, TASK_SUCCEEDED, id, created, &p), 0);
     assert_string_equal(id, tid);
@@ -281,7 +283,8 @@ static void test_render(void **state)
         "\"status\":{\"S\":\"FAILED\"},\"payload\":{\"S\":\"{\\\"times\\\":9}\"},"
         "\"attempts\":{\"N\":\"5\"},\"error_code\":{\"S\":\"TaskFailed\"},"
         "\"error_message\":{\"S\":\"attempt 5 of 9 that fail on purpose\"},"
-        "\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"},\"updated_at\":{\"S\":\"2026-01-01T00:01:00.000Z\"},"
+        "\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"},\"updated_at\":{\"S\":\"2026-01-01T00:"
+        "01:00.000Z\"},"
         "\"finished_at\":{\"S\":\"2026-01-01T00:01:00.000Z\"},\"run_id\":{\"S\":\"x\"},"
         "\"request_hash\":{\"S\":\"h\"},\"expires_at\":{\"N\":\"1\"}}";
     struct aws_ddb_item *it = aws_ddb_item_parse(item, strlen(item));
@@ -295,7 +298,8 @@ static void test_render(void **state)
     json_t *want = json_loads(
         "{\"id\":\"0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8b\",\"kind\":\"fail\",\"status\":\"FAILED\","
         "\"payload\":{\"times\":9},\"attempts\":5,\"error\":{\"code\":\"TaskFailed\","
-        "\"message\":\"attempt 5 of 9 that fail on purpose\"},\"created_at\":\"2026-01-01T00:00:00.000Z\","
+        "\"message\":\"attempt 5 of 9 that fail on "
+        "purpose\"},\"created_at\":\"2026-01-01T00:00:00.000Z\","
         "\"updated_at\":\"2026-01-01T00:01:00.000Z\",\"finished_at\":\"2026-01-01T00:01:00.000Z\"}",
         0, NULL);
     if (!json_equal(got, want))
@@ -331,15 +335,16 @@ static int api_setup(void **state)
     char err[256];
     fake_start(&x->f);
     snprintf(x->url, sizeof x->url, "http://127.0.0.1:%d", x->f.port);
-    x->env = (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
-                           {"AWS_SECRET_ACCESS_KEY", SECRET},
-                           {"AWS_REGION", "eu-west-1"},
-                           {"AWS_ENDPOINT_URL", x->url},
-                           {"AWS_MAX_ATTEMPTS", "1"},
-                           {"HAAR_ENVIRONMENT", "test"},
-                           {"TASKS_TABLE", "haar-test-tasks"},
-                           {"TASKS_STATUS_INDEX", "by-status"},
-                           {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"}}};
+    x->env =
+        (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
+                      {"AWS_SECRET_ACCESS_KEY", SECRET},
+                      {"AWS_REGION", "eu-west-1"},
+                      {"AWS_ENDPOINT_URL", x->url},
+                      {"AWS_MAX_ATTEMPTS", "1"},
+                      {"HAAR_ENVIRONMENT", "test"},
+                      {"TASKS_TABLE", "haar-test-tasks"},
+                      {"TASKS_STATUS_INDEX", "by-status"},
+                      {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"}}};
     assert_int_equal(fn_env_load(&x->app.env, env_get, &x->env, err, sizeof err), 0);
     struct aws_client_options o = {.getenv = env_get, .getenv_arg = &x->env};
     x->app.aws = aws_client_new(&o, err, sizeof err);
@@ -385,10 +390,10 @@ static json_t *call(struct api_ctx *x, const char *method, const char *path, con
         json_object_set_new(q, name, json_stringn(eq + 1, n - (size_t)(eq + 1 - p)));
         p += n + (amp != NULL);
     }
-    json_t *ev = json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:{s:s,s:s}},s:b}", "version", "2.0",
-                           "routeKey", "$default", "rawPath", path, "rawQueryString",
-                           query ? query : "", "headers", h, "requestContext", "http", "method",
-                           method, "path", path, "isBase64Encoded", 0);
+    json_t *ev =
+        json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:{s:s,s:s}},s:b}", "version", "2.0", "routeKey",
+                  "$default", "rawPath", path, "rawQueryString", query ? query : "", "headers", h,
+                  "requestContext", "http", "method", method, "path", path, "isBase64Encoded", 0);
     if (json_object_size(q) > 0)
         json_object_set(ev, "queryStringParameters", q);
     json_decref(q);
@@ -396,9 +401,8 @@ static json_t *call(struct api_ctx *x, const char *method, const char *path, con
         json_object_set_new(ev, "body", json_string(body));
     char *text = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
-    struct runtime_invocation inv = {.request_id = "r-1",
-                                     .deadline_ms = fn_now_ms() + 5000,
-                                     .user = &x->app};
+    struct runtime_invocation inv = {
+        .request_id = "r-1", .deadline_ms = fn_now_ms() + 5000, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, RUNTIME_MAX_RESPONSE);
@@ -477,7 +481,8 @@ static void test_create(void **state)
     json_t *b = body_of(res);
     assert_string_equal(json_string_value(json_object_get(b, "id")), id);
     assert_string_equal(json_string_value(json_object_get(b, "status")), "QUEUED");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(b, "payload"), "hello")), "world");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(b, "payload"), "hello")),
+                        "world");
     json_decref(b);
     json_decref(res);
     /* the put came first, conditional, then the send */
@@ -488,8 +493,10 @@ static void test_create(void **state)
     assert_string_equal(json_string_value(json_object_get(put, "ConditionExpression")),
                         "attribute_not_exists(#id)");
     json_t *item = json_object_get(put, "Item");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "status"), "S")), "QUEUED");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "idempotency_key"), "S")), "k-1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "status"), "S")),
+                        "QUEUED");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(item, "idempotency_key"), "S")), "k-1");
     assert_string_equal(json_string_value(json_object_get(json_object_get(item, "payload"), "S")),
                         "{\"hello\":\"world\"}");
     json_decref(put);
@@ -499,9 +506,10 @@ static void test_create(void **state)
     json_decref(msg);
 
     /* without a key: a fresh random id each time */
-    struct step fail_send[] = {{200, "{}", NULL, 0, false},
-                               {400, "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\"}", NULL, 0, false},
-                               {200, "{}", NULL, 0, false}};
+    struct step fail_send[] = {
+        {200, "{}", NULL, 0, false},
+        {400, "{\"__type\":\"com.amazonaws.sqs#QueueDoesNotExist\"}", NULL, 0, false},
+        {200, "{}", NULL, 0, false}};
     fake_script(&x->f, fail_send, 3);
     res = call(x, "POST", "/tasks", NULL, NULL, "{\"kind\":\"echo\"}");
     /* the send failed: 503, and the stored task flagged for the next replay */
@@ -513,13 +521,14 @@ static void test_create(void **state)
     assert_int_equal(x->f.nreqs, 3);
     assert_string_equal(x->f.reqs[2].target, "DynamoDB_20120810.UpdateItem");
     json_t *mark = sent_body(x, 2);
-    assert_non_null(strstr(json_string_value(json_object_get(mark, "UpdateExpression")), "enqueue_failed"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(mark, "UpdateExpression")), "enqueue_failed"));
     json_decref(mark);
 }
 
 /* A ConditionalCheckFailed answer carrying the stored task. */
-static void replay_item(char *out, size_t cap, const char *id, const char *hash,
-                        const char *status, const char *extra)
+static void replay_item(char *out, size_t cap, const char *id, const char *hash, const char *status,
+                        const char *extra)
 {
     snprintf(out, cap,
              "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
@@ -556,7 +565,8 @@ static void test_replay(void **state)
 
     /* the same key, the members in another order: the same request */
     fake_script(&x->f, s, 1);
-    res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-2", "{\"payload\":{},\"kind\":\"echo\"}");
+    res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-2",
+               "{\"payload\":{},\"kind\":\"echo\"}");
     assert_int_equal(status_of(res), 202);
     json_decref(res);
 
@@ -576,7 +586,8 @@ static void test_replay(void **state)
 
     /* the key with another request: 409 */
     fake_script(&x->f, s, 1);
-    res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-2", "{\"kind\":\"echo\",\"payload\":{\"x\":1}}");
+    res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-2",
+               "{\"kind\":\"echo\",\"payload\":{\"x\":1}}");
     assert_int_equal(status_of(res), 409);
     b = body_of(res);
     assert_string_equal(error_code(b), "IdempotencyKeyReused");
@@ -594,7 +605,8 @@ static void test_bad_requests(void **state)
     } CASES[] = {
         {"POST", "/tasks", NULL, NULL, "not json", 400, "InvalidJson"},
         {"POST", "/tasks", NULL, NULL, "{\"kind\":\"teleport\"}", 400, "UnknownKind"},
-        {"POST", "/tasks", NULL, "idempotency-key: ", "{\"kind\":\"echo\"}", 400, "InvalidIdempotencyKey"},
+        {"POST", "/tasks", NULL, "idempotency-key: ", "{\"kind\":\"echo\"}", 400,
+         "InvalidIdempotencyKey"},
         {"GET", "/tasks/not-an-id", NULL, NULL, NULL, 404, "NotFound"},
         {"POST", "/tasks/not-an-id/retry", NULL, NULL, NULL, 404, "NotFound"},
         {"GET", "/tasks", NULL, NULL, NULL, 400, "InvalidStatus"},
@@ -649,11 +661,13 @@ static void test_read_and_list(void **state)
     json_decref(res);
 
     /* a page with a next cursor, then the page after it */
-    const char *page = "{\"Items\":[{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"echo\"},"
-                       "\"status\":{\"S\":\"SUCCEEDED\"},\"payload\":{\"S\":\"{}\"},\"attempts\":{\"N\":\"1\"}}],"
-                       "\"Count\":1,\"ScannedCount\":1,\"LastEvaluatedKey\":{\"id\":{\"S\":\"" TID "\"},"
-                       "\"status\":{\"S\":\"SUCCEEDED\"},\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"}}}";
-    struct step l[] = {{200, page, NULL, 0, false}, {200, "{\"Items\":[],\"Count\":0}", NULL, 0, false}};
+    const char *page =
+        "{\"Items\":[{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"echo\"},"
+        "\"status\":{\"S\":\"SUCCEEDED\"},\"payload\":{\"S\":\"{}\"},\"attempts\":{\"N\":\"1\"}}],"
+        "\"Count\":1,\"ScannedCount\":1,\"LastEvaluatedKey\":{\"id\":{\"S\":\"" TID "\"},"
+        "\"status\":{\"S\":\"SUCCEEDED\"},\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"}}}";
+    struct step l[] = {{200, page, NULL, 0, false},
+                       {200, "{\"Items\":[],\"Count\":0}", NULL, 0, false}};
     fake_script(&x->f, l, 2);
     res = call(x, "GET", "/tasks", "status=SUCCEEDED&limit=1", NULL, NULL);
     assert_int_equal(status_of(res), 200);
@@ -689,8 +703,9 @@ static void test_retry(void **state)
     struct api_ctx *x = *state;
     char ok[160];
     send_ok(ok, sizeof ok, TID, "fail");
-    const char *updated = "{\"Attributes\":{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"fail\"},"
-                          "\"status\":{\"S\":\"QUEUED\"},\"payload\":{\"S\":\"{}\"},\"attempts\":{\"N\":\"5\"}}}";
+    const char *updated =
+        "{\"Attributes\":{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"fail\"},"
+        "\"status\":{\"S\":\"QUEUED\"},\"payload\":{\"S\":\"{}\"},\"attempts\":{\"N\":\"5\"}}}";
     struct step s[] = {{200, updated, NULL, 0, false}, {200, ok, NULL, 0, false}};
     fake_script(&x->f, s, 2);
     json_t *res = call(x, "POST", "/tasks/" TID "/retry", NULL, NULL, NULL);
@@ -701,16 +716,20 @@ static void test_retry(void **state)
     json_decref(u);
     assert_string_equal(x->f.reqs[1].target, "AmazonSQS.SendMessage");
     /* not FAILED: 409 with its status; absent: 404 */
-    const char *running = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
-                          "\"Item\":{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"fail\"},\"status\":{\"S\":\"RUNNING\"}}}";
-    const char *absent = "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\"}";
+    const char *running =
+        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","
+        "\"Item\":{\"id\":{\"S\":\"" TID
+        "\"},\"kind\":{\"S\":\"fail\"},\"status\":{\"S\":\"RUNNING\"}}}";
+    const char *absent =
+        "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\"}";
     struct step c[] = {{400, running, NULL, 0, false}, {400, absent, NULL, 0, false}};
     fake_script(&x->f, c, 2);
     res = call(x, "POST", "/tasks/" TID "/retry", NULL, NULL, NULL);
     assert_int_equal(status_of(res), 409);
     json_t *b = body_of(res);
     assert_string_equal(error_code(b), "NotFailed");
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(b, "error"), "message")), "RUNNING"));
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_object_get(b, "error"), "message")), "RUNNING"));
     json_decref(b);
     json_decref(res);
     res = call(x, "POST", "/tasks/" TID "/retry", NULL, NULL, NULL);
@@ -722,7 +741,9 @@ static void test_dependency_errors(void **state)
 {
     struct api_ctx *x = *state;
     struct step s[] = {
-        {400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\"}", NULL, 0, false},
+        {400,
+         "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\"}",
+         NULL, 0, false},
         {500, "{\"__type\":\"InternalServerError\"}", NULL, 0, false},
     };
     fake_script(&x->f, s, 2);

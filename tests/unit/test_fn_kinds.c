@@ -130,7 +130,8 @@ static void test_echo(void **state)
 {
     (void)state;
     struct task_outcome o;
-    assert_int_equal(run_kind("echo", "{\"a\":[1,\"\\u00e9\"],\"b\":{}}", 1, fn_now_ms() + 1000, NULL, &o), 0);
+    assert_int_equal(
+        run_kind("echo", "{\"a\":[1,\"\\u00e9\"],\"b\":{}}", 1, fn_now_ms() + 1000, NULL, &o), 0);
     assert_result(&o, "{\"a\":[1,\"\\u00e9\"],\"b\":{}}");
 }
 
@@ -180,11 +181,13 @@ static void test_sha256(void **state)
     struct task_outcome o;
     int64_t d = fn_now_ms() + 1000;
     assert_int_equal(run_kind("sha256", "{\"data\":\"abc\"}", 1, d, NULL, &o), 0);
-    assert_result(&o, "{\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
-                      "\"bytes\":3}");
+    assert_result(
+        &o, "{\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
+            "\"bytes\":3}");
     assert_int_equal(run_kind("sha256", "{\"data\":\"\"}", 1, d, NULL, &o), 0);
-    assert_result(&o, "{\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
-                      "\"bytes\":0}");
+    assert_result(
+        &o, "{\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
+            "\"bytes\":0}");
     /* UTF-8 bytes, and a NUL inside the string */
     assert_int_equal(run_kind("sha256", "{\"data\":\"a\\u0000b\"}", 1, d, NULL, &o), 0);
     json_t *bytes = json_object_get(o.result, "bytes");
@@ -202,8 +205,10 @@ static void test_report(void **state)
     struct fake f;
     fake_start(&f);
     struct step s[] = {
-        {200, "{\"Count\":2,\"ScannedCount\":2,\"LastEvaluatedKey\":{\"id\":{\"S\":\"00000000-0000-4000-8000-000000000001\"},"
-              "\"status\":{\"S\":\"QUEUED\"},\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"}}}",
+        {200,
+         "{\"Count\":2,\"ScannedCount\":2,\"LastEvaluatedKey\":{\"id\":{\"S\":\"00000000-0000-4000-"
+         "8000-000000000001\"},"
+         "\"status\":{\"S\":\"QUEUED\"},\"created_at\":{\"S\":\"2026-01-01T00:00:00.000Z\"}}}",
          NULL, 0, false},
         {200, "{\"Count\":1,\"ScannedCount\":1}", NULL, 0, false},
         {200, "{\"Count\":1,\"ScannedCount\":1}", NULL, 0, false},
@@ -213,13 +218,16 @@ static void test_report(void **state)
     fake_script(&f, s, 5);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
-    struct env e = {{{"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", SECRET},
-                     {"AWS_REGION", "eu-west-1"}, {"AWS_ENDPOINT_URL", url}}};
+    struct env e = {{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
+                     {"AWS_SECRET_ACCESS_KEY", SECRET},
+                     {"AWS_REGION", "eu-west-1"},
+                     {"AWS_ENDPOINT_URL", url}}};
     struct aws_client_options o = {.getenv = env_get, .getenv_arg = &e};
     char err[256];
     struct aws_client *c = aws_client_new(&o, err, sizeof err);
     assert_non_null(c);
-    struct taskdb db = {.aws = c, .table = "haar-test-tasks", .index = "by-status", .queue_url = "q"};
+    struct taskdb db = {
+        .aws = c, .table = "haar-test-tasks", .index = "by-status", .queue_url = "q"};
     struct task_outcome out;
     assert_int_equal(run_kind("report", "{}", 1, fn_now_ms() + 5000, &db, &out), 0);
     /* QUEUED took two pages: 2 + 1 */
@@ -236,9 +244,11 @@ static void test_report(void **state)
         json_decref(b);
     }
     /* a failing table: the attempt fails, and may be retried */
-    struct step bad[] = {{400, "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","
-                               "\"message\":\"Requested resource not found\"}",
-                          NULL, 0, false}};
+    struct step bad[] = {
+        {400,
+         "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException\","
+         "\"message\":\"Requested resource not found\"}",
+         NULL, 0, false}};
     fake_script(&f, bad, 1);
     assert_int_equal(run_kind("report", "{}", 1, fn_now_ms() + 5000, &db, &out), -1);
     assert_string_equal(out.code, "DependencyFailed");

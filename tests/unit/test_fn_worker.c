@@ -27,8 +27,9 @@
 #include "test_aws_fake.h"
 
 #define TID "0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8b"
-#define CCF "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\"," \
-            "\"message\":\"The conditional request failed\""
+#define CCF                                                                                        \
+    "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","            \
+    "\"message\":\"The conditional request failed\""
 
 /* ---- the decision table ---- */
 
@@ -39,15 +40,15 @@ static void test_decisions(void **state)
         enum worker_event ev;
         bool last, mark_failed, report_failure;
     } CASES[] = {
-        {WORKER_SUCCEEDED, false, false, false},      {WORKER_SUCCEEDED, true, false, false},
-        {WORKER_FAILED_RETRY, false, false, true},    {WORKER_FAILED_RETRY, true, true, true},
-        {WORKER_FAILED_FOREVER, false, true, false},  {WORKER_FAILED_FOREVER, true, true, false},
-        {WORKER_DUPLICATE, false, false, false},      {WORKER_DUPLICATE, true, false, false},
-        {WORKER_BUSY, false, false, true},            {WORKER_BUSY, true, false, true},
-        {WORKER_MISSING, false, false, false},        {WORKER_MISSING, true, false, false},
-        {WORKER_NO_TIME, false, false, true},         {WORKER_NO_TIME, true, true, true},
-        {WORKER_STORE_ERROR, false, false, true},     {WORKER_STORE_ERROR, true, false, true},
-        {WORKER_BAD_MESSAGE, false, false, true},     {WORKER_BAD_MESSAGE, true, false, true},
+        {WORKER_SUCCEEDED, false, false, false},     {WORKER_SUCCEEDED, true, false, false},
+        {WORKER_FAILED_RETRY, false, false, true},   {WORKER_FAILED_RETRY, true, true, true},
+        {WORKER_FAILED_FOREVER, false, true, false}, {WORKER_FAILED_FOREVER, true, true, false},
+        {WORKER_DUPLICATE, false, false, false},     {WORKER_DUPLICATE, true, false, false},
+        {WORKER_BUSY, false, false, true},           {WORKER_BUSY, true, false, true},
+        {WORKER_MISSING, false, false, false},       {WORKER_MISSING, true, false, false},
+        {WORKER_NO_TIME, false, false, true},        {WORKER_NO_TIME, true, true, true},
+        {WORKER_STORE_ERROR, false, false, true},    {WORKER_STORE_ERROR, true, false, true},
+        {WORKER_BAD_MESSAGE, false, false, true},    {WORKER_BAD_MESSAGE, true, false, true},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         struct worker_action a = worker_decide(CASES[i].ev, CASES[i].last);
@@ -75,17 +76,18 @@ static int setup(void **state)
     char err[256];
     fake_start(&x->f);
     snprintf(x->url, sizeof x->url, "http://127.0.0.1:%d", x->f.port);
-    x->env = (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
-                           {"AWS_SECRET_ACCESS_KEY", SECRET},
-                           {"AWS_REGION", "eu-west-1"},
-                           {"AWS_ENDPOINT_URL", x->url},
-                           {"AWS_MAX_ATTEMPTS", "1"},
-                           {"MAX_RECEIVE_COUNT", "5"},
-                           {"TASKS_TABLE", "haar-test-tasks"},
-                           {"TASKS_STATUS_INDEX", "by-status"},
-                           {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"},
-                           {"SCHEDULE_RULE", "haar-test-schedule"},
-                           {"SCHEDULE_TASKS", "[{\"kind\":\"report\",\"payload\":{}}]"}}};
+    x->env =
+        (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
+                      {"AWS_SECRET_ACCESS_KEY", SECRET},
+                      {"AWS_REGION", "eu-west-1"},
+                      {"AWS_ENDPOINT_URL", x->url},
+                      {"AWS_MAX_ATTEMPTS", "1"},
+                      {"MAX_RECEIVE_COUNT", "5"},
+                      {"TASKS_TABLE", "haar-test-tasks"},
+                      {"TASKS_STATUS_INDEX", "by-status"},
+                      {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"},
+                      {"SCHEDULE_RULE", "haar-test-schedule"},
+                      {"SCHEDULE_TASKS", "[{\"kind\":\"report\",\"payload\":{}}]"}}};
     assert_int_equal(fn_env_load(&x->app.env, env_get, &x->env, err, sizeof err), 0);
     assert_int_equal(x->app.env.max_receive_count, 5);
     struct aws_client_options o = {.getenv = env_get, .getenv_arg = &x->env};
@@ -128,9 +130,8 @@ static void run_worker(struct ctx *x, json_t *records, int64_t deadline_in_ms, c
     json_t *ev = json_pack("{s:o}", "Records", records);
     char *text = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
-    struct runtime_invocation inv = {.request_id = "w-1",
-                                     .deadline_ms = fn_now_ms() + deadline_in_ms,
-                                     .user = &x->app};
+    struct runtime_invocation inv = {
+        .request_id = "w-1", .deadline_ms = fn_now_ms() + deadline_in_ms, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, 1 << 20);
@@ -142,7 +143,8 @@ static void run_worker(struct ctx *x, json_t *records, int64_t deadline_in_ms, c
     size_t len = 0;
     failed[0] = '\0';
     for (size_t i = 0; i < json_array_size(list); i++) {
-        const char *m = json_string_value(json_object_get(json_array_get(list, i), "itemIdentifier"));
+        const char *m =
+            json_string_value(json_object_get(json_array_get(list, i), "itemIdentifier"));
         len += (size_t)snprintf(failed + len, cap - len, "%s%s", i ? "," : "", m);
     }
     json_decref(res);
@@ -174,8 +176,8 @@ static const char *expr(json_t *req, const char *name)
 static void started(char *out, size_t cap, const char *kind, const char *payload, int attempts)
 {
     json_t *a = json_pack("{s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}", "Attributes", "id", "S",
-                          TID, "kind", "S", kind, "status", "S", "RUNNING", "payload", "S",
-                          payload, "attempts", "N", "");
+                          TID, "kind", "S", kind, "status", "S", "RUNNING", "payload", "S", payload,
+                          "attempts", "N", "");
     char n[16];
     snprintf(n, sizeof n, "%d", attempts);
     json_object_set_new(json_object_get(json_object_get(a, "Attributes"), "attempts"), "N",
@@ -198,7 +200,8 @@ static void test_worker_success(void **state)
     assert_int_equal(x->f.nreqs, 2);
     json_t *st = sent(x, 0), *fin = sent(x, 1);
     assert_string_equal(x->f.reqs[0].target, "DynamoDB_20120810.UpdateItem");
-    assert_string_equal(expr(st, "ConditionExpression"), "#s = :q OR (#s = :r AND lease_until < :nowms)");
+    assert_string_equal(expr(st, "ConditionExpression"),
+                        "#s = :q OR (#s = :r AND lease_until < :nowms)");
     assert_string_equal(expr(st, "ReturnValues"), "ALL_NEW");
     assert_string_equal(expr(st, "ReturnValuesOnConditionCheckFailure"), "ALL_OLD");
     assert_string_equal(value_of(fin, ":done"), "SUCCEEDED");
@@ -268,15 +271,17 @@ static void test_worker_not_started(void **state)
     struct ctx *x = *state;
     char failed[256];
     /* finished already (a duplicate delivery): nothing runs, the message is deleted */
-    struct step done[] = {{400, CCF ",\"Item\":{\"id\":{\"S\":\"" TID "\"},\"status\":{\"S\":\"SUCCEEDED\"}}}",
-                           NULL, 0, false}};
+    struct step done[] = {
+        {400, CCF ",\"Item\":{\"id\":{\"S\":\"" TID "\"},\"status\":{\"S\":\"SUCCEEDED\"}}}", NULL,
+         0, false}};
     fake_script(&x->f, done, 1);
     run_worker(x, json_pack("[o]", record("m-1", TID, 3, NULL)), 5000, failed, sizeof failed);
     assert_string_equal(failed, "");
     assert_int_equal(x->f.nreqs, 1);
     /* running under another delivery's lease: kept for later */
-    struct step busy[] = {{400, CCF ",\"Item\":{\"id\":{\"S\":\"" TID "\"},\"status\":{\"S\":\"RUNNING\"}}}",
-                           NULL, 0, false}};
+    struct step busy[] = {
+        {400, CCF ",\"Item\":{\"id\":{\"S\":\"" TID "\"},\"status\":{\"S\":\"RUNNING\"}}}", NULL, 0,
+         false}};
     fake_script(&x->f, busy, 1);
     run_worker(x, json_pack("[o]", record("m-1", TID, 1, NULL)), 5000, failed, sizeof failed);
     assert_string_equal(failed, "m-1");
@@ -292,7 +297,9 @@ static void test_worker_not_started(void **state)
     assert_string_equal(failed, "m-1");
     /* not a task's message: kept (for the dead-letter queue), nothing written */
     fake_script(&x->f, err, 1);
-    run_worker(x, json_pack("[oo]", record("m-1", TID, 1, "not json"), record("m-2", TID, 1, "{\"id\":\"../x\"}")),
+    run_worker(x,
+               json_pack("[oo]", record("m-1", TID, 1, "not json"),
+                         record("m-2", TID, 1, "{\"id\":\"../x\"}")),
                5000, failed, sizeof failed);
     assert_string_equal(failed, "m-1,m-2");
     assert_int_equal(x->f.nreqs, 0);
@@ -333,15 +340,13 @@ static void test_worker_lease_lost(void **state)
     /* a batch: each record on its own */
     char start2[512];
     started(start2, sizeof start2, "fail", "{\"times\":1}", 1);
-    struct step b[] = {{200, start, NULL, 0, false},
-                       {200, "{}", NULL, 0, false},
-                       {200, start2, NULL, 0, false},
-                       {200, "{}", NULL, 0, false},
-                       {200, start, NULL, 0, false},
-                       {200, "{}", NULL, 0, false}};
+    struct step b[] = {{200, start, NULL, 0, false},  {200, "{}", NULL, 0, false},
+                       {200, start2, NULL, 0, false}, {200, "{}", NULL, 0, false},
+                       {200, start, NULL, 0, false},  {200, "{}", NULL, 0, false}};
     fake_script(&x->f, b, 6);
-    run_worker(x, json_pack("[ooo]", record("m-1", TID, 1, NULL), record("m-2", TID, 1, NULL),
-                            record("m-3", TID, 1, NULL)),
+    run_worker(x,
+               json_pack("[ooo]", record("m-1", TID, 1, NULL), record("m-2", TID, 1, NULL),
+                         record("m-3", TID, 1, NULL)),
                5000, failed, sizeof failed);
     assert_string_equal(failed, "m-2");
     assert_int_equal(x->f.nreqs, 6);
@@ -379,14 +384,16 @@ static void md5_answer(char *out, size_t cap, const char *id, const char *kind)
 }
 
 static const char EVENT[] =
-    "{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\","
+    "{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Scheduled "
+    "Event\",\"source\":\"aws.events\","
     "\"account\":\"000000000000\",\"time\":\"2026-01-01T00:05:00Z\",\"region\":\"eu-west-1\","
-    "\"resources\":[\"arn:aws:events:eu-west-1:000000000000:rule/haar-test-schedule\"],\"detail\":{}}";
+    "\"resources\":[\"arn:aws:events:eu-west-1:000000000000:rule/"
+    "haar-test-schedule\"],\"detail\":{}}";
 
 static json_t *run_producer(struct ctx *x, const char *event, int *rc)
 {
-    struct runtime_invocation inv = {.request_id = "p-1", .deadline_ms = fn_now_ms() + 5000,
-                                     .user = &x->app};
+    struct runtime_invocation inv = {
+        .request_id = "p-1", .deadline_ms = fn_now_ms() + 5000, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, 4096);
@@ -434,7 +441,8 @@ static void test_producer(void **state)
     json_t *put = sent(x, 0);
     json_t *item = json_object_get(put, "Item");
     assert_string_equal(json_string_value(json_object_get(json_object_get(item, "id"), "S")), id);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "source"), "S")), "schedule");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(item, "source"), "S")),
+                        "schedule");
     json_decref(put);
     assert_string_equal(x->f.reqs[1].target, "AmazonSQS.SendMessage");
     /* the sweep looks for stuck QUEUED and RUNNING tasks */
@@ -446,7 +454,9 @@ static void test_producer(void **state)
     json_decref(q2);
 
     /* the same event again: its task exists, nothing is sent */
-    struct step dup[] = {{400, CCF ",\"Item\":{\"id\":{\"S\":\"x\"},\"status\":{\"S\":\"QUEUED\"}}}", NULL, 0, false},
+    struct step dup[] = {{400,
+                          CCF ",\"Item\":{\"id\":{\"S\":\"x\"},\"status\":{\"S\":\"QUEUED\"}}}",
+                          NULL, 0, false},
                          {200, empty, NULL, 0, false},
                          {200, empty, NULL, 0, false}};
     fake_script(&x->f, dup, 3);
@@ -461,8 +471,10 @@ static void test_producer(void **state)
     /* the sweep sends a stuck task again */
     char stuck[512], ok2[160];
     snprintf(stuck, sizeof stuck,
-             "{\"Items\":[{\"id\":{\"S\":\"%s\"},\"kind\":{\"S\":\"echo\"},\"status\":{\"S\":\"QUEUED\"}}],"
-             "\"Count\":1,\"ScannedCount\":1}", TID);
+             "{\"Items\":[{\"id\":{\"S\":\"%s\"},\"kind\":{\"S\":\"echo\"},\"status\":{\"S\":"
+             "\"QUEUED\"}}],"
+             "\"Count\":1,\"ScannedCount\":1}",
+             TID);
     md5_answer(ok2, sizeof ok2, TID, "echo");
     struct step sw[] = {{400, CCF ",\"Item\":{\"id\":{\"S\":\"x\"}}}", NULL, 0, false},
                         {200, stuck, NULL, 0, false},
@@ -499,14 +511,10 @@ int main(void)
 {
 #define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions),
-        WITH_AWS(test_worker_success),
-        WITH_AWS(test_worker_attempts),
-        WITH_AWS(test_worker_not_started),
-        WITH_AWS(test_worker_no_time),
-        WITH_AWS(test_worker_lease_lost),
-        WITH_AWS(test_worker_bad_events),
-        cmocka_unit_test(test_producer_ids),
+        cmocka_unit_test(test_decisions), WITH_AWS(test_worker_success),
+        WITH_AWS(test_worker_attempts),   WITH_AWS(test_worker_not_started),
+        WITH_AWS(test_worker_no_time),    WITH_AWS(test_worker_lease_lost),
+        WITH_AWS(test_worker_bad_events), cmocka_unit_test(test_producer_ids),
         WITH_AWS(test_producer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

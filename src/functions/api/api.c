@@ -53,8 +53,8 @@ int api_parse_create(const char *body, size_t len, struct api_create *c, struct 
 
     memset(c, 0, sizeof *c);
     if (len > API_MAX_BODY)
-        return problem(p, 413, "PayloadTooLarge", "the request body is %zu bytes; at most %d are accepted",
-                       len, API_MAX_BODY);
+        return problem(p, 413, "PayloadTooLarge",
+                       "the request body is %zu bytes; at most %d are accepted", len, API_MAX_BODY);
     if (len == 0)
         return problem(p, 400, "InvalidRequest",
                        "the body must be a JSON object: {\"kind\": ..., \"payload\": {...}}");
@@ -110,8 +110,9 @@ int api_parse_create(const char *body, size_t len, struct api_create *c, struct 
     }
     c->payload_len = strlen(c->payload_text);
     if (c->payload_len > TASK_MAX_PAYLOAD) {
-        problem(p, 413, "PayloadTooLarge", "the payload is %zu bytes of JSON; at most %d are accepted",
-                c->payload_len, TASK_MAX_PAYLOAD);
+        problem(p, 413, "PayloadTooLarge",
+                "the payload is %zu bytes of JSON; at most %d are accepted", c->payload_len,
+                TASK_MAX_PAYLOAD);
         goto done;
     }
     if (c->kind->validate(c->payload, msg, sizeof msg) != 0) {
@@ -168,8 +169,8 @@ int api_cursor_encode(const char *id, const char *created_at, enum task_status s
                       size_t cap)
 {
     char json[256];
-    int n = snprintf(json, sizeof json, "{\"id\":\"%s\",\"created_at\":\"%s\",\"status\":\"%s\"}", id,
-                     created_at, task_status_name(status));
+    int n = snprintf(json, sizeof json, "{\"id\":\"%s\",\"created_at\":\"%s\",\"status\":\"%s\"}",
+                     id, created_at, task_status_name(status));
     if (n < 0 || (size_t)n >= sizeof json || !task_id_valid(id, strlen(id)) ||
         strpbrk(created_at, "\"\\") != NULL)
         return -1;
@@ -221,8 +222,8 @@ int api_cursor_decode(const char *cursor, enum task_status status, char id[TASK_
     enum task_status cs;
     int rc = 0;
     if (i == NULL || c == NULL || s == NULL || json_object_size(doc) != 3 ||
-        !task_id_valid(i, strlen(i)) || strlen(c) >= 32 || c[strspn(c, "0123456789-T:.Z")] != '\0' ||
-        task_status_parse(s, &cs) != 0)
+        !task_id_valid(i, strlen(i)) || strlen(c) >= 32 ||
+        c[strspn(c, "0123456789-T:.Z")] != '\0' || task_status_parse(s, &cs) != 0)
         rc = problem(p, 400, "InvalidCursor", "next is not a cursor this API gave out");
     else if (cs != status)
         rc = problem(p, 400, "InvalidCursor", "next continues a list of %s tasks, not %s", s,
@@ -599,7 +600,8 @@ static void handle_retry(struct request *q, struct reply *r)
         reply_problem(r, &p);
         return;
     }
-    int rc = taskdb_retry(&q->db, q->id, fn_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS), &task, &err);
+    int rc =
+        taskdb_retry(&q->db, q->id, fn_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS), &task, &err);
     if (rc == AWS_OK) {
         const char *kind = aws_ddb_item_s(task, "kind", NULL);
         if (enqueue(q, r, q->id, kind ? kind : "")) {
@@ -636,8 +638,8 @@ int api_init(void *user, struct runtime_error *err)
     return fn_app_init(user, err);
 }
 
-int api_handle(const struct runtime_invocation *inv, const char *event, size_t len,
-               struct buf *out, struct runtime_error *err)
+int api_handle(const struct runtime_invocation *inv, const char *event, size_t len, struct buf *out,
+               struct runtime_error *err)
 {
     json_error_t jerr;
     struct request q = {.inv = inv, .app = inv->user};
@@ -668,10 +670,12 @@ int api_handle(const struct runtime_invocation *inv, const char *event, size_t l
     buf_init(&decoded, API_MAX_BODY + 4);
     reply_init(&r);
     if (json_is_true(json_object_get(ev, "isBase64Encoded")) && q.body_len > 0) {
-        int b = q.body_len / 4 * 3 > API_MAX_BODY + 3 ? BUF_ETOOBIG
-                                                     : codec_b64_decode(q.body, q.body_len, &decoded);
+        int b = q.body_len / 4 * 3 > API_MAX_BODY + 3
+                    ? BUF_ETOOBIG
+                    : codec_b64_decode(q.body, q.body_len, &decoded);
         if (b != BUF_OK) {
-            problem(&p, b == BUF_ETOOBIG ? 413 : 400, b == BUF_ETOOBIG ? "PayloadTooLarge" : "InvalidRequest",
+            problem(&p, b == BUF_ETOOBIG ? 413 : 400,
+                    b == BUF_ETOOBIG ? "PayloadTooLarge" : "InvalidRequest",
                     b == BUF_ETOOBIG ? "the request body is too large" : "the body is not base64");
             reply_problem(&r, &p);
             goto emit;

@@ -50,7 +50,7 @@ struct api_problem {
 /* A validated POST /tasks body. */
 struct api_create {
     const struct task_kind *kind;
-    json_t *payload;   /* the payload object (owned) */
+    json_t *payload;    /* the payload object (owned) */
     char *payload_text; /* its compact JSON (owned, malloc) */
     size_t payload_len;
     char request_hash[65]; /* SHA-256 of kind and payload (members sorted): what a reuse of
@@ -69,8 +69,8 @@ int api_check_idempotency_key(const char *key, struct api_problem *p);
 
 /* Lists: the cursor of the page after the one whose last item is (id, created_at), in
  * status: base64url (no padding) of {"id","created_at","status"}. Writes it into out. */
-int api_cursor_encode(const char *id, const char *created_at, enum task_status status,
-                      char *out, size_t cap);
+int api_cursor_encode(const char *id, const char *created_at, enum task_status status, char *out,
+                      size_t cap);
 
 /* Reads a cursor for status back into id and created_at. Returns 0, or -1 with p filled
  * (400 InvalidCursor: not one of ours, or for another status). */
@@ -88,7 +88,7 @@ int api_route(const char *method, const char *path, enum api_route_id *route, co
 
 /* The function's init and handler (runtime.h). user is a struct fn_app. */
 int api_init(void *user, struct runtime_error *err);
-int api_handle(const struct runtime_invocation *inv, const char *event, size_t len,
-               struct buf *out, struct runtime_error *err);
+int api_handle(const struct runtime_invocation *inv, const char *event, size_t len, struct buf *out,
+               struct runtime_error *err);
 
 #endif

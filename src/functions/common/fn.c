@@ -35,7 +35,8 @@ int fn_env_load(struct fn_env *e, aws_getenv_fn get, void *arg, char *err, size_
             return -1;
         }
         if (strlen(v) >= STRINGS[i].cap) {
-            snprintf(err, errlen, "%s is longer than %zu bytes", STRINGS[i].var, STRINGS[i].cap - 1);
+            snprintf(err, errlen, "%s is longer than %zu bytes", STRINGS[i].var,
+                     STRINGS[i].cap - 1);
             return -1;
         }
         memcpy((char *)e + STRINGS[i].offset, v, strlen(v) + 1);

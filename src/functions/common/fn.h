@@ -32,14 +32,14 @@ enum {
 #define FN_METRICS_NAMESPACE "Haar/Tasks"
 
 struct fn_env {
-    char project[FN_NAME_MAX];      /* HAAR_PROJECT */
-    char environment[FN_NAME_MAX];  /* HAAR_ENVIRONMENT */
-    char table[FN_NAME_MAX];        /* TASKS_TABLE */
-    char status_index[FN_NAME_MAX]; /* TASKS_STATUS_INDEX */
-    char queue_url[FN_URL_MAX];     /* TASKS_QUEUE_URL */
-    int max_receive_count;          /* MAX_RECEIVE_COUNT (worker), default 5 */
+    char project[FN_NAME_MAX];       /* HAAR_PROJECT */
+    char environment[FN_NAME_MAX];   /* HAAR_ENVIRONMENT */
+    char table[FN_NAME_MAX];         /* TASKS_TABLE */
+    char status_index[FN_NAME_MAX];  /* TASKS_STATUS_INDEX */
+    char queue_url[FN_URL_MAX];      /* TASKS_QUEUE_URL */
+    int max_receive_count;           /* MAX_RECEIVE_COUNT (worker), default 5 */
     char schedule_rule[FN_NAME_MAX]; /* SCHEDULE_RULE (producer), "" if unset */
-    const char *schedule_tasks;     /* SCHEDULE_TASKS (producer): JSON text, "[]" if unset */
+    const char *schedule_tasks;      /* SCHEDULE_TASKS (producer): JSON text, "[]" if unset */
 };
 
 /* Reads the settings through get (aws_env_getenv: the process's). Returns 0, or -1 with

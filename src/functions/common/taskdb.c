@@ -82,10 +82,8 @@ int taskdb_enqueue(struct taskdb *db, const char *id, const char *kind, int64_t 
         snprintf(err->message, sizeof err->message, "the task's message does not fit");
         return err->rc;
     }
-    struct aws_sqs_message m = {.queue_url = db->queue_url,
-                                .body = b.data,
-                                .body_len = b.len,
-                                .delay_seconds = -1};
+    struct aws_sqs_message m = {
+        .queue_url = db->queue_url, .body = b.data, .body_len = b.len, .delay_seconds = -1};
     int rc = aws_sqs_send_message(db->aws, &m, deadline, mid, err);
     buf_destroy(&b);
     return rc;
@@ -211,9 +209,10 @@ int taskdb_start(struct taskdb *db, const char *id, const char *run_id, int64_t 
     fn_iso_ms(now_ms, now);
     struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
-        {":q", aws_ddb_s("QUEUED")},   {":r", aws_ddb_s("RUNNING")}, {":run", aws_ddb_s(run_id)},
-        {":lease", aws_ddb_n(lease_until)}, {":nowms", aws_ddb_n(now_ms)},
-        {":now", aws_ddb_s(now)},      {":one", aws_ddb_n(1)},
+        {":q", aws_ddb_s("QUEUED")},   {":r", aws_ddb_s("RUNNING")},
+        {":run", aws_ddb_s(run_id)},   {":lease", aws_ddb_n(lease_until)},
+        {":nowms", aws_ddb_n(now_ms)}, {":now", aws_ddb_s(now)},
+        {":one", aws_ddb_n(1)},
     };
     struct aws_ddb_update u = {
         .table = db->table,
@@ -254,8 +253,8 @@ int taskdb_succeed(struct taskdb *db, const char *id, const char *run_id, const 
     fn_iso_ms(now_ms, now);
     struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
-        {":r", aws_ddb_s("RUNNING")},  {":done", aws_ddb_s("SUCCEEDED")},
-        {":run", aws_ddb_s(run_id)},   {":res", aws_ddb_sn(result, result_len)},
+        {":r", aws_ddb_s("RUNNING")}, {":done", aws_ddb_s("SUCCEEDED")},
+        {":run", aws_ddb_s(run_id)},  {":res", aws_ddb_sn(result, result_len)},
         {":now", aws_ddb_s(now)},
     };
     struct aws_ddb_update u = {
@@ -282,12 +281,9 @@ int taskdb_fail(struct taskdb *db, const char *id, const char *run_id, const cha
     struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     size_t ml = strnlen(message, TASKDB_MAX_ERROR_MESSAGE);
     struct aws_ddb_attr values[] = {
-        {":r", aws_ddb_s("RUNNING")},
-        {":next", aws_ddb_s(final ? "FAILED" : "QUEUED")},
-        {":run", aws_ddb_s(run_id)},
-        {":code", aws_ddb_s(code)},
-        {":msg", aws_ddb_sn(message, ml)},
-        {":now", aws_ddb_s(now)},
+        {":r", aws_ddb_s("RUNNING")},      {":next", aws_ddb_s(final ? "FAILED" : "QUEUED")},
+        {":run", aws_ddb_s(run_id)},       {":code", aws_ddb_s(code)},
+        {":msg", aws_ddb_sn(message, ml)}, {":now", aws_ddb_s(now)},
     };
     struct aws_ddb_update u = {
         .table = db->table,
@@ -306,9 +302,8 @@ int taskdb_fail(struct taskdb *db, const char *id, const char *run_id, const cha
     return aws_ddb_update_item(db->aws, &u, deadline, NULL, err);
 }
 
-int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code,
-                          const char *message, int64_t now_ms, int64_t deadline,
-                          struct aws_error *err)
+int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code, const char *message,
+                          int64_t now_ms, int64_t deadline, struct aws_error *err)
 {
     char now[25];
     fn_iso_ms(now_ms, now);
@@ -339,7 +334,9 @@ int taskdb_retry(struct taskdb *db, const char *id, int64_t now_ms, int64_t dead
     fn_iso_ms(now_ms, now);
     struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
-        {":f", aws_ddb_s("FAILED")}, {":q", aws_ddb_s("QUEUED")}, {":now", aws_ddb_s(now)},
+        {":f", aws_ddb_s("FAILED")},
+        {":q", aws_ddb_s("QUEUED")},
+        {":now", aws_ddb_s(now)},
         {":one", aws_ddb_n(1)},
     };
     struct aws_ddb_update u = {

@@ -115,9 +115,8 @@ int taskdb_fail(struct taskdb *db, const char *id, const char *run_id, const cha
                 struct aws_error *err);
 
 /* QUEUED → FAILED without a run (the last delivery could not start it in time). */
-int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code,
-                          const char *message, int64_t now_ms, int64_t deadline,
-                          struct aws_error *err);
+int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code, const char *message,
+                          int64_t now_ms, int64_t deadline, struct aws_error *err);
 
 /* FAILED → QUEUED for another round of attempts. On AWS_OK *task is the task after the
  * write; on a ConditionalCheck failure, as found (NULL when missing). */

@@ -15,8 +15,7 @@
 #include "functions/worker/tasks/kind.h"
 #include "runtime/runtime_log.h"
 
-int producer_task_id(const char *rule, const char *time, size_t index,
-                     char out[TASK_ID_LEN + 1])
+int producer_task_id(const char *rule, const char *time, size_t index, char out[TASK_ID_LEN + 1])
 {
     char data[1024];
     int n = snprintf(data, sizeof data, "%s\n%s\n%zu", rule, time, index);
@@ -47,8 +46,12 @@ static int produce(struct taskdb *db, const struct runtime_invocation *inv, cons
     char *text = json_dumps(payload, JSON_COMPACT);
     if (text == NULL)
         return -1;
-    struct taskdb_new t = {.id = id, .kind = kind, .payload = text, .payload_len = strlen(text),
-                           .source = "schedule", .now_ms = fn_now_ms()};
+    struct taskdb_new t = {.id = id,
+                           .kind = kind,
+                           .payload = text,
+                           .payload_len = strlen(text),
+                           .source = "schedule",
+                           .now_ms = fn_now_ms()};
     int64_t deadline = fn_deadline(inv, FN_RESERVE_MS);
     int rc = taskdb_create(db, &t, deadline, &existing, &err);
     free(text);
@@ -121,9 +124,9 @@ int producer_handle(const struct runtime_invocation *inv, const char *event, siz
         return runtime_error_set(err, "Handler.InvalidEvent", "event is not a JSON object");
     }
     const char *time = json_string_value(json_object_get(ev, "time"));
-    const char *rule = app->env.schedule_rule[0] ? app->env.schedule_rule
-                                                 : json_string_value(json_array_get(
-                                                       json_object_get(ev, "resources"), 0));
+    const char *rule = app->env.schedule_rule[0]
+                           ? app->env.schedule_rule
+                           : json_string_value(json_array_get(json_object_get(ev, "resources"), 0));
     if (time == NULL || rule == NULL) {
         json_decref(ev);
         return runtime_error_set(err, "Handler.InvalidEvent",

@@ -17,8 +17,7 @@
 enum { PRODUCER_SWEEP_PAGE = 100 };
 
 /* The id of scheduled task number index of rule's event at time (the event's "time"). */
-int producer_task_id(const char *rule, const char *time, size_t index,
-                     char out[TASK_ID_LEN + 1]);
+int producer_task_id(const char *rule, const char *time, size_t index, char out[TASK_ID_LEN + 1]);
 
 /* The function's init and handler (runtime.h). user is a struct fn_app. */
 int producer_init(void *user, struct runtime_error *err);

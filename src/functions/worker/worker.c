@@ -178,8 +178,8 @@ static enum worker_event process(struct job *j)
     if (fn_deadline(j->inv, WORKER_RECORD_RESERVE_MS) <= now) {
         if (j->last) {
             (void)taskdb_fail_unstarted(&j->db, j->id, "DeadlineExceeded",
-                                        "the last delivery came too late in its invocation",
-                                        now, fn_deadline(j->inv, FN_RESERVE_MS), &err);
+                                        "the last delivery came too late in its invocation", now,
+                                        fn_deadline(j->inv, FN_RESERVE_MS), &err);
         }
         log_record(RUNTIME_LOG_WARN, "no time left to start the task", j, "NoTime", NULL);
         return WORKER_NO_TIME;

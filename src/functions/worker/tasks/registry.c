@@ -11,11 +11,7 @@ extern const struct task_kind task_kind_echo, task_kind_sleep, task_kind_fail, t
     task_kind_report;
 
 static const struct task_kind *const KINDS[] = {
-    &task_kind_echo,
-    &task_kind_sleep,
-    &task_kind_fail,
-    &task_kind_sha256,
-    &task_kind_report,
+    &task_kind_echo, &task_kind_sleep, &task_kind_fail, &task_kind_sha256, &task_kind_report,
 };
 
 const struct task_kind *task_kind_find(const char *name)

@@ -24,8 +24,8 @@ static int report_run(const struct task_run *run, struct task_outcome *out)
         if (taskdb_count(run->db, (enum task_status)s, run->deadline_ms, &n, &err) != AWS_OK) {
             json_decref(counts);
             return task_fail(out, err.rc == AWS_ETIMEOUT ? "DeadlineExceeded" : "DependencyFailed",
-                             true, "counting %s tasks: %s %s", task_status_name((enum task_status)s),
-                             err.code, err.message);
+                             true, "counting %s tasks: %s %s",
+                             task_status_name((enum task_status)s), err.code, err.message);
         }
         json_object_set_new(counts, task_status_name((enum task_status)s), json_integer(n));
         total += n;

@@ -35,7 +35,8 @@ static int sha256_run(const struct task_run *run, struct task_outcome *out)
         hex[2 * i + 1] = HEX[d[i] & 15];
     }
     hex[64] = '\0';
-    out->result = json_pack("{s:s,s:I}", "sha256", hex, "bytes", (json_int_t)json_string_length(data));
+    out->result =
+        json_pack("{s:s,s:I}", "sha256", hex, "bytes", (json_int_t)json_string_length(data));
     return out->result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
 }
 

@@ -23,6 +23,7 @@
 #include "functions/common/fn.h"
 #include "functions/producer/producer.h"
 #include "functions/worker/worker.h"
+#include "runtime/runtime_emf.h"
 #include "runtime/runtime_log.h"
 #include "test_aws_fake.h"
 
@@ -369,6 +370,53 @@ static void test_worker_bad_events(void **state)
     buf_destroy(&out);
 }
 
+/* ---- one line that is both a log line and metrics ---- */
+
+static void test_log_with_metrics(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    runtime_log_set_context("req-1", "Root=1-abc", true);
+    const char *kv[] = {"taskId", "t-1", "kind", "echo"};
+    struct runtime_emf_dimension dims[] = {{"Environment", "dev"}, {"Kind", "echo"}};
+    struct runtime_emf_metric m[] = {{"TasksSucceeded", "Count", 1},
+                                     {"TaskDuration", "Milliseconds", 2.5}};
+    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "task succeeded", kv, 2,
+                                            "Haar/Tasks", 1767225600000, dims, 2, m, 2),
+                     RUNTIME_EMF_OK);
+    assert_int_equal(b.data[b.len - 1], '\n');
+    assert_null(memchr(b.data, '\n', b.len - 1)); /* one line */
+    json_t *j = json_loads(b.data, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "level")), "INFO");
+    assert_string_equal(json_string_value(json_object_get(j, "message")), "task succeeded");
+    assert_string_equal(json_string_value(json_object_get(j, "requestId")), "req-1");
+    assert_string_equal(json_string_value(json_object_get(j, "taskId")), "t-1");
+    assert_true(json_is_true(json_object_get(j, "coldStart")));
+    json_t *aws = json_object_get(j, "_aws");
+    assert_int_equal(json_integer_value(json_object_get(aws, "Timestamp")), 1767225600000);
+    json_t *cwm = json_array_get(json_object_get(aws, "CloudWatchMetrics"), 0);
+    assert_string_equal(json_string_value(json_object_get(cwm, "Namespace")), "Haar/Tasks");
+    assert_int_equal(json_array_size(json_object_get(cwm, "Metrics")), 2);
+    assert_string_equal(json_string_value(json_object_get(j, "Kind")), "echo");
+    assert_true(json_real_value(json_object_get(j, "TaskDuration")) == 2.5);
+    json_decref(j);
+    /* a metric may not take a log member's name, nor a field's */
+    struct runtime_emf_metric bad[] = {{"level", "Count", 1}};
+    size_t len = b.len;
+    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1,
+                                            dims, 2, bad, 1),
+                     RUNTIME_EMF_EINVAL);
+    struct runtime_emf_metric clash[] = {{"taskId", "Count", 1}};
+    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1,
+                                            dims, 2, clash, 1),
+                     RUNTIME_EMF_EINVAL);
+    assert_int_equal(b.len, len); /* unchanged */
+    runtime_log_set_context(NULL, NULL, false);
+    buf_destroy(&b);
+}
+
 /* ---- the producer ---- */
 
 static void md5_answer(char *out, size_t cap, const char *id, const char *kind)
@@ -514,7 +562,8 @@ int main(void)
         cmocka_unit_test(test_decisions), WITH_AWS(test_worker_success),
         WITH_AWS(test_worker_attempts),   WITH_AWS(test_worker_not_started),
         WITH_AWS(test_worker_no_time),    WITH_AWS(test_worker_lease_lost),
-        WITH_AWS(test_worker_bad_events), cmocka_unit_test(test_producer_ids),
+        WITH_AWS(test_worker_bad_events),
+        cmocka_unit_test(test_log_with_metrics), cmocka_unit_test(test_producer_ids),
         WITH_AWS(test_producer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -487,10 +487,9 @@ static void handle_create(struct request *q, struct reply *r)
         r->status = 202;
         reply_header(r, "location", location);
         task_render_new(&r->w, id, c.kind->name, c.payload_text, c.payload_len, now_iso);
-        runtime_log(RUNTIME_LOG_INFO, "task created", "taskId", id, "kind", c.kind->name,
-                    (const char *)NULL);
+        const char *kv[] = {"taskId", id, "kind", c.kind->name};
         struct runtime_emf_metric m[] = {{"TasksCreated", "Count", 1}};
-        fn_metrics(q->app, c.kind->name, m, 1);
+        fn_log_metrics(q->app, RUNTIME_LOG_INFO, "task created", kv, 2, c.kind->name, m, 1);
         goto done;
     }
     if (!aws_error_is(&err, "ConditionalCheckFailedException") || existing == NULL) {

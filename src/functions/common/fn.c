@@ -115,3 +115,11 @@ void fn_metrics(const struct fn_app *app, const char *kind, const struct runtime
     struct runtime_emf_dimension dims[2] = {{"Environment", app->env.environment}, {"Kind", kind}};
     (void)runtime_emf_emit(FN_METRICS_NAMESPACE, dims, kind != NULL ? 2 : 1, m, n);
 }
+
+void fn_log_metrics(const struct fn_app *app, enum runtime_log_level level, const char *message,
+                    const char *const *kv, size_t nkv, const char *kind,
+                    const struct runtime_emf_metric *m, size_t n)
+{
+    struct runtime_emf_dimension dims[2] = {{"Environment", app->env.environment}, {"Kind", kind}};
+    (void)runtime_emf_log(level, message, kv, nkv, FN_METRICS_NAMESPACE, dims, kind ? 2 : 1, m, n);
+}

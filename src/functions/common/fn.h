@@ -73,4 +73,10 @@ void fn_iso_ms(int64_t ms, char out[25]);
 void fn_metrics(const struct fn_app *app, const char *kind, const struct runtime_emf_metric *m,
                 size_t n);
 
+/* Logs an event and counts it in one line (runtime_emf_log): the structured log line of
+ * message and kv (nkv pairs) carrying the metrics m, dimensions as fn_metrics. */
+void fn_log_metrics(const struct fn_app *app, enum runtime_log_level level, const char *message,
+                    const char *const *kv, size_t nkv, const char *kind,
+                    const struct runtime_emf_metric *m, size_t n);
+
 #endif

@@ -162,10 +162,9 @@ int producer_handle(const struct runtime_invocation *inv, const char *event, siz
         json_decref(empty);
         if (r > 0) {
             created++;
-            runtime_log(RUNTIME_LOG_INFO, "scheduled task created", "taskId", id, "kind", kind,
-                        (const char *)NULL);
+            const char *kv[] = {"taskId", id, "kind", kind};
             struct runtime_emf_metric m[] = {{"TasksCreated", "Count", 1}};
-            fn_metrics(app, kind, m, 1);
+            fn_log_metrics(app, RUNTIME_LOG_INFO, "scheduled task created", kv, 2, kind, m, 1);
         } else if (r == 0) {
             existed++;
             runtime_log(RUNTIME_LOG_INFO, "scheduled task exists already (duplicate event)",

@@ -218,30 +218,33 @@ static enum worker_event process(struct job *j)
     return ev;
 }
 
+/* Logs how the record ended, with its metrics on the same line. */
 static void report(struct job *j, enum worker_event ev)
 {
     const struct worker_action a = worker_decide(ev, j->last);
+    char ms[24], count[24];
+    snprintf(ms, sizeof ms, "%lld", (long long)j->duration_ms);
+    snprintf(count, sizeof count, "%ld", j->rec.receive_count);
     if (ev == WORKER_SUCCEEDED) {
-        char ms[24];
-        snprintf(ms, sizeof ms, "%lld", (long long)j->duration_ms);
-        runtime_log(RUNTIME_LOG_INFO, "task succeeded", "taskId", j->id, "kind", j->kind,
-                    "durationMs", ms, (const char *)NULL);
+        const char *kv[] = {"taskId",     j->id, "kind",         j->kind,
+                            "durationMs", ms,    "receiveCount", count};
         struct runtime_emf_metric m[] = {
             {"TasksSucceeded", "Count", 1},
             {"TaskDuration", "Milliseconds", (double)j->duration_ms},
             {"QueueLatency", "Milliseconds",
              j->rec.sent_ms > 0 ? (double)(fn_now_ms() - j->duration_ms - j->rec.sent_ms) : 0},
         };
-        fn_metrics(j->app, j->kind, m, 3);
+        fn_log_metrics(j->app, RUNTIME_LOG_INFO, "task succeeded", kv, 4, j->kind, m, 3);
     } else if (ev == WORKER_FAILED_RETRY || ev == WORKER_FAILED_FOREVER) {
-        log_record(a.mark_failed ? RUNTIME_LOG_ERROR : RUNTIME_LOG_WARN,
-                   a.mark_failed ? "task failed" : "task attempt failed", j, j->outcome.code,
-                   j->outcome.message);
+        const char *kv[] = {
+            "taskId",       j->id, "kind", j->kind,         "durationMs", ms,
+            "receiveCount", count, "code", j->outcome.code, "detail",     j->outcome.message};
         struct runtime_emf_metric m[] = {
             {a.mark_failed ? "TasksFailed" : "TaskAttemptsFailed", "Count", 1},
             {"TaskDuration", "Milliseconds", (double)j->duration_ms},
         };
-        fn_metrics(j->app, j->kind, m, 2);
+        fn_log_metrics(j->app, a.mark_failed ? RUNTIME_LOG_ERROR : RUNTIME_LOG_WARN,
+                       a.mark_failed ? "task failed" : "task attempt failed", kv, 6, j->kind, m, 2);
     }
 }
 

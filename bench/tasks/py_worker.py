@@ -21,8 +21,10 @@ from botocore.exceptions import ClientError
 TABLE = os.environ["PY_TASKS_TABLE"]
 QUEUE_URL = os.environ["PY_TASKS_QUEUE_URL"]
 _cfg = Config(retries={"mode": "standard"})
-ddb = boto3.client("dynamodb", config=_cfg)
-sqs = boto3.client("sqs", config=_cfg)
+# Debian's botocore (1.29) predates AWS_ENDPOINT_URL: endpoint and region are passed explicitly
+_where = {"endpoint_url": os.environ["AWS_ENDPOINT_URL"], "region_name": os.environ["AWS_REGION"]}
+ddb = boto3.client("dynamodb", config=_cfg, **_where)
+sqs = boto3.client("sqs", config=_cfg, **_where)
 running = True
 
 

@@ -10,7 +10,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,22 @@
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char HEX[] = "0123456789abcdef";
+
+static void sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* Appends the NUL-terminated strings given, up to a NULL: the hot paths' formatting, without
+ * printf's cost. Returns 0, or -1 when one does not fit. */
+static int put_parts(struct buf *b, ...)
+{
+    va_list ap;
+    int rc = 0;
+    va_start(ap, b);
+    for (const char *p = va_arg(ap, const char *); p != NULL && rc == 0;
+         p = va_arg(ap, const char *))
+        rc = buf_puts(b, p) == BUF_OK ? 0 : -1;
+    va_end(ap);
+    return rc;
+}
 
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -259,17 +275,18 @@ static int put_header_values(struct buf *b, const struct sigv4_request *req, con
             v++;
         while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
-        bool space = false;
-        for (; v < end; v++) {
-            bool ws = *v == ' ' || *v == '\t' || *v == '\r' || *v == '\n';
-            if (ws) {
-                space = true;
-                continue;
-            }
-            if (space && buf_append(b, " ", 1) != BUF_OK)
+        /* runs of non-blank bytes, each blank run collapsed to one space */
+        while (v < end) {
+            const char *run = v;
+            while (v < end && *v != ' ' && *v != '\t' && *v != '\r' && *v != '\n')
+                v++;
+            if (buf_append(b, run, (size_t)(v - run)) != BUF_OK)
                 return -1;
-            space = false;
-            if (buf_append(b, v, 1) != BUF_OK)
+            if (v == end)
+                break;
+            while (v < end && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+                v++;
+            if (buf_append(b, " ", 1) != BUF_OK) /* end was trimmed: more follows */
                 return -1;
         }
     }
@@ -565,7 +582,7 @@ static int canonical_request(const struct sigv4_request *req, const struct sigv4
     if (req->body_len == 0)
         return buf_puts(out, EMPTY_SHA256) == BUF_OK ? 0 : -1;
     unsigned char digest[32];
-    codec_sha256(req->body, req->body_len, digest);
+    sha256(req->body, req->body_len, digest);
     hex_encode(digest, 32, hex);
     return buf_append(out, hex, 64) == BUF_OK ? 0 : -1;
 }
@@ -581,35 +598,115 @@ int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, s
 {
     unsigned char digest[32];
     char hex[65];
-    codec_sha256(canonical, len, digest);
+    sha256(canonical, len, digest);
     hex_encode(digest, 32, hex);
-    return buf_printf(out, ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", auth->amz_date, auth->date,
-                      auth->region, auth->service, hex) == BUF_OK
-               ? 0
-               : -1;
+    return put_parts(out, ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region, "/",
+                     auth->service, "/aws4_request\n", hex, (const char *)NULL);
 }
 
+/* ---- SHA-256 and HMAC ------------------------------------------------------------------- *
+ * OpenSSL 3's one-shot HMAC() and SHA256() look the algorithm up (a locked fetch) on every
+ * call; a signature needs two digests and five HMACs, on every request of every client and
+ * the daemon. The digest is fetched once, and the signing key — which changes with the day,
+ * region, service and secret only — is kept in a small per-thread cache. */
+
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&g_sha256_once, fetch_sha256);
+    return g_sha256 ? g_sha256 : EVP_sha256();
+}
+
+/* SHA-256 of the concatenation of two parts (b may be empty). */
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int olen = 32;
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, a, an) != 1 || (bn > 0 && EVP_DigestUpdate(ctx, b, bn) != 1) ||
+        EVP_DigestFinal_ex(ctx, out, &olen) != 1)
+        memset(out, 0, 32); /* out of memory: a signature that matches nothing */
+    EVP_MD_CTX_free(ctx);
+}
+
+static void sha256(const void *p, size_t n, unsigned char out[32])
+{
+    sha256_2(p, n, NULL, 0, out);
+}
+
+/* HMAC-SHA256 (RFC 2104), keys up to 64 bytes used as they are, longer ones hashed. */
 static void hmac(const void *key, size_t klen, const char *data, size_t dlen, unsigned char out[32])
 {
-    unsigned int olen = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, dlen, out, &olen);
+    unsigned char k[64] = {0}, pad[64], inner[32];
+    if (klen > 64)
+        sha256(key, klen, k);
+    else
+        memcpy(k, key, klen);
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x36);
+    sha256_2(pad, 64, data, dlen, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    sha256_2(pad, 64, inner, 32, out);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
 }
 
-void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
-                char out_hex[65])
+/* The signing key of (secret, date, region, service), from this thread's cache. */
+enum { KEY_CACHE = 8 };
+static _Thread_local struct signing_key {
+    bool used;
+    char secret[257], date[9], region[33], service[33];
+    unsigned char key[32];
+} key_cache[KEY_CACHE];
+static _Thread_local unsigned key_cache_next;
+
+static void signing_key(const char *secret, const struct sigv4_auth *auth, unsigned char out[32])
 {
+    for (unsigned i = 0; i < KEY_CACHE; i++) {
+        struct signing_key *e = &key_cache[i];
+        if (e->used && strcmp(e->date, auth->date) == 0 && strcmp(e->region, auth->region) == 0 &&
+            strcmp(e->service, auth->service) == 0 && strcmp(e->secret, secret) == 0) {
+            memcpy(out, e->key, 32);
+            return;
+        }
+    }
     char k0[4 + 256];
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    unsigned char k1[32], k2[32], k3[32];
     int kl = snprintf(k0, sizeof k0, "AWS4%s", secret);
     if (kl < 0 || (size_t)kl >= sizeof k0)
         kl = (int)sizeof k0 - 1;
     hmac(k0, (size_t)kl, auth->date, strlen(auth->date), k1);
     hmac(k1, 32, auth->region, strlen(auth->region), k2);
     hmac(k2, 32, auth->service, strlen(auth->service), k3);
-    hmac(k3, 32, "aws4_request", 12, k4);
-    hmac(k4, 32, sts, len, sig);
-    hex_encode(sig, 32, out_hex);
+    hmac(k3, 32, "aws4_request", 12, out);
     OPENSSL_cleanse(k0, sizeof k0);
+    if (strlen(secret) < sizeof key_cache[0].secret) {
+        struct signing_key *e = &key_cache[key_cache_next++ % KEY_CACHE];
+        e->used = true;
+        snprintf(e->secret, sizeof e->secret, "%s", secret);
+        snprintf(e->date, sizeof e->date, "%s", auth->date);
+        snprintf(e->region, sizeof e->region, "%s", auth->region);
+        snprintf(e->service, sizeof e->service, "%s", auth->service);
+        memcpy(e->key, out, 32);
+    }
+}
+
+void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
+                char out_hex[65])
+{
+    unsigned char key[32], sig[32];
+    signing_key(secret, auth, key);
+    hmac(key, 32, sts, len, sig);
+    hex_encode(sig, 32, out_hex);
+    OPENSSL_cleanse(key, sizeof key);
 }
 
 /*
@@ -889,12 +986,13 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
     memcpy(a.date, a.amz_date, 8);
     buf_init(&creq, 1u << 20);
     buf_init(&sts, 4096);
+    if (buf_reserve(&creq, 1024) != BUF_OK || buf_reserve(&sts, 256) != BUF_OK)
+        goto done;
     if (compute_signature(req, &a, normalize, NULL, secret, &creq, &sts, sig) != 0)
         goto done;
-    if (buf_printf(out,
-                   ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                             "Signature=%s",
-                   a.access_key, a.date, a.region, a.service, a.signed_headers, sig) != BUF_OK) {
+    if (put_parts(out, ALGORITHM " Credential=", a.access_key, "/", a.date, "/", a.region, "/",
+                  a.service, "/aws4_request, SignedHeaders=", a.signed_headers, ", Signature=",
+                  sig, (const char *)NULL) != 0) {
         out->len = start; /* out unchanged */
         if (out->data != NULL)
             out->data[start] = '\0';

@@ -991,8 +991,8 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
     if (compute_signature(req, &a, normalize, NULL, secret, &creq, &sts, sig) != 0)
         goto done;
     if (put_parts(out, ALGORITHM " Credential=", a.access_key, "/", a.date, "/", a.region, "/",
-                  a.service, "/aws4_request, SignedHeaders=", a.signed_headers, ", Signature=",
-                  sig, (const char *)NULL) != 0) {
+                  a.service, "/aws4_request, SignedHeaders=", a.signed_headers, ", Signature=", sig,
+                  (const char *)NULL) != 0) {
         out->len = start; /* out unchanged */
         if (out->data != NULL)
             out->data[start] = '\0';

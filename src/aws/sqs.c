@@ -3,6 +3,7 @@
  */
 #include "aws/sqs.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,13 +15,23 @@
 
 enum { ANSWER_MAX = 64 * 1024 };
 
+/* MD5 fetched once: OpenSSL 3 looks an algorithm up on every implicit use. */
+static EVP_MD *g_md5;
+static pthread_once_t g_md5_once = PTHREAD_ONCE_INIT;
+
+static void fetch_md5(void)
+{
+    g_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
 static void md5_hex(const void *p, size_t n, char out[33])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
     static const char HEX[] = "0123456789abcdef";
+    pthread_once(&g_md5_once, fetch_md5);
     out[0] = '\0';
-    if (EVP_Digest(p, n, d, &dl, EVP_md5(), NULL) != 1 || dl != 16)
+    if (EVP_Digest(p, n, d, &dl, g_md5 ? g_md5 : EVP_md5(), NULL) != 1 || dl != 16)
         return;
     for (unsigned i = 0; i < 16; i++) {
         out[2 * i] = HEX[d[i] >> 4];

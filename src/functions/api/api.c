@@ -119,32 +119,34 @@ int api_parse_create(const char *body, size_t len, struct api_create *c, struct 
         problem(p, 400, "InvalidPayload", "%s: %s", c->kind->name, msg);
         goto done;
     }
-    /* what an Idempotency-Key's reuse is compared by: kind and payload, members sorted */
-    char *canon = json_dumps(c->payload, JSON_COMPACT | JSON_SORT_KEYS);
-    if (canon == NULL) {
-        problem(p, 503, "OutOfMemory", "no memory for the payload");
-        goto done;
-    }
-    struct buf h;
-    unsigned char d[32];
-    buf_init(&h, strlen(canon) + TASK_KIND_MAX + 2);
-    if (buf_puts(&h, c->kind->name) != BUF_OK || buf_append(&h, "\n", 1) != BUF_OK ||
-        buf_puts(&h, canon) != BUF_OK) {
-        free(canon);
-        buf_destroy(&h);
-        problem(p, 503, "OutOfMemory", "no memory for the payload");
-        goto done;
-    }
-    codec_sha256(h.data, h.len, d);
-    for (int i = 0; i < 32; i++)
-        snprintf(c->request_hash + 2 * i, 3, "%02x", d[i]);
-    free(canon);
-    buf_destroy(&h);
     rc = 0;
 done:
     json_decref(doc);
     if (rc != 0)
         api_create_destroy(c);
+    return rc;
+}
+
+int api_request_hash(const struct api_create *c, char out[65])
+{
+    struct buf h;
+    unsigned char d[32];
+    int rc = -1;
+    /* kind and payload, the payload's members sorted: the same request in another order */
+    char *canon = json_dumps(c->payload, JSON_COMPACT | JSON_SORT_KEYS);
+    buf_init(&h, TASK_MAX_PAYLOAD * 2 + TASK_KIND_MAX);
+    if (canon != NULL && buf_puts(&h, c->kind->name) == BUF_OK &&
+        buf_append(&h, "\n", 1) == BUF_OK && buf_puts(&h, canon) == BUF_OK) {
+        codec_sha256(h.data, h.len, d);
+        for (int i = 0; i < 32; i++) {
+            out[2 * i] = "0123456789abcdef"[d[i] >> 4];
+            out[2 * i + 1] = "0123456789abcdef"[d[i] & 15];
+        }
+        out[64] = '\0';
+        rc = 0;
+    }
+    free(canon);
+    buf_destroy(&h);
     return rc;
 }
 
@@ -449,7 +451,7 @@ static void handle_create(struct request *q, struct reply *r)
     struct api_create c;
     struct aws_error err;
     struct aws_ddb_item *existing = NULL;
-    char id[TASK_ID_LEN + 1], location[64], now_iso[25];
+    char id[TASK_ID_LEN + 1], location[64], now_iso[25], hash_hex[65] = "";
     const char *key = header(q, "idempotency-key");
 
     if (key != NULL && api_check_idempotency_key(key, &p) != 0) {
@@ -461,7 +463,8 @@ static void handle_create(struct request *q, struct reply *r)
         return;
     }
     if (key != NULL) {
-        if (task_id_derived("idempotency-key", key, strlen(key), id) != 0) {
+        if (api_request_hash(&c, hash_hex) != 0 ||
+            task_id_derived("idempotency-key", key, strlen(key), id) != 0) {
             problem(&p, 503, "OutOfMemory", "no memory to derive the task id");
             reply_problem(r, &p);
             goto done;
@@ -477,7 +480,7 @@ static void handle_create(struct request *q, struct reply *r)
                            .payload_len = c.payload_len,
                            .source = "api",
                            .idempotency_key = key,
-                           .request_hash = key ? c.request_hash : NULL,
+                           .request_hash = key ? hash_hex : NULL,
                            .now_ms = now};
     snprintf(location, sizeof location, "/tasks/%s", id);
     int rc = taskdb_create(&q->db, &t, fn_deadline(q->inv, FN_RESERVE_MS), &existing, &err);
@@ -498,7 +501,7 @@ static void handle_create(struct request *q, struct reply *r)
     }
     /* the id exists: the Idempotency-Key was used before (or, without one, a UUID clash) */
     const char *hash = aws_ddb_item_s(existing, "request_hash", NULL);
-    if (key == NULL || hash == NULL || strcmp(hash, c.request_hash) != 0) {
+    if (key == NULL || hash == NULL || strcmp(hash, hash_hex) != 0) {
         problem(&p, 409, "IdempotencyKeyReused",
                 "Idempotency-Key '%.64s' was used for another request", key ? key : "");
         reply_problem(r, &p);

@@ -53,8 +53,6 @@ struct api_create {
     json_t *payload;    /* the payload object (owned) */
     char *payload_text; /* its compact JSON (owned, malloc) */
     size_t payload_len;
-    char request_hash[65]; /* SHA-256 of kind and payload (members sorted): what a reuse of
-                              an Idempotency-Key is compared by */
 };
 
 /* Frees what api_parse_create filled; accepts NULL. */
@@ -62,6 +60,11 @@ void api_create_destroy(struct api_create *c);
 
 /* Validates a POST /tasks body. Returns 0 with c filled, or -1 with p filled (400 or 413). */
 int api_parse_create(const char *body, size_t len, struct api_create *c, struct api_problem *p);
+
+/* The request's hash, what a reuse of an Idempotency-Key is compared by: the SHA-256 of the
+ * kind and the payload with its members sorted, as 64 hex digits into out. Returns 0, or -1
+ * when out of memory. */
+int api_request_hash(const struct api_create *c, char out[65]);
 
 /* Validates an Idempotency-Key: 1 to 255 printable ASCII characters. Returns 0, or -1
  * with p filled (400). */

@@ -111,6 +111,9 @@ RULES = [
     ("!var.deploy.protected || var.table.deletion_protection",
      _all(_set("deploy.protected", True), _set("table.deletion_protection", False)),
      "table.deletion_protection", None),
+    # haar's own: the account's code storage (AWS: 75 GB)
+    ("var.emulator.code_storage_mb <= 76800",
+     _set("emulator.code_storage_mb", 76801), "emulator.code_storage_mb", None),
     ('contains(["AllAtOnce", "Canary10Percent5Minutes"',
      _set("deploy.traffic_shifting", "Canary50Percent"), "deploy.traffic_shifting", None),
 ]

@@ -394,6 +394,7 @@ variable "emulator" {
   type = object({
     account_concurrency_limit = optional(number, 1000)
     idle_environment_seconds  = optional(number, 300)
+    code_storage_mb           = optional(number, 76800)
   })
   default = {}
   validation {
@@ -403,6 +404,10 @@ variable "emulator" {
   validation {
     condition     = var.emulator.idle_environment_seconds >= 1 && var.emulator.idle_environment_seconds <= 86400
     error_message = "emulator.idle_environment_seconds: must be 1..86400."
+  }
+  validation {
+    condition     = var.emulator.code_storage_mb >= 1 && var.emulator.code_storage_mb <= 76800
+    error_message = "emulator.code_storage_mb: must be 1..76800."
   }
 }
 

@@ -290,9 +290,6 @@ enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t 
 enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
                              size_t msglen);
 
-/* Percent-decodes a path segment into out (NUL-terminated). Returns length or -1. */
-long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen);
-
 /* Does role match the model's RoleArn pattern (arn:aws:iam::<12 digits>:role/<path/name>)? */
 bool lambda_valid_role(const char *role);
 

@@ -1202,6 +1202,11 @@ void lambda_free(struct lambda *lm)
             while (fn->envs) {
                 struct lambda_env *e = fn->envs;
                 lambda__env_kill(e, KILL_RETIRE);
+                if (e->inv != NULL) { /* running: its caller is going away with us */
+                    e->inv->done = NULL;
+                    lambda__inv_free(e->inv);
+                    e->inv = NULL;
+                }
                 lambda__env_destroy(e);
             }
             struct lambda_inv *inv;

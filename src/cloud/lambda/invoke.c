@@ -58,6 +58,25 @@ static struct lambda_inv *inv_new(struct lambda_fn *fn, enum lambda_inv_type typ
     return inv;
 }
 
+static void admit(struct lambda_inv *inv, int delta);
+
+/* Completes a SYNC invocation with a function error decided now (body copied), later: its
+ * caller may be inside lambda_invoke. */
+static void fail_later(struct lambda_inv *inv, const char *body)
+{
+    if (inv->admitted)
+        admit(inv, -1);
+    free(inv->payload);
+    inv->payload = strdup(body);
+    inv->len = inv->payload ? strlen(inv->payload) : 0;
+    inv->result = (struct lambda_result){.err = ERR_OK,
+                                         .function_error = true,
+                                         .body = inv->payload ? inv->payload : "{}",
+                                         .len = inv->payload ? inv->len : 2,
+                                         .request_id = inv->rid};
+    timer_start(&inv->complete, 0);
+}
+
 /* Completes an invocation with a platform error, later. */
 static void complete_error(struct lambda_inv *inv, enum err e, const char *msg, const char *reason)
 {
@@ -195,7 +214,10 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
                      "{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: "
                      "%s Error: Couldn't find valid bootstrap(s): [%s/bootstrap]\"}",
                      inv->rid, fn->code_dir);
-            lambda__finish(inv, true, body, strlen(body));
+            if (inv->type == LAMBDA_INV_SYNC)
+                fail_later(inv, body);
+            else
+                lambda__finish(inv, true, body, strlen(body));
             continue;
         }
         if (!lambda__env_room(fn) && !free_an_idle_env(lm, fn))

@@ -1,0 +1,319 @@
+"""Hardening (issue 7): what a hostile or clumsy user of `haar up` broke, each item as the
+probe that broke it, run against the daemon. Every test here failed on the code before the
+fix (main at 3d52c08) and passes now; the numbers in the names are the issue's items.
+
+Floods are bounded (seconds, 127.0.0.1 only) and measure the daemon from /proc: RSS from
+/proc/<pid>/status, CPU from utime+stime in /proc/<pid>/stat.
+"""
+
+import base64
+import concurrent.futures
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+import io
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, Daemon, boto_client, client_error,
+                         free_ports, invoke, make_zip, pid_alive, raw_request, read_lines,
+                         require_haar, unique_name, wait_active, wait_until)
+
+DEV_TFVARS = REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime (fields 14, 15)
+
+
+def raw_http(port, data, timeout=5.0, read_all=True):
+    """Sends bytes to 127.0.0.1:port and returns what comes back until close or timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not read_all and b"\r\n\r\n" in out:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def status_of(response):
+    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", response)
+    return int(m.group(1)) if m else None
+
+
+def config_with(tmp_path, mutate):
+    doc = json.loads(DEV_TFVARS.read_text())
+    mutate(doc)
+    p = tmp_path / "cfg.tfvars.json"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def own_daemon(tmp_path, mutate=None, extra_args=(), env=None):
+    args = tuple(extra_args)
+    if mutate is not None:
+        args += ("--config", str(config_with(tmp_path, mutate)))
+    d = Daemon(tmp_path, extra_args=args, env=env)
+    try:
+        d.wait_ready()
+    except AssertionError:
+        d.stop(5)
+        raise
+    return d
+
+
+def health(daemon, timeout=5):
+    with urllib.request.urlopen(daemon.aws_url + "/_haar/health", timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+def fn_health(daemon, name):
+    return next(f for f in health(daemon)["lambda"]["functions"] if f["name"] == name)
+
+
+def create(lam, fixture=None, zip_bytes=None, timeout=3, memory=128, env=None, prefix=None):
+    name = unique_name(prefix or (fixture or "fn").replace("_", "-"))
+    kw = dict(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
+              Code={"ZipFile": zip_bytes if zip_bytes is not None else make_zip(fixture)},
+              Timeout=timeout, MemorySize=memory)
+    if env:
+        kw["Environment"] = {"Variables": env}
+    lam.create_function(**kw)
+    wait_active(lam, name)
+    return name
+
+
+def tree_files(root):
+    """Every path under root (relative), directories with a trailing slash."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        for d in dirnames:
+            out.append(os.path.normpath(os.path.join(rel, d)) + "/")
+        for f in filenames:
+            out.append(os.path.normpath(os.path.join(rel, f)))
+    return sorted(out)
+
+
+def du_bytes(root):
+    total = 0
+    for dirpath, _, filenames in os.walk(root):
+        for f in filenames:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+# ---------------------------------------------------------------------------------------
+# 7. ambiguous request framing
+
+
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+    b"Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+], ids=["two-content-lengths", "two-equal-content-lengths", "cl-then-te", "te-then-cl"])
+@pytest.mark.parametrize("port", ["aws", "api"])
+def test_7_ambiguous_framing_is_refused_with_400(haar, framing, port):
+    p = haar.aws_port if port == "aws" else haar.api_port
+    out = raw_http(p, b"POST /2015-03-31/functions/x/invocations HTTP/1.1\r\nHost: x\r\n"
+                   + framing)
+    assert status_of(out) == 400, out[:300]
+    head = out.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"connection: close" in head, out[:300]
+
+
+def test_7_one_content_length_is_still_fine(haar):
+    out = raw_http(haar.aws_port, b"GET /_haar/health HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    assert status_of(out) == 200, out[:300]
+
+
+# ---------------------------------------------------------------------------------------
+# 6. HTTP/1.1 only: no HTTP/2 (prior knowledge or h2c upgrade) on any listener
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(ftype, flags, stream, payload=b""):
+    return (len(payload).to_bytes(3, "big") + bytes([ftype, flags])
+            + stream.to_bytes(4, "big") + payload)
+
+
+@pytest.mark.parametrize("port", ["aws", "api"])
+def test_6_http2_prior_knowledge_is_not_spoken(haar, port):
+    p = haar.aws_port if port == "aws" else haar.api_port
+    out = raw_http(p, H2_PREFACE + h2_frame(4, 0, 0), timeout=3)
+    # an HTTP/2 server answers with a SETTINGS frame: 9 bytes, type 4 at offset 3
+    assert not (len(out) >= 9 and out[3] == 4 and out[:1] == b"\x00"), out[:60]
+    assert out == b"" or out.startswith(b"HTTP/1.1 4"), out[:200]
+
+
+@pytest.mark.parametrize("port", ["aws", "api"])
+def test_6_h2c_upgrade_is_ignored(haar, port):
+    p = haar.aws_port if port == "aws" else haar.api_port
+    out = raw_http(p, b"GET /_haar/health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, "
+                   b"HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA"
+                   b"\r\n\r\n", timeout=3, read_all=False)
+    assert status_of(out) != 101, out[:300]
+    assert out.startswith(b"HTTP/1.1 "), out[:300]
+
+
+def test_6_curl_http2_prior_knowledge_gets_no_h2(haar):
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version}",
+                        "--max-time", "5", "--http2-prior-knowledge",
+                        haar.aws_url + "/_haar/health"], capture_output=True, text=True,
+                       timeout=10)
+    assert p.stdout.strip() != "2", p.stdout
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version}",
+                        "--max-time", "5", "--http2", haar.aws_url + "/_haar/health"],
+                       capture_output=True, text=True, timeout=10)
+    assert p.stdout.strip() == "1.1", p.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# 10. secrets on disk: state dir 0700, every file the daemon writes 0600
+
+
+def test_10_state_dir_and_files_are_private(tmp_path, scratch):
+    d = own_daemon(tmp_path)
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        name = create(lam, "touch")
+        touched = scratch / "made-by-function"
+        assert invoke(lam, name, {"touch": str(touched), "value": "x"})[0] == 200
+        sd = d.state_dir
+        assert stat.S_IMODE(os.stat(sd).st_mode) == 0o700
+        for f in ("haar.db", "haar.db-wal", "haar.db-shm", "haar.lock"):
+            if (sd / f).exists():
+                assert stat.S_IMODE(os.stat(sd / f).st_mode) == 0o600, f
+        for dirpath, dirnames, filenames in os.walk(sd):
+            for x in dirnames:
+                m = stat.S_IMODE(os.stat(os.path.join(dirpath, x)).st_mode)
+                assert m & 0o077 == 0, (os.path.join(dirpath, x), oct(m))
+            for x in filenames:
+                path = os.path.join(dirpath, x)
+                m = stat.S_IMODE(os.stat(path).st_mode)
+                if "/lambda/" in path and not path.endswith(".zip"):
+                    continue  # function code keeps the modes of its package
+                assert m & 0o077 == 0, (path, oct(m))
+        # the function's own files get the usual umask (022), not the daemon's 077
+        assert stat.S_IMODE(os.stat(touched).st_mode) == 0o644
+    finally:
+        d.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# 11. one daemon per state dir
+
+
+def test_11_second_daemon_on_the_same_state_dir_exits_2_naming_the_holder(tmp_path):
+    d = own_daemon(tmp_path)
+    try:
+        api, aws = free_ports(2)
+        p = subprocess.run([str(HAAR), "up", "--env", "dev", "--state-dir", str(d.state_dir),
+                            "--api-port", str(api), "--aws-port", str(aws)], cwd=REPO,
+                           capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL)
+        assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+        assert f"pid {d.proc.pid}" in p.stderr, p.stderr
+        assert "haar: ready" not in p.stdout
+        # the first one is untouched
+        assert health(d)["status"] == "ok"
+    finally:
+        assert d.stop() == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 12. GetFunction's Code.Location: a presigned URL that expires
+
+
+def test_12_code_location_is_presigned(haar, lam):
+    zip_bytes = make_zip("echo")
+    name = create(lam, zip_bytes=zip_bytes, prefix="code-url")
+    try:
+        loc = lam.get_function(FunctionName=name)["Code"]["Location"]
+        u = urllib.parse.urlsplit(loc)
+        q = urllib.parse.parse_qs(u.query)
+        assert q["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"], loc
+        assert q["X-Amz-Expires"] == ["600"], loc
+        assert "X-Amz-Signature" in q and "X-Amz-Credential" in q, loc
+        with urllib.request.urlopen(loc, timeout=10) as r:
+            assert r.status == 200
+            assert r.read() == zip_bytes
+
+        def status(url):
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        base = f"{u.scheme}://{u.netloc}{u.path}"
+        assert status(base) == 403  # unsigned
+        sig = q["X-Amz-Signature"][0]
+        bad = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+        assert status(loc.replace(sig, bad)) == 403  # tampered signature
+        other = loc.replace(u.path, u.path[:-1] + ("x" if u.path[-1] != "x" else "y"))
+        assert status(other) == 403  # another function's path under this signature
+        longer = loc.replace("X-Amz-Expires=600", "X-Amz-Expires=604800")
+        assert status(longer) == 403  # a stretched expiry breaks the signature
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+# ---------------------------------------------------------------------------------------
+# 14. long-term keys with a session token AWS never issued
+
+
+def test_14_long_term_key_with_a_bogus_session_token_is_refused(haar):
+    lam = boto_client("lambda", haar.aws_url, token="FwoGZXIvYXdzEBogus")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam.list_functions()
+    status, code, msg = client_error(e)
+    assert (status, code) == (403, "UnrecognizedClientException"), (status, code, msg)
+    assert msg == "The security token included in the request is invalid."
+    logs = boto_client("logs", haar.aws_url, token="FwoGZXIvYXdzEBogus")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        logs.describe_log_groups()
+    assert client_error(e)[1] == "UnrecognizedClientException"

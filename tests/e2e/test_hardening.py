@@ -317,3 +317,111 @@ def test_14_long_term_key_with_a_bogus_session_token_is_refused(haar):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         logs.describe_log_groups()
     assert client_error(e)[1] == "UnrecognizedClientException"
+
+
+# ---------------------------------------------------------------------------------------
+# 13. AWS's patterns and lengths on every Lambda API string (the model's checker, as data in
+# src/cloud/lambda/shapes.c and tests/data/lambda/validation.json), on the wire
+
+FN_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
+              r"(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")
+
+
+def _create_body(**over):
+    body = {"FunctionName": unique_name("v13"), "Runtime": RUNTIME, "Role": ROLE,
+            "Handler": "bootstrap", "Code": {"ZipFile": base64.b64encode(make_zip("echo")).decode()}}
+    body.update(over)
+    return json.dumps(body).encode()
+
+
+def _rest(haar, method, path, body=b"", headers=None):
+    status, hdrs, data = raw_request(haar.aws_url, method, path, body, headers)
+    doc = json.loads(data) if data else {}
+    return status, hdrs.get("x-amzn-errortype"), doc.get("message", doc.get("Message"))
+
+
+def test_13_create_function_probes(haar, lam):
+    st, code, msg = _rest(haar, "POST", "/2015-03-31/functions",
+                          _create_body(FunctionName="a\u0000b"))
+    assert (st, code) == (400, "ValidationException"), msg
+    assert msg == ("1 validation error detected: Value 'a\\u0000b' at 'functionName' failed to "
+                   "satisfy constraint: Member must satisfy regular expression pattern: "
+                   + FN_PATTERN)
+    with pytest.raises(botocore.exceptions.ClientError):
+        lam.get_function(FunctionName="a")
+    st, code, msg = _rest(haar, "POST", "/2015-03-31/functions", _create_body(Handler="h" * 200000))
+    assert (st, code) == (400, "ValidationException")
+    assert msg == ("1 validation error detected: Value '" + "h" * 200000 + "' at 'handler' "
+                   "failed to satisfy constraint: Member must have length less than or equal "
+                   "to 128")
+    st, code, msg = _rest(haar, "POST", "/2015-03-31/functions",
+                          _create_body(Description="d" * 300))
+    assert (st, code) == (400, "ValidationException")
+    assert msg == ("1 validation error detected: Value '" + "d" * 300 + "' at 'description' "
+                   "failed to satisfy constraint: Member must have length less than or equal "
+                   "to 256")
+
+
+@pytest.mark.parametrize("method,path,body,headers,want", [
+    ("POST", "/2015-03-31/functions/{fn}/invocations", b"{}",
+     {"X-Amz-Invocation-Type": "Later", "X-Amz-Log-Type": "Full"},
+     ("ValidationException", "2 validation errors detected: Value 'Full' at 'logType' failed to "
+      "satisfy constraint: Member must satisfy enum value set: [None, Tail]; Value 'Later' at "
+      "'invocationType' failed to satisfy constraint: Member must satisfy enum value set: "
+      "[Event, RequestResponse, DryRun]")),
+    ("POST", "/2015-03-31/functions/{fn}/invocations?Qualifier=" + "q" * 129, b"{}", None,
+     ("ValidationException", "1 validation error detected: Value '" + "q" * 129 + "' at "
+      "'qualifier' failed to satisfy constraint: Member must have length less than or equal "
+      "to 128")),
+    ("GET", "/2015-03-31/functions/{fn}?Qualifier=a%20b", b"", None,
+     ("ValidationException", "1 validation error detected: Value 'a b' at 'qualifier' failed to "
+      "satisfy constraint: Member must satisfy regular expression pattern: "
+      "(|[a-zA-Z0-9$_-]+)")),
+    ("GET", "/2015-03-31/functions/?MaxItems=ten", b"", None,
+     ("InvalidParameterValueException", "Unexpected value type for MaxItems: expected an "
+      "integer")),
+    ("GET", "/2015-03-31/functions/?MaxItems=0", b"", None,
+     ("ValidationException", "1 validation error detected: Value '0' at 'maxItems' failed to "
+      "satisfy constraint: Member must have value greater than or equal to 1")),
+    ("PUT", "/2015-03-31/functions/{fn}/code", b'{"ZipFile": 1}', None,
+     ("InvalidParameterValueException", "Unexpected value type for ZipFile: expected a "
+      "base64-encoded string")),
+    ("PUT", "/2017-10-31/functions/{fn}/concurrency", b'{"ReservedConcurrentExecutions": -1}',
+     None, ("ValidationException", "1 validation error detected: Value '-1' at "
+            "'reservedConcurrentExecutions' failed to satisfy constraint: Member must have "
+            "value greater than or equal to 0")),
+    ("GET", "/2015-03-31/functions/" + "n" * 171, b"", None,
+     ("ValidationException", "1 validation error detected: Value '" + "n" * 171 + "' at "
+      "'functionName' failed to satisfy constraint: Member must have length less than or equal "
+      "to 170")),
+    ("POST", "/2017-03-31/tags/not-an-arn", b"{}", None, ("ValidationException", None)),
+], ids=["invoke-two-enums", "qualifier-129", "qualifier-pattern", "maxitems-type",
+        "maxitems-range", "zipfile-type", "concurrency-range", "name-171", "tagresource-both"])
+def test_13_model_checks_on_paths_queries_headers_and_bodies(haar, echo_fn, method, path,
+                                                             body, headers, want):
+    st, code, msg = _rest(haar, method, path.format(fn=echo_fn), body, headers)
+    assert st == 400, (st, code, msg)
+    assert code == want[0], (code, msg)
+    if want[1] is not None:
+        assert msg == want[1]
+    else:
+        assert msg.startswith("2 validation errors detected: Value 'not-an-arn' at 'resource' "
+                              "failed to satisfy constraint: Member must satisfy regular "
+                              "expression pattern: arn:"), msg
+        assert msg.endswith("; Value null at 'tags' failed to satisfy constraint: Member must "
+                            "not be null"), msg
+
+
+def test_13_update_code_zipfile_with_a_nul_is_not_cut_short(haar, lam):
+    """ZipFile is decoded as the whole JSON string: a package followed by \u0000 and more is
+    not valid base64 (it was read up to the NUL, and the package behind it accepted)."""
+    name = create(lam, "echo", prefix="v13-code")
+    try:
+        before = lam.get_function_configuration(FunctionName=name)["CodeSha256"]
+        good = base64.b64encode(make_zip("touch")).decode()
+        body = ('{"ZipFile": "' + good + '\\u0000!!!!"}').encode()
+        st, code, msg = _rest(haar, "PUT", f"/2015-03-31/functions/{name}/code", body)
+        assert st == 400 and code == "InvalidParameterValueException", (st, code, msg)
+        assert lam.get_function_configuration(FunctionName=name)["CodeSha256"] == before
+    finally:
+        lam.delete_function(FunctionName=name)

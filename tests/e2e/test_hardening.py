@@ -425,3 +425,144 @@ def test_13_update_code_zipfile_with_a_nul_is_not_cut_short(haar, lam):
         assert lam.get_function_configuration(FunctionName=name)["CodeSha256"] == before
     finally:
         lam.delete_function(FunctionName=name)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. function code on disk: bounded while unpacking, removed when replaced or deleted, and
+# the account's code-storage quota
+
+
+def _bomb(mb, lie=False):
+    """A deployment package whose big.bin inflates to mb MB of zeros (about 1 KB a MB zipped);
+    lie: its headers claim 1000 bytes (only unpacking can tell)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        boot = zipfile.ZipInfo("bootstrap", date_time=(2026, 1, 1, 0, 0, 0))
+        boot.external_attr = 0o100755 << 16
+        z.writestr(boot, b"#!/bin/sh\nexit 0\n")
+        info = zipfile.ZipInfo("big.bin", date_time=(2026, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w") as f:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(mb):
+                f.write(chunk)
+    data = bytearray(buf.getvalue())
+    if lie:
+        import struct
+        cd = data.find(b"PK\x01\x02")
+        cd = data.find(b"PK\x01\x02", cd + 1)  # big.bin's central directory entry
+        struct.pack_into("<I", data, cd + 24, 1000)
+    return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def bombs():
+    return {"honest": _bomb(300), "lying": _bomb(300, lie=True)}
+
+
+@pytest.mark.parametrize("kind", ["honest", "lying"])
+def test_3_zip_bomb_is_refused_and_leaves_nothing(haar, lam, bombs, kind):
+    name = unique_name("bomb")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
+                            Code={"ZipFile": bombs[kind]})
+    assert client_error(e) == (400, "InvalidParameterValueException",
+                               "Unzipped size must be smaller than 262144000 bytes")
+    assert not (haar.state_dir / "lambda" / name).exists(), \
+        tree_files(haar.state_dir / "lambda" / name)
+    # nor as an update of a function that exists: its code stays, nothing else is kept
+    fn = create(lam, "echo", prefix="bomb-upd")
+    try:
+        before = tree_files(haar.state_dir / "lambda" / fn)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            lam.update_function_code(FunctionName=fn, ZipFile=bombs[kind])
+        assert client_error(e)[1] == "InvalidParameterValueException"
+        assert tree_files(haar.state_dir / "lambda" / fn) == before
+        assert invoke(lam, fn, {"still": 1})[2] == b'{"still": 1}'
+    finally:
+        lam.delete_function(FunctionName=fn)
+
+
+def test_3_updates_and_delete_leave_nothing(haar, lam, scratch):
+    """Four updates (one while an invocation runs the old code, which keeps it until it ends)
+    and a delete: nothing of the function is left on disk."""
+    name = create(lam, "worker", timeout=10, prefix="code-gc")
+    fdir = haar.state_dir / "lambda" / name
+    versions = lambda: sorted(p.name for p in fdir.iterdir() if p.is_dir()) if fdir.exists() else []
+    assert len(versions()) == 1
+    touch = scratch / "w"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        fut = pool.submit(invoke, boto_client("lambda", haar.aws_url), name,
+                          {"sleep": 2, "touch": str(touch)})
+        wait_until(lambda: any(x.startswith("start") for x in read_lines(touch)), 10,
+                   what="the invocation to start")
+        old = versions()
+        lam.update_function_code(FunctionName=name,
+                                 ZipFile=make_zip("worker", extra={"v": b"1"}))
+        wait_active(lam, name)
+        # the running environment still runs the old code: it stays until that ends
+        assert len(versions()) == 2 and old[0] in versions(), versions()
+        assert fut.result(15)[0] == 200
+    wait_until(lambda: len(versions()) == 1, 5, what="the old version to go")
+    for i in range(3):
+        assert invoke(lam, name, {})[0] == 200
+        lam.update_function_code(FunctionName=name,
+                                 ZipFile=make_zip("worker", extra={"v": str(i).encode()}))
+        wait_active(lam, name)
+        wait_until(lambda: len(versions()) == 1, 5, what="the replaced version to go")
+    assert invoke(lam, name, {})[0] == 200
+    lam.delete_function(FunctionName=name)
+    wait_until(lambda: not fdir.exists(), 5, what=f"{fdir} to be removed")
+
+
+def test_3_code_storage_quota(tmp_path):
+    """emulator.code_storage_mb bounds what the account's packages take (zips and their
+    unpacked trees): past it CodeStorageExceededException (400); deleting gives room back."""
+    d = own_daemon(tmp_path, lambda c: c["emulator"].__setitem__("code_storage_mb", 1))
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        heavy = make_zip("echo", extra={"blob": os.urandom(700 * 1024)})  # 0.7 MB zip + 0.7 MB
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            create(lam, zip_bytes=heavy, prefix="quota")
+        assert client_error(e)[:2] == (400, "CodeStorageExceededException"), client_error(e)
+        assert not any((d.state_dir / "lambda").glob("*/*")) if (d.state_dir / "lambda").exists() else True
+        small = create(lam, "echo", prefix="quota")
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            lam.update_function_code(FunctionName=small, ZipFile=heavy)
+        assert client_error(e)[:2] == (400, "CodeStorageExceededException")
+        assert invoke(lam, small, {"ok": 1})[2] == b'{"ok": 1}'
+        half = make_zip("echo", extra={"blob": os.urandom(300 * 1024)})
+        second = create(lam, zip_bytes=half, prefix="quota")
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            create(lam, zip_bytes=half, prefix="quota")
+        assert client_error(e)[1] == "CodeStorageExceededException"
+        lam.delete_function(FunctionName=second)
+        create(lam, zip_bytes=half, prefix="quota")  # room again
+    finally:
+        assert d.stop() == 0
+
+
+def test_3_restart_removes_leftovers(tmp_path):
+    """What a crash can leave (an unfinished unpack, a replaced version, the folder of a
+    function that is gone) is removed at start; the live code stays."""
+    d = own_daemon(tmp_path)
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        name = create(lam, "echo", prefix="leftover")
+    finally:
+        assert d.stop() == 0
+    root = d.state_dir / "lambda"
+    live = tree_files(root)
+    planted = [root / name / ".tmp-0123456789abcdef", root / name / "00deadbeef00beef-00000000",
+               root / "e2e-gone-00000000" / "1111111111111111-11111111"]
+    for p in planted:
+        (p / "sub").mkdir(parents=True)
+        (p / "sub" / "data").write_bytes(b"x" * 100000)
+        Path(str(p) + ".zip").write_bytes(b"PK")
+    d2 = own_daemon(tmp_path)
+    try:
+        assert tree_files(root) == live
+        lam = boto_client("lambda", d2.aws_url)
+        assert invoke(lam, name, {"back": 1})[2] == b'{"back": 1}'
+    finally:
+        assert d2.stop() == 0

@@ -484,6 +484,13 @@ static void discard_tmp(struct op *op)
     snprintf(zpath, sizeof zpath, "%s.zip", op->tmp_dir);
     unlink(zpath);
     fs_remove_tree(op->tmp_dir);
+    /* the function's folder too, when nothing else is in it (a failed create) */
+    char *slash = strrchr(op->tmp_dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        rmdir(op->tmp_dir);
+        *slash = '/';
+    }
 }
 
 /* Moves the unpacked code into place: <state>/lambda/<name>/<sha16>-<rand>[.zip]. */

@@ -566,3 +566,91 @@ def test_3_restart_removes_leftovers(tmp_path):
         assert invoke(lam, name, {"back": 1})[2] == b'{"back": 1}'
     finally:
         assert d2.stop() == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 4. the Event queue: bounded in memory, aged out, gone with its function, space given back
+
+
+def _db_bytes(state_dir):
+    return sum(os.path.getsize(state_dir / f) for f in ("haar.db", "haar.db-wal")
+               if (state_dir / f).exists())
+
+
+def test_4_event_flood_stays_on_disk_and_delete_gives_the_space_back(tmp_path):
+    """Concurrency 0 and 200 Event invokes of 1 MB: the daemon's memory stays bounded (past
+    a 64 MB budget payloads live only on disk; it was 1 MB of RSS per event), and
+    DeleteFunction takes the events with it and gives the disk space back (db + WAL)."""
+    d = own_daemon(tmp_path)
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        name = create(lam, "touch", prefix="evflood")
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        payload = json.dumps({"pad": "p" * (1048576 - 20)}).encode()
+        assert len(payload) <= 1048576
+        pid = d.proc.pid
+        rss0 = rss_kb(pid)
+        clients = [boto_client("lambda", d.aws_url) for _ in range(4)]
+        peak = 0
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futs = [pool.submit(lambda i: clients[i % 4].invoke(
+                FunctionName=name, InvocationType="Event", Payload=payload)["StatusCode"], i)
+                for i in range(200)]
+            while not all(f.done() for f in futs):
+                peak = max(peak, rss_kb(pid))
+                time.sleep(0.02)
+            assert {f.result() for f in futs} == {202}
+        peak = max(peak, rss_kb(pid))
+        assert fn_health(d, name)["queued_events"] == 200
+        assert _db_bytes(d.state_dir) > 150 << 20
+        assert peak - rss0 < 120 << 10, f"RSS grew {(peak - rss0) >> 10} MB for 200 MB of events"
+        lam.delete_function(FunctionName=name)
+        wait_until(lambda: _db_bytes(d.state_dir) < 16 << 20, 20, 0.2,
+                   what=f"db + WAL to shrink (now {_db_bytes(d.state_dir) >> 20} MB)")
+    finally:
+        assert d.stop() == 0
+
+
+def _db_events(daemon, name):
+    import sqlite3
+    c = sqlite3.connect(f"file:{daemon.state_dir}/haar.db?mode=ro", uri=True, timeout=5)
+    try:
+        return c.execute("SELECT count(*) FROM lambda_events WHERE function = ?",
+                         (name,)).fetchone()[0]
+    finally:
+        c.close()
+
+
+def test_4_events_age_out_even_at_concurrency_0(manual_haar, scratch):
+    """MaximumEventAgeInSeconds (default 6 h): a queued event older than that is dropped when
+    it ages, not only when room to run it appears; its record goes with it."""
+    lam = boto_client("lambda", manual_haar.aws_url)
+    from e2e_helpers import clock
+    configured = create(lam, "touch", prefix="age60")
+    default = create(lam, "touch", prefix="age6h")
+    for n in (configured, default):
+        lam.put_function_concurrency(FunctionName=n, ReservedConcurrentExecutions=0)
+    lam.put_function_event_invoke_config(FunctionName=configured, MaximumEventAgeInSeconds=60)
+    touch = scratch / "aged"
+    for n in (configured, configured, default):
+        assert invoke(lam, n, {"touch": str(touch), "value": n}, InvocationType="Event")[0] == 202
+    wait_until(lambda: fn_health(manual_haar, configured)["queued_events"] == 2, 5,
+               what="two events queued")
+    assert clock(manual_haar, advance=59)[0] == 200
+    assert fn_health(manual_haar, configured)["queued_events"] == 2
+    assert clock(manual_haar, advance=2)[0] == 200
+    wait_until(lambda: fn_health(manual_haar, configured)["queued_events"] == 0, 5,
+               what="the 60-second events to age out")
+    wait_until(lambda: _db_events(manual_haar, configured) == 0, 5, what="their records to go")
+    assert fn_health(manual_haar, default)["queued_events"] == 1
+    assert clock(manual_haar, advance=6 * 3600 - 62)[0] == 200
+    assert fn_health(manual_haar, default)["queued_events"] == 1
+    assert clock(manual_haar, advance=3)[0] == 200
+    wait_until(lambda: fn_health(manual_haar, default)["queued_events"] == 0, 5,
+               what="the default 6-hour age")
+    for n in (configured, default):
+        lam.delete_function_concurrency(FunctionName=n)
+    time.sleep(0.5)
+    assert read_lines(touch) == []
+    for n in (configured, default):
+        lam.delete_function(FunctionName=n)

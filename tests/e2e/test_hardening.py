@@ -654,3 +654,82 @@ def test_4_events_age_out_even_at_concurrency_0(manual_haar, scratch):
     assert read_lines(touch) == []
     for n in (configured, default):
         lam.delete_function(FunctionName=n)
+
+
+# ---------------------------------------------------------------------------------------
+# 5. file descriptors: a flood of idle connections to the API port past its cap (and past
+# the process's fd limit) leaves the AWS port answering and the daemon idle
+
+FLOODER = r"""
+import socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+socks = []
+for i in range(count):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    except OSError as e:
+        break
+    socks.append(s)
+print(len(socks), flush=True)
+sys.stdin.read()
+"""
+
+FD_SOFT, FD_HARD = 1024, 4096
+
+
+def _fd_limit(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    return 0
+
+
+def test_5_idle_connection_flood_leaves_the_aws_port_answering(tmp_path, monkeypatch):
+    """The daemon starts with fd limits 1024 (soft) / 4096 (hard), as a shell gives them:
+    it raises the soft one to the hard one; 5,000 idle connections to the API port (past its
+    cap and past every fd the process has) leave the AWS port answering at once and the
+    daemon idle (it spun on a readable listener at EMFILE: 94% CPU, health unanswered)."""
+    import e2e_helpers
+    wrapper = tmp_path / "haar-limited"
+    wrapper.write_text(f"#!/bin/sh\nulimit -Sn {FD_SOFT} && ulimit -Hn {FD_HARD} && "
+                       f"exec {HAAR} \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(e2e_helpers, "HAAR", wrapper)
+    d = own_daemon(tmp_path)
+    procs = []
+    try:
+        pid = d.proc.pid
+        assert _fd_limit(pid) == FD_HARD
+        total, per = 5000, 2500  # past the cap and past FD_HARD
+        for _ in range(total // per):
+            procs.append(subprocess.Popen(["/usr/bin/python3", "-c", FLOODER, str(d.api_port),
+                                           str(per)], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, text=True))
+        opened = sum(int(p.stdout.readline() or 0) for p in procs)
+        assert opened == total, opened
+        time.sleep(1)
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+        assert fds < FD_HARD - 200, f"{fds} fds open of {FD_HARD}: the API port took them all"
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(3)
+        share = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        assert share < 0.2, f"the daemon used {share:.0%} of a CPU while the flood idled"
+        for _ in range(5):
+            t = time.monotonic()
+            assert health(d, timeout=2)["status"] == "ok"
+            assert time.monotonic() - t < 0.5
+        lam = boto_client("lambda", d.aws_url)
+        assert lam.list_functions()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        for p in procs:
+            try:
+                p.stdin.close()
+                p.wait(10)
+            except Exception:
+                p.kill()
+        assert d.stop() == 0

@@ -733,3 +733,152 @@ def test_5_idle_connection_flood_leaves_the_aws_port_answering(tmp_path, monkeyp
             except Exception:
                 p.kill()
         assert d.stop() == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 6. environments within the concurrency limits, and a client gone before its invocation
+# starts never starts it (rapid reset made thousands; HTTP/2 itself is gone, see above)
+
+
+def signed_bytes(endpoint, method, path, body=b"", headers=None):
+    """The raw bytes of a SigV4-signed HTTP/1.1 request (test keys), to send by hand."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method=method, url=endpoint + path, data=body,
+                     headers=dict(headers or {}, **{"Content-Type": "application/json"}))
+    SigV4Auth(Credentials("test", "test"), "lambda", "eu-west-1").add_auth(req)
+    head = f"{method} {path} HTTP/1.1\r\n"
+    for k, v in req.headers.items():
+        head += f"{k}: {v}\r\n"
+    head += f"Host: {endpoint.split('//')[1]}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def hang_up_after(port, data, seconds):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(data)
+        time.sleep(seconds)
+    finally:
+        s.close()
+
+
+def test_6_invocation_whose_client_left_before_it_started_never_runs(haar, lam, scratch):
+    name = create(lam, "slow_init", timeout=5, env={"INIT_SECONDS": "1"}, prefix="gone")
+    try:
+        touch = scratch / "ran"
+        body = json.dumps({"touch": str(touch), "value": "abandoned"}).encode()
+        # the environment takes a second to start; the caller leaves after 0.3 s
+        hang_up_after(haar.aws_port, signed_bytes(haar.aws_url, "POST",
+                                                  f"/2015-03-31/functions/{name}/invocations",
+                                                  body), 0.3)
+        time.sleep(2)
+        assert read_lines(touch) == []
+        # the environment that was started for it serves the next caller
+        assert invoke(lam, name, {"touch": str(touch), "value": "kept"})[0] == 200
+        assert [x.split()[1] for x in read_lines(touch)] == ["kept"]
+    finally:
+        lam.delete_function(FunctionName=name)
+
+
+def test_6_environments_stay_within_the_limits_under_a_storm_of_hang_ups(tmp_path):
+    """Account limit 10, one function reserving 3, runtimes that take 0.3 s after each answer
+    before asking for more: a storm of invokes for 3 s, half of whose callers hang up, never
+    makes more environments than the limits allow (environments waiting to ask for work
+    were not counted, so new ones started past the limit: 1,557 for a limit of 1,000)."""
+    d = own_daemon(tmp_path, lambda c: c["emulator"].__setitem__("account_concurrency_limit", 10))
+    stop = threading.Event()
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        env = {"INIT_SECONDS": "0.1", "RETURN_SECONDS": "0.3"}
+        free = create(lam, "slow_init", timeout=5, env=env, prefix="storm")
+        held = create(lam, "slow_init", timeout=5, env=env, prefix="storm-r")
+        lam.put_function_concurrency(FunctionName=held, ReservedConcurrentExecutions=3)
+        reqs = {n: signed_bytes(d.aws_url, "POST", f"/2015-03-31/functions/{n}/invocations",
+                                b"{}") for n in (free, held)}
+        seen = {"total": 0, free: 0, held: 0}
+
+        def sample():
+            while not stop.is_set():
+                fns = {f["name"]: f for f in health(d)["lambda"]["functions"]}
+                seen["total"] = max(seen["total"], sum(f["environments"] for f in fns.values()))
+                for n in (free, held):
+                    seen[n] = max(seen[n], fns[n]["environments"])
+                time.sleep(0.01)
+
+        def caller(i):
+            n = held if i % 4 == 0 else free
+            deadline = time.monotonic() + 3
+            k = 0
+            while time.monotonic() < deadline:
+                k += 1
+                if k % 2:
+                    hang_up_after(d.aws_port, reqs[n], 0.02 * (k % 5))
+                else:
+                    out = raw_http(d.aws_port, reqs[n].replace(b"HTTP/1.1\r\n",
+                                                               b"HTTP/1.1\r\nConnection: close\r\n", 1),
+                                   timeout=10)
+                    assert status_of(out) in (200, 429), out[:200]
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            list(pool.map(caller, range(16)))
+        time.sleep(0.5)
+        stop.set()
+        sampler.join()
+        assert seen[held] <= 3, seen
+        assert seen["total"] <= 10, seen
+        assert invoke(lam, free, {})[0] == 200
+    finally:
+        stop.set()
+        assert d.stop() == 0
+
+
+def test_6_rapid_reset_probe(haar):
+    """The 2023 attack, written by hand: HTTP/2 HEADERS + RST_STREAM in a loop on one
+    connection to the API port. Served HTTP/1.1 only, it gets a 400 and a closed
+    connection; no environment of the api function starts and others are served at once
+    (it was: 1,079 environments and 1.5 s of latency in 1.2 s of attack)."""
+    def envs():
+        fns = health(haar)["lambda"]["functions"]
+        return next(f["environments"] for f in fns if f["name"] == "haar-dev-api")
+    before = envs()
+    auth = b"127.0.0.1"
+    block = b"\x82\x84\x86\x41" + bytes([len(auth)]) + auth  # GET / http, :authority
+    s = socket.create_connection(("127.0.0.1", haar.api_port), timeout=5)
+    got, sent = b"", 0
+    try:
+        s.sendall(H2_PREFACE + h2_frame(4, 0, 0))
+        t0, sid = time.monotonic(), 1
+        while time.monotonic() - t0 < 2:
+            batch = b"".join(h2_frame(1, 0x5, sid + 2 * k, block)
+                             + h2_frame(3, 0, sid + 2 * k, (8).to_bytes(4, "big"))
+                             for k in range(50))
+            sid += 100
+            try:
+                s.sendall(batch)
+                sent += 50
+            except OSError:
+                break
+            try:
+                chunk = s.recv(65536, socket.MSG_DONTWAIT)
+                if chunk == b"":
+                    break
+                got += chunk
+            except (BlockingIOError, socket.timeout):
+                pass
+            except OSError:  # reset: the server closed with our frames unread
+                break
+        try:
+            got += s.recv(65536)
+        except OSError:
+            pass
+    finally:
+        s.close()
+    # the 400 may be lost to the reset that closing on unread bytes sends; never HTTP/2
+    assert got == b"" or got.startswith(b"HTTP/1.1 400 "), got[:100]
+    t = time.monotonic()
+    assert envs() == before
+    assert time.monotonic() - t < 0.5

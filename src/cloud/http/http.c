@@ -21,7 +21,11 @@
 #include "core/ids.h"
 #include "core/timer.h"
 
-enum { ACCEPT_PAUSE_MS = 100, MAX_HEADERS = 128 };
+enum {
+    ACCEPT_PAUSE_MS = 100,
+    MAX_HEADERS = 128,
+    PARKED_INPUT_MAX = 64 * 1024, /* pipelined bytes read while watching a parked request */
+};
 
 struct http_profile {
     struct http_profile *next;
@@ -80,15 +84,47 @@ struct http_watch {
     void *arg;
 };
 
+/*
+ * What haar keeps of a connection beside h2o's (the socket's on_close.data): its listener,
+ * and the request answered later whose client is watched. h2o stops reading an HTTP/1
+ * connection once a request is in, so it would only learn that the client left when it
+ * writes the answer; a parked request (one with a gone callback: a long poll, an invocation
+ * waiting for an environment) has the connection read again, by on_parked_read, so the
+ * handler hears of it at once (an invocation not yet started never starts).
+ */
+struct http_conn {
+    struct http_listener *l;
+    h2o_socket_t *sock;
+    struct http_req *parked;
+};
+
 static void h_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                       const void *body, size_t len);
 static void h_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);
 
 static const struct proto_conn_ops conn_ops = {h_respond, h_on_gone};
 
+static struct http_conn *conn_of(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock != NULL ? sock->on_close.data : NULL;
+}
+
+static void unpark(struct http_req *r)
+{
+    struct http_conn *c = conn_of(r->h2o);
+    if (c == NULL || c->parked != r)
+        return;
+    c->parked = NULL;
+    h2o_socket_read_stop(c->sock); /* h2o reads again once the answer is out */
+}
+
 static void req_dispose(void *p)
 {
     struct http_req *r = p;
+    unpark(r);
     if (!r->answered && r->on_gone != NULL) {
         r->answered = true;
         r->on_gone(r->gone_arg);
@@ -248,6 +284,7 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     if (r->answered)
         return;
     r->answered = true;
+    unpark(r);
     h2o_req_t *req = r->h2o;
     req->res.status = status;
     req->res.reason = reason(status);
@@ -268,11 +305,43 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     h2o_send_inline(req, len ? body : "", len);
 }
 
+/* The client of a parked request: pipelined bytes are left in the input for h2o (up to
+ * PARKED_INPUT_MAX, past which watching stops); EOF or an error means it went away. */
+static void on_parked_read(h2o_socket_t *sock, const char *err)
+{
+    struct http_conn *c = sock->on_close.data;
+    struct http_req *r = c->parked;
+    if (err == NULL && sock->input->size <= PARKED_INPUT_MAX)
+        return;
+    c->parked = NULL;
+    h2o_socket_read_stop(sock);
+    if (err == NULL || r == NULL || r->answered)
+        return;
+    /* the handler forgets the request; h2o gets an answer no one reads, so that it closes
+     * the connection (it would not read it again) */
+    void (*fn)(void *) = r->on_gone;
+    void *arg = r->gone_arg;
+    r->on_gone = NULL;
+    if (fn != NULL)
+        fn(arg);
+    r->h2o->http1_is_persistent = 0;
+    h_respond(&r->pr, 400, NULL, 0, "", 0);
+}
+
 static void h_on_gone(struct proto_req *pr, void (*fn)(void *arg), void *arg)
 {
     struct http_req *r = (struct http_req *)pr;
     r->on_gone = fn;
     r->gone_arg = arg;
+    if (fn == NULL) {
+        unpark(r);
+        return;
+    }
+    struct http_conn *c = conn_of(r->h2o);
+    if (c != NULL && c->parked == NULL && !r->answered && c->sock->_cb.read == NULL) {
+        c->parked = r;
+        h2o_socket_read_start(c->sock, on_parked_read);
+    }
 }
 
 static bool has_header(const h2o_headers_t *hs, const char *name, size_t n)
@@ -363,7 +432,9 @@ static void on_accept(h2o_socket_t *listener, const char *err);
 /* A connection closed: one more may be accepted, and an fd is free again. */
 static void on_conn_close(void *data)
 {
-    struct http_listener *l = data;
+    struct http_conn *c = data;
+    struct http_listener *l = c->l;
+    free(c);
     if (l->conns > 0)
         l->conns--;
     if (l->paused && l->open) {
@@ -412,12 +483,20 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             close(fd);
             continue;
         }
+        struct http_conn *c = calloc(1, sizeof *c);
+        if (c == NULL) {
+            close(fd);
+            pause_accepting(l, ACCEPT_PAUSE_MS);
+            return;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         h2o_socket_t *sock =
             h2o_evloop_socket_create(l->srv->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+        c->l = l;
+        c->sock = sock;
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = l;
+        sock->on_close.data = c;
         l->conns++;
         h2o_accept(&l->accept_ctx, sock);
     }

@@ -882,3 +882,80 @@ def test_6_rapid_reset_probe(haar):
     t = time.monotonic()
     assert envs() == before
     assert time.monotonic() - t < 0.5
+
+
+# ---------------------------------------------------------------------------------------
+# 8. the Runtime API admits only the environment's own processes
+
+THIEF = r"""
+import os, socket, sys, time
+name, seconds = sys.argv[1], float(sys.argv[2])
+def api():
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env:
+            for kv in env:
+                if kv.startswith(b"AWS_LAMBDA_RUNTIME_API="):
+                    return kv.split(b"=", 1)[1].decode()
+stolen = refused = 0
+deadline = time.time() + seconds
+target = None
+while time.time() < deadline:
+    target = target or api()
+    if not target:
+        time.sleep(0.01)
+        continue
+    host, port = target.split(":")
+    try:
+        s = socket.create_connection((host, int(port)), timeout=2)
+        s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = s.recv(65536)
+        s.close()
+    except OSError:
+        data = b""
+    if not data:
+        target = None  # that environment may be gone: look again
+    if b"lambda-runtime-aws-request-id" in data.lower():
+        rid = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
+               if l.lower().startswith(b"lambda-runtime-aws-request-id")][0].decode()
+        body = b'{"forged": true}'
+        try:
+            s = socket.create_connection((host, int(port)), timeout=2)
+            s.sendall(f"POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\r\n"
+                      f"Host: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            s.recv(4096)
+            s.close()
+        except OSError:
+            pass
+        stolen += 1
+    else:
+        refused += 1
+    time.sleep(0.005)
+print(stolen, refused, flush=True)
+"""
+
+
+def test_8_runtime_api_refuses_other_processes(haar, lam):
+    """A process outside the environment that reads AWS_LAMBDA_RUNTIME_API and polls /next
+    steals nothing (it took 10 of 20 and answered them with forged results); the
+    environment's own runtime (bash + curl: a fresh process for every request) works."""
+    name = create(lam, "echo", timeout=5, prefix="thief")
+    try:
+        assert invoke(lam, name, {"warm": True})[0] == 200  # an environment to steal from
+        thief = subprocess.Popen(["/usr/bin/python3", "-c", THIEF, name, "6"],
+                                 stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        for i in range(20):
+            status, _, body, ferr = invoke(lam, name, {"i": i})
+            assert (status, ferr) == (200, None), body
+            assert json.loads(body) == {"i": i}, body
+        stolen, refused = map(int, thief.communicate(timeout=20)[0].split())
+        assert stolen == 0, f"the thief took {stolen} invocations"
+        assert refused > 0  # it did find the port and try
+    finally:
+        lam.delete_function(FunctionName=name)

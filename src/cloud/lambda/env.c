@@ -714,13 +714,31 @@ static bool pid_holds_inode(int pid, unsigned long inode)
     return found;
 }
 
+/* Refusals are logged at most once a second (a process polling a Runtime API port it may
+ * not use would otherwise fill the log), with how many went unlogged. */
+static void log_refusal(struct lambda_env *env, unsigned long inode)
+{
+    static int64_t last_ms;
+    static long unlogged;
+    int64_t now = clock_real_mono_ms();
+    if (last_ms != 0 && now - last_ms < 1000) {
+        unlogged++;
+        return;
+    }
+    LOG_WARN("runtime_api", NULL,
+             "%s: refused a connection from a process outside the environment (socket %lu; "
+             "%ld more refused since the last report)",
+             env->fn->name, inode, unlogged);
+    last_ms = now;
+    unlogged = 0;
+}
+
 bool lambda_env_owns_peer(struct lambda_env *env, int fd)
 {
     int64_t t0 = clock_mono_ns();
     unsigned long inode = peer_inode(fd);
     if (inode == 0 || env->pid <= 0) {
-        LOG_WARN("runtime_api", NULL, "%s: refused a connection (peer socket not found)",
-                 env->fn->name);
+        log_refusal(env, inode);
         return false;
     }
     int holder = 0;
@@ -730,9 +748,7 @@ bool lambda_env_owns_peer(struct lambda_env *env, int fd)
                   holder, (double)(clock_mono_ns() - t0) / 1e6);
         return true;
     }
-    LOG_WARN("runtime_api", NULL,
-             "%s: refused a connection from a process outside the environment (socket %lu)",
-             env->fn->name, inode);
+    log_refusal(env, inode);
     return false;
 }
 

@@ -221,6 +221,8 @@ static void health(void *arg, struct proto_req *r)
                   (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
+    json_object_set_new(json_object_get(j, "lambda"), "isolation",
+                        json_string(lambda_isolation(dm->lambda)));
     respond_json(r, 200, j);
 }
 
@@ -630,7 +632,10 @@ int daemon_up(int argc, char **argv)
                                 .account_concurrency = dm.cfg->emulator.account_concurrency_limit,
                                 .idle_seconds = dm.cfg->emulator.idle_environment_seconds,
                                 .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb
-                                                    << 20};
+                                                    << 20,
+                                /* HAAR_CGROUPS=off: process trees through /proc only */
+                                .cgroups = getenv("HAAR_CGROUPS") == NULL ||
+                                           strcmp(getenv("HAAR_CGROUPS"), "off") != 0};
     struct lambda_host host = {&dm, host_listen, host_unlisten, host_watch, host_unwatch};
     dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store, err, sizeof err);
     if (dm.lambda == NULL) {

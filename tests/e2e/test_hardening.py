@@ -959,3 +959,114 @@ def test_8_runtime_api_refuses_other_processes(haar, lam):
         assert refused > 0  # it did find the port and try
     finally:
         lam.delete_function(FunctionName=name)
+
+
+# ---------------------------------------------------------------------------------------
+# 9. processes stay in their environment: counted with it, killed with it, and killed by
+# the next daemon when a crash left them. Each test runs with the isolation the machine
+# allows (cgroup v2 where the daemon may write one) and with HAAR_CGROUPS=off (process
+# trees through /proc only).
+
+ISOLATIONS = ["default", "proc"]
+
+
+@pytest.fixture(scope="module")
+def proc_haar(tmp_path_factory):
+    """A daemon that follows process trees through /proc only (no cgroups)."""
+    d = Daemon(tmp_path_factory.mktemp("proc"), env={"HAAR_CGROUPS": "off"})
+    try:
+        d.wait_ready()
+    except AssertionError:
+        d.stop(5)
+        raise
+    yield d
+    assert d.stop() == 0, d.stderr_tail()
+
+
+@pytest.fixture(params=ISOLATIONS)
+def iso_haar(request):
+    if request.param == "proc":
+        d = request.getfixturevalue("proc_haar")
+        assert health(d)["lambda"]["isolation"] == "process tree (/proc)"
+        return d
+    return request.getfixturevalue("haar")
+
+
+def _pid_from(path, timeout=10):
+    return int(wait_until(lambda: path.exists() and path.read_text().strip(), timeout,
+                          what=f"{path} to hold a pid"))
+
+
+def test_9_double_forked_setsid_child_counts_against_memory_and_dies(iso_haar, scratch):
+    """A 128 MB function whose runtime starts a setsid grandchild (its parent exits at once)
+    that takes 300 MB: the environment is killed for memory (Runtime.OutOfMemory) and the
+    grandchild with it (it outlived the function with 1.5 GB)."""
+    lam = boto_client("lambda", iso_haar.aws_url)
+    name = create(lam, "escape", timeout=10, memory=128, prefix="escape-mem")
+    pidfile = scratch / "setsid-mem"
+    try:
+        status, _, body, ferr = invoke(lam, name, {"mode": "setsid", "pidfile": str(pidfile),
+                                                   "mb": 300, "hold": 4})
+        pid = _pid_from(pidfile)
+        assert (status, ferr) == (200, "Unhandled"), body
+        assert json.loads(body)["errorType"] == "Runtime.OutOfMemory", body
+        wait_until(lambda: not pid_alive(pid), 5, what=f"the escaped process {pid} to die")
+    finally:
+        lam.delete_function(FunctionName=name)
+        _kill_left(pidfile)
+
+
+def _kill_left(pidfile):
+    """A test that failed leaves no process behind."""
+    try:
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+
+
+def test_9_setsid_child_dies_with_delete_function(iso_haar, scratch):
+    lam = boto_client("lambda", iso_haar.aws_url)
+    name = create(lam, "escape", timeout=10, prefix="escape-del")
+    pidfile = scratch / "setsid-del"
+    status, _, body, ferr = invoke(lam, name, {"mode": "setsid", "pidfile": str(pidfile),
+                                               "mb": 0, "hold": 0})
+    assert (status, ferr) == (200, None), body
+    try:
+        pid = _pid_from(pidfile)
+        time.sleep(1.2)  # a sweep of idle environments sees it
+        assert pid_alive(pid)  # it lives as long as its environment
+        lam.delete_function(FunctionName=name)
+        wait_until(lambda: not pid_alive(pid), 5, what=f"the setsid process {pid} to die")
+    finally:
+        _kill_left(pidfile)
+
+
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_9_kill_9_then_the_next_daemon_kills_what_the_crash_left(tmp_path, scratch, isolation):
+    """A plain fork() child outlives kill -9 of the daemon (the death signal reaches only the
+    runtime); the next `haar up` on the state dir kills it."""
+    env = {"HAAR_CGROUPS": "off"} if isolation == "proc" else None
+    d = own_daemon(tmp_path, env=env)
+    pid = None
+    try:
+        lam = boto_client("lambda", d.aws_url)
+        name = create(lam, "escape", timeout=10, prefix="orphan")
+        pidfile = scratch / "forked"
+        status, _, body, ferr = invoke(lam, name, {"mode": "fork", "pidfile": str(pidfile),
+                                                   "hold": 0.2})
+        assert (status, ferr) == (200, None), body
+        pid = _pid_from(pidfile)
+        time.sleep(0.5)  # its record is committed
+        d.proc.kill()
+        d.proc.wait(5)
+    finally:
+        d.stop(5)
+    time.sleep(0.5)
+    assert pid_alive(pid), "the child died with the daemon: nothing left to test"
+    d2 = own_daemon(tmp_path, env=env)
+    try:
+        wait_until(lambda: not pid_alive(pid), 5, what=f"the orphan {pid} to be killed")
+    finally:
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        assert d2.stop() == 0

@@ -1185,6 +1185,7 @@ struct lambda *lambda_new(const struct lambda_options *opt, const struct lambda_
         free(lm);
         return NULL;
     }
+    lambda__cg_init(lm);
     return lm;
 }
 
@@ -1224,6 +1225,9 @@ void lambda_free(struct lambda *lm)
             fn = n;
         }
     }
+    lambda__cg_shutdown(lm);
+    if (lm->cg_dir[0] != '\0')
+        rmdir(lm->cg_dir); /* when nothing is left in it */
     timer_destroy(&lm->sweep);
     free(lm);
 }

@@ -614,7 +614,9 @@ int daemon_up(int argc, char **argv)
         goto out;
     uint16_t aws_bound = 0, api_bound = 0;
     struct http_listen_opts aws_o = {.profile = dm.aws_profile,
-                                     .max_conns = (unsigned)(budget / 4)};
+                                     .max_conns = (unsigned)(budget / 4),
+                                     .screen = router_screen, /* no body before a signature */
+                                     .screen_arg = &dm.rt};
     struct http_listen_opts api_o = {.profile = dm.api_profile,
                                      .max_conns = (unsigned)(budget / 2)};
     if (http_listen(dm.srv, o.aws_port, &aws_o, router_handle, &dm.rt, &dm.aws_l, &aws_bound) !=

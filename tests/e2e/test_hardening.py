@@ -1070,3 +1070,100 @@ def test_9_kill_9_then_the_next_daemon_kills_what_the_crash_left(tmp_path, scrat
         if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
         assert d2.stop() == 0
+
+
+# ---------------------------------------------------------------------------------------
+# 7. bodies of unsigned requests are not read: refused at their head
+
+
+def _send_unsigned(port, size, path="/2015-03-31/functions", extra=b""):
+    """POSTs size bytes unsigned; returns (bytes sent, the status line of the answer)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sent = 0
+    chunk = b"a" * (1 << 20)
+    try:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {size}\r\n".encode() + extra + b"\r\n")
+        while sent < size:
+            s.sendall(chunk[:size - sent])
+            sent += min(len(chunk), size - sent)
+        resp = s.recv(4096)
+    except OSError:
+        resp = b""
+        try:
+            resp = s.recv(4096)
+        except OSError:
+            pass
+    finally:
+        s.close()
+    return sent, resp.split(b"\r\n")[0]
+
+
+def test_7_unsigned_bodies_are_not_read(tmp_path):
+    """Four unsigned 70 MB uploads at once: each is answered 403 from its head, with its body
+    dropped as it comes (they were read whole first: 12 of them took 364 MB)."""
+    d = own_daemon(tmp_path)
+    try:
+        pid = d.proc.pid
+        rss0 = rss_kb(pid)
+        peak = 0
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futs = [pool.submit(_send_unsigned, d.aws_port, 70 << 20) for _ in range(4)]
+            while not all(f.done() for f in futs):
+                peak = max(peak, rss_kb(pid))
+                time.sleep(0.01)
+            results = [f.result() for f in futs]
+        assert all(r[1] == b"HTTP/1.1 403 Forbidden" for r in results), results
+        assert peak - rss0 < 40 << 10, f"RSS grew {(peak - rss0) >> 10} MB"
+        # the answer is the one the whole request gets: Lambda's REST shape
+        body = b'{"pad": "' + b"p" * 100000 + b'"}'
+        out = raw_http(d.aws_port, b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert status_of(out) == 403, out[:300]
+        assert b"x-amzn-errortype: MissingAuthenticationTokenException" in out, out[:400]
+        assert out.endswith(b'{"Type":"User","message":"Missing Authentication Token"}')
+    finally:
+        assert d.stop() == 0
+
+
+@pytest.mark.parametrize("case", ["malformed", "unknown-key", "chunked", "keep-alive"])
+def test_7_refused_at_the_head(haar, case):
+    big = b'{"pad": "' + b"p" * 300000 + b'"}'
+    if case == "keep-alive":
+        # a signed request first: the next one on the connection is screened too
+        s = socket.create_connection(("127.0.0.1", haar.aws_port), timeout=5)
+        try:
+            s.sendall(signed_bytes(haar.aws_url, "GET", "/2015-03-31/functions/"))
+            first = b""
+            while b"\r\n\r\n" not in first:
+                first += s.recv(65536)
+            assert status_of(first) == 200, first[:200]
+            time.sleep(0.2)
+            s.sendall(b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(big) + big[:1000])
+            out = s.recv(65536)
+            while b"\r\n\r\n" not in out:
+                out += s.recv(65536)
+        finally:
+            s.close()
+        assert out.startswith(b"HTTP/1.1 403 "), out[:300]
+        return
+    headers = {
+        "malformed": b"Authorization: AWS4-HMAC-SHA256 nonsense\r\n",
+        "unknown-key": (b"Authorization: AWS4-HMAC-SHA256 Credential=NOBODY/20260101/eu-west-1/"
+                        b"lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=" +
+                        b"0" * 64 + b"\r\nX-Amz-Date: 20260101T000000Z\r\n"),
+        "chunked": b"",
+    }[case]
+    if case == "chunked":
+        head = (b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                b"\r\n\r\n" + b"%x\r\n" % 1000 + b"a" * 1000 + b"\r\n")
+    else:
+        head = (b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n" + headers +
+                b"Content-Length: %d\r\n\r\n" % len(big) + big[:1000])
+    # only the head and a little of the body are sent: the answer comes without the rest
+    out = raw_http(haar.aws_port, head, timeout=3)
+    want = {"malformed": b"IncompleteSignatureException", "unknown-key":
+            b"UnrecognizedClientException", "chunked": b"MissingAuthenticationTokenException"}
+    assert status_of(out) in (400, 403), out[:300]
+    assert want[case] in out, out[:400]

@@ -603,7 +603,7 @@ def test_4_event_flood_stays_on_disk_and_delete_gives_the_space_back(tmp_path):
         peak = max(peak, rss_kb(pid))
         assert fn_health(d, name)["queued_events"] == 200
         assert _db_bytes(d.state_dir) > 150 << 20
-        assert peak - rss0 < 120 << 10, f"RSS grew {(peak - rss0) >> 10} MB for 200 MB of events"
+        assert peak - rss0 < 150 << 10, f"RSS grew {(peak - rss0) >> 10} MB for 200 MB of events"
         lam.delete_function(FunctionName=name)
         wait_until(lambda: _db_bytes(d.state_dir) < 16 << 20, 20, 0.2,
                    what=f"db + WAL to shrink (now {_db_bytes(d.state_dir) >> 20} MB)")

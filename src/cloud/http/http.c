@@ -275,8 +275,7 @@ long http_parse_head(const char *data, size_t len, struct http_head *h)
                     return -1;
                 n = n * 10 + (uint64_t)(v[i] - '0');
             }
-            cl++;
-            if (te == 0)
+            if (++cl == 1 && te == 0) /* the first, as h2o reads it */
                 h->declared = n;
         } else if (strcmp(hd->name, "transfer-encoding") == 0) {
             te++;

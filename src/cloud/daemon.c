@@ -633,8 +633,7 @@ int daemon_up(int argc, char **argv)
                                 .aws_port = aws_bound,
                                 .account_concurrency = dm.cfg->emulator.account_concurrency_limit,
                                 .idle_seconds = dm.cfg->emulator.idle_environment_seconds,
-                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb
-                                                    << 20,
+                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb << 20,
                                 /* HAAR_CGROUPS=off: process trees through /proc only */
                                 .cgroups = getenv("HAAR_CGROUPS") == NULL ||
                                            strcmp(getenv("HAAR_CGROUPS"), "off") != 0};

@@ -25,7 +25,8 @@ struct head_case {
 };
 
 static const struct head_case cases[] = {
-    {"a signed-looking POST", "POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1:4566\r\n"
+    {"a signed-looking POST",
+     "POST /2015-03-31/functions HTTP/1.1\r\nHost: 127.0.0.1:4566\r\n"
      "Content-Length: 100000\r\nAuthorization: AWS4-HMAC-SHA256 x\r\n\r\n{\"a\"",
      COMPLETE, 100000, false, "/2015-03-31/functions", "", "127.0.0.1:4566", 3},
     {"a query, LF-only lines", "GET /x?a=1&b=2 HTTP/1.0\nhost: h\n\n", COMPLETE, 0, false, "/x",
@@ -39,22 +40,23 @@ static const struct head_case cases[] = {
      HTTP_CHUNKED, true, "/", "", "", 2},
     {"header names lowercased, values trimmed", "GET / HTTP/1.1\r\nX-Amz-Target:  a.B \t\r\n\r\n",
      COMPLETE, 0, false, "/", "", "", 1},
-    {"not yet a whole head", "POST / HTTP/1.1\r\nHost: x\r\nContent-Le", INCOMPLETE, 0, false,
-     NULL, NULL, NULL, 0},
-    {"not yet a request line", "POST / HT", INCOMPLETE, 0, false, NULL, NULL, NULL, 0},
-    {"HTTP/2's preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", REFUSED, 0, false, NULL, NULL,
-     NULL, 0},
-    {"a folded header", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", REFUSED, 0, false, NULL, NULL,
-     NULL, 0},
-    {"a Content-Length that is no number", "POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n",
-     REFUSED, 0, false, NULL, NULL, NULL, 0},
-    {"a Content-Length of 20 digits", "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999"
-     "\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL, 0},
-    {"a space in the target", "GET /a b HTTP/1.1\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL,
-     0},
-    {"no method", " / HTTP/1.1\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL, 0},
-    {"a header without a colon", "GET / HTTP/1.1\r\nnocolon\r\n\r\n", REFUSED, 0, false, NULL,
+    {"not yet a whole head", "POST / HTTP/1.1\r\nHost: x\r\nContent-Le", INCOMPLETE, 0, false, NULL,
      NULL, NULL, 0},
+    {"not yet a request line", "POST / HT", INCOMPLETE, 0, false, NULL, NULL, NULL, 0},
+    {"HTTP/2's preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL,
+     0},
+    {"a folded header", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL,
+     0},
+    {"a Content-Length that is no number", "POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n", REFUSED,
+     0, false, NULL, NULL, NULL, 0},
+    {"a Content-Length of 20 digits",
+     "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999"
+     "\r\n\r\n",
+     REFUSED, 0, false, NULL, NULL, NULL, 0},
+    {"a space in the target", "GET /a b HTTP/1.1\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL, 0},
+    {"no method", " / HTTP/1.1\r\n\r\n", REFUSED, 0, false, NULL, NULL, NULL, 0},
+    {"a header without a colon", "GET / HTTP/1.1\r\nnocolon\r\n\r\n", REFUSED, 0, false, NULL, NULL,
+     NULL, 0},
 };
 
 static void test_heads(void **state)
@@ -79,8 +81,8 @@ static void test_heads(void **state)
             r->authority_len != strlen(c->authority) ||
             memcmp(r->authority, c->authority, r->authority_len) != 0)
             fail_msg("%s: declared %llu ambiguous %d headers %zu path %.*s query %.*s", c->what,
-                     (unsigned long long)h->declared, h->ambiguous, r->nheaders,
-                     (int)r->path_len, r->path, (int)r->query_len, r->query);
+                     (unsigned long long)h->declared, h->ambiguous, r->nheaders, (int)r->path_len,
+                     r->path, (int)r->query_len, r->query);
         for (size_t k = 0; k < r->nheaders; k++)
             for (const char *p = r->headers[k].name; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')

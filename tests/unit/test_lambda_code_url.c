@@ -75,31 +75,31 @@ static void fake_unwatch(void *h)
 struct url_case {
     const char *what;
     const char *method;
-    const char *path;   /* signed */
-    const char *asked;  /* requested (NULL: the signed path) */
-    bool own_key;       /* signed with the adapter's key, else with test/test */
-    long signed_ago_s;  /* negative: in the future */
+    const char *path;  /* signed */
+    const char *asked; /* requested (NULL: the signed path) */
+    bool own_key;      /* signed with the adapter's key, else with test/test */
+    long signed_ago_s; /* negative: in the future */
     long expires_s;
-    const char *host;   /* Host sent (NULL: the one signed) */
+    const char *host; /* Host sent (NULL: the one signed) */
     int status;
 };
 
 static const struct url_case cases[] = {
-    {"fresh, for a function that does not exist", "GET", "/_haar/lambda/code/nope", NULL, true,
-     0, 600, NULL, 404},
+    {"fresh, for a function that does not exist", "GET", "/_haar/lambda/code/nope", NULL, true, 0,
+     600, NULL, 404},
     {"nine minutes old", "GET", "/_haar/lambda/code/nope", NULL, true, 540, 600, NULL, 404},
-    {"eleven minutes old (AWS: 10 minutes)", "GET", "/_haar/lambda/code/nope", NULL, true, 660,
-     600, NULL, 403},
+    {"eleven minutes old (AWS: 10 minutes)", "GET", "/_haar/lambda/code/nope", NULL, true, 660, 600,
+     NULL, 403},
     {"X-Amz-Expires=1, signed 2 s ago", "GET", "/_haar/lambda/code/nope", NULL, true, 2, 1, NULL,
      403},
     {"signed with the account's keys, not the URL key", "GET", "/_haar/lambda/code/nope", NULL,
      false, 0, 600, NULL, 403},
-    {"another function's path", "GET", "/_haar/lambda/code/nope", "/_haar/lambda/code/other",
-     true, 0, 600, NULL, 403},
+    {"another function's path", "GET", "/_haar/lambda/code/nope", "/_haar/lambda/code/other", true,
+     0, 600, NULL, 403},
     {"another host", "GET", "/_haar/lambda/code/nope", NULL, true, 0, 600, "evil:4566", 403},
     {"POST", "POST", "/_haar/lambda/code/nope", NULL, true, 0, 600, NULL, 403},
-    {"signed an hour in the future", "GET", "/_haar/lambda/code/nope", NULL, true, -3600, 600,
-     NULL, 403},
+    {"signed an hour in the future", "GET", "/_haar/lambda/code/nope", NULL, true, -3600, 600, NULL,
+     403},
 };
 
 static void test_presigned_urls(void **state)

@@ -378,9 +378,9 @@ void router_screen(void *arg, struct proto_req *head, uint64_t declared)
         snprintf(msg, sizeof msg, "The security token included in the request is invalid.");
     }
     if (st != SIGV4_OK) {
-        enum err e = st == SIGV4_MISSING       ? ERR_MISSING_AUTH
-                     : st == SIGV4_MALFORMED   ? ERR_INCOMPLETE_SIGNATURE
-                                               : ERR_UNRECOGNIZED_CLIENT;
+        enum err e = st == SIGV4_MISSING     ? ERR_MISSING_AUTH
+                     : st == SIGV4_MALFORMED ? ERR_INCOMPLETE_SIGNATURE
+                                             : ERR_UNRECOGNIZED_CLIENT;
         enum proto_kind k = head->service->protocol;
         proto_error_status(head, e, k == PROTO_JSON10 || k == PROTO_JSON11 ? 400 : err_status(e),
                            msg[0] ? msg : NULL);

@@ -36,9 +36,9 @@
 #include "core/log.h"
 
 enum {
-    WALK_MAX = 1024,      /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
-    WALK_TEXT = 16384,    /* /proc/<pid>/task/<pid>/children, statm */
-    ADOPT_EVERY_MS = 5,   /* orphans are looked for at most this often */
+    WALK_MAX = 1024,    /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
+    WALK_TEXT = 16384,  /* /proc/<pid>/task/<pid>/children, statm */
+    ADOPT_EVERY_MS = 5, /* orphans are looked for at most this often */
     LINE_MAX_BYTES = 256 * 1024,
     SAMPLE_MS = 5,        /* memory of a busy environment's tree */
     SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
@@ -381,7 +381,8 @@ static struct lambda_env *env_of_orphan(struct lambda *lm, int pid)
     close(fd);
     struct lambda_env *found = NULL;
     static const char key[] = "AWS_LAMBDA_LOG_STREAM_NAME=";
-    for (ssize_t i = 0; n > 0 && i < n && found == NULL; i += (ssize_t)strnlen(text + i, (size_t)(n - i)) + 1) {
+    for (ssize_t i = 0; n > 0 && i < n && found == NULL;
+         i += (ssize_t)strnlen(text + i, (size_t)(n - i)) + 1) {
         size_t len = strnlen(text + i, (size_t)(n - i));
         if (len <= sizeof key - 1 || memcmp(text + i, key, sizeof key - 1) != 0)
             continue;

@@ -730,8 +730,7 @@ static void op_update_config(struct lambda *lm, struct proto_req *req, const cha
         proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
         return;
     }
-    enum err e =
-        lambda_parse_fn_spec(req->body, req->body_len, true, &doc, &spec, NULL, msg, room);
+    enum err e = lambda_parse_fn_spec(req->body, req->body_len, true, &doc, &spec, NULL, msg, room);
     spec.name = name;
     if (e != ERR_OK) {
         proto_error(req, e, msg);

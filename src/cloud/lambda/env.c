@@ -368,6 +368,22 @@ static bool is_known(struct lambda *lm, int pid)
     return false;
 }
 
+static bool is_zombie(int pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true; /* gone */
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    text[n] = '\0';
+    const char *p = strrchr(text, ')');
+    return p == NULL || p[1] == '\0' || p[2] == 'Z';
+}
+
 /* The environment whose log stream a process's variables name (one per environment). */
 static struct lambda_env *env_of_orphan(struct lambda *lm, int pid)
 {
@@ -433,8 +449,8 @@ static void adopt_orphans(struct lambda *lm)
         char *p = text, *end;
         for (long c; (c = strtol(p, &end, 10)), end != p; p = end) {
             int pid = (int)c;
-            if (is_known(lm, pid))
-                continue;
+            if (is_known(lm, pid) || is_zombie(pid))
+                continue; /* a zombie is reaped on its SIGCHLD */
             struct lambda_env *env = env_of_orphan(lm, pid);
             if (env != NULL) {
                 LOG_INFO("orphan", NULL, "%s: pid %d left its environment's tree; kept with it",

@@ -47,6 +47,13 @@ def rss_kb(pid):
     return 0
 
 
+def sanitized(pid):
+    """True for a daemon built with ASan (make sanitize): its allocator keeps freed memory in
+    quarantine, so resident memory says nothing there."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -608,7 +615,9 @@ def test_4_event_flood_stays_on_disk_and_delete_gives_the_space_back(tmp_path):
         peak = max(peak, rss_kb(pid))
         assert fn_health(d, name)["queued_events"] == 200
         assert _db_bytes(d.state_dir) > 150 << 20
-        assert peak - rss0 < 150 << 10, f"RSS grew {(peak - rss0) >> 10} MB for 200 MB of events"
+        if not sanitized(pid):
+            assert peak - rss0 < 150 << 10, \
+                f"RSS grew {(peak - rss0) >> 10} MB for 200 MB of events"
         lam.delete_function(FunctionName=name)
         wait_until(lambda: _db_bytes(d.state_dir) < 16 << 20, 20, 0.2,
                    what=f"db + WAL to shrink (now {_db_bytes(d.state_dir) >> 20} MB)")
@@ -1119,7 +1128,8 @@ def test_7_unsigned_bodies_are_not_read(tmp_path):
                 time.sleep(0.01)
             results = [f.result() for f in futs]
         assert all(r[1] == b"HTTP/1.1 403 Forbidden" for r in results), results
-        assert peak - rss0 < 40 << 10, f"RSS grew {(peak - rss0) >> 10} MB"
+        if not sanitized(pid):
+            assert peak - rss0 < 40 << 10, f"RSS grew {(peak - rss0) >> 10} MB"
         # the answer is the one the whole request gets: Lambda's REST shape
         body = b'{"pad": "' + b"p" * 100000 + b'"}'
         out = raw_http(d.aws_port, b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\n"

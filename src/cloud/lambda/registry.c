@@ -1210,6 +1210,8 @@ void lambda_free(struct lambda *lm)
             while (fn->envs) {
                 struct lambda_env *e = fn->envs;
                 lambda__env_kill(e, KILL_RETIRE);
+                lambda__inv_free(e->inv); /* running at exit: no one waits for it now */
+                e->inv = NULL;
                 lambda__env_destroy(e);
             }
             struct lambda_inv *inv;

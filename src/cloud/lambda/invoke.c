@@ -27,9 +27,31 @@ enum {
 static void inv_complete_timer(struct timer *t)
 {
     struct lambda_inv *inv = t->data;
+    if (inv->late_error != NULL) {
+        char *body = inv->late_error;
+        inv->late_error = NULL;
+        lambda__finish(inv, true, body, inv->late_error_len);
+        free(body);
+        return;
+    }
     if (inv->done)
         inv->done(inv->arg, &inv->result);
     lambda__inv_free(inv);
+}
+
+/* Ends inv with a function error from a zero-delay timer: an error found while placing it
+ * may be found inside lambda_invoke, whose caller must not be called back from inside. */
+static void finish_later(struct lambda_inv *inv, const char *body, size_t len)
+{
+    inv->late_error = malloc(len + 1);
+    if (inv->late_error == NULL) {
+        lambda__finish(inv, true, body, len); /* no memory: at once, as before */
+        return;
+    }
+    memcpy(inv->late_error, body, len);
+    inv->late_error[len] = '\0';
+    inv->late_error_len = len;
+    timer_start(&inv->complete, 0);
 }
 
 void lambda__inv_free(struct lambda_inv *inv)
@@ -39,6 +61,7 @@ void lambda__inv_free(struct lambda_inv *inv)
     if (inv->payload != NULL && inv->type == LAMBDA_INV_EVENT)
         inv->fn->lm->event_mem -= inv->len;
     timer_destroy(&inv->complete);
+    free(inv->late_error);
     free(inv->payload);
     free(inv->client_context);
     buf_destroy(&inv->tail);
@@ -195,7 +218,7 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
                      "{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: "
                      "%s Error: Couldn't find valid bootstrap(s): [%s/bootstrap]\"}",
                      inv->rid, fn->code_dir);
-            lambda__finish(inv, true, body, strlen(body));
+            finish_later(inv, body, strlen(body));
             continue;
         }
         if (!lambda__env_room(fn) && !free_an_idle_env(lm, fn))

@@ -53,6 +53,9 @@ struct lambda_inv {
     struct lambda_env *env;
     struct buf tail;
     struct timer complete; /* TIMER_REAL: a deferred completion (errors decided at once) */
+    char *late_error;      /* a function error decided inside the call that placed it, ended
+                              from the complete timer (malloc'd, with late_error_len) */
+    size_t late_error_len;
     struct lambda_result result;
 };
 

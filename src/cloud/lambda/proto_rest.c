@@ -274,11 +274,12 @@ static const char *model_op(enum op op)
 }
 
 /* Messages echo what was sent (AWS shows whole values): room for the longest a path, query
- * and headers can carry, plus the body's size up to a bound (longer values are cut, "..."). */
-static size_t message_room(const struct proto_req *req)
+ * and headers can carry, plus, when the body is checked too, its size up to a bound (longer
+ * values are cut, "..."). */
+static size_t message_room(const struct proto_req *req, bool with_body)
 {
     size_t body = req->body_len < (8u << 20) ? req->body_len : (8u << 20);
-    return 64 * 1024 + body;
+    return 64 * 1024 + (with_body ? body : 0);
 }
 
 /* The members a request carries outside its body, decoded: FunctionName (the path segment
@@ -355,7 +356,7 @@ static bool model_ok(const char *op, struct proto_req *req, const char *seg, siz
                      size_t nextra)
 {
     struct model_params *m = calloc(1, sizeof *m);
-    size_t room = message_room(req);
+    size_t room = message_room(req, body != NULL);
     char *msg = malloc(room);
     struct lambda_param *all = NULL;
     bool ok = false;
@@ -671,7 +672,7 @@ static void op_create(struct lambda *lm, struct proto_req *req)
     struct lambda_fn_spec spec;
     struct buf zip;
     buf_init(&zip, 70 * 1024 * 1024);
-    size_t room = message_room(req);
+    size_t room = message_room(req, true);
     char *msg = malloc(room);
     if (msg == NULL) {
         proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
@@ -724,7 +725,7 @@ static void op_update_config(struct lambda *lm, struct proto_req *req, const cha
 {
     json_t *doc = NULL;
     struct lambda_fn_spec spec;
-    size_t room = message_room(req);
+    size_t room = message_room(req, true);
     char *msg = malloc(room);
     if (msg == NULL) {
         proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");

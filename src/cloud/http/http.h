@@ -13,7 +13,10 @@
  * timeout). A listener caps its open connections; when the process runs out of file
  * descriptors it pauses accepting for a moment instead of spinning. An accept filter may
  * refuse connections by their peer (the Runtime API admits only its environment's
- * processes).
+ * processes); a screen may refuse a request from its head, before its body is read (the AWS
+ * port: no body is kept for a request that cannot be authentic). A request answered later
+ * (one with a gone callback) has its connection watched, so a client that leaves is heard of
+ * at once, not when the answer is written.
  *
  * Not thread-safe: one loop thread.
  */

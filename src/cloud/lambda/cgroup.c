@@ -295,6 +295,9 @@ int lambda__cg_reap(struct lambda *lm)
     while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, "env-", 4) != 0)
             continue;
+        unsigned long seq = strtoul(e->d_name + 4, NULL, 10);
+        if (seq > lm->cg_seq && seq < 0xffffffffUL)
+            lm->cg_seq = (unsigned)seq; /* new ones are named past what may still be here */
         char dir[PATH_MAX + 300];
         if (snprintf(dir, sizeof dir, "%s/%s", lm->cg_dir, e->d_name) >= (int)sizeof dir)
             continue;

@@ -221,6 +221,8 @@ static void health(void *arg, struct proto_req *r)
                   (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
+    json_object_set_new(json_object_get(j, "lambda"), "isolation",
+                        json_string(lambda_isolation(dm->lambda)));
     respond_json(r, 200, j);
 }
 
@@ -612,7 +614,9 @@ int daemon_up(int argc, char **argv)
         goto out;
     uint16_t aws_bound = 0, api_bound = 0;
     struct http_listen_opts aws_o = {.profile = dm.aws_profile,
-                                     .max_conns = (unsigned)(budget / 4)};
+                                     .max_conns = (unsigned)(budget / 4),
+                                     .screen = router_screen, /* no body before a signature */
+                                     .screen_arg = &dm.rt};
     struct http_listen_opts api_o = {.profile = dm.api_profile,
                                      .max_conns = (unsigned)(budget / 2)};
     if (http_listen(dm.srv, o.aws_port, &aws_o, router_handle, &dm.rt, &dm.aws_l, &aws_bound) !=
@@ -629,8 +633,10 @@ int daemon_up(int argc, char **argv)
                                 .aws_port = aws_bound,
                                 .account_concurrency = dm.cfg->emulator.account_concurrency_limit,
                                 .idle_seconds = dm.cfg->emulator.idle_environment_seconds,
-                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb
-                                                    << 20};
+                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb << 20,
+                                /* HAAR_CGROUPS=off: process trees through /proc only */
+                                .cgroups = getenv("HAAR_CGROUPS") == NULL ||
+                                           strcmp(getenv("HAAR_CGROUPS"), "off") != 0};
     struct lambda_host host = {&dm, host_listen, host_unlisten, host_watch, host_unwatch};
     dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store, err, sizeof err);
     if (dm.lambda == NULL) {

@@ -65,6 +65,7 @@ struct lambda_options {
     int account_concurrency;   /* account limit (config emulator.account_concurrency_limit) */
     int idle_seconds;          /* reap idle environments after this long */
     int64_t code_storage_max;  /* bytes of code packages the account may hold (AWS: 75 GB) */
+    bool cgroups;              /* put environments in cgroups v2 where the machine lets us */
 };
 
 /* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists).
@@ -79,6 +80,10 @@ void lambda_restore(struct lambda *lm);
 
 /* Kills every environment (each process tree) and frees; accepts NULL. */
 void lambda_free(struct lambda *lm);
+
+/* How environments are held together (for /_haar/health and the log): "cgroup2 (memory.max,
+ * pids.max, cgroup.kill)", "cgroup2 (membership, cgroup.kill)" or "process tree (/proc)". */
+const char *lambda_isolation(const struct lambda *lm);
 
 /* ---- functions ---------------------------------------------------------------------- */
 

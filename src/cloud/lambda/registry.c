@@ -484,6 +484,13 @@ static void discard_tmp(struct op *op)
     snprintf(zpath, sizeof zpath, "%s.zip", op->tmp_dir);
     unlink(zpath);
     fs_remove_tree(op->tmp_dir);
+    /* the function's folder too, when nothing else is in it (a failed create) */
+    char *slash = strrchr(op->tmp_dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        rmdir(op->tmp_dir);
+        *slash = '/';
+    }
 }
 
 /* Moves the unpacked code into place: <state>/lambda/<name>/<sha16>-<rand>[.zip]. */
@@ -1178,6 +1185,7 @@ struct lambda *lambda_new(const struct lambda_options *opt, const struct lambda_
         free(lm);
         return NULL;
     }
+    lambda__cg_init(lm);
     return lm;
 }
 
@@ -1202,11 +1210,8 @@ void lambda_free(struct lambda *lm)
             while (fn->envs) {
                 struct lambda_env *e = fn->envs;
                 lambda__env_kill(e, KILL_RETIRE);
-                if (e->inv != NULL) { /* running: its caller is going away with us */
-                    e->inv->done = NULL;
-                    lambda__inv_free(e->inv);
-                    e->inv = NULL;
-                }
+                lambda__inv_free(e->inv); /* running at exit: no one waits for it now */
+                e->inv = NULL;
                 lambda__env_destroy(e);
             }
             struct lambda_inv *inv;
@@ -1222,6 +1227,9 @@ void lambda_free(struct lambda *lm)
             fn = n;
         }
     }
+    lambda__cg_shutdown(lm);
+    if (lm->cg_dir[0] != '\0')
+        rmdir(lm->cg_dir); /* when nothing is left in it */
     timer_destroy(&lm->sweep);
     free(lm);
 }

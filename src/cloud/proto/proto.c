@@ -93,7 +93,9 @@ void proto_error(struct proto_req *r, enum err e, const char *msg)
 void proto_error_status(struct proto_req *r, enum err e, int status, const char *msg)
 {
     struct buf b;
-    buf_init(&b, 64 * 1024);
+    /* room for the message escaped (at most 6 bytes a byte: \u00XX) around the fixed text:
+     * a body cut short would not be JSON */
+    buf_init(&b, 64 * 1024 + (msg ? 6 * strlen(msg) : 0));
     proto_error_body(r, e, msg, &b);
     char qerr[160];
     struct proto_hdr h[4];

@@ -584,7 +584,8 @@ static bool index_rebuild(struct ev_bus *b)
         for (size_t k = 0; k < p->nsources; k++)
             b->idx[b->nidx++] = (struct ev_src){p->sources[k], r};
     }
-    qsort(b->idx, b->nidx, sizeof *b->idx, cmp_src);
+    if (b->nidx > 1)
+        qsort(b->idx, b->nidx, sizeof *b->idx, cmp_src);
     b->index_dirty = false;
     return true;
 }

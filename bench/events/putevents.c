@@ -67,8 +67,13 @@ static int sign(struct signer *s)
         {"x-amz-date", 10, stamp, 16},
         {"x-amz-target", 12, target, sizeof target - 1},
     };
-    struct sigv4_request req = {.method = "POST", .method_len = 4, .path = "/", .path_len = 1,
-                                .headers = h, .nheaders = 3, .body = g_body,
+    struct sigv4_request req = {.method = "POST",
+                                .method_len = 4,
+                                .path = "/",
+                                .path_len = 1,
+                                .headers = h,
+                                .nheaders = 3,
+                                .body = g_body,
                                 .body_len = g_body_len};
     struct buf auth;
     buf_init(&auth, 1024);

@@ -19,11 +19,26 @@
 #include "core/timer.h"
 
 static const char *const ops[] = {
-    "PutRule",          "DescribeRule",        "ListRules",         "EnableRule",
-    "DisableRule",      "DeleteRule",          "PutTargets",        "ListTargetsByRule",
-    "RemoveTargets",    "ListRuleNamesByTarget", "PutEvents",       "TestEventPattern",
-    "DescribeEventBus", "CreateEventBus",      "DeleteEventBus",    "ListEventBuses",
-    "TagResource",      "UntagResource",       "ListTagsForResource", "Nope",
+    "PutRule",
+    "DescribeRule",
+    "ListRules",
+    "EnableRule",
+    "DisableRule",
+    "DeleteRule",
+    "PutTargets",
+    "ListTargetsByRule",
+    "RemoveTargets",
+    "ListRuleNamesByTarget",
+    "PutEvents",
+    "TestEventPattern",
+    "DescribeEventBus",
+    "CreateEventBus",
+    "DeleteEventBus",
+    "ListEventBuses",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "Nope",
 };
 
 static struct events *ev;
@@ -56,9 +71,18 @@ static const struct proto_conn_ops conn_ops = {fake_respond, fake_on_gone};
 
 static void call(const char *op, const char *body, size_t len)
 {
-    struct proto_req r = {.method = "POST", .method_len = 4, .path = "/", .path_len = 1,
-                          .query = "", .body = body, .body_len = len, .authority = "",
-                          .service = &svc, .op = op, .op_len = strlen(op), .ops = &conn_ops};
+    struct proto_req r = {.method = "POST",
+                          .method_len = 4,
+                          .path = "/",
+                          .path_len = 1,
+                          .query = "",
+                          .body = body,
+                          .body_len = len,
+                          .authority = "",
+                          .service = &svc,
+                          .op = op,
+                          .op_len = strlen(op),
+                          .ops = &conn_ops};
     snprintf(r.request_id, sizeof r.request_id, "00000000-0000-4000-8000-000000000000");
     answers = 0;
     svc.handle(svc.engine, &r);
@@ -90,7 +114,8 @@ static void reset(void)
     events_service(ev, &svc);
     static const char rule[] = "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[\\\"s\\\"]}\"}";
     static const char targets[] =
-        "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:eu-west-1:000000000000:q\"},"
+        "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"a\",\"Arn\":\"arn:aws:sqs:eu-west-1:000000000000:"
+        "q\"},"
         "{\"Id\":\"b\",\"Arn\":\"arn:aws:lambda:eu-west-1:000000000000:function:f\","
         "\"InputPath\":\"$.detail\"},{\"Id\":\"c\",\"Arn\":\"arn:aws:sqs:eu-west-1:0:q\","
         "\"InputTransformer\":{\"InputPathsMap\":{\"x\":\"$.detail.x\"},\"InputTemplate\":"

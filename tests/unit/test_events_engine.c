@@ -82,8 +82,7 @@ static void fake_send(void *arg, const struct events_sqs_message *m, events_sent
     s->attrs[0] = '\0';
     for (size_t i = 0; i < m->nattrs; i++) {
         size_t n = strlen(s->attrs);
-        snprintf(s->attrs + n, sizeof s->attrs - n, "%s=%s;", m->attrs[i].name,
-                 m->attrs[i].value);
+        snprintf(s->attrs + n, sizeof s->attrs - n, "%s=%s;", m->attrs[i].name, m->attrs[i].value);
     }
     s->at = clock_now_ms();
     struct pending_send *p = calloc(1, sizeof *p);
@@ -210,7 +209,7 @@ static void on_done(void *arg, enum err e, const char *msg)
         enum err e_ = (call);                                                                      \
         if (e_ != ERR_OK)                                                                          \
             fail_msg("%s refused: %s %s", #call, err_name(e_), msg_);                              \
-        assert_int_equal(res_.calls, 0); /* never from inside the call */                         \
+        assert_int_equal(res_.calls, 0); /* never from inside the call */                          \
         settle();                                                                                  \
         assert_int_equal(res_.calls, 1);                                                           \
         if (res_.e != (want))                                                                      \
@@ -224,11 +223,8 @@ static enum err put_rule(const char *bus, const char *name, const char *pattern,
                          const char *schedule, const char *state, char *msg, size_t msglen,
                          struct result *r)
 {
-    struct events_rule_spec s = {.bus = bus,
-                                 .name = name,
-                                 .pattern = pattern,
-                                 .schedule = schedule,
-                                 .state = state};
+    struct events_rule_spec s = {
+        .bus = bus, .name = name, .pattern = pattern, .schedule = schedule, .state = state};
     return events_put_rule(ev, &s, msg, msglen, on_done, r);
 }
 
@@ -384,8 +380,7 @@ static void test_restart_keeps_rules_and_does_not_replay(void **state)
 static void test_pending_deliveries_survive_a_restart(void **state)
 {
     (void)state;
-    rule_with_target("r", "{\"source\":[\"app\"]}", NULL,
-                     "{\"Id\":\"f\",\"Arn\":\"" FLAKY "\"}");
+    rule_with_target("r", "{\"source\":[\"app\"]}", NULL, "{\"Id\":\"f\",\"Arn\":\"" FLAKY "\"}");
     struct events_entry e = {.source = "app", .detail_type = "t", .time_ms = -1};
     json_t *detail = json_pack("{s:i}", "n", 7);
     e.detail = detail;
@@ -423,7 +418,8 @@ static void test_pending_deliveries_survive_a_restart(void **state)
 static void test_put_events_matches_and_transforms(void **state)
 {
     (void)state;
-    rule_with_target("orders", "{\"source\":[\"shop\"],\"detail\":{\"total\":[{\"numeric\":[\">\",100]}]}}",
+    rule_with_target("orders",
+                     "{\"source\":[\"shop\"],\"detail\":{\"total\":[{\"numeric\":[\">\",100]}]}}",
                      NULL,
                      "{\"Id\":\"t\",\"Arn\":\"" QUEUE "\",\"InputTransformer\":{\"InputPathsMap\":"
                      "{\"total\":\"$.detail.total\",\"who\":\"$.detail.customer\"},"
@@ -465,8 +461,8 @@ static void test_put_events_matches_and_transforms(void **state)
     events_get_stats(ev, &s);
     assert_int_equal(s.matched, 3);
     /* nothing matches: answered at once, done never called */
-    struct events_entry none = {.source = "nobody", .detail_type = "x", .detail = small,
-                                .time_ms = -1};
+    struct events_entry none = {
+        .source = "nobody", .detail_type = "x", .detail = small, .time_ms = -1};
     struct result r2 = {0};
     assert_false(events_put_events(ev, &none, 1, on_done, &r2));
     settle();
@@ -486,8 +482,11 @@ static void test_whole_event_shape(void **state)
                      "{\"Id\":\"t\",\"Arn\":\"" QUEUE "\"}");
     json_t *detail = json_pack("{s:s}", "k", "v");
     json_t *res = json_pack("[s]", "arn:aws:s3:::b");
-    struct events_entry e = {.source = "s", .detail_type = "Ping", .detail = detail,
-                             .resources = res, .time_ms = 1795608000000LL};
+    struct events_entry e = {.source = "s",
+                             .detail_type = "Ping",
+                             .detail = detail,
+                             .resources = res,
+                             .time_ms = 1795608000000LL};
     assert_true(events_put_events(ev, &e, 1, NULL, NULL));
     settle();
     assert_int_equal(nsent, 1);
@@ -508,7 +507,8 @@ static void test_retries_then_dead_letter(void **state)
 {
     (void)state;
     rule_with_target("r", "{\"source\":[\"app\"]}", NULL,
-                     "{\"Id\":\"f\",\"Arn\":\"" FLAKY "\",\"RetryPolicy\":{\"MaximumRetryAttempts\":"
+                     "{\"Id\":\"f\",\"Arn\":\"" FLAKY
+                     "\",\"RetryPolicy\":{\"MaximumRetryAttempts\":"
                      "3},\"DeadLetterConfig\":{\"Arn\":\"" DLQ "\"}}");
     json_t *detail = json_object();
     struct events_entry e = {.source = "app", .detail_type = "t", .detail = detail, .time_ms = -1};
@@ -562,8 +562,8 @@ static void test_retries_stop_at_the_maximum_age(void **state)
     /* attempts at 0, 1, 3, 7, 15, 31 s; the next (63 s) is past a minute: given up at 31 s */
     assert_int_equal(count_sent(FLAKY), 6);
     assert_int_equal(count_sent(DLQ), 1);
-    assert_non_null(strstr(sent[nsent - 1].attrs,
-                           "EXHAUSTED_RETRY_CONDITION=MaximumEventAgeInSeconds;"));
+    assert_non_null(
+        strstr(sent[nsent - 1].attrs, "EXHAUSTED_RETRY_CONDITION=MaximumEventAgeInSeconds;"));
     assert_non_null(strstr(sent[nsent - 1].attrs, "RETRY_ATTEMPTS=5;"));
     assert_int_equal(sent[nsent - 1].at, T0 + 31000);
     json_decref(detail);
@@ -587,9 +587,9 @@ static void test_permanent_failure_goes_straight_to_the_dlq(void **state)
         if (strcmp(sent[i].queue, DLQ) == 0)
             d = &sent[i];
     assert_non_null(strstr(d->attrs, "ERROR_CODE=NO_RESOURCE;"));
-    assert_non_null(strstr(
-        d->attrs, "ERROR_MESSAGE=Function not found: "
-                  "arn:aws:lambda:eu-west-1:000000000000:function:nope;RETRY_ATTEMPTS=0;"));
+    assert_non_null(
+        strstr(d->attrs, "ERROR_MESSAGE=Function not found: "
+                         "arn:aws:lambda:eu-west-1:000000000000:function:nope;RETRY_ATTEMPTS=0;"));
     assert_null(strstr(d->attrs, "EXHAUSTED_RETRY_CONDITION"));
     assert_int_equal(count_sent(MISSING), 1); /* permanent, no DLQ: dropped */
     struct events_stats s;
@@ -605,7 +605,8 @@ static void test_without_sqs_retried_then_dropped(void **state)
     (void)state;
     events_set_host(ev, NULL);
     rule_with_target("r", "{\"source\":[\"app\"]}", NULL,
-                     "{\"Id\":\"q\",\"Arn\":\"" QUEUE "\",\"RetryPolicy\":{\"MaximumRetryAttempts\":"
+                     "{\"Id\":\"q\",\"Arn\":\"" QUEUE
+                     "\",\"RetryPolicy\":{\"MaximumRetryAttempts\":"
                      "2},\"DeadLetterConfig\":{\"Arn\":\"" DLQ "\"}}");
     json_t *detail = json_object();
     struct events_entry e = {.source = "app", .detail_type = "t", .detail = detail, .time_ms = -1};
@@ -680,8 +681,8 @@ static void test_rule_commands_and_errors(void **state)
     RUN(ERR_OK, put_rule(NULL, "t", "{\"a\":[1]}", NULL, NULL, M, ML, R));
     json_t *five = json_array();
     for (int i = 0; i < 5; i++)
-        json_array_append_new(five, json_pack("{s:s, s:s}", "Id", (char[]){(char)('a' + i), 0},
-                                              "Arn", QUEUE));
+        json_array_append_new(
+            five, json_pack("{s:s, s:s}", "Id", (char[]){(char)('a' + i), 0}, "Arn", QUEUE));
     RUN(ERR_OK, events_put_targets(ev, NULL, "t", five, M, ML, on_done, R));
     assert_int_equal(put_target("t", "{\"Id\":\"z\",\"Arn\":\"" QUEUE "\"}", msg, sizeof msg, &r),
                      ERR_EVENTS_LIMIT_EXCEEDED);
@@ -693,8 +694,9 @@ static void test_rule_commands_and_errors(void **state)
     assert_int_equal(events_delete_rule(ev, NULL, "t", msg, sizeof msg, on_done, &r),
                      ERR_EVENTS_VALIDATION);
     assert_string_equal(msg, "Rule can't be deleted since it has targets.");
-    assert_int_equal(put_target("t", "{\"Id\":\"i\",\"Arn\":\"" QUEUE "\",\"Input\":\"{}\","
-                                     "\"InputPath\":\"$\"}",
+    assert_int_equal(put_target("t",
+                                "{\"Id\":\"i\",\"Arn\":\"" QUEUE "\",\"Input\":\"{}\","
+                                "\"InputPath\":\"$\"}",
                                 msg, sizeof msg, &r),
                      ERR_EVENTS_VALIDATION);
     assert_string_equal(msg, "Only one of Input, InputPath, or InputTransformer must be provided "
@@ -734,10 +736,11 @@ static void test_tags(void **state)
     t = events_tags(ev, arn, msg, sizeof msg);
     assert_int_equal(json_object_size(t), 1);
     assert_string_equal(jsonh_str(t, "team", ""), "y");
-    assert_null(events_tags(ev, "arn:aws:events:eu-west-1:000000000000:rule/nope", msg, sizeof msg));
+    assert_null(
+        events_tags(ev, "arn:aws:events:eu-west-1:000000000000:rule/nope", msg, sizeof msg));
     assert_string_equal(msg, "Rule nope does not exist on EventBus default.");
-    RUN(ERR_OK, events_tag(ev, "arn:aws:events:eu-west-1:000000000000:event-bus/default", more,
-                           M, ML, on_done, R));
+    RUN(ERR_OK, events_tag(ev, "arn:aws:events:eu-west-1:000000000000:event-bus/default", more, M,
+                           ML, on_done, R));
     struct events_bus_info b;
     assert_true(events_bus_get(ev, "default", &b));
     assert_string_equal(jsonh_str(b.tags, "env", ""), "dev");
@@ -882,13 +885,16 @@ static void test_lambda_target_gets_an_event_invocation(void **state)
     char code[256], msg[256];
     snprintf(code, sizeof code, "%s/code", dir);
     mkdir(code, 0755);
-    struct lambda_options o = {.region = REGION, .state_dir = dir, .aws_port = 4566,
-                               .account_concurrency = 10, .idle_seconds = 300};
+    struct lambda_options o = {.region = REGION,
+                               .state_dir = dir,
+                               .aws_port = 4566,
+                               .account_concurrency = 10,
+                               .idle_seconds = 300};
     struct lambda_host h = {NULL, fake_listen, fake_unlisten, fake_watch, fake_unwatch};
     struct lambda *lm = lambda_new(&o, &h, NULL, NULL, msg, sizeof msg);
     assert_non_null(lm);
-    struct lambda_fn_spec spec = {.name = "producer", .runtime = "provided.al2023", .timeout = 3,
-                                  .memory = 128, .dir = code};
+    struct lambda_fn_spec spec = {
+        .name = "producer", .runtime = "provided.al2023", .timeout = 3, .memory = 128, .dir = code};
     assert_int_equal(lambda_fn_provision(lm, &spec, msg, sizeof msg), ERR_OK);
     /* no concurrency: the events wait in the function's queue, where they can be counted */
     assert_int_equal(lambda_fn_provision_concurrency(lm, "producer", 0, msg, sizeof msg), ERR_OK);
@@ -922,8 +928,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trigger_fires_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_rules_and_does_not_replay, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_pending_deliveries_survive_a_restart, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pending_deliveries_survive_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_events_matches_and_transforms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_whole_event_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retries_then_dead_letter, setup, teardown),

@@ -46,8 +46,10 @@ static const struct {
     {offsetof(struct events, rule_del), "DELETE FROM events_rules WHERE bus = ?1 AND name = ?2"},
     {offsetof(struct events, rule_del_bus), "DELETE FROM events_rules WHERE bus = ?1"},
     {offsetof(struct events, rule_all), "SELECT bus, name, doc FROM events_rules"},
-    {offsetof(struct events, tgt_put), "INSERT OR REPLACE INTO events_targets VALUES (?1, ?2, ?3, ?4)"},
-    {offsetof(struct events, tgt_del_rule), "DELETE FROM events_targets WHERE bus = ?1 AND rule = ?2"},
+    {offsetof(struct events, tgt_put),
+     "INSERT OR REPLACE INTO events_targets VALUES (?1, ?2, ?3, ?4)"},
+    {offsetof(struct events, tgt_del_rule),
+     "DELETE FROM events_targets WHERE bus = ?1 AND rule = ?2"},
     {offsetof(struct events, tgt_del_bus), "DELETE FROM events_targets WHERE bus = ?1"},
     {offsetof(struct events, tgt_all), "SELECT bus, rule, id, doc FROM events_targets"},
     {offsetof(struct events, dl_put),
@@ -971,7 +973,8 @@ static bool restore_rule(void *arg, const struct store_row *row)
     json_t *anchor = json_object_get(d, "anchor"), *created = json_object_get(d, "created");
     st.anchor_ms = json_is_integer(anchor) ? json_integer_value(anchor) : clock_now_ms();
     st.created_ms = json_is_integer(created) ? json_integer_value(created) : st.anchor_ms;
-    if (events__rule(b, name) != NULL || (r = rule_new(ev, b, name)) == NULL || !rule_insert(b, r)) {
+    if (events__rule(b, name) != NULL || (r = rule_new(ev, b, name)) == NULL ||
+        !rule_insert(b, r)) {
         rule_free(r);
         goto out;
     }
@@ -1359,8 +1362,8 @@ static enum err retag(struct events *ev, const char *arn, const json_t *add, con
         return fail(msg, msglen, ERR_EVENTS_LIMIT_EXCEEDED, "%s",
                     err_message(ERR_EVENTS_LIMIT_EXCEEDED));
     }
-    struct change *ch = change_new(ev, r ? CH_RULE : CH_BUS_TAGS, b->name, r ? r->name : NULL,
-                                   done, arg);
+    struct change *ch =
+        change_new(ev, r ? CH_RULE : CH_BUS_TAGS, b->name, r ? r->name : NULL, done, arg);
     if (ch == NULL) {
         json_decref(tags);
         return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
@@ -1406,15 +1409,15 @@ enum err events_provision_schedule(struct events *ev, const struct events_provis
     struct ev_bus *b = events__bus(ev, EVENTS_DEFAULT_BUS);
     struct ev_rule *r = events__rule(b, p->rule);
     struct ev_state st;
-    enum err e = state_config(&st, EVENTS_DEFAULT_BUS, NULL, p->expression,
-                              p->enabled ? "ENABLED" : "DISABLED", p->description, NULL, msg,
-                              msglen);
+    enum err e =
+        state_config(&st, EVENTS_DEFAULT_BUS, NULL, p->expression,
+                     p->enabled ? "ENABLED" : "DISABLED", p->description, NULL, msg, msglen);
     if (e != ERR_OK)
         return e;
     int64_t now = clock_now_ms();
-    json_t *target = json_pack("{s:s, s:s, s:{s:i, s:i}}", "Id", p->target_id, "Arn",
-                               p->target_arn, "RetryPolicy", "MaximumRetryAttempts",
-                               p->max_retries, "MaximumEventAgeInSeconds", p->max_age_seconds);
+    json_t *target = json_pack("{s:s, s:s, s:{s:i, s:i}}", "Id", p->target_id, "Arn", p->target_arn,
+                               "RetryPolicy", "MaximumRetryAttempts", p->max_retries,
+                               "MaximumEventAgeInSeconds", p->max_age_seconds);
     struct ev_target *t = target ? target_new(target, msg, msglen, &e) : NULL;
     json_decref(target);
     if (t == NULL) {
@@ -1569,8 +1572,8 @@ json_t *events_health_json(const struct events *ev)
                      (json_int_t)schedules, "fired", (json_int_t)s.fired, "deliveries", "pending",
                      (json_int_t)s.pending, "matched", (json_int_t)s.matched, "delivered",
                      (json_int_t)s.delivered, "retried", (json_int_t)s.retried, "dead_lettered",
-                     (json_int_t)s.dead_lettered, "dlq_failed", (json_int_t)s.dlq_failed,
-                     "dropped", (json_int_t)s.dropped);
+                     (json_int_t)s.dead_lettered, "dlq_failed", (json_int_t)s.dlq_failed, "dropped",
+                     (json_int_t)s.dropped);
 }
 
 const char *events_region(const struct events *ev)

@@ -160,8 +160,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *arg)
 
 /* One request to the daemon's /_haar/ side (unsigned: /_haar/ paths take no signature).
  * Returns the HTTP status, or -1 when the daemon cannot be reached. */
-static long haar_request(const char *method, const char *url, const char *body,
-                         struct buf *out)
+static long haar_request(const char *method, const char *url, const char *body, struct buf *out)
 {
     CURL *c = curl_easy_init();
     if (c == NULL)

@@ -214,9 +214,9 @@ static void intake_add(struct intake *in, struct ev_rule *r, const struct ev_tar
     if (in->batch == NULL && (in->batch = store_batch_new(ev->store)) == NULL)
         return; /* the submission fails, and so does every delivery */
     struct store_val v[9] = {
-        store_int(d->seq),      store_text(d->bus),         store_text(d->rule),
-        store_text(d->target),  store_textn(text, text_len), store_null(),
-        store_int(event_ms),    store_int(0),               store_int(event_ms),
+        store_int(d->seq),           store_text(d->bus), store_text(d->rule), store_text(d->target),
+        store_textn(text, text_len), store_null(),       store_int(event_ms), store_int(0),
+        store_int(event_ms),
     };
     if (d->body != NULL)
         v[5] = store_textn(d->body, d->body_len);
@@ -457,12 +457,9 @@ static void dead_letter(struct ev_delivery *d, const struct ev_target *t, const 
     events_rule_arn(rule_arn, sizeof rule_arn, ev->region, ev->account, d->bus, d->rule);
     snprintf(retries, sizeof retries, "%d", d->attempts > 0 ? d->attempts - 1 : 0);
     struct events_attr attrs[6] = {
-        {"RULE_ARN", rule_arn},
-        {"TARGET_ARN", t->arn},
-        {"ERROR_CODE", d->code},
-        {"ERROR_MESSAGE", d->error ? d->error : ""},
-        {"RETRY_ATTEMPTS", retries},
-        {"EXHAUSTED_RETRY_CONDITION", condition},
+        {"RULE_ARN", rule_arn},      {"TARGET_ARN", t->arn},
+        {"ERROR_CODE", d->code},     {"ERROR_MESSAGE", d->error ? d->error : ""},
+        {"RETRY_ATTEMPTS", retries}, {"EXHAUSTED_RETRY_CONDITION", condition},
     };
     struct events_sqs_message m = {.queue_arn = t->dlq,
                                    .body = d->event,

@@ -51,14 +51,14 @@ struct store;
 #define EVENTS_DEFAULT_BUS "default"
 
 enum {
-    EVENTS_MAX_TARGETS = 5,           /* per rule (AWS's quota) */
-    EVENTS_MAX_RULES = 300,           /* per bus (AWS's default quota) */
-    EVENTS_MAX_BUSES = 100,           /* custom buses per account (AWS's default quota) */
-    EVENTS_MAX_TAGS = 50,             /* per resource */
-    EVENTS_DEFAULT_RETRIES = 185,     /* RetryPolicy.MaximumRetryAttempts */
-    EVENTS_DEFAULT_MAX_AGE = 86400,   /* RetryPolicy.MaximumEventAgeInSeconds */
-    EVENTS_RETRY_FIRST_MS = 1000,     /* first retry delay; doubles per retry */
-    EVENTS_RETRY_MAX_MS = 480000,     /* the cap: 185 retries span about a day */
+    EVENTS_MAX_TARGETS = 5,         /* per rule (AWS's quota) */
+    EVENTS_MAX_RULES = 300,         /* per bus (AWS's default quota) */
+    EVENTS_MAX_BUSES = 100,         /* custom buses per account (AWS's default quota) */
+    EVENTS_MAX_TAGS = 50,           /* per resource */
+    EVENTS_DEFAULT_RETRIES = 185,   /* RetryPolicy.MaximumRetryAttempts */
+    EVENTS_DEFAULT_MAX_AGE = 86400, /* RetryPolicy.MaximumEventAgeInSeconds */
+    EVENTS_RETRY_FIRST_MS = 1000,   /* first retry delay; doubles per retry */
+    EVENTS_RETRY_MAX_MS = 480000,   /* the cap: 185 retries span about a day */
 };
 
 struct events_options {
@@ -215,7 +215,7 @@ enum err events_untag(struct events *ev, const char *arn, const json_t *keys, ch
 
 /* One PutEvents entry the adapter accepted. */
 struct events_entry {
-    const char *bus;         /* bus name (NULL = default); a bus that does not exist drops it */
+    const char *bus; /* bus name (NULL = default); a bus that does not exist drops it */
     const char *source;
     const char *detail_type;
     const json_t *detail;    /* a JSON object (borrowed) */
@@ -249,8 +249,8 @@ enum err events_trigger(struct events *ev, const char *bus, const char *name, in
 struct events_rule_info {
     const char *name, *bus, *arn;
     const char *pattern, *schedule, *description, *role_arn;
-    const char *state; /* "ENABLED" | "DISABLED" */
-    const json_t *tags; /* object */
+    const char *state;                         /* "ENABLED" | "DISABLED" */
+    const json_t *tags;                        /* object */
     const json_t *targets[EVENTS_MAX_TARGETS]; /* Target objects as put, in Id order */
     size_t ntargets;
     int64_t next_fire_ms; /* the armed schedule's next fire time, or -1 */

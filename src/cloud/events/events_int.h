@@ -30,10 +30,10 @@ struct store_stmt;
 /* A compiled event pattern, shared by the states that hold it. */
 struct ev_pat {
     int refs;
-    char *text;                 /* as given */
+    char *text; /* as given */
     struct events_pattern *p;
-    char **sources;             /* the exact values a top-level "source" must take, or NULL */
-    size_t nsources;            /* 0: the pattern cannot be indexed by source */
+    char **sources;  /* the exact values a top-level "source" must take, or NULL */
+    size_t nsources; /* 0: the pattern cannot be indexed by source */
 };
 
 /* A target, immutable once built, shared by the states that hold it. */
@@ -49,12 +49,12 @@ struct ev_target {
 
 /* What a rule is, apart from its name and timer. */
 struct ev_state {
-    json_t *doc;  /* strings: Description, RoleArn, ScheduleExpression, EventPattern, State */
-    json_t *tags; /* object */
-    struct ev_pat *pat;         /* NULL: no pattern */
+    json_t *doc;        /* strings: Description, RoleArn, ScheduleExpression, EventPattern, State */
+    json_t *tags;       /* object */
+    struct ev_pat *pat; /* NULL: no pattern */
     bool has_sched;
     struct events_schedule sched;
-    int64_t anchor_ms;          /* a rate counts from here */
+    int64_t anchor_ms; /* a rate counts from here */
     int64_t created_ms;
     bool enabled;
     struct ev_target *t[EVENTS_MAX_TARGETS]; /* in Id order */
@@ -69,9 +69,9 @@ struct ev_rule {
     char *name;
     char arn[EVENTS_ARN_MAX];
     struct ev_state st;
-    struct timer timer;         /* TIMER_CLOCK: the next fire */
-    int64_t next_ms;            /* when the armed timer fires, or -1 */
-    uint64_t gen;               /* the change that made st */
+    struct timer timer; /* TIMER_CLOCK: the next fire */
+    int64_t next_ms;    /* when the armed timer fires, or -1 */
+    uint64_t gen;       /* the change that made st */
 };
 
 /* One (source value, rule) pair of a bus's match index. */
@@ -85,13 +85,13 @@ struct ev_bus {
     char arn[EVENTS_ARN_MAX];
     int64_t created_ms;
     json_t *tags;
-    struct ev_rule **rules;     /* sorted by name */
+    struct ev_rule **rules; /* sorted by name */
     size_t nrules, caprules;
     /* the match index of the enabled rules with a pattern, rebuilt when dirty */
     bool index_dirty;
-    struct ev_src *idx;         /* sorted by source */
+    struct ev_src *idx; /* sorted by source */
     size_t nidx, capidx;
-    struct ev_rule **scan;      /* rules the index cannot narrow down: always tried */
+    struct ev_rule **scan; /* rules the index cannot narrow down: always tried */
     size_t nscan, capscan;
 };
 
@@ -107,10 +107,10 @@ struct events {
     struct store_stmt *rule_put, *rule_del, *rule_del_bus, *rule_all;
     struct store_stmt *tgt_put, *tgt_del_rule, *tgt_del_bus, *tgt_all;
     struct store_stmt *dl_put, *dl_upd, *dl_del, *dl_all, *dl_max;
-    struct ev_bus **buses;      /* sorted by name; "default" always there */
+    struct ev_bus **buses; /* sorted by name; "default" always there */
     size_t nbuses, capbuses;
     uint64_t gen;
-    int64_t next_seq;           /* the next delivery's sequence number */
+    int64_t next_seq; /* the next delivery's sequence number */
     struct ev_delivery *dl_head;
     struct events_stats stats;
 };

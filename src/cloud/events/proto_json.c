@@ -68,13 +68,34 @@ struct field {
     const struct field *sub;
 };
 
-#define STR(n, req, lo, hi, p)  {n, F_STR, req, lo, hi, p, NULL, NULL}
-#define INT(n, lo, hi)          {n, F_INT, false, lo, hi, P_NONE, NULL, NULL}
-#define BOOL(n)                 {n, F_BOOL, false, -1, -1, P_NONE, NULL, NULL}
-#define OBJ(n, req, sub)        {n, F_OBJ, req, -1, -1, P_NONE, NULL, sub}
-#define LIST(n, req, lo, hi, e) {n, F_LIST, req, lo, hi, P_NONE, NULL, e}
-#define ANY(n)                  {n, F_ANY, false, -1, -1, P_NONE, NULL, NULL}
-#define END                     {NULL, F_ANY, false, -1, -1, P_NONE, NULL, NULL}
+#define STR(n, req, lo, hi, p)                                                                     \
+    {                                                                                              \
+        n, F_STR, req, lo, hi, p, NULL, NULL                                                       \
+    }
+#define INT(n, lo, hi)                                                                             \
+    {                                                                                              \
+        n, F_INT, false, lo, hi, P_NONE, NULL, NULL                                                \
+    }
+#define BOOL(n)                                                                                    \
+    {                                                                                              \
+        n, F_BOOL, false, -1, -1, P_NONE, NULL, NULL                                               \
+    }
+#define OBJ(n, req, sub)                                                                           \
+    {                                                                                              \
+        n, F_OBJ, req, -1, -1, P_NONE, NULL, sub                                                   \
+    }
+#define LIST(n, req, lo, hi, e)                                                                    \
+    {                                                                                              \
+        n, F_LIST, req, lo, hi, P_NONE, NULL, e                                                    \
+    }
+#define ANY(n)                                                                                     \
+    {                                                                                              \
+        n, F_ANY, false, -1, -1, P_NONE, NULL, NULL                                                \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, F_ANY, false, -1, -1, P_NONE, NULL, NULL                                             \
+    }
 
 static const char *const STATES[] = {"ENABLED", "DISABLED", NULL};
 
@@ -97,7 +118,8 @@ static const struct field paths_map_kv[] = {STR("", false, 1, 256, P_PATH_KEY),
                                             STR("", false, -1, 256, P_NONE)};
 static const struct field transformer[] = {
     {"InputPathsMap", F_MAP, false, -1, 100, P_NONE, NULL, paths_map_kv},
-    STR("InputTemplate", true, 1, 8192, P_NONE), END};
+    STR("InputTemplate", true, 1, 8192, P_NONE),
+    END};
 static const struct field target[] = {
     STR("Id", true, 1, 64, P_NAME),
     STR("Arn", true, 1, 1600, P_NONE),
@@ -155,8 +177,8 @@ static const struct field list_targets[] = {STR("Rule", true, 1, 64, P_NAME), BU
 static const struct field remove_targets[] = {STR("Rule", true, 1, 64, P_NAME), BUS_OR_ARN,
                                               LIST("Ids", true, 1, 100, target_id_elem),
                                               BOOL("Force"), END};
-static const struct field names_by_target[] = {STR("TargetArn", true, 1, 1600, P_NONE),
-                                               BUS_OR_ARN, NEXT_TOKEN, LIMIT, END};
+static const struct field names_by_target[] = {STR("TargetArn", true, 1, 1600, P_NONE), BUS_OR_ARN,
+                                               NEXT_TOKEN, LIMIT, END};
 static const struct field put_events[] = {LIST("Entries", true, 1, 10, entry_elem),
                                           STR("EndpointId", false, 1, 50, P_ENDPOINT), END};
 static const struct field test_pattern[] = {STR("EventPattern", true, -1, 4096, P_NONE),
@@ -166,8 +188,8 @@ static const struct field create_bus[] = {STR("Name", true, 1, 256, P_BUS_NAME),
                                           STR("EventSourceName", false, 1, 256, P_NONE),
                                           LIST("Tags", false, -1, -1, tag_elem), END};
 static const struct field delete_bus[] = {STR("Name", true, 1, 256, P_BUS_NAME), END};
-static const struct field list_buses[] = {STR("NamePrefix", false, 1, 256, P_BUS_NAME),
-                                          NEXT_TOKEN, LIMIT, END};
+static const struct field list_buses[] = {STR("NamePrefix", false, 1, 256, P_BUS_NAME), NEXT_TOKEN,
+                                          LIMIT, END};
 static const struct field tag_resource[] = {STR("ResourceARN", true, 1, 1600, P_NONE),
                                             LIST("Tags", true, -1, -1, tag_elem), END};
 static const struct field untag_resource[] = {STR("ResourceARN", true, 1, 1600, P_NONE),
@@ -595,8 +617,8 @@ static void write_tags(struct jsonw *w, const json_t *tags)
 
 static enum err cmd_put_rule(struct ctx *c, events_done_fn done, void *arg)
 {
-    json_t *tags = json_object_get(c->req, "Tags") ? tags_object(json_object_get(c->req, "Tags"))
-                                                   : NULL;
+    json_t *tags =
+        json_object_get(c->req, "Tags") ? tags_object(json_object_get(c->req, "Tags")) : NULL;
     struct events_rule_spec s = {
         .bus = bus_of(str(c, "EventBusName")),
         .name = str(c, "Name"),
@@ -795,8 +817,7 @@ static bool check_inputs(struct ctx *c, const json_t *t, size_t i)
 static enum err cmd_put_targets(struct ctx *c, events_done_fn done, void *arg)
 {
     return events_put_targets(c->ev, bus_of(str(c, "EventBusName")), str(c, "Rule"),
-                              json_object_get(c->req, "Targets"), c->msg, sizeof c->msg, done,
-                              arg);
+                              json_object_get(c->req, "Targets"), c->msg, sizeof c->msg, done, arg);
 }
 
 static void failed_entries(struct jsonw *w)
@@ -825,8 +846,7 @@ static enum err op_put_targets(struct ctx *c)
 static enum err cmd_remove_targets(struct ctx *c, events_done_fn done, void *arg)
 {
     return events_remove_targets(c->ev, bus_of(str(c, "EventBusName")), str(c, "Rule"),
-                                 json_object_get(c->req, "Ids"), c->msg, sizeof c->msg, done,
-                                 arg);
+                                 json_object_get(c->req, "Ids"), c->msg, sizeof c->msg, done, arg);
 }
 
 static enum err op_remove_targets(struct ctx *c)
@@ -931,9 +951,9 @@ static void java_entry(struct buf *b, const json_t *e)
     }
     static const struct {
         const char *label, *key;
-    } parts[] = {{"source", "Source"},         {"resources", "Resources"},
-                 {"detailType", "DetailType"}, {"detail", "Detail"},
-                 {"eventBusName", "EventBusName"}, {"traceHeader", "TraceHeader"}};
+    } parts[] = {
+        {"source", "Source"}, {"resources", "Resources"},       {"detailType", "DetailType"},
+        {"detail", "Detail"}, {"eventBusName", "EventBusName"}, {"traceHeader", "TraceHeader"}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         buf_printf(b, ", %s=", parts[i].label);
         show_value(b, json_object_get(e, parts[i].key));
@@ -973,8 +993,9 @@ static enum err op_put_events(struct ctx *c)
     for (size_t i = 0; i < n; i++)
         total += entry_size(json_array_get(entries, i));
     if (total > MAX_REQUEST_BYTES) {
-        snprintf(c->msg, sizeof c->msg, "Total size of the entries in the request is over the "
-                                        "limit.");
+        snprintf(c->msg, sizeof c->msg,
+                 "Total size of the entries in the request is over the "
+                 "limit.");
         return ERR_EVENTS_VALIDATION;
     }
     struct events_entry ok[10];
@@ -1073,10 +1094,9 @@ static enum err op_test_event_pattern(struct ctx *c)
     char *err = malloc(EVENTS_PATTERN_ERR_MAX);
     if (err == NULL)
         return ERR_EVENTS_INTERNAL;
-    enum events_pattern_result res =
-        events_pattern_test(json_string_value(pat), json_string_length(pat),
-                            json_string_value(event), json_string_length(event), err,
-                            EVENTS_PATTERN_ERR_MAX);
+    enum events_pattern_result res = events_pattern_test(
+        json_string_value(pat), json_string_length(pat), json_string_value(event),
+        json_string_length(event), err, EVENTS_PATTERN_ERR_MAX);
     enum err e = ERR_OK;
     if (res == EVENTS_PATTERN_BAD_PATTERN || res == EVENTS_PATTERN_BAD_EVENT) {
         e = res == EVENTS_PATTERN_BAD_PATTERN ? ERR_EVENTS_INVALID_PATTERN : ERR_EVENTS_VALIDATION;

@@ -306,7 +306,8 @@ static void test_cron_and_disable_enable(void **state)
     rule_with_target("weekday", NULL, "cron(0 9 ? * MON-FRI *)",
                      "{\"Id\":\"q\",\"Arn\":\"" QUEUE "\"}");
     /* 2026-01-01 is a Thursday: Thu, Fri, then Mon..Wed */
-    advance_to(T0 + 7 * DAY);
+    for (int d = 1; d <= 7; d++)
+        advance_to(T0 + d * DAY);
     assert_int_equal(nsent, 5);
     const char *want[] = {"2026-01-01T09:00:00Z", "2026-01-02T09:00:00Z", "2026-01-05T09:00:00Z",
                           "2026-01-06T09:00:00Z", "2026-01-07T09:00:00Z"};
@@ -325,6 +326,30 @@ static void test_cron_and_disable_enable(void **state)
     RUN(ERR_OK, events_set_rule_state(ev, NULL, "weekday", true, M, ML, on_done, R));
     advance_to(T0 + 15 * DAY);
     assert_int_equal(nsent, 6);
+}
+
+static void test_a_long_clock_move_sends_its_last_day(void **state)
+{
+    (void)state;
+    rule_with_target("hourly", NULL, "rate(1 hour)", "{\"Id\":\"q\",\"Arn\":\"" QUEUE "\"}");
+    /* a year in one move: every fire runs, the deliveries of the last day go out */
+    assert_int_equal(timer_advance(T0 + 365 * DAY), 365 * 24);
+    settle();
+    assert_int_equal(nsent, 24);
+    json_t *first = body_json(0), *last = body_json(23);
+    assert_string_equal(jsonh_str(first, "time", ""), "2026-12-31T01:00:00Z");
+    assert_string_equal(jsonh_str(last, "time", ""), "2027-01-01T00:00:00Z");
+    json_decref(first);
+    json_decref(last);
+    struct events_stats s;
+    events_get_stats(ev, &s);
+    assert_int_equal(s.missed, 365 * 24 - 24);
+    assert_int_equal(s.fired, 24);
+    /* a minute rule keeps at most a day of minutes waiting */
+    rule_with_target("minutely", NULL, "rate(1 minute)", "{\"Id\":\"q\",\"Arn\":\"" QUEUE "\"}");
+    clear_sent();
+    advance_to(T0 + 365 * DAY + 2 * DAY);
+    assert_int_equal(count_sent(QUEUE), 1440 + 24); /* a day of each */
 }
 
 static void test_trigger_fires_now(void **state)
@@ -925,6 +950,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rate_anchors_at_creation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cron_and_disable_enable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_long_clock_move_sends_its_last_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_fires_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_rules_and_does_not_replay, setup,
                                         teardown),

@@ -379,13 +379,49 @@ static int cmp_target(const void *a, const void *b)
 
 static void rule_arm(struct ev_rule *r, int64_t after_ms);
 
+/* The timer of a fire time: noted, for on_flush to send once the clock stands still. */
 static void on_fire(struct timer *t)
 {
     struct ev_rule *r = t->data;
     int64_t when = r->next_ms, now = clock_now_ms();
     r->next_ms = -1;
-    events__fire(r, when);
+    if (r->fires == NULL)
+        r->fires = malloc(EVENTS_MAX_BACKLOG * sizeof *r->fires);
+    if (r->fires == NULL) {
+        r->ev->stats.missed++;
+    } else {
+        if (r->nfires == EVENTS_MAX_BACKLOG) { /* the oldest waiting fire is missed */
+            r->fire_head = (r->fire_head + 1) % EVENTS_MAX_BACKLOG;
+            r->nfires--;
+            r->ev->stats.missed++;
+        }
+        r->fires[(r->fire_head + r->nfires++) % EVENTS_MAX_BACKLOG] = when;
+        if (!timer_pending(&r->flush))
+            timer_start(&r->flush, 0);
+    }
     rule_arm(r, when > now ? when : now);
+}
+
+/* Sends the noted fires, oldest first; those older than a day by now are missed. */
+static void on_flush(struct timer *t)
+{
+    struct ev_rule *r = t->data;
+    int64_t now = clock_now_ms();
+    size_t missed = 0;
+    while (r->nfires > 0) {
+        int64_t when = r->fires[r->fire_head];
+        r->fire_head = (r->fire_head + 1) % EVENTS_MAX_BACKLOG;
+        r->nfires--;
+        if (now - when >= EVENTS_MAX_BACKLOG_MS)
+            missed++;
+        else
+            events__fire(r, when);
+    }
+    r->fire_head = 0;
+    r->ev->stats.missed += missed;
+    if (missed > 0)
+        LOG_WARN("events_missed", NULL, "%s: %zu fire(s) more than a day old were not sent", r->arn,
+                 missed);
 }
 
 /* Arms the rule's timer for its first fire time strictly after after_ms (a rate counts from
@@ -414,7 +450,9 @@ static struct ev_rule *rule_new(struct events *ev, struct ev_bus *b, const char 
     r->next_ms = -1;
     r->name = strdup(name);
     if (r->name == NULL || timer_init(&r->timer, TIMER_CLOCK, on_fire, r) != 0 ||
+        timer_init(&r->flush, TIMER_REAL, on_flush, r) != 0 ||
         events_rule_arn(r->arn, sizeof r->arn, ev->region, ev->account, b->name, name) < 0) {
+        timer_destroy(&r->timer);
         free(r->name);
         free(r);
         return NULL;
@@ -427,7 +465,9 @@ static void rule_free(struct ev_rule *r)
     if (r == NULL)
         return;
     timer_destroy(&r->timer);
+    timer_destroy(&r->flush);
     state_release(&r->st);
+    free(r->fires);
     free(r->name);
     free(r);
 }
@@ -1567,7 +1607,7 @@ json_t *events_health_json(const struct events *ev)
     for (size_t i = 0; i < ev->nbuses; i++)
         for (size_t k = 0; k < ev->buses[i]->nrules; k++)
             schedules += ev->buses[i]->rules[k]->next_ms >= 0;
-    return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "buses",
+    return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "buses",
                      (json_int_t)s.buses, "rules", (json_int_t)s.rules, "schedules",
                      (json_int_t)schedules, "fired", (json_int_t)s.fired, "deliveries", "pending",
                      (json_int_t)s.pending, "matched", (json_int_t)s.matched, "delivered",

@@ -13,9 +13,12 @@
  * Schedules run on TIMER_CLOCK timers: a rule's next fire time is armed when it is created,
  * enabled or restored; each fire sends the Scheduled Event of AWS-CONTRACTS.md §5 with that
  * fire time to the rule's targets, then arms the next one. Under the manual clock
- * (timer_advance) every due fire time runs once, in order. A rate counts from its anchor, the
- * time its rule was created (or its expression last changed); times missed while the daemon
- * was down are not replayed (the next fire after a restart is the first one after now).
+ * (timer_advance) every due fire time runs once, in order; a fire notes its time and the
+ * deliveries go out from a TIMER_REAL timer, after the clock move: of a long move only the
+ * fires of its last day (EVENTS_MAX_BACKLOG_MS) are sent, older ones count as missed. A rate
+ * counts from its anchor, the time its rule was created (or its expression last changed);
+ * times missed while the daemon was down are not replayed (the next fire after a restart is
+ * the first one after now).
  *
  * Deliveries. An event matched by a rule (or a schedule's fire) becomes one delivery per
  * target: the body is rendered with the target's input options, the delivery is written to
@@ -51,14 +54,16 @@ struct store;
 #define EVENTS_DEFAULT_BUS "default"
 
 enum {
-    EVENTS_MAX_TARGETS = 5,         /* per rule (AWS's quota) */
-    EVENTS_MAX_RULES = 300,         /* per bus (AWS's default quota) */
-    EVENTS_MAX_BUSES = 100,         /* custom buses per account (AWS's default quota) */
-    EVENTS_MAX_TAGS = 50,           /* per resource */
-    EVENTS_DEFAULT_RETRIES = 185,   /* RetryPolicy.MaximumRetryAttempts */
-    EVENTS_DEFAULT_MAX_AGE = 86400, /* RetryPolicy.MaximumEventAgeInSeconds */
-    EVENTS_RETRY_FIRST_MS = 1000,   /* first retry delay; doubles per retry */
-    EVENTS_RETRY_MAX_MS = 480000,   /* the cap: 185 retries span about a day */
+    EVENTS_MAX_TARGETS = 5,           /* per rule (AWS's quota) */
+    EVENTS_MAX_RULES = 300,           /* per bus (AWS's default quota) */
+    EVENTS_MAX_BUSES = 100,           /* custom buses per account (AWS's default quota) */
+    EVENTS_MAX_TAGS = 50,             /* per resource */
+    EVENTS_DEFAULT_RETRIES = 185,     /* RetryPolicy.MaximumRetryAttempts */
+    EVENTS_DEFAULT_MAX_AGE = 86400,   /* RetryPolicy.MaximumEventAgeInSeconds */
+    EVENTS_RETRY_FIRST_MS = 1000,     /* first retry delay; doubles per retry */
+    EVENTS_RETRY_MAX_MS = 480000,     /* the cap: 185 retries span about a day */
+    EVENTS_MAX_BACKLOG_MS = 86400000, /* fires older than this when sent are missed */
+    EVENTS_MAX_BACKLOG = 1440,        /* fires a rule keeps waiting (a day of minutes) */
 };
 
 struct events_options {
@@ -293,6 +298,7 @@ struct events_stats {
     uint64_t dead_lettered; /* events put on a target's DLQ */
     uint64_t dlq_failed;    /* dead letters that could not be sent (then dropped) */
     uint64_t dropped;       /* events given up without a DLQ (or with a failing one) */
+    uint64_t missed;        /* schedule fires older than a day when they could be sent */
     size_t pending;         /* deliveries not finished */
     size_t rules, buses;
 };

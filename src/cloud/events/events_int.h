@@ -71,6 +71,11 @@ struct ev_rule {
     struct ev_state st;
     struct timer timer; /* TIMER_CLOCK: the next fire */
     int64_t next_ms;    /* when the armed timer fires, or -1 */
+    /* fire times waiting for their deliveries (a ring): fires only note their time, and a
+     * TIMER_REAL timer sends them, so a clock move runs every fire first and delivers after */
+    int64_t *fires;
+    size_t fire_head, nfires;
+    struct timer flush; /* TIMER_REAL */
     uint64_t gen;       /* the change that made st */
 };
 

@@ -283,6 +283,17 @@ static void test_rate_fires_once_per_due_time_for_a_day(void **state)
     assert_int_equal(s.fired, 288);
     assert_int_equal(s.delivered, 288);
     assert_int_equal(s.pending, 0);
+    json_t *h = events_health_json(ev); /* /_haar/health's summary */
+    long long v = -1;
+    assert_int_equal(jsonh_int(h, "fired", &v), 1);
+    assert_int_equal(v, 288);
+    assert_int_equal(jsonh_int(h, "schedules", &v), 1);
+    assert_int_equal(v, 1);
+    assert_int_equal(jsonh_int(json_object_get(h, "deliveries"), "delivered", &v), 1);
+    assert_int_equal(v, 288);
+    assert_int_equal(jsonh_int(h, "missed", &v), 1);
+    assert_int_equal(v, 0);
+    json_decref(h);
 }
 
 static void test_rate_anchors_at_creation(void **state)

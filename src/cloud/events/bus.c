@@ -1607,13 +1607,14 @@ json_t *events_health_json(const struct events *ev)
     for (size_t i = 0; i < ev->nbuses; i++)
         for (size_t k = 0; k < ev->buses[i]->nrules; k++)
             schedules += ev->buses[i]->rules[k]->next_ms >= 0;
-    return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "buses",
-                     (json_int_t)s.buses, "rules", (json_int_t)s.rules, "schedules",
-                     (json_int_t)schedules, "fired", (json_int_t)s.fired, "deliveries", "pending",
-                     (json_int_t)s.pending, "matched", (json_int_t)s.matched, "delivered",
-                     (json_int_t)s.delivered, "retried", (json_int_t)s.retried, "dead_lettered",
-                     (json_int_t)s.dead_lettered, "dlq_failed", (json_int_t)s.dlq_failed, "dropped",
-                     (json_int_t)s.dropped);
+    json_t *d = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "pending", (json_int_t)s.pending,
+                          "matched", (json_int_t)s.matched, "delivered", (json_int_t)s.delivered,
+                          "retried", (json_int_t)s.retried, "dead_lettered",
+                          (json_int_t)s.dead_lettered, "dlq_failed", (json_int_t)s.dlq_failed,
+                          "dropped", (json_int_t)s.dropped);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o*}", "buses", (json_int_t)s.buses, "rules",
+                     (json_int_t)s.rules, "schedules", (json_int_t)schedules, "fired",
+                     (json_int_t)s.fired, "missed", (json_int_t)s.missed, "deliveries", d);
 }
 
 const char *events_region(const struct events *ev)

@@ -22,6 +22,8 @@
 
 #include "cloud/apigw.h"
 #include "cloud/config.h"
+#include "cloud/events/events.h"
+#include "cloud/events/proto_json.h"
 #include "cloud/http/http.h"
 #include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
@@ -69,11 +71,12 @@ struct daemon {
     struct lambda_rest lambda_rest;
     struct logs *logs;
     struct sts *sts;
+    struct events *events;
     struct store *store;
     struct config *cfg;
     struct router rt;
     struct apigw gw;
-    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
+    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -212,6 +215,7 @@ static void health(void *arg, struct proto_req *r)
         return;
     }
     json_t *fns = lambda_health_json(dm->lambda);
+    json_t *events = events_health_json(dm->events);
     json_t *j =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:o, s:i}, s:{s:I, s:I}, s:{s:i, s:i}}",
                   "status", "ok", "project", dm->cfg->project, "environment", dm->cfg->environment,
@@ -223,6 +227,7 @@ static void health(void *arg, struct proto_req *r)
                   (int)http_listener_conns(dm->api_l));
     json_object_set_new(json_object_get(j, "lambda"), "isolation",
                         json_string(lambda_isolation(dm->lambda)));
+    json_object_set_new(j, "events", events);
     respond_json(r, 200, j);
 }
 
@@ -489,17 +494,50 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* EventBridge: its engine over the store, delivering to Lambda; the environment's schedule
+ * rule and its producer target from config, as Terraform's 20_infra and 30_app make them.
+ * SQS targets and dead-letter queues wait for an SQS engine (events_set_host). */
+static int add_events(struct daemon *dm, char *err, size_t errlen)
+{
+    struct events_options eo = {dm->cfg->aws_region, ACCOUNT};
+    dm->events = events_new(&eo, dm->store, dm->lambda, err, errlen);
+    if (dm->events == NULL)
+        return -1;
+    events_restore(dm->events);
+    char rule[160], description[200], arn[320];
+    const char *producer = dm->cfg->functions[CONFIG_FN_PRODUCER].full_name;
+    config_resource_name(dm->cfg, "schedule", rule, sizeof rule);
+    snprintf(description, sizeof description, "%s-%s: enqueue the scheduled tasks",
+             dm->cfg->project, dm->cfg->environment);
+    snprintf(arn, sizeof arn, "arn:aws:lambda:%s:" ACCOUNT ":function:%s", dm->cfg->aws_region,
+             producer);
+    struct events_provision p = {.rule = rule,
+                                 .expression = dm->cfg->schedule.expression,
+                                 .enabled = dm->cfg->schedule.enabled,
+                                 .description = description,
+                                 .tags = dm->cfg->tags,
+                                 .target_id = "producer",
+                                 .target_arn = arn,
+                                 .max_retries = 2, /* infra/layers/30_app/wiring.tf */
+                                 .max_age_seconds = 3600};
+    return events_provision_schedule(dm->events, &p, err, errlen) == ERR_OK ? 0 : -1;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
+    events_service(dm->events, &dm->svc_events);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_events) != 0 ||
+        router_add_internal(&dm->rt, "/_haar/events/trigger", events_trigger_endpoint,
+                            dm->events) != 0 ||
         router_add_creds(&dm->rt, lambda_creds, dm) != 0 ||
         router_add_creds(&dm->rt, sts_creds, dm) != 0 ||
         router_add_internal(&dm->rt, "/_haar/health", health, dm) != 0 ||
@@ -647,6 +685,10 @@ int daemon_up(int argc, char **argv)
         goto out;
     lambda_restore(dm.lambda);
     sts_restore(dm.sts);
+    if (add_events(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: events: %s\n", err);
+        goto out;
+    }
     if (add_services(&dm, aws_bound) != 0)
         goto out;
     dm.gw = (struct apigw){.lambda = dm.lambda,
@@ -686,6 +728,7 @@ out:
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
     lambda_free(dm.lambda);
+    events_free(dm.events); /* after the Lambda engine: no invocation calls back into it */
     sts_free(dm.sts);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);

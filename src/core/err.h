@@ -123,6 +123,19 @@
       "The address is not valid for this endpoint.")                                               \
     X(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", NULL, "Sender",                    \
       "One or more specified resources don't exist.")                                              \
+    /* EventBridge (JSON 1.1): AWS's messages are the caller's (AWS-RECORDED.md §4) */            \
+    X(EVENTS_NOT_FOUND, 400, "ResourceNotFoundException", NULL, "Sender",                         \
+      "The resource does not exist.")                                                              \
+    X(EVENTS_VALIDATION, 400, "ValidationException", NULL, "Sender",                               \
+      "1 validation error detected")                                                               \
+    X(EVENTS_INVALID_PATTERN, 400, "InvalidEventPatternException", NULL, "Sender",                 \
+      "Event pattern is not valid.")                                                               \
+    X(EVENTS_LIMIT_EXCEEDED, 400, "LimitExceededException", NULL, "Sender",                        \
+      "The requested resource exceeds the maximum number allowed.")                                \
+    X(EVENTS_ALREADY_EXISTS, 400, "ResourceAlreadyExistsException", NULL, "Sender",                \
+      "The resource already exists.")                                                              \
+    X(EVENTS_INTERNAL, 500, "InternalException", NULL, "Receiver",                                 \
+      "An internal error occurred. Try again.")                                                    \
     /* DynamoDB (JSON 1.0): the message is always the caller's; __type prefixes differ */          \
     X(DDB_VALIDATION, 400, "ValidationException", NULL, "Sender", "Invalid request")               \
     X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")

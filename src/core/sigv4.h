@@ -107,4 +107,17 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
                   const char *secret, const char *region, const char *service, int64_t now_ms,
                   long expires, struct buf *query_out);
 
+/*
+ * The signer's side with an Authorization header: signs req — every header it carries is
+ * signed, so it must hold host and x-amz-date (and x-amz-security-token when used) — for the
+ * key (access_key, secret) in the scope <date of amz_date>/region/service. The payload hash
+ * is the x-amz-content-sha256 header when present, else the body's SHA-256. Appends the
+ * header's value ("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+ * SignedHeaders=host;x-amz-date, Signature=<64 hex>") to out. normalize as for sigv4_verify
+ * (every service but S3). Returns 0, or -1 when a value does not fit (out unchanged).
+ */
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
+                        const char *secret, const char *region, const char *service,
+                        const char *amz_date, bool normalize, struct buf *out);
+
 #endif

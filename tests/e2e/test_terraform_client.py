@@ -1,10 +1,12 @@
 """Terraform (hashicorp/aws from the local provider mirror) as a client of haar: apply
 creates a log group and a function whose code comes from a zip, reads an invocation through
-the aws_lambda_invocation data source, plans no changes afterwards, updates in place and
-destroys — the calls the provider makes (CreateLogGroup, ListTagsForResource,
-CreateFunction, GetFunction, ListVersionsByFunction, GetFunctionCodeSigningConfig,
-UpdateFunctionConfiguration, TagResource, Invoke, DeleteFunction, ...) all answered by haar.
-Skipped with a notice when terraform or the mirror is absent."""
+the aws_lambda_invocation data source, an EventBridge schedule rule and a pattern rule with
+Lambda targets (constant input, input transformer, retry policy), plans no changes
+afterwards, updates in place and destroys — the calls the provider makes (CreateLogGroup,
+ListTagsForResource, CreateFunction, GetFunction, ListVersionsByFunction,
+GetFunctionCodeSigningConfig, UpdateFunctionConfiguration, TagResource, Invoke, PutRule,
+DescribeRule, PutTargets, ListTargetsByRule, RemoveTargets, DeleteRule, DeleteFunction, ...)
+all answered by haar. Skipped with a notice when terraform or the mirror is absent."""
 import json
 import os
 import shutil
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_helpers import make_zip, unique_name
+from e2e_helpers import boto_client, make_zip, unique_name
 
 
 def mirror():
@@ -42,6 +44,7 @@ provider "aws" {
   endpoints {
     lambda         = "%(endpoint)s"
     cloudwatchlogs = "%(endpoint)s"
+    events         = "%(endpoint)s"
   }
 }
 variable "memory" { type = number }
@@ -72,6 +75,37 @@ data "aws_lambda_invocation" "hello" {
   input         = jsonencode({ hello = "terraform" })
 }
 output "result" { value = data.aws_lambda_invocation.hello.result }
+resource "aws_cloudwatch_event_rule" "every" {
+  name                = "%(name)s-every"
+  description         = "tier ${var.tier}"
+  schedule_expression = var.tier == "1" ? "rate(1 hour)" : "rate(2 hours)"
+  tags                = { tier = var.tier }
+}
+resource "aws_cloudwatch_event_rule" "orders" {
+  name          = "%(name)s-orders"
+  event_pattern = jsonencode({ source = ["e2e.tf"], "detail-type" = ["Order"] })
+  state         = var.tier == "1" ? "ENABLED" : "DISABLED"
+}
+resource "aws_cloudwatch_event_target" "every" {
+  rule      = aws_cloudwatch_event_rule.every.name
+  target_id = "fn"
+  arn       = aws_lambda_function.fn.arn
+  input     = jsonencode({ hello = "schedule", tier = var.tier })
+  retry_policy {
+    maximum_retry_attempts       = 2
+    maximum_event_age_in_seconds = 3600
+  }
+}
+resource "aws_cloudwatch_event_target" "orders" {
+  rule = aws_cloudwatch_event_rule.orders.name
+  arn  = aws_lambda_function.fn.arn
+  input_transformer {
+    input_paths    = { t = "$.detail-type" }
+    input_template = <<-EOT
+      {"type": <t>, "tier": "${var.tier}"}
+    EOT
+  }
+}
 """
 
 
@@ -107,6 +141,17 @@ def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, lo
         assert conf["Tags"] == {"tier": "1"}
         groups = logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
         assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(f"/aws/lambda/{name}", 14)]
+        events = boto_client("events", haar.aws_url)
+        rule = events.describe_rule(Name=f"{name}-every")
+        assert (rule["ScheduleExpression"], rule["Description"]) == ("rate(1 hour)", "tier 1")
+        assert events.list_targets_by_rule(Rule=f"{name}-every")["Targets"] == [{
+            "Id": "fn", "Arn": conf["Configuration"]["FunctionArn"],
+            "Input": json.dumps({"hello": "schedule", "tier": "1"}, separators=(",", ":")),
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}}]
+        orders = events.describe_rule(Name=f"{name}-orders")
+        assert json.loads(orders["EventPattern"]) == {"source": ["e2e.tf"], "detail-type": ["Order"]}
+        [t] = events.list_targets_by_rule(Rule=f"{name}-orders")["Targets"]
+        assert t["InputTransformer"]["InputPathsMap"] == {"t": "$.detail-type"}
         # what was applied reads back the same: nothing to change
         assert run("plan", "-detailed-exitcode", "-var=memory=256", "-var=tier=1",
                    check=False).returncode == 0
@@ -115,9 +160,18 @@ def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, lo
         assert conf["Configuration"]["MemorySize"] == 512 and conf["Tags"] == {"tier": "2"}
         arn = f"arn:aws:logs:eu-west-1:000000000000:log-group:/aws/lambda/{name}"
         assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {"tier": "2"}
+        rule = events.describe_rule(Name=f"{name}-every")
+        assert (rule["ScheduleExpression"], rule["Description"]) == ("rate(2 hours)", "tier 2")
+        assert events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"] == [
+            {"Key": "tier", "Value": "2"}]
+        assert events.describe_rule(Name=f"{name}-orders")["State"] == "DISABLED"
+        [t] = events.list_targets_by_rule(Rule=f"{name}-every")["Targets"]
+        assert json.loads(t["Input"]) == {"hello": "schedule", "tier": "2"}
         assert run("plan", "-detailed-exitcode", "-var=memory=512", "-var=tier=2",
                    check=False).returncode == 0
     finally:
         run("destroy", "-auto-approve", "-var=memory=512", "-var=tier=2")
     assert name not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
     assert logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    events = boto_client("events", haar.aws_url)
+    assert events.list_rules(NamePrefix=name)["Rules"] == []

@@ -7,9 +7,9 @@
 
 #include <jansson.h>
 
-#include "cloud/apigw/jsonw.h"
 #include "core/codec.h"
 #include "core/json.h"
+#include "core/jsonw.h"
 
 static const char *const remapped[] = {"content-length", "transfer-encoding", "connection",
                                        "keep-alive",     "upgrade",           "te",
@@ -153,11 +153,12 @@ int apigw_response_message(struct apigw_response *r, int status, const char *mes
 {
     apigw_response_reset(r);
     r->status = status;
-    int rc = buf_append(&r->body, "{\"message\":", 11);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_cstr(&r->body, message);
-    if (rc == APIGW_OK)
-        rc = buf_append(&r->body, "}", 1);
+    struct jsonw w;
+    jw_init(&w, &r->body);
+    jw_obj(&w);
+    jw_kstr(&w, "message", message);
+    jw_obj_end(&w);
+    int rc = jw_error(&w);
     if (rc == APIGW_OK)
         rc = push(r, "content-type", 12, "application/json", 16);
     return rc;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/url.h"
+
 static const char *const methods[] = {"ANY",     "DELETE", "GET",  "HEAD",
                                       "OPTIONS", "PATCH",  "POST", "PUT"};
 
@@ -495,8 +497,8 @@ static enum apigw_route_status split(struct segs *s, const char *path, size_t le
         s->start[s->n] = i;
         s->rlen[s->n] = end - i;
         s->doff[s->n] = s->dec.len;
-        int rc = apigw_pct_decode(path + i, end - i, false, &s->dec);
-        if (rc == APIGW_EBADESCAPE)
+        int rc = url_decode_buf(path + i, end - i, URL_ALLOW_NUL, &s->dec);
+        if (rc == URL_EBADESCAPE)
             return APIGW_ROUTE_BAD_PATH;
         if (rc != APIGW_OK)
             return APIGW_ROUTE_NOMEM;
@@ -513,7 +515,7 @@ static int add_param(struct apigw_match *m, const char *name, const char *raw, s
     m->params[m->nparams].name = name;
     m->params[m->nparams].name_len = strlen(name);
     *voff = m->store.len;
-    int rc = apigw_pct_decode(raw, rl, false, &m->store);
+    int rc = url_decode_buf(raw, rl, URL_ALLOW_NUL, &m->store);
     m->params[m->nparams].value_len = m->store.len - *voff;
     m->nparams++;
     return rc;

@@ -781,11 +781,13 @@ static struct api *address(struct apigw *gw, struct apigw_exchange *x)
     return gw->env;
 }
 
+/* AWS's measure: the request line and the header values ("Total combined size of request
+ * line and header values", 10240 bytes). */
 static size_t head_size(const struct apigw_request *r)
 {
-    size_t n = r->method_len + r->path_len + r->query_len + 12;
+    size_t n = r->method_len + 1 + r->path_len + (r->query_len ? r->query_len + 1 : 0) + 9;
     for (size_t i = 0; i < r->nheaders; i++)
-        n += r->headers[i].name_len + r->headers[i].value_len;
+        n += r->headers[i].value_len;
     return n + r->host_len;
 }
 

@@ -154,13 +154,12 @@ static int parse(const struct apigw_request *req, struct parsed *p)
         p->hdr = malloc(req->nheaders * sizeof *p->hdr);
         if (p->hdr == NULL)
             return APIGW_ENOMEM;
-        for (size_t i = 0; i < req->nheaders; i++) {
+        for (size_t i = 0; i < req->nheaders; i++) { /* names that are no token: not HTTP */
             const struct apigw_kv *h = &req->headers[i];
-            p->hdr[i] = (struct item){h->name, h->name_len, h->value, h->value_len, i};
+            if (apigw_token(h->name, h->name_len))
+                p->hdr[p->nh++] = (struct item){h->name, h->name_len, h->value, h->value_len, i};
         }
-        p->nh = req->nheaders;
-        p->hg = group_items(p->hdr, p->nh, true, &p->nhg);
-        if (p->hg == NULL)
+        if (p->nh > 0 && (p->hg = group_items(p->hdr, p->nh, true, &p->nhg)) == NULL)
             return APIGW_ENOMEM;
     }
     /* query: decode everything first (offsets), then point into the final buffer */

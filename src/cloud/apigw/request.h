@@ -55,6 +55,10 @@ enum {
 /* The first header named `name` (ASCII case-insensitive); NULL when absent. Borrowed. */
 const struct apigw_kv *apigw_request_header(const struct apigw_request *req, const char *name);
 
+/* True when the len bytes of s are an HTTP token (RFC 9110 tchar, at least one): what a header
+ * name is. */
+bool apigw_token(const char *s, size_t len);
+
 /* ASCII case-insensitive comparison of two byte strings of lengths al and bl. */
 bool apigw_ieq(const char *a, size_t al, const char *b, size_t bl);
 

@@ -42,20 +42,10 @@ void apigw_response_reset(struct apigw_response *r)
     buf_reset(&r->store);
 }
 
-static bool tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 bool apigw_header_valid(const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    if (name_len == 0)
+    if (!apigw_token(name, name_len))
         return false;
-    for (size_t i = 0; i < name_len; i++)
-        if (!tchar((unsigned char)name[i]))
-            return false;
     for (size_t i = 0; i < value_len; i++) {
         unsigned char c = (unsigned char)value[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f)

@@ -78,9 +78,14 @@ static void init(void)
     gw = apigw_new(&o, NULL, lm, NULL, NULL, msg, sizeof msg);
     static const char *const routes[] = {"GET /pets/{id}", "ANY /files/{p+}", "$default"};
     static const char *const origins[] = {"*"};
-    struct apigw_env_spec es = {.name = "fz-api", .function = "absent", .timeout_ms = 1000,
-                                .route_keys = routes, .nroute_keys = 3, .rate_limit = 1e9,
-                                .burst_limit = 1000000000, .cors_origins = origins,
+    struct apigw_env_spec es = {.name = "fz-api",
+                                .function = "absent",
+                                .timeout_ms = 1000,
+                                .route_keys = routes,
+                                .nroute_keys = 3,
+                                .rate_limit = 1e9,
+                                .burst_limit = 1000000000,
+                                .cors_origins = origins,
                                 .ncors_origins = 1};
     if (gw == NULL || apigw_provision_env(gw, &es, msg, sizeof msg) != ERR_OK)
         abort();
@@ -100,8 +105,7 @@ static void init(void)
     for (size_t i = 0; i < 2 && i < json_array_size(items); i++) {
         char spec[256];
         json_t *a = json_array_get(items, i);
-        const char *t = strcmp(json_string_value(json_object_get(a, "authorizerType")), "JWT") ==
-                                0
+        const char *t = strcmp(json_string_value(json_object_get(a, "authorizerType")), "JWT") == 0
                             ? types[0]
                             : types[1];
         snprintf(spec, sizeof spec,
@@ -171,12 +175,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl ? nl + 1 : end;
     }
     const char *q = memchr(line[1], '?', ll[1]);
-    struct apigw_request req = {
-        .method = line[0], .method_len = ll[0], .path = line[1],
-        .path_len = q ? (size_t)(q - line[1]) : ll[1], .query = q ? q + 1 : NULL,
-        .query_len = q ? ll[1] - (size_t)(q + 1 - line[1]) : 0, .headers = hdrs, .nheaders = nh,
-        .body = p, .body_len = (size_t)(end - p), .source_ip = "10.0.0.1",
-        .protocol = "HTTP/1.1", .time_ms = 1767225600000LL};
+    struct apigw_request req = {.method = line[0],
+                                .method_len = ll[0],
+                                .path = line[1],
+                                .path_len = q ? (size_t)(q - line[1]) : ll[1],
+                                .query = q ? q + 1 : NULL,
+                                .query_len = q ? ll[1] - (size_t)(q + 1 - line[1]) : 0,
+                                .headers = hdrs,
+                                .nheaders = nh,
+                                .body = p,
+                                .body_len = (size_t)(end - p),
+                                .source_ip = "10.0.0.1",
+                                .protocol = "HTTP/1.1",
+                                .time_ms = 1767225600000LL};
     const struct apigw_kv *host = NULL;
     for (size_t i = 0; i < nh; i++)
         if (apigw_ieq(hdrs[i].name, hdrs[i].name_len, "host", 4))
@@ -187,9 +198,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* the events */
     struct apigw_kv params[1] = {{"id", 2, "7", 1}};
-    struct apigw_event_ctx c = {.account_id = "000000000000", .api_id = "a", .stage = "$default",
-                                .route_key = "$default", .resource = "$default",
-                                .request_id = "r", .path_params = params, .npath_params = 1};
+    struct apigw_event_ctx c = {.account_id = "000000000000",
+                                .api_id = "a",
+                                .stage = "$default",
+                                .route_key = "$default",
+                                .resource = "$default",
+                                .request_id = "r",
+                                .path_params = params,
+                                .npath_params = 1};
     struct buf b;
     buf_init(&b, 64u << 20);
     if (apigw_event_v2(&req, &c, &b) == APIGW_OK)

@@ -101,10 +101,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     path[o] = '\0';
     char *q = memchr(path, '?', o);
     struct conn c = {0};
-    struct proto_req r = {.method = method, .method_len = strlen(method), .path = path,
-                          .path_len = q ? (size_t)(q - path) : o, .query = q ? q + 1 : "",
-                          .query_len = q ? o - (size_t)(q + 1 - path) : 0, .body = p,
-                          .body_len = (size_t)(end - p), .service = &svc, .ops = &ops,
+    struct proto_req r = {.method = method,
+                          .method_len = strlen(method),
+                          .path = path,
+                          .path_len = q ? (size_t)(q - path) : o,
+                          .query = q ? q + 1 : "",
+                          .query_len = q ? o - (size_t)(q + 1 - path) : 0,
+                          .body = p,
+                          .body_len = (size_t)(end - p),
+                          .service = &svc,
+                          .ops = &ops,
                           .conn = &c};
     svc.handle(svc.engine, &r);
     for (int i = 0; i < 100 && c.answers == 0; i++)

@@ -296,9 +296,14 @@ static void setup_world(void)
     snprintf(path, sizeof path, "%s/fn", dir);
     const char *names[] = {"gw-api", "gw-auth"};
     for (int i = 0; i < 2; i++) {
-        struct lambda_fn_spec spec = {.name = names[i], .runtime = "provided.al2023",
-                                      .handler = "bootstrap", .timeout = 5, .memory = 2048,
-                                      .env_vars = vars, .has_env = true, .dir = path};
+        struct lambda_fn_spec spec = {.name = names[i],
+                                      .runtime = "provided.al2023",
+                                      .handler = "bootstrap",
+                                      .timeout = 5,
+                                      .memory = 2048,
+                                      .env_vars = vars,
+                                      .has_env = true,
+                                      .dir = path};
         assert_int_equal(lambda_fn_provision(lm, &spec, msg, sizeof msg), ERR_OK);
     }
     json_decref(vars);
@@ -306,18 +311,24 @@ static void setup_world(void)
     struct http_listen_opts lo = {.profile = profile};
     /* the API port first: the engine needs its number */
     assert_int_equal(http_listen(srv, 0, &lo, api_handle, NULL, &api_l, &api_port), 0);
-    struct apigw_options go = {.region = "eu-west-1", .account = "000000000000",
-                               .api_port = api_port};
+    struct apigw_options go = {
+        .region = "eu-west-1", .account = "000000000000", .api_port = api_port};
     struct apigw_host gh = {NULL, h_fetch};
     gw = apigw_new(&go, &gh, lm, lg, st, msg, sizeof msg);
     assert_non_null(gw);
     static const char *const routes[] = {"GET /health", "ANY /items/{id}", "GET /files/{path+}",
                                          "$default"};
     static const char *const origins[] = {"http://localhost:3000"};
-    struct apigw_env_spec es = {.name = "gw-test-api", .function = "gw-api", .timeout_ms = 1000,
-                                .route_keys = routes, .nroute_keys = 4, .rate_limit = 100000,
-                                .burst_limit = 100000, .cors_origins = origins,
-                                .ncors_origins = 1, .log_group = "/aws/apigateway/gw-test-api"};
+    struct apigw_env_spec es = {.name = "gw-test-api",
+                                .function = "gw-api",
+                                .timeout_ms = 1000,
+                                .route_keys = routes,
+                                .nroute_keys = 4,
+                                .rate_limit = 100000,
+                                .burst_limit = 100000,
+                                .cors_origins = origins,
+                                .ncors_origins = 1,
+                                .log_group = "/aws/apigateway/gw-test-api"};
     assert_int_equal(apigw_provision_env(gw, &es, msg, sizeof msg), ERR_OK);
     apigw_restore(gw);
     rt = (struct router){.region = "eu-west-1"};
@@ -585,8 +596,11 @@ static json_t *aws_call(const char *method, const char *path, const char *body, 
 {
     char url[1024];
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", aws_port, path);
-    struct call k = {.method = method, .url = url, .body = body,
-                     .body_len = body ? strlen(body) : 0, .sign = svc};
+    struct call k = {.method = method,
+                     .url = url,
+                     .body = body,
+                     .body_len = body ? strlen(body) : 0,
+                     .sign = svc};
     k.headers = curl_slist_append(NULL, "Content-Type: application/json");
     run_call(&k);
     if (k.status != want)
@@ -638,8 +652,8 @@ static void test_management_api(void **state)
     json_decref(aws_call("POST", path, body, "apigateway", 409)); /* the same key again */
     json_decref(aws_call("POST", path, "{\"routeKey\":\"GET pets\"}", "apigateway", 400));
     snprintf(path, sizeof path, "/v2/apis/%s/stages", id);
-    json_t *stage = aws_call("POST", path, "{\"stageName\":\"dev\",\"autoDeploy\":true}",
-                             "apigateway", 201);
+    json_t *stage =
+        aws_call("POST", path, "{\"stageName\":\"dev\",\"autoDeploy\":true}", "apigateway", 201);
     assert_non_null(jsonh_str(stage, "deploymentId", NULL)); /* deployed at once */
     /* by Host, no permission yet: 500 */
     snprintf(url, sizeof url, "http://127.0.0.1:%u/dev/v1/abc", api_port);
@@ -655,8 +669,7 @@ static void test_management_api(void **state)
              "\"apigateway.amazonaws.com\",\"SourceArn\":\"arn:aws:execute-api:eu-west-1:"
              "000000000000:%s/*/*\"}",
              id);
-    json_t *perm =
-        aws_call("POST", "/2015-03-31/functions/gw-api/policy", body, "lambda", 201);
+    json_t *perm = aws_call("POST", "/2015-03-31/functions/gw-api/policy", body, "lambda", 201);
     json_t *stmt = json_loads(jsonh_str(perm, "Statement", "{}"), 0, NULL);
     assert_string_equal(jsonh_str(json_object_get(stmt, "Principal"), "Service", ""),
                         "apigateway.amazonaws.com");
@@ -682,8 +695,7 @@ static void test_management_api(void **state)
     json_decref(ev);
     call_destroy(&k);
     /* a stage that does not exist, and a route that does not */
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/_aws/execute-api/%s/prod/v1/xyz", api_port,
-             id);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/_aws/execute-api/%s/prod/v1/xyz", api_port, id);
     api_get(url, NULL, &k);
     assert_int_equal(k.status, 404);
     call_destroy(&k);
@@ -696,10 +708,10 @@ static void test_management_api(void **state)
     assert_string_equal(k.resp.data, "{\"message\":\"Not Found\"}");
     call_destroy(&k);
     /* RemovePermission; GetApi of an unknown id */
-    json_decref(aws_call("DELETE", "/2015-03-31/functions/gw-api/policy/unit", NULL, "lambda",
-                         204));
-    json_decref(aws_call("DELETE", "/2015-03-31/functions/gw-api/policy/unit", NULL, "lambda",
-                         404));
+    json_decref(
+        aws_call("DELETE", "/2015-03-31/functions/gw-api/policy/unit", NULL, "lambda", 204));
+    json_decref(
+        aws_call("DELETE", "/2015-03-31/functions/gw-api/policy/unit", NULL, "lambda", 404));
     json_decref(aws_call("GET", "/v2/apis/nope123456", NULL, "apigateway", 404));
     snprintf(path, sizeof path, "/v2/apis/%s", id);
     json_decref(aws_call("DELETE", path, NULL, "apigateway", 204));
@@ -728,7 +740,10 @@ static void test_aws_port(void **state)
     assert_non_null(strcasestr(c4.head.data, "x-amz-executed-version: $LATEST"));
     call_destroy(&c4);
     /* a session token AWS never issued, for the long-term key */
-    struct call c5 = {.url = url, .body = "{}", .body_len = 2, .sign = "lambda",
+    struct call c5 = {.url = url,
+                      .body = "{}",
+                      .body_len = 2,
+                      .sign = "lambda",
                       .headers = curl_slist_append(NULL, "X-Amz-Security-Token: bogus")};
     run_call(&c5);
     assert_int_equal(c5.status, 403);

@@ -78,15 +78,18 @@ static int setup(void **state)
     assert_non_null(st);
     lg = logs_new(dir, 0, msg, sizeof msg);
     assert_non_null(lg);
-    struct lambda_options lo = {.region = "eu-west-1", .state_dir = dir, .aws_port = 1,
-                                .account_concurrency = 10, .idle_seconds = 60};
+    struct lambda_options lo = {.region = "eu-west-1",
+                                .state_dir = dir,
+                                .aws_port = 1,
+                                .account_concurrency = 10,
+                                .idle_seconds = 60};
     struct lambda_host host = {NULL, no_listen, no_unlisten, no_watch, no_unwatch};
     lm = lambda_new(&lo, &host, lg, NULL, msg, sizeof msg);
     assert_non_null(lm);
     snprintf(fdir, sizeof fdir, "%s/fn", dir);
     mkdir(fdir, 0755);
-    struct lambda_fn_spec spec = {.name = "fn", .runtime = "provided.al2023", .timeout = 3,
-                                  .memory = 128, .dir = fdir};
+    struct lambda_fn_spec spec = {
+        .name = "fn", .runtime = "provided.al2023", .timeout = 3, .memory = 128, .dir = fdir};
     assert_int_equal(lambda_fn_provision(lm, &spec, msg, sizeof msg), ERR_OK);
     gw = open_gw();
     return 0;
@@ -163,13 +166,9 @@ static enum err update(enum apigw_kind kind, const char *api, const char *id, co
     return r.e;
 }
 
-static enum err delete(enum apigw_kind kind, const char *api, const char *id, char *msg)
-{
-    struct result r = {0};
-    apigw_delete(gw, kind, api, id, on_done, &r);
-    pump(&r);
-    if (msg != NULL)
-        snprintf(msg, 512, "%s", r.msg);
+static enum err delete (enum apigw_kind kind, const char *api, const char *id, char *msg) {
+    struct result r = {0}; apigw_delete(gw, kind, api, id, on_done, &r); pump(&r);
+    if (msg != NULL) snprintf(msg, 512, "%s", r.msg);
     return r.e;
 }
 
@@ -191,8 +190,8 @@ static const char *s(const json_t *doc, const char *key)
 /* An API with one integration to "fn"; its id into id. */
 static void make_api(char id[16], char iid[16])
 {
-    json_t *api = create(APIGW_KIND_API, NULL, "{\"name\":\"t\",\"protocolType\":\"HTTP\"}",
-                         ERR_OK);
+    json_t *api =
+        create(APIGW_KIND_API, NULL, "{\"name\":\"t\",\"protocolType\":\"HTTP\"}", ERR_OK);
     snprintf(id, 16, "%s", s(api, "apiId"));
     json_decref(api);
     json_t *ig = create(APIGW_KIND_INTEGRATION, id,
@@ -230,8 +229,8 @@ static void on_answer(void *arg, const struct apigw_response *r)
     snprintf(a->body, sizeof a->body, "%.*s", (int)r->body.len, r->body.data ? r->body.data : "");
     size_t used = 0;
     for (size_t i = 0; i < r->nheaders && used < sizeof a->hdrs; i++) {
-        int n = snprintf(a->hdrs + used, sizeof a->hdrs - used, "%s: %s\n",
-                         r->headers[i].name, r->headers[i].value);
+        int n = snprintf(a->hdrs + used, sizeof a->hdrs - used, "%s: %s\n", r->headers[i].name,
+                         r->headers[i].value);
         used += n > 0 ? (size_t)n : 0;
     }
 }
@@ -240,11 +239,19 @@ static struct answer serve(const char *method, const char *path, const char *hos
                            const struct apigw_kv *hdrs, size_t nh, size_t body_len)
 {
     static char big[APIGW_MAX_PAYLOAD + 2];
-    struct apigw_request req = {.method = method, .method_len = strlen(method), .path = path,
-                                .path_len = strlen(path), .headers = hdrs, .nheaders = nh,
-                                .body = big, .body_len = body_len, .source_ip = "127.0.0.1",
-                                .host = host, .host_len = host ? strlen(host) : 0,
-                                .protocol = "HTTP/1.1", .time_ms = 1767225600000LL};
+    struct apigw_request req = {.method = method,
+                                .method_len = strlen(method),
+                                .path = path,
+                                .path_len = strlen(path),
+                                .headers = hdrs,
+                                .nheaders = nh,
+                                .body = big,
+                                .body_len = body_len,
+                                .source_ip = "127.0.0.1",
+                                .host = host,
+                                .host_len = host ? strlen(host) : 0,
+                                .protocol = "HTTP/1.1",
+                                .time_ms = 1767225600000LL};
     struct answer a = {0};
     struct apigw_exchange *x = apigw_serve(gw, &req, on_answer, &a);
     assert_non_null(x);
@@ -274,8 +281,8 @@ static void test_defaults_autodeploy_and_pinned_stages(void **state)
     json_decref(api);
     route(id, iid, "GET /a");
     /* an AutoDeploy stage gets the API as it is, at once */
-    json_t *dflt = create(APIGW_KIND_STAGE, id, "{\"stageName\":\"$default\",\"autoDeploy\":true}",
-                          ERR_OK);
+    json_t *dflt =
+        create(APIGW_KIND_STAGE, id, "{\"stageName\":\"$default\",\"autoDeploy\":true}", ERR_OK);
     const char *d1 = s(dflt, "deploymentId");
     assert_true(strlen(d1) == 6);
     assert_non_null(strstr(s(dflt, "lastDeploymentStatusMessage"), d1));
@@ -310,15 +317,15 @@ static void test_defaults_autodeploy_and_pinned_stages(void **state)
     json_t *pinned;
     assert_int_equal(apigw_get(gw, APIGW_KIND_STAGE, id, "pinned", &pinned, msg, sizeof msg),
                      ERR_OK);
-    assert_int_equal(delete(APIGW_KIND_DEPLOYMENT, id, s(pinned, "deploymentId"), msg),
+    assert_int_equal(delete (APIGW_KIND_DEPLOYMENT, id, s(pinned, "deploymentId"), msg),
                      ERR_APIGW_BAD_REQUEST);
     /* the first explicit deployment is unused now: it may */
-    assert_int_equal(delete(APIGW_KIND_DEPLOYMENT, id, s(dep, "deploymentId"), msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_DEPLOYMENT, id, s(dep, "deploymentId"), msg), ERR_OK);
     json_decref(pinned);
     json_decref(dep);
     json_decref(dflt);
     snprintf(path, sizeof path, "%s", id);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, path, msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, path, msg), ERR_OK);
 }
 
 static void test_references_and_conflicts(void **state)
@@ -327,8 +334,8 @@ static void test_references_and_conflicts(void **state)
     char id[16], iid[16], msg[512], spec[256];
     make_api(id, iid);
     route(id, iid, "ANY /pets/{id}");
-    json_decref(create(APIGW_KIND_ROUTE, id, "{\"routeKey\":\"ANY /pets/{id}\"}",
-                       ERR_APIGW_CONFLICT));
+    json_decref(
+        create(APIGW_KIND_ROUTE, id, "{\"routeKey\":\"ANY /pets/{id}\"}", ERR_APIGW_CONFLICT));
     json_decref(create(APIGW_KIND_ROUTE, id, "{\"routeKey\":\"GET /pets/{a}/{a}\"}",
                        ERR_APIGW_BAD_REQUEST));
     json_decref(create(APIGW_KIND_ROUTE, id,
@@ -340,14 +347,14 @@ static void test_references_and_conflicts(void **state)
     json_decref(create(APIGW_KIND_INTEGRATION, id,
                        "{\"integrationType\":\"AWS_PROXY\",\"integrationUri\":\"not-an-arn\"}",
                        ERR_APIGW_BAD_REQUEST));
-    json_decref(create(APIGW_KIND_INTEGRATION, id,
-                       "{\"integrationType\":\"MOCK\"}", ERR_APIGW_BAD_REQUEST));
+    json_decref(create(APIGW_KIND_INTEGRATION, id, "{\"integrationType\":\"MOCK\"}",
+                       ERR_APIGW_BAD_REQUEST));
     json_decref(create(APIGW_KIND_INTEGRATION, id,
                        "{\"integrationType\":\"AWS_PROXY\",\"integrationUri\":\"arn:aws:lambda:"
                        "eu-west-1:000000000000:function:fn\",\"timeoutInMillis\":40000}",
                        ERR_APIGW_BAD_REQUEST));
-    json_decref(create(APIGW_KIND_STAGE, id, "{\"stageName\":\"bad name\"}",
-                       ERR_APIGW_BAD_REQUEST));
+    json_decref(
+        create(APIGW_KIND_STAGE, id, "{\"stageName\":\"bad name\"}", ERR_APIGW_BAD_REQUEST));
     json_decref(create(APIGW_KIND_AUTHORIZER, id,
                        "{\"authorizerType\":\"JWT\",\"name\":\"j\",\"identitySource\":"
                        "[\"$request.header.Authorization\"]}",
@@ -357,39 +364,38 @@ static void test_references_and_conflicts(void **state)
                         "[\"$request.header.x\"],\"authorizerUri\":\"arn:aws:lambda:eu-west-1:"
                         "000000000000:function:fn\",\"authorizerPayloadFormatVersion\":\"2.0\"}",
                         ERR_OK);
-    assert_int_equal(json_integer_value(json_object_get(au, "authorizerResultTtlInSeconds")),
-                     300);
+    assert_int_equal(json_integer_value(json_object_get(au, "authorizerResultTtlInSeconds")), 300);
     snprintf(spec, sizeof spec,
              "{\"routeKey\":\"GET /guarded\",\"authorizationType\":\"CUSTOM\",\"authorizerId\":"
              "\"%s\",\"target\":\"integrations/%s\"}",
              s(au, "authorizerId"), iid);
     json_t *r = create(APIGW_KIND_ROUTE, id, spec, ERR_OK);
     /* what is used cannot go */
-    assert_int_equal(delete(APIGW_KIND_INTEGRATION, id, iid, msg), ERR_APIGW_CONFLICT);
-    assert_int_equal(delete(APIGW_KIND_AUTHORIZER, id, s(au, "authorizerId"), msg),
+    assert_int_equal(delete (APIGW_KIND_INTEGRATION, id, iid, msg), ERR_APIGW_CONFLICT);
+    assert_int_equal(delete (APIGW_KIND_AUTHORIZER, id, s(au, "authorizerId"), msg),
                      ERR_APIGW_CONFLICT);
     /* a route key may not move onto another's */
-    assert_int_equal(update(APIGW_KIND_ROUTE, id, s(r, "routeId"),
-                            "{\"routeKey\":\"ANY /pets/{id}\"}", msg),
-                     ERR_APIGW_CONFLICT);
-    assert_int_equal(update(APIGW_KIND_ROUTE, id, s(r, "routeId"),
-                            "{\"authorizationType\":\"NONE\"}", msg),
-                     ERR_OK);
+    assert_int_equal(
+        update(APIGW_KIND_ROUTE, id, s(r, "routeId"), "{\"routeKey\":\"ANY /pets/{id}\"}", msg),
+        ERR_APIGW_CONFLICT);
+    assert_int_equal(
+        update(APIGW_KIND_ROUTE, id, s(r, "routeId"), "{\"authorizationType\":\"NONE\"}", msg),
+        ERR_OK);
     json_t *now;
     assert_int_equal(apigw_get(gw, APIGW_KIND_ROUTE, id, s(r, "routeId"), &now, msg, sizeof msg),
                      ERR_OK);
     assert_null(json_object_get(now, "authorizerId")); /* NONE keeps no authorizer */
     json_decref(now);
-    assert_int_equal(delete(APIGW_KIND_AUTHORIZER, id, s(au, "authorizerId"), msg), ERR_OK);
-    assert_int_equal(delete(APIGW_KIND_ROUTE, id, "nope123", msg), ERR_APIGW_NOT_FOUND);
+    assert_int_equal(delete (APIGW_KIND_AUTHORIZER, id, s(au, "authorizerId"), msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_ROUTE, id, "nope123", msg), ERR_APIGW_NOT_FOUND);
     assert_string_equal(msg, "Invalid Route identifier specified 000000000000:nope123");
     assert_int_equal(update(APIGW_KIND_STAGE, id, "nope", "{}", msg), ERR_APIGW_NOT_FOUND);
     json_decref(create(APIGW_KIND_API, NULL, "{\"name\":\"w\",\"protocolType\":\"WEBSOCKET\"}",
                        ERR_APIGW_BAD_REQUEST));
     json_decref(au);
     json_decref(r);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_OK);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_APIGW_NOT_FOUND);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_APIGW_NOT_FOUND);
 }
 
 static void test_restore_and_failed_commits(void **state)
@@ -412,7 +418,7 @@ static void test_restore_and_failed_commits(void **state)
     assert_true(json_equal(before, after));
     json_decref(after);
     store_fail_commits(st, 1);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_INTERNAL);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_INTERNAL);
     json_t *doc;
     assert_int_equal(apigw_get(gw, APIGW_KIND_API, NULL, id, &doc, msg, sizeof msg), ERR_OK);
     json_decref(doc);
@@ -438,7 +444,7 @@ static void test_restore_and_failed_commits(void **state)
     json_decref(after);
     json_decref(stage);
     json_decref(stage2);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_OK);
 }
 
 static void test_gateway_answers(void **state)
@@ -500,7 +506,7 @@ static void test_gateway_answers(void **state)
     assert_non_null(strstr(out.data, "500 GET /t The IAM role configured on the integration"));
     assert_non_null(strstr(out.data, "429 GET /t -"));
     buf_destroy(&out);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_OK);
 }
 
 static void test_tags(void **state)
@@ -508,8 +514,8 @@ static void test_tags(void **state)
     (void)state;
     char id[16], iid[16], arn[128], msg[512];
     make_api(id, iid);
-    json_decref(create(APIGW_KIND_STAGE, id, "{\"stageName\":\"dev\",\"tags\":{\"a\":\"1\"}}",
-                       ERR_OK));
+    json_decref(
+        create(APIGW_KIND_STAGE, id, "{\"stageName\":\"dev\",\"tags\":{\"a\":\"1\"}}", ERR_OK));
     snprintf(arn, sizeof arn, "arn:aws:apigateway:eu-west-1::/apis/%s/stages/dev", id);
     json_t *add = json_pack("{s:s}", "b", "2"), *rm = json_pack("[s]", "a"), *tags;
     struct result r = {0};
@@ -521,12 +527,12 @@ static void test_tags(void **state)
     assert_string_equal(jsonh_str(tags, "b", ""), "2");
     assert_null(json_object_get(tags, "a"));
     json_decref(tags);
-    assert_int_equal(apigw_tags_get(gw, "arn:aws:apigateway:eu-west-1::/apis/nope", &tags, msg,
-                                    sizeof msg),
-                     ERR_APIGW_NOT_FOUND);
+    assert_int_equal(
+        apigw_tags_get(gw, "arn:aws:apigateway:eu-west-1::/apis/nope", &tags, msg, sizeof msg),
+        ERR_APIGW_NOT_FOUND);
     json_decref(add);
     json_decref(rm);
-    assert_int_equal(delete(APIGW_KIND_API, NULL, id, msg), ERR_OK);
+    assert_int_equal(delete (APIGW_KIND_API, NULL, id, msg), ERR_OK);
 }
 
 static void test_unknown_ids_are_not_found(void **state)

@@ -178,14 +178,27 @@ static json_t *public_doc(const json_t *doc)
     return out;
 }
 
+static void api_endpoint(const struct apigw *gw, const char *id, char *out, size_t len);
+
+/* An API's public document; its endpoint is this run's (the API port may change between
+ * runs). */
+static json_t *public_api(const struct apigw *gw, const struct api *a)
+{
+    char ep[128];
+    json_t *doc = public_doc(a->doc);
+    api_endpoint(gw, a->id, ep, sizeof ep);
+    json_object_set_new(doc, "apiEndpoint", json_string(ep));
+    return doc;
+}
+
 static void not_found_msg(struct apigw *gw, enum apigw_kind kind, const char *id, char *msg,
                           size_t msglen)
 {
     if (kind == APIGW_KIND_STAGE)
         set_msg(msg, msglen, "Invalid stage identifier specified");
     else
-        set_msg(msg, msglen, "Invalid %s identifier specified %s:%s", kind_names[kind],
-                gw->account, id);
+        set_msg(msg, msglen, "Invalid %s identifier specified %s:%s", kind_names[kind], gw->account,
+                id);
 }
 
 /* ---- snapshots: the undo of a command ---- */
@@ -195,8 +208,8 @@ static json_t *snapshot(const struct api *a)
 {
     json_t *kids = json_array();
     for (const struct res *r = a->kids; r; r = r->next)
-        json_array_append_new(kids, json_pack("[i, s, o]", (int)r->kind, r->id,
-                                              json_deep_copy(r->doc)));
+        json_array_append_new(kids,
+                              json_pack("[i, s, o]", (int)r->kind, r->id, json_deep_copy(r->doc)));
     return json_pack("{s:o, s:o}", "api", json_deep_copy(a->doc), "kids", kids);
 }
 
@@ -221,9 +234,9 @@ static void restore_snapshot(struct apigw *gw, struct api *a, const json_t *snap
     json_t *k;
     json_array_foreach(json_object_get(snap, "kids"), i, k)
     {
-        struct res *r = res_new((enum apigw_kind)json_integer_value(json_array_get(k, 0)),
-                                json_string_value(json_array_get(k, 1)),
-                                json_deep_copy(json_array_get(k, 2)));
+        struct res *r =
+            res_new((enum apigw_kind)json_integer_value(json_array_get(k, 0)),
+                    json_string_value(json_array_get(k, 1)), json_deep_copy(json_array_get(k, 2)));
         if (r != NULL)
             kid_add(a, r);
     }
@@ -419,8 +432,8 @@ static json_t *deployment_snapshot(const struct api *a)
         if (dst != NULL)
             json_array_append_new(dst, json_deep_copy(r->doc));
     }
-    return json_pack("{s:o, s:o, s:o}", "routes", routes, "integrations", integs,
-                     "authorizers", auths);
+    return json_pack("{s:o, s:o, s:o}", "routes", routes, "integrations", integs, "authorizers",
+                     auths);
 }
 
 static char *unique_id(const struct api *a, enum apigw_kind kind, char *out)
@@ -438,8 +451,8 @@ static struct res *deploy_new(struct api *a, const char *description, bool autom
     unique_id(a, APIGW_KIND_DEPLOYMENT, id);
     now_iso(when);
     json_t *doc = json_pack("{s:b, s:s, s:s, s:s, s:o}", "autoDeployed", automatic, "createdDate",
-                            when, "deploymentId", id, "deploymentStatus", "DEPLOYED",
-                            "_snapshot", deployment_snapshot(a));
+                            when, "deploymentId", id, "deploymentStatus", "DEPLOYED", "_snapshot",
+                            deployment_snapshot(a));
     if (doc != NULL && description != NULL)
         json_object_set_new(doc, "description", json_string(description));
     struct res *r = doc ? res_new(APIGW_KIND_DEPLOYMENT, id, doc) : NULL;
@@ -533,8 +546,10 @@ static enum err check_target(const struct api *a, const json_t *doc, char *msg, 
         return ERR_OK;
     if (strncmp(t, "integrations/", 13) != 0 ||
         kid_find(a, APIGW_KIND_INTEGRATION, t + 13) == NULL) {
-        set_msg(msg, msglen, "Invalid target: %s. Target must be of the form "
-                "integrations/<IntegrationId> naming an integration of this API", t);
+        set_msg(msg, msglen,
+                "Invalid target: %s. Target must be of the form "
+                "integrations/<IntegrationId> naming an integration of this API",
+                t);
         return ERR_APIGW_BAD_REQUEST;
     }
     return ERR_OK;
@@ -562,23 +577,26 @@ static enum err check_route(const struct api *a, const struct res *self, json_t 
     static const char *const types[] = {"NONE", "JWT", "AWS_IAM", "CUSTOM", NULL};
     const char *type = jsonh_str(doc, "authorizationType", "NONE");
     if (!is_one_of(type, types)) {
-        set_msg(msg, msglen, "Invalid authorization type: %s. Valid values are NONE, JWT, "
-                "AWS_IAM and CUSTOM", type);
+        set_msg(msg, msglen,
+                "Invalid authorization type: %s. Valid values are NONE, JWT, "
+                "AWS_IAM and CUSTOM",
+                type);
         return ERR_APIGW_BAD_REQUEST;
     }
     const char *aid = doc_str(doc, "authorizerId");
     bool needs = strcmp(type, "JWT") == 0 || strcmp(type, "CUSTOM") == 0;
     const struct res *au = aid ? kid_find(a, APIGW_KIND_AUTHORIZER, aid) : NULL;
     if (needs && au == NULL) {
-        set_msg(msg, msglen, aid ? "Invalid authorizer identifier specified %s" 
-                                 : "AuthorizerId is required for authorization type %s",
+        set_msg(msg, msglen,
+                aid ? "Invalid authorizer identifier specified %s"
+                    : "AuthorizerId is required for authorization type %s",
                 aid ? aid : type);
         return ERR_APIGW_BAD_REQUEST;
     }
     if (needs && strcmp(jsonh_str(au->doc, "authorizerType", ""),
                         strcmp(type, "JWT") == 0 ? "JWT" : "REQUEST") != 0) {
-        set_msg(msg, msglen, "Authorizer %s is not of a type authorization type %s can use",
-                aid, type);
+        set_msg(msg, msglen, "Authorizer %s is not of a type authorization type %s can use", aid,
+                type);
         return ERR_APIGW_BAD_REQUEST;
     }
     if (!needs && aid != NULL) {
@@ -602,8 +620,10 @@ static enum err check_integration(json_t *doc, char *msg, size_t msglen)
     static const char *const types[] = {"AWS_PROXY", "HTTP_PROXY", NULL};
     const char *type = doc_str(doc, "integrationType");
     if (!is_one_of(type, types)) {
-        set_msg(msg, msglen, "Unsupported integration type %s for HTTP APIs: use AWS_PROXY or "
-                "HTTP_PROXY", type ? type : "(none)");
+        set_msg(msg, msglen,
+                "Unsupported integration type %s for HTTP APIs: use AWS_PROXY or "
+                "HTTP_PROXY",
+                type ? type : "(none)");
         return ERR_APIGW_BAD_REQUEST;
     }
     const char *uri = doc_str(doc, "integrationUri");
@@ -614,14 +634,18 @@ static enum err check_integration(json_t *doc, char *msg, size_t msglen)
     char name[72], arn[256];
     if (strcmp(type, "AWS_PROXY") == 0 &&
         !apigw__lambda_name(uri, name, sizeof name, arn, sizeof arn)) {
-        set_msg(msg, msglen, "Invalid integration URI specified: %s. A Lambda function ARN or "
-                "invocation URI is expected", uri);
+        set_msg(msg, msglen,
+                "Invalid integration URI specified: %s. A Lambda function ARN or "
+                "invocation URI is expected",
+                uri);
         return ERR_APIGW_BAD_REQUEST;
     }
     const char *pfv = jsonh_str(doc, "payloadFormatVersion", "1.0");
     if (strcmp(pfv, "1.0") != 0 && strcmp(pfv, "2.0") != 0) {
-        set_msg(msg, msglen, "Invalid payload format version specified: %s. Valid values are "
-                "1.0 and 2.0", pfv);
+        set_msg(msg, msglen,
+                "Invalid payload format version specified: %s. Valid values are "
+                "1.0 and 2.0",
+                pfv);
         return ERR_APIGW_BAD_REQUEST;
     }
     long long t = 30000;
@@ -672,7 +696,8 @@ static enum err check_authorizer(json_t *doc, char *msg, size_t msglen)
             set_msg(msg, msglen, "A JWT authorizer takes exactly one identity source");
             return ERR_APIGW_BAD_REQUEST;
         }
-        if (doc_str(jc, "issuer") == NULL || json_array_size(json_object_get(jc, "audience")) == 0) {
+        if (doc_str(jc, "issuer") == NULL ||
+            json_array_size(json_object_get(jc, "audience")) == 0) {
             set_msg(msg, msglen, "JwtConfiguration must have an issuer and at least one audience");
             return ERR_APIGW_BAD_REQUEST;
         }
@@ -686,12 +711,14 @@ static enum err check_authorizer(json_t *doc, char *msg, size_t msglen)
     }
     const char *pfv = doc_str(doc, "authorizerPayloadFormatVersion");
     if (pfv == NULL || (strcmp(pfv, "1.0") != 0 && strcmp(pfv, "2.0") != 0)) {
-        set_msg(msg, msglen, "AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for REQUEST "
+        set_msg(msg, msglen,
+                "AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for REQUEST "
                 "authorizers");
         return ERR_APIGW_BAD_REQUEST;
     }
     if (json_is_true(json_object_get(doc, "enableSimpleResponses")) && strcmp(pfv, "2.0") != 0) {
-        set_msg(msg, msglen, "EnableSimpleResponses is only supported for payload format "
+        set_msg(msg, msglen,
+                "EnableSimpleResponses is only supported for payload format "
                 "version 2.0");
         return ERR_APIGW_BAD_REQUEST;
     }
@@ -729,8 +756,10 @@ static enum err check_stage(const struct api *a, const struct res *self, json_t 
     }
     const char *dest = doc_str(json_object_get(doc, "accessLogSettings"), "destinationArn");
     if (dest != NULL && strncmp(dest, "arn:aws:logs:", 13) != 0) {
-        set_msg(msg, msglen, "Invalid destination ARN specified: %s. A CloudWatch Logs log "
-                "group ARN is expected", dest);
+        set_msg(msg, msglen,
+                "Invalid destination ARN specified: %s. A CloudWatch Logs log "
+                "group ARN is expected",
+                dest);
         return ERR_APIGW_BAD_REQUEST;
     }
     if (json_object_get(doc, "accessLogSettings") != NULL &&
@@ -758,11 +787,16 @@ static enum err check_doc(const struct api *a, enum apigw_kind kind, const struc
                           json_t *doc, char *msg, size_t msglen)
 {
     switch (kind) {
-    case APIGW_KIND_ROUTE: return check_route(a, self, doc, msg, msglen);
-    case APIGW_KIND_INTEGRATION: return check_integration(doc, msg, msglen);
-    case APIGW_KIND_AUTHORIZER: return check_authorizer(doc, msg, msglen);
-    case APIGW_KIND_STAGE: return check_stage(a, self, doc, msg, msglen);
-    default: return ERR_OK;
+    case APIGW_KIND_ROUTE:
+        return check_route(a, self, doc, msg, msglen);
+    case APIGW_KIND_INTEGRATION:
+        return check_integration(doc, msg, msglen);
+    case APIGW_KIND_AUTHORIZER:
+        return check_authorizer(doc, msg, msglen);
+    case APIGW_KIND_STAGE:
+        return check_stage(a, self, doc, msg, msglen);
+    default:
+        return ERR_OK;
     }
 }
 
@@ -779,8 +813,10 @@ static enum err check_api(json_t *doc, char *msg, size_t msglen)
 {
     const char *pt = doc_str(doc, "protocolType");
     if (pt != NULL && strcmp(pt, "HTTP") != 0) {
-        set_msg(msg, msglen, "Unsupported protocol type %s: haar serves HTTP APIs (WEBSOCKET "
-                "APIs are not available)", pt);
+        set_msg(msg, msglen,
+                "Unsupported protocol type %s: haar serves HTTP APIs (WEBSOCKET "
+                "APIs are not available)",
+                pt);
         return ERR_APIGW_BAD_REQUEST;
     }
     json_t *cors = json_object_get(doc, "corsConfiguration");
@@ -864,19 +900,18 @@ static enum err api_create(struct apigw *gw, const json_t *spec, bool managed, c
     if (target != NULL) { /* quick create: integration, route, $default stage */
         char iid[16], rid[16], tgt[40];
         const char *uri = json_string_value(target);
-        json_t *ig = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "integrationId",
-                               unique_id(a, APIGW_KIND_INTEGRATION, iid), "integrationType",
-                               "AWS_PROXY", "integrationUri", uri, "payloadFormatVersion", "2.0",
-                               "timeoutInMillis", 30000, "connectionType", "INTERNET",
-                               "apiGatewayManaged", true);
+        json_t *ig =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "integrationId",
+                      unique_id(a, APIGW_KIND_INTEGRATION, iid), "integrationType", "AWS_PROXY",
+                      "integrationUri", uri, "payloadFormatVersion", "2.0", "timeoutInMillis",
+                      30000, "connectionType", "INTERNET", "apiGatewayManaged", true);
         if (cred != NULL)
             json_object_set(ig, "credentialsArn", cred);
         e = check_integration(ig, msg, msglen);
         snprintf(tgt, sizeof tgt, "integrations/%s", iid);
-        json_t *rt = json_pack("{s:s, s:s, s:s, s:b}", "routeId",
-                               unique_id(a, APIGW_KIND_ROUTE, rid), "routeKey",
-                               rkey ? json_string_value(rkey) : "$default", "target", tgt,
-                               "apiGatewayManaged", true);
+        json_t *rt = json_pack(
+            "{s:s, s:s, s:s, s:b}", "routeId", unique_id(a, APIGW_KIND_ROUTE, rid), "routeKey",
+            rkey ? json_string_value(rkey) : "$default", "target", tgt, "apiGatewayManaged", true);
         struct res *ri = e == ERR_OK ? res_new(APIGW_KIND_INTEGRATION, iid, ig) : NULL;
         if (ri != NULL)
             kid_add(a, ri);
@@ -885,9 +920,9 @@ static enum err api_create(struct apigw *gw, const json_t *spec, bool managed, c
         struct res *rr = e == ERR_OK ? res_new(APIGW_KIND_ROUTE, rid, rt) : NULL;
         if (rr != NULL)
             kid_add(a, rr);
-        json_t *st = json_pack("{s:s, s:s, s:s, s:b, s:b}", "stageName", "$default",
-                               "createdDate", when, "lastUpdatedDate", when, "autoDeploy", true,
-                               "apiGatewayManaged", true);
+        json_t *st =
+            json_pack("{s:s, s:s, s:s, s:b, s:b}", "stageName", "$default", "createdDate", when,
+                      "lastUpdatedDate", when, "autoDeploy", true, "apiGatewayManaged", true);
         if (e == ERR_OK && rr != NULL)
             e = check_stage(a, NULL, st, msg, msglen);
         struct res *rs = e == ERR_OK && rr ? res_new(APIGW_KIND_STAGE, "$default", st) : NULL;
@@ -960,7 +995,7 @@ void apigw_create(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
             return;
         }
         snprintf(op->api_id, sizeof op->api_id, "%s", a->id);
-        op->result = public_doc(a->doc);
+        op->result = public_api(gw, a);
         mop_commit(op, a);
         return;
     }
@@ -1069,7 +1104,7 @@ void apigw_update(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
         json_decref(a->doc);
         a->doc = doc;
         rebuild_all(gw, a); /* CORS lives in the stages' compiled form */
-        op->result = public_doc(a->doc);
+        op->result = public_api(gw, a);
         mop_commit(op, a);
         return;
     }
@@ -1092,8 +1127,8 @@ void apigw_update(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
     }
     bool was_auto = json_is_true(json_object_get(r->doc, "autoDeploy"));
     const char *old_dep = jsonh_str(r->doc, "deploymentId", "");
-    bool moved = kind == APIGW_KIND_STAGE &&
-                 strcmp(old_dep, jsonh_str(doc, "deploymentId", "")) != 0;
+    bool moved =
+        kind == APIGW_KIND_STAGE && strcmp(old_dep, jsonh_str(doc, "deploymentId", "")) != 0;
     json_decref(r->doc);
     r->doc = doc;
     if (kind == APIGW_KIND_STAGE) {
@@ -1130,7 +1165,8 @@ static enum err still_used(const struct api *a, const struct res *r, char *msg, 
         }
         if (r->kind == APIGW_KIND_DEPLOYMENT && k->kind == APIGW_KIND_STAGE &&
             strcmp(jsonh_str(k->doc, "deploymentId", ""), r->id) == 0) {
-            set_msg(msg, msglen, "Active stages pointing to this deployment must be moved or "
+            set_msg(msg, msglen,
+                    "Active stages pointing to this deployment must be moved or "
                     "deleted");
             return ERR_APIGW_BAD_REQUEST;
         }
@@ -1231,7 +1267,7 @@ enum err apigw_get(struct apigw *gw, enum apigw_kind kind, const char *api_id, c
         return ERR_APIGW_NOT_FOUND;
     }
     if (kind == APIGW_KIND_API) {
-        *doc = public_doc(a->doc);
+        *doc = public_api(gw, a);
         return ERR_OK;
     }
     struct res *r = kid_find(a, kind, id);
@@ -1259,7 +1295,7 @@ enum err apigw_list(struct apigw *gw, enum apigw_kind kind, const char *api_id, 
     size_t n = 0;
     if (kind == APIGW_KIND_API) {
         for (struct api *a = gw->apis; a && n < 4096; a = a->next) {
-            arr[n] = public_doc(a->doc);
+            arr[n] = public_api(gw, a);
             json_object_set_new(arr[n], "_sort", json_string(a->id));
             n++;
         }
@@ -1289,8 +1325,7 @@ enum err apigw_list(struct apigw *gw, enum apigw_kind kind, const char *api_id, 
 /* ---- tags ---- */
 
 /* The document holding the tags of the resource an ARN names (NULL after msg). */
-static json_t *tagged(struct apigw *gw, const char *arn, struct api **api, char *msg,
-                      size_t msglen)
+static json_t *tagged(struct apigw *gw, const char *arn, struct api **api, char *msg, size_t msglen)
 {
     char prefix[96];
     snprintf(prefix, sizeof prefix, "arn:aws:apigateway:%s::/apis/", gw->region);
@@ -1304,8 +1339,7 @@ static json_t *tagged(struct apigw *gw, const char *arn, struct api **api, char 
     size_t idl = slash ? (size_t)(slash - id) : strlen(id);
     struct api *a = apigw__api_find(gw, id, idl);
     if (a == NULL) {
-        set_msg(msg, msglen, "Invalid API identifier specified %s:%.*s", gw->account, (int)idl,
-                id);
+        set_msg(msg, msglen, "Invalid API identifier specified %s:%.*s", gw->account, (int)idl, id);
         return NULL;
     }
     *api = a;
@@ -1320,8 +1354,7 @@ static json_t *tagged(struct apigw *gw, const char *arn, struct api **api, char 
     return NULL;
 }
 
-enum err apigw_tags_get(struct apigw *gw, const char *arn, json_t **tags, char *msg,
-                        size_t msglen)
+enum err apigw_tags_get(struct apigw *gw, const char *arn, json_t **tags, char *msg, size_t msglen)
 {
     struct api *a;
     json_t *doc = tagged(gw, arn, &a, msg, msglen);
@@ -1389,9 +1422,9 @@ static void env_id(const char *name, char out[16])
 }
 
 /* What infra/layers/20_infra and 30_app give the environment's API (see apigw.h). */
-static const char *const env_routes[] = {"GET /health",     "POST /tasks",
-                                         "GET /tasks",      "GET /tasks/{id}",
-                                         "POST /tasks/{id}/retry", "$default"};
+static const char *const env_routes[] = {
+    "GET /health", "POST /tasks", "GET /tasks", "GET /tasks/{id}", "POST /tasks/{id}/retry",
+    "$default"};
 static const char *const env_methods[] = {"GET", "POST", "OPTIONS"};
 static const char *const env_headers[] = {"content-type", "idempotency-key", "authorization"};
 static const char *const env_expose[] = {"location"};
@@ -1433,18 +1466,17 @@ enum err apigw_provision_env(struct apigw *gw, const struct apigw_env_spec *spec
         return ERR_APIGW_CONFLICT;
     }
     json_t *doc = json_pack("{s:s, s:s, s:s}", "name", s->name, "protocolType", "HTTP",
-                             "description", s->description ? s->description : "");
+                            "description", s->description ? s->description : "");
     if (s->tags != NULL)
         json_object_set(doc, "tags", s->tags);
     if (s->ncors_origins > 0)
-        json_object_set_new(
-            doc, "corsConfiguration",
-            json_pack("{s:o, s:o, s:o, s:o, s:i, s:b}", "allowOrigins",
-                      str_array(s->cors_origins, s->ncors_origins), "allowMethods",
-                      str_array(s->cors_methods, s->ncors_methods), "allowHeaders",
-                      str_array(s->cors_headers, s->ncors_headers), "exposeHeaders",
-                      str_array(s->cors_expose, s->ncors_expose), "maxAge", s->cors_max_age,
-                      "allowCredentials", false));
+        json_object_set_new(doc, "corsConfiguration",
+                            json_pack("{s:o, s:o, s:o, s:o, s:i, s:b}", "allowOrigins",
+                                      str_array(s->cors_origins, s->ncors_origins), "allowMethods",
+                                      str_array(s->cors_methods, s->ncors_methods), "allowHeaders",
+                                      str_array(s->cors_headers, s->ncors_headers), "exposeHeaders",
+                                      str_array(s->cors_expose, s->ncors_expose), "maxAge",
+                                      s->cors_max_age, "allowCredentials", false));
     struct api *a = NULL;
     enum err e = api_create(gw, doc, true, id, &a, msg, msglen);
     json_decref(doc);
@@ -1456,13 +1488,13 @@ enum err apigw_provision_env(struct apigw *gw, const struct apigw_env_spec *spec
              "arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", gw->region,
              arn);
     char iid[16], tgt[40];
-    json_t *ig = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "integrationId",
-                           unique_id(a, APIGW_KIND_INTEGRATION, iid), "integrationType",
-                           "AWS_PROXY", "integrationMethod", "POST", "integrationUri", uri,
-                           "payloadFormatVersion", "2.0", "timeoutInMillis",
-                           s->timeout_ms > APIGW_MAX_TIMEOUT_MS ? APIGW_MAX_TIMEOUT_MS
-                                                                : s->timeout_ms,
-                           "connectionType", "INTERNET");
+    json_t *ig =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "integrationId",
+                  unique_id(a, APIGW_KIND_INTEGRATION, iid), "integrationType", "AWS_PROXY",
+                  "integrationMethod", "POST", "integrationUri", uri, "payloadFormatVersion", "2.0",
+                  "timeoutInMillis",
+                  s->timeout_ms > APIGW_MAX_TIMEOUT_MS ? APIGW_MAX_TIMEOUT_MS : s->timeout_ms,
+                  "connectionType", "INTERNET");
     struct res *r = ig ? res_new(APIGW_KIND_INTEGRATION, iid, ig) : NULL;
     if (r == NULL)
         goto nomem;
@@ -1483,18 +1515,18 @@ enum err apigw_provision_env(struct apigw *gw, const struct apigw_env_spec *spec
     }
     char when[32];
     now_iso(when);
-    json_t *st = json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:i, s:f}}", "stageName", "$default",
-                           "createdDate", when, "lastUpdatedDate", when, "autoDeploy", true,
-                           "defaultRouteSettings", "detailedMetricsEnabled", false,
-                           "throttlingBurstLimit", s->burst_limit, "throttlingRateLimit",
-                           s->rate_limit);
+    json_t *st =
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:b, s:i, s:f}}", "stageName", "$default", "createdDate",
+                  when, "lastUpdatedDate", when, "autoDeploy", true, "defaultRouteSettings",
+                  "detailedMetricsEnabled", false, "throttlingBurstLimit", s->burst_limit,
+                  "throttlingRateLimit", s->rate_limit);
     if (st != NULL && s->log_group != NULL) {
         char dest[300];
         snprintf(dest, sizeof dest, "arn:aws:logs:%s:%s:log-group:%s", gw->region, gw->account,
                  s->log_group);
-        json_object_set_new(st, "accessLogSettings",
-                            json_pack("{s:s, s:s}", "destinationArn", dest, "format",
-                                      s->log_format));
+        json_object_set_new(
+            st, "accessLogSettings",
+            json_pack("{s:s, s:s}", "destinationArn", dest, "format", s->log_format));
     }
     e = st ? check_stage(a, NULL, st, msg, msglen) : ERR_INTERNAL;
     if (e != ERR_OK) {

@@ -43,8 +43,8 @@ struct store;
 /* HTTP API quotas the data path applies (AWS "Amazon API Gateway quotas for HTTP APIs"). */
 enum {
     APIGW_MAX_PAYLOAD = 10 * 1024 * 1024, /* request body */
-    APIGW_MAX_HEAD = 10240,          /* request line plus header names and values */
-    APIGW_MAX_TIMEOUT_MS = 30000,    /* integration timeout, not increasable */
+    APIGW_MAX_HEAD = 10240,               /* request line plus header names and values */
+    APIGW_MAX_TIMEOUT_MS = 30000,         /* integration timeout, not increasable */
     APIGW_AUTHORIZER_TIMEOUT_MS = 10000,
 };
 
@@ -93,26 +93,26 @@ void apigw_free(struct apigw *gw);
  * jsonencode writes it). Strings are borrowed for the call.
  */
 struct apigw_env_spec {
-    const char *name;                   /* "haar-dev-api" */
-    const char *description;            /* "haar-dev task API" */
-    const char *function;               /* the api function's name */
-    int timeout_ms;                     /* integration timeout (≤ 30000) */
-    const char *const *route_keys;      /* NULL: the layers' */
+    const char *name;              /* "haar-dev-api" */
+    const char *description;       /* "haar-dev task API" */
+    const char *function;          /* the api function's name */
+    int timeout_ms;                /* integration timeout (≤ 30000) */
+    const char *const *route_keys; /* NULL: the layers' */
     size_t nroute_keys;
-    double rate_limit;                  /* throttling rate (requests per second) */
+    double rate_limit; /* throttling rate (requests per second) */
     int burst_limit;
-    const char *const *cors_origins;    /* none: no CORS configuration */
+    const char *const *cors_origins; /* none: no CORS configuration */
     size_t ncors_origins;
-    const char *const *cors_methods;    /* NULL: the layers' */
+    const char *const *cors_methods; /* NULL: the layers' */
     size_t ncors_methods;
-    const char *const *cors_headers;    /* NULL: the layers' */
+    const char *const *cors_headers; /* NULL: the layers' */
     size_t ncors_headers;
-    const char *const *cors_expose;     /* NULL: the layers' */
+    const char *const *cors_expose; /* NULL: the layers' */
     size_t ncors_expose;
-    int cors_max_age;                   /* with the layers' lists: 3600 */
-    const char *log_group;              /* access logs' group, or NULL for none */
-    const char *log_format;             /* NULL: the layers' */
-    json_t *tags;                       /* object or NULL (borrowed) */
+    int cors_max_age;       /* with the layers' lists: 3600 */
+    const char *log_group;  /* access logs' group, or NULL for none */
+    const char *log_format; /* NULL: the layers' */
+    json_t *tags;           /* object or NULL (borrowed) */
 };
 
 /* Provisions the environment's API (in memory; not persisted). Returns ERR_OK or an error
@@ -159,8 +159,12 @@ void apigw_delete(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
 
 /* The parts of a resource that have their own DELETE: an API's corsConfiguration, a stage's
  * accessLogSettings, one route key's routeSettings (key), the authorizers' cache of a stage. */
-enum apigw_part { APIGW_PART_CORS, APIGW_PART_ACCESS_LOG, APIGW_PART_ROUTE_SETTINGS,
-                  APIGW_PART_AUTH_CACHE };
+enum apigw_part {
+    APIGW_PART_CORS,
+    APIGW_PART_ACCESS_LOG,
+    APIGW_PART_ROUTE_SETTINGS,
+    APIGW_PART_AUTH_CACHE
+};
 void apigw_delete_part(struct apigw *gw, enum apigw_part part, const char *api_id, const char *id,
                        const char *key, apigw_done_fn done, void *arg);
 
@@ -176,8 +180,7 @@ enum err apigw_list(struct apigw *gw, enum apigw_kind kind, const char *api_id, 
 /* Tags of a taggable resource named by ARN ("arn:aws:apigateway:<region>::/apis/<id>" or
  * ".../apis/<id>/stages/<name>"): read (new reference), and changed (add merged, then the
  * keys of remove, an array, taken away). */
-enum err apigw_tags_get(struct apigw *gw, const char *arn, json_t **tags, char *msg,
-                        size_t msglen);
+enum err apigw_tags_get(struct apigw *gw, const char *arn, json_t **tags, char *msg, size_t msglen);
 void apigw_tags_change(struct apigw *gw, const char *arn, const json_t *add, const json_t *remove,
                        apigw_done_fn done, void *arg);
 

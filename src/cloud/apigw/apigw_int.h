@@ -38,16 +38,16 @@ struct integ_rt {
     char fn_arn[256];  /* the integration URI's function ARN */
     bool v1;           /* payload format 1.0 */
     int timeout_ms;
-    bool has_role;     /* credentialsArn set: invoked with a role, not the resource policy */
+    bool has_role; /* credentialsArn set: invoked with a role, not the resource policy */
 };
 
 enum auth_type { AUTH_NONE, AUTH_JWT, AUTH_LAMBDA, AUTH_IAM };
 
 struct auth_rt {
     char id[16];
-    char key[40];          /* "<api id>/<authorizer id>": the result cache's namespace */
+    char key[40]; /* "<api id>/<authorizer id>": the result cache's namespace */
     enum auth_type type;
-    char **sources;        /* identity sources */
+    char **sources; /* identity sources */
     size_t nsources;
     /* JWT */
     char *issuer;
@@ -55,14 +55,14 @@ struct auth_rt {
     size_t naudiences;
     /* Lambda */
     char function[72];
-    bool v1;               /* authorizerPayloadFormatVersion 1.0 */
-    bool simple;           /* enableSimpleResponses */
+    bool v1;     /* authorizerPayloadFormatVersion 1.0 */
+    bool simple; /* enableSimpleResponses */
     int ttl_s;
     bool has_role;
 };
 
 struct route_rt {
-    const char *key;      /* borrowed from the route table */
+    const char *key; /* borrowed from the route table */
     enum auth_type auth_type;
     struct auth_rt *auth; /* NULL for NONE / IAM */
     char **scopes;
@@ -85,11 +85,11 @@ struct stage_rt {
     int refs;
     char api_id[16];
     char name[136];
-    struct deploy_rt *d; /* NULL: nothing deployed (404) */
+    struct deploy_rt *d;   /* NULL: nothing deployed (404) */
     struct apigw_kv *vars; /* stage variables; strings in vars_store */
     size_t nvars;
     struct buf vars_store;
-    char *log_group;  /* access logs, or NULL */
+    char *log_group; /* access logs, or NULL */
     char *log_format;
     bool cors_on;
     struct apigw_cors cors; /* strings owned (cors_store) */
@@ -106,7 +106,7 @@ struct res {
     struct res *next;
     enum apigw_kind kind;
     char id[136];
-    json_t *doc;               /* wire form; members starting with '_' are private */
+    json_t *doc;                /* wire form; members starting with '_' are private */
     struct apigw_throttle *thr; /* stages */
     struct stage_rt *rt;        /* stages */
     struct deploy_rt *drt;      /* deployments (compiled lazily) */

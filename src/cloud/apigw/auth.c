@@ -219,7 +219,7 @@ static const struct {
     enum key_kind kind;
     size_t ec_len; /* bytes of r (and of s) for ES*, 0 for RS* */
 } algs[] = {
-    {"RS256", KEY_RSA, 0},  {"RS384", KEY_RSA, 0},   {"RS512", KEY_RSA, 0},
+    {"RS256", KEY_RSA, 0},   {"RS384", KEY_RSA, 0},   {"RS512", KEY_RSA, 0},
     {"ES256", KEY_P256, 32}, {"ES384", KEY_P384, 48},
 };
 
@@ -329,8 +329,7 @@ static enum apigw_auth_status refuse(struct apigw_jwt_result *res,
     char scopes[128] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->nscopes && used < sizeof scopes - 1; i++) {
-        int n = snprintf(scopes + used, sizeof scopes - used, "%s%s", i ? " " : "",
-                         cfg->scopes[i]);
+        int n = snprintf(scopes + used, sizeof scopes - used, "%s%s", i ? " " : "", cfg->scopes[i]);
         if (n < 0)
             break;
         used += (size_t)n;
@@ -348,8 +347,7 @@ static enum apigw_auth_status refuse(struct apigw_jwt_result *res,
 
 enum apigw_auth_status apigw_jwt_verify(const struct apigw_jwks *keys,
                                         const struct apigw_jwt_config *cfg, const char *value,
-                                        size_t len, int64_t now_ms,
-                                        struct apigw_jwt_result *res)
+                                        size_t len, int64_t now_ms, struct apigw_jwt_result *res)
 {
     memset(res, 0, sizeof *res);
     res->status = APIGW_AUTH_UNAUTHORIZED;
@@ -802,16 +800,16 @@ int apigw_lambda_authorizer_json(const struct apigw_lambda_auth_result *res, boo
     return jw_error(&w);
 }
 
-int apigw_route_arn(const char *region, const char *account, const char *api,
-                    const char *stage, const char *method, size_t method_len, const char *path,
-                    size_t path_len, struct buf *out)
+int apigw_route_arn(const char *region, const char *account, const char *api, const char *stage,
+                    const char *method, size_t method_len, const char *path, size_t path_len,
+                    struct buf *out)
 {
     if (path_len > 0 && path[0] == '/') {
         path++;
         path_len--;
     }
-    return buf_printf(out, "arn:aws:execute-api:%s:%s:%s/%s/%.*s/%.*s", region, account, api,
-                      stage, (int)method_len, method, (int)path_len, path);
+    return buf_printf(out, "arn:aws:execute-api:%s:%s:%s/%s/%.*s/%.*s", region, account, api, stage,
+                      (int)method_len, method, (int)path_len, path);
 }
 
 /* ---- cache ---- */

@@ -52,7 +52,8 @@ bool apigw__lambda_name(const char *uri, char *name, size_t namelen, char *arn, 
     static const char inv[] = "/invocations";
     const char *s = uri, *end = uri + strlen(uri);
     const char *fns = strstr(uri, ":lambda:path/");
-    if (fns != NULL) { /* arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations */
+    if (fns !=
+        NULL) { /* arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations */
         const char *f = strstr(fns, "/functions/");
         size_t il = sizeof inv - 1;
         if (f == NULL || (size_t)(end - f) <= il + 11 || strcmp(end - il, inv) != 0)
@@ -134,8 +135,8 @@ static int compile_auth(struct auth_rt *au, const json_t *doc, const char *api_i
     }
     char arn[256];
     au->type = AUTH_LAMBDA;
-    if (!apigw__lambda_name(jsonh_str(doc, "authorizerUri", ""), au->function,
-                            sizeof au->function, arn, sizeof arn))
+    if (!apigw__lambda_name(jsonh_str(doc, "authorizerUri", ""), au->function, sizeof au->function,
+                            arn, sizeof arn))
         au->function[0] = '\0';
     au->v1 = strcmp(jsonh_str(doc, "authorizerPayloadFormatVersion", "2.0"), "1.0") == 0;
     au->simple = json_is_true(json_object_get(doc, "enableSimpleResponses"));
@@ -146,8 +147,8 @@ static int compile_auth(struct auth_rt *au, const json_t *doc, const char *api_i
     return 0;
 }
 
-struct deploy_rt *apigw__deploy_compile(const json_t *snap, const char *api_id,
-                                        const char *region, char *msg, size_t msglen)
+struct deploy_rt *apigw__deploy_compile(const json_t *snap, const char *api_id, const char *region,
+                                        char *msg, size_t msglen)
 {
     (void)region;
     json_t *routes = json_object_get(snap, "routes");
@@ -157,8 +158,7 @@ struct deploy_rt *apigw__deploy_compile(const json_t *snap, const char *api_id,
     if (d == NULL)
         goto nomem;
     d->refs = 1;
-    size_t nr = json_array_size(routes), ni = json_array_size(integs),
-           na = json_array_size(auths);
+    size_t nr = json_array_size(routes), ni = json_array_size(integs), na = json_array_size(auths);
     d->routes = apigw_routes_new();
     d->r = calloc(nr ? nr : 1, sizeof *d->r);
     d->ig = calloc(ni ? ni : 1, sizeof *d->ig);
@@ -181,7 +181,7 @@ struct deploy_rt *apigw__deploy_compile(const json_t *snap, const char *api_id,
         const char *type = jsonh_str(doc, "authorizationType", "NONE");
         const char *aid = jsonh_str(doc, "authorizerId", "");
         const char *target = jsonh_str(doc, "target", "");
-        r->auth_type = strcmp(type, "JWT") == 0      ? AUTH_JWT
+        r->auth_type = strcmp(type, "JWT") == 0       ? AUTH_JWT
                        : strcmp(type, "CUSTOM") == 0  ? AUTH_LAMBDA
                        : strcmp(type, "AWS_IAM") == 0 ? AUTH_IAM
                                                       : AUTH_NONE;
@@ -254,8 +254,8 @@ static int compile_cors(struct stage_rt *s, const json_t *cors)
         return -1;
     const char *const **lists[] = {&s->cors.allow_origins, &s->cors.allow_methods,
                                    &s->cors.allow_headers, &s->cors.expose_headers};
-    size_t *counts[] = {&s->cors.nallow_origins, &s->cors.nallow_methods,
-                        &s->cors.nallow_headers, &s->cors.nexpose_headers};
+    size_t *counts[] = {&s->cors.nallow_origins, &s->cors.nallow_methods, &s->cors.nallow_headers,
+                        &s->cors.nexpose_headers};
     for (size_t m = 0; m < 4; m++) {
         *lists[m] = (const char *const *)s->cors_store + s->ncors_store;
         *counts[m] = 0;
@@ -363,8 +363,8 @@ int apigw__stage_rebuild(struct apigw *gw, struct api *a, struct res *st)
         if (r->kind != APIGW_KIND_DEPLOYMENT || strcmp(r->id, dep) != 0)
             continue;
         if (r->drt == NULL)
-            r->drt = apigw__deploy_compile(json_object_get(r->doc, "_snapshot"), a->id,
-                                           gw->region, msg, sizeof msg);
+            r->drt = apigw__deploy_compile(json_object_get(r->doc, "_snapshot"), a->id, gw->region,
+                                           msg, sizeof msg);
         if (r->drt != NULL) {
             r->drt->refs++;
             s->d = r->drt;

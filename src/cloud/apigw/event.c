@@ -258,12 +258,18 @@ static const char *added_value(const struct apigw_request *req, const struct api
                                const struct parsed *p, enum hdr_special kind)
 {
     switch (kind) {
-    case H_XFF: return req->source_ip;
-    case H_XFPORT: return c->forwarded_port;
-    case H_XFPROTO: return c->forwarded_proto;
-    case H_CLEN: return p->clen;
-    case H_TRACE: return c->trace_id;
-    default: return NULL;
+    case H_XFF:
+        return req->source_ip;
+    case H_XFPORT:
+        return c->forwarded_port;
+    case H_XFPROTO:
+        return c->forwarded_proto;
+    case H_CLEN:
+        return p->clen;
+    case H_TRACE:
+        return c->trace_id;
+    default:
+        return NULL;
     }
 }
 
@@ -283,8 +289,8 @@ bool apigw_event_text_type(const char *ct, size_t len)
     size_t tl = end - s;
     if (tl >= 5 && apigw_ieq(t, 5, "text/", 5))
         return true;
-    static const char *const suffixes[] = {"/json", "+json", "/xml", "+xml", "/javascript",
-                                           "/ecmascript", "/x-javascript"};
+    static const char *const suffixes[] = {"/json",       "+json",       "/xml",         "+xml",
+                                           "/javascript", "/ecmascript", "/x-javascript"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         size_t sl = strlen(suffixes[i]);
         if (tl > sl && apigw_ieq(t + tl - sl, sl, suffixes[i], sl))
@@ -294,8 +300,7 @@ bool apigw_event_text_type(const char *ct, size_t len)
 }
 
 /* "body" (omitted when empty, or null for 1.0) and "isBase64Encoded". */
-static void write_body(const struct apigw_request *req, bool v1, struct parsed *p,
-                       struct jsonw *w)
+static void write_body(const struct apigw_request *req, bool v1, struct parsed *p, struct jsonw *w)
 {
     bool b64 = false;
     if (req->body_len > 0) {

@@ -36,99 +36,99 @@ struct member {
     const struct member *sub;
 };
 
-#define END {NULL, T_STR, false, NULL}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, T_STR, false, NULL                                                                   \
+    }
 
-static const struct member cors_m[] = {
-    {"allowCredentials", T_BOOL, false, NULL}, {"allowHeaders", T_STRLIST, false, NULL},
-    {"allowMethods", T_STRLIST, false, NULL},  {"allowOrigins", T_STRLIST, false, NULL},
-    {"exposeHeaders", T_STRLIST, false, NULL}, {"maxAge", T_INT, false, NULL},
-    END};
-static const struct member api_m[] = {
-    {"name", T_STR, true, NULL},
-    {"protocolType", T_STR, true, NULL},
-    {"description", T_STR, false, NULL},
-    {"version", T_STR, false, NULL},
-    {"routeSelectionExpression", T_STR, false, NULL},
-    {"apiKeySelectionExpression", T_STR, false, NULL},
-    {"disableSchemaValidation", T_BOOL, false, NULL},
-    {"disableExecuteApiEndpoint", T_BOOL, false, NULL},
-    {"corsConfiguration", T_OBJ, false, cors_m},
-    {"tags", T_STRMAP, false, NULL},
-    {"target", T_STR, false, NULL},
-    {"routeKey", T_STR, false, NULL},
-    {"credentialsArn", T_STR, false, NULL},
-    END};
+static const struct member cors_m[] = {{"allowCredentials", T_BOOL, false, NULL},
+                                       {"allowHeaders", T_STRLIST, false, NULL},
+                                       {"allowMethods", T_STRLIST, false, NULL},
+                                       {"allowOrigins", T_STRLIST, false, NULL},
+                                       {"exposeHeaders", T_STRLIST, false, NULL},
+                                       {"maxAge", T_INT, false, NULL},
+                                       END};
+static const struct member api_m[] = {{"name", T_STR, true, NULL},
+                                      {"protocolType", T_STR, true, NULL},
+                                      {"description", T_STR, false, NULL},
+                                      {"version", T_STR, false, NULL},
+                                      {"routeSelectionExpression", T_STR, false, NULL},
+                                      {"apiKeySelectionExpression", T_STR, false, NULL},
+                                      {"disableSchemaValidation", T_BOOL, false, NULL},
+                                      {"disableExecuteApiEndpoint", T_BOOL, false, NULL},
+                                      {"corsConfiguration", T_OBJ, false, cors_m},
+                                      {"tags", T_STRMAP, false, NULL},
+                                      {"target", T_STR, false, NULL},
+                                      {"routeKey", T_STR, false, NULL},
+                                      {"credentialsArn", T_STR, false, NULL},
+                                      END};
 static const struct member param_m[] = {{"required", T_BOOL, false, NULL}, END};
-static const struct member route_m[] = {
-    {"routeKey", T_STR, true, NULL},
-    {"target", T_STR, false, NULL},
-    {"authorizationType", T_STR, false, NULL},
-    {"authorizerId", T_STR, false, NULL},
-    {"authorizationScopes", T_STRLIST, false, NULL},
-    {"apiKeyRequired", T_BOOL, false, NULL},
-    {"operationName", T_STR, false, NULL},
-    {"requestModels", T_STRMAP, false, NULL},
-    {"requestParameters", T_OBJMAP, false, param_m},
-    {"modelSelectionExpression", T_STR, false, NULL},
-    {"routeResponseSelectionExpression", T_STR, false, NULL},
-    END};
+static const struct member route_m[] = {{"routeKey", T_STR, true, NULL},
+                                        {"target", T_STR, false, NULL},
+                                        {"authorizationType", T_STR, false, NULL},
+                                        {"authorizerId", T_STR, false, NULL},
+                                        {"authorizationScopes", T_STRLIST, false, NULL},
+                                        {"apiKeyRequired", T_BOOL, false, NULL},
+                                        {"operationName", T_STR, false, NULL},
+                                        {"requestModels", T_STRMAP, false, NULL},
+                                        {"requestParameters", T_OBJMAP, false, param_m},
+                                        {"modelSelectionExpression", T_STR, false, NULL},
+                                        {"routeResponseSelectionExpression", T_STR, false, NULL},
+                                        END};
 static const struct member tls_m[] = {{"serverNameToVerify", T_STR, false, NULL}, END};
-static const struct member integ_m[] = {
-    {"integrationType", T_STR, true, NULL},
-    {"integrationUri", T_STR, false, NULL},
-    {"integrationMethod", T_STR, false, NULL},
-    {"integrationSubtype", T_STR, false, NULL},
-    {"payloadFormatVersion", T_STR, false, NULL},
-    {"timeoutInMillis", T_INT, false, NULL},
-    {"connectionType", T_STR, false, NULL},
-    {"connectionId", T_STR, false, NULL},
-    {"credentialsArn", T_STR, false, NULL},
-    {"description", T_STR, false, NULL},
-    {"requestParameters", T_STRMAP, false, NULL},
-    {"responseParameters", T_MAPMAP, false, NULL},
-    {"requestTemplates", T_STRMAP, false, NULL},
-    {"templateSelectionExpression", T_STR, false, NULL},
-    {"passthroughBehavior", T_STR, false, NULL},
-    {"contentHandlingStrategy", T_STR, false, NULL},
-    {"tlsConfig", T_OBJ, false, tls_m},
-    END};
+static const struct member integ_m[] = {{"integrationType", T_STR, true, NULL},
+                                        {"integrationUri", T_STR, false, NULL},
+                                        {"integrationMethod", T_STR, false, NULL},
+                                        {"integrationSubtype", T_STR, false, NULL},
+                                        {"payloadFormatVersion", T_STR, false, NULL},
+                                        {"timeoutInMillis", T_INT, false, NULL},
+                                        {"connectionType", T_STR, false, NULL},
+                                        {"connectionId", T_STR, false, NULL},
+                                        {"credentialsArn", T_STR, false, NULL},
+                                        {"description", T_STR, false, NULL},
+                                        {"requestParameters", T_STRMAP, false, NULL},
+                                        {"responseParameters", T_MAPMAP, false, NULL},
+                                        {"requestTemplates", T_STRMAP, false, NULL},
+                                        {"templateSelectionExpression", T_STR, false, NULL},
+                                        {"passthroughBehavior", T_STR, false, NULL},
+                                        {"contentHandlingStrategy", T_STR, false, NULL},
+                                        {"tlsConfig", T_OBJ, false, tls_m},
+                                        END};
 static const struct member rs_m[] = {
     {"dataTraceEnabled", T_BOOL, false, NULL},   {"detailedMetricsEnabled", T_BOOL, false, NULL},
     {"loggingLevel", T_STR, false, NULL},        {"throttlingBurstLimit", T_INT, false, NULL},
     {"throttlingRateLimit", T_NUM, false, NULL}, END};
 static const struct member als_m[] = {
     {"destinationArn", T_STR, false, NULL}, {"format", T_STR, false, NULL}, END};
-static const struct member stage_m[] = {
-    {"stageName", T_STR, true, NULL},
-    {"autoDeploy", T_BOOL, false, NULL},
-    {"deploymentId", T_STR, false, NULL},
-    {"description", T_STR, false, NULL},
-    {"stageVariables", T_STRMAP, false, NULL},
-    {"defaultRouteSettings", T_OBJ, false, rs_m},
-    {"routeSettings", T_OBJMAP, false, rs_m},
-    {"accessLogSettings", T_OBJ, false, als_m},
-    {"clientCertificateId", T_STR, false, NULL},
-    {"tags", T_STRMAP, false, NULL},
-    END};
+static const struct member stage_m[] = {{"stageName", T_STR, true, NULL},
+                                        {"autoDeploy", T_BOOL, false, NULL},
+                                        {"deploymentId", T_STR, false, NULL},
+                                        {"description", T_STR, false, NULL},
+                                        {"stageVariables", T_STRMAP, false, NULL},
+                                        {"defaultRouteSettings", T_OBJ, false, rs_m},
+                                        {"routeSettings", T_OBJMAP, false, rs_m},
+                                        {"accessLogSettings", T_OBJ, false, als_m},
+                                        {"clientCertificateId", T_STR, false, NULL},
+                                        {"tags", T_STRMAP, false, NULL},
+                                        END};
 static const struct member jwt_m[] = {
     {"audience", T_STRLIST, false, NULL}, {"issuer", T_STR, false, NULL}, END};
-static const struct member auth_m[] = {
-    {"authorizerType", T_STR, true, NULL},
-    {"name", T_STR, true, NULL},
-    {"identitySource", T_STRLIST, true, NULL},
-    {"jwtConfiguration", T_OBJ, false, jwt_m},
-    {"authorizerUri", T_STR, false, NULL},
-    {"authorizerPayloadFormatVersion", T_STR, false, NULL},
-    {"authorizerResultTtlInSeconds", T_INT, false, NULL},
-    {"enableSimpleResponses", T_BOOL, false, NULL},
-    {"authorizerCredentialsArn", T_STR, false, NULL},
-    {"identityValidationExpression", T_STR, false, NULL},
-    END};
+static const struct member auth_m[] = {{"authorizerType", T_STR, true, NULL},
+                                       {"name", T_STR, true, NULL},
+                                       {"identitySource", T_STRLIST, true, NULL},
+                                       {"jwtConfiguration", T_OBJ, false, jwt_m},
+                                       {"authorizerUri", T_STR, false, NULL},
+                                       {"authorizerPayloadFormatVersion", T_STR, false, NULL},
+                                       {"authorizerResultTtlInSeconds", T_INT, false, NULL},
+                                       {"enableSimpleResponses", T_BOOL, false, NULL},
+                                       {"authorizerCredentialsArn", T_STR, false, NULL},
+                                       {"identityValidationExpression", T_STR, false, NULL},
+                                       END};
 static const struct member deploy_m[] = {
     {"description", T_STR, false, NULL}, {"stageName", T_STR, false, NULL}, END};
 
-static const struct member *const members_of[APIGW_KIND_COUNT] = {
-    api_m, route_m, integ_m, stage_m, auth_m, deploy_m};
+static const struct member *const members_of[APIGW_KIND_COUNT] = {api_m,   route_m, integ_m,
+                                                                  stage_m, auth_m,  deploy_m};
 
 static bool type_ok(const json_t *v, enum mtype t, const struct member *sub, char *why,
                     size_t whylen, const char *path);
@@ -214,21 +214,40 @@ static bool type_ok(const json_t *v, enum mtype t, const struct member *sub, cha
                     size_t whylen, const char *path)
 {
     (void)sub;
-    static const char *const names[] = {"a string", "a boolean", "an integer", "a number",
-                                        "a list of strings", "a map of strings", "an object",
-                                        "a map of objects", "a map of string maps"};
+    static const char *const names[] = {"a string",  "a boolean",         "an integer",
+                                        "a number",  "a list of strings", "a map of strings",
+                                        "an object", "a map of objects",  "a map of string maps"};
     bool ok;
     switch (t) {
-    case T_STR: ok = json_is_string(v); break;
-    case T_BOOL: ok = json_is_boolean(v); break;
-    case T_INT: ok = json_is_integer(v); break;
-    case T_NUM: ok = json_is_number(v); break;
-    case T_STRLIST: ok = json_is_array(v) && all_of(v, is_string); break;
-    case T_STRMAP: ok = is_string_map(v); break;
-    case T_OBJ: ok = json_is_object(v); break;
-    case T_OBJMAP: ok = json_is_object(v); break;
-    case T_MAPMAP: ok = json_is_object(v) && all_of(v, is_string_map); break;
-    default: ok = false;
+    case T_STR:
+        ok = json_is_string(v);
+        break;
+    case T_BOOL:
+        ok = json_is_boolean(v);
+        break;
+    case T_INT:
+        ok = json_is_integer(v);
+        break;
+    case T_NUM:
+        ok = json_is_number(v);
+        break;
+    case T_STRLIST:
+        ok = json_is_array(v) && all_of(v, is_string);
+        break;
+    case T_STRMAP:
+        ok = is_string_map(v);
+        break;
+    case T_OBJ:
+        ok = json_is_object(v);
+        break;
+    case T_OBJMAP:
+        ok = json_is_object(v);
+        break;
+    case T_MAPMAP:
+        ok = json_is_object(v) && all_of(v, is_string_map);
+        break;
+    default:
+        ok = false;
     }
     if (!ok)
         snprintf(why, whylen, "Invalid request body: %s must be %s", path, names[t]);
@@ -423,8 +442,8 @@ static json_t *tag_keys(const struct proto_req *r)
 static json_t *body_of(struct proto_req *r, enum apigw_kind kind, bool create)
 {
     char why[512], perr[200];
-    json_t *doc = r->body_len ? jsonh_parse(r->body, r->body_len, perr, sizeof perr)
-                              : json_object();
+    json_t *doc =
+        r->body_len ? jsonh_parse(r->body, r->body_len, perr, sizeof perr) : json_object();
     if (doc == NULL) {
         proto_errorf(r, ERR_APIGW_BAD_REQUEST, "Invalid request body: %s", perr);
         return NULL;
@@ -524,7 +543,8 @@ static void handle(void *engine, struct proto_req *r)
         json_t *body = jsonh_parse(r->body, r->body_len, perr, sizeof perr);
         json_t *tags = json_object_get(body, "tags");
         if (tags != NULL && !is_string_map(tags))
-            proto_error(r, ERR_APIGW_BAD_REQUEST, "Invalid request body: tags must be a map of "
+            proto_error(r, ERR_APIGW_BAD_REQUEST,
+                        "Invalid request body: tags must be a map of "
                         "strings");
         else if ((c = call_new(r, 201, true)) != NULL)
             apigw_tags_change(gw, caps[0], tags, NULL, call_done, c);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-
 bool apigw_token(const char *s, size_t len)
 {
     static const char extra[] = "!#$%&'*+-.^_`|~";

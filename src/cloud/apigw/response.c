@@ -11,9 +11,9 @@
 #include "core/json.h"
 #include "core/jsonw.h"
 
-static const char *const remapped[] = {"content-length", "transfer-encoding", "connection",
-                                       "keep-alive",     "upgrade",           "te",
-                                       "trailer",        "proxy-"};
+static const char *const remapped[] = {
+    "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+    "proxy-"};
 
 void apigw_response_init(struct apigw_response *r)
 {
@@ -213,8 +213,7 @@ static int fn_header(struct mapper *m, const char *n, size_t nl, const char *v, 
 }
 
 /* A header value from JSON as text; *skip for null. Returns 0, or -1 for object/array. */
-static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_t *sl,
-                      bool *skip)
+static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_t *sl, bool *skip)
 {
     *skip = false;
     if (json_is_string(v)) {

@@ -57,8 +57,8 @@ static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
  * and AWS's own examples use). */
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 /* Parsed shape of a route path's segment. */
@@ -101,8 +101,7 @@ int apigw_route_key_validate(const char *key, size_t len, char *msg, size_t msgl
     const char *sp = memchr(key, ' ', len);
     if (sp == NULL) {
         set_msg(msg, msglen,
-                "Unable to parse route key '%.*s': expected '$default' or 'METHOD /path'", kl,
-                key);
+                "Unable to parse route key '%.*s': expected '$default' or 'METHOD /path'", kl, key);
         return APIGW_ROUTE_EINVALID;
     }
     size_t ml = (size_t)(sp - key);
@@ -126,8 +125,8 @@ int apigw_route_key_validate(const char *key, size_t len, char *msg, size_t msgl
     for (size_t i = 0; i < pl; i++) {
         unsigned char c = (unsigned char)path[i];
         if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
-            set_msg(msg, msglen,
-                    "The path of route key '%.*s' has a character a path may not hold", kl, key);
+            set_msg(msg, msglen, "The path of route key '%.*s' has a character a path may not hold",
+                    kl, key);
             return APIGW_ROUTE_EINVALID;
         }
     }
@@ -306,8 +305,8 @@ static struct node *sub_child(struct node **slot)
     return *slot;
 }
 
-static int ent_fill(struct route_ent *e, const char *key, size_t len, const char *method,
-                    size_t ml, const char *res, size_t rl)
+static int ent_fill(struct route_ent *e, const char *key, size_t len, const char *method, size_t ml,
+                    const char *res, size_t rl)
 {
     memset(e, 0, sizeof *e);
     e->method = dupn(method, ml);
@@ -316,8 +315,8 @@ static int ent_fill(struct route_ent *e, const char *key, size_t len, const char
     return e->method && e->key && e->resource ? APIGW_OK : APIGW_ENOMEM;
 }
 
-int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target,
-                     char *msg, size_t msglen)
+int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target, char *msg,
+                     size_t msglen)
 {
     int rc = apigw_route_key_validate(key, len, msg, msglen);
     if (rc != APIGW_OK)
@@ -450,8 +449,7 @@ static const struct route_ent *search(const struct node *n, const struct segs *s
     bool found;
     if (n->nlits > 0) {
         size_t at = lit_find(n, s->dec.data + s->doff[i], s->dlen[i], &found);
-        if (found &&
-            (e = search(n->lits[at], s, i + 1, method, ml, pidx, np, greedy)) != NULL)
+        if (found && (e = search(n->lits[at], s, i + 1, method, ml, pidx, np, greedy)) != NULL)
             return e;
     }
     if (n->param != NULL && s->rlen[i] > 0 && np < APIGW_ROUTE_MAX_PARAMS) {

@@ -30,7 +30,7 @@
 #define HOST_MARK        ".execute-api."
 #define INVOKE_PRINCIPAL "apigateway.amazonaws.com"
 #define NO_PERMISSION                                                                              \
-    "The IAM role configured on the integration or API Gateway doesn't have permissions to "   \
+    "The IAM role configured on the integration or API Gateway doesn't have permissions to "       \
     "call the integration. Check the permissions and try again."
 
 enum { JWKS_MAX = 1 << 20, JWKS_TTL_MS = 3600 * 1000, JWKS_RETRY_MS = 30 * 1000 };
@@ -376,8 +376,9 @@ static void integrate(struct apigw_exchange *x, bool now)
     struct apigw *gw = x->gw;
     const struct integ_rt *ig = x->route->integ;
     if (ig == NULL || ig->type != INTEG_LAMBDA) {
-        integration_failed(x, ig ? "haar serves Lambda proxy (AWS_PROXY) integrations only"
-                                 : "The route has no integration",
+        integration_failed(x,
+                           ig ? "haar serves Lambda proxy (AWS_PROXY) integrations only"
+                              : "The route has no integration",
                            now);
         return;
     }
@@ -442,15 +443,15 @@ static void refuse(struct apigw_exchange *x, enum apigw_auth_status st, const ch
 /* The request's $context values an identity source may name. */
 static size_t context_vars(const struct apigw_exchange *x, struct apigw_kv *kv)
 {
-    const char *pairs[][2] = {{"apiId", x->st->api_id},       {"domainName", x->domain},
-                              {"domainPrefix", x->prefix},    {"httpMethod", x->method},
-                              {"requestId", x->request_id},   {"routeKey", x->route_key},
-                              {"stage", x->st->name},         {"identity.sourceIp", x->req.source_ip},
+    const char *pairs[][2] = {{"apiId", x->st->api_id},     {"domainName", x->domain},
+                              {"domainPrefix", x->prefix},  {"httpMethod", x->method},
+                              {"requestId", x->request_id}, {"routeKey", x->route_key},
+                              {"stage", x->st->name},       {"identity.sourceIp", x->req.source_ip},
                               {"accountId", x->gw->account}};
     size_t n = sizeof pairs / sizeof pairs[0];
     for (size_t i = 0; i < n; i++)
-        kv[i] = (struct apigw_kv){pairs[i][0], strlen(pairs[i][0]), pairs[i][1],
-                                  strlen(pairs[i][1])};
+        kv[i] =
+            (struct apigw_kv){pairs[i][0], strlen(pairs[i][0]), pairs[i][1], strlen(pairs[i][1])};
     return n;
 }
 
@@ -475,15 +476,15 @@ static void lambda_decide(struct apigw_exchange *x, const char *out, size_t len,
         x->principal = strdup(res.principal_id);
     if (st != APIGW_AUTH_ALLOW) {
         apigw_lambda_auth_result_destroy(&res);
-        refuse(x, st, st == APIGW_AUTH_ERROR ? "The authorizer's response is not valid"
-                                             : "The authorizer denied the request",
+        refuse(x, st,
+               st == APIGW_AUTH_ERROR ? "The authorizer's response is not valid"
+                                      : "The authorizer denied the request",
                now);
         return;
     }
     struct buf j;
     buf_init(&j, 1u << 20);
-    if (apigw_lambda_authorizer_json(&res, x->route->integ && x->route->integ->v1, &j) ==
-        APIGW_OK)
+    if (apigw_lambda_authorizer_json(&res, x->route->integ && x->route->integ->v1, &j) == APIGW_OK)
         x->authorizer_json = buf_take(&j, NULL);
     buf_destroy(&j);
     x->auth_vars = json_incref(res.context);
@@ -512,8 +513,8 @@ static void authorize_lambda(struct apigw_exchange *x)
     struct buf store;
     buf_init(&store, 64 * 1024);
     size_t n = au->nsources > 64 ? 64 : au->nsources;
-    int rc = apigw_identity_resolve((const char *const *)au->sources, n, &x->req, &vars, ident,
-                                    &store);
+    int rc =
+        apigw_identity_resolve((const char *const *)au->sources, n, &x->req, &vars, ident, &store);
     if (rc == APIGW_AUTH_MISSING || (rc != APIGW_OK)) {
         buf_destroy(&store);
         refuse(x, rc == APIGW_AUTH_MISSING ? APIGW_AUTH_UNAUTHORIZED : APIGW_AUTH_ERROR,
@@ -541,8 +542,8 @@ static void authorize_lambda(struct apigw_exchange *x)
     struct lambda_fn *fn = au->function[0] ? lambda_fn_find(gw->lambda, au->function) : NULL;
     if (fn == NULL || !permitted(x, fn, au->has_role)) {
         buf_destroy(&store);
-        refuse(x, APIGW_AUTH_ERROR,
-               fn ? NO_PERMISSION : "The authorizer's function does not exist", false);
+        refuse(x, APIGW_AUTH_ERROR, fn ? NO_PERMISSION : "The authorizer's function does not exist",
+               false);
         return;
     }
     struct buf arn;
@@ -604,8 +605,8 @@ static void jwt_verify(struct apigw_exchange *x, bool now);
 /* A fetch of a JWKS location (or of the OIDC discovery document naming it). */
 struct jwks_fetch {
     struct apigw *gw;
-    char *url;        /* the entry's key */
-    bool discovery;   /* this fetch reads {issuer}/.well-known/openid-configuration */
+    char *url;      /* the entry's key */
+    bool discovery; /* this fetch reads {issuer}/.well-known/openid-configuration */
 };
 
 static void jwks_start(struct apigw *gw, struct jwks_ent *e);
@@ -709,15 +710,12 @@ static void jwt_verify(struct apigw_exchange *x, bool now)
     struct apigw_auth_vars vars = {ctx, context_vars(x, ctx), x->st->vars, x->st->nvars};
     struct buf store;
     buf_init(&store, 64 * 1024);
-    int rc = au->nsources > 0 ? apigw_identity_resolve((const char *const *)au->sources, 1,
-                                                       &x->req, &vars, ident, &store)
+    int rc = au->nsources > 0 ? apigw_identity_resolve((const char *const *)au->sources, 1, &x->req,
+                                                       &vars, ident, &store)
                               : APIGW_AUTH_MISSING;
-    struct apigw_jwt_config cfg = {au->issuer,
-                                   (const char *const *)au->audiences,
-                                   au->naudiences,
-                                   (const char *const *)x->route->scopes,
-                                   x->route->nscopes,
-                                   APIGW_JWT_SKEW_S};
+    struct apigw_jwt_config cfg = {au->issuer,        (const char *const *)au->audiences,
+                                   au->naudiences,    (const char *const *)x->route->scopes,
+                                   x->route->nscopes, APIGW_JWT_SKEW_S};
     struct apigw_jwt_result res;
     enum apigw_auth_status st =
         apigw_jwt_verify(e->keys, &cfg, rc == APIGW_OK ? ident[0].value : NULL,
@@ -807,8 +805,8 @@ struct apigw_exchange *apigw_serve(struct apigw *gw, const struct apigw_request 
     x->route_key = "-";
     apigw_match_init(&x->m);
     make_request_id(x->request_id);
-    snprintf(x->method, sizeof x->method, "%.*s", (int)(req->method_len < 15 ? req->method_len : 15),
-             req->method);
+    snprintf(x->method, sizeof x->method, "%.*s",
+             (int)(req->method_len < 15 ? req->method_len : 15), req->method);
     struct api *a = address(gw, x);
     size_t dl = strcspn(x->domain, ".");
     snprintf(x->prefix, sizeof x->prefix, "%.*s", (int)(dl < 63 ? dl : 63), x->domain);
@@ -846,19 +844,23 @@ struct apigw_exchange *apigw_serve(struct apigw *gw, const struct apigw_request 
         later(x, 404, "Not Found");
         return x;
     }
-    enum apigw_route_status rs = apigw_routes_match(x->st->d->routes, req->method,
-                                                    req->method_len, rest, rest_len, &x->m);
+    enum apigw_route_status rs =
+        apigw_routes_match(x->st->d->routes, req->method, req->method_len, rest, rest_len, &x->m);
     if (rs != APIGW_ROUTE_FOUND) {
-        later(x, rs == APIGW_ROUTE_BAD_PATH ? 400 : rs == APIGW_ROUTE_NOMEM ? 500 : 404,
-              rs == APIGW_ROUTE_BAD_PATH  ? "Bad Request"
-              : rs == APIGW_ROUTE_NOMEM   ? "Internal Server Error"
-                                          : "Not Found");
+        later(x,
+              rs == APIGW_ROUTE_BAD_PATH ? 400
+              : rs == APIGW_ROUTE_NOMEM  ? 500
+                                         : 404,
+              rs == APIGW_ROUTE_BAD_PATH ? "Bad Request"
+              : rs == APIGW_ROUTE_NOMEM  ? "Internal Server Error"
+                                         : "Not Found");
         return x;
     }
     x->route = x->m.target;
     x->route_key = x->m.route_key;
     x->resource = x->m.resource;
-    if (stage->thr != NULL && !apigw_throttle_admit(stage->thr, x->route_key, clock_real_mono_ms())) {
+    if (stage->thr != NULL &&
+        !apigw_throttle_admit(stage->thr, x->route_key, clock_real_mono_ms())) {
         later(x, 429, "Too Many Requests");
         return x;
     }

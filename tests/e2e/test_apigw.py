@@ -324,9 +324,13 @@ def test_lambda_authorizers_simple_iam_and_cached(haar, gw, lam, make_function, 
             ApiId=api, AuthorizerType="REQUEST", Name="iam", AuthorizerUri=uri,
             IdentitySource=["$request.header.x-token"], AuthorizerPayloadFormatVersion="2.0",
             AuthorizerResultTtlInSeconds=0)
+        v1 = gw.create_authorizer(
+            ApiId=api, AuthorizerType="REQUEST", Name="v1", AuthorizerUri=uri,
+            IdentitySource=["$request.header.x-token"], AuthorizerPayloadFormatVersion="1.0",
+            AuthorizerResultTtlInSeconds=0)
         ig = gw.create_integration(ApiId=api, IntegrationType="AWS_PROXY",
                                    IntegrationUri=function_arn(fn), PayloadFormatVersion="2.0")
-        for key, auth in (("GET /simple", simple), ("GET /iam", iam)):
+        for key, auth in (("GET /simple", simple), ("GET /iam", iam), ("GET /v1", v1)):
             gw.create_route(ApiId=api, RouteKey=key, Target=f"integrations/{ig['IntegrationId']}",
                             AuthorizationType="CUSTOM", AuthorizerId=auth["AuthorizerId"])
         gw.create_stage(ApiId=api, StageName="$default", AutoDeploy=True)
@@ -361,6 +365,14 @@ def test_lambda_authorizers_simple_iam_and_cached(haar, gw, lam, make_function, 
         n = len(read_lines(log))
         request(haar.api_port, "GET", "/iam", {"Host": host, "x-token": "iam-deny"})
         assert len(read_lines(log)) == n + 1  # TTL 0: no caching
+        # a payload 1.0 authorizer: the REST-style event, an IAM policy answer
+        status, _, body, _ = request(haar.api_port, "GET", "/v1",
+                                     {"Host": host, "x-token": "iam-allow"})
+        assert status == 200, body
+        assert json.loads(body)["requestContext"]["authorizer"]["principalId"] == "user-1"
+        status, _, _, _ = request(haar.api_port, "GET", "/v1",
+                                  {"Host": host, "x-token": "iam-deny"})
+        assert status == 403
     finally:
         gw.delete_api(ApiId=api)
 

@@ -497,6 +497,15 @@ static void test_gateway_answers(void **state)
     a = serve("GET", "/t", host, NULL, 0, 0);
     assert_int_equal(a.status, 429);
     assert_string_equal(a.body, "{\"message\":\"Too Many Requests\"}");
+    /* the default endpoint turned off: not served by Host or by path */
+    assert_int_equal(update(APIGW_KIND_API, NULL, id, "{\"disableExecuteApiEndpoint\":true}", msg),
+                     ERR_OK);
+    a = serve("GET", "/t", host, NULL, 0, 0);
+    assert_int_equal(a.status, 403);
+    char path[64];
+    snprintf(path, sizeof path, "/_aws/execute-api/%s/t", id);
+    a = serve("GET", path, NULL, NULL, 0, 0);
+    assert_int_equal(a.status, 403);
     logs_flush(lg);
     struct buf out;
     buf_init(&out, 1 << 20);

@@ -95,9 +95,10 @@ struct stage_rt {
     struct apigw_cors cors; /* strings owned (cors_store) */
     char **cors_store;
     size_t ncors_store;
-    bool managed; /* the environment's API: no resource-policy check */
-    char *jwks;   /* the API's tag haar:jwks: where its JWT authorizers' keys are, or NULL
-                     (OIDC discovery from the issuer, as AWS does) */
+    bool managed;  /* the environment's API: no resource-policy check */
+    bool disabled; /* disableExecuteApiEndpoint: not served by Host or by path */
+    char *jwks;    /* the API's tag haar:jwks: where its JWT authorizers' keys are, or NULL
+                      (OIDC discovery from the issuer, as AWS does) */
 };
 
 /* ---- resources (api.c) ---- */

@@ -357,6 +357,7 @@ int apigw__stage_rebuild(struct apigw *gw, struct api *a, struct res *st)
     snprintf(s->api_id, sizeof s->api_id, "%s", a->id);
     snprintf(s->name, sizeof s->name, "%s", st->id);
     s->managed = a->managed;
+    s->disabled = json_is_true(json_object_get(a->doc, "disableExecuteApiEndpoint"));
     char msg[128];
     const char *dep = jsonh_str(st->doc, "deploymentId", NULL);
     for (struct res *r = a->kids; dep && r; r = r->next) {

@@ -20,10 +20,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cloud/apigw.h"
+#include "cloud/apigw/apigw.h"
+#include "cloud/apigw/proto_gateway.h"
+#include "cloud/apigw/proto_rest.h"
 #include "cloud/config.h"
 #include "cloud/events/events.h"
 #include "cloud/events/proto_json.h"
+#include "cloud/fetch.h"
 #include "cloud/http/http.h"
 #include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
@@ -75,8 +78,9 @@ struct daemon {
     struct store *store;
     struct config *cfg;
     struct router rt;
-    struct apigw gw;
-    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events;
+    struct apigw *apigw;
+    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events,
+        svc_apigw;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -228,6 +232,8 @@ static void health(void *arg, struct proto_req *r)
     json_object_set_new(json_object_get(j, "lambda"), "isolation",
                         json_string(lambda_isolation(dm->lambda)));
     json_object_set_new(j, "events", events);
+    if (dm->apigw != NULL)
+        json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
     respond_json(r, 200, j);
 }
 
@@ -523,6 +529,52 @@ static int add_events(struct daemon *dm, char *err, size_t errlen)
     return events_provision_schedule(dm->events, &p, err, errlen) == ERR_OK ? 0 : -1;
 }
 
+/* ---- API Gateway: the environment's own API (routes, CORS lists and the access-log format
+ * are the engine's copy of infra/layers/20_infra and 30_app) */
+
+static void api_handle(void *arg, struct proto_req *r)
+{
+    apigw_gateway_handle(((struct daemon *)arg)->apigw, r);
+}
+
+static void gw_fetch(void *arg, const char *url, size_t max,
+                     void (*done)(void *cbarg, int rc, const char *body, size_t len), void *cbarg)
+{
+    (void)arg;
+    fetch_url(url, max, done, cbarg);
+}
+
+static int start_apigw(struct daemon *dm, uint16_t api_port)
+{
+    const struct config *c = dm->cfg;
+    const struct config_function *fn = &c->functions[CONFIG_FN_API];
+    char err[512], name[160], desc[200], group[200];
+    const char *origins[100];
+    size_t norigins = 0;
+    for (size_t i = 0; i < json_array_size(c->api.cors_allow_origins) && i < 100; i++)
+        origins[norigins++] = json_string_value(json_array_get(c->api.cors_allow_origins, i));
+    config_resource_name(c, "api", name, sizeof name);
+    snprintf(desc, sizeof desc, "%s-%s task API", c->project, c->environment);
+    snprintf(group, sizeof group, "/aws/apigateway/%s", name);
+    int timeout = fn->timeout_seconds * 1000 + 1000;
+    struct apigw_options o = {.region = c->aws_region, .account = ACCOUNT, .api_port = api_port};
+    struct apigw_host host = {dm, gw_fetch};
+    struct apigw_env_spec spec = {
+        .name = name, .description = desc, .function = fn->full_name,
+        .timeout_ms = timeout < 30000 ? timeout : 30000,
+        .rate_limit = c->api.throttling_rate_limit, .burst_limit = c->api.throttling_burst_limit,
+        .cors_origins = origins, .ncors_origins = norigins,
+        .log_group = c->api.access_log_enabled ? group : NULL, .tags = c->tags};
+    dm->apigw = apigw_new(&o, &host, dm->lambda, dm->logs, dm->store, err, sizeof err);
+    if (dm->apigw == NULL ||
+        apigw_provision_env(dm->apigw, &spec, err, sizeof err) != ERR_OK) {
+        fprintf(stderr, "haar: apigw: %s\n", err);
+        return -1;
+    }
+    apigw_restore(dm->apigw);
+    return 0;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
@@ -530,6 +582,7 @@ static int add_services(struct daemon *dm, uint16_t aws_port)
     logs_service(dm->logs, &dm->svc_logs);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
     events_service(dm->events, &dm->svc_events);
+    apigw_rest_service(dm->apigw, &dm->svc_apigw);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
@@ -538,6 +591,7 @@ static int add_services(struct daemon *dm, uint16_t aws_port)
         router_add_service(&dm->rt, &dm->svc_events) != 0 ||
         router_add_internal(&dm->rt, "/_haar/events/trigger", events_trigger_endpoint,
                             dm->events) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_apigw) != 0 ||
         router_add_creds(&dm->rt, lambda_creds, dm) != 0 ||
         router_add_creds(&dm->rt, sts_creds, dm) != 0 ||
         router_add_internal(&dm->rt, "/_haar/health", health, dm) != 0 ||
@@ -662,7 +716,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.aws_port, strerror(errno));
         goto out;
     }
-    if (http_listen(dm.srv, o.api_port, &api_o, apigw_handle, &dm.gw, &dm.api_l, &api_bound) != 0) {
+    if (http_listen(dm.srv, o.api_port, &api_o, api_handle, &dm, &dm.api_l, &api_bound) != 0) {
         fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.api_port, strerror(errno));
         goto out;
     }
@@ -689,12 +743,8 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: events: %s\n", err);
         goto out;
     }
-    if (add_services(&dm, aws_bound) != 0)
+    if (start_apigw(&dm, api_bound) != 0 || add_services(&dm, aws_bound) != 0)
         goto out;
-    dm.gw = (struct apigw){.lambda = dm.lambda,
-                           .function = dm.cfg->functions[CONFIG_FN_API].full_name,
-                           .region = dm.cfg->aws_region,
-                           .api_port = api_bound};
     dm.sig_watch = http_watch_fd(dm.srv, sig_pipe[0], on_sig_data, &dm);
     dm.store_watch = http_watch_fd(dm.srv, dup(store_notify_fd(dm.store)), on_store_ready, &dm);
     dm.work_watch = http_watch_fd(dm.srv, dup(work_notify_fd()), on_work_ready, &dm);
@@ -727,6 +777,7 @@ out:
         store_flush(dm.store);
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
+    apigw_free(dm.apigw);
     lambda_free(dm.lambda);
     events_free(dm.events); /* after the Lambda engine: no invocation calls back into it */
     sts_free(dm.sts);

@@ -56,6 +56,12 @@
     X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", NULL, "Sender", "Invalid request ID")    \
     X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", NULL, "Sender",                     \
       "Precondition failed")                                                                       \
+    /* API Gateway v2 (REST-JSON: X-Amzn-ErrorType + {"message"}) */                             \
+    X(APIGW_NOT_FOUND, 404, "NotFoundException", NULL, "Sender", "Not Found")                      \
+    X(APIGW_BAD_REQUEST, 400, "BadRequestException", NULL, "Sender", "Invalid request input")      \
+    X(APIGW_CONFLICT, 409, "ConflictException", NULL, "Sender", "The resource already exists")     \
+    X(APIGW_TOO_MANY_REQUESTS, 429, "TooManyRequestsException", NULL, "Sender",                    \
+      "Too Many Requests")                                                                         \
     /* STS (query protocol, and JSON 1.0 for newer SDKs) */                                        \
     X(STS_VALIDATION, 400, "ValidationError", NULL, "Sender", "1 validation error detected")       \
     X(STS_INVALID_ACTION, 400, "InvalidAction", NULL, "Sender", "Could not find operation")        \

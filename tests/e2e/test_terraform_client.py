@@ -1,4 +1,4 @@
-"""Terraform (hashicorp/aws from the local provider mirror) as a client of haar: apply
+"""Terraform (hashicorp/aws from the local provider mirror) as a client of haar. First: apply
 creates a log group and a function whose code comes from a zip, reads an invocation through
 the aws_lambda_invocation data source, an EventBridge schedule rule and a pattern rule with
 Lambda targets (constant input, input transformer, retry policy), plans no changes
@@ -6,7 +6,10 @@ afterwards, updates in place and destroys — the calls the provider makes (Crea
 ListTagsForResource, CreateFunction, GetFunction, ListVersionsByFunction,
 GetFunctionCodeSigningConfig, UpdateFunctionConfiguration, TagResource, Invoke, PutRule,
 DescribeRule, PutTargets, ListTargetsByRule, RemoveTargets, DeleteRule, DeleteFunction, ...)
-all answered by haar. Skipped with a notice when terraform or the mirror is absent."""
+all answered by haar.
+Second: an HTTP API (apigatewayv2 api, integration, JWT authorizer, routes, $default stage)
+with the Lambda permission it needs, served by Host once applied. Skipped with a notice when
+terraform or the mirror is absent."""
 import json
 import os
 import shutil
@@ -175,3 +178,157 @@ def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, lo
     assert logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
     events = boto_client("events", haar.aws_url)
     assert events.list_rules(NamePrefix=name)["Rules"] == []
+
+
+APIGW_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  endpoints {
+    lambda       = "%(endpoint)s"
+    apigatewayv2 = "%(endpoint)s"
+    sts          = "%(endpoint)s"
+  }
+}
+variable "tier" { type = string }
+resource "aws_lambda_function" "fn" {
+  function_name    = "%(name)s"
+  role             = "arn:aws:iam::000000000000:role/e2e-terraform"
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  filename         = "fn.zip"
+  source_code_hash = filebase64sha256("fn.zip")
+}
+resource "aws_apigatewayv2_api" "http" {
+  name          = "%(name)s"
+  protocol_type = "HTTP"
+  description   = "tier ${var.tier}"
+  tags          = { tier = var.tier }
+  cors_configuration {
+    allow_origins = ["http://localhost:3000"]
+    allow_methods = ["GET", "POST"]
+    max_age       = 300
+  }
+}
+resource "aws_apigatewayv2_integration" "fn" {
+  api_id                 = aws_apigatewayv2_api.http.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = aws_lambda_function.fn.invoke_arn
+  integration_method     = "POST"
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 5000
+}
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  api_id           = aws_apigatewayv2_api.http.id
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+  name             = "jwt-${var.tier}"
+  jwt_configuration {
+    audience = ["api-client"]
+    issuer   = "https://issuer.example"
+  }
+}
+resource "aws_apigatewayv2_route" "hello" {
+  api_id    = aws_apigatewayv2_api.http.id
+  route_key = "GET /hello"
+  target    = "integrations/${aws_apigatewayv2_integration.fn.id}"
+}
+resource "aws_apigatewayv2_route" "secure" {
+  api_id               = aws_apigatewayv2_api.http.id
+  route_key            = "GET /secure"
+  authorization_type   = "JWT"
+  authorizer_id        = aws_apigatewayv2_authorizer.jwt.id
+  authorization_scopes = ["read"]
+  target               = "integrations/${aws_apigatewayv2_integration.fn.id}"
+}
+resource "aws_apigatewayv2_stage" "default" {
+  api_id          = aws_apigatewayv2_api.http.id
+  name            = "$default"
+  auto_deploy     = true
+  tags            = { tier = var.tier }
+  stage_variables = { tier = var.tier }
+  default_route_settings {
+    throttling_rate_limit  = 100
+    throttling_burst_limit = 50
+  }
+}
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowHttpApiInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.fn.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
+}
+output "api_id" { value = aws_apigatewayv2_api.http.id }
+"""
+
+
+def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar, lam, tmp_path):
+    """aws_apigatewayv2_api (with CORS), _integration, _authorizer (JWT), _route (one with the
+    authorizer and scopes), _stage ($default, AutoDeploy, throttling, variables) and
+    aws_lambda_permission: apply, serve by Host, plan clean, update in place, destroy."""
+    import http.client
+
+    tf, plugins = shutil.which("terraform"), mirror()
+    if tf is None or plugins is None:
+        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
+                    "Terraform-as-a-client check skipped")
+    name = unique_name("tfapi")
+    work = tmp_path / "tf"
+    work.mkdir()
+    (work / "main.tf").write_text(APIGW_TF % {"endpoint": haar.aws_url, "name": name})
+    (work / "fn.zip").write_bytes(make_zip("echo"))
+    (tmp_path / "terraformrc").write_text("")
+    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
+
+    def run(*args, check=True):
+        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
+                           timeout=180)
+        if check:
+            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        return p
+
+    def get(api_id, path, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", haar.api_port, timeout=30)
+        c.request("GET", path, headers={"Host": f"{api_id}.execute-api.localhost", **(headers or {})})
+        r = c.getresponse()
+        out = (r.status, r.read())
+        c.close()
+        return out
+
+    from e2e_helpers import boto_client
+    gw = boto_client("apigatewayv2", haar.aws_url)
+    run("init", "-input=false", f"-plugin-dir={plugins}")
+    try:
+        run("apply", "-auto-approve", "-var=tier=1")
+        api_id = run("output", "-raw", "api_id").stdout.strip()
+        status, body = get(api_id, "/hello")
+        assert status == 200, body
+        event = json.loads(body)
+        assert event["routeKey"] == "GET /hello" and event["stageVariables"] == {"tier": "1"}
+        assert get(api_id, "/secure")[0] == 401
+        api = gw.get_api(ApiId=api_id)
+        assert api["Description"] == "tier 1" and api["Tags"] == {"tier": "1"}
+        assert run("plan", "-detailed-exitcode", "-var=tier=1", check=False).returncode == 0
+        run("apply", "-auto-approve", "-var=tier=2")
+        assert gw.get_api(ApiId=api_id)["Description"] == "tier 2"  # in place: same id
+        stage = gw.get_stage(ApiId=api_id, StageName="$default")
+        assert stage["StageVariables"] == {"tier": "2"} and stage["Tags"] == {"tier": "2"}
+        names = [a["Name"] for a in gw.get_authorizers(ApiId=api_id)["Items"]]
+        assert names == ["jwt-2"]
+        assert json.loads(get(api_id, "/hello")[1])["stageVariables"] == {"tier": "2"}
+        assert run("plan", "-detailed-exitcode", "-var=tier=2", check=False).returncode == 0
+    finally:
+        run("destroy", "-auto-approve", "-var=tier=2")
+    assert name not in [a["Name"] for a in gw.get_apis()["Items"]]
+    assert name not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]

@@ -169,6 +169,25 @@ void lambda_fn_put_event_config(struct lambda *lm, struct lambda_fn *fn, bool me
 void lambda_fn_delete_event_config(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done,
                                    void *arg);
 
+/* ---- the resource policy (AddPermission, RemovePermission, GetPolicy) ---- */
+
+/* Adds a statement (an object as AWS stores it: Sid, Effect, Principal, Action, Resource,
+ * Condition; copied). ERR_LAMBDA_CONFLICT when its Sid is taken, ERR_LAMBDA_PRECONDITION when
+ * revision_id (NULL: not checked) is not the policy's. */
+void lambda_fn_add_permission(struct lambda *lm, struct lambda_fn *fn, const json_t *statement,
+                              const char *revision_id, lambda_op_fn done, void *arg);
+/* Removes the statement sid (ERR_LAMBDA_NOT_FOUND when absent); the policy goes with its last
+ * statement. */
+void lambda_fn_remove_permission(struct lambda *lm, struct lambda_fn *fn, const char *sid,
+                                 const char *revision_id, lambda_op_fn done, void *arg);
+/* The policy (borrowed) and its revision id, or NULL when the function has none. */
+const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision_id);
+/* True when an Allow statement lets the service principal ("apigateway.amazonaws.com")
+ * invoke fn for source_arn (ArnLike/ArnEquals on AWS:SourceArn, '*' and '?' wildcards) from
+ * account (StringEquals on AWS:SourceAccount); statements with other conditions do not. */
+bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const char *source_arn,
+                       const char *account);
+
 /* Looks a function up by name; NULL if none (or being deleted). */
 struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
 

@@ -121,6 +121,8 @@ struct lambda_fn {
     int memory;
     json_t *env_vars; /* object or NULL */
     json_t *tags;     /* object or NULL */
+    json_t *policy;   /* resource policy {"Version","Id","Statement":[...]} or NULL */
+    char policy_rev[40];
     char code_dir[PATH_MAX];
     long long code_size;
     char sha[48];

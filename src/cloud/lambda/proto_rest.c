@@ -42,6 +42,8 @@ enum op {
     OP_GET_EVENT_CONFIG,
     OP_DELETE_EVENT_CONFIG,
     OP_LIST_EVENT_CONFIGS,
+    OP_ADD_PERMISSION,
+    OP_GET_POLICY,
 };
 
 /* The route table: method, version prefix, whether a {name} follows, the suffix after it. */
@@ -74,6 +76,8 @@ static const struct route routes[] = {
     {"GET", "/2019-09-25/functions/", true, "/event-invoke-config", OP_GET_EVENT_CONFIG},
     {"DELETE", "/2019-09-25/functions/", true, "/event-invoke-config", OP_DELETE_EVENT_CONFIG},
     {"GET", "/2019-09-25/functions/", true, "/event-invoke-config/list", OP_LIST_EVENT_CONFIGS},
+    {"POST", "/2015-03-31/functions/", true, "/policy", OP_ADD_PERMISSION},
+    {"GET", "/2015-03-31/functions/", true, "/policy", OP_GET_POLICY},
 };
 
 #define TAGS_PREFIX "/2017-03-31/tags/"
@@ -387,7 +391,8 @@ enum answer {
     ANSWER_CONFIG_201,
     ANSWER_EMPTY,
     ANSWER_CONCURRENCY,
-    ANSWER_EVENT_CONFIG
+    ANSWER_EVENT_CONFIG,
+    ANSWER_STATEMENT
 };
 
 struct call {
@@ -396,6 +401,7 @@ struct call {
     enum answer answer;
     char name[80];
     int value;
+    char *text; /* ANSWER_STATEMENT: the statement added */
 };
 
 static void call_gone(void *arg)
@@ -425,6 +431,7 @@ static void call_done(void *arg, enum err e, const char *msg)
     struct call *c = arg;
     struct proto_req *req = c->req;
     if (req == NULL) {
+        free(c->text);
         free(c);
         return;
     }
@@ -434,6 +441,8 @@ static void call_done(void *arg, enum err e, const char *msg)
         proto_error(req, e, msg);
     } else if (c->answer == ANSWER_EMPTY) {
         send_empty(req, 204);
+    } else if (c->answer == ANSWER_STATEMENT) {
+        send_json(req, 201, json_pack("{s:s}", "Statement", c->text));
     } else if (c->answer == ANSWER_CONCURRENCY) {
         send_json(req, 200, json_pack("{s:i}", "ReservedConcurrentExecutions", c->value));
     } else if (fn == NULL) { /* deleted in the meantime */
@@ -445,6 +454,7 @@ static void call_done(void *arg, enum err e, const char *msg)
     } else {
         send_json(req, c->answer == ANSWER_CONFIG_201 ? 201 : 200, config_json(fn));
     }
+    free(c->text);
     free(c);
 }
 
@@ -942,6 +952,130 @@ out:
     json_decref(doc);
 }
 
+/* ---- AddPermission / RemovePermission / GetPolicy ---- */
+
+/* AddPermission's Principal as a policy's: a service, an account's root, an ARN, or "*". */
+static json_t *principal_json(const char *p)
+{
+    size_t n = strlen(p);
+    char root[64];
+    if (strcmp(p, "*") == 0)
+        return json_string("*");
+    if (n == 12 && strspn(p, "0123456789") == 12) {
+        snprintf(root, sizeof root, "arn:aws:iam::%s:root", p);
+        return json_pack("{s:s}", "AWS", root);
+    }
+    return json_pack("{s:s}", strncmp(p, "arn:", 4) == 0 ? "AWS" : "Service", p);
+}
+
+/* The statement AWS stores for an AddPermission body. */
+static json_t *statement_json(const json_t *doc, const char *fn_arn)
+{
+    static const struct {
+        const char *member, *key;
+    } equals[] = {{"SourceAccount", "AWS:SourceAccount"},
+                  {"EventSourceToken", "lambda:EventSourceToken"},
+                  {"PrincipalOrgID", "aws:PrincipalOrgID"},
+                  {"FunctionUrlAuthType", "lambda:FunctionUrlAuthType"}};
+    json_t *st = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", jsonh_str(doc, "StatementId", ""),
+                           "Effect", "Allow", "Principal",
+                           principal_json(jsonh_str(doc, "Principal", "")), "Action",
+                           jsonh_str(doc, "Action", ""), "Resource", fn_arn);
+    json_t *cond = json_object(), *eq = json_object();
+    for (size_t i = 0; i < sizeof equals / sizeof equals[0]; i++)
+        if (jsonh_str(doc, equals[i].member, NULL) != NULL)
+            json_object_set_new(eq, equals[i].key,
+                                json_string(jsonh_str(doc, equals[i].member, "")));
+    if (json_object_size(eq) > 0)
+        json_object_set(cond, "StringEquals", eq);
+    if (jsonh_str(doc, "SourceArn", NULL) != NULL)
+        json_object_set_new(cond, "ArnLike",
+                            json_pack("{s:s}", "AWS:SourceArn", jsonh_str(doc, "SourceArn", "")));
+    if (json_object_size(cond) > 0)
+        json_object_set(st, "Condition", cond);
+    json_decref(cond);
+    json_decref(eq);
+    return st;
+}
+
+static void op_add_permission(struct lambda *lm, struct proto_req *req, struct lambda_fn *fn,
+                              const char *name)
+{
+    char msg[1024];
+    json_t *doc = jsonh_parse(req->body, req->body_len, NULL, 0);
+    struct lambda_param p = {"FunctionName", name, strlen(name)};
+    enum err e = json_is_object(doc)
+                     ? lambda_validate_request("AddPermission", doc, &p, 1, msg, sizeof msg)
+                     : ERR_LAMBDA_INVALID_CONTENT;
+    struct lambda_fn_info i;
+    lambda_fn_info(fn, &i);
+    json_t *st = e == ERR_OK ? statement_json(doc, i.arn) : NULL;
+    struct call *c = NULL;
+    if (e != ERR_OK)
+        proto_error(req, e, e == ERR_LAMBDA_INVALID_CONTENT ? NULL : msg);
+    else if (st == NULL || (c = call_new(lm, req, ANSWER_STATEMENT, name)) == NULL)
+        ;
+    else if ((c->text = json_dumps(st, JSON_COMPACT)) == NULL)
+        call_done(c, ERR_LAMBDA_SERVICE, "out of memory");
+    else
+        lambda_fn_add_permission(lm, fn, st, jsonh_str(doc, "RevisionId", NULL), call_done, c);
+    json_decref(st);
+    json_decref(doc);
+}
+
+static void op_get_policy(struct proto_req *req, struct lambda_fn *fn)
+{
+    const char *rev;
+    const json_t *pol = lambda_fn_policy(fn, &rev);
+    char *text = pol ? json_dumps(pol, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        proto_error(req, ERR_LAMBDA_NOT_FOUND, "The resource you requested does not exist.");
+    else
+        send_json(req, 200, json_pack("{s:s, s:s}", "Policy", text, "RevisionId", rev));
+    free(text);
+}
+
+#define POLICY_PREFIX "/2015-03-31/functions/"
+
+/* DELETE /2015-03-31/functions/{name}/policy/{sid}: true when the path is that (handled). */
+static bool remove_permission(struct lambda *lm, struct proto_req *req)
+{
+    size_t pl = strlen(POLICY_PREFIX);
+    const char *p = req->path + pl, *end = req->path + req->path_len;
+    const char *mark = req->path_len > pl && memcmp(req->path, POLICY_PREFIX, pl) == 0
+                           ? memmem(p, (size_t)(end - p), "/policy/", 8)
+                           : NULL;
+    if (mark == NULL || memchr(p, '/', (size_t)(mark - p)) != NULL || mark + 8 >= end ||
+        memchr(mark + 8, '/', (size_t)(end - mark - 8)) != NULL)
+        return false;
+    if (!proto_method_is(req, "DELETE")) {
+        proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
+        return true;
+    }
+    char name[80], sid[512], msg[1024], rev[128];
+    long sl = decode_segment(mark + 8, (size_t)(end - mark - 8), sid);
+    enum err e = path_name(p, (size_t)(mark - p), name, sizeof name, msg, sizeof msg);
+    if (e == ERR_OK && sl < 0) {
+        e = ERR_LAMBDA_VALIDATION;
+        snprintf(msg, sizeof msg, "Invalid statement id encoding");
+    }
+    if (e == ERR_OK)
+        e = lambda_validate_value("NamespacedStatementId", "statementId", sid, (size_t)sl, msg,
+                                  sizeof msg);
+    if (e == ERR_LAMBDA_SERVICE) /* no such shape in the table: the pattern AWS documents */
+        e = ERR_OK;
+    if (e != ERR_OK) {
+        proto_error(req, e, msg);
+        return true;
+    }
+    struct lambda_fn *fn = find_or_404(lm, req, name);
+    struct call *c = fn ? call_new(lm, req, ANSWER_EMPTY, name) : NULL;
+    bool has_rev = query_param(req->query, req->query_len, "RevisionId", rev, sizeof rev) >= 0;
+    if (c != NULL)
+        lambda_fn_remove_permission(lm, fn, sid, has_rev ? rev : NULL, call_done, c);
+    return true;
+}
+
 /* ---- the dispatcher ----------------------------------------------------------------- */
 
 static const struct route *match(const struct proto_req *req, const char **seg, size_t *segl,
@@ -991,6 +1125,8 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         op_tags(lm, req, req->path + tpl, req->path_len - tpl);
         return;
     }
+    if (remove_permission(lm, req))
+        return;
     const char *seg = NULL;
     size_t segl = 0;
     bool path_known;
@@ -1104,6 +1240,12 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
             no_event_config(lm, req, fn);
         else if ((c = call_new(lm, req, ANSWER_EMPTY, name)) != NULL)
             lambda_fn_delete_event_config(lm, fn, call_done, c);
+        break;
+    case OP_ADD_PERMISSION:
+        op_add_permission(lm, req, fn, name);
+        break;
+    case OP_GET_POLICY:
+        op_get_policy(req, fn);
         break;
     case OP_LIST_EVENT_CONFIGS: {
         json_t *arr = json_array();

@@ -1186,11 +1186,8 @@ def test_7_refused_at_the_head(haar, case):
 
 # ---------------------------------------------------------------------------------------
 # 1-2. untrusted function output on the API port. The mapping is src/cloud/apigw/response.c
-# (fuzzed; its cases in tests/data/apigw/response/issue7_probes.json); the live API port
-# still runs the old src/cloud/apigw.c until the gateway data path lands (issue 10).
-
-GATEWAY_PENDING = pytest.mark.xfail(strict=True,
-                                    reason="until the gateway data path lands (issue 10)")
+# (fuzzed; its cases in tests/data/apigw/response/issue7_probes.json), which the API port's
+# data path (src/cloud/apigw/proto_gateway.c) uses.
 
 
 @pytest.fixture(scope="module")
@@ -1224,7 +1221,6 @@ def _gateway(d, output):
     return status, headers, rest
 
 
-@GATEWAY_PENDING
 def test_1_first_header_null_object_or_array(gw_haar):
     """The first header's value null (left out), an object or an array (a malformed response:
     500): the old mapping read hs[-1] for all of them (the sanitizer build aborts)."""
@@ -1241,7 +1237,6 @@ def test_1_first_header_null_object_or_array(gw_haar):
     assert health(gw_haar)["status"] == "ok"
 
 
-@GATEWAY_PENDING
 @pytest.mark.parametrize("output,injected", [
     ('{"statusCode":200,"headers":{"x":"a\\r\\nSet-Cookie: evil=1"},"body":"ok"}', "set-cookie"),
     ('{"statusCode":200,"cookies":["a=1\\r\\nX-Evil: 1"],"body":"ok"}', "x-evil"),
@@ -1253,7 +1248,6 @@ def test_2_crlf_from_the_function_is_a_500(gw_haar, output, injected):
     assert injected not in dict(headers)
 
 
-@GATEWAY_PENDING
 def test_2_the_gateway_frames_the_response(gw_haar):
     status, headers, body = _gateway(gw_haar, '{"statusCode":200,"headers":'
                                               '{"content-length":"999"},"body":"ok"}')

@@ -492,10 +492,6 @@ static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l
                   sizeof pr->source_ip);
     else
         snprintf(pr->source_ip, sizeof pr->source_ip, "127.0.0.1");
-    pr->local_port = 0;
-    sl = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
-    if (sl > 0 && ss.ss_family == AF_INET)
-        pr->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     ids_uuid4(pr->request_id);
     pr->ops = &conn_ops;
     pr->conn = r;

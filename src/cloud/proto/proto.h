@@ -87,7 +87,6 @@ struct proto_req {
     const char *authority; /* Host, as sent ("" when none) */
     size_t authority_len;
     char source_ip[48];
-    uint16_t local_port;
     char request_id[37]; /* a fresh UUID per request */
     /* set by the router */
     const struct proto_service *service;

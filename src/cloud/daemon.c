@@ -29,6 +29,9 @@
 #include "cloud/lambda/proto_runtime.h"
 #include "cloud/logs/logs.h"
 #include "cloud/logs/proto_json.h"
+#include "cloud/sqs/proto_json.h"
+#include "cloud/sqs/proto_query.h"
+#include "cloud/sqs/queue.h"
 #include "cloud/store/store.h"
 #include "cloud/sts/proto_query.h"
 #include "cloud/sts/sts.h"
@@ -69,11 +72,13 @@ struct daemon {
     struct lambda_rest lambda_rest;
     struct logs *logs;
     struct sts *sts;
+    struct sqs *sqs;
     struct store *store;
     struct config *cfg;
     struct router rt;
     struct apigw gw;
     struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
+    struct proto_service svc_sqs_json, svc_sqs_query;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -212,6 +217,7 @@ static void health(void *arg, struct proto_req *r)
         return;
     }
     json_t *fns = lambda_health_json(dm->lambda);
+    json_t *queues = sqs_health_json(dm->sqs);
     json_t *j =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:o, s:i}, s:{s:I, s:I}, s:{s:i, s:i}}",
                   "status", "ok", "project", dm->cfg->project, "environment", dm->cfg->environment,
@@ -221,6 +227,7 @@ static void health(void *arg, struct proto_req *r)
                   (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
+    json_object_set_new(j, "sqs", json_pack("{s:o*}", "queues", queues));
     respond_json(r, 200, j);
 }
 
@@ -487,17 +494,63 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* The environment's queue and its dead-letter queue, from the tfvars file, as
+ * infra/layers/20_infra creates them: created when absent, messages kept, changes applied. */
+static int provision_queues(struct daemon *dm)
+{
+    const struct config *c = dm->cfg;
+    char q[160], dlq[160], policy[512], allow[512], vt[16], ret[16], wait[16], dret[16];
+    char msg[SQS_MSG_MAX];
+    if (config_resource_name(c, "tasks", q, sizeof q) != 0 ||
+        config_resource_name(c, "tasks-dlq", dlq, sizeof dlq) != 0)
+        return -1;
+    snprintf(vt, sizeof vt, "%d", c->queue.visibility_timeout_seconds);
+    snprintf(ret, sizeof ret, "%d", c->queue.message_retention_seconds);
+    snprintf(wait, sizeof wait, "%d", c->queue.receive_wait_time_seconds);
+    snprintf(dret, sizeof dret, "%d", c->queue.dlq_message_retention_seconds);
+    snprintf(policy, sizeof policy,
+             "{\"deadLetterTargetArn\":\"arn:aws:sqs:%s:" ACCOUNT ":%s\",\"maxReceiveCount\":%d}",
+             c->aws_region, dlq, c->queue.max_receive_count);
+    snprintf(allow, sizeof allow,
+             "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:%s:" ACCOUNT
+             ":%s\"]}",
+             c->aws_region, q);
+    struct sqs_kv tags[64];
+    size_t nt = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->tags, k, v) if (nt < 64 && json_is_string(v)) tags[nt++] =
+        (struct sqs_kv){sqs_str_c(k), sqs_str_c(json_string_value(v))};
+    struct sqs_kv dattrs[] = {{sqs_str_c("MessageRetentionPeriod"), sqs_str_c(dret)}};
+    struct sqs_kv qattrs[] = {{sqs_str_c("VisibilityTimeout"), sqs_str_c(vt)},
+                              {sqs_str_c("MessageRetentionPeriod"), sqs_str_c(ret)},
+                              {sqs_str_c("ReceiveMessageWaitTimeSeconds"), sqs_str_c(wait)},
+                              {sqs_str_c("RedrivePolicy"), sqs_str_c(policy)}};
+    struct sqs_kv aattrs[] = {{sqs_str_c("RedriveAllowPolicy"), sqs_str_c(allow)}};
+    if (sqs_provision(dm->sqs, sqs_str_c(dlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(q), qattrs, 4, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(dlq), aattrs, 1, NULL, 0, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the queues %s and %s: %s\n", q, dlq, msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
+    sqs_json_service(dm->sqs, &dm->svc_sqs_json);
+    sqs_query_service(dm->sqs, &dm->svc_sqs_query);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_query) != 0 ||
         router_add_creds(&dm->rt, lambda_creds, dm) != 0 ||
         router_add_creds(&dm->rt, sts_creds, dm) != 0 ||
         router_add_internal(&dm->rt, "/_haar/health", health, dm) != 0 ||
@@ -637,7 +690,14 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: lambda: %s\n", err);
         goto out;
     }
-    if (provision(&dm, fdir, aws_bound) != 0)
+    char sqs_base[64];
+    snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
+    struct sqs_options so = {.region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
+    if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL) {
+        fprintf(stderr, "haar: sqs: %s\n", err);
+        goto out;
+    }
+    if (provision(&dm, fdir, aws_bound) != 0 || provision_queues(&dm) != 0)
         goto out;
     lambda_restore(dm.lambda);
     sts_restore(dm.sts);
@@ -679,6 +739,7 @@ out:
         store_flush(dm.store);
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
+    sqs_free(dm.sqs);
     lambda_free(dm.lambda);
     sts_free(dm.sts);
     signal(SIGCHLD, SIG_DFL);

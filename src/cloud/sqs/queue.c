@@ -602,13 +602,15 @@ static void prov_qdone(void *arg, enum err e, const char *msg, struct sqs_queue 
 }
 
 enum err sqs_provision(struct sqs *s, struct sqs_str name, const struct sqs_kv *attrs,
-                       size_t nattrs, char *msg, size_t msglen)
+                       size_t nattrs, const struct sqs_kv *tags, size_t ntags, char *msg,
+                       size_t msglen)
 {
     struct prov p = {0};
     struct sqs_queue *q = sqs_queue_find(s, name.p, name.len);
     enum err e;
     if (q == NULL) {
-        struct sqs_create_req r = {.name = name, .attrs = attrs, .nattrs = nattrs};
+        struct sqs_create_req r = {
+            .name = name, .attrs = attrs, .nattrs = nattrs, .tags = tags, .ntags = ntags};
         e = sqs_create_queue(s, &r, prov_qdone, &p, msg, msglen);
     } else {
         e = sqs_set_attributes(q, attrs, nattrs, prov_done, &p, msg, msglen);

@@ -141,12 +141,13 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
                           void *arg, char *msg, size_t msglen);
 
 /*
- * Start-up provisioning (haar up): creates the queue when absent and otherwise applies the
- * attributes (messages are kept; a changed value takes effect). Synchronous: it waits for
- * the commit. Returns ERR_OK or the refusal with its message.
+ * Start-up provisioning (haar up): creates the queue (with tags) when absent and otherwise
+ * applies the attributes (messages are kept; a changed value takes effect; tags stay).
+ * Synchronous: it waits for the commit. Returns ERR_OK or the refusal with its message.
  */
 enum err sqs_provision(struct sqs *s, struct sqs_str name, const struct sqs_kv *attrs,
-                       size_t nattrs, char *msg, size_t msglen);
+                       size_t nattrs, const struct sqs_kv *tags, size_t ntags, char *msg,
+                       size_t msglen);
 
 /* DeleteQueue: the queue and its messages; parked receives on it answer
  * ERR_SQS_QUEUE_DOES_NOT_EXIST; its name is refused by CreateQueue for 60 s. */

@@ -22,6 +22,8 @@
 
 #include "cloud/apigw.h"
 #include "cloud/config.h"
+#include "cloud/esm/esm.h"
+#include "cloud/esm/proto_rest.h"
 #include "cloud/http/http.h"
 #include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
@@ -73,12 +75,14 @@ struct daemon {
     struct logs *logs;
     struct sts *sts;
     struct sqs *sqs;
+    struct esm *esm;
+    struct esm_rest esm_rest;
     struct store *store;
     struct config *cfg;
     struct router rt;
     struct apigw gw;
     struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
-    struct proto_service svc_sqs_json, svc_sqs_query;
+    struct proto_service svc_sqs_json, svc_sqs_query, svc_esm;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -228,6 +232,7 @@ static void health(void *arg, struct proto_req *r)
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
     json_object_set_new(j, "sqs", json_pack("{s:o*}", "queues", queues));
+    json_object_set_new(j, "event_source_mappings", esm_health_json(dm->esm));
     respond_json(r, 200, j);
 }
 
@@ -533,6 +538,27 @@ static int provision_queues(struct daemon *dm)
         fprintf(stderr, "haar: cannot provision the queues %s and %s: %s\n", q, dlq, msg);
         return -1;
     }
+    /* the worker's event source mapping, as infra/layers/30_app/wiring.tf makes it */
+    const struct config_function *w = &c->functions[CONFIG_FN_WORKER];
+    char arn[256];
+    snprintf(arn, sizeof arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", c->aws_region, q);
+    struct esm_spec es = {.source_arn = arn,
+                          .function = w->full_name,
+                          .has_batch_size = true,
+                          .batch_size = w->batch_size,
+                          .has_window = true,
+                          .window = w->max_batching_window_seconds,
+                          .has_enabled = true,
+                          .enabled = true,
+                          .has_max_concurrency = true,
+                          .max_concurrency = w->max_concurrency,
+                          .has_response_types = true,
+                          .report_failures = true};
+    if (esm_provision(dm->esm, &es, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the event source mapping of %s: %s\n",
+                w->full_name, msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -544,10 +570,12 @@ static int add_services(struct daemon *dm, uint16_t aws_port)
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
     sqs_json_service(dm->sqs, &dm->svc_sqs_json);
     sqs_query_service(dm->sqs, &dm->svc_sqs_query);
+    esm_rest_service(&dm->esm_rest, dm->esm, dm->cfg->aws_region, ACCOUNT, &dm->svc_esm);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_esm) != 0 || /* before Lambda's: tag paths */
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sqs_json) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sqs_query) != 0 ||
@@ -693,7 +721,9 @@ int daemon_up(int argc, char **argv)
     char sqs_base[64];
     snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
     struct sqs_options so = {.region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
-    if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL) {
+    if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL ||
+        (dm.esm = esm_new(dm.store, dm.sqs, dm.lambda, dm.cfg->aws_region, ACCOUNT, err,
+                          sizeof err)) == NULL) {
         fprintf(stderr, "haar: sqs: %s\n", err);
         goto out;
     }
@@ -739,6 +769,7 @@ out:
         store_flush(dm.store);
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
+    esm_free(dm.esm);
     sqs_free(dm.sqs);
     lambda_free(dm.lambda);
     sts_free(dm.sts);

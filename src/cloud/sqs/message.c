@@ -1067,6 +1067,15 @@ void sqs_receive_cancel(struct sqs_waiter *w)
     w->cancelled = true;
 }
 
+bool sqs_receive_try_cancel(struct sqs_waiter *w)
+{
+    if (w->parked || (w->deferred && w->n == 0)) {
+        sqs_receive_cancel(w);
+        return true;
+    }
+    return false;
+}
+
 void sqs__fail_waiters(struct sqs_queue *q)
 {
     while (q->w_head) {

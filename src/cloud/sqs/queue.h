@@ -305,6 +305,11 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
  * their visibility timeout, as with a lost answer on AWS. */
 void sqs_receive_cancel(struct sqs_waiter *w);
 
+/* Cancels w only if it has taken no message yet (still waiting): returns true, and done will
+ * not run; false when it is answering with messages (done will run). For pollers that stop
+ * without losing messages to a visibility timeout. */
+bool sqs_receive_try_cancel(struct sqs_waiter *w);
+
 /*
  * DeleteMessage: refuses a malformed or foreign handle (ERR_SQS_RECEIPT_HANDLE_INVALID); a
  * handle of an already deleted message succeeds (AWS). Standard queues: any handle of the

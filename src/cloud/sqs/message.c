@@ -819,6 +819,7 @@ static void select_msgs(struct sqs_waiter *w, struct store_batch *b)
         if (mb == NULL) {
             moves_free(mv);
         } else {
+            w->moved = w->moved || moves > 0;
             sqs__moves_submit(mv, mb);
         }
     } else {
@@ -890,6 +891,11 @@ static void on_wait_timer(struct timer *t)
 {
     struct sqs_waiter *w = t->data;
     unpark(w);
+    if (w->moved && w->s->st != NULL) {
+        w->committing = true;
+        store_batch_submit(w->s->st, store_batch_new(w->s->st), recv_committed, w);
+        return;
+    }
     deliver(w, ERR_OK, NULL);
 }
 
@@ -1038,7 +1044,13 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
     if (serve(w))
         return ERR_OK;
     if (wait <= 0) {
-        defer_receive(w);
+        if (w->moved && q->s->st != NULL) {
+            /* answered after the dead-letter moves it made are committed (in order) */
+            w->committing = true;
+            store_batch_submit(q->s->st, store_batch_new(q->s->st), recv_committed, w);
+        } else {
+            defer_receive(w);
+        }
         return ERR_OK;
     }
     w->parked = true;

@@ -280,8 +280,9 @@ static void emit_url(void *arg, const char *url)
     jw_str(arg, url);
 }
 
-static void list_urls(struct proto_req *r, const char *key, bool has_max, long long max,
-                      struct sqs_str token,
+/* Writes the URLs as key's list; an empty list is left out when !required (ListQueues). */
+static void list_urls(struct proto_req *r, const char *key, bool required, bool has_max,
+                      long long max, struct sqs_str token,
                       enum err (*list)(void *ctx, bool, long long, struct sqs_str,
                                        void (*)(void *, const char *), void *, char *, char *,
                                        size_t),
@@ -292,13 +293,21 @@ static void list_urls(struct proto_req *r, const char *key, bool has_max, long l
     out_begin(&o);
     jw_key(&o.w, key);
     jw_arr(&o.w);
+    size_t before = o.b.len;
     enum err e = list(ctx, has_max, max, token, emit_url, &o.w, next, msg, sizeof msg);
     if (e != ERR_OK) {
         buf_destroy(&o.b);
         proto_error(r, e, msg);
         return;
     }
-    jw_arr_end(&o.w);
+    if (o.b.len == before && !required) {
+        /* no URLs: AWS leaves the member out ({}) */
+        buf_reset(&o.b);
+        jw_init(&o.w, &o.b);
+        jw_obj(&o.w);
+    } else {
+        jw_arr_end(&o.w);
+    }
     if (next[0])
         jw_kstr(&o.w, "NextToken", next);
     out_end(r, &o);
@@ -333,7 +342,7 @@ static void op_list_queues(struct sqs *s, struct proto_req *r, json_t *doc)
     if (!get_str(r, doc, "QueueNamePrefix", &l.prefix) || !get_str(r, doc, "NextToken", &token) ||
         !get_int(r, doc, "MaxResults", &has_max, &max))
         return;
-    list_urls(r, "QueueUrls", has_max, max, token, list_queues, &l);
+    list_urls(r, "QueueUrls", false, has_max, max, token, list_queues, &l);
 }
 
 static void op_list_dlq_sources(struct sqs *s, struct proto_req *r, json_t *doc)
@@ -346,7 +355,7 @@ static void op_list_dlq_sources(struct sqs *s, struct proto_req *r, json_t *doc)
     struct sqs_queue *q = queue_of(s, r, doc);
     if (q == NULL)
         return;
-    list_urls(r, "queueUrls", has_max, max, token, list_sources, q);
+    list_urls(r, "queueUrls", true, has_max, max, token, list_sources, q);
 }
 
 static void emit_attr(void *arg, const char *name, const char *value)

@@ -162,6 +162,7 @@ struct sqs_waiter {
     int64_t deadline; /* epoch ms the long poll ends */
     struct sqs_waiter *prev, *next; /* the queue's parked list, or the engine's deferred list */
     bool parked, deferred, committing, cancelled;
+    bool moved; /* its selection moved messages to a dead-letter queue */
     size_t n;
     struct msg *got[SQS_RECEIVE_BATCH_MAX];
     uint32_t gen[SQS_RECEIVE_BATCH_MAX];

@@ -742,8 +742,10 @@ static void on_state_timer(struct timer *t)
     struct esm_mapping *m = t->data;
     if (strcmp(m->state, "Deleting") == 0) {
         m->gone = true; /* invisible from now on; freed with its last poller */
-        stop_pollers(m);
-        mapping_maybe_free(m);
+        if (m->npollers == 0)
+            mapping_maybe_free(m);
+        else
+            stop_pollers(m); /* the last one to leave frees m: not touched after this */
         return;
     }
     set_state(m, m->enabled ? "Enabled" : "Disabled");
@@ -958,6 +960,11 @@ enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, v
     rc = check_spec(s, fifo, ESM_BATCH_DEFAULT, 0, msg, msglen);
     if (rc != ERR_OK)
         return rc;
+    struct events_pattern **pats = NULL;
+    size_t npats = 0;
+    rc = compile_filters(s->filters, &pats, &npats, msg, msglen);
+    if (rc != ERR_OK)
+        return rc;
     for (struct esm_mapping *m = e->head; m; m = m->next)
         if (!m->gone && strcmp(m->source_arn, s->source_arn) == 0 &&
             strcmp(m->fn_name, name) == 0) {
@@ -965,13 +972,11 @@ enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, v
                      "An event source mapping with SQS arn (\" %s \") and function (\" %s \") "
                      "already exists. Please update or delete the existing mapping with UUID %s",
                      s->source_arn, name, m->uuid); /* [R] */
+            for (size_t i = 0; i < npats; i++)
+                events_pattern_free(pats[i]);
+            free(pats);
             return ERR_LAMBDA_CONFLICT;
         }
-    struct events_pattern **pats = NULL;
-    size_t npats = 0;
-    rc = compile_filters(s->filters, &pats, &npats, msg, msglen);
-    if (rc != ERR_OK)
-        return rc;
     char uuid[37];
     ids_uuid4(uuid);
     struct esm_mapping *m = mapping_new(e, uuid, s->source_arn, name);

@@ -1438,7 +1438,7 @@ enum err sqs_send_batch(struct sqs_queue *q, const struct sqs_send_entry *e, siz
                         const char *sender, sqs_send_fn done, void *arg, char *msg, size_t msglen)
 {
     struct sqs_str ids[SQS_BATCH_MAX + 1] = {{0}};
-    size_t nids = n > SQS_BATCH_MAX ? SQS_BATCH_MAX + 1 : n;
+    size_t nids = n > SQS_BATCH_MAX ? SQS_BATCH_MAX : n; /* past 10 only the count matters */
     for (size_t i = 0; i < nids; i++)
         ids[i] = e[i].id;
     enum err rc = sqs_check_batch_ids(SQS_BATCH_SEND, ids, n, msg, msglen);
@@ -1743,7 +1743,7 @@ static enum err batch_change(struct sqs_queue *q, const struct sqs_batch_entry *
                              bool del, sqs_batch_fn done, void *arg, char *msg, size_t msglen)
 {
     struct sqs_str ids[SQS_BATCH_MAX + 1] = {{0}};
-    size_t nids = n > SQS_BATCH_MAX ? SQS_BATCH_MAX + 1 : n;
+    size_t nids = n > SQS_BATCH_MAX ? SQS_BATCH_MAX : n; /* past 10 only the count matters */
     for (size_t i = 0; i < nids; i++)
         ids[i] = e[i].id;
     enum err rc = sqs_check_batch_ids(del ? SQS_BATCH_DELETE : SQS_BATCH_CHANGE_VISIBILITY, ids, n,

@@ -991,6 +991,12 @@ static void perm_undo(struct done_ctx *c)
     c->old.policy = NULL;
 }
 
+static void perm_after(struct done_ctx *c)
+{
+    free(c->old.policy); /* the document before the change */
+    c->old.policy = NULL;
+}
+
 static enum err policy_apply(struct sqs_queue *q, json_t *doc, sqs_done_fn done, void *arg,
                              char *msg, size_t msglen)
 {
@@ -1012,6 +1018,7 @@ static enum err policy_apply(struct sqs_queue *q, json_t *doc, sqs_done_fn done,
     }
     c->old.policy = q->a.policy;
     c->undo = perm_undo;
+    c->after = perm_after;
     q->a.policy = text;
     q->modified_ms = clock_now_ms();
     if (b)

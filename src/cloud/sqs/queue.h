@@ -251,7 +251,8 @@ enum err sqs_send(struct sqs_queue *q, const struct sqs_send_entry *e, const cha
  * SendMessageBatch: the batch checks first (entry count, Ids, the 1 MiB total, a FIFO entry
  * without group or deduplication id refuses the whole batch, as AWS does), then each entry
  * on its own: failures go into its result (SenderFault true), the rest is stored in one
- * atomic commit. done gets n results in request order.
+ * atomic commit. done gets n results in request order. e holds min(n, 10) entries: past ten
+ * only the count matters (TooManyEntriesInBatchRequest).
  */
 enum err sqs_send_batch(struct sqs_queue *q, const struct sqs_send_entry *e, size_t n,
                         const char *sender, sqs_send_fn done, void *arg, char *msg, size_t msglen);
@@ -347,7 +348,8 @@ struct sqs_batch_result {
 typedef void (*sqs_batch_fn)(void *arg, const struct sqs_batch_result *res, size_t n);
 
 /* DeleteMessageBatch and ChangeMessageVisibilityBatch: the batch checks (count, Ids), then
- * each entry as its single operation, failures per entry; one commit. */
+ * each entry as its single operation, failures per entry; one commit. e holds min(n, 10)
+ * entries (past ten only the count matters). */
 enum err sqs_delete_batch(struct sqs_queue *q, const struct sqs_batch_entry *e, size_t n,
                           sqs_batch_fn done, void *arg, char *msg, size_t msglen);
 enum err sqs_change_visibility_batch(struct sqs_queue *q, const struct sqs_batch_entry *e,

@@ -284,3 +284,14 @@ def test_aws_cli(aws, haar):
     assert "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided." in p.stderr
     aws.json("sqs", "purge-queue", "--queue-url", url)
     aws.json("sqs", "delete-queue", "--queue-url", url)
+
+
+def test_haar_status_shows_queues_and_the_worker_mapping(haar):
+    from e2e_helpers import run_haar
+    p = run_haar("status", "--endpoint", haar.aws_url)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert any(l.split()[:2] == ["queue", "haar-dev-tasks"] and "dlq=haar-dev-tasks-dlq" in l
+               for l in lines), p.stdout
+    assert any(l.split()[:4] == ["mapping", "haar-dev-tasks", "->", "haar-dev-worker"]
+               for l in lines), p.stdout

@@ -11,6 +11,7 @@
  *       fill=N    SendMessageBatch until N messages are in (then exits; no report)
  *       latency=N N rounds of one ReceiveMessage(1) + DeleteMessage on one connection
  *                 (the cost at the queue's current depth)
+ *       create    CreateQueue named QUEUE_URL (a name here); prints the answer's QueueUrl
  *
  * One thread drives every connection (epoll), so the generator costs the machine as little
  * as possible. After the warm-up, each request's latency is kept; the report is one JSON
@@ -39,7 +40,7 @@
 
 enum { MAX_CONNS = 256, MAX_SAMPLES = 8 * 1000 * 1000, BUF = 1 << 20 };
 
-enum mode { M_SEND, M_BATCH, M_RECVDEL, M_FILL, M_LATENCY };
+enum mode { M_SEND, M_BATCH, M_RECVDEL, M_FILL, M_LATENCY, M_CREATE };
 
 static enum mode g_mode;
 static char g_host[128];
@@ -165,6 +166,10 @@ static void next_request(struct conn *c)
         c->batch = 10;
         c->out_len = build(c->out, BUF, "SendMessageBatch", body, n);
         break;
+    case M_CREATE:
+        n = (size_t)snprintf(body, sizeof body, "{\"QueueName\":\"%s\"}", g_queue);
+        c->out_len = build(c->out, BUF, "CreateQueue", body, n);
+        break;
     case M_RECVDEL:
     case M_LATENCY:
         if (c->step == 0) {
@@ -258,6 +263,16 @@ static bool answered(struct conn *c, int status, const char *body, size_t blen)
                      (int)(blen > 300 ? 300 : blen), body);
     }
     switch (g_mode) {
+    case M_CREATE: {
+        const char *u = memmem(body, blen, "\"QueueUrl\":\"", 12);
+        const char *e = u ? memchr(u + 12, '"', blen - (size_t)(u + 12 - body)) : NULL;
+        if (status != 200 || e == NULL) {
+            fprintf(stderr, "sqs_load: CreateQueue: HTTP %d: %.*s\n", status, (int)blen, body);
+            exit(1);
+        }
+        printf("%.*s\n", (int)(e - u - 12), u + 12);
+        exit(0);
+    }
     case M_SEND:
     case M_BATCH:
         record(c, status == 200 ? c->batch : 0);
@@ -315,8 +330,8 @@ static int cmp_u32(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: sqs_load HOST:PORT QUEUE_URL send|batch|recvdel|fill=N|latency=N "
-                        "CONNECTIONS SECONDS [BODY_BYTES] [WARMUP_SECONDS]\n");
+        fprintf(stderr, "usage: sqs_load HOST:PORT QUEUE_URL send|batch|recvdel|fill=N|latency=N|"
+                        "create CONNECTIONS SECONDS [BODY_BYTES] [WARMUP_SECONDS]\n");
         return 2;
     }
     const char *colon = strrchr(argv[1], ':');
@@ -336,6 +351,8 @@ int main(int argc, char **argv)
         g_mode = M_RECVDEL;
     else if (strncmp(m, "fill=", 5) == 0)
         g_mode = M_FILL, g_fill = strtol(m + 5, NULL, 10);
+    else if (strcmp(m, "create") == 0)
+        g_mode = M_CREATE;
     else if (strncmp(m, "latency=", 8) == 0)
         g_mode = M_LATENCY, g_rounds = strtol(m + 8, NULL, 10);
     else
@@ -346,7 +363,7 @@ int main(int argc, char **argv)
     double warmup = argc > 7 ? strtod(argv[7], NULL) : 1.0;
     if (nconn < 1 || nconn > MAX_CONNS || body_bytes < 1 || body_bytes > 1000)
         return 2;
-    if (g_mode == M_LATENCY)
+    if (g_mode == M_LATENCY || g_mode == M_CREATE)
         nconn = 1;
     g_payload = malloc((size_t)body_bytes + 1);
     for (int i = 0; i < body_bytes; i++)
@@ -367,9 +384,9 @@ int main(int argc, char **argv)
         next_request(c);
     }
     int64_t t0 = now_ns();
-    int64_t measure_at = g_mode == M_FILL || g_mode == M_LATENCY ? t0 : t0 + (int64_t)(warmup * 1e9);
-    int64_t end_at = g_mode == M_FILL || g_mode == M_LATENCY ? INT64_MAX
-                                                             : measure_at + (int64_t)(seconds * 1e9);
+    bool open_ended = g_mode == M_FILL || g_mode == M_LATENCY || g_mode == M_CREATE;
+    int64_t measure_at = open_ended ? t0 : t0 + (int64_t)(warmup * 1e9);
+    int64_t end_at = open_ended ? INT64_MAX : measure_at + (int64_t)(seconds * 1e9);
     int active = nconn;
     g_measuring = measure_at <= t0;
     int64_t measured_from = g_measuring ? t0 : 0;

@@ -998,6 +998,12 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
     enum err e = sqs_check_receive_params(&r->p, msg, msglen);
     if (e != ERR_OK)
         return e;
+    if (!q->a.fifo && q->n_inflight >= SQS_INFLIGHT_MAX) {
+        /* AWS: about 120,000 in flight a standard queue, then OverLimit (a FIFO queue's
+         * 20,000 just make receives come back empty) */
+        snprintf(msg, msglen, "%s", err_message(ERR_SQS_OVER_LIMIT));
+        return ERR_SQS_OVER_LIMIT;
+    }
     size_t names_bytes = 0;
     for (size_t i = 0; i < r->nnames; i++)
         names_bytes += r->names[i].p ? r->names[i].len + 1 : 1;
@@ -1111,8 +1117,8 @@ struct send_ctx {
     struct msg *m[SQS_BATCH_MAX];
     struct dedup *dd[SQS_BATCH_MAX];    /* entries this send created */
     struct dedup *dupof[SQS_BATCH_MAX]; /* entries a duplicate matched */
-    struct sqs_send_result res[SQS_BATCH_MAX];
-    uint64_t hw; /* the high-water mark the batch raises, or 0 */
+    uint64_t hw;                        /* the high-water mark the batch raises, or 0 */
+    struct sqs_send_result res[];       /* n of them */
 };
 
 static void send_ctx_free(struct send_ctx *c)
@@ -1389,7 +1395,7 @@ oom:
 
 static struct send_ctx *send_ctx_new(struct sqs_queue *q, sqs_send_fn done, void *arg, size_t n)
 {
-    struct send_ctx *c = calloc(1, sizeof *c);
+    struct send_ctx *c = calloc(1, sizeof *c + n * sizeof c->res[0]);
     if (c == NULL)
         return NULL;
     c->q = q;
@@ -1509,7 +1515,7 @@ struct change_ctx {
     void *arg;
     size_t n, nch;
     struct change ch[SQS_BATCH_MAX];
-    struct sqs_batch_result res[SQS_BATCH_MAX];
+    struct sqs_batch_result res[]; /* n of them */
 };
 
 static void change_committed(void *arg, int rc)
@@ -1663,7 +1669,7 @@ static enum err visibility_one(struct change_ctx *c, struct store_batch *b, stru
 
 static struct change_ctx *change_ctx_new(struct sqs_queue *q, size_t n)
 {
-    struct change_ctx *c = calloc(1, sizeof *c);
+    struct change_ctx *c = calloc(1, sizeof *c + (n ? n : 1) * sizeof c->res[0]);
     if (c == NULL)
         return NULL;
     c->q = q;

@@ -523,15 +523,24 @@ static void op_remove_permission(struct sqs *s, struct proto_req *r, json_t *doc
 struct send_in {
     size_t n;
     struct sqs_send_entry e[SQS_BATCH_MAX];
-    struct sqs_attrs attrs[SQS_BATCH_MAX], sys[SQS_BATCH_MAX];
-    char msg[SQS_BATCH_MAX][SQS_MSG_MAX];
+    struct send_one {
+        struct sqs_attrs attrs, sys;
+        char msg[SQS_MSG_MAX];
+    } one[]; /* as many as the request has entries (ten at most) */
 };
+
+/* Room for n entries (at least one). NULL when out of memory. */
+static struct send_in *send_in_new(size_t n)
+{
+    n = n < 1 ? 1 : n > SQS_BATCH_MAX ? SQS_BATCH_MAX : n;
+    return calloc(1, sizeof(struct send_in) + n * sizeof(struct send_one));
+}
 
 static void send_in_destroy(struct send_in *in)
 {
     for (size_t i = 0; i < in->n; i++) {
-        sqs_attrs_destroy(&in->attrs[i]);
-        sqs_attrs_destroy(&in->sys[i]);
+        sqs_attrs_destroy(&in->one[i].attrs);
+        sqs_attrs_destroy(&in->one[i].sys);
     }
 }
 
@@ -540,8 +549,8 @@ static void send_in_destroy(struct send_in *in)
 static bool read_entry(struct proto_req *r, json_t *obj, struct send_in *in, size_t i, bool batch)
 {
     struct sqs_send_entry *e = &in->e[i];
-    sqs_attrs_init(&in->attrs[i]);
-    sqs_attrs_init(&in->sys[i]);
+    sqs_attrs_init(&in->one[i].attrs);
+    sqs_attrs_init(&in->one[i].sys);
     in->n = i + 1;
     if (!json_is_object(obj)) {
         serialization(r, "Entries", "a list of structures");
@@ -552,19 +561,19 @@ static bool read_entry(struct proto_req *r, json_t *obj, struct send_in *in, siz
         !get_str(r, obj, "MessageGroupId", &e->group_id) ||
         !get_str(r, obj, "MessageDeduplicationId", &e->dedup_id))
         return false;
-    enum err rc = sqs_attrs_parse_json(&in->attrs[i], json_object_get(obj, "MessageAttributes"),
-                                       in->msg[i], sizeof in->msg[i]);
+    enum err rc = sqs_attrs_parse_json(&in->one[i].attrs, json_object_get(obj, "MessageAttributes"),
+                                       in->one[i].msg, sizeof in->one[i].msg);
     if (rc == ERR_OK)
-        rc = sqs_sysattrs_parse_json(&in->sys[i], json_object_get(obj, "MessageSystemAttributes"),
-                                     in->msg[i], sizeof in->msg[i]);
+        rc = sqs_sysattrs_parse_json(&in->one[i].sys, json_object_get(obj, "MessageSystemAttributes"),
+                                     in->one[i].msg, sizeof in->one[i].msg);
     if (rc == ERR_SERIALIZATION || (rc != ERR_OK && !batch)) {
-        proto_error(r, rc, in->msg[i]);
+        proto_error(r, rc, in->one[i].msg);
         return false;
     }
-    e->attrs = &in->attrs[i];
-    e->sys = &in->sys[i];
+    e->attrs = &in->one[i].attrs;
+    e->sys = &in->one[i].sys;
     e->pre_err = rc;
-    e->pre_msg = in->msg[i];
+    e->pre_msg = in->one[i].msg;
     return true;
 }
 
@@ -645,7 +654,7 @@ static void done_send_batch(void *arg, enum err e, const char *msg,
 
 static void op_send_message(struct sqs *s, struct proto_req *r, json_t *doc)
 {
-    struct send_in *in = calloc(1, sizeof *in);
+    struct send_in *in = send_in_new(1);
     if (in == NULL) {
         oom(r);
         return;
@@ -671,7 +680,7 @@ static void op_send_message_batch(struct sqs *s, struct proto_req *r, json_t *do
         return;
     }
     size_t total = json_array_size(entries);
-    struct send_in *in = calloc(1, sizeof *in);
+    struct send_in *in = send_in_new(total);
     if (in == NULL) {
         oom(r);
         return;

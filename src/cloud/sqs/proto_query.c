@@ -488,15 +488,24 @@ static void op_remove_permission(struct sqs *s, struct proto_req *r, const struc
 struct send_in {
     size_t n;
     struct sqs_send_entry e[SQS_BATCH_MAX];
-    struct sqs_attrs attrs[SQS_BATCH_MAX], sys[SQS_BATCH_MAX];
-    char msg[SQS_BATCH_MAX][SQS_MSG_MAX];
+    struct send_one {
+        struct sqs_attrs attrs, sys;
+        char msg[SQS_MSG_MAX];
+    } one[]; /* as many as the request has entries (ten at most) */
 };
+
+/* Room for n entries (at least one). NULL when out of memory. */
+static struct send_in *send_in_new(size_t n)
+{
+    n = n < 1 ? 1 : n > SQS_BATCH_MAX ? SQS_BATCH_MAX : n;
+    return calloc(1, sizeof(struct send_in) + n * sizeof(struct send_one));
+}
 
 static void send_in_destroy(struct send_in *in)
 {
     for (size_t i = 0; i < in->n; i++) {
-        sqs_attrs_destroy(&in->attrs[i]);
-        sqs_attrs_destroy(&in->sys[i]);
+        sqs_attrs_destroy(&in->one[i].attrs);
+        sqs_attrs_destroy(&in->one[i].sys);
     }
 }
 
@@ -508,8 +517,8 @@ static bool read_entry(struct proto_req *r, const struct proto_form *f, const ch
     struct sqs_send_entry *e = &in->e[i];
     struct sqs_attr_in a[SQS_MAX_MSG_ATTRS + 2];
     char key[128];
-    sqs_attrs_init(&in->attrs[i]);
-    sqs_attrs_init(&in->sys[i]);
+    sqs_attrs_init(&in->one[i].attrs);
+    sqs_attrs_init(&in->one[i].sys);
     in->n = i + 1;
     e->id = fgetf(f, "%sId", prefix);
     e->body = fgetf(f, "%sMessageBody", prefix);
@@ -519,19 +528,19 @@ static bool read_entry(struct proto_req *r, const struct proto_form *f, const ch
     if (!fint(r, f, key, &e->has_delay, &e->delay))
         return false;
     size_t n = fattrs(f, prefix, "MessageAttribute", a, SQS_MAX_MSG_ATTRS + 2);
-    enum err rc = sqs_attrs_parse(&in->attrs[i], a, n, in->msg[i], sizeof in->msg[i]);
+    enum err rc = sqs_attrs_parse(&in->one[i].attrs, a, n, in->one[i].msg, sizeof in->one[i].msg);
     if (rc == ERR_OK) {
         n = fattrs(f, prefix, "MessageSystemAttribute", a, SQS_MAX_MSG_ATTRS + 2);
-        rc = sqs_sysattrs_parse(&in->sys[i], a, n, in->msg[i], sizeof in->msg[i]);
+        rc = sqs_sysattrs_parse(&in->one[i].sys, a, n, in->one[i].msg, sizeof in->one[i].msg);
     }
     if (rc != ERR_OK && !batch) {
-        proto_error(r, rc, in->msg[i]);
+        proto_error(r, rc, in->one[i].msg);
         return false;
     }
-    e->attrs = &in->attrs[i];
-    e->sys = &in->sys[i];
+    e->attrs = &in->one[i].attrs;
+    e->sys = &in->one[i].sys;
     e->pre_err = rc;
-    e->pre_msg = in->msg[i];
+    e->pre_msg = in->one[i].msg;
     return true;
 }
 
@@ -606,7 +615,7 @@ static void done_send_batch(void *arg, enum err e, const char *msg,
 
 static void op_send_message(struct sqs *s, struct proto_req *r, const struct proto_form *f)
 {
-    struct send_in *in = calloc(1, sizeof *in);
+    struct send_in *in = send_in_new(1);
     if (in == NULL) {
         oom(r);
         return;
@@ -638,7 +647,8 @@ static size_t count_entries(const struct proto_form *f, const char *prefix)
 static void op_send_message_batch(struct sqs *s, struct proto_req *r, const struct proto_form *f)
 {
     static const char P[] = "SendMessageBatchRequestEntry";
-    struct send_in *in = calloc(1, sizeof *in);
+    size_t total = count_entries(f, P);
+    struct send_in *in = send_in_new(total);
     if (in == NULL) {
         oom(r);
         return;
@@ -647,7 +657,6 @@ static void op_send_message_batch(struct sqs *s, struct proto_req *r, const stru
     struct sqs_call *c = NULL;
     if (q == NULL)
         goto out;
-    size_t total = count_entries(f, P);
     for (size_t i = 0; i < total && i < SQS_BATCH_MAX; i++) {
         char prefix[64];
         snprintf(prefix, sizeof prefix, "%s.%zu.", P, i + 1);

@@ -63,6 +63,7 @@ enum {
     SQS_URL_MAX = 256,
     SQS_ARN_MAX = 160,
     SQS_MOVE_RATE_MAX = 500, /* MaxNumberOfMessagesPerSecond */
+    SQS_INFLIGHT_MAX = 120000, /* a standard queue's messages in flight (OverLimit past it) */
 };
 
 struct sqs_options {
@@ -297,7 +298,8 @@ typedef void (*sqs_receive_fn)(void *arg, enum err e, const char *msg,
  * available the receive waits WaitTimeSeconds (default the queue's
  * ReceiveMessageWaitTimeSeconds) and is answered the moment a message becomes available, or
  * empty when the time is up. *w (may be NULL) gets a handle for sqs_receive_cancel, valid
- * until done runs.
+ * until done runs. A standard queue with SQS_INFLIGHT_MAX messages in flight refuses with
+ * ERR_SQS_OVER_LIMIT.
  */
 enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_receive_fn done,
                      void *arg, struct sqs_waiter **w, char *msg, size_t msglen);

@@ -184,12 +184,11 @@ static void next_request(struct conn *c)
                                  c->handles[0]);
             c->out_len = build(c->out, BUF, "DeleteMessage", body, n);
         } else {
-            n = (size_t)snprintf(body, sizeof body, "{\"QueueUrl\":\"%s\",\"Entries\":[",
-                                 g_queue);
+            n = (size_t)snprintf(body, sizeof body, "{\"QueueUrl\":\"%s\",\"Entries\":[", g_queue);
             for (int i = 0; i < c->nh; i++)
                 n += (size_t)snprintf(body + n, sizeof body - n,
-                                      "%s{\"Id\":\"d%d\",\"ReceiptHandle\":\"%s\"}",
-                                      i ? "," : "", i, c->handles[i]);
+                                      "%s{\"Id\":\"d%d\",\"ReceiptHandle\":\"%s\"}", i ? "," : "",
+                                      i, c->handles[i]);
             n += (size_t)snprintf(body + n, sizeof body - n, "]}");
             c->out_len = build(c->out, BUF, "DeleteMessageBatch", body, n);
         }

@@ -524,8 +524,11 @@ static int provision_queues(struct daemon *dm)
     size_t nt = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(c->tags, k, v) if (nt < 64 && json_is_string(v)) tags[nt++] =
-        (struct sqs_kv){sqs_str_c(k), sqs_str_c(json_string_value(v))};
+    json_object_foreach(c->tags, k, v)
+    {
+        if (nt < 64 && json_is_string(v))
+            tags[nt++] = (struct sqs_kv){sqs_str_c(k), sqs_str_c(json_string_value(v))};
+    }
     struct sqs_kv dattrs[] = {{sqs_str_c("MessageRetentionPeriod"), sqs_str_c(dret)}};
     struct sqs_kv qattrs[] = {{sqs_str_c("VisibilityTimeout"), sqs_str_c(vt)},
                               {sqs_str_c("MessageRetentionPeriod"), sqs_str_c(ret)},
@@ -555,8 +558,8 @@ static int provision_queues(struct daemon *dm)
                           .has_response_types = true,
                           .report_failures = true};
     if (esm_provision(dm->esm, &es, msg, sizeof msg) != ERR_OK) {
-        fprintf(stderr, "haar: cannot provision the event source mapping of %s: %s\n",
-                w->full_name, msg);
+        fprintf(stderr, "haar: cannot provision the event source mapping of %s: %s\n", w->full_name,
+                msg);
         return -1;
     }
     return 0;
@@ -720,7 +723,8 @@ int daemon_up(int argc, char **argv)
     }
     char sqs_base[64];
     snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
-    struct sqs_options so = {.region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
+    struct sqs_options so = {
+        .region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
     if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL ||
         (dm.esm = esm_new(dm.store, dm.sqs, dm.lambda, dm.cfg->aws_region, ACCOUNT, err,
                           sizeof err)) == NULL) {

@@ -247,11 +247,17 @@ def test_pollers_scale_with_a_backlog(env):
                                            "ScalingConfig": {"MaximumConcurrency": 4}})
     assert status == 202
     settle(env, url, (0, 0), timeout=60)
-    health = json.load(__import__("urllib.request").request.urlopen(
-        env["daemon"].aws_url + "/_haar/health"))
-    mine = [x for x in health["event_source_mappings"] if x["uuid"] == m["UUID"]][0]
-    assert mine["batches"] >= 20 and mine["failures"] == 0
-    assert 1 <= mine["pollers"] <= 4
+
+    def mine():
+        import urllib.request
+        health = json.load(urllib.request.urlopen(env["daemon"].aws_url + "/_haar/health"))
+        return [x for x in health["event_source_mappings"] if x["uuid"] == m["UUID"]][0]
+
+    assert mine()["batches"] >= 20 and mine()["failures"] == 0
+    assert 2 <= mine()["pollers"] <= 4, mine()  # scaled up, never past MaximumConcurrency
+    # the queue is empty: long polls come back empty after their 20 s and pollers leave
+    clock(env["daemon"], advance=20)
+    wait_until(lambda: mine()["pollers"] == 1, 10, what="one poller left")
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 

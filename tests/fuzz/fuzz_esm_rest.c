@@ -49,14 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir, sizeof dir, "/tmp/haar-fuzz-esm-%d", (int)getpid());
         mkdir(dir, 0700);
         st = store_open(dir, err, sizeof err);
-        struct lambda_options lo = {.region = "eu-west-1", .state_dir = dir,
-                                    .account_concurrency = 10, .idle_seconds = 60,
+        struct lambda_options lo = {.region = "eu-west-1",
+                                    .state_dir = dir,
+                                    .account_concurrency = 10,
+                                    .idle_seconds = 60,
                                     .code_storage_max = 1 << 20};
         struct lambda_host host = {NULL, fake_listen, fake_unlisten, fake_watch, fake_unwatch};
         struct lambda *lm = lambda_new(&lo, &host, NULL, NULL, err, sizeof err);
-        struct esm *e = st && lm ? esm_new(st, fuzz_sqs(), lm, "eu-west-1", "000000000000", err,
-                                           sizeof err)
-                                 : NULL;
+        struct esm *e =
+            st && lm ? esm_new(st, fuzz_sqs(), lm, "eu-west-1", "000000000000", err, sizeof err)
+                     : NULL;
         if (e == NULL)
             abort();
         esm_rest_service(&rest, e, "eu-west-1", "000000000000", &svc);

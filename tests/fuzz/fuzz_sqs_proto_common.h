@@ -46,9 +46,8 @@ static struct sqs *fuzz_sqs(void)
     if (s == NULL) {
         char err[256];
         clock_set_manual(1767225600000LL);
-        struct sqs_options o = {.region = "eu-west-1",
-                                .account = "000000000000",
-                                .url_base = "http://127.0.0.1:4566"};
+        struct sqs_options o = {
+            .region = "eu-west-1", .account = "000000000000", .url_base = "http://127.0.0.1:4566"};
         s = sqs_new(NULL, &o, err, sizeof err);
         if (s == NULL)
             abort();
@@ -58,8 +57,7 @@ static struct sqs *fuzz_sqs(void)
 
 /* Runs r through handle and the completions it starts; traps unless answered once (a long
  * poll may stay parked: it is then cancelled, as a client going away would). */
-static void fuzz_run(struct proto_req *r, void (*handle)(void *, struct proto_req *),
-                     void *engine)
+static void fuzz_run(struct proto_req *r, void (*handle)(void *, struct proto_req *), void *engine)
 {
     struct fuzz_answer a = {0};
     r->ops = &fuzz_ops;

@@ -267,8 +267,8 @@ static void run_step(const char *file, const char *cname, size_t si, json_t *ste
     } else {
         snprintf(op, sizeof op, "%s", json_string_value(json_object_get(step, "op")));
     }
-    const char *ct = query ? "application/x-www-form-urlencoded; charset=utf-8"
-                           : "application/x-amz-json-1.0";
+    const char *ct =
+        query ? "application/x-www-form-urlencoded; charset=utf-8" : "application/x-amz-json-1.0";
     struct proto_hdr hdrs[1] = {{"content-type", ct, strlen(ct)}};
     struct answer a = {0};
     struct proto_req r = {.method = "POST",
@@ -378,9 +378,8 @@ static void open_engine(void)
     clock_set_manual(T0);
     st = store_open(dir, err, sizeof err);
     assert_non_null(st);
-    struct sqs_options o = {.region = "eu-west-1",
-                            .account = "000000000000",
-                            .url_base = "http://127.0.0.1:4566"};
+    struct sqs_options o = {
+        .region = "eu-west-1", .account = "000000000000", .url_base = "http://127.0.0.1:4566"};
     sq = sqs_new(st, &o, err, sizeof err);
     assert_non_null(sq);
     sqs_json_service(sq, &svc_json);

@@ -36,9 +36,8 @@ static void open_engine(void)
     char err[512];
     st = store_open(dir, err, sizeof err);
     assert_non_null(st);
-    struct sqs_options o = {.region = "eu-west-1",
-                            .account = "000000000000",
-                            .url_base = "http://127.0.0.1:4566"};
+    struct sqs_options o = {
+        .region = "eu-west-1", .account = "000000000000", .url_base = "http://127.0.0.1:4566"};
     sq = sqs_new(st, &o, err, sizeof err);
     if (sq == NULL)
         fail_msg("sqs_new: %s", err);
@@ -89,8 +88,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct sqs_str S(const char *s)
-{
+static struct sqs_str S(const char *s) {
     return sqs_str_c(s);
 }
 
@@ -278,14 +276,14 @@ static struct sqs_depth depth(struct sqs_queue *q)
     return d;
 }
 
-static struct sqs_kv KV(const char *n, const char *v)
-{
+static struct sqs_kv KV(const char *n, const char *v) {
     return (struct sqs_kv){S(n), S(v)};
 }
 
 /* ---- tests --------------------------------------------------------------------------------- */
 
-static void test_create_idempotence(void **state)
+static void
+test_create_idempotence(void **state)
 {
     (void)state;
     struct sqs_kv a[] = {KV("VisibilityTimeout", "45")};
@@ -309,8 +307,9 @@ static void test_create_idempotence(void **state)
                              "for attribute DelaySeconds");
     /* resolving URLs with any host, and refusing other accounts */
     struct sqs_queue *got;
-    assert_int_equal(sqs_queue_resolve(sq, S("https://sqs.eu-west-1.amazonaws.com/000000000000/"
-                                              "orders"),
+    assert_int_equal(sqs_queue_resolve(sq,
+                                       S("https://sqs.eu-west-1.amazonaws.com/000000000000/"
+                                         "orders"),
                                        false, &got, msg, sizeof msg),
                      ERR_OK);
     assert_ptr_equal(got, q);
@@ -449,9 +448,8 @@ static void test_long_poll(void **state)
     struct sqs_queue *q = create("poll", a, 1);
     struct res w[5];
     struct sqs_waiter *h[5];
-    struct sqs_receive_req req = {
-        .p = {.has_max = true, .max = 1, .has_wait = true, .wait = 20},
-        .sys_mask = UINT32_MAX};
+    struct sqs_receive_req req = {.p = {.has_max = true, .max = 1, .has_wait = true, .wait = 20},
+                                  .sys_mask = UINT32_MAX};
     char msg[1024];
     memset(w, 0, sizeof w);
     for (int i = 0; i < 5; i++)
@@ -819,8 +817,8 @@ static void test_move_task(void **state)
     assert_true(strlen(r.msg) > 10); /* the TaskHandle */
     char handle[512];
     snprintf(handle, sizeof handle, "%s", r.msg);
-    assert_int_equal(sqs_start_move_task(sq, S(sqs_queue_arn(dlq)), S(NULL), false, 0, on_done,
-                                         &r, msg, sizeof msg),
+    assert_int_equal(sqs_start_move_task(sq, S(sqs_queue_arn(dlq)), S(NULL), false, 0, on_done, &r,
+                                         msg, sizeof msg),
                      ERR_SQS_INVALID_PARAMETER_VALUE);
     /* two a second */
     advance(1000);
@@ -984,9 +982,8 @@ static void test_list_queues(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(next, "");
     n = 0;
-    assert_int_equal(sqs_list_queues(sq, S(NULL), false, 0, S(NULL), emit, &n, next, msg,
-                                     sizeof msg),
-                     ERR_OK);
+    assert_int_equal(
+        sqs_list_queues(sq, S(NULL), false, 0, S(NULL), emit, &n, next, msg, sizeof msg), ERR_OK);
     assert_int_equal(n, 4);
 }
 

@@ -150,8 +150,8 @@ static enum err compile_filters(const json_t *filters, struct events_pattern ***
         char err[EVENTS_PATTERN_ERR_MAX];
         if (!json_is_string(p))
             goto bad;
-        (*pats)[i] = events_pattern_compile(json_string_value(p), json_string_length(p), err,
-                                            sizeof err);
+        (*pats)[i] =
+            events_pattern_compile(json_string_value(p), json_string_length(p), err, sizeof err);
         if ((*pats)[i] == NULL)
             goto bad;
         (*n)++;
@@ -179,12 +179,11 @@ static int row_put(struct store_batch *b, const struct esm_mapping *m)
 {
     char *filters = m->filters ? json_dumps(m->filters, JSON_COMPACT) : NULL;
     char *tags = m->tags ? json_dumps(m->tags, JSON_COMPACT) : NULL;
-    struct store_val v[12] = {store_text(m->uuid),      store_text(m->source_arn),
-                              store_text(m->fn_name),   store_int(m->batch),
-                              store_int(m->window),     store_int(m->maxc),
-                              store_int(m->report),     store_text(filters),
-                              store_text(tags),         store_int(m->enabled),
-                              store_int(m->created_ms), store_int(m->modified_ms)};
+    struct store_val v[12] = {
+        store_text(m->uuid),   store_text(m->source_arn), store_text(m->fn_name),
+        store_int(m->batch),   store_int(m->window),      store_int(m->maxc),
+        store_int(m->report),  store_text(filters),       store_text(tags),
+        store_int(m->enabled), store_int(m->created_ms),  store_int(m->modified_ms)};
     int rc = store_batch_add(b, m->e->put, v, 12);
     free(filters);
     free(tags);
@@ -508,8 +507,7 @@ static void invoke(struct poller *p)
 
 /* ---- receiving ---- */
 
-static void received(void *arg, enum err e, const char *msg, const struct sqs_message *v,
-                     size_t n)
+static void received(void *arg, enum err e, const char *msg, const struct sqs_message *v, size_t n)
 {
     struct poller *p = arg;
     struct esm_mapping *m = p->m;
@@ -809,8 +807,9 @@ static enum err function_of(struct esm *e, const char *function, char name[65], 
                             size_t msglen)
 {
     if (function == NULL) {
-        snprintf(msg, msglen, "1 validation error detected: Value null at 'functionName' failed to "
-                              "satisfy constraint: Member must not be null");
+        snprintf(msg, msglen,
+                 "1 validation error detected: Value null at 'functionName' failed to "
+                 "satisfy constraint: Member must not be null");
         return ERR_LAMBDA_VALIDATION;
     }
     enum err rc = lambda_resolve_name(function, strlen(function), name, 65, msg, msglen);
@@ -853,8 +852,9 @@ static enum err check_spec(const struct esm_spec *s, bool fifo, int batch, int w
         window = (int)s->window;
     }
     if (batch > 10 && window < 1) {
-        snprintf(msg, msglen, "Maximum batch window in seconds must be greater than 0 if maximum "
-                              "batch size is greater than 10"); /* [R] */
+        snprintf(msg, msglen,
+                 "Maximum batch window in seconds must be greater than 0 if maximum "
+                 "batch size is greater than 10"); /* [R] */
         return ERR_LAMBDA_INVALID_PARAMETER;
     }
     if (s->has_max_concurrency && s->max_concurrency != 0 &&
@@ -887,8 +887,8 @@ static void apply_spec(struct esm_mapping *m, const struct esm_spec *s,
     if (s->has_filters) {
         free_patterns(m);
         json_decref(m->filters);
-        m->filters = s->filters && json_array_size(s->filters) > 0 ? json_deep_copy(s->filters)
-                                                                    : NULL;
+        m->filters =
+            s->filters && json_array_size(s->filters) > 0 ? json_deep_copy(s->filters) : NULL;
         m->pats = pats;
         m->npats = npats;
     }
@@ -938,22 +938,24 @@ static enum err submit(struct op *o, struct store_batch *b, char *msg, size_t ms
     return ERR_OK;
 }
 
-enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, void *arg,
-                    char *msg, size_t msglen)
+enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, void *arg, char *msg,
+                    size_t msglen)
 {
     char name[65];
     enum err rc = function_of(e, s->function, name, msg, msglen);
     if (rc != ERR_OK)
         return rc;
     if (s->source_arn == NULL) {
-        snprintf(msg, msglen, "Unrecognized event source, must be kinesis, dynamodb stream or sqs."); /* [E] */
+        snprintf(msg, msglen,
+                 "Unrecognized event source, must be kinesis, dynamodb stream or sqs."); /* [E] */
         return ERR_LAMBDA_INVALID_PARAMETER;
     }
     struct sqs_queue *q = sqs_queue_by_arn(e->sqs, s->source_arn, strlen(s->source_arn));
     if (q == NULL) {
-        snprintf(msg, msglen, "Error occurred while ReceiveMessage. SQS Error Code: "
-                              "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
-                              "specified queue does not exist."); /* [R] */
+        snprintf(msg, msglen,
+                 "Error occurred while ReceiveMessage. SQS Error Code: "
+                 "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+                 "specified queue does not exist."); /* [R] */
         return ERR_LAMBDA_INVALID_PARAMETER;
     }
     bool fifo = sqs_queue_is_fifo(q);
@@ -1046,7 +1048,9 @@ enum err esm_update(struct esm *e, const char *uuid, const struct esm_spec *s, e
     }
     *o = (struct op){.e = e, .m = m, .done = done, .arg = arg};
     snprintf(o->next_state, sizeof o->next_state, "%s",
-             was == m->enabled ? "Updating" : m->enabled ? "Enabling" : "Disabling");
+             was == m->enabled ? "Updating"
+             : m->enabled      ? "Enabling"
+                               : "Disabling");
     struct store_batch *b = store_batch_new(e->st);
     if (b)
         row_put(b, m);
@@ -1191,8 +1195,7 @@ enum err esm_provision(struct esm *e, const struct esm_spec *s, char *msg, size_
         return rc;
     struct esm_mapping *found = NULL;
     for (struct esm_mapping *m = e->head; m; m = m->next)
-        if (!m->gone && strcmp(m->source_arn, s->source_arn) == 0 &&
-            strcmp(m->fn_name, name) == 0)
+        if (!m->gone && strcmp(m->source_arn, s->source_arn) == 0 && strcmp(m->fn_name, name) == 0)
             found = m;
     struct prov p = {0};
     if (found) {
@@ -1222,12 +1225,12 @@ json_t *esm_health_json(const struct esm *e)
         if (m->gone)
             continue;
         const char *colon = strrchr(m->source_arn, ':');
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:s}", "uuid", m->uuid, "source",
-                         colon ? colon + 1 : m->source_arn, "function", m->fn_name, "state",
-                         m->state, "pollers", m->npollers, "in_flight", m->invoking, "batches",
-                         (json_int_t)m->batches, "failures", (json_int_t)m->failures,
-                         "last_result", m->last_result));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:s}", "uuid",
+                                           m->uuid, "source", colon ? colon + 1 : m->source_arn,
+                                           "function", m->fn_name, "state", m->state, "pollers",
+                                           m->npollers, "in_flight", m->invoking, "batches",
+                                           (json_int_t)m->batches, "failures",
+                                           (json_int_t)m->failures, "last_result", m->last_result));
     }
     return a;
 }

@@ -94,8 +94,8 @@ typedef void (*esm_done_fn)(void *arg, enum err e, const char *msg, const struct
  * once with AWS's code and message (ERR_LAMBDA_INVALID_PARAMETER, ERR_LAMBDA_NOT_FOUND,
  * ERR_LAMBDA_CONFLICT); otherwise done runs after the commit.
  */
-enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, void *arg,
-                    char *msg, size_t msglen);
+enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, void *arg, char *msg,
+                    size_t msglen);
 
 /* UpdateEventSourceMapping: the fields given; State "Updating" (or Enabling/Disabling). */
 enum err esm_update(struct esm *e, const char *uuid, const struct esm_spec *s, esm_done_fn done,

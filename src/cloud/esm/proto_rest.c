@@ -127,8 +127,7 @@ static void run(struct proto_req *r, int status,
 
 static bool type_error(struct proto_req *r, const char *what)
 {
-    proto_errorf(r, ERR_LAMBDA_INVALID_CONTENT, "Could not parse request body into json: %s",
-                 what);
+    proto_errorf(r, ERR_LAMBDA_INVALID_CONTENT, "Could not parse request body into json: %s", what);
     return false;
 }
 
@@ -180,7 +179,8 @@ static bool read_spec(struct proto_req *r, json_t *doc, struct esm_spec *s)
         json_t *t;
         json_array_foreach(v, i, t)
         {
-            if (!json_is_string(t) || strcmp(json_string_value(t), "ReportBatchItemFailures") != 0) {
+            if (!json_is_string(t) ||
+                strcmp(json_string_value(t), "ReportBatchItemFailures") != 0) {
                 proto_errorf(r, ERR_LAMBDA_VALIDATION,
                              "1 validation error detected: Value at 'functionResponseTypes' "
                              "failed to satisfy constraint: Member must satisfy constraint: "
@@ -460,8 +460,8 @@ static void rest_error_body(enum err e, const char *msg, struct buf *out)
     err_rest_json_body(e, msg, out);
 }
 
-void esm_rest_service(struct esm_rest *rest, struct esm *e, const char *region,
-                      const char *account, struct proto_service *out)
+void esm_rest_service(struct esm_rest *rest, struct esm *e, const char *region, const char *account,
+                      struct proto_service *out)
 {
     rest->e = e;
     snprintf(rest->tag_path, sizeof rest->tag_path,

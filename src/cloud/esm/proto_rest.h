@@ -21,8 +21,8 @@ struct esm_rest {
 
 /* Fills the router row (rest borrowed: it must outlive the router). Add it before Lambda's
  * own row: the tag paths of mapping ARNs are a subset of Lambda's. */
-void esm_rest_service(struct esm_rest *rest, struct esm *e, const char *region,
-                      const char *account, struct proto_service *out);
+void esm_rest_service(struct esm_rest *rest, struct esm *e, const char *region, const char *account,
+                      struct proto_service *out);
 
 /* The handler (exposed for the fuzz target). */
 void esm_rest_handle(void *arg, struct proto_req *r);

@@ -40,9 +40,8 @@ int sqs_smap_put(struct sqs_smap *m, const char *key, size_t klen, void *val);
 /* Removes key; returns its value or NULL. */
 void *sqs_smap_del(struct sqs_smap *m, const char *key, size_t klen);
 /* Calls fn for every entry (any order); fn must not change the map. */
-void sqs_smap_each(const struct sqs_smap *m, void (*fn)(void *arg, const char *key, size_t klen,
-                                                         void *val),
-                   void *arg);
+void sqs_smap_each(const struct sqs_smap *m,
+                   void (*fn)(void *arg, const char *key, size_t klen, void *val), void *arg);
 
 /* ---- messages by sequence number ---------------------------------------------------- */
 

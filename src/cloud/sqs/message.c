@@ -415,7 +415,7 @@ void sqs__on_ret_timer(struct timer *t)
 
 struct move_rec {
     struct msg *m;
-    uint64_t hw; /* the high-water mark the batch raises for dst, or 0 */
+    uint64_t hw;                 /* the high-water mark the batch raises for dst, or 0 */
     struct sqs_queue *src, *dst; /* references */
     uint64_t old_seq, new_seq;
     uint32_t old_dlq_src;
@@ -1007,8 +1007,7 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
     size_t names_bytes = 0;
     for (size_t i = 0; i < r->nnames; i++)
         names_bytes += r->names[i].p ? r->names[i].len + 1 : 1;
-    struct sqs_waiter *w =
-        calloc(1, sizeof *w + r->nnames * sizeof(struct sqs_str) + names_bytes);
+    struct sqs_waiter *w = calloc(1, sizeof *w + r->nnames * sizeof(struct sqs_str) + names_bytes);
     if (w == NULL || timer_init(&w->t, TIMER_CLOCK, on_wait_timer, w) != 0) {
         free(w);
         snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
@@ -1101,8 +1100,8 @@ void sqs__fail_waiters(struct sqs_queue *q)
         unpark(w);
         w->n = 0;
         if (!w->cancelled)
-            w->done(w->arg, ERR_SQS_QUEUE_DOES_NOT_EXIST, sqs_msg_queue_does_not_exist(false),
-                    NULL, 0);
+            w->done(w->arg, ERR_SQS_QUEUE_DOES_NOT_EXIST, sqs_msg_queue_does_not_exist(false), NULL,
+                    0);
         waiter_free(w);
     }
 }
@@ -1201,8 +1200,7 @@ static void send_deferred(void *arg)
 /* Checks one entry; on success builds its message (PENDING) into c. Returns the entry's
  * error (msg set) or ERR_OK. */
 static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_send_entry *e,
-                              uint32_t sender, bool in_batch, int64_t now, char *msg,
-                              size_t msglen)
+                              uint32_t sender, bool in_batch, int64_t now, char *msg, size_t msglen)
 {
     struct sqs_queue *q = c->q;
     struct sqs_send_result *res = &c->res[i];
@@ -1301,9 +1299,9 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
         trace = (const char *)e->sys->a[0].value;
         trace_len = e->sys->a[0].value_len;
     }
-    struct msg *m = sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, trace, trace_len,
-                                 e->group_id.p, e->group_id.p ? e->group_id.len : 0, dedup_id,
-                                 dedup_len);
+    struct msg *m =
+        sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, trace, trace_len, e->group_id.p,
+                     e->group_id.p ? e->group_id.len : 0, dedup_id, dedup_len);
     buf_destroy(&enc);
     if (m == NULL)
         goto oom;
@@ -1431,8 +1429,8 @@ enum err sqs_send(struct sqs_queue *q, const struct sqs_send_entry *e, const cha
         snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
         return ERR_INTERNAL;
     }
-    enum err rc = prepare_entry(c, 0, e, sender_index(q->s, sender), false, clock_now_ms(), msg,
-                                msglen);
+    enum err rc =
+        prepare_entry(c, 0, e, sender_index(q->s, sender), false, clock_now_ms(), msg, msglen);
     if (rc == ERR_OK)
         rc = submit_send(c, msg, msglen);
     if (rc != ERR_OK)
@@ -1510,7 +1508,7 @@ struct change {
 
 struct change_ctx {
     struct sqs_queue *q;
-    sqs_done_fn done1; /* single operations */
+    sqs_done_fn done1;  /* single operations */
     sqs_batch_fn doneb; /* batches */
     void *arg;
     size_t n, nch;
@@ -1598,8 +1596,8 @@ static enum err resolve_handle(struct sqs_queue *q, struct sqs_str h, struct sqs
 }
 
 /* One DeleteMessage (entry i of c). */
-static enum err delete_one(struct change_ctx *c, struct store_batch *b, struct sqs_str h,
-                           char *msg, size_t msglen)
+static enum err delete_one(struct change_ctx *c, struct store_batch *b, struct sqs_str h, char *msg,
+                           size_t msglen)
 {
     struct sqs_queue *q = c->q;
     struct sqs_receipt r;
@@ -1678,8 +1676,7 @@ static struct change_ctx *change_ctx_new(struct sqs_queue *q, size_t n)
     return c;
 }
 
-static enum err change_submit(struct change_ctx *c, struct store_batch *b, char *msg,
-                              size_t msglen)
+static enum err change_submit(struct change_ctx *c, struct store_batch *b, char *msg, size_t msglen)
 {
     struct sqs *s = c->q->s;
     sqs__queue_timers(c->q);
@@ -1695,8 +1692,8 @@ static enum err change_submit(struct change_ctx *c, struct store_batch *b, char 
     return ERR_OK;
 }
 
-enum err sqs_delete_message(struct sqs_queue *q, struct sqs_str handle, sqs_done_fn done,
-                            void *arg, char *msg, size_t msglen)
+enum err sqs_delete_message(struct sqs_queue *q, struct sqs_str handle, sqs_done_fn done, void *arg,
+                            char *msg, size_t msglen)
 {
     struct change_ctx *c = change_ctx_new(q, 1);
     struct store_batch *b = q->s->st ? store_batch_new(q->s->st) : NULL;
@@ -1798,9 +1795,8 @@ enum err sqs_delete_batch(struct sqs_queue *q, const struct sqs_batch_entry *e, 
     return batch_change(q, e, n, true, done, arg, msg, msglen);
 }
 
-enum err sqs_change_visibility_batch(struct sqs_queue *q, const struct sqs_batch_entry *e,
-                                     size_t n, sqs_batch_fn done, void *arg, char *msg,
-                                     size_t msglen)
+enum err sqs_change_visibility_batch(struct sqs_queue *q, const struct sqs_batch_entry *e, size_t n,
+                                     sqs_batch_fn done, void *arg, char *msg, size_t msglen)
 {
     return batch_change(q, e, n, false, done, arg, msg, msglen);
 }

@@ -58,10 +58,14 @@ static void task_free(struct sqs_move_task *t)
 
 static int task_row(struct store_batch *b, const struct sqs_move_task *t)
 {
-    struct store_val v[9] = {store_text(t->handle), store_text(t->src_arn),
-                             store_text(t->dst_arn), store_int(t->rate),
-                             store_text(t->status), store_int(t->moved),
-                             store_int(t->to_move),  store_int(t->started_ms),
+    struct store_val v[9] = {store_text(t->handle),
+                             store_text(t->src_arn),
+                             store_text(t->dst_arn),
+                             store_int(t->rate),
+                             store_text(t->status),
+                             store_int(t->moved),
+                             store_int(t->to_move),
+                             store_int(t->started_ms),
                              t->failure[0] ? store_text(t->failure) : store_null()};
     return store_batch_add(b, t->s->stmt.t_put, v, 9);
 }
@@ -151,8 +155,8 @@ static void on_tick(struct timer *tm)
     int scanned = 0;
     const char *failure = NULL;
     while (n < want && scanned < SCAN_MAX) {
-        struct msg *m = src->a.fifo ? (src->gready_head ? src->gready_head->head : NULL)
-                                    : src->ready_head;
+        struct msg *m =
+            src->a.fifo ? (src->gready_head ? src->gready_head->head : NULL) : src->ready_head;
         if (m == NULL)
             break;
         scanned++;
@@ -264,8 +268,8 @@ static char *dup_s(struct sqs_str s)
 }
 
 enum err sqs_start_move_task(struct sqs *s, struct sqs_str source_arn, struct sqs_str dest_arn,
-                             bool has_rate, long long rate, sqs_done_fn done, void *arg,
-                             char *msg, size_t msglen)
+                             bool has_rate, long long rate, sqs_done_fn done, void *arg, char *msg,
+                             size_t msglen)
 {
     if (source_arn.p == NULL) {
         snprintf(msg, msglen, "The request must contain the parameter SourceArn.");
@@ -288,8 +292,9 @@ enum err sqs_start_move_task(struct sqs *s, struct sqs_str source_arn, struct sq
     }
     for (struct sqs_move_task *t = s->tasks; t; t = t->next)
         if (running(t) && strcmp(t->src_arn, src->arn) == 0) {
-            snprintf(msg, msglen, "There is already a task running. Only one active task is "
-                                  "allowed for a source queue arn at a given time."); /* [R] */
+            snprintf(msg, msglen,
+                     "There is already a task running. Only one active task is "
+                     "allowed for a source queue arn at a given time."); /* [R] */
             return ERR_SQS_INVALID_PARAMETER_VALUE;
         }
     struct sqs_move_task *t = calloc(1, sizeof *t);
@@ -418,9 +423,9 @@ out:
     return e;
 }
 
-enum err sqs_list_move_tasks(struct sqs *s, struct sqs_str source_arn, bool has_max,
-                             long long max, void (*emit)(void *arg, const struct sqs_move_info *t),
-                             void *arg, char *msg, size_t msglen)
+enum err sqs_list_move_tasks(struct sqs *s, struct sqs_str source_arn, bool has_max, long long max,
+                             void (*emit)(void *arg, const struct sqs_move_info *t), void *arg,
+                             char *msg, size_t msglen)
 {
     if (source_arn.p == NULL) {
         snprintf(msg, msglen, "The request must contain the parameter SourceArn.");
@@ -534,7 +539,7 @@ void sqs__tasks_free(struct sqs *s)
 void sqs__tasks_queue_gone(struct sqs *s, struct sqs_queue *q)
 {
     for (struct sqs_move_task *t = s->tasks; t; t = t->next)
-        if (running(t) && (strcmp(t->src_arn, q->arn) == 0 ||
-                           (t->dst_arn && strcmp(t->dst_arn, q->arn) == 0)))
+        if (running(t) &&
+            (strcmp(t->src_arn, q->arn) == 0 || (t->dst_arn && strcmp(t->dst_arn, q->arn) == 0)))
             finish(t, ST_FAILED, "AWS.SimpleQueueService.NonExistentQueue");
 }

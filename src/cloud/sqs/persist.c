@@ -39,8 +39,7 @@ static const char *const steps[] = {
 
 static const struct store_schema schema = {"sqs", steps, sizeof steps / sizeof steps[0]};
 
-static struct store_stmt *prep(struct sqs *s, const char *sql, int *fails, char *err,
-                               size_t errlen)
+static struct store_stmt *prep(struct sqs *s, const char *sql, int *fails, char *err, size_t errlen)
 {
     struct store_stmt *st = store_prepare(s->st, sql, err, errlen);
     if (st == NULL)
@@ -60,8 +59,8 @@ int sqs__persist_open(struct sqs *s, char *err, size_t errlen)
                     " max(?7, coalesce((SELECT seq_hw FROM sqs_queue WHERE id = ?1), 0)))",
                     &fails, err, errlen);
     t->q_del = prep(s, "DELETE FROM sqs_queue WHERE id = ?1", &fails, err, errlen);
-    t->q_hw = prep(s, "UPDATE sqs_queue SET seq_hw = max(seq_hw, ?2) WHERE id = ?1", &fails, err,
-                   errlen);
+    t->q_hw =
+        prep(s, "UPDATE sqs_queue SET seq_hw = max(seq_hw, ?2) WHERE id = ?1", &fails, err, errlen);
     t->q_all = prep(s,
                     "SELECT id, name, attrs, tags, created, modified, seq_hw FROM sqs_queue"
                     " ORDER BY id",
@@ -81,15 +80,16 @@ int sqs__persist_open(struct sqs *s, char *err, size_t errlen)
                     "SELECT k, id, sent, enq, vis, rc, frc, rcv, gen, sender, dlq, body, attrs,"
                     " trace, grp, dedup FROM sqs_msg ORDER BY k",
                     &fails, err, errlen);
-    t->d_put = prep(s, "INSERT OR REPLACE INTO sqs_dedup (q, exp, k, id, seq) VALUES"
-                       " (?1, ?2, ?3, ?4, ?5)",
+    t->d_put = prep(s,
+                    "INSERT OR REPLACE INTO sqs_dedup (q, exp, k, id, seq) VALUES"
+                    " (?1, ?2, ?3, ?4, ?5)",
                     &fails, err, errlen);
     t->d_sweep = prep(s, "DELETE FROM sqs_dedup WHERE q = ?1 AND exp < ?2", &fails, err, errlen);
     t->d_del_queue = prep(s, "DELETE FROM sqs_dedup WHERE q = ?1", &fails, err, errlen);
     t->d_all = prep(s, "SELECT q, exp, k, id, seq FROM sqs_dedup WHERE exp > ?1 ORDER BY q, exp",
                     &fails, err, errlen);
-    t->meta_put = prep(s, "INSERT OR REPLACE INTO sqs_meta (k, v) VALUES (?1, ?2)", &fails, err,
-                       errlen);
+    t->meta_put =
+        prep(s, "INSERT OR REPLACE INTO sqs_meta (k, v) VALUES (?1, ?2)", &fails, err, errlen);
     t->meta_get = prep(s, "SELECT v FROM sqs_meta WHERE k = ?1", &fails, err, errlen);
     t->t_put = prep(s,
                     "INSERT OR REPLACE INTO sqs_task (handle, src, dst, rate, status, moved,"
@@ -126,9 +126,13 @@ int sqs__put_queue(struct store_batch *b, struct sqs_queue *q)
     json_decref(a);
     int rc = -1;
     if (at && tt) {
-        struct store_val v[7] = {store_int((int64_t)q->id), store_text(q->name), store_text(at),
-                                 store_text(tt), store_int(q->created_ms),
-                                 store_int(q->modified_ms), store_int((int64_t)q->next_seq)};
+        struct store_val v[7] = {store_int((int64_t)q->id),
+                                 store_text(q->name),
+                                 store_text(at),
+                                 store_text(tt),
+                                 store_int(q->created_ms),
+                                 store_int(q->modified_ms),
+                                 store_int((int64_t)q->next_seq)};
         rc = store_batch_add(b, q->s->stmt.q_put, v, 7);
     }
     free(at);
@@ -266,8 +270,7 @@ static bool queue_row(void *arg, const struct store_row *r)
     uint32_t given;
     enum err e = sqs_qattrs_kv_from_json(aj, kv, SQS_QA__COUNT, &n, msg, sizeof msg);
     if (e == ERR_OK)
-        e = sqs_qattrs_create(&a, (struct sqs_str){nm, strlen(nm)}, kv, n, &given, msg,
-                              sizeof msg);
+        e = sqs_qattrs_create(&a, (struct sqs_str){nm, strlen(nm)}, kv, n, &given, msg, sizeof msg);
     struct sqs_queue *q = NULL;
     if (e == ERR_OK && (q = sqs__queue_new(s, id, nm, &a)) == NULL)
         sqs_qattrs_destroy(&a);
@@ -372,8 +375,7 @@ static bool msg_row(void *arg, const struct store_row *r)
         const char *dlq = store_row_text(r, 10, &ql);
         m->dlq_src = sqs__intern(l->s, dlq, ql);
     }
-    if (m->sender == UINT32_MAX || m->dlq_src == UINT32_MAX ||
-        sqs_seqmap_put(&q->map, m) != 0) {
+    if (m->sender == UINT32_MAX || m->dlq_src == UINT32_MAX || sqs_seqmap_put(&q->map, m) != 0) {
         free(m);
         l->fails++;
         return false;

@@ -43,7 +43,8 @@ void sqs_call_free(struct sqs_call *c);
 
 /* The queue a request names (QueueUrl, or for the query protocol the path the request was
  * posted to). On failure answers the error and returns NULL. */
-struct sqs_queue *sqs_call_queue(struct proto_req *r, struct sqs *s, bool query, struct sqs_str url);
+struct sqs_queue *sqs_call_queue(struct proto_req *r, struct sqs *s, bool query,
+                                 struct sqs_str url);
 
 /* Answers "The request must contain the parameter <name>." (MissingParameter). */
 void sqs_missing(struct proto_req *r, const char *name);

@@ -114,8 +114,8 @@ static bool get_map(struct proto_req *r, const json_t *doc, const char *key, str
             return false;
         }
         if (*n < cap)
-            out[(*n)++] = (struct sqs_kv){{k, strlen(k)},
-                                          {json_string_value(e), json_string_length(e)}};
+            out[(*n)++] =
+                (struct sqs_kv){{k, strlen(k)}, {json_string_value(e), json_string_length(e)}};
     }
     return true;
 }
@@ -327,8 +327,8 @@ static enum err list_queues(void *ctx, bool has_max, long long max, struct sqs_s
 }
 
 static enum err list_sources(void *ctx, bool has_max, long long max, struct sqs_str token,
-                             void (*emit)(void *, const char *), void *arg, char *next,
-                             char *msg, size_t msglen)
+                             void (*emit)(void *, const char *), void *arg, char *next, char *msg,
+                             size_t msglen)
 {
     return sqs_list_dlq_sources(ctx, has_max, max, token, emit, arg, next, msg, msglen);
 }
@@ -564,7 +564,8 @@ static bool read_entry(struct proto_req *r, json_t *obj, struct send_in *in, siz
     enum err rc = sqs_attrs_parse_json(&in->one[i].attrs, json_object_get(obj, "MessageAttributes"),
                                        in->one[i].msg, sizeof in->one[i].msg);
     if (rc == ERR_OK)
-        rc = sqs_sysattrs_parse_json(&in->one[i].sys, json_object_get(obj, "MessageSystemAttributes"),
+        rc = sqs_sysattrs_parse_json(&in->one[i].sys,
+                                     json_object_get(obj, "MessageSystemAttributes"),
                                      in->one[i].msg, sizeof in->one[i].msg);
     if (rc == ERR_SERIALIZATION || (rc != ERR_OK && !batch)) {
         proto_error(r, rc, in->one[i].msg);
@@ -696,15 +697,16 @@ static void op_send_message_batch(struct sqs *s, struct proto_req *r, json_t *do
         goto out;
     char msg[SQS_MSG_MAX];
     /* more than ten entries: only the count matters (TooManyEntriesInBatchRequest) */
-    enum err e = sqs_send_batch(q, in->e, total, r->caller.user_id, done_send_batch, c, msg,
-                                sizeof msg);
+    enum err e =
+        sqs_send_batch(q, in->e, total, r->caller.user_id, done_send_batch, c, msg, sizeof msg);
     RUN(r, c, e, msg);
 out:
     send_in_destroy(in);
     free(in);
 }
 
-/* ---- receiving -------------------------------------------------------------------------------- */
+/* ---- receiving --------------------------------------------------------------------------------
+ */
 
 static void message_json(struct jsonw *w, const struct sqs_message *m)
 {
@@ -804,7 +806,8 @@ static void op_receive_message(struct sqs *s, struct proto_req *r, json_t *doc)
     RUN(r, c, e, msg);
 }
 
-/* ---- deleting and visibility -------------------------------------------------------------------- */
+/* ---- deleting and visibility --------------------------------------------------------------------
+ */
 
 static void op_delete_message(struct sqs *s, struct proto_req *r, json_t *doc)
 {
@@ -1037,7 +1040,8 @@ static void op_list_move_tasks(struct sqs *s, struct proto_req *r, json_t *doc)
     out_end(r, &o);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------ */
 
 static const struct {
     const char *name;
@@ -1081,8 +1085,8 @@ void sqs_json_handle(void *engine, struct proto_req *r)
         return;
     }
     json_error_t je;
-    json_t *doc = r->body_len == 0 ? json_object()
-                                   : json_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &je);
+    json_t *doc =
+        r->body_len == 0 ? json_object() : json_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &je);
     if (!json_is_object(doc)) {
         json_decref(doc);
         proto_error(r, ERR_SERIALIZATION, NULL);

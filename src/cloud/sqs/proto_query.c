@@ -71,8 +71,7 @@ static bool fint(struct proto_req *r, const struct proto_form *f, const char *ke
 }
 
 /* <prefix>.1, <prefix>.2, ... while present. */
-static size_t flist(const struct proto_form *f, const char *prefix, struct sqs_str *out,
-                    size_t cap)
+static size_t flist(const struct proto_form *f, const char *prefix, struct sqs_str *out, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 1; n < cap; i++) {
@@ -125,7 +124,8 @@ static struct sqs_queue *queue_of(struct sqs *s, struct proto_req *r, const stru
     return sqs_call_queue(r, s, true, fget(f, "QueueUrl"));
 }
 
-/* ---- answering ---------------------------------------------------------------------------------- */
+/* ---- answering ----------------------------------------------------------------------------------
+ */
 
 struct out {
     struct buf b;
@@ -212,7 +212,8 @@ static struct sqs_call *call(struct sqs *s, struct proto_req *r)
     return c;
 }
 
-/* ---- queues ------------------------------------------------------------------------------------- */
+/* ---- queues -------------------------------------------------------------------------------------
+ */
 
 static void done_url(void *arg, enum err e, const char *msg, struct sqs_queue *q)
 {
@@ -483,7 +484,8 @@ static void op_remove_permission(struct sqs *s, struct proto_req *r, const struc
     RUN(r, c, e, msg);
 }
 
-/* ---- sending ------------------------------------------------------------------------------------- */
+/* ---- sending
+ * ------------------------------------------------------------------------------------- */
 
 struct send_in {
     size_t n;
@@ -666,15 +668,16 @@ static void op_send_message_batch(struct sqs *s, struct proto_req *r, const stru
     if ((c = call(s, r)) == NULL)
         goto out;
     char msg[SQS_MSG_MAX];
-    enum err e = sqs_send_batch(q, in->e, total, r->caller.user_id, done_send_batch, c, msg,
-                                sizeof msg);
+    enum err e =
+        sqs_send_batch(q, in->e, total, r->caller.user_id, done_send_batch, c, msg, sizeof msg);
     RUN(r, c, e, msg);
 out:
     send_in_destroy(in);
     free(in);
 }
 
-/* ---- receiving ------------------------------------------------------------------------------------ */
+/* ---- receiving
+ * ------------------------------------------------------------------------------------ */
 
 static void message_xml(struct xmlw *x, const struct sqs_message *m)
 {
@@ -767,7 +770,8 @@ static void op_receive_message(struct sqs *s, struct proto_req *r, const struct 
     RUN(r, c, e, msg);
 }
 
-/* ---- deleting and visibility -------------------------------------------------------------------- */
+/* ---- deleting and visibility --------------------------------------------------------------------
+ */
 
 static void op_delete_message(struct sqs *s, struct proto_req *r, const struct proto_form *f)
 {
@@ -840,7 +844,8 @@ static void done_batch(void *arg, const struct sqs_batch_result *res, size_t n)
 static void op_batch_change(struct sqs *s, struct proto_req *r, const struct proto_form *f,
                             bool del)
 {
-    const char *P = del ? "DeleteMessageBatchRequestEntry" : "ChangeMessageVisibilityBatchRequestEntry";
+    const char *P =
+        del ? "DeleteMessageBatchRequestEntry" : "ChangeMessageVisibilityBatchRequestEntry";
     struct sqs_queue *q = queue_of(s, r, f);
     if (q == NULL)
         return;
@@ -879,7 +884,8 @@ static void op_change_visibility_batch(struct sqs *s, struct proto_req *r,
     op_batch_change(s, r, f, false);
 }
 
-/* ---- message move tasks ------------------------------------------------------------------------- */
+/* ---- message move tasks -------------------------------------------------------------------------
+ */
 
 static void done_start_task(void *arg, enum err e, const char *msg)
 {
@@ -936,8 +942,8 @@ static void op_cancel_move_task(struct sqs *s, struct proto_req *r, const struct
     if (c == NULL)
         return;
     char msg[SQS_MSG_MAX];
-    enum err e = sqs_cancel_move_task(s, fget(f, "TaskHandle"), done_cancel_task, c, msg,
-                                      sizeof msg);
+    enum err e =
+        sqs_cancel_move_task(s, fget(f, "TaskHandle"), done_cancel_task, c, msg, sizeof msg);
     RUN(r, c, e, msg);
 }
 
@@ -980,7 +986,8 @@ static void op_list_move_tasks(struct sqs *s, struct proto_req *r, const struct 
     out_end(r, &o);
 }
 
-/* ---- dispatch ----------------------------------------------------------------------------------- */
+/* ---- dispatch -----------------------------------------------------------------------------------
+ */
 
 static const struct {
     const char *name;
@@ -1013,14 +1020,30 @@ static const struct {
 };
 
 static const char *const actions[] = {
-    "AddPermission",        "CancelMessageMoveTask",        "ChangeMessageVisibility",
-    "ChangeMessageVisibilityBatch", "CreateQueue",          "DeleteMessage",
-    "DeleteMessageBatch",   "DeleteQueue",                  "GetQueueAttributes",
-    "GetQueueUrl",          "ListDeadLetterSourceQueues",   "ListMessageMoveTasks",
-    "ListQueueTags",        "ListQueues",                   "PurgeQueue",
-    "ReceiveMessage",       "RemovePermission",             "SendMessage",
-    "SendMessageBatch",     "SetQueueAttributes",           "StartMessageMoveTask",
-    "TagQueue",             "UntagQueue",                   NULL,
+    "AddPermission",
+    "CancelMessageMoveTask",
+    "ChangeMessageVisibility",
+    "ChangeMessageVisibilityBatch",
+    "CreateQueue",
+    "DeleteMessage",
+    "DeleteMessageBatch",
+    "DeleteQueue",
+    "GetQueueAttributes",
+    "GetQueueUrl",
+    "ListDeadLetterSourceQueues",
+    "ListMessageMoveTasks",
+    "ListQueueTags",
+    "ListQueues",
+    "PurgeQueue",
+    "ReceiveMessage",
+    "RemovePermission",
+    "SendMessage",
+    "SendMessageBatch",
+    "SetQueueAttributes",
+    "StartMessageMoveTask",
+    "TagQueue",
+    "UntagQueue",
+    NULL,
 };
 
 void sqs_query_handle(void *engine, struct proto_req *r)
@@ -1040,8 +1063,8 @@ void sqs_query_handle(void *engine, struct proto_req *r)
     const char *ct = proto_header(r, "content-type", &ctl);
     bool form = ct && ctl >= 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
     struct proto_form f;
-    if (proto_form_parse(&f, form ? r->body : "", form ? r->body_len : 0, r->query,
-                         r->query_len) != 0) {
+    if (proto_form_parse(&f, form ? r->body : "", form ? r->body_len : 0, r->query, r->query_len) !=
+        0) {
         proto_error(r, ERR_SQS_INVALID_PARAMETER_VALUE,
                     "The request parameters could not be decoded.");
         return;

@@ -108,7 +108,7 @@ struct done_ctx {
     sqs_done_fn done;
     sqs_queue_fn qdone;
     void *arg;
-    void (*undo)(struct done_ctx *c); /* runs when the commit failed */
+    void (*undo)(struct done_ctx *c);  /* runs when the commit failed */
     void (*after)(struct done_ctx *c); /* runs when it succeeded */
     struct sqs_qattrs old;             /* SetQueueAttributes: what to restore */
     bool have_old;
@@ -222,8 +222,7 @@ void sqs__queue_unref(struct sqs_queue *q)
         queue_free(q);
 }
 
-struct sqs_queue *sqs__queue_new(struct sqs *s, uint64_t id, const char *name,
-                                 struct sqs_qattrs *a)
+struct sqs_queue *sqs__queue_new(struct sqs *s, uint64_t id, const char *name, struct sqs_qattrs *a)
 {
     struct sqs_queue *q = calloc(1, sizeof *q);
     if (q == NULL)
@@ -426,7 +425,8 @@ static enum err check_tag(struct sqs_str k, struct sqs_str v, char *msg, size_t 
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     if (vc > 256 || (v.p && memchr(v.p, '\0', v.len))) {
-        snprintf(msg, msglen, "Tag values must be between 0 and 256 characters in length."); /* [E] */
+        snprintf(msg, msglen,
+                 "Tag values must be between 0 and 256 characters in length."); /* [E] */
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     return ERR_OK;
@@ -467,7 +467,8 @@ fail:
     return NULL;
 }
 
-/* ---- CreateQueue ------------------------------------------------------------------------------- */
+/* ---- CreateQueue -------------------------------------------------------------------------------
+ */
 
 static bool recently_deleted(struct sqs *s, const char *name, size_t len)
 {
@@ -579,7 +580,8 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
     return done_submit(c, b, msg, msglen);
 }
 
-/* ---- provisioning ------------------------------------------------------------------------------ */
+/* ---- provisioning ------------------------------------------------------------------------------
+ */
 
 struct prov {
     bool called;
@@ -628,7 +630,8 @@ enum err sqs_provision(struct sqs *s, struct sqs_str name, const struct sqs_kv *
     return p.e;
 }
 
-/* ---- DeleteQueue --------------------------------------------------------------------------------- */
+/* ---- DeleteQueue
+ * --------------------------------------------------------------------------------- */
 
 static void delete_undo(struct done_ctx *c)
 {
@@ -698,8 +701,8 @@ enum err sqs_get_queue_url(struct sqs *s, struct sqs_str name, struct sqs_str ow
         snprintf(msg, msglen, "The request must contain the parameter QueueName.");
         return ERR_SQS_MISSING_PARAMETER;
     }
-    if (owner.p == NULL || (owner.len == strlen(s->account) &&
-                            memcmp(owner.p, s->account, owner.len) == 0))
+    if (owner.p == NULL ||
+        (owner.len == strlen(s->account) && memcmp(owner.p, s->account, owner.len) == 0))
         *out = sqs_queue_find(s, name.p, name.len);
     if (*out == NULL) {
         snprintf(msg, msglen, "%s", sqs_msg_queue_does_not_exist(query));
@@ -718,8 +721,8 @@ static enum err token_name(struct sqs_str token, char out[SQS_QUEUE_NAME_MAX + 1
     struct buf b;
     buf_init(&b, 256);
     int rc = codec_b64_decode(token.p, token.len, &b);
-    bool ok = rc == 0 && b.len > 0 && b.len <= SQS_QUEUE_NAME_MAX &&
-              memchr(b.data, '\0', b.len) == NULL;
+    bool ok =
+        rc == 0 && b.len > 0 && b.len <= SQS_QUEUE_NAME_MAX && memchr(b.data, '\0', b.len) == NULL;
     if (ok)
         memcpy(out, b.data, b.len), out[b.len] = '\0';
     buf_destroy(&b);
@@ -789,13 +792,12 @@ static enum err list_common(struct sqs *s, bool (*keep)(void *karg, struct sqs_q
 static bool keep_prefix(void *karg, struct sqs_queue *q)
 {
     struct sqs_str *prefix = karg;
-    return prefix->p == NULL || strncmp(q->name, prefix->p, prefix->len) == 0 ||
-           prefix->len == 0;
+    return prefix->p == NULL || strncmp(q->name, prefix->p, prefix->len) == 0 || prefix->len == 0;
 }
 
 enum err sqs_list_queues(struct sqs *s, struct sqs_str prefix, bool has_max, long long max,
-                         struct sqs_str token, void (*emit)(void *arg, const char *url),
-                         void *arg, char next[SQS_URL_MAX], char *msg, size_t msglen)
+                         struct sqs_str token, void (*emit)(void *arg, const char *url), void *arg,
+                         char next[SQS_URL_MAX], char *msg, size_t msglen)
 {
     if (prefix.p && prefix.len > SQS_QUEUE_NAME_MAX)
         prefix.len = SQS_QUEUE_NAME_MAX + 1; /* matches nothing */
@@ -815,11 +817,12 @@ enum err sqs_list_dlq_sources(struct sqs_queue *q, bool has_max, long long max,
     return list_common(q->s, keep_source, q, has_max, max, token, emit, arg, next, msg, msglen);
 }
 
-/* ---- attributes -------------------------------------------------------------------------------- */
+/* ---- attributes --------------------------------------------------------------------------------
+ */
 
 enum err sqs_get_attributes(struct sqs_queue *q, const struct sqs_str *names, size_t n,
-                            void (*emit)(void *arg, const char *name, const char *value),
-                            void *arg, char *msg, size_t msglen)
+                            void (*emit)(void *arg, const char *name, const char *value), void *arg,
+                            char *msg, size_t msglen)
 {
     uint32_t mask;
     enum err e = sqs_qattrs_select(names, n, &mask, msg, msglen);
@@ -857,8 +860,8 @@ enum err sqs_set_attributes(struct sqs_queue *q, const struct sqs_kv *kv, size_t
     uint32_t changed = 0;
     enum err e = sqs_qattrs_set(&work, kv, n, &changed, msg, msglen);
     if (e == ERR_OK && (changed & (1u << SQS_QA_REDRIVE_POLICY)))
-        e = check_redrive(s, q->arn, q->a.fifo, &work.redrive,
-                          kv_value(kv, n, "RedrivePolicy"), msg, msglen);
+        e = check_redrive(s, q->arn, q->a.fifo, &work.redrive, kv_value(kv, n, "RedrivePolicy"),
+                          msg, msglen);
     if (e != ERR_OK) {
         sqs_qattrs_destroy(&work);
         return e;
@@ -886,7 +889,8 @@ enum err sqs_set_attributes(struct sqs_queue *q, const struct sqs_kv *kv, size_t
     return done_submit(c, b, msg, msglen);
 }
 
-/* ---- PurgeQueue -------------------------------------------------------------------------------- */
+/* ---- PurgeQueue --------------------------------------------------------------------------------
+ */
 
 enum err sqs_purge(struct sqs_queue *q, sqs_done_fn done, void *arg, char *msg, size_t msglen)
 {
@@ -916,7 +920,8 @@ enum err sqs_purge(struct sqs_queue *q, sqs_done_fn done, void *arg, char *msg, 
     return done_submit(c, b, msg, msglen);
 }
 
-/* ---- tags ------------------------------------------------------------------------------------------ */
+/* ---- tags
+ * ------------------------------------------------------------------------------------------ */
 
 static void tags_undo(struct done_ctx *c)
 {
@@ -981,7 +986,8 @@ void sqs_list_tags(const struct sqs_queue *q,
     }
 }
 
-/* ---- permissions (AddPermission / RemovePermission edit the Policy document) ------------------ */
+/* ---- permissions (AddPermission / RemovePermission edit the Policy document) ------------------
+ */
 
 static void perm_undo(struct done_ctx *c)
 {
@@ -1095,8 +1101,10 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
         return ERR_SQS_MISSING_PARAMETER;
     }
     if (!label_ok(label)) {
-        snprintf(msg, msglen, "Value " S_FMT " for parameter Label is invalid. Reason: Must match "
-                 "pattern ^[a-zA-Z0-9_-]{1,80}$.", S_ARG(label)); /* [E] */
+        snprintf(msg, msglen,
+                 "Value " S_FMT " for parameter Label is invalid. Reason: Must match "
+                 "pattern ^[a-zA-Z0-9_-]{1,80}$.",
+                 S_ARG(label)); /* [E] */
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     json_t *doc = policy_doc(q);
@@ -1105,8 +1113,10 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
     json_t *stmts = json_object_get(doc, "Statement");
     if (find_sid(stmts, label) >= 0) {
         json_decref(doc);
-        snprintf(msg, msglen, "Value " S_FMT " for parameter Label is invalid. Reason: Already "
-                 "exists.", S_ARG(label)); /* [R] */
+        snprintf(msg, msglen,
+                 "Value " S_FMT " for parameter Label is invalid. Reason: Already "
+                 "exists.",
+                 S_ARG(label)); /* [R] */
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     json_t *principals = json_array(), *acts = json_array();
@@ -1116,8 +1126,10 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
             json_decref(doc);
             json_decref(principals);
             json_decref(acts);
-            snprintf(msg, msglen, "Value [" S_FMT "] for parameter PrincipalId is invalid. "
-                     "Reason: Unable to verify.", S_ARG(accounts[i])); /* [E] */
+            snprintf(msg, msglen,
+                     "Value [" S_FMT "] for parameter PrincipalId is invalid. "
+                     "Reason: Unable to verify.",
+                     S_ARG(accounts[i])); /* [E] */
             return ERR_SQS_INVALID_PARAMETER_VALUE;
         }
         snprintf(p, sizeof p, "arn:aws:iam::" S_FMT ":root", S_ARG(accounts[i]));
@@ -1131,7 +1143,8 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
             json_decref(doc);
             json_decref(principals);
             json_decref(acts);
-            snprintf(msg, msglen, "Value SQS:" S_FMT " for parameter ActionName is invalid. "
+            snprintf(msg, msglen,
+                     "Value SQS:" S_FMT " for parameter ActionName is invalid. "
                      "Reason: Please refer to the appropriate WSDL for a list of valid actions.",
                      S_ARG(actions[i])); /* [E] */
             return ERR_SQS_INVALID_PARAMETER_VALUE;
@@ -1142,15 +1155,13 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
     }
     char sid[96];
     snprintf(sid, sizeof sid, S_FMT, S_ARG(label));
-    json_t *st = json_pack("{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", sid, "Effect", "Allow",
-                           "Principal", "AWS",
-                           json_array_size(principals) == 1
-                               ? json_incref(json_array_get(principals, 0))
-                               : json_incref(principals),
-                           "Action",
-                           json_array_size(acts) == 1 ? json_incref(json_array_get(acts, 0))
-                                                      : json_incref(acts),
-                           "Resource", q->arn);
+    json_t *st = json_pack(
+        "{s:s, s:s, s:{s:o}, s:o, s:s}", "Sid", sid, "Effect", "Allow", "Principal", "AWS",
+        json_array_size(principals) == 1 ? json_incref(json_array_get(principals, 0))
+                                         : json_incref(principals),
+        "Action",
+        json_array_size(acts) == 1 ? json_incref(json_array_get(acts, 0)) : json_incref(acts),
+        "Resource", q->arn);
     json_decref(principals);
     json_decref(acts);
     if (st == NULL || json_array_append_new(stmts, st) != 0) {
@@ -1176,8 +1187,10 @@ enum err sqs_remove_permission(struct sqs_queue *q, struct sqs_str label, sqs_do
     long i = find_sid(stmts, label);
     if (i < 0) {
         json_decref(doc);
-        snprintf(msg, msglen, "Value " S_FMT " for parameter Label is invalid. Reason: can't "
-                 "find label.", S_ARG(label)); /* [R] */
+        snprintf(msg, msglen,
+                 "Value " S_FMT " for parameter Label is invalid. Reason: can't "
+                 "find label.",
+                 S_ARG(label)); /* [R] */
         return ERR_SQS_INVALID_PARAMETER_VALUE;
     }
     json_array_remove(stmts, (size_t)i);

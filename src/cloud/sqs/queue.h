@@ -62,7 +62,7 @@ enum {
     SQS_DELETED_WINDOW_MS = 60000, /* QueueDeletedRecently */
     SQS_URL_MAX = 256,
     SQS_ARN_MAX = 160,
-    SQS_MOVE_RATE_MAX = 500, /* MaxNumberOfMessagesPerSecond */
+    SQS_MOVE_RATE_MAX = 500,   /* MaxNumberOfMessagesPerSecond */
     SQS_INFLIGHT_MAX = 120000, /* a standard queue's messages in flight (OverLimit past it) */
 };
 
@@ -167,8 +167,8 @@ enum err sqs_get_queue_url(struct sqs *s, struct sqs_str name, struct sqs_str ow
  * Without MaxResults, at most 1000 URLs and no token (AWS's rule).
  */
 enum err sqs_list_queues(struct sqs *s, struct sqs_str prefix, bool has_max, long long max,
-                         struct sqs_str token, void (*emit)(void *arg, const char *url),
-                         void *arg, char next[SQS_URL_MAX], char *msg, size_t msglen);
+                         struct sqs_str token, void (*emit)(void *arg, const char *url), void *arg,
+                         char next[SQS_URL_MAX], char *msg, size_t msglen);
 
 /* ListDeadLetterSourceQueues: the queues whose RedrivePolicy names q, paged as ListQueues. */
 enum err sqs_list_dlq_sources(struct sqs_queue *q, bool has_max, long long max,
@@ -178,8 +178,8 @@ enum err sqs_list_dlq_sources(struct sqs_queue *q, bool has_max, long long max,
 /* GetQueueAttributes: emits the attributes named (sqs_qattrs_select's rules) in AWS's order,
  * values as AWS prints them. Synchronous. */
 enum err sqs_get_attributes(struct sqs_queue *q, const struct sqs_str *names, size_t n,
-                            void (*emit)(void *arg, const char *name, const char *value),
-                            void *arg, char *msg, size_t msglen);
+                            void (*emit)(void *arg, const char *name, const char *value), void *arg,
+                            char *msg, size_t msglen);
 
 /* SetQueueAttributes: all or nothing (qattrs.h's refusals, plus the redrive checks of
  * CreateQueue). A changed visibility, delay or retention applies to the messages as AWS
@@ -213,7 +213,7 @@ enum err sqs_remove_permission(struct sqs_queue *q, struct sqs_str label, sqs_do
 
 /* One message to send (SendMessage, or a SendMessageBatch entry). Borrowed. */
 struct sqs_send_entry {
-    struct sqs_str id;            /* batch entry Id */
+    struct sqs_str id; /* batch entry Id */
     struct sqs_str body;
     const struct sqs_attrs *attrs; /* validated message attributes (attrs.h), or NULL */
     const struct sqs_attrs *sys;   /* validated message system attributes, or NULL */
@@ -260,9 +260,9 @@ enum err sqs_send_batch(struct sqs_queue *q, const struct sqs_send_entry *e, siz
 
 /* ReceiveMessage's parameters. names are borrowed (copied when the receive parks). */
 struct sqs_receive_req {
-    struct sqs_receive_params p;   /* validate.h */
-    uint32_t sys_mask;             /* system attributes (sqs_sysattr_select) */
-    const struct sqs_str *names;   /* MessageAttributeNames */
+    struct sqs_receive_params p; /* validate.h */
+    uint32_t sys_mask;           /* system attributes (sqs_sysattr_select) */
+    const struct sqs_str *names; /* MessageAttributeNames */
     size_t nnames;
 };
 
@@ -273,8 +273,8 @@ struct sqs_message {
     const char *body;
     size_t body_len;
     char md5_body[SQS_MD5_HEX_LEN + 1];
-    struct sqs_attrs attrs; /* every attribute of the message */
-    uint32_t attr_mask;     /* the ones selected (bit i = attrs.a[i]) */
+    struct sqs_attrs attrs;              /* every attribute of the message */
+    uint32_t attr_mask;                  /* the ones selected (bit i = attrs.a[i]) */
     char md5_attrs[SQS_MD5_HEX_LEN + 1]; /* over the selected ones; "" when none */
     size_t nsys;
     struct {
@@ -285,8 +285,8 @@ struct sqs_message {
     char scratch[4][24];   /* the engine's: the numbers sys points to */
 };
 
-typedef void (*sqs_receive_fn)(void *arg, enum err e, const char *msg,
-                               const struct sqs_message *m, size_t n);
+typedef void (*sqs_receive_fn)(void *arg, enum err e, const char *msg, const struct sqs_message *m,
+                               size_t n);
 
 /*
  * ReceiveMessage: up to MaxNumberOfMessages (default 1) available messages, each hidden for
@@ -319,8 +319,8 @@ bool sqs_receive_try_cancel(struct sqs_waiter *w);
  * message deletes it. FIFO: only the handle of the current receive while in flight
  * (otherwise ERR_SQS_INVALID_PARAMETER_VALUE, "... Reason: The receipt handle has expired.").
  */
-enum err sqs_delete_message(struct sqs_queue *q, struct sqs_str handle, sqs_done_fn done,
-                            void *arg, char *msg, size_t msglen);
+enum err sqs_delete_message(struct sqs_queue *q, struct sqs_str handle, sqs_done_fn done, void *arg,
+                            char *msg, size_t msglen);
 
 /*
  * ChangeMessageVisibility: the message shows again timeout seconds from now (0–43200, and
@@ -354,9 +354,8 @@ typedef void (*sqs_batch_fn)(void *arg, const struct sqs_batch_result *res, size
  * entries (past ten only the count matters). */
 enum err sqs_delete_batch(struct sqs_queue *q, const struct sqs_batch_entry *e, size_t n,
                           sqs_batch_fn done, void *arg, char *msg, size_t msglen);
-enum err sqs_change_visibility_batch(struct sqs_queue *q, const struct sqs_batch_entry *e,
-                                     size_t n, sqs_batch_fn done, void *arg, char *msg,
-                                     size_t msglen);
+enum err sqs_change_visibility_batch(struct sqs_queue *q, const struct sqs_batch_entry *e, size_t n,
+                                     sqs_batch_fn done, void *arg, char *msg, size_t msglen);
 
 /* ---- message move tasks (DLQ redrive) --------------------------------------------------- */
 
@@ -379,17 +378,17 @@ struct sqs_move_info {
  * a task is already running for it, rate out of 1–500. done gets the TaskHandle as msg.
  */
 enum err sqs_start_move_task(struct sqs *s, struct sqs_str source_arn, struct sqs_str dest_arn,
-                             bool has_rate, long long rate, sqs_done_fn done, void *arg,
-                             char *msg, size_t msglen);
+                             bool has_rate, long long rate, sqs_done_fn done, void *arg, char *msg,
+                             size_t msglen);
 
 /* CancelMessageMoveTask: done's msg is the number of messages moved so far (decimal). */
 enum err sqs_cancel_move_task(struct sqs *s, struct sqs_str handle, sqs_done_fn done, void *arg,
                               char *msg, size_t msglen);
 
 /* ListMessageMoveTasks: the newest max (1–10, default 1) tasks of the source, newest first. */
-enum err sqs_list_move_tasks(struct sqs *s, struct sqs_str source_arn, bool has_max,
-                             long long max, void (*emit)(void *arg, const struct sqs_move_info *t),
-                             void *arg, char *msg, size_t msglen);
+enum err sqs_list_move_tasks(struct sqs *s, struct sqs_str source_arn, bool has_max, long long max,
+                             void (*emit)(void *arg, const struct sqs_move_info *t), void *arg,
+                             char *msg, size_t msglen);
 
 /* ---- the daemon's view ----------------------------------------------------------------- */
 

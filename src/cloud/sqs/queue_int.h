@@ -40,24 +40,24 @@ struct group;
 
 struct msg {
     uint64_t seq;
-    int64_t sent_ms;       /* SentTimestamp (kept through a dead-letter move) */
-    int64_t enq_ms;        /* what retention counts from */
-    int64_t visible_ms;    /* DELAYED / INFLIGHT: when it shows again */
-    int64_t first_recv_ms; /* 0 = never received */
-    int64_t recv_ms;       /* the last receive (ChangeMessageVisibility's 12 hours) */
+    int64_t sent_ms;         /* SentTimestamp (kept through a dead-letter move) */
+    int64_t enq_ms;          /* what retention counts from */
+    int64_t visible_ms;      /* DELAYED / INFLIGHT: when it shows again */
+    int64_t first_recv_ms;   /* 0 = never received */
+    int64_t recv_ms;         /* the last receive (ChangeMessageVisibility's 12 hours) */
     struct msg *prev, *next; /* standard: ready list; FIFO: its group's list */
     struct group *group;     /* FIFO */
     uint32_t recv_count;
-    uint32_t gen;      /* receive generation: receipt handles name it */
-    uint32_t th, rh;   /* heap slots + 1 (0 = not in that heap) */
-    uint32_t sender;   /* interned SenderId */
-    uint32_t dlq_src;  /* interned DeadLetterQueueSourceArn, 0 = none */
+    uint32_t gen;     /* receive generation: receipt handles name it */
+    uint32_t th, rh;  /* heap slots + 1 (0 = not in that heap) */
+    uint32_t sender;  /* interned SenderId */
+    uint32_t dlq_src; /* interned DeadLetterQueueSourceArn, 0 = none */
     uint32_t body_len, attrs_len;
     uint16_t trace_len;
     uint8_t group_len, dedup_len;
     uint8_t state;
-    uint8_t pins; /* receives waiting for their commit to answer with it */
-    bool dead;    /* freed once unpinned */
+    uint8_t pins;         /* receives waiting for their commit to answer with it */
+    bool dead;            /* freed once unpinned */
     unsigned char id[16]; /* MessageId (a UUID) */
     char data[];
 };
@@ -124,14 +124,14 @@ struct sqs_queue {
     struct sqs_qattrs a;
     json_t *tags; /* object of strings */
     int64_t created_ms, modified_ms;
-    int refs;     /* the engine's (while it exists) + pending operations */
+    int refs; /* the engine's (while it exists) + pending operations */
     bool deleted;
-    bool creating; /* its CreateQueue is not committed yet */
+    bool creating;         /* its CreateQueue is not committed yet */
     uint64_t next_seq;     /* the next message's number (numbers are never reused) */
     uint64_t hw_committed; /* the store's high-water mark: numbers below are spoken for */
     struct sqs_seqmap map;
     struct sqs_heap timed, ret;
-    struct msg *ready_head, *ready_tail;  /* standard */
+    struct msg *ready_head, *ready_tail;     /* standard */
     struct group *gready_head, *gready_tail; /* FIFO */
     struct sqs_smap groups;
     struct sqs_smap dedups;
@@ -159,7 +159,7 @@ struct sqs_waiter {
     size_t nnames;
     char attempt[SQS_FIFO_ID_MAX + 1];
     struct timer t;
-    int64_t deadline; /* epoch ms the long poll ends */
+    int64_t deadline;               /* epoch ms the long poll ends */
     struct sqs_waiter *prev, *next; /* the queue's parked list, or the engine's deferred list */
     bool parked, deferred, committing, cancelled;
     bool moved; /* its selection moved messages to a dead-letter queue */
@@ -193,7 +193,7 @@ struct sqs {
     char url_base[128];
     struct sqs_receipt_key key;
     uint64_t next_queue_id;
-    struct sqs_smap queues; /* name -> queue */
+    struct sqs_smap queues;   /* name -> queue */
     struct sqs_smap interned; /* string -> index + 1 */
     char **strings;           /* index -> string (index 0 = "") */
     uint32_t nstrings, capstrings;

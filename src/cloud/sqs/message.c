@@ -1333,13 +1333,9 @@ static enum err submit_send(struct send_ctx *c, char *msg, size_t msglen)
     struct sqs_queue *q = c->q;
     struct sqs *s = q->s;
     size_t fresh = 0;
-    bool dup_pending = false;
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < c->n; i++)
         if (c->m[i])
             fresh++;
-        else if (c->res[i].e == ERR_OK && q->a.fifo)
-            dup_pending = true;
-    }
     if (s->st == NULL) {
         uint64_t first = q->next_seq;
         q->next_seq += fresh;
@@ -1383,7 +1379,7 @@ static enum err submit_send(struct send_ctx *c, char *msg, size_t msglen)
     for (size_t i = 0; i < c->n; i++)
         if (c->dupof[i])
             fmt_seq_number(c->dupof[i]->seq, c->res[i].seq_number);
-    (void)dup_pending; /* an empty batch still commits after the duplicate's original */
+    /* a send of duplicates only is an empty batch: it still commits after the originals */
     store_batch_submit(s->st, b, send_committed, c);
     return ERR_OK;
 oom:
@@ -1827,9 +1823,4 @@ void sqs__drop_deferred_receives(struct sqs *s)
         waiter_free(w);
         w = next;
     }
-}
-
-void sqs__fmt_msg_id(const unsigned char id[16], char out[37])
-{
-    fmt_uuid(id, out);
 }

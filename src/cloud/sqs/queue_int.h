@@ -263,7 +263,6 @@ void sqs__flush_deferred_receives(struct sqs *s);
 void sqs__fail_waiters(struct sqs_queue *q);
 /* Frees every live message of q (not PENDING or GONE ones: their operations own them). */
 void sqs__drop_all(struct sqs_queue *q);
-void sqs__fmt_msg_id(const unsigned char id[16], char out[37]);
 
 /* ---- persist.c ---- */
 

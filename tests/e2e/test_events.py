@@ -382,7 +382,8 @@ def test_environment_schedule_rule_from_config(events):
     assert d["Description"] == "haar-dev: enqueue the scheduled tasks"
     assert events.list_targets_by_rule(Rule="haar-dev-schedule")["Targets"] == [{
         "Id": "producer", "Arn": fn_arn("haar-dev-producer"),
-        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}}]
+        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+        "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"}}]
     tags = events.list_tags_for_resource(ResourceARN=rule_arn("haar-dev-schedule"))["Tags"]
     assert {t["Key"]: t["Value"] for t in tags}["owner"] == "platform"
 

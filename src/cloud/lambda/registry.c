@@ -1390,7 +1390,7 @@ void lambda_free(struct lambda *lm)
                 lambda__inv_free(inv);
             }
             fn_free(fn);
-            fn = n;
+            lm->buckets[b] = fn = n; /* the next teardown walks the buckets: no freed fn there */
         }
     }
     lambda__cg_shutdown(lm);

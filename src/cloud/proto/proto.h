@@ -56,6 +56,13 @@ struct proto_service {
     void *engine;
     /* REST-JSON error bodies differ (Lambda: {"Type","message"}); NULL = {"message"} */
     void (*rest_error_body)(enum err e, const char *msg, struct buf *out);
+    /* JSON protocols whose __type namespace varies per error (DynamoDB: ValidationException
+     * is com.amazon.coral.validate#, SerializationException com.amazon.coral.service#, the
+     * service's own errors com.amazonaws.dynamodb.v20120810#): the prefix for row e,
+     * including the '#'. NULL = json_type_ns for every error. */
+    const char *(*json_type_ns_of)(enum err e);
+    /* JSON protocols: every answer carries x-amz-crc32, the CRC32 of its body (DynamoDB). */
+    bool json_crc32;
 };
 
 /* Who signed the request (filled by the router after SigV4 verification). */

@@ -22,6 +22,8 @@
 
 #include "cloud/apigw.h"
 #include "cloud/config.h"
+#include "cloud/dynamodb/ddb.h"
+#include "cloud/dynamodb/proto_json.h"
 #include "cloud/http/http.h"
 #include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
@@ -74,6 +76,8 @@ struct daemon {
     struct router rt;
     struct apigw gw;
     struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
+    struct ddb *ddb;
+    struct proto_service svc_ddb;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -221,6 +225,7 @@ static void health(void *arg, struct proto_req *r)
                   (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
+    json_object_set_new(j, "dynamodb", ddb_health_json(dm->ddb));
     respond_json(r, 200, j);
 }
 
@@ -487,14 +492,38 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* DynamoDB: the engine, then the environment's tasks table (kept when it exists). */
+static int start_dynamodb(struct daemon *dm, char *err, size_t errlen)
+{
+    char table[160];
+    struct ddb_options o = {.region = dm->cfg->aws_region, .account = ACCOUNT};
+    dm->ddb = ddb_new(dm->store, &o, err, errlen);
+    if (dm->ddb == NULL || config_resource_name(dm->cfg, "tasks", table, sizeof table) != 0)
+        return -1;
+    struct ddb_table_spec spec = {.name = table,
+                                  .hash_key = "id",
+                                  .index_name = CONFIG_STATUS_INDEX,
+                                  .index_hash = "status",
+                                  .index_range = "created_at",
+                                  .ttl_attribute = dm->cfg->table.ttl_attribute,
+                                  .pitr = dm->cfg->table.point_in_time_recovery,
+                                  .tags = dm->cfg->tags};
+    if (ddb_provision(dm->ddb, &spec, err, errlen) != 0)
+        return -1;
+    ddb_restore(dm->ddb);
+    return 0;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
+    ddb_service(dm->ddb, &dm->svc_ddb);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_ddb) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
@@ -599,6 +628,10 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sts: %s\n", err);
         goto out;
     }
+    if (start_dynamodb(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: dynamodb: %s\n", err);
+        goto out;
+    }
     if (work_start(2) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
@@ -681,6 +714,7 @@ out:
     http_listener_close(dm.api_l);
     lambda_free(dm.lambda);
     sts_free(dm.sts);
+    ddb_free(dm.ddb);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);
     http_watch_close(dm.store_watch);

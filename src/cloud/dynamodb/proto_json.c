@@ -77,12 +77,13 @@ static void respond(struct proto_req *r, int status, const char *ctype, const vo
 {
     char crc[16];
     snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)(body ? body : ""), (uInt)len));
-    struct proto_hdr h[3] = {{"content-type", ctype, 0},
-                             {"x-amzn-requestid", r->request_id, 0},
-                             {"x-amz-crc32", crc, 0}};
-    proto_respond(r, status, h, ctype ? 3 : 2, body ? body : "", len);
-    if (ctype == NULL) /* no content type: the crc header still goes */
-        (void)0;
+    struct proto_hdr h[3];
+    size_t n = 0;
+    if (ctype)
+        h[n++] = (struct proto_hdr){"content-type", ctype, 0};
+    h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
+    h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
+    proto_respond(r, status, h, n, body ? body : "", len);
 }
 
 static void respond_error(struct proto_req *r, const char *ctype, enum err e, const char *msg,
@@ -96,19 +97,17 @@ static void respond_error(struct proto_req *r, const char *ctype, enum err e, co
     buf_destroy(&b);
 }
 
+/* A request waiting for its answer; freed by on_reply (the engine always answers). */
 struct pending {
     struct proto_req *r;
     const char *ctype;
     bool gone;
-    bool answered;
 };
 
 static void on_gone(void *arg)
 {
     struct pending *p = arg;
     p->gone = true;
-    if (p->answered)
-        free(p);
 }
 
 static void on_reply(void *arg, const struct ddb_reply *rep)

@@ -107,4 +107,17 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
                   const char *secret, const char *region, const char *service, int64_t now_ms,
                   long expires, struct buf *query_out);
 
+/*
+ * The client's side of header signing: the Authorization value for req signed with
+ * (access_key, secret) under the scope of amz_date's day, region and service. Every header
+ * of req is signed (names lowercased, sorted, each once); req must carry Host and
+ * X-Amz-Date (whose value is amz_date, "YYYYMMDDTHHMMSSZ"). The payload hash is
+ * x-amz-content-sha256 when present, else the body's SHA-256. Writes
+ * "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=a;b,
+ * Signature=<hex>" into out. Returns 0, or -1 when a value does not fit. Pure; thread-safe.
+ */
+int sigv4_authorization(const struct sigv4_request *req, const char *amz_date,
+                        const char *access_key, const char *secret, const char *region,
+                        const char *service, struct buf *out);
+
 #endif

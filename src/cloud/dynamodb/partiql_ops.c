@@ -141,7 +141,7 @@ static enum ddb_op translate(struct ddb *db, const json_t *outer, const char *te
                 buf_init(&dec, 1 << 20);
                 json_t *esk = NULL;
                 if (codec_b64_decode(tok, strlen(tok), &dec) == BUF_OK && dec.data)
-                    esk = json_loadb(dec.data, dec.len, 0, NULL);
+                    esk = json_loadb(dec.data, dec.len, JSON_ALLOW_NUL, NULL);
                 buf_destroy(&dec);
                 if (!json_is_object(esk)) {
                     json_decref(esk);
@@ -261,7 +261,7 @@ static void answer_one(struct stmt_run *s, const struct ddb_reply *rep)
         }
         goto done;
     }
-    json_t *a = json_loadb(rep->body, rep->len, 0, NULL);
+    json_t *a = json_loadb(rep->body, rep->len, JSON_ALLOW_NUL, NULL);
     struct jsonw w;
     jw_init(&w, &c->out);
     jw_obj(&w);
@@ -383,7 +383,7 @@ static void batch_one_done(struct stmt_run *s, const struct ddb_reply *rep)
             buf_puts(&t, "{");
             buf_append(&t, rep->body + 1, rep->len - 1);
             buf_puts(&t, "}");
-            json_t *extra = json_loadb(t.data, t.len, 0, NULL);
+            json_t *extra = json_loadb(t.data, t.len, JSON_ALLOW_NUL, NULL);
             buf_destroy(&t);
             if (json_object_get(extra, "Item"))
                 json_object_set(er, "Item", json_object_get(extra, "Item"));
@@ -391,7 +391,7 @@ static void batch_one_done(struct stmt_run *s, const struct ddb_reply *rep)
         }
         json_object_set_new(r, "Error", er);
     } else if (s->verb == DDB_PQ_SELECT) {
-        json_t *a = json_loadb(rep->body, rep->len, 0, NULL);
+        json_t *a = json_loadb(rep->body, rep->len, JSON_ALLOW_NUL, NULL);
         json_t *items = json_object_get(a, "Items");
         if (json_array_size(items) > 0)
             json_object_set(r, "Item", json_array_get(items, 0));

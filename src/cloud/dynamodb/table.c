@@ -192,7 +192,7 @@ static int load_one(struct ddb *db, int64_t tid, const char *name, size_t nl, co
                     size_t ml)
 {
     json_error_t je;
-    json_t *m = json_loadb(meta, ml, 0, &je);
+    json_t *m = json_loadb(meta, ml, JSON_ALLOW_NUL, &je);
     struct ddb_table *t = calloc(1, sizeof *t);
     if (m == NULL || t == NULL) {
         json_decref(m);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "cloud/dynamodb/num.h"
+#include "core/utf8.h"
 
 /* ---- tokens ---- */
 
@@ -238,6 +239,16 @@ static void next(struct parser *ps)
             syntax(ps, "unterminated %s", c == '\'' ? "string" : "quoted identifier");
             ps->cur.kind = T_EOF;
             return;
+        }
+        for (size_t k = 0; k < b.len;) {
+            size_t step = utf8_seq_len((const unsigned char *)b.data + k, b.len - k);
+            if (step == 0) {
+                buf_destroy(&b);
+                syntax(ps, "invalid UTF-8 in a %s", c == '\'' ? "string" : "quoted identifier");
+                ps->cur.kind = T_EOF;
+                return;
+            }
+            k += step;
         }
         ps->cur.kind = c == '\'' ? T_STRING : T_QIDENT;
         ps->cur.n = i;
@@ -1035,6 +1046,10 @@ static json_t *value_json(const struct ddb_pq_node *n, struct ddb_pq_render *rc,
 {
     switch (n->kind) {
     case N_LIT:
+        if (n->lit == NULL) {
+            ddb_err_set(err, ERR_DDB_INTERNAL, "Internal server error");
+            return NULL;
+        }
         return json_deep_copy(n->lit);
     case N_PARAM: {
         const json_t *v = json_array_get(rc->params, (size_t)n->param);

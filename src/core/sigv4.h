@@ -79,7 +79,8 @@ int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_
 int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, size_t len,
                          struct buf *out);
 
-/* The hex signature of string_to_sign with secret and auth's scope. */
+/* The hex signature of string_to_sign with secret and auth's scope. The signing key derived
+ * from (secret, date, region, service) is kept per thread for the next call. Thread-safe. */
 void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
                 char out_hex[65]);
 

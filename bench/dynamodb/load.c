@@ -56,8 +56,8 @@ static int64_t now_ns(void)
 }
 
 /* Signs and sends one DynamoDB call; returns the HTTP status (or -1). */
-static int call(struct runtime_http_conn *conn, const char *target, const char *body,
-                size_t len, struct runtime_http_response *res)
+static int call(struct runtime_http_conn *conn, const char *target, const char *body, size_t len,
+                struct runtime_http_response *res)
 {
     char amz_date[17], tgt[128];
     time_t t = time(NULL);
@@ -82,8 +82,8 @@ static int call(struct runtime_http_conn *conn, const char *target, const char *
     snprintf(extra, sizeof extra, "X-Amz-Date: %s\r\nX-Amz-Target: %s\r\nAuthorization: %s\r\n",
              amz_date, tgt, auth.data);
     buf_destroy(&auth);
-    int rc = runtime_http_request(conn, "POST", "/", extra, "application/x-amz-json-1.0", body,
-                                  len, res);
+    int rc = runtime_http_request(conn, "POST", "/", extra, "application/x-amz-json-1.0", body, len,
+                                  res);
     return rc == RUNTIME_HTTP_OK ? res->status : -1;
 }
 
@@ -100,16 +100,18 @@ static const char *build(struct worker *w, struct buf *b)
         return "PutItem";
     }
     if (strcmp(g_mode, "get") == 0) {
-        buf_printf(b, "{\"TableName\":\"%s\",\"Key\":{\"pk\":{\"S\":\"k%ld\"},\"sk\":{\"N\":\"0\"}}}",
+        buf_printf(b,
+                   "{\"TableName\":\"%s\",\"Key\":{\"pk\":{\"S\":\"k%ld\"},\"sk\":{\"N\":\"0\"}}}",
                    g_table, k);
         return "GetItem";
     }
     if (strcmp(g_mode, "update") == 0) {
-        buf_printf(b,
-                   "{\"TableName\":\"%s\",\"Key\":{\"pk\":{\"S\":\"k%ld\"},\"sk\":{\"N\":\"0\"}},"
-                   "\"UpdateExpression\":\"SET n = n + :one\",\"ConditionExpression\":"
-                   "\"attribute_exists(pk)\",\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}",
-                   g_table, k);
+        buf_printf(
+            b,
+            "{\"TableName\":\"%s\",\"Key\":{\"pk\":{\"S\":\"k%ld\"},\"sk\":{\"N\":\"0\"}},"
+            "\"UpdateExpression\":\"SET n = n + :one\",\"ConditionExpression\":"
+            "\"attribute_exists(pk)\",\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}",
+            g_table, k);
         return "UpdateItem";
     }
     long parts = g_keys / 100 > 0 ? g_keys / 100 : 1;
@@ -186,11 +188,13 @@ static void *fill_main(void *arg)
         buf_reset(&body);
         buf_printf(&body, "{\"RequestItems\":{\"%s\":[", g_table);
         for (long i = first; i < last; i++) {
-            long pk = g_fill_part > 1 ? i / g_fill_part : i, sk = g_fill_part > 1 ? i % g_fill_part : 0;
-            buf_printf(&body,
-                       "%s{\"PutRequest\":{\"Item\":{\"pk\":{\"S\":\"%c%ld\"},\"sk\":{\"N\":\"%ld\"},"
-                       "\"n\":{\"N\":\"0\"},\"pad\":{\"S\":\"%s\"}}}}",
-                       i > first ? "," : "", g_fill_part > 1 ? 'q' : 'k', pk, sk, g_pad);
+            long pk = g_fill_part > 1 ? i / g_fill_part : i,
+                 sk = g_fill_part > 1 ? i % g_fill_part : 0;
+            buf_printf(
+                &body,
+                "%s{\"PutRequest\":{\"Item\":{\"pk\":{\"S\":\"%c%ld\"},\"sk\":{\"N\":\"%ld\"},"
+                "\"n\":{\"N\":\"0\"},\"pad\":{\"S\":\"%s\"}}}}",
+                i > first ? "," : "", g_fill_part > 1 ? 'q' : 'k', pk, sk, g_pad);
         }
         buf_puts(&body, "]}}");
         int st;

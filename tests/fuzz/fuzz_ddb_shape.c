@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     enum ddb_op op = (enum ddb_op)(1 + data[0] % (DDB_OP__COUNT - 1));
-    json_t *req = json_loadb((const char *)data + 1, size - 1, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
+    json_t *req =
+        json_loadb((const char *)data + 1, size - 1, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
     if (req == NULL)
         return 0;
     struct ddb_err err;

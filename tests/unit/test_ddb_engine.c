@@ -77,8 +77,8 @@ struct answer {
     bool done;
     enum err err;
     char *message;
-    json_t *body;  /* the answer (or the error's extra members wrapped in an object) */
-    char *raw;     /* the answer's text */
+    json_t *body; /* the answer (or the error's extra members wrapped in an object) */
+    char *raw;    /* the answer's text */
 };
 
 static void answer_clear(struct answer *a)
@@ -373,11 +373,12 @@ static void test_overlay_conditions_see_pending_writes(void **state)
     answer_clear(&g);
     /* a query of the index right after an update moving the item sees it moved */
     struct answer u = {0}, q = {0};
-    ddb_call(e.db, DDB_OP_UPDATE_ITEM,
-             json_loads("{\"TableName\":\"tbl\",\"Key\":{\"pk\":{\"S\":\"k\"}},\"UpdateExpression\":"
-                        "\"SET g = :y\",\"ExpressionAttributeValues\":{\":y\":{\"S\":\"y\"}}}",
-                        0, NULL),
-             on_answer, &u);
+    ddb_call(
+        e.db, DDB_OP_UPDATE_ITEM,
+        json_loads("{\"TableName\":\"tbl\",\"Key\":{\"pk\":{\"S\":\"k\"}},\"UpdateExpression\":"
+                   "\"SET g = :y\",\"ExpressionAttributeValues\":{\":y\":{\"S\":\"y\"}}}",
+                   0, NULL),
+        on_answer, &u);
     ddb_call(e.db, DDB_OP_QUERY,
              json_loads("{\"TableName\":\"tbl\",\"IndexName\":\"gix\",\"KeyConditionExpression\":"
                         "\"g = :y\",\"ExpressionAttributeValues\":{\":y\":{\"S\":\"y\"}}}",
@@ -423,10 +424,11 @@ static void test_failed_commit_keeps_nothing(void **state)
     answer_clear(&a);
     /* a failed TransactWriteItems commit leaves both items absent */
     store_fail_commits(e.st, 1);
-    run_text(&e, "TransactWriteItems",
-             "{\"TransactItems\":[{\"Put\":{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"a\"}}}},"
-             "{\"Put\":{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"b\"}}}}]}",
-             &a);
+    run_text(
+        &e, "TransactWriteItems",
+        "{\"TransactItems\":[{\"Put\":{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"a\"}}}},"
+        "{\"Put\":{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"b\"}}}}]}",
+        &a);
     assert_int_equal(a.err, ERR_DDB_INTERNAL);
     answer_clear(&a);
     run_text(&e, "Scan", "{\"TableName\":\"tbl\"}", &a);
@@ -524,8 +526,8 @@ static void test_provision_keeps_items(void **state)
     clock_set_manual(T0_MS);
     struct engine e;
     engine_open(&e);
-    struct ddb_table_spec spec = {"env-tasks", "id", "by-status", "status", "created_at",
-                                  "expires_at", true, NULL};
+    struct ddb_table_spec spec = {"env-tasks",  "id",         "by-status", "status",
+                                  "created_at", "expires_at", true,        NULL};
     char err[256];
     assert_int_equal(ddb_provision(e.db, &spec, err, sizeof err), 0);
     struct answer a;
@@ -546,9 +548,8 @@ static void test_provision_keeps_items(void **state)
     assert_int_equal(json_integer_value(json_object_get(a.body, "Count")), 1);
     answer_clear(&a);
     run_text(&e, "DescribeTimeToLive", "{\"TableName\":\"env-tasks\"}", &a);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(a.body,
-                                                                          "TimeToLiveDescription"),
-                                                          "AttributeName")),
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(a.body, "TimeToLiveDescription"), "AttributeName")),
                         "expires_at");
     answer_clear(&a);
     run_text(&e, "DescribeContinuousBackups", "{\"TableName\":\"env-tasks\"}", &a);

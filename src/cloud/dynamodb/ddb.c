@@ -372,9 +372,9 @@ int ddb_provision(struct ddb *db, const struct ddb_table_spec *spec, char *err, 
             json_t *v;
             json_object_foreach((json_t *)spec->tags, k, v)
             {
-                json_array_append_new(tags, json_pack("{s:s, s:s}", "Key", k, "Value",
-                                                      json_string_value(v) ? json_string_value(v)
-                                                                           : ""));
+                json_array_append_new(tags,
+                                      json_pack("{s:s, s:s}", "Key", k, "Value",
+                                                json_string_value(v) ? json_string_value(v) : ""));
             }
             json_object_set_new(req, "Tags", tags);
         }
@@ -394,23 +394,23 @@ int ddb_provision(struct ddb *db, const struct ddb_table_spec *spec, char *err, 
     bool want_ttl = spec->ttl_attribute && spec->ttl_attribute[0];
     if (want_ttl && !(t->ttl_enabled && strcmp(t->ttl_attr, spec->ttl_attribute) == 0)) {
         if (t->ttl_enabled) {
-            json_t *off = json_pack("{s:s, s:{s:s, s:b}}", "TableName", spec->name,
-                                    "TimeToLiveSpecification", "AttributeName", t->ttl_attr,
-                                    "Enabled", 0);
+            json_t *off =
+                json_pack("{s:s, s:{s:s, s:b}}", "TableName", spec->name, "TimeToLiveSpecification",
+                          "AttributeName", t->ttl_attr, "Enabled", 0);
             run_sync(db, DDB_OP_UPDATE_TIME_TO_LIVE, off, msg, sizeof msg);
         }
-        json_t *on = json_pack("{s:s, s:{s:s, s:b}}", "TableName", spec->name,
-                               "TimeToLiveSpecification", "AttributeName", spec->ttl_attribute,
-                               "Enabled", 1);
+        json_t *on =
+            json_pack("{s:s, s:{s:s, s:b}}", "TableName", spec->name, "TimeToLiveSpecification",
+                      "AttributeName", spec->ttl_attribute, "Enabled", 1);
         if (run_sync(db, DDB_OP_UPDATE_TIME_TO_LIVE, on, msg, sizeof msg) != ERR_OK) {
             snprintf(err, errlen, "table %s: TTL: %s", spec->name, msg);
             return -1;
         }
     }
     if (t->pitr != spec->pitr) {
-        json_t *req = json_pack("{s:s, s:{s:b}}", "TableName", spec->name,
-                                "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled",
-                                spec->pitr);
+        json_t *req =
+            json_pack("{s:s, s:{s:b}}", "TableName", spec->name, "PointInTimeRecoverySpecification",
+                      "PointInTimeRecoveryEnabled", spec->pitr);
         if (run_sync(db, DDB_OP_UPDATE_CONTINUOUS_BACKUPS, req, msg, sizeof msg) != ERR_OK) {
             snprintf(err, errlen, "table %s: point-in-time recovery: %s", spec->name, msg);
             return -1;

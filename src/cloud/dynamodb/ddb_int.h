@@ -71,8 +71,8 @@ struct ddb_table {
     int64_t ppr_since_ms; /* LastUpdateToPayPerRequestDateTime */
     json_t *stream;       /* StreamSpecification as given, or NULL */
     char stream_label[32];
-    json_t *sse;          /* SSESpecification as given, or NULL */
-    char *table_class;    /* NULL: STANDARD */
+    json_t *sse;       /* SSESpecification as given, or NULL */
+    char *table_class; /* NULL: STANDARD */
     bool deletion_protection;
     bool ttl_enabled;
     char *ttl_attr;
@@ -106,12 +106,12 @@ uint32_t ddb__hash(const uint8_t *p, size_t n);
 
 /* A pending (not yet committed) version of an item. */
 struct ddb_pend {
-    struct ddb_pend *hnext;        /* overlay hash chain */
+    struct ddb_pend *hnext;         /* overlay hash chain */
     struct ddb_pend *tnext, *tprev; /* the table's list */
     struct ddb_table *t;
     uint32_t h;
     uint16_t pklen, sklen;
-    uint8_t *key; /* pk bytes then sk bytes */
+    uint8_t *key;          /* pk bytes then sk bytes */
     struct ddb_value item; /* DDB_NONE: deleted */
     uint32_t inflight;     /* batches still committing that wrote it */
 };
@@ -130,9 +130,9 @@ struct ddb {
     struct ddb_pend **overlay; /* hash table */
     size_t overlay_cap, npend;
     struct ddb_call *ready_head, *ready_tail; /* answers waiting for the deferred timer */
-    struct timer ready_timer;                /* TIMER_REAL */
-    struct timer ttl_timer;                  /* TIMER_CLOCK */
-    int64_t ttl_due_ms;                      /* when ttl_timer is due; -1 none */
+    struct timer ready_timer;                 /* TIMER_REAL */
+    struct timer ttl_timer;                   /* TIMER_CLOCK */
+    int64_t ttl_due_ms;                       /* when ttl_timer is due; -1 none */
     bool ttl_sweeping;
     struct timer bg_timer; /* TIMER_REAL: backfills and purges */
     bool restored;
@@ -201,8 +201,8 @@ void ddb__bg_kick(struct ddb *db);
 
 /* The current version of the item at k in t: the overlay's, else the committed one. *found
  * false when there is none (out then DDB_NONE). Returns 0, or -1 on a storage error. */
-int ddb__get(struct ddb *db, struct ddb_table *t, const struct ddb_skey *k,
-             struct ddb_value *out, bool *found);
+int ddb__get(struct ddb *db, struct ddb_table *t, const struct ddb_skey *k, struct ddb_value *out,
+             bool *found);
 
 /* The overlay's entry for k in t, or NULL. */
 struct ddb_pend *ddb__pend_find(struct ddb *db, const struct ddb_table *t,
@@ -275,8 +275,8 @@ void ddb__op_partiql(struct ddb_call *c);
 /* Shared by the item operations: the key of a Key parameter checked against t ("The
  * provided key element does not match the schema"), decoded into *key and its storage key.
  * prefix: add "1 validation error detected: " to value errors. Returns 0 or -1 (c failed). */
-int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j,
-                    struct ddb_value *key, struct ddb_skey *sk);
+int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j, struct ddb_value *key,
+                    struct ddb_skey *sk);
 
 /* Checks an item about to be written: key attributes, index key attributes, size, depth.
  * update: the UpdateItem wording. Returns 0 or -1 (c failed). */

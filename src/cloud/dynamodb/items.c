@@ -23,8 +23,8 @@
 
 /* ---- shared checks ---- */
 
-int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j,
-                    struct ddb_value *key, struct ddb_skey *sk)
+int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j, struct ddb_value *key,
+                    struct ddb_skey *sk)
 {
     struct ddb_err err;
     ddb_err_init(&err);
@@ -32,7 +32,8 @@ int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j,
         return ddb__fail_err(c, &err, false);
     (void)j;
     if (ddb__skey(&t->ks, key, sk) != 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION, "The provided key element does not match the schema");
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "The provided key element does not match the schema");
     return 0;
 }
 
@@ -211,14 +212,16 @@ static void op_put(struct ddb_call *c)
         goto out;
     const char *rv = str_member(req, "ReturnValues");
     if (rv && strcmp(rv, "ALL_OLD") != 0 && strcmp(rv, "NONE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION, "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
         goto out;
     }
     if (ddb_item_size(&item) > DDB_ITEM_MAX) {
         ddb__fail(c, ERR_DDB_VALIDATION, "Item size has exceeded the maximum allowed size");
         goto out;
     }
-    if (compile_legacy(c, DDB_LOP_PUT_ITEM, req, &x, true) != 0 || compile_exprs(c, req, &x, true) != 0)
+    if (compile_legacy(c, DDB_LOP_PUT_ITEM, req, &x, true) != 0 ||
+        compile_exprs(c, req, &x, true) != 0)
         goto out;
     struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
     if (t == NULL) {
@@ -432,7 +435,9 @@ static void op_update(struct ddb_call *c)
     else if (x.legacy.has_updates)
         rc = ddb_legacy_update_apply(&x.legacy, base, &newv, &err);
     else
-        rc = ddb_value_copy(&newv, base) == 0 ? 0 : ddb_err_set(&err, ERR_DDB_INTERNAL, "Internal server error");
+        rc = ddb_value_copy(&newv, base) == 0
+                 ? 0
+                 : ddb_err_set(&err, ERR_DDB_INTERNAL, "Internal server error");
     if (rc != 0) {
         ddb__fail_err(c, &err, false);
         goto out;
@@ -450,7 +455,8 @@ static void op_update(struct ddb_call *c)
         } else if (strcmp(rv, "ALL_NEW") == 0) {
             have = ddb_value_copy(&ret, &newv) == 0;
         } else {
-            const struct ddb_value *from = strcmp(rv, "UPDATED_OLD") == 0 ? (found ? &old : NULL) : &newv;
+            const struct ddb_value *from =
+                strcmp(rv, "UPDATED_OLD") == 0 ? (found ? &old : NULL) : &newv;
             if (from == NULL)
                 have = false;
             else if (x.ex.update)
@@ -528,7 +534,8 @@ static void op_delete(struct ddb_call *c)
         goto out;
     const char *rv = str_member(req, "ReturnValues");
     if (rv && strcmp(rv, "ALL_OLD") != 0 && strcmp(rv, "NONE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION, "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
         goto out;
     }
     struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
@@ -664,11 +671,13 @@ static void op_batch_get(struct ddb_call *c)
             en->nkeys++;
             for (size_t j = 0; j < i; j++)
                 if (same_key(&en->keys[i], &en->keys[j])) {
-                    ddb__fail(c, ERR_DDB_VALIDATION, "Provided list of item keys contains duplicates");
+                    ddb__fail(c, ERR_DDB_VALIDATION,
+                              "Provided list of item keys contains duplicates");
                     goto out;
                 }
             if (++nreq > BATCH_GET_MAX) {
-                ddb__fail(c, ERR_DDB_VALIDATION, "Too many items requested for the BatchGetItem call");
+                ddb__fail(c, ERR_DDB_VALIDATION,
+                          "Too many items requested for the BatchGetItem call");
                 goto out;
             }
         }
@@ -835,7 +844,8 @@ static void op_batch_write(struct ddb_call *c)
             memset(q, 0, sizeof *q);
             q->name = name;
             q->put = put != NULL;
-            if (decode_map(c, json_object_get(put ? put : del, put ? "Item" : "Key"), &q->v, false) != 0)
+            if (decode_map(c, json_object_get(put ? put : del, put ? "Item" : "Key"), &q->v,
+                           false) != 0)
                 goto out;
             n++;
             if (put && ddb_item_size(&q->v) > DDB_ITEM_MAX) {
@@ -885,7 +895,8 @@ static void op_batch_write(struct ddb_call *c)
                 ks->range_name ? ddb_map_get(&q->v, ks->range_name, strlen(ks->range_name)) : NULL;
             if (h == NULL || h->type != ks->hash_type ||
                 (ks->range_name && (r == NULL || r->type != ks->range_type))) {
-                ddb__fail(c, ERR_DDB_VALIDATION, "The provided key element does not match the schema");
+                ddb__fail(c, ERR_DDB_VALIDATION,
+                          "The provided key element does not match the schema");
                 goto out;
             }
             if (ddb__check_item(c, q->t, &q->v, false) != 0)
@@ -918,8 +929,8 @@ static void op_batch_write(struct ddb_call *c)
         }
         int rc;
         if (q->put)
-            rc = ddb__wb_write(wb, q->t, &q->k, found ? &old : NULL, &q->v,
-                               &caps[q->table_index], false);
+            rc = ddb__wb_write(wb, q->t, &q->k, found ? &old : NULL, &q->v, &caps[q->table_index],
+                               false);
         else if (found)
             rc = ddb__wb_write(wb, q->t, &q->k, &old, NULL, &caps[q->table_index], false);
         else {

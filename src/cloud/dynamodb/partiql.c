@@ -272,7 +272,8 @@ static void next(struct parser *ps)
 
 static bool is_punct(const struct parser *ps, const char *s)
 {
-    return ps->cur.kind == T_PUNCT && ps->cur.n == strlen(s) && memcmp(ps->cur.p, s, ps->cur.n) == 0;
+    return ps->cur.kind == T_PUNCT && ps->cur.n == strlen(s) &&
+           memcmp(ps->cur.p, s, ps->cur.n) == 0;
 }
 
 static bool is_kw(const struct parser *ps, const char *kw)
@@ -341,9 +342,9 @@ static int add_kid(struct ddb_pq_node *n, struct ddb_pq_node *kid)
     return 0;
 }
 
-static const char *const reserved_starts[] = {"SELECT", "FROM", "WHERE", "AND",   "OR",
-                                              "NOT",    "SET",  "REMOVE", "VALUE", "INTO",
-                                              "RETURNING", "BETWEEN", "IN", "IS", NULL};
+static const char *const reserved_starts[] = {"SELECT",    "FROM",    "WHERE",  "AND",   "OR",
+                                              "NOT",       "SET",     "REMOVE", "VALUE", "INTO",
+                                              "RETURNING", "BETWEEN", "IN",     "IS",    NULL};
 
 static bool is_reserved(const char *s)
 {
@@ -388,8 +389,8 @@ static struct ddb_pq_node *parse_path(struct parser *ps)
             if (e.name == NULL)
                 goto fail;
         } else if (accept_punct(ps, "[")) {
-            if (ps->cur.kind != T_NUMBER || strchr(ps->cur.text, '.') || strchr(ps->cur.text, 'e') ||
-                strchr(ps->cur.text, 'E')) {
+            if (ps->cur.kind != T_NUMBER || strchr(ps->cur.text, '.') ||
+                strchr(ps->cur.text, 'e') || strchr(ps->cur.text, 'E')) {
                 syntax(ps, "expected a list index but found %s", tok_desc(ps));
                 goto fail;
             }
@@ -550,9 +551,9 @@ static bool starts_value(const struct parser *ps)
            is_punct(ps, "{") || is_punct(ps, "[") || is_punct(ps, "<<");
 }
 
-static const char *const functions[] = {"begins_with", "contains", "attribute_type", "size",
-                                        "list_append", "attribute_exists", "attribute_not_exists",
-                                        NULL};
+static const char *const functions[] = {
+    "begins_with", "contains",         "attribute_type",       "size",
+    "list_append", "attribute_exists", "attribute_not_exists", NULL};
 
 static bool is_function(const struct parser *ps)
 {
@@ -692,7 +693,7 @@ static struct ddb_pq_node *parse_predicate(struct parser *ps)
     static const struct {
         const char *s;
         int op;
-    } cmps[] = {{"=", CMP_EQ}, {"<>", CMP_NE}, {"!=", CMP_NE}, {"<=", CMP_LE},
+    } cmps[] = {{"=", CMP_EQ},  {"<>", CMP_NE}, {"!=", CMP_NE}, {"<=", CMP_LE},
                 {">=", CMP_GE}, {"<", CMP_LT},  {">", CMP_GT}};
     for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++)
         if (accept_punct(ps, cmps[i].s)) {
@@ -947,8 +948,7 @@ static int parse_statement(struct parser *ps, struct ddb_pq *q)
         if (expect_kw(ps, "FROM") != 0 || parse_target(ps, q) != 0 || parse_where(ps, q) != 0)
             return -1;
     } else {
-        return syntax(ps, "expected SELECT, INSERT, UPDATE or DELETE but found %s",
-                      tok_desc(ps));
+        return syntax(ps, "expected SELECT, INSERT, UPDATE or DELETE but found %s", tok_desc(ps));
     }
     if ((q->verb == DDB_PQ_UPDATE || q->verb == DDB_PQ_DELETE) && accept_kw(ps, "RETURNING")) {
         bool all = accept_kw(ps, "ALL");

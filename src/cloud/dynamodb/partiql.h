@@ -70,7 +70,7 @@ const char *ddb_pq_table(const struct ddb_pq *q);
 const char *ddb_pq_index(const struct ddb_pq *q); /* NULL when none */
 size_t ddb_pq_params(const struct ddb_pq *q);     /* how many '?' */
 enum ddb_pq_returning ddb_pq_returning(const struct ddb_pq *q);
-bool ddb_pq_select_all(const struct ddb_pq *q);   /* SELECT * */
+bool ddb_pq_select_all(const struct ddb_pq *q); /* SELECT * */
 
 /* The rendering context: placeholders collected while rendering. */
 struct ddb_pq_render {

@@ -25,9 +25,9 @@
 #include "cloud/dynamodb/ddb.h"
 #include "core/jsonw.h"
 
-#define MAX_BODY (16 * 1024 * 1024)
+#define MAX_BODY  (16 * 1024 * 1024)
 #define CT_JSON10 "application/x-amz-json-1.0"
-#define CT_JSON "application/json"
+#define CT_JSON   "application/json"
 
 const char *ddb_error_namespace(enum err e)
 {
@@ -117,7 +117,8 @@ static void on_reply(void *arg, const struct ddb_reply *rep)
         if (rep->err == ERR_OK)
             respond(p->r, 200, p->ctype, rep->body, rep->len);
         else
-            respond_error(p->r, p->ctype, rep->err, rep->message, rep->body, rep->body ? rep->len : 0);
+            respond_error(p->r, p->ctype, rep->err, rep->message, rep->body,
+                          rep->body ? rep->len : 0);
     }
     /* the connection forgets the gone callback once the request is answered */
     free(p);

@@ -250,8 +250,8 @@ static void answer(struct ddb_call *c, struct qstate *q)
     /* c->out holds {"Items":[ ... */
     if (!q->count_only)
         buf_puts(&c->out, "]");
-    buf_printf(&c->out, "%s\"Count\":%zu,\"ScannedCount\":%zu", q->count_only ? "" : ",",
-               q->count, q->scanned);
+    buf_printf(&c->out, "%s\"Count\":%zu,\"ScannedCount\":%zu", q->count_only ? "" : ",", q->count,
+               q->scanned);
     if (q->stopped_early && q->last.type == DDB_M)
         write_lek(&c->out, q);
     const char *rcc = ddb__rcc(c->req);
@@ -342,7 +342,8 @@ static void op_query(struct ddb_call *c)
         ddb__fail_err(c, &err, false);
         goto out;
     }
-    struct ddb_cursor cur = {.t = q.t, .x = q.x, .forward = ddb__bool(req, "ScanIndexForward", true)};
+    struct ddb_cursor cur = {
+        .t = q.t, .x = q.x, .forward = ddb__bool(req, "ScanIndexForward", true)};
     struct ddb_skey hk;
     uint16_t hl;
     /* the partition: the hash key's bytes */
@@ -377,8 +378,8 @@ static void op_query(struct ddb_call *c)
         goto out;
     if (cur.has_start) {
         const struct ddb_skey *s = q.x ? &cur.start_idx : &cur.start_base;
-        bool same_part = s->h == cur.h && s->pklen == cur.pklen &&
-                         memcmp(s->pk, cur.pk, cur.pklen) == 0;
+        bool same_part =
+            s->h == cur.h && s->pklen == cur.pklen && memcmp(s->pk, cur.pk, cur.pklen) == 0;
         if (kc.op == DDB_KEY_NONE) {
             if (!same_part) {
                 ddb__fail(c, ERR_DDB_VALIDATION,

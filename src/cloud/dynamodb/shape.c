@@ -17,13 +17,13 @@
 
 static const char *const E_RCC[] = {"INDEXES", "TOTAL", "NONE", NULL};
 static const char *const E_RICM[] = {"SIZE", "NONE", NULL};
-static const char *const E_RV[] = {"ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW",
-                                   NULL};
+static const char *const E_RV[] = {"ALL_NEW", "UPDATED_OLD", "ALL_OLD",
+                                   "NONE",    "UPDATED_NEW", NULL};
 static const char *const E_RVCCF[] = {"ALL_OLD", "NONE", NULL};
 static const char *const E_COND_OP[] = {"OR", "AND", NULL};
-static const char *const E_CMP[] = {"IN", "NULL",         "BETWEEN", "LT",  "NOT_CONTAINS",
-                                    "EQ", "GT",           "NOT_NULL", "NE", "LE",
-                                    "BEGINS_WITH", "GE", "CONTAINS", NULL};
+static const char *const E_CMP[] = {"IN",          "NULL", "BETWEEN",  "LT", "NOT_CONTAINS",
+                                    "EQ",          "GT",   "NOT_NULL", "NE", "LE",
+                                    "BEGINS_WITH", "GE",   "CONTAINS", NULL};
 static const char *const E_SELECT[] = {"SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES",
                                        "ALL_PROJECTED_ATTRIBUTES", NULL};
 static const char *const E_ACTION[] = {"ADD", "DELETE", "PUT", NULL};
@@ -37,6 +37,8 @@ static const char *const E_SSE_TYPE[] = {"AES256", "KMS", NULL};
 static const char *const E_TABLE_CLASS[] = {"STANDARD", "STANDARD_INFREQUENT_ACCESS", NULL};
 
 /* ---- building blocks ---- */
+
+/* clang-format off */
 
 #define STR(n)           {n, DDB_SH_STRING, 0, 0, 0, 0, 0, NULL, NULL}
 #define STRF(n, f, a, b) {n, DDB_SH_STRING, (f), 0, 0, (a), (b), NULL, NULL}
@@ -458,6 +460,8 @@ static const struct ddb_shape S_UNTAG_RESOURCE[] = {
 static const struct ddb_shape S_LIST_TAGS[] = {RESOURCE_ARN, STR("NextToken"), END};
 static const struct ddb_shape S_NONE[] = {END};
 
+/* clang-format on */
+
 /* ---- the operation table ---- */
 
 static const struct {
@@ -495,16 +499,37 @@ static const struct {
 
 /* DynamoDB operations haar does not implement (answered with a clear message). */
 static const char *const unimplemented[] = {
-    "CreateBackup", "CreateGlobalTable", "DeleteBackup", "DeleteResourcePolicy",
-    "DescribeBackup", "DescribeContributorInsights", "DescribeExport",
-    "DescribeGlobalTable", "DescribeGlobalTableSettings", "DescribeImport",
-    "DescribeKinesisStreamingDestination", "DescribeTableReplicaAutoScaling",
-    "DisableKinesisStreamingDestination", "EnableKinesisStreamingDestination",
-    "ExecuteTransaction", "ExportTableToPointInTime", "GetResourcePolicy", "ImportTable",
-    "ListBackups", "ListContributorInsights", "ListExports", "ListGlobalTables", "ListImports",
-    "PutResourcePolicy", "RestoreTableFromBackup", "RestoreTableToPointInTime",
-    "UpdateContributorInsights", "UpdateGlobalTable", "UpdateGlobalTableSettings",
-    "UpdateKinesisStreamingDestination", "UpdateTableReplicaAutoScaling",
+    "CreateBackup",
+    "CreateGlobalTable",
+    "DeleteBackup",
+    "DeleteResourcePolicy",
+    "DescribeBackup",
+    "DescribeContributorInsights",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
+    "DescribeTableReplicaAutoScaling",
+    "DisableKinesisStreamingDestination",
+    "EnableKinesisStreamingDestination",
+    "ExecuteTransaction",
+    "ExportTableToPointInTime",
+    "GetResourcePolicy",
+    "ImportTable",
+    "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "PutResourcePolicy",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "UpdateContributorInsights",
+    "UpdateGlobalTable",
+    "UpdateGlobalTableSettings",
+    "UpdateKinesisStreamingDestination",
+    "UpdateTableReplicaAutoScaling",
 };
 
 enum ddb_op ddb_op_from_name(const char *name, size_t len)
@@ -543,7 +568,8 @@ const json_t *ddb_member(const json_t *req, const char *name)
 
 #define NUMBER_CLASS "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
 
-static int type_error(struct ddb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int type_error(struct ddb_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int type_error(struct ddb_err *err, const char *fmt, ...)
 {
     char msg[512];
@@ -578,8 +604,7 @@ static int bool_from_string(const char *s, bool *out)
     return -1;
 }
 
-static int check_members(const struct ddb_shape *members, const json_t *obj,
-                         struct ddb_err *err);
+static int check_members(const struct ddb_shape *members, const json_t *obj, struct ddb_err *err);
 
 static int check_type(const struct ddb_shape *s, const json_t *v, struct ddb_err *err)
 {
@@ -660,8 +685,7 @@ static int check_type(const struct ddb_shape *s, const json_t *v, struct ddb_err
     }
 }
 
-static int check_members(const struct ddb_shape *members, const json_t *obj,
-                         struct ddb_err *err)
+static int check_members(const struct ddb_shape *members, const json_t *obj, struct ddb_err *err)
 {
     for (const struct ddb_shape *s = members; s->name; s++)
         if (check_type(s, json_object_get(obj, s->name), err) != 0)
@@ -669,8 +693,7 @@ static int check_members(const struct ddb_shape *members, const json_t *obj,
     return 0;
 }
 
-int ddb_shape_check_types(const struct ddb_shape *members, const json_t *req,
-                          struct ddb_err *err)
+int ddb_shape_check_types(const struct ddb_shape *members, const json_t *req, struct ddb_err *err)
 {
     if (json_is_array(req))
         return type_error(err, "Start of list found where not expected");
@@ -835,8 +858,7 @@ static void check_value(const struct ddb_shape *s, const json_t *v, const char *
     if (null)
         return;
     if ((s->flags & DDB_SH_MIN) && number_of(v) < s->min)
-        fail(e, v, path, "Member must have value greater than or equal to %lld",
-             (long long)s->min);
+        fail(e, v, path, "Member must have value greater than or equal to %lld", (long long)s->min);
     if ((s->flags & DDB_SH_MAX) && number_of(v) > s->max)
         fail(e, v, path, "Member must have value less than or equal to %lld", (long long)s->max);
     if ((s->flags & DDB_SH_NAMEPAT) && json_is_string(v) &&

@@ -48,11 +48,11 @@ enum {
     DDB_SH_NOTNULL = 1 << 0,   /* "Member must not be null" */
     DDB_SH_REQUIRED = 1 << 1,  /* "The parameter 'X' is required but was not present…" */
     DDB_SH_TABLENAME = 1 << 2, /* "X must be at least 3 characters long and at most 255…" */
-    DDB_SH_NAMEPAT = 1 << 3,   /* "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+" */
-    DDB_SH_MIN = 1 << 4,       /* value >= min */
-    DDB_SH_MAX = 1 << 5,       /* value <= max */
-    DDB_SH_MINLEN = 1 << 6,    /* length >= minlen (strings: characters; lists, maps: members) */
-    DDB_SH_MAXLEN = 1 << 7,    /* length <= maxlen */
+    DDB_SH_NAMEPAT = 1 << 3, /* "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+" */
+    DDB_SH_MIN = 1 << 4,     /* value >= min */
+    DDB_SH_MAX = 1 << 5,     /* value <= max */
+    DDB_SH_MINLEN = 1 << 6,  /* length >= minlen (strings: characters; lists, maps: members) */
+    DDB_SH_MAXLEN = 1 << 7,  /* length <= maxlen */
     DDB_SH_TABLEKEYS = 1 << 8, /* map keys are table names (3..255, the name pattern) */
     DDB_SH_VALLEN = 1 << 9,    /* map values are lists of minlen..maxlen of the element shape */
     DDB_SH_ARNPAT = 1 << 10,   /* ResourceArn-like strings: length only */
@@ -70,32 +70,32 @@ struct ddb_shape {
 
 /* ---- the operations ---- */
 
-#define DDB_OPS(X)                                                                                \
-    X(BATCH_EXECUTE_STATEMENT, "BatchExecuteStatement")                                          \
-    X(BATCH_GET_ITEM, "BatchGetItem")                                                            \
-    X(BATCH_WRITE_ITEM, "BatchWriteItem")                                                        \
-    X(CREATE_TABLE, "CreateTable")                                                               \
-    X(DELETE_ITEM, "DeleteItem")                                                                 \
-    X(DELETE_TABLE, "DeleteTable")                                                               \
-    X(DESCRIBE_CONTINUOUS_BACKUPS, "DescribeContinuousBackups")                                  \
-    X(DESCRIBE_ENDPOINTS, "DescribeEndpoints")                                                   \
-    X(DESCRIBE_LIMITS, "DescribeLimits")                                                         \
-    X(DESCRIBE_TABLE, "DescribeTable")                                                           \
-    X(DESCRIBE_TIME_TO_LIVE, "DescribeTimeToLive")                                               \
-    X(EXECUTE_STATEMENT, "ExecuteStatement")                                                     \
-    X(GET_ITEM, "GetItem")                                                                       \
-    X(LIST_TABLES, "ListTables")                                                                 \
-    X(LIST_TAGS_OF_RESOURCE, "ListTagsOfResource")                                               \
-    X(PUT_ITEM, "PutItem")                                                                       \
-    X(QUERY, "Query")                                                                            \
-    X(SCAN, "Scan")                                                                              \
-    X(TAG_RESOURCE, "TagResource")                                                               \
-    X(TRANSACT_GET_ITEMS, "TransactGetItems")                                                    \
-    X(TRANSACT_WRITE_ITEMS, "TransactWriteItems")                                                \
-    X(UNTAG_RESOURCE, "UntagResource")                                                           \
-    X(UPDATE_CONTINUOUS_BACKUPS, "UpdateContinuousBackups")                                      \
-    X(UPDATE_ITEM, "UpdateItem")                                                                 \
-    X(UPDATE_TABLE, "UpdateTable")                                                               \
+#define DDB_OPS(X)                                                                                 \
+    X(BATCH_EXECUTE_STATEMENT, "BatchExecuteStatement")                                            \
+    X(BATCH_GET_ITEM, "BatchGetItem")                                                              \
+    X(BATCH_WRITE_ITEM, "BatchWriteItem")                                                          \
+    X(CREATE_TABLE, "CreateTable")                                                                 \
+    X(DELETE_ITEM, "DeleteItem")                                                                   \
+    X(DELETE_TABLE, "DeleteTable")                                                                 \
+    X(DESCRIBE_CONTINUOUS_BACKUPS, "DescribeContinuousBackups")                                    \
+    X(DESCRIBE_ENDPOINTS, "DescribeEndpoints")                                                     \
+    X(DESCRIBE_LIMITS, "DescribeLimits")                                                           \
+    X(DESCRIBE_TABLE, "DescribeTable")                                                             \
+    X(DESCRIBE_TIME_TO_LIVE, "DescribeTimeToLive")                                                 \
+    X(EXECUTE_STATEMENT, "ExecuteStatement")                                                       \
+    X(GET_ITEM, "GetItem")                                                                         \
+    X(LIST_TABLES, "ListTables")                                                                   \
+    X(LIST_TAGS_OF_RESOURCE, "ListTagsOfResource")                                                 \
+    X(PUT_ITEM, "PutItem")                                                                         \
+    X(QUERY, "Query")                                                                              \
+    X(SCAN, "Scan")                                                                                \
+    X(TAG_RESOURCE, "TagResource")                                                                 \
+    X(TRANSACT_GET_ITEMS, "TransactGetItems")                                                      \
+    X(TRANSACT_WRITE_ITEMS, "TransactWriteItems")                                                  \
+    X(UNTAG_RESOURCE, "UntagResource")                                                             \
+    X(UPDATE_CONTINUOUS_BACKUPS, "UpdateContinuousBackups")                                        \
+    X(UPDATE_ITEM, "UpdateItem")                                                                   \
+    X(UPDATE_TABLE, "UpdateTable")                                                                 \
     X(UPDATE_TIME_TO_LIVE, "UpdateTimeToLive")
 
 enum ddb_op {
@@ -127,8 +127,7 @@ const struct ddb_shape *ddb_op_shape(enum ddb_op op);
  * DDB_SERIALIZATION error in err. A top-level JSON array is refused ("Start of list found
  * where not expected"); any other non-object is treated as an empty request.
  */
-int ddb_shape_check_types(const struct ddb_shape *members, const json_t *req,
-                          struct ddb_err *err);
+int ddb_shape_check_types(const struct ddb_shape *members, const json_t *req, struct ddb_err *err);
 
 /*
  * Pass 2: the constraint checks described above. Returns 0, or -1 with a DDB_VALIDATION

@@ -249,8 +249,7 @@ static uint64_t pend_hash(int64_t tid, const uint8_t *pk, size_t pkl, const uint
     return h;
 }
 
-struct ddb_pend *ddb__pend_find(struct ddb *db, const struct ddb_table *t,
-                                const struct ddb_skey *k)
+struct ddb_pend *ddb__pend_find(struct ddb *db, const struct ddb_table *t, const struct ddb_skey *k)
 {
     if (t->npend == 0 || db->overlay_cap == 0)
         return NULL;
@@ -365,8 +364,8 @@ static bool get_row(void *arg, const struct store_row *row)
     return false;
 }
 
-int ddb__get(struct ddb *db, struct ddb_table *t, const struct ddb_skey *k,
-             struct ddb_value *out, bool *found)
+int ddb__get(struct ddb *db, struct ddb_table *t, const struct ddb_skey *k, struct ddb_value *out,
+             bool *found)
 {
     memset(out, 0, sizeof *out);
     *found = false;
@@ -628,7 +627,7 @@ static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index 
         }
     } else {
         if (oin) {
-            struct store_val v[6] = {store_int(x->xid),         store_int(ok.h),
+            struct store_val v[6] = {store_int(x->xid),           store_int(ok.h),
                                      store_blob(ok.pk, ok.pklen), store_blob(ok.sk, ok.sklen),
                                      store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
             if (add(wb, Q_X_DEL, v, 6) != 0)
@@ -636,9 +635,12 @@ static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index 
             units += ddb_write_units(proj_size(t, x, old), tx);
         }
         if (nin) {
-            struct store_val v[7] = {store_int(x->xid),          store_int(nk.h),
-                                     store_blob(nk.pk, nk.pklen), store_blob(nk.sk, nk.sklen),
-                                     store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen),
+            struct store_val v[7] = {store_int(x->xid),
+                                     store_int(nk.h),
+                                     store_blob(nk.pk, nk.pklen),
+                                     store_blob(nk.sk, nk.sklen),
+                                     store_blob(k->pk, k->pklen),
+                                     store_blob(k->sk, k->sklen),
                                      store_int(k->h)};
             if (add(wb, Q_X_INS, v, 7) != 0)
                 return -1;
@@ -650,7 +652,8 @@ static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index 
     if (x->status == DDB_CREATING)
         return 0; /* counted when the backfill ends */
     int64_t di = (int64_t)nin - (int64_t)oin;
-    int64_t db_ = (nin ? (int64_t)proj_size(t, x, newv) : 0) - (oin ? (int64_t)proj_size(t, x, old) : 0);
+    int64_t db_ =
+        (nin ? (int64_t)proj_size(t, x, newv) : 0) - (oin ? (int64_t)proj_size(t, x, old) : 0);
     x->items += di;
     x->bytes += db_;
     return wb_delta(wb, t, x->xid, di, db_);
@@ -799,10 +802,9 @@ int ddb__meta_put(struct ddb *db, struct store_batch *b, const struct ddb_table 
         for (size_t j = 0; j < x->nnonkey; j++)
             json_array_append_new(nk, json_string(x->nonkey[j]));
         json_t *xj = json_pack("{s:s, s:b, s:I, s:s, s:i, s:o, s:I, s:I, s:i}", "Name", x->name,
-                               "Global", x->global, "Xid", (json_int_t)x->xid, "Hash",
-                               x->hash_name, "Proj", (int)x->proj, "NonKey", nk, "Rcu",
-                               (json_int_t)x->rcu, "Wcu", (json_int_t)x->wcu, "Status",
-                               (int)x->status);
+                               "Global", x->global, "Xid", (json_int_t)x->xid, "Hash", x->hash_name,
+                               "Proj", (int)x->proj, "NonKey", nk, "Rcu", (json_int_t)x->rcu, "Wcu",
+                               (json_int_t)x->wcu, "Status", (int)x->status);
         if (x->range_name)
             json_object_set_new(xj, "Range", json_string(x->range_name));
         json_array_append_new(xs, xj);
@@ -852,8 +854,7 @@ int ddb__counts_new(struct ddb *db, struct store_batch *b, int64_t id)
 
 int ddb__counts_set(struct ddb *db, struct store_batch *b, int64_t id, int64_t items,
                     int64_t bytes);
-int ddb__counts_set(struct ddb *db, struct store_batch *b, int64_t id, int64_t items,
-                    int64_t bytes)
+int ddb__counts_set(struct ddb *db, struct store_batch *b, int64_t id, int64_t items, int64_t bytes)
 {
     struct store_val v[3] = {store_int(id), store_int(items), store_int(bytes)};
     return store_batch_add(b, S(db, Q_COUNT_SET), v, 3);
@@ -888,8 +889,8 @@ int ddb__meta_load(struct ddb *db,
                    char *err, size_t errlen)
 {
     char e[256];
-    struct store_stmt *all = store_prepare(db->store, "SELECT tid, name, meta FROM ddb_tables",
-                                           e, sizeof e);
+    struct store_stmt *all =
+        store_prepare(db->store, "SELECT tid, name, meta FROM ddb_tables", e, sizeof e);
     if (all == NULL) {
         snprintf(err, errlen, "%s", e);
         return -1;
@@ -929,8 +930,8 @@ int ddb__counts_load(struct ddb *db);
 int ddb__counts_load(struct ddb *db)
 {
     char e[256];
-    struct store_stmt *all = store_prepare(db->store, "SELECT id, items, bytes FROM ddb_counts",
-                                           e, sizeof e);
+    struct store_stmt *all =
+        store_prepare(db->store, "SELECT id, items, bytes FROM ddb_counts", e, sizeof e);
     struct counts_ctx c = {db};
     return all && store_query(db->store, all, NULL, 0, counts_row, &c) >= 0 ? 0 : -1;
 }
@@ -1295,9 +1296,12 @@ static bool bf_row(void *arg, const struct store_row *row)
         return true;
     struct ddb_skey xk;
     if (ddb__index_key(x, &item, &xk)) {
-        struct store_val v[7] = {store_int(x->xid),        store_int(xk.h),
-                                 store_blob(xk.pk, xk.pklen), store_blob(xk.sk, xk.sklen),
-                                 store_blob(k.pk, k.pklen), store_blob(k.sk, k.sklen),
+        struct store_val v[7] = {store_int(x->xid),
+                                 store_int(xk.h),
+                                 store_blob(xk.pk, xk.pklen),
+                                 store_blob(xk.sk, xk.sklen),
+                                 store_blob(k.pk, k.pklen),
+                                 store_blob(k.sk, k.sklen),
                                  store_int(k.h)};
         add(b->wb, Q_X_INS, v, 7);
         b->added++;

@@ -87,7 +87,8 @@ static int table_insert(struct ddb *db, struct ddb_table *t)
         db->tables = n;
         db->ctables = cap;
     }
-    memmove(&db->tables[pos + 1], &db->tables[pos], (db->ntables - (size_t)pos) * sizeof *db->tables);
+    memmove(&db->tables[pos + 1], &db->tables[pos],
+            (db->ntables - (size_t)pos) * sizeof *db->tables);
     db->tables[pos] = t;
     db->ntables++;
     return 0;
@@ -279,7 +280,8 @@ int ddb__tables_load(struct ddb *db, char *err, size_t errlen)
 static void w_time(struct jsonw *w, const char *key, int64_t ms)
 {
     char num[64];
-    int n = snprintf(num, sizeof num, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
+    int n =
+        snprintf(num, sizeof num, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
     jw_key(w, key);
     jw_raw(w, num, (size_t)n);
 }
@@ -358,7 +360,9 @@ static void w_table(const struct ddb *db, const struct ddb_table *t, enum desc_m
     jw_kstr(w, "TableName", t->name);
     w_key_schema(w, t->hash_name, t->range_name);
     jw_kstr(w, "TableStatus",
-            mode == DESC_CREATE ? "CREATING" : mode == DESC_UPDATE ? "UPDATING" : "ACTIVE");
+            mode == DESC_CREATE   ? "CREATING"
+            : mode == DESC_UPDATE ? "UPDATING"
+                                  : "ACTIVE");
     w_time(w, "CreationDateTime", t->created_ms);
     w_throughput(w, t->ppr ? 0 : t->rcu, t->ppr ? 0 : t->wcu);
     jw_kint(w, "TableSizeBytes", t->bytes);
@@ -548,7 +552,8 @@ static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs,
     bool all_defined = true;
     size_t i;
     const json_t *k;
-    json_array_foreach(ks, i, k) all_defined = all_defined && defined(defs, member_str(k, "AttributeName"));
+    json_array_foreach(ks, i, k) all_defined =
+        all_defined && defined(defs, member_str(k, "AttributeName"));
     if (!all_defined) {
         struct buf keys, ds;
         buf_init(&keys, 4096);
@@ -600,9 +605,10 @@ static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs,
                          "NonKeyAttributes is specified",
                          pt);
     if ((nk == NULL || json_is_null(nk)) && strcmp(pt, "INCLUDE") == 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
-                         "NonKeyAttributes is not specified");
+        return ddb__fail(
+            c, ERR_DDB_VALIDATION,
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+            "NonKeyAttributes is not specified");
     for (size_t a = 0; a < json_array_size(nk); a++)
         for (size_t b = 0; b < a; b++)
             if (json_equal(json_array_get(nk, a), json_array_get(nk, b)))
@@ -639,9 +645,9 @@ static int fill_index(struct ddb_index *x, const json_t *xj, bool global, int64_
     x->range_name = dup_or_null(r);
     const json_t *proj = json_object_get(xj, "Projection");
     const char *pt = member_str(proj, "ProjectionType");
-    x->proj = strcmp(pt, "ALL") == 0 ? DDB_PROJ_ALL
+    x->proj = strcmp(pt, "ALL") == 0         ? DDB_PROJ_ALL
               : strcmp(pt, "KEYS_ONLY") == 0 ? DDB_PROJ_KEYS_ONLY
-                                              : DDB_PROJ_INCLUDE;
+                                             : DDB_PROJ_INCLUDE;
     const json_t *nk = json_object_get(proj, "NonKeyAttributes");
     x->nnonkey = json_array_size(nk);
     x->nonkey = calloc(x->nnonkey ? x->nnonkey : 1, sizeof *x->nonkey);
@@ -733,8 +739,8 @@ static int check_tags(struct ddb_call *c, const json_t *tags)
     {
         const char *k = member_str(tg, "Key");
         if (k && strncmp(k, "aws:", 4) == 0)
-            return ddb__fail(c, ERR_DDB_VALIDATION,
-                             "Tag Key cannot be prefixed with aws:, Key: %s", k);
+            return ddb__fail(c, ERR_DDB_VALIDATION, "Tag Key cannot be prefixed with aws:, Key: %s",
+                             k);
         for (size_t j = 0; j < i; j++) {
             const char *o = member_str(json_array_get(tags, j), "Key");
             if (k && o && strcmp(k, o) == 0)
@@ -779,7 +785,8 @@ static size_t tags_after(const json_t *cur, const json_t *add)
         bool found = false;
         size_t j;
         const json_t *e;
-        json_array_foreach(cur, j, e) found = found || strcmp(member_str(e, "Key"), member_str(tg, "Key")) == 0;
+        json_array_foreach(cur, j, e) found =
+            found || strcmp(member_str(e, "Key"), member_str(tg, "Key")) == 0;
         n += !found;
     }
     return n;
@@ -837,7 +844,8 @@ static void op_create_table(struct ddb_call *c)
     const char *k1 = nk > 1 ? member_str(json_array_get(ks, 1), "AttributeName") : NULL;
     if (nk == 2 && (!defined(defs, k0) || !defined(defs, k1) ||
                     (strcmp(k0, k1) == 0 && json_array_size(defs) == 1))) {
-        ddb__fail(c, ERR_DDB_VALIDATION, "Invalid KeySchema: Some index key attribute have no definition");
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "Invalid KeySchema: Some index key attribute have no definition");
         goto out;
     }
     if (nk == 1 && !defined(defs, k0)) {
@@ -855,8 +863,9 @@ static void op_create_table(struct ddb_call *c)
         goto out;
     }
     if (k1 && strcmp(k0, k1) == 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "Both the Hash Key and the Range Key element in the KeySchema have the same name");
+        ddb__fail(
+            c, ERR_DDB_VALIDATION,
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name");
         goto out;
     }
     if (strcmp(member_str(json_array_get(ks, 0), "KeyType"), "HASH") != 0) {
@@ -956,7 +965,8 @@ static void op_create_table(struct ddb_call *c)
             for (size_t j = 0; j < json_array_size(lists[l]) && !used; j++) {
                 const json_t *xks = json_object_get(json_array_get(lists[l], j), "KeySchema");
                 for (size_t m = 0; m < json_array_size(xks); m++)
-                    used = used || strcmp(member_str(json_array_get(xks, m), "AttributeName"), d) == 0;
+                    used =
+                        used || strcmp(member_str(json_array_get(xks, m), "AttributeName"), d) == 0;
             }
         if (!used) {
             struct buf a, u;
@@ -1132,12 +1142,12 @@ out:
 
 /* ---- UpdateTable ---- */
 
-static int gsi_create(struct ddb_call *c, struct ddb_table *t, const json_t *cr,
-                      const json_t *defs)
+static int gsi_create(struct ddb_call *c, struct ddb_table *t, const json_t *cr, const json_t *defs)
 {
     const char *name = member_str(cr, "IndexName");
     if (ddb__index(t, name) != NULL)
-        return ddb__fail(c, ERR_DDB_VALIDATION, "Attempting to create an index which already exists");
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Attempting to create an index which already exists");
     const json_t *ks = json_object_get(cr, "KeySchema");
     for (size_t i = 0; i < json_array_size(ks); i++) {
         const char *a = member_str(json_array_get(ks, i), "AttributeName");
@@ -1241,7 +1251,7 @@ static void op_update_table(struct ddb_call *c)
         const char *xn = member_str(up ? up : cr ? cr : de, "IndexName");
         for (size_t j = 0; j < i; j++) {
             const json_t *o = json_array_get(gu, j);
-            const json_t *oo = ddb_member(o, "Update") ? ddb_member(o, "Update")
+            const json_t *oo = ddb_member(o, "Update")   ? ddb_member(o, "Update")
                                : ddb_member(o, "Create") ? ddb_member(o, "Create")
                                                          : ddb_member(o, "Delete");
             if (oo && xn && strcmp(member_str(oo, "IndexName"), xn) == 0) {
@@ -1308,7 +1318,8 @@ static void op_update_table(struct ddb_call *c)
     /* index deletions and updates are checked before anything changes */
     for (size_t i = 0; i < json_array_size(gu); i++) {
         const json_t *u = json_array_get(gu, i);
-        const json_t *op = ddb_member(u, "Update") ? ddb_member(u, "Update") : ddb_member(u, "Delete");
+        const json_t *op =
+            ddb_member(u, "Update") ? ddb_member(u, "Update") : ddb_member(u, "Delete");
         if (op == NULL)
             continue;
         const char *xn = member_str(op, "IndexName");
@@ -1319,7 +1330,8 @@ static void op_update_table(struct ddb_call *c)
             goto out;
         }
         if (!x->global) {
-            ddb__fail(c, ERR_DDB_VALIDATION, "Cannot %s an index that is not a GlobalSecondaryIndex: %s",
+            ddb__fail(c, ERR_DDB_VALIDATION,
+                      "Cannot %s an index that is not a GlobalSecondaryIndex: %s",
                       ddb_member(u, "Update") ? "update" : "delete", xn);
             goto out;
         }
@@ -1563,7 +1575,8 @@ static void w_backups(struct ddb_call *c, const struct ddb_table *t)
             earliest = now - 35LL * 86400 * 1000;
         jw_kint(&w, "RecoveryPeriodInDays", 35);
         w_time(&w, "EarliestRestorableDateTime", earliest);
-        w_time(&w, "LatestRestorableDateTime", now - 5 * 60 * 1000 > earliest ? now - 5 * 60 * 1000 : earliest);
+        w_time(&w, "LatestRestorableDateTime",
+               now - 5 * 60 * 1000 > earliest ? now - 5 * 60 * 1000 : earliest);
     }
     jw_obj_end(&w);
     jw_obj_end(&w);
@@ -1620,15 +1633,15 @@ static struct ddb_table *arn_table(struct ddb_call *c, const char *arn)
     size_t pl = strlen(prefix);
     bool shaped = strncmp(arn, "arn:aws:dynamodb:", 17) == 0 && strstr(arn, ":table/") != NULL;
     if (!shaped) {
-        ddb__fail(c, ERR_DDB_VALIDATION, "Invalid TableArn: Invalid ResourceArn provided as input %s",
-                  arn);
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "Invalid TableArn: Invalid ResourceArn provided as input %s", arn);
         return NULL;
     }
     const char *name = strncmp(arn, prefix, pl) == 0 ? arn + pl : NULL;
     struct ddb_table *t = name && strchr(name, '/') == NULL ? ddb__table(c->db, name) : NULL;
     if (t == NULL)
-        ddb__fail(c, ERR_DDB_RESOURCE_NOT_FOUND, "Requested resource not found: ResourcArn: %s not found",
-                  arn);
+        ddb__fail(c, ERR_DDB_RESOURCE_NOT_FOUND,
+                  "Requested resource not found: ResourcArn: %s not found", arn);
     return t;
 }
 
@@ -1709,10 +1722,11 @@ static void op_describe_limits(struct ddb_call *c)
 
 static void op_describe_endpoints(struct ddb_call *c)
 {
-    buf_printf(&c->out,
-               "{\"Endpoints\":[{\"Address\":\"dynamodb.%s.amazonaws.com\",\"CachePeriodInMinutes\":"
-               "1440}]}",
-               c->db->region);
+    buf_printf(
+        &c->out,
+        "{\"Endpoints\":[{\"Address\":\"dynamodb.%s.amazonaws.com\",\"CachePeriodInMinutes\":"
+        "1440}]}",
+        c->db->region);
     ddb__finish(c);
 }
 

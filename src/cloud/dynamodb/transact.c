@@ -286,7 +286,8 @@ static void op_transact_write(struct ddb_call *c)
         if (x->kind == TX_UPDATE) {
             const char *keys[2] = {x->t->hash_name, x->t->range_name};
             for (int k = 0; k < 2; k++)
-                if (keys[k] && x->ex.update && ddb_expr_uses(x->ex.update, keys[k], strlen(keys[k]))) {
+                if (keys[k] && x->ex.update &&
+                    ddb_expr_uses(x->ex.update, keys[k], strlen(keys[k]))) {
                     ddb__fail(c, ERR_DDB_VALIDATION,
                               "One or more parameter values were invalid: Cannot update attribute "
                               "%s. This attribute is part of the key",
@@ -374,9 +375,9 @@ static void op_transact_write(struct ddb_call *c)
         int rc = 0;
         switch (x->kind) {
         case TX_CHECK:
-            ddb_capacity_add_table(&caps[ci], DDB_CAP_READ,
-                                   ddb_read_units(x->found ? ddb_item_size(&x->old) : 0,
-                                                  DDB_READ_TRANSACTIONAL));
+            ddb_capacity_add_table(
+                &caps[ci], DDB_CAP_READ,
+                ddb_read_units(x->found ? ddb_item_size(&x->old) : 0, DDB_READ_TRANSACTIONAL));
             break;
         case TX_PUT:
             rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->v, &caps[ci], true);
@@ -388,7 +389,8 @@ static void op_transact_write(struct ddb_call *c)
                 ddb_capacity_add_table(&caps[ci], DDB_CAP_WRITE, ddb_write_units(0, true));
             break;
         case TX_UPDATE:
-            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->newv, &caps[ci], true);
+            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->newv, &caps[ci],
+                               true);
             break;
         }
         if (rc != 0) {
@@ -523,9 +525,9 @@ static void op_transact_get(struct ddb_call *c)
             ddb_capacity_init(&caps[ncaps++], x->t->name);
             caps[ci].split = true;
         }
-        ddb_capacity_add_table(&caps[ci], DDB_CAP_READ,
-                               ddb_read_units(x->found ? ddb_item_size(&x->old) : 0,
-                                              DDB_READ_TRANSACTIONAL));
+        ddb_capacity_add_table(
+            &caps[ci], DDB_CAP_READ,
+            ddb_read_units(x->found ? ddb_item_size(&x->old) : 0, DDB_READ_TRANSACTIONAL));
         buf_puts(&c->out, i ? ",{" : "{");
         if (x->found) {
             struct ddb_value p;

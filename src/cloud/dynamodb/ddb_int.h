@@ -7,7 +7,9 @@
  *   query.c     Query and Scan
  *   transact.c  TransactWriteItems, TransactGetItems (idempotency tokens)
  *   ttl.c       expiry of items on a CLOCK timer
- *   partiql.c   the PartiQL subset (parser) and ExecuteStatement / BatchExecuteStatement
+ *   partiql.c   the PartiQL subset: lexer, parser, rendering as expressions (partiql.h)
+ *   partiql_ops.c  ExecuteStatement / BatchExecuteStatement through the operations above
+ *   shape.c     every operation's request members and Coral's type/constraint passes
  * Loop thread only.
  */
 #ifndef HAAR_CLOUD_DYNAMODB_DDB_INT_H

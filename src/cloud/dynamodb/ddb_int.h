@@ -274,10 +274,10 @@ void ddb__op_query(struct ddb_call *c);
 void ddb__op_transact(struct ddb_call *c);
 void ddb__op_partiql(struct ddb_call *c);
 
-/* Shared by the item operations: the key of a Key parameter checked against t ("The
- * provided key element does not match the schema"), decoded into *key and its storage key.
- * prefix: add "1 validation error detected: " to value errors. Returns 0 or -1 (c failed). */
-int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j, struct ddb_value *key,
+/* Shared by the item operations: a decoded Key parameter checked against t's schema ("The
+ * provided key element does not match the schema", …) and its storage key into *sk.
+ * Returns 0 or -1 (c failed). */
+int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const struct ddb_value *key,
                     struct ddb_skey *sk);
 
 /* Checks an item about to be written: key attributes, index key attributes, size, depth.

@@ -23,14 +23,13 @@
 
 /* ---- shared checks ---- */
 
-int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const json_t *j, struct ddb_value *key,
+int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const struct ddb_value *key,
                     struct ddb_skey *sk)
 {
     struct ddb_err err;
     ddb_err_init(&err);
     if (ddb_key_check(&t->ks, key, DDB_KEY_ONLY, &err) != 0)
         return ddb__fail_err(c, &err, false);
-    (void)j;
     if (ddb__skey(&t->ks, key, sk) != 0)
         return ddb__fail(c, ERR_DDB_VALIDATION,
                          "The provided key element does not match the schema");
@@ -247,7 +246,6 @@ static void op_put(struct ddb_call *c)
         ddb__write_item(&c->out, &old);
         first = false;
     }
-    size_t mark = c->out.len;
     struct ddb_wb *wb = ddb__wb_new(db);
     struct ddb_value keep = {0};
     bool metrics = str_member(req, "ReturnItemCollectionMetrics") != NULL;
@@ -259,7 +257,6 @@ static void op_put(struct ddb_call *c)
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
         goto out;
     }
-    (void)mark;
     const char *rcc = ddb__rcc(req);
     if (rcc) {
         if (!first)
@@ -322,7 +319,7 @@ static void op_get(struct ddb_call *c)
         goto out;
     }
     struct ddb_skey k;
-    if (ddb__decode_key(c, t, NULL, &key, &k) != 0)
+    if (ddb__decode_key(c, t, &key, &k) != 0)
         goto out;
     if (ddb__get(db, t, &k, &item, &found) != 0) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
@@ -402,7 +399,7 @@ static void op_update(struct ddb_call *c)
         goto out;
     }
     struct ddb_skey k;
-    if (ddb__decode_key(c, t, NULL, &key, &k) != 0)
+    if (ddb__decode_key(c, t, &key, &k) != 0)
         goto out;
     const char *keys[2] = {t->hash_name, t->range_name};
     for (int i = 0; i < 2; i++) {
@@ -544,7 +541,7 @@ static void op_delete(struct ddb_call *c)
         goto out;
     }
     struct ddb_skey k;
-    if (ddb__decode_key(c, t, NULL, &key, &k) != 0)
+    if (ddb__decode_key(c, t, &key, &k) != 0)
         goto out;
     if (ddb__get(db, t, &k, &old, &found) != 0) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
@@ -693,7 +690,7 @@ static void op_batch_get(struct ddb_call *c)
         }
         for (size_t j = 0; j < e[i].nkeys; j++) {
             struct ddb_skey k;
-            if (ddb__decode_key(c, e[i].t, NULL, &e[i].keys[j], &k) != 0)
+            if (ddb__decode_key(c, e[i].t, &e[i].keys[j], &k) != 0)
                 goto out;
         }
     }
@@ -902,7 +899,7 @@ static void op_batch_write(struct ddb_call *c)
             if (ddb__check_item(c, q->t, &q->v, false) != 0)
                 goto out;
             ddb__skey(ks, &q->v, &q->k);
-        } else if (ddb__decode_key(c, q->t, NULL, &q->v, &q->k) != 0) {
+        } else if (ddb__decode_key(c, q->t, &q->v, &q->k) != 0) {
             goto out;
         }
         for (size_t j = 0; j < i; j++)

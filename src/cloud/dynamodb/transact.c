@@ -280,7 +280,7 @@ static void op_transact_write(struct ddb_call *c)
             if (ddb__check_item(c, x->t, &x->v, false) != 0)
                 goto out;
             ddb__skey(&x->t->ks, &x->v, &x->k);
-        } else if (ddb__decode_key(c, x->t, NULL, &x->v, &x->k) != 0) {
+        } else if (ddb__decode_key(c, x->t, &x->v, &x->k) != 0) {
             goto out;
         }
         if (x->kind == TX_UPDATE) {
@@ -498,7 +498,7 @@ static void op_transact_get(struct ddb_call *c)
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (ddb__decode_key(c, it[i].t, NULL, &it[i].v, &it[i].k) != 0)
+        if (ddb__decode_key(c, it[i].t, &it[i].v, &it[i].k) != 0)
             goto out;
         for (size_t j = 0; j < i; j++)
             if (it[j].t == it[i].t && it[j].k.pklen == it[i].k.pklen &&

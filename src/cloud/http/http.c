@@ -86,10 +86,6 @@ static void h_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);
 
 static const struct proto_conn_ops conn_ops = {h_respond, h_on_gone};
 
-/* Answers sent from outside h2o_evloop_run (timers) need one more turn of the loop. */
-static bool in_evloop;
-static bool flush_pending;
-
 static void req_dispose(void *p)
 {
     struct http_req *r = p;
@@ -270,8 +266,6 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
         len = 0;
     req->res.content_length = len;
     h2o_send_inline(req, len ? body : "", len);
-    if (!in_evloop)
-        flush_pending = true;
 }
 
 static void h_on_gone(struct proto_req *pr, void (*fn)(void *arg), void *arg)
@@ -510,17 +504,7 @@ unsigned http_listener_conns(const struct http_listener *l)
 int http_run(struct http_server *srv, int64_t max_wait_ms)
 {
     int32_t wait = max_wait_ms < 0 || max_wait_ms > INT32_MAX ? INT32_MAX : (int32_t)max_wait_ms;
-    if (flush_pending) {
-        /* h2o 2.2 runs the completion of a write made outside its loop (an answer from a
-         * timer) only after its next poll returns: poll without waiting, or the connection
-         * would not read its next request until some other event came */
-        wait = 0;
-        flush_pending = false;
-    }
-    in_evloop = true;
-    int rc = h2o_evloop_run(srv->loop, wait);
-    in_evloop = false;
-    return rc == 0 ? 0 : -1;
+    return h2o_evloop_run(srv->loop, wait) == 0 ? 0 : -1;
 }
 
 /* ---- fd watches ---- */

@@ -74,7 +74,8 @@ static int call(struct runtime_http_conn *conn, const char *target, const char *
     struct sigv4_request req = {"POST", 4, "/", 1, NULL, 0, h, 4, body, len};
     struct buf auth;
     buf_init(&auth, 4096);
-    if (sigv4_authorization(&req, amz_date, "test", "test", "eu-west-1", "dynamodb", &auth) != 0) {
+    if (sigv4_authorization(&req, "test", "test", "eu-west-1", "dynamodb", amz_date, true, &auth) !=
+        0) {
         buf_destroy(&auth);
         return -1;
     }

@@ -7,10 +7,10 @@
  */
 #include "core/sigv4.h"
 
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -821,69 +821,71 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
     return rc;
 }
 
-/* ---- the signer's side ---------------------------------------------------------------- */
+/* ---- the signer's side: an Authorization header ------------------------------------- */
 
-static int cmp_cstr(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int sigv4_authorization(const struct sigv4_request *req, const char *amz_date,
-                        const char *access_key, const char *secret, const char *region,
-                        const char *service, struct buf *out)
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
+                        const char *secret, const char *region, const char *service,
+                        const char *amz_date, bool normalize, struct buf *out)
 {
     struct sigv4_auth a;
     memset(&a, 0, sizeof a);
-    if (!copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
-        !copy_field(a.amz_date, sizeof a.amz_date, amz_date, strlen(amz_date)) ||
-        strlen(amz_date) < 8 || !copy_field(a.date, sizeof a.date, amz_date, 8) ||
+    if (strlen(amz_date) != 16 || !copy_field(a.amz_date, sizeof a.amz_date, amz_date, 16) ||
+        !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
         !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
         !copy_field(a.service, sizeof a.service, service, strlen(service)) ||
         req->nheaders > MAX_SIGNED)
         return -1;
-    /* the signed headers: every name, lowercased, sorted, once */
-    char lower[MAX_SIGNED][128];
-    char *names[MAX_SIGNED];
+    memcpy(a.date, a.amz_date, 8);
+    /* SignedHeaders: every header name, lowercase, sorted, once */
+    char names[MAX_SIGNED][128], *sorted[MAX_SIGNED];
     size_t n = 0;
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct sigv4_header *h = &req->headers[i];
-        if (h->name_len == 0 || h->name_len >= sizeof lower[0])
+        if (h->name_len == 0 || h->name_len >= sizeof names[0])
             return -1;
         for (size_t k = 0; k < h->name_len; k++)
-            lower[n][k] = (char)tolower((unsigned char)h->name[k]);
-        lower[n][h->name_len] = '\0';
-        names[n] = lower[n];
+            names[n][k] = (char)tolower((unsigned char)h->name[k]);
+        names[n][h->name_len] = '\0';
+        sorted[n] = names[n];
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_cstr);
-    struct buf sh;
-    buf_init(&sh, sizeof a.signed_headers - 1);
+    qsort(sorted, n, sizeof sorted[0], cmp_name);
+    size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+        if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
             continue;
-        if ((sh.len && buf_append(&sh, ";", 1) != BUF_OK) || buf_puts(&sh, names[i]) != BUF_OK) {
-            buf_destroy(&sh);
+        int w = snprintf(a.signed_headers + len, sizeof a.signed_headers - len, "%s%s",
+                         len ? ";" : "", sorted[i]);
+        if (w < 0 || (size_t)w >= sizeof a.signed_headers - len)
             return -1;
+        len += (size_t)w;
+    }
+    struct buf creq, sts;
+    buf_init(&creq, 1u << 20);
+    buf_init(&sts, 4096);
+    int rc = canonical_request(req, &a, normalize, NULL, &creq);
+    if (rc == 0)
+        rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
+    if (rc == 0) {
+        char sig[65];
+        sigv4_sign(secret, &a, sts.data, sts.len, sig);
+        size_t start = out->len;
+        if (buf_printf(out, ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                                      "Signature=%s",
+                       a.access_key, a.date, a.region, a.service, a.signed_headers,
+                       sig) != BUF_OK) {
+            out->len = start;
+            if (out->data)
+                out->data[start] = '\0';
+            rc = -1;
         }
     }
-    memcpy(a.signed_headers, sh.data ? sh.data : "", sh.len + 1);
-    buf_destroy(&sh);
-    struct buf canon, sts;
-    buf_init(&canon, 1 << 20);
-    buf_init(&sts, 64 * 1024);
-    char sig[65];
-    int rc = -1;
-    if (canonical_request(req, &a, true, NULL, &canon) == 0 &&
-        sigv4_string_to_sign(&a, canon.data ? canon.data : "", canon.len, &sts) == 0) {
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
-        rc = buf_printf(out,
-                        ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                  "Signature=%s",
-                        a.access_key, a.date, a.region, a.service, a.signed_headers, sig) == BUF_OK
-                 ? 0
-                 : -1;
-    }
-    buf_destroy(&canon);
+    buf_destroy(&creq);
     buf_destroy(&sts);
     return rc;
 }

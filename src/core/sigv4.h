@@ -79,8 +79,7 @@ int sigv4_canonical_request(const struct sigv4_request *req, const struct sigv4_
 int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, size_t len,
                          struct buf *out);
 
-/* The hex signature of string_to_sign with secret and auth's scope. The signing key derived
- * from (secret, date, region, service) is kept per thread for the next call. Thread-safe. */
+/* The hex signature of string_to_sign with secret and auth's scope. */
 void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
                 char out_hex[65]);
 
@@ -109,16 +108,16 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
                   long expires, struct buf *query_out);
 
 /*
- * The client's side of header signing: the Authorization value for req signed with
- * (access_key, secret) under the scope of amz_date's day, region and service. Every header
- * of req is signed (names lowercased, sorted, each once); req must carry Host and
- * X-Amz-Date (whose value is amz_date, "YYYYMMDDTHHMMSSZ"). The payload hash is
- * x-amz-content-sha256 when present, else the body's SHA-256. Writes
- * "AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=a;b,
- * Signature=<hex>" into out. Returns 0, or -1 when a value does not fit. Pure; thread-safe.
+ * The signer's side with an Authorization header: signs req — every header it carries is
+ * signed, so it must hold host and x-amz-date (and x-amz-security-token when used) — for the
+ * key (access_key, secret) in the scope <date of amz_date>/region/service. The payload hash
+ * is the x-amz-content-sha256 header when present, else the body's SHA-256. Appends the
+ * header's value ("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
+ * SignedHeaders=host;x-amz-date, Signature=<64 hex>") to out. normalize as for sigv4_verify
+ * (every service but S3). Returns 0, or -1 when a value does not fit (out unchanged).
  */
-int sigv4_authorization(const struct sigv4_request *req, const char *amz_date,
-                        const char *access_key, const char *secret, const char *region,
-                        const char *service, struct buf *out);
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
+                        const char *secret, const char *region, const char *service,
+                        const char *amz_date, bool normalize, struct buf *out);
 
 #endif

@@ -25,104 +25,6 @@ def mirror():
     return None
 
 
-MAIN_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda         = "%(endpoint)s"
-    cloudwatchlogs = "%(endpoint)s"
-  }
-}
-variable "memory" { type = number }
-variable "tier" { type = string }
-resource "aws_cloudwatch_log_group" "fn" {
-  name              = "/aws/lambda/%(name)s"
-  retention_in_days = 14
-  tags              = { tier = var.tier }
-}
-resource "aws_lambda_function" "fn" {
-  function_name    = "%(name)s"
-  role             = "arn:aws:iam::000000000000:role/e2e-terraform"
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
-  filename         = "fn.zip"
-  source_code_hash = filebase64sha256("fn.zip")
-  memory_size      = var.memory
-  timeout          = 5
-  architectures    = ["arm64"]
-  tags             = { tier = var.tier }
-  environment {
-    variables = { STAGE = "terraform" }
-  }
-  depends_on = [aws_cloudwatch_log_group.fn]
-}
-data "aws_lambda_invocation" "hello" {
-  function_name = aws_lambda_function.fn.function_name
-  input         = jsonencode({ hello = "terraform" })
-}
-output "result" { value = data.aws_lambda_invocation.hello.result }
-"""
-
-
-def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, logs_client, tmp_path):
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
-    name = unique_name("tf")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=180)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
-
-    run("init", "-input=false", f"-plugin-dir={plugins}")
-    try:
-        run("apply", "-auto-approve", "-var=memory=256", "-var=tier=1")
-        assert json.loads(run("output", "-raw", "result").stdout) == {"hello": "terraform"}
-        conf = lam.get_function(FunctionName=name)
-        assert conf["Configuration"]["MemorySize"] == 256
-        assert conf["Configuration"]["Architectures"] == ["arm64"]
-        assert conf["Configuration"]["Environment"]["Variables"] == {"STAGE": "terraform"}
-        assert conf["Tags"] == {"tier": "1"}
-        groups = logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
-        assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(f"/aws/lambda/{name}", 14)]
-        # what was applied reads back the same: nothing to change
-        assert run("plan", "-detailed-exitcode", "-var=memory=256", "-var=tier=1",
-                   check=False).returncode == 0
-        run("apply", "-auto-approve", "-var=memory=512", "-var=tier=2")
-        conf = lam.get_function(FunctionName=name)
-        assert conf["Configuration"]["MemorySize"] == 512 and conf["Tags"] == {"tier": "2"}
-        arn = f"arn:aws:logs:eu-west-1:000000000000:log-group:/aws/lambda/{name}"
-        assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {"tier": "2"}
-        assert run("plan", "-detailed-exitcode", "-var=memory=512", "-var=tier=2",
-                   check=False).returncode == 0
-    finally:
-        run("destroy", "-auto-approve", "-var=memory=512", "-var=tier=2")
-    assert name not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
-    assert logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
-
-
 DDB_TF = """
 terraform {
   required_providers {
@@ -241,3 +143,101 @@ def test_terraform_dynamodb_table_against_haar(haar, tmp_path):
     finally:
         run("destroy", "-auto-approve", *second)
     assert name not in ddb.list_tables()["TableNames"]
+
+
+MAIN_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "eu-west-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  endpoints {
+    lambda         = "%(endpoint)s"
+    cloudwatchlogs = "%(endpoint)s"
+  }
+}
+variable "memory" { type = number }
+variable "tier" { type = string }
+resource "aws_cloudwatch_log_group" "fn" {
+  name              = "/aws/lambda/%(name)s"
+  retention_in_days = 14
+  tags              = { tier = var.tier }
+}
+resource "aws_lambda_function" "fn" {
+  function_name    = "%(name)s"
+  role             = "arn:aws:iam::000000000000:role/e2e-terraform"
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  filename         = "fn.zip"
+  source_code_hash = filebase64sha256("fn.zip")
+  memory_size      = var.memory
+  timeout          = 5
+  architectures    = ["arm64"]
+  tags             = { tier = var.tier }
+  environment {
+    variables = { STAGE = "terraform" }
+  }
+  depends_on = [aws_cloudwatch_log_group.fn]
+}
+data "aws_lambda_invocation" "hello" {
+  function_name = aws_lambda_function.fn.function_name
+  input         = jsonencode({ hello = "terraform" })
+}
+output "result" { value = data.aws_lambda_invocation.hello.result }
+"""
+
+
+def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, logs_client, tmp_path):
+    tf, plugins = shutil.which("terraform"), mirror()
+    if tf is None or plugins is None:
+        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
+                    "Terraform-as-a-client check skipped")
+    name = unique_name("tf")
+    work = tmp_path / "tf"
+    work.mkdir()
+    (work / "main.tf").write_text(MAIN_TF % {"endpoint": haar.aws_url, "name": name})
+    (work / "fn.zip").write_bytes(make_zip("echo"))
+    (tmp_path / "terraformrc").write_text("")
+    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
+
+    def run(*args, check=True):
+        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
+                           timeout=180)
+        if check:
+            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        return p
+
+    run("init", "-input=false", f"-plugin-dir={plugins}")
+    try:
+        run("apply", "-auto-approve", "-var=memory=256", "-var=tier=1")
+        assert json.loads(run("output", "-raw", "result").stdout) == {"hello": "terraform"}
+        conf = lam.get_function(FunctionName=name)
+        assert conf["Configuration"]["MemorySize"] == 256
+        assert conf["Configuration"]["Architectures"] == ["arm64"]
+        assert conf["Configuration"]["Environment"]["Variables"] == {"STAGE": "terraform"}
+        assert conf["Tags"] == {"tier": "1"}
+        groups = logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+        assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [(f"/aws/lambda/{name}", 14)]
+        # what was applied reads back the same: nothing to change
+        assert run("plan", "-detailed-exitcode", "-var=memory=256", "-var=tier=1",
+                   check=False).returncode == 0
+        run("apply", "-auto-approve", "-var=memory=512", "-var=tier=2")
+        conf = lam.get_function(FunctionName=name)
+        assert conf["Configuration"]["MemorySize"] == 512 and conf["Tags"] == {"tier": "2"}
+        arn = f"arn:aws:logs:eu-west-1:000000000000:log-group:/aws/lambda/{name}"
+        assert logs_client.list_tags_for_resource(resourceArn=arn)["tags"] == {"tier": "2"}
+        assert run("plan", "-detailed-exitcode", "-var=memory=512", "-var=tier=2",
+                   check=False).returncode == 0
+    finally:
+        run("destroy", "-auto-approve", "-var=memory=512", "-var=tier=2")
+    assert name not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert logs_client.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []

@@ -68,12 +68,11 @@ void proto_error_body(const struct proto_req *r, enum err e, const char *msg, st
         msg = err_message(e);
     switch (kind_of(r)) {
     case PROTO_JSON10:
-    case PROTO_JSON11:
-        err_json_body(e,
-                      r->service->json_type_ns_of ? r->service->json_type_ns_of(e)
-                                                  : r->service->json_type_ns,
-                      msg, out);
+    case PROTO_JSON11: {
+        const char *ns = r->service->json_type_ns_of ? r->service->json_type_ns_of(e) : NULL;
+        err_json_body(e, ns ? ns : r->service->json_type_ns, msg, out);
         break;
+    }
     case PROTO_QUERY:
         err_xml_body(e, msg, r->request_id, out);
         break;

@@ -48,6 +48,10 @@ struct proto_service {
     const char *const *actions; /* query protocol: the Action= values it answers, NULL-ended */
     const char *const *paths;   /* REST: path prefixes it answers, NULL-ended */
     const char *json_type_ns;   /* prefix of __type: "com.amazonaws.sqs#", or "" */
+    /* optional: the __type prefix of one error, for services whose errors live in several
+     * namespaces (SQS: "com.amazon.coral.service#" for its two generic shapes); NULL, or a
+     * NULL answer, means json_type_ns */
+    const char *(*json_type_ns_of)(enum err e);
     const char *xmlns;          /* query protocol answers' namespace */
     const char *json_content_type; /* "application/x-amz-json-1.0", ... */
     bool query_error_header;    /* JSON errors carry x-amzn-query-error (awsQueryCompatible) */
@@ -56,11 +60,6 @@ struct proto_service {
     void *engine;
     /* REST-JSON error bodies differ (Lambda: {"Type","message"}); NULL = {"message"} */
     void (*rest_error_body)(enum err e, const char *msg, struct buf *out);
-    /* JSON protocols whose __type namespace varies per error (DynamoDB: ValidationException
-     * is com.amazon.coral.validate#, SerializationException com.amazon.coral.service#, the
-     * service's own errors com.amazonaws.dynamodb.v20120810#): the prefix for row e,
-     * including the '#'. NULL = json_type_ns for every error. */
-    const char *(*json_type_ns_of)(enum err e);
     /* JSON protocols: every answer carries x-amz-crc32, the CRC32 of its body (DynamoDB). */
     bool json_crc32;
 };

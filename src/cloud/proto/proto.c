@@ -112,7 +112,8 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
         h[n++] = (struct proto_hdr){"x-amzn-query-error", qerr, 0};
     }
     if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
-        snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len));
+        snprintf(crc, sizeof crc, "%lu",
+                 crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len));
         h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
     }
     proto_respond(r, status, h, n, b.data ? b.data : "", b.len);

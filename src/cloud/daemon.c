@@ -24,6 +24,8 @@
 #include "cloud/apigw/proto_gateway.h"
 #include "cloud/apigw/proto_rest.h"
 #include "cloud/config.h"
+#include "cloud/dynamodb/ddb.h"
+#include "cloud/dynamodb/proto_json.h"
 #include "cloud/esm/esm.h"
 #include "cloud/esm/proto_rest.h"
 #include "cloud/events/events.h"
@@ -88,9 +90,10 @@ struct daemon {
     struct config *cfg;
     struct router rt;
     struct apigw *apigw;
+    struct ddb *ddb;
     struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events,
         svc_apigw;
-    struct proto_service svc_sqs_json, svc_sqs_query, svc_esm;
+    struct proto_service svc_sqs_json, svc_sqs_query, svc_esm, svc_ddb;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -247,6 +250,7 @@ static void health(void *arg, struct proto_req *r)
         json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
     json_object_set_new(j, "sqs", json_pack("{s:o*}", "queues", queues));
     json_object_set_new(j, "event_source_mappings", esm_health_json(dm->esm));
+    json_object_set_new(j, "dynamodb", ddb_health_json(dm->ddb));
     respond_json(r, 200, j);
 }
 
@@ -513,6 +517,28 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* DynamoDB: the engine, then the environment's tasks table (kept when it exists). */
+static int start_dynamodb(struct daemon *dm, char *err, size_t errlen)
+{
+    char table[160];
+    struct ddb_options o = {.region = dm->cfg->aws_region, .account = ACCOUNT};
+    dm->ddb = ddb_new(dm->store, &o, err, errlen);
+    if (dm->ddb == NULL || config_resource_name(dm->cfg, "tasks", table, sizeof table) != 0)
+        return -1;
+    struct ddb_table_spec spec = {.name = table,
+                                  .hash_key = "id",
+                                  .index_name = CONFIG_STATUS_INDEX,
+                                  .index_hash = "status",
+                                  .index_range = "created_at",
+                                  .ttl_attribute = dm->cfg->table.ttl_attribute,
+                                  .pitr = dm->cfg->table.point_in_time_recovery,
+                                  .tags = dm->cfg->tags};
+    if (ddb_provision(dm->ddb, &spec, err, errlen) != 0)
+        return -1;
+    ddb_restore(dm->ddb);
+    return 0;
+}
+
 /* EventBridge: its engine over the store, delivering to Lambda; the environment's schedule
  * rule and its producer target from config, as Terraform's 20_infra and 30_app make them;
  * SQS targets and the dead-letter queue go to the SQS engine (links.h). */
@@ -666,6 +692,7 @@ static int add_services(struct daemon *dm, uint16_t aws_port)
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
+    ddb_service(dm->ddb, &dm->svc_ddb);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
     sqs_json_service(dm->sqs, &dm->svc_sqs_json);
     sqs_query_service(dm->sqs, &dm->svc_sqs_query);
@@ -674,6 +701,7 @@ static int add_services(struct daemon *dm, uint16_t aws_port)
     apigw_rest_service(dm->apigw, &dm->svc_apigw);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_ddb) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
         router_add_service(&dm->rt, &dm->svc_esm) != 0 || /* before Lambda's: tag paths */
@@ -785,6 +813,10 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sts: %s\n", err);
         goto out;
     }
+    if (start_dynamodb(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: dynamodb: %s\n", err);
+        goto out;
+    }
     if (work_start(2) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
@@ -885,6 +917,7 @@ out:
     events_free(dm.events); /* after the Lambda engine: no invocation calls back into it */
     sqs_free(dm.sqs);       /* after EventBridge: no delivery sends to it */
     sts_free(dm.sts);
+    ddb_free(dm.ddb);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);
     http_watch_close(dm.store_watch);

@@ -60,6 +60,8 @@ struct proto_service {
     void *engine;
     /* REST-JSON error bodies differ (Lambda: {"Type","message"}); NULL = {"message"} */
     void (*rest_error_body)(enum err e, const char *msg, struct buf *out);
+    /* JSON protocols: every answer carries x-amz-crc32, the CRC32 of its body (DynamoDB). */
+    bool json_crc32;
 };
 
 /* Who signed the request (filled by the router after SigV4 verification). */

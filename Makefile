@@ -6,7 +6,7 @@ WERROR     := $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 5
 
-.PHONY: all deps build run test unit e2e infra-check lint fuzz fuzz-smoke sanitize bench package docs clean
+.PHONY: all deps build run test unit e2e runtimes infra-check lint fuzz fuzz-smoke sanitize bench package docs clean
 
 all: build
 
@@ -21,8 +21,9 @@ build:
 run: build
 	$(BUILD)/bin/haar up --env dev
 
-# Every test: lint, unit (ctest), fuzz smoke, infra checks, end-to-end (pytest).
-test: deps build lint unit fuzz-smoke infra-check e2e
+# Every test: lint, unit (ctest), fuzz smoke, infra checks, the managed runtimes' clients,
+# end-to-end (pytest).
+test: deps build lint unit fuzz-smoke infra-check runtimes e2e
 
 lint:
 	@scripts/check-src
@@ -32,6 +33,9 @@ unit: build
 
 e2e: build
 	@HAAR_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+runtimes:
+	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/runtimes
 
 infra-check:
 	@if [ -d tests/infra ] && ls tests/infra/test_*.py >/dev/null 2>&1; then \

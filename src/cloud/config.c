@@ -13,17 +13,25 @@
  *
  * Optional keys and their defaults (everything else is required):
  *   tags {}                          kms_enabled false
+ *   tracing_enabled false
  *   api.cors_allow_origins []        api.access_log_enabled false
+ *   api.jwt_authorizer (section)     enabled false, issuer "", audience []
  *   table (whole section)            table.point_in_time_recovery false,
- *                                    table.ttl_attribute "expires_at"
+ *                                    table.ttl_attribute "expires_at",
+ *                                    table.deletion_protection false
  *   schedule.enabled true            schedule.tasks []
  *   functions.*.reserved_concurrency -1 (unreserved)
  *   functions.worker.batch_size 10, .max_batching_window_seconds 0,
  *                    .max_concurrency 1000 (AWS's defaults for an SQS event source)
+ *   functions.producer.max_retry_attempts 2, .max_event_age_seconds 3600
  *   deploy.architecture "arm64"      deploy.package_type "Zip"
  *   deploy.github_branch "main"      deploy.ecr_keep_images 20
+ *   deploy.account_concurrency_limit 1000
+ *   deploy.protected false           deploy.traffic_shifting "AllAtOnce"
  *   network (whole section)          vpc_enabled false, subnet_ids [], security_group_ids []
  *   domain (whole section)           enabled false, name "", zone_id ""
+ *   alarms (whole section)           enabled true, email_endpoints [], api_p99_latency_ms
+ *                                    2000, queue_oldest_message_age_seconds 900
  *   emulator (whole section)         account_concurrency_limit 1000,
  *                                    idle_environment_seconds 300, code_storage_mb 76800
  * JSON null is never taken as "absent": a key is either left out or has its type.
@@ -377,6 +385,73 @@ static int check_zone_id(struct ctx *c, const char *s)
     return 0;
 }
 
+/* A JWT issuer: "https://host[:port][/path]", the path printable ASCII without spaces
+ * (infra/envs/_shared/variables.tf: ^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[!-~]*)?$). Empty is
+ * allowed here; the cross-check requires an issuer when the authorizer is enabled. */
+static int check_issuer(struct ctx *c, const char *s)
+{
+    char q[QBUF];
+    const char *p = s + 8;
+    if (*s == '\0')
+        return 0;
+    if (strncmp(s, "https://", 8) != 0)
+        goto bad;
+    const char *host = p;
+    while (is_alnum(*p) || in_set(*p, ".-"))
+        p++;
+    if (p == host)
+        goto bad;
+    if (*p == ':') {
+        const char *port = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == port)
+            goto bad;
+    }
+    if (*p != '\0' && *p != '/')
+        goto bad;
+    for (; *p != '\0'; p++)
+        if (*p < '!' || *p > '~')
+            goto bad;
+    return 0;
+bad:
+    return fail(c, "%s must be an https URL like https://auth.example.com/", quote(q, sizeof q, s));
+}
+
+/* A JWT audience entry: printable ASCII without spaces. */
+static int check_audience(struct ctx *c, const char *s)
+{
+    char q[QBUF];
+    for (const char *p = s; *p != '\0'; p++)
+        if (*p < '!' || *p > '~')
+            return fail(c, "%s may contain only printable ASCII characters without spaces",
+                        quote(q, sizeof q, s));
+    return 0;
+}
+
+/* An e-mail address for an SNS subscription: local@domain.tld, as variables.tf's
+ * ^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$. */
+static int check_email(struct ctx *c, const char *s)
+{
+    char q[QBUF];
+    const char *at = strchr(s, '@');
+    const char *dot = strrchr(s, '.');
+    if (at == NULL || at == s || dot == NULL || dot < at + 2 || strlen(dot + 1) < 2)
+        goto bad;
+    for (const char *p = s; p < at; p++)
+        if (!is_alnum(*p) && !in_set(*p, "._%+-"))
+            goto bad;
+    for (const char *p = at + 1; p < dot; p++)
+        if (!is_alnum(*p) && !in_set(*p, ".-"))
+            goto bad;
+    for (const char *p = dot + 1; *p != '\0'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+            goto bad;
+    return 0;
+bad:
+    return fail(c, "%s is not an e-mail address like ops@example.com", quote(q, sizeof q, s));
+}
+
 /* A schedule expression, checked by the EventBridge schedule parser itself, so that config
  * accepts exactly what PutRule accepts. Its detail reads after the quoted expression. */
 static int check_schedule(struct ctx *c, const char *s)
@@ -445,7 +520,7 @@ struct field {
 #define LIST_OPT(k, o, n, fn) \
     {.key = k, .type = FT_STRLIST, .off = o, .optional = true, .max = n, .check = fn}
 #define ENUM_OPT(k, o, d, values) \
-    {.key = k, .type = FT_STR, .off = o, .optional = true, .min = 1, .max = 16, .def_str = d, \
+    {.key = k, .type = FT_STR, .off = o, .optional = true, .min = 1, .max = 64, .def_str = d, \
      .choices = values}
 #define SET_REQ(k, o, values) \
     {.key = k, .type = FT_INT, .off = o, .set = values, .nset = sizeof values / sizeof values[0]}
@@ -458,6 +533,18 @@ static const int LOG_RETENTION_DAYS[] = {1,    3,    5,    7,    14,   30,  60, 
                                          1827, 2192, 2557, 2922, 3288, 3653};
 static const char *const ARCHITECTURES[] = {"arm64", "x86_64", NULL};
 static const char *const PACKAGE_TYPES[] = {"Zip", "Image", NULL};
+/* "AllAtOnce": Terraform moves each function's live alias; the others are CodeDeploy's
+ * predefined Lambda deployment configurations (CodeDeployDefault.Lambda<name>). */
+static const char *const TRAFFIC_SHIFTING[] = {"AllAtOnce",
+                                               "Canary10Percent5Minutes",
+                                               "Canary10Percent10Minutes",
+                                               "Canary10Percent15Minutes",
+                                               "Canary10Percent30Minutes",
+                                               "Linear10PercentEvery1Minute",
+                                               "Linear10PercentEvery2Minutes",
+                                               "Linear10PercentEvery3Minutes",
+                                               "Linear10PercentEvery10Minutes",
+                                               NULL};
 
 #define FN_COMMON_FIELDS                                                                           \
     INT_REQ("memory_mb", FOFF(memory_mb), 128, 10240),                                             \
@@ -474,10 +561,27 @@ static const struct field WORKER_FIELDS[] = {
     END,
 };
 
+/* The producer is invoked asynchronously (by the schedule): Lambda retries a failed event up
+ * to max_retry_attempts times within max_event_age_seconds, then sends it to the failure
+ * destination. */
+static const struct field PRODUCER_FIELDS[] = {
+    FN_COMMON_FIELDS,
+    INT_OPT("max_retry_attempts", FOFF(max_retry_attempts), 0, 2, 2),
+    INT_OPT("max_event_age_seconds", FOFF(max_event_age_seconds), 60, 21600, 3600),
+    END,
+};
+
 static const struct field FUNCTIONS_FIELDS[] = {
     SECTION("api", FN_BASE(CONFIG_FN_API), false, FN_FIELDS),
     SECTION("worker", FN_BASE(CONFIG_FN_WORKER), false, WORKER_FIELDS),
-    SECTION("producer", FN_BASE(CONFIG_FN_PRODUCER), false, FN_FIELDS),
+    SECTION("producer", FN_BASE(CONFIG_FN_PRODUCER), false, PRODUCER_FIELDS),
+    END,
+};
+
+static const struct field JWT_FIELDS[] = {
+    BOOL_OPT("enabled", OFF(api.jwt_authorizer.enabled), false),
+    STR_OPT("issuer", OFF(api.jwt_authorizer.issuer), 0, 2048, "", check_issuer),
+    LIST_OPT("audience", OFF(api.jwt_authorizer.audience), 10, check_audience),
     END,
 };
 
@@ -486,6 +590,7 @@ static const struct field API_FIELDS[] = {
     INT_REQ("throttling_burst_limit", OFF(api.throttling_burst_limit), 0, 1000000),
     LIST_OPT("cors_allow_origins", OFF(api.cors_allow_origins), 100, check_origin),
     BOOL_OPT("access_log_enabled", OFF(api.access_log_enabled), false),
+    SECTION("jwt_authorizer", 0, true, JWT_FIELDS),
     END,
 };
 
@@ -501,6 +606,7 @@ static const struct field QUEUE_FIELDS[] = {
 static const struct field TABLE_FIELDS[] = {
     BOOL_OPT("point_in_time_recovery", OFF(table.point_in_time_recovery), false),
     STR_OPT("ttl_attribute", OFF(table.ttl_attribute), 1, 255, "expires_at", check_ttl_attribute),
+    BOOL_OPT("deletion_protection", OFF(table.deletion_protection), false),
     END,
 };
 
@@ -517,6 +623,9 @@ static const struct field DEPLOY_FIELDS[] = {
     STR_REQ("github_repository", OFF(deploy.github_repository), 3, 140, check_github_repository),
     STR_OPT("github_branch", OFF(deploy.github_branch), 1, 255, "main", check_branch),
     INT_OPT("ecr_keep_images", OFF(deploy.ecr_keep_images), 1, 1000, 20),
+    INT_OPT("account_concurrency_limit", OFF(deploy.account_concurrency_limit), 1, 100000, 1000),
+    BOOL_OPT("protected", OFF(deploy.protected), false),
+    ENUM_OPT("traffic_shifting", OFF(deploy.traffic_shifting), "AllAtOnce", TRAFFIC_SHIFTING),
     END,
 };
 
@@ -534,6 +643,15 @@ static const struct field DOMAIN_FIELDS[] = {
     END,
 };
 
+static const struct field ALARMS_FIELDS[] = {
+    BOOL_OPT("enabled", OFF(alarms.enabled), true),
+    LIST_OPT("email_endpoints", OFF(alarms.email_endpoints), 10, check_email),
+    INT_OPT("api_p99_latency_ms", OFF(alarms.api_p99_latency_ms), 100, 30000, 2000),
+    INT_OPT("queue_oldest_message_age_seconds", OFF(alarms.queue_oldest_message_age_seconds), 60,
+            1209600, 900),
+    END,
+};
+
 static const struct field EMULATOR_FIELDS[] = {
     INT_OPT("account_concurrency_limit", OFF(emulator.account_concurrency_limit), 1, 100000, 1000),
     INT_OPT("idle_environment_seconds", OFF(emulator.idle_environment_seconds), 1, 86400, 300),
@@ -545,9 +663,14 @@ static const struct field SCHEMA[] = {
     STR_REQ("project", OFF(project), 1, 32, check_name_part),
     STR_REQ("environment", OFF(environment), 1, 16, check_name_part),
     STR_REQ("aws_region", OFF(aws_region), 1, 32, check_region),
-    {.key = "tags", .type = FT_STRMAP, .off = OFF(tags), .optional = true, .max = 50},
+    {.key = "tags",
+     .type = FT_STRMAP,
+     .off = OFF(tags),
+     .optional = true,
+     .max = 50 - CONFIG_FIXED_TAGS},
     SET_REQ("log_retention_days", OFF(log_retention_days), LOG_RETENTION_DAYS),
     BOOL_OPT("kms_enabled", OFF(kms_enabled), false),
+    BOOL_OPT("tracing_enabled", OFF(tracing_enabled), false),
     SECTION("api", 0, false, API_FIELDS),
     SECTION("queue", 0, false, QUEUE_FIELDS),
     SECTION("table", 0, true, TABLE_FIELDS),
@@ -556,6 +679,7 @@ static const struct field SCHEMA[] = {
     SECTION("deploy", 0, false, DEPLOY_FIELDS),
     SECTION("network", 0, true, NETWORK_FIELDS),
     SECTION("domain", 0, true, DOMAIN_FIELDS),
+    SECTION("alarms", 0, true, ALARMS_FIELDS),
     SECTION("emulator", 0, true, EMULATOR_FIELDS),
     END,
 };
@@ -607,7 +731,7 @@ static int parse_str(struct ctx *c, const struct field *f, const json_t *v, char
         return fail(c, "is %zu characters, at most %lld", len, f->max);
     if (f->choices != NULL) {
         bool found = false;
-        char list[128];
+        char list[512];
         size_t o = 0;
         for (const char *const *ch = f->choices; *ch != NULL; ch++) {
             found = found || strcmp(*ch, s) == 0;
@@ -624,7 +748,23 @@ static int parse_str(struct ctx *c, const struct field *f, const json_t *v, char
     return *out != NULL ? 0 : fail(c, "out of memory");
 }
 
-/* AWS tags: at most f->max, keys 1..128 not starting "aws:", values 0..256 strings. */
+/* The tags haar's Terraform sets on every resource itself; IAM conditions rely on them, so
+ * the file may not set them (in any case: IAM compares tag keys case-insensitively). */
+static const char *const FIXED_TAGS[CONFIG_FIXED_TAGS] = {"Project", "Environment", "ManagedBy"};
+
+static bool same_ignoring_case(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+/* AWS tags: at most f->max (50 per resource less the fixed ones), keys 1..128 not starting
+ * "aws:" and not a fixed tag, values 0..256 strings. */
 static int parse_strmap(struct ctx *c, const struct field *f, const json_t *v, json_t **out)
 {
     const char *k;
@@ -632,7 +772,10 @@ static int parse_strmap(struct ctx *c, const struct field *f, const json_t *v, j
     if (!json_is_object(v))
         return fail_type(c, "object", v);
     if (json_object_size(v) > (size_t)f->max)
-        return fail(c, "%zu entries, at most %lld", json_object_size(v), f->max);
+        return fail(c,
+                    "%zu entries, at most %lld (AWS allows 50 tags per resource; Project, "
+                    "Environment and ManagedBy are set by haar)",
+                    json_object_size(v), f->max);
     json_object_foreach((json_t *)v, k, item)
     {
         size_t old = path_push_key(c, k);
@@ -641,6 +784,10 @@ static int parse_strmap(struct ctx *c, const struct field *f, const json_t *v, j
             return fail(c, "tag keys are 1..128 characters");
         if (strncmp(k, "aws:", 4) == 0)
             return fail(c, "tag keys beginning with \"aws:\" are reserved by AWS");
+        for (size_t i = 0; i < CONFIG_FIXED_TAGS; i++)
+            if (same_ignoring_case(k, FIXED_TAGS[i]))
+                return fail(c, "the tag %s is set by haar from the configuration; remove it",
+                            FIXED_TAGS[i]);
         if (!json_is_string(item))
             return fail_type(c, "string", item);
         if (json_string_length(item) > 256)
@@ -840,6 +987,7 @@ static int cross_names(struct ctx *c, struct config *cfg)
         {"", "producer", "Lambda function names", 64},
         {"", "tasks", "SQS queue names", 80},
         {"", "tasks-dlq", "SQS queue names", 80},
+        {"", "schedule-dlq", "SQS queue names", 80},
         {"", "tasks", "DynamoDB table names", 255},
         {"", "schedule", "EventBridge rule names", 64},
         {"", "api", "HTTP API names", 128},
@@ -862,6 +1010,29 @@ static int cross_names(struct ctx *c, struct config *cfg)
         if (config_resource_name(cfg, cfg->functions[i].short_name, cfg->functions[i].full_name,
                                  sizeof cfg->functions[i].full_name) != 0)
             return fail_at(c, "project", "function name does not fit");
+    return 0;
+}
+
+/* The artifacts bucket is "<project>-<environment>-artifacts-<12-digit account>": S3 allows 63
+ * characters, so project and environment together have 39; and a bucket name may not begin
+ * with a prefix S3 reserves. */
+static int cross_bucket_name(struct ctx *c, struct config *cfg)
+{
+    static const char *const reserved[] = {"xn--", "sthree-", "amzn-s3-demo-"};
+    char q[QBUF];
+    size_t len = strlen(cfg->project) + strlen(cfg->environment);
+    if (len > 39)
+        return fail_at(c, "project",
+                       "project and environment together are %zu characters, at most 39: the "
+                       "artifacts bucket <project>-<environment>-artifacts-<account id> must fit "
+                       "S3's 63",
+                       len);
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strncmp(cfg->project, reserved[i], strlen(reserved[i])) == 0)
+            return fail_at(c, "project",
+                           "%s must not begin with xn--, sthree- or amzn-s3-demo- (prefixes S3 "
+                           "reserves for bucket names)",
+                           quote(q, sizeof q, cfg->project));
     return 0;
 }
 
@@ -922,6 +1093,29 @@ static int cross_reserved_concurrency(struct ctx *c, struct config *cfg)
     return 0;
 }
 
+/* On AWS, Lambda keeps 100 of the account's concurrency unreserved: PutFunctionConcurrency
+ * fails when the reservations would leave less. deploy.account_concurrency_limit is the
+ * account's real quota (new accounts may have as little as 10). */
+static int cross_aws_reserved_concurrency(struct ctx *c, struct config *cfg)
+{
+    static const char *const paths[CONFIG_FN_COUNT] = {"functions.api.reserved_concurrency",
+                                                       "functions.worker.reserved_concurrency",
+                                                       "functions.producer.reserved_concurrency"};
+    int limit = cfg->deploy.account_concurrency_limit;
+    long long reservable = limit > 100 ? limit - 100 : 0;
+    long long total = 0;
+    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
+        if (cfg->functions[i].reserved_concurrency > 0)
+            total += cfg->functions[i].reserved_concurrency;
+        if (total > reservable)
+            return fail_at(c, paths[i],
+                           "the functions reserve %lld in total; AWS keeps 100 of "
+                           "deploy.account_concurrency_limit (%d) unreserved, so at most %lld",
+                           total, limit, reservable);
+    }
+    return 0;
+}
+
 static int cross_throttling(struct ctx *c, struct config *cfg)
 {
     if (cfg->api.throttling_rate_limit > 0 && cfg->api.throttling_burst_limit < 1)
@@ -967,11 +1161,58 @@ static int cross_domain(struct ctx *c, struct config *cfg)
     return 0;
 }
 
+static int cross_jwt_authorizer(struct ctx *c, struct config *cfg)
+{
+    if (!cfg->api.jwt_authorizer.enabled)
+        return 0;
+    if (cfg->api.jwt_authorizer.issuer[0] == '\0')
+        return fail_at(c, "api.jwt_authorizer.issuer",
+                       "must not be empty when api.jwt_authorizer.enabled is true");
+    if (json_array_size(cfg->api.jwt_authorizer.audience) == 0)
+        return fail_at(c, "api.jwt_authorizer.audience",
+                       "must not be empty when api.jwt_authorizer.enabled is true");
+    return 0;
+}
+
+/* An age alarm at or past the retention could never fire: the message is gone first. */
+static int cross_alarm_age(struct ctx *c, struct config *cfg)
+{
+    if (cfg->alarms.enabled &&
+        cfg->alarms.queue_oldest_message_age_seconds >= cfg->queue.message_retention_seconds)
+        return fail_at(c, "alarms.queue_oldest_message_age_seconds",
+                       "%d is not less than queue.message_retention_seconds (%d): the message "
+                       "would be deleted before the alarm fires",
+                       cfg->alarms.queue_oldest_message_age_seconds,
+                       cfg->queue.message_retention_seconds);
+    return 0;
+}
+
+/* A protected environment's deploy role may not delete the table; DynamoDB's own deletion
+ * protection says the same to everyone else. */
+static int cross_protected(struct ctx *c, struct config *cfg)
+{
+    if (cfg->deploy.protected && !cfg->table.deletion_protection)
+        return fail_at(c, "table.deletion_protection",
+                       "must be true when deploy.protected is true");
+    return 0;
+}
+
 static int (*const CROSS_CHECKS[])(struct ctx *c, struct config *cfg) = {
-    cross_env_folder,    cross_names,           cross_visibility,
-    cross_dlq_retention, cross_batching_window, cross_reserved_concurrency,
-    cross_throttling,    cross_api_timeout,     cross_network,
+    cross_env_folder,
+    cross_names,
+    cross_bucket_name,
+    cross_visibility,
+    cross_dlq_retention,
+    cross_batching_window,
+    cross_reserved_concurrency,
+    cross_aws_reserved_concurrency,
+    cross_throttling,
+    cross_api_timeout,
+    cross_network,
     cross_domain,
+    cross_jwt_authorizer,
+    cross_alarm_age,
+    cross_protected,
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -1097,6 +1338,8 @@ void config_free(struct config *cfg)
     free(cfg->aws_region);
     json_decref(cfg->tags);
     json_decref(cfg->api.cors_allow_origins);
+    free(cfg->api.jwt_authorizer.issuer);
+    json_decref(cfg->api.jwt_authorizer.audience);
     free(cfg->table.ttl_attribute);
     free(cfg->schedule.expression);
     json_decref(cfg->schedule.tasks);
@@ -1104,6 +1347,8 @@ void config_free(struct config *cfg)
     free(cfg->deploy.package_type);
     free(cfg->deploy.github_repository);
     free(cfg->deploy.github_branch);
+    free(cfg->deploy.traffic_shifting);
+    json_decref(cfg->alarms.email_endpoints);
     json_decref(cfg->network.subnet_ids);
     json_decref(cfg->network.security_group_ids);
     free(cfg->domain.name);
@@ -1195,7 +1440,7 @@ json_t *config_describe(const struct config *cfg)
     static const char *const IAM_ROLES[CONFIG_FN_COUNT] = {"api_role", "worker_role",
                                                            "producer_role"};
     const struct config_function *w;
-    char queue[160], dlq[160], table[160], rule[160], api[160], mapping[160], name[200];
+    char queue[160], dlq[160], sdlq[160], table[160], rule[160], api[160], mapping[160], name[200];
     json_t *out = NULL, *list = NULL, *r;
     bool ok = true;
 
@@ -1204,6 +1449,7 @@ json_t *config_describe(const struct config *cfg)
     w = &cfg->functions[CONFIG_FN_WORKER];
     if (config_resource_name(cfg, "tasks", queue, sizeof queue) != 0 ||
         config_resource_name(cfg, "tasks-dlq", dlq, sizeof dlq) != 0 ||
+        config_resource_name(cfg, "schedule-dlq", sdlq, sizeof sdlq) != 0 ||
         config_resource_name(cfg, "tasks", table, sizeof table) != 0 ||
         config_resource_name(cfg, "schedule", rule, sizeof rule) != 0 ||
         config_resource_name(cfg, "api", api, sizeof api) != 0 ||
@@ -1253,6 +1499,15 @@ json_t *config_describe(const struct config *cfg)
     if (ok && (r = add_resource(list, "queue", "dlq", dlq, "aws_sqs_queue", true, &ok)))
         put(r, "message_retention_seconds", json_integer(cfg->queue.dlq_message_retention_seconds),
             &ok);
+    /* where the schedule's undeliverable events and the producer's failed invocations go */
+    if (ok && (r = add_resource(list, "queue", "schedule_dlq", sdlq, "aws_sqs_queue", true, &ok))) {
+        put(r, "message_retention_seconds", json_integer(cfg->queue.dlq_message_retention_seconds),
+            &ok);
+        put(r, "max_retry_attempts",
+            json_integer(cfg->functions[CONFIG_FN_PRODUCER].max_retry_attempts), &ok);
+        put(r, "max_event_age_seconds",
+            json_integer(cfg->functions[CONFIG_FN_PRODUCER].max_event_age_seconds), &ok);
+    }
     if (ok &&
         (r = add_resource(list, "table", "tasks_table", table, "aws_dynamodb_table", true, &ok))) {
         put(r, "hash_key", json_string("id"), &ok);
@@ -1263,6 +1518,7 @@ json_t *config_describe(const struct config *cfg)
             &ok);
         put(r, "ttl_attribute", json_string(cfg->table.ttl_attribute), &ok);
         put(r, "point_in_time_recovery", json_boolean(cfg->table.point_in_time_recovery), &ok);
+        put(r, "deletion_protection", json_boolean(cfg->table.deletion_protection), &ok);
     }
     if (ok && (r = add_resource(list, "rule", "schedule", rule, "aws_cloudwatch_event_rule", true,
                                 &ok))) {

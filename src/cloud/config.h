@@ -28,6 +28,9 @@ struct config_function {
     int batch_size;                 /* 1..10000 */
     int max_batching_window_seconds;/* 0..300; >= 1 when batch_size > 10 */
     int max_concurrency;            /* 2..1000 */
+    /* producer only (0 elsewhere): its asynchronous invoke configuration */
+    int max_retry_attempts;         /* 0..2, default 2 */
+    int max_event_age_seconds;      /* 60..21600, default 3600 */
 };
 
 struct config {
@@ -35,14 +38,21 @@ struct config {
     char *project;                  /* [a-z0-9-], 1..32 */
     char *environment;              /* [a-z0-9-], 1..16 */
     char *aws_region;
-    json_t *tags;                   /* object of string → string */
+    json_t *tags;                   /* object of string → string; at most 47, none of the
+                                       keys Project, Environment, ManagedBy (any case) */
     int log_retention_days;         /* one of CloudWatch Logs' allowed values */
     bool kms_enabled;
+    bool tracing_enabled;           /* X-Ray active tracing of the functions */
     struct {
         int throttling_rate_limit;
         int throttling_burst_limit;
         json_t *cors_allow_origins; /* array of strings */
         bool access_log_enabled;
+        struct {
+            bool enabled;           /* every route but GET /health needs a JWT */
+            char *issuer;           /* https URL; non-empty when enabled */
+            json_t *audience;       /* array of strings; non-empty when enabled */
+        } jwt_authorizer;
     } api;
     struct {
         int visibility_timeout_seconds;   /* 0..43200, >= 6 × worker timeout */
@@ -54,6 +64,7 @@ struct config {
     struct {
         bool point_in_time_recovery;
         char *ttl_attribute;
+        bool deletion_protection;   /* true when deploy.protected */
     } table;
     struct {
         char *expression;           /* rate(...) or cron(...) (syntax checked by events) */
@@ -67,6 +78,10 @@ struct config {
         char *github_repository;    /* "owner/name" */
         char *github_branch;
         int ecr_keep_images;        /* 1..1000 */
+        int account_concurrency_limit; /* the AWS account's Lambda quota, 1..100000, default
+                                          1000; the functions reserve at most this - 100 */
+        bool protected;             /* the deploy role may not destroy stateful resources */
+        char *traffic_shifting;     /* "AllAtOnce" or a CodeDeploy Lambda canary/linear name */
     } deploy;
     struct {
         bool vpc_enabled;
@@ -78,6 +93,13 @@ struct config {
         char *name;                 /* non-empty when enabled */
         char *zone_id;
     } domain;
+    struct {
+        bool enabled;               /* alarms, their SNS topic and the dashboard */
+        json_t *email_endpoints;    /* array of e-mail addresses subscribed to the topic */
+        int api_p99_latency_ms;     /* 100..30000, default 2000 */
+        int queue_oldest_message_age_seconds; /* 60..1209600, default 900, below the
+                                                 queue's retention */
+    } alarms;
     struct {
         int account_concurrency_limit;  /* 1..100000, default 1000 */
         int idle_environment_seconds;   /* 1..86400, default 300 */
@@ -113,6 +135,10 @@ int config_resource_name(const struct config *cfg, const char *suffix, char *out
  *                  "terraform_type":"aws_lambda_function", ...extra per kind}, ...]}
  */
 json_t *config_describe(const struct config *cfg);
+
+/* How many tags haar's Terraform adds to every resource (Project, Environment, ManagedBy):
+ * AWS allows 50 per resource, so the file may add at most 50 - CONFIG_FIXED_TAGS. */
+#define CONFIG_FIXED_TAGS 3
 
 /* The one account every local resource belongs to (as local AWS tools use). */
 #define CONFIG_ACCOUNT "000000000000"

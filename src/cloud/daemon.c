@@ -20,15 +20,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cloud/apigw.h"
+#include "cloud/apigw/apigw.h"
+#include "cloud/apigw/proto_gateway.h"
+#include "cloud/apigw/proto_rest.h"
 #include "cloud/config.h"
+#include "cloud/dynamodb/ddb.h"
+#include "cloud/dynamodb/proto_json.h"
+#include "cloud/esm/esm.h"
+#include "cloud/esm/proto_rest.h"
+#include "cloud/events/events.h"
+#include "cloud/events/proto_json.h"
+#include "cloud/fetch.h"
 #include "cloud/http/http.h"
 #include "cloud/http/router.h"
 #include "cloud/lambda/lambda.h"
 #include "cloud/lambda/proto_rest.h"
 #include "cloud/lambda/proto_runtime.h"
+#include "cloud/links.h"
 #include "cloud/logs/logs.h"
 #include "cloud/logs/proto_json.h"
+#include "cloud/sqs/proto_json.h"
+#include "cloud/sqs/proto_query.h"
+#include "cloud/sqs/queue.h"
 #include "cloud/store/store.h"
 #include "cloud/sts/proto_query.h"
 #include "cloud/sts/sts.h"
@@ -69,11 +82,18 @@ struct daemon {
     struct lambda_rest lambda_rest;
     struct logs *logs;
     struct sts *sts;
+    struct events *events;
+    struct sqs *sqs;
+    struct esm *esm;
+    struct esm_rest esm_rest;
     struct store *store;
     struct config *cfg;
     struct router rt;
-    struct apigw gw;
-    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json;
+    struct apigw *apigw;
+    struct ddb *ddb;
+    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events,
+        svc_apigw;
+    struct proto_service svc_sqs_json, svc_sqs_query, svc_esm, svc_ddb;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -212,6 +232,8 @@ static void health(void *arg, struct proto_req *r)
         return;
     }
     json_t *fns = lambda_health_json(dm->lambda);
+    json_t *events = events_health_json(dm->events);
+    json_t *queues = sqs_health_json(dm->sqs);
     json_t *j =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:o, s:i}, s:{s:I, s:I}, s:{s:i, s:i}}",
                   "status", "ok", "project", dm->cfg->project, "environment", dm->cfg->environment,
@@ -221,6 +243,14 @@ static void health(void *arg, struct proto_req *r)
                   (json_int_t)timer_count(TIMER_CLOCK), "real", (json_int_t)timer_count(TIMER_REAL),
                   "connections", "aws", (int)http_listener_conns(dm->aws_l), "api",
                   (int)http_listener_conns(dm->api_l));
+    json_object_set_new(json_object_get(j, "lambda"), "isolation",
+                        json_string(lambda_isolation(dm->lambda)));
+    json_object_set_new(j, "events", events);
+    if (dm->apigw != NULL)
+        json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
+    json_object_set_new(j, "sqs", json_pack("{s:o*}", "queues", queues));
+    json_object_set_new(j, "event_source_mappings", esm_health_json(dm->esm));
+    json_object_set_new(j, "dynamodb", ddb_health_json(dm->ddb));
     respond_json(r, 200, j);
 }
 
@@ -487,17 +517,201 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* DynamoDB: the engine, then the environment's tasks table (kept when it exists). */
+static int start_dynamodb(struct daemon *dm, char *err, size_t errlen)
+{
+    char table[160];
+    struct ddb_options o = {.region = dm->cfg->aws_region, .account = ACCOUNT};
+    dm->ddb = ddb_new(dm->store, &o, err, errlen);
+    if (dm->ddb == NULL || config_resource_name(dm->cfg, "tasks", table, sizeof table) != 0)
+        return -1;
+    struct ddb_table_spec spec = {.name = table,
+                                  .hash_key = "id",
+                                  .index_name = CONFIG_STATUS_INDEX,
+                                  .index_hash = "status",
+                                  .index_range = "created_at",
+                                  .ttl_attribute = dm->cfg->table.ttl_attribute,
+                                  .pitr = dm->cfg->table.point_in_time_recovery,
+                                  .tags = dm->cfg->tags};
+    if (ddb_provision(dm->ddb, &spec, err, errlen) != 0)
+        return -1;
+    ddb_restore(dm->ddb);
+    return 0;
+}
+
+/* EventBridge: its engine over the store, delivering to Lambda; the environment's schedule
+ * rule and its producer target from config, as Terraform's 20_infra and 30_app make them;
+ * SQS targets and the dead-letter queue go to the SQS engine (links.h). */
+static int add_events(struct daemon *dm, char *err, size_t errlen)
+{
+    struct events_options eo = {dm->cfg->aws_region, ACCOUNT};
+    dm->events = events_new(&eo, dm->store, dm->lambda, err, errlen);
+    if (dm->events == NULL)
+        return -1;
+    links_events_to_sqs(dm->events, dm->sqs);
+    events_restore(dm->events);
+    char rule[160], description[200], arn[320], dlq[160], dlq_arn[320];
+    const char *producer = dm->cfg->functions[CONFIG_FN_PRODUCER].full_name;
+    config_resource_name(dm->cfg, "schedule", rule, sizeof rule);
+    snprintf(description, sizeof description, "%s-%s: enqueue the scheduled tasks",
+             dm->cfg->project, dm->cfg->environment);
+    snprintf(arn, sizeof arn, "arn:aws:lambda:%s:" ACCOUNT ":function:%s", dm->cfg->aws_region,
+             producer);
+    config_resource_name(dm->cfg, "schedule-dlq", dlq, sizeof dlq);
+    snprintf(dlq_arn, sizeof dlq_arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", dm->cfg->aws_region, dlq);
+    struct events_provision p = {.rule = rule,
+                                 .expression = dm->cfg->schedule.expression,
+                                 .enabled = dm->cfg->schedule.enabled,
+                                 .description = description,
+                                 .tags = dm->cfg->tags,
+                                 .target_id = "producer",
+                                 .target_arn = arn,
+                                 .max_retries = 2, /* infra/layers/30_app/wiring.tf */
+                                 .max_age_seconds = 3600,
+                                 .dlq_arn = dlq_arn};
+    return events_provision_schedule(dm->events, &p, err, errlen) == ERR_OK ? 0 : -1;
+}
+
+/* ---- API Gateway: the environment's own API (routes, CORS lists and the access-log format
+ * are the engine's copy of infra/layers/20_infra and 30_app) */
+
+static void api_handle(void *arg, struct proto_req *r)
+{
+    apigw_gateway_handle(((struct daemon *)arg)->apigw, r);
+}
+
+static void gw_fetch(void *arg, const char *url, size_t max,
+                     void (*done)(void *cbarg, int rc, const char *body, size_t len), void *cbarg)
+{
+    (void)arg;
+    fetch_url(url, max, done, cbarg);
+}
+
+static int start_apigw(struct daemon *dm, uint16_t api_port)
+{
+    const struct config *c = dm->cfg;
+    const struct config_function *fn = &c->functions[CONFIG_FN_API];
+    char err[512], name[160], desc[200], group[200];
+    const char *origins[100];
+    size_t norigins = 0;
+    for (size_t i = 0; i < json_array_size(c->api.cors_allow_origins) && i < 100; i++)
+        origins[norigins++] = json_string_value(json_array_get(c->api.cors_allow_origins, i));
+    config_resource_name(c, "api", name, sizeof name);
+    snprintf(desc, sizeof desc, "%s-%s task API", c->project, c->environment);
+    snprintf(group, sizeof group, "/aws/apigateway/%s", name);
+    int timeout = fn->timeout_seconds * 1000 + 1000;
+    struct apigw_options o = {.region = c->aws_region, .account = ACCOUNT, .api_port = api_port};
+    struct apigw_host host = {dm, gw_fetch};
+    struct apigw_env_spec spec = {
+        .name = name, .description = desc, .function = fn->full_name,
+        .timeout_ms = timeout < 30000 ? timeout : 30000,
+        .rate_limit = c->api.throttling_rate_limit, .burst_limit = c->api.throttling_burst_limit,
+        .cors_origins = origins, .ncors_origins = norigins,
+        .log_group = c->api.access_log_enabled ? group : NULL, .tags = c->tags};
+    dm->apigw = apigw_new(&o, &host, dm->lambda, dm->logs, dm->store, err, sizeof err);
+    if (dm->apigw == NULL ||
+        apigw_provision_env(dm->apigw, &spec, err, sizeof err) != ERR_OK) {
+        fprintf(stderr, "haar: apigw: %s\n", err);
+        return -1;
+    }
+    apigw_restore(dm->apigw);
+    return 0;
+}
+
+/* The environment's queue, its dead-letter queue and the schedule's dead-letter queue, from
+ * the tfvars file, as infra/layers/20_infra creates them: created when absent, messages kept, changes applied. */
+static int provision_queues(struct daemon *dm)
+{
+    const struct config *c = dm->cfg;
+    char q[160], dlq[160], sdlq[160], policy[512], allow[512], vt[16], ret[16], wait[16], dret[16];
+    char msg[SQS_MSG_MAX];
+    if (config_resource_name(c, "tasks", q, sizeof q) != 0 ||
+        config_resource_name(c, "tasks-dlq", dlq, sizeof dlq) != 0 ||
+        config_resource_name(c, "schedule-dlq", sdlq, sizeof sdlq) != 0)
+        return -1;
+    snprintf(vt, sizeof vt, "%d", c->queue.visibility_timeout_seconds);
+    snprintf(ret, sizeof ret, "%d", c->queue.message_retention_seconds);
+    snprintf(wait, sizeof wait, "%d", c->queue.receive_wait_time_seconds);
+    snprintf(dret, sizeof dret, "%d", c->queue.dlq_message_retention_seconds);
+    snprintf(policy, sizeof policy,
+             "{\"deadLetterTargetArn\":\"arn:aws:sqs:%s:" ACCOUNT ":%s\",\"maxReceiveCount\":%d}",
+             c->aws_region, dlq, c->queue.max_receive_count);
+    snprintf(allow, sizeof allow,
+             "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:%s:" ACCOUNT
+             ":%s\"]}",
+             c->aws_region, q);
+    struct sqs_kv tags[64];
+    size_t nt = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->tags, k, v)
+    {
+        if (nt < 64 && json_is_string(v))
+            tags[nt++] = (struct sqs_kv){sqs_str_c(k), sqs_str_c(json_string_value(v))};
+    }
+    struct sqs_kv dattrs[] = {{sqs_str_c("MessageRetentionPeriod"), sqs_str_c(dret)}};
+    struct sqs_kv qattrs[] = {{sqs_str_c("VisibilityTimeout"), sqs_str_c(vt)},
+                              {sqs_str_c("MessageRetentionPeriod"), sqs_str_c(ret)},
+                              {sqs_str_c("ReceiveMessageWaitTimeSeconds"), sqs_str_c(wait)},
+                              {sqs_str_c("RedrivePolicy"), sqs_str_c(policy)}};
+    struct sqs_kv aattrs[] = {{sqs_str_c("RedriveAllowPolicy"), sqs_str_c(allow)}};
+    if (sqs_provision(dm->sqs, sqs_str_c(dlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(q), qattrs, 4, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(dlq), aattrs, 1, NULL, 0, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(sdlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the queues %s, %s and %s: %s\n", q, dlq, sdlq,
+                msg);
+        return -1;
+    }
+    /* the worker's event source mapping, as infra/layers/30_app/wiring.tf makes it */
+    const struct config_function *w = &c->functions[CONFIG_FN_WORKER];
+    char arn[256];
+    snprintf(arn, sizeof arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", c->aws_region, q);
+    struct esm_spec es = {.source_arn = arn,
+                          .function = w->full_name,
+                          .has_batch_size = true,
+                          .batch_size = w->batch_size,
+                          .has_window = true,
+                          .window = w->max_batching_window_seconds,
+                          .has_enabled = true,
+                          .enabled = true,
+                          .has_max_concurrency = true,
+                          .max_concurrency = w->max_concurrency,
+                          .has_response_types = true,
+                          .report_failures = true};
+    if (esm_provision(dm->esm, &es, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the event source mapping of %s: %s\n", w->full_name,
+                msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
+    ddb_service(dm->ddb, &dm->svc_ddb);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
+    sqs_json_service(dm->sqs, &dm->svc_sqs_json);
+    sqs_query_service(dm->sqs, &dm->svc_sqs_query);
+    esm_rest_service(&dm->esm_rest, dm->esm, dm->cfg->aws_region, ACCOUNT, &dm->svc_esm);
+    events_service(dm->events, &dm->svc_events);
+    apigw_rest_service(dm->apigw, &dm->svc_apigw);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_ddb) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_esm) != 0 || /* before Lambda's: tag paths */
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_query) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_events) != 0 ||
+        router_add_internal(&dm->rt, "/_haar/events/trigger", events_trigger_endpoint,
+                            dm->events) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_apigw) != 0 ||
         router_add_creds(&dm->rt, lambda_creds, dm) != 0 ||
         router_add_creds(&dm->rt, sts_creds, dm) != 0 ||
         router_add_internal(&dm->rt, "/_haar/health", health, dm) != 0 ||
@@ -599,6 +813,10 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sts: %s\n", err);
         goto out;
     }
+    if (start_dynamodb(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: dynamodb: %s\n", err);
+        goto out;
+    }
     if (work_start(2) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
@@ -612,7 +830,9 @@ int daemon_up(int argc, char **argv)
         goto out;
     uint16_t aws_bound = 0, api_bound = 0;
     struct http_listen_opts aws_o = {.profile = dm.aws_profile,
-                                     .max_conns = (unsigned)(budget / 4)};
+                                     .max_conns = (unsigned)(budget / 4),
+                                     .screen = router_screen, /* no body before a signature */
+                                     .screen_arg = &dm.rt};
     struct http_listen_opts api_o = {.profile = dm.api_profile,
                                      .max_conns = (unsigned)(budget / 2)};
     if (http_listen(dm.srv, o.aws_port, &aws_o, router_handle, &dm.rt, &dm.aws_l, &aws_bound) !=
@@ -620,7 +840,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.aws_port, strerror(errno));
         goto out;
     }
-    if (http_listen(dm.srv, o.api_port, &api_o, apigw_handle, &dm.gw, &dm.api_l, &api_bound) != 0) {
+    if (http_listen(dm.srv, o.api_port, &api_o, api_handle, &dm, &dm.api_l, &api_bound) != 0) {
         fprintf(stderr, "haar: cannot listen on 127.0.0.1:%u: %s\n", o.api_port, strerror(errno));
         goto out;
     }
@@ -629,24 +849,36 @@ int daemon_up(int argc, char **argv)
                                 .aws_port = aws_bound,
                                 .account_concurrency = dm.cfg->emulator.account_concurrency_limit,
                                 .idle_seconds = dm.cfg->emulator.idle_environment_seconds,
-                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb
-                                                    << 20};
+                                .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb << 20,
+                                /* HAAR_CGROUPS=off: process trees through /proc only */
+                                .cgroups = getenv("HAAR_CGROUPS") == NULL ||
+                                           strcmp(getenv("HAAR_CGROUPS"), "off") != 0};
     struct lambda_host host = {&dm, host_listen, host_unlisten, host_watch, host_unwatch};
     dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store, err, sizeof err);
     if (dm.lambda == NULL) {
         fprintf(stderr, "haar: lambda: %s\n", err);
         goto out;
     }
-    if (provision(&dm, fdir, aws_bound) != 0)
+    char sqs_base[64];
+    snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
+    struct sqs_options so = {
+        .region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
+    if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL ||
+        (dm.esm = esm_new(dm.store, dm.sqs, dm.lambda, dm.cfg->aws_region, ACCOUNT, err,
+                          sizeof err)) == NULL) {
+        fprintf(stderr, "haar: sqs: %s\n", err);
+        goto out;
+    }
+    if (provision(&dm, fdir, aws_bound) != 0 || provision_queues(&dm) != 0)
         goto out;
     lambda_restore(dm.lambda);
     sts_restore(dm.sts);
-    if (add_services(&dm, aws_bound) != 0)
+    if (add_events(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: events: %s\n", err);
         goto out;
-    dm.gw = (struct apigw){.lambda = dm.lambda,
-                           .function = dm.cfg->functions[CONFIG_FN_API].full_name,
-                           .region = dm.cfg->aws_region,
-                           .api_port = api_bound};
+    }
+    if (start_apigw(&dm, api_bound) != 0 || add_services(&dm, aws_bound) != 0)
+        goto out;
     dm.sig_watch = http_watch_fd(dm.srv, sig_pipe[0], on_sig_data, &dm);
     dm.store_watch = http_watch_fd(dm.srv, dup(store_notify_fd(dm.store)), on_store_ready, &dm);
     dm.work_watch = http_watch_fd(dm.srv, dup(work_notify_fd()), on_work_ready, &dm);
@@ -679,8 +911,13 @@ out:
         store_flush(dm.store);
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
+    apigw_free(dm.apigw);
+    esm_free(dm.esm);
     lambda_free(dm.lambda);
+    events_free(dm.events); /* after the Lambda engine: no invocation calls back into it */
+    sqs_free(dm.sqs);       /* after EventBridge: no delivery sends to it */
     sts_free(dm.sts);
+    ddb_free(dm.ddb);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);
     http_watch_close(dm.store_watch);

@@ -56,6 +56,12 @@
     X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", NULL, "Sender", "Invalid request ID")    \
     X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", NULL, "Sender",                     \
       "Precondition failed")                                                                       \
+    /* API Gateway v2 (REST-JSON: X-Amzn-ErrorType + {"message"}) */                             \
+    X(APIGW_NOT_FOUND, 404, "NotFoundException", NULL, "Sender", "Not Found")                      \
+    X(APIGW_BAD_REQUEST, 400, "BadRequestException", NULL, "Sender", "Invalid request input")      \
+    X(APIGW_CONFLICT, 409, "ConflictException", NULL, "Sender", "The resource already exists")     \
+    X(APIGW_TOO_MANY_REQUESTS, 429, "TooManyRequestsException", NULL, "Sender",                    \
+      "Too Many Requests")                                                                         \
     /* STS (query protocol, and JSON 1.0 for newer SDKs) */                                        \
     X(STS_VALIDATION, 400, "ValidationError", NULL, "Sender", "1 validation error detected")       \
     X(STS_INVALID_ACTION, 400, "InvalidAction", NULL, "Sender", "Could not find operation")        \
@@ -123,9 +129,39 @@
       "The address is not valid for this endpoint.")                                               \
     X(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", NULL, "Sender",                    \
       "One or more specified resources don't exist.")                                              \
+    /* EventBridge (JSON 1.1): AWS's messages are the caller's (AWS-RECORDED.md §4) */            \
+    X(EVENTS_NOT_FOUND, 400, "ResourceNotFoundException", NULL, "Sender",                         \
+      "The resource does not exist.")                                                              \
+    X(EVENTS_VALIDATION, 400, "ValidationException", NULL, "Sender",                               \
+      "1 validation error detected")                                                               \
+    X(EVENTS_INVALID_PATTERN, 400, "InvalidEventPatternException", NULL, "Sender",                 \
+      "Event pattern is not valid.")                                                               \
+    X(EVENTS_LIMIT_EXCEEDED, 400, "LimitExceededException", NULL, "Sender",                        \
+      "The requested resource exceeds the maximum number allowed.")                                \
+    X(EVENTS_ALREADY_EXISTS, 400, "ResourceAlreadyExistsException", NULL, "Sender",                \
+      "The resource already exists.")                                                              \
+    X(EVENTS_INTERNAL, 500, "InternalException", NULL, "Receiver",                                 \
+      "An internal error occurred. Try again.")                                                    \
     /* DynamoDB (JSON 1.0): the message is always the caller's; __type prefixes differ */          \
     X(DDB_VALIDATION, 400, "ValidationException", NULL, "Sender", "Invalid request")               \
-    X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")
+    X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")        \
+    X(DDB_RESOURCE_NOT_FOUND, 400, "ResourceNotFoundException", NULL, "Sender",                    \
+      "Requested resource not found")                                                              \
+    X(DDB_RESOURCE_IN_USE, 400, "ResourceInUseException", NULL, "Sender", "Resource in use")       \
+    X(DDB_CONDITIONAL_CHECK_FAILED, 400, "ConditionalCheckFailedException", NULL, "Sender",        \
+      "The conditional request failed")                                                            \
+    X(DDB_TRANSACTION_CANCELED, 400, "TransactionCanceledException", NULL, "Sender",               \
+      "Transaction cancelled")                                                                     \
+    X(DDB_TRANSACTION_IN_PROGRESS, 400, "TransactionInProgressException", NULL, "Sender",          \
+      "The transaction with the given request token is already in progress.")                      \
+    X(DDB_IDEMPOTENT_MISMATCH, 400, "IdempotentParameterMismatchException", NULL, "Sender",        \
+      "The request uses the same client token as a previous, but non-identical request.")         \
+    X(DDB_LIMIT_EXCEEDED, 400, "LimitExceededException", NULL, "Sender", "Limit exceeded")         \
+    X(DDB_TABLE_NOT_FOUND, 400, "TableNotFoundException", NULL, "Sender", "Table not found")       \
+    X(DDB_DUPLICATE_ITEM, 400, "DuplicateItemException", NULL, "Sender",                           \
+      "Duplicate primary key exists in table")                                                     \
+    X(DDB_UNKNOWN_OPERATION, 400, "UnknownOperationException", NULL, "Sender", "")                 \
+    X(DDB_INTERNAL, 500, "InternalServerError", NULL, "Receiver", "Internal server error")
 
 enum err {
 #define ERR_ENUM(name, status, code, qcode, fault, msg) ERR_##name,

@@ -17,10 +17,24 @@ bool jw_ok(const struct jsonw *w)
     return !w->failed;
 }
 
+int jw_error(const struct jsonw *w)
+{
+    return w->failed ? (w->err != BUF_OK ? w->err : BUF_ETOOBIG) : BUF_OK;
+}
+
+/* Records a failure (the first one's code is kept). */
+static void fail(struct jsonw *w, int rc)
+{
+    if (!w->failed)
+        w->err = rc;
+    w->failed = true;
+}
+
 static void put(struct jsonw *w, const char *s, size_t n)
 {
-    if (!w->failed && buf_append(w->b, s, n) != BUF_OK)
-        w->failed = true;
+    int rc;
+    if (!w->failed && (rc = buf_append(w->b, s, n)) != BUF_OK)
+        fail(w, rc);
 }
 
 /* Before a value: a comma when the container has members, unless it follows a key. */
@@ -42,7 +56,7 @@ static void open_container(struct jsonw *w, char c)
 {
     before_value(w);
     if (w->depth >= JSONW_MAX_DEPTH) {
-        w->failed = true;
+        fail(w, BUF_ETOOBIG);
         return;
     }
     put(w, &c, 1);
@@ -53,7 +67,7 @@ static void open_container(struct jsonw *w, char c)
 static void close_container(struct jsonw *w, char c)
 {
     if (w->depth == 0) {
-        w->failed = true;
+        fail(w, BUF_ETOOBIG);
         return;
     }
     w->depth--;
@@ -140,9 +154,11 @@ int jw_escape(struct buf *b, const char *s, size_t len)
 
 void jw_keyn(struct jsonw *w, const char *key, size_t len)
 {
+    int rc;
     before_value(w);
-    if (!w->failed && (jw_escape(w->b, key, len) != BUF_OK || buf_append(w->b, ":", 1) != BUF_OK))
-        w->failed = true;
+    if (!w->failed && ((rc = jw_escape(w->b, key, len)) != BUF_OK ||
+                       (rc = buf_append(w->b, ":", 1)) != BUF_OK))
+        fail(w, rc);
     w->after_key = true;
 }
 
@@ -153,9 +169,10 @@ void jw_key(struct jsonw *w, const char *key)
 
 void jw_strn(struct jsonw *w, const char *s, size_t len)
 {
+    int rc;
     before_value(w);
-    if (!w->failed && jw_escape(w->b, s, len) != BUF_OK)
-        w->failed = true;
+    if (!w->failed && (rc = jw_escape(w->b, s, len)) != BUF_OK)
+        fail(w, rc);
 }
 
 void jw_str(struct jsonw *w, const char *s)
@@ -194,9 +211,10 @@ void jw_raw(struct jsonw *w, const char *json, size_t len)
 
 void jw_json(struct jsonw *w, const json_t *v)
 {
+    int rc;
     before_value(w);
-    if (!w->failed && jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, w->b) != BUF_OK)
-        w->failed = true;
+    if (!w->failed && (rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, w->b)) != BUF_OK)
+        fail(w, rc < 0 ? rc : BUF_ENOMEM);
 }
 
 void jw_kstr(struct jsonw *w, const char *key, const char *s)

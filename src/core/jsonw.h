@@ -27,6 +27,7 @@ struct jsonw {
     int depth;
     bool after_key; /* a key was written: the next value follows it */
     bool failed;
+    int err; /* why it failed: BUF_ENOMEM or BUF_ETOOBIG (nesting too deep counts as too big) */
 };
 
 /* Starts writing into b (appending to what it holds). */
@@ -34,6 +35,9 @@ void jw_init(struct jsonw *w, struct buf *b);
 
 /* True while nothing failed. */
 bool jw_ok(const struct jsonw *w);
+
+/* BUF_OK while nothing failed, else the first failure's buf error. */
+int jw_error(const struct jsonw *w);
 
 void jw_obj(struct jsonw *w);     /* { */
 void jw_obj_end(struct jsonw *w); /* } */

@@ -975,9 +975,9 @@ int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
 
     memset(&a, 0, sizeof a);
     const char *date = header_get(req, "x-amz-date", &n);
-    if (date == NULL || n != strlen(amz_date) || memcmp(date, amz_date, n) != 0 ||
-        !copy_field(a.amz_date, sizeof a.amz_date, date, n) || !valid_amz_date(a.amz_date) ||
-        header_get(req, "host", &n) == NULL ||
+    if ((date != NULL && (n != strlen(amz_date) || memcmp(date, amz_date, n) != 0)) ||
+        !copy_field(a.amz_date, sizeof a.amz_date, amz_date, strlen(amz_date)) ||
+        !valid_amz_date(a.amz_date) || header_get(req, "host", &n) == NULL ||
         !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
         !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
         !copy_field(a.service, sizeof a.service, service, strlen(service)) ||

@@ -106,15 +106,15 @@ void sigv4_format_amz_date(int64_t ms, char out[17]);
  * appends to out the value of its Authorization header, "AWS4-HMAC-SHA256 Credential=
  * <key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>".
  * req must be the request exactly as it will be sent: path and query as on the wire, and
- * every header already there — Host, X-Amz-Date (whose value is amz_date,
- * "YYYYMMDDTHHMMSSZ") and, with temporary credentials, X-Amz-Security-Token. Every header
- * is signed but Authorization, Expect, User-Agent and X-Amzn-Trace-Id, which SDKs leave
- * unsigned because proxies change them. The payload hash is the X-Amz-Content-Sha256
- * header when present, else the body's SHA-256. normalize as for sigv4_verify (every
- * service but S3). The canonical request, string to sign and signature are computed by the
- * code sigv4_verify runs. Returns 0, or -1 (out unchanged) when Host or X-Amz-Date is
- * missing or differs from amz_date, or a value does not fit (at most 64 signed headers,
- * names under 128 bytes). Pure and thread-safe.
+ * every header already there — Host, X-Amz-Date (whose value must be amz_date,
+ * "YYYYMMDDTHHMMSSZ", the time signed for; SDKs send it) and, with temporary credentials,
+ * X-Amz-Security-Token. Every header is signed but Authorization, Expect, User-Agent and
+ * X-Amzn-Trace-Id, which SDKs leave unsigned because proxies change them. The payload hash
+ * is the X-Amz-Content-Sha256 header when present, else the body's SHA-256. normalize as for
+ * sigv4_verify (every service but S3). The canonical request, string to sign and signature
+ * are computed by the code sigv4_verify runs. Returns 0, or -1 (out unchanged) when Host is
+ * missing, amz_date is not a date or X-Amz-Date differs from it, or a value does not fit (at
+ * most 64 signed headers, names under 128 bytes). Pure and thread-safe.
  */
 int sigv4_authorization(const struct sigv4_request *req, const char *access_key, const char *secret,
                         const char *region, const char *service, const char *amz_date,

@@ -46,14 +46,14 @@ int url_decode_buf(const char *in, size_t len, int flags, struct buf *out)
             c = ' ';
         } else {
             if (i + 2 >= len)
-                return -1;
+                return URL_EBADESCAPE;
             int h = codec_hexval(in[i + 1]), l = codec_hexval(in[i + 2]);
             if (h < 0 || l < 0)
-                return -1;
+                return URL_EBADESCAPE;
             c = (char)(h * 16 + l);
             i += 2;
             if (c == '\0' && !(flags & URL_ALLOW_NUL))
-                return -1;
+                return URL_EBADESCAPE;
         }
         if ((rc = buf_append(out, &c, 1)) != BUF_OK)
             return rc;

@@ -16,12 +16,18 @@ enum {
     URL_ALLOW_NUL = 2,  /* "%00" decodes to a NUL byte instead of failing */
 };
 
+/* url_decode_buf's answer to a '%' not followed by two hex digits (or "%00" without
+ * URL_ALLOW_NUL); distinct from every buf error. */
+enum { URL_EBADESCAPE = -10 };
+
 /* Percent-decodes len bytes into out (NUL-terminated, outlen bytes with the NUL). Returns
  * the decoded length, or -1 for a malformed escape ("%zz", a '%' near the end), a NUL byte
  * without URL_ALLOW_NUL, or no room. */
 long url_decode(const char *in, size_t len, int flags, char *out, size_t outlen);
 
-/* The same, appending to a bounded buffer. Returns BUF_OK, a buf error, or -1 (malformed). */
+/* The same, appending to a bounded buffer (no NUL added past the bytes; decoded bytes may
+ * be anything with URL_ALLOW_NUL). Returns BUF_OK, a buf error, or URL_EBADESCAPE; after
+ * an error out holds a partial result. */
 int url_decode_buf(const char *in, size_t len, int flags, struct buf *out);
 
 /* A member of a query string or form body "k=v&k2&k3=v3", raw (not decoded). */

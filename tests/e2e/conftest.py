@@ -6,11 +6,12 @@ tests talk to it with Debian's AWS CLI (/usr/bin/aws), boto3 and curl. Every sub
 every wait is bounded. Functions created by tests get unique names and are deleted afterwards.
 """
 
+import json
 import os
 
 import pytest
 
-from e2e_helpers import (BUILD, HAAR, ROLE, RUNTIME, AwsCli, Daemon, boto_client, make_zip,
+from e2e_helpers import (BUILD, HAAR, REPO, ROLE, RUNTIME, AwsCli, Daemon, boto_client, make_zip,
                          require_haar, unique_name, wait_active)
 
 
@@ -52,9 +53,15 @@ def haar(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manual_haar(tmp_path_factory):
-    """A daemon on a manual clock that starts at 2026-01-01T00:00:00Z (tests move it)."""
+    """A daemon on a manual clock that starts at 2026-01-01T00:00:00Z (tests move it). Its
+    environment's schedule is off: tests that move the clock by hours would otherwise fire
+    the producer every 5 minutes of it (the schedule's own tests use a daemon of their own)."""
     require_haar()
-    d = Daemon(tmp_path_factory.mktemp("manual"), extra_args=("--clock", "manual"))
+    work = tmp_path_factory.mktemp("manual")
+    cfg = json.loads((REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json").read_text())
+    cfg["schedule"]["enabled"] = False
+    (work / "config.json").write_text(json.dumps(cfg))
+    d = Daemon(work, extra_args=("--clock", "manual", "--config", str(work / "config.json")))
     try:
         d.wait_ready()
     except AssertionError:

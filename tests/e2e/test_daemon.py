@@ -215,6 +215,48 @@ def test_queued_event_invocation_survives_restart(tmp_path):
         assert d2.stop(15) == 0
 
 
+def test_acknowledged_event_invocations_survive_kill_9(tmp_path):
+    """Every Event invocation answered 202 runs after a kill -9 of the daemon: the 202 goes out
+    only once the event is committed (group commit), and a daemon killed at any moment after
+    it keeps the event. 30 events are acknowledged while the function cannot run them
+    (reserved concurrency 0), the daemon is killed at once, and a new one runs all 30."""
+    name = unique_name("kill9ev")
+    touch = tmp_path / "ran"
+    d = Daemon(tmp_path)
+    acked = []
+    try:
+        d.wait_ready()
+        lam = boto_client("lambda", d.aws_url)
+        lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
+                            Code={"ZipFile": make_zip("touch")}, Timeout=5)
+        wait_active(lam, name)
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        clients = [boto_client("lambda", d.aws_url) for _ in range(6)]
+
+        def send(i):
+            r = clients[i % 6].invoke(
+                FunctionName=name, InvocationType="Event",
+                Payload=json.dumps({"touch": str(touch), "value": f"e{i}"}).encode())
+            return f"e{i}" if r["StatusCode"] == 202 else None
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            acked = [v for v in pool.map(send, range(30)) if v]
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait(10)
+    finally:
+        d.stop(5)
+    assert len(acked) == 30
+    d2 = Daemon(tmp_path)
+    try:
+        d2.wait_ready()
+        boto_client("lambda", d2.aws_url).delete_function_concurrency(FunctionName=name)
+        lines = wait_until(lambda: (lambda x: x if len(x) >= 30 else None)(read_lines(touch)), 30,
+                           what="the 30 acknowledged events to run after kill -9")
+        assert sorted(x.split()[1] for x in lines) == sorted(acked)
+    finally:
+        assert d2.stop(15) == 0
+
+
 def test_account_concurrency_limit_throttles_unreserved_functions(tmp_path):
     """With emulator.account_concurrency_limit = 2, a third overlapping invoke is throttled:
     429 TooManyRequestsException, Reason ConcurrentInvocationLimitExceeded."""

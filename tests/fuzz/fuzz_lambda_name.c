@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cloud/lambda/lambda.h"
+#include "core/url.h"
 #include "cloud/lambda/shapes.h"
 #include "core/utf8.h"
 
@@ -62,11 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_shapes(data, size);
     char a[512], b[512], name[80], msg[512];
-    long n = lambda_pct_decode((const char *)data, size, a, sizeof(a));
+    long n = url_decode((const char *)data, size, 0, a, sizeof(a));
     if (n >= 0) {
         if ((size_t)n >= sizeof(a))
             __builtin_trap();
-        long m = lambda_pct_decode(a, (size_t)n, b, sizeof(b));
+        long m = url_decode(a, (size_t)n, 0, b, sizeof(b));
         if (m >= 0 && (size_t)m > (size_t)n)
             __builtin_trap(); /* decoding never grows */
         enum err e = lambda_resolve_name(a, (size_t)n, name, sizeof(name), msg, sizeof(msg));

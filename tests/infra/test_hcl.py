@@ -12,84 +12,174 @@ from conftest import (ENVS, INFRA, LAYERS, ROOT, Module, env_module, haar_descri
                       module_doc, parsed, run_hcl_tool, tf_files)
 
 CORE, INFRA_L, APP = (INFRA / "layers" / name for name in LAYERS)
+ACCESS = INFRA / "modules" / "deploy_access"
+IAM_FOLDERS = [INFRA / "bootstrap", ACCESS, *[INFRA / "layers" / layer for layer in LAYERS]]
 FUNCTIONS = ("api", "worker", "producer")
 
-# Every IAM statement (or resource policy) that holds a "*" — in an action, a resource,
-# a principal or a condition value — must be listed here with the reason it cannot be
-# narrower. (module folder, policy document, statement sid) -> reason.
+# Every IAM statement (or resource policy) that allows something with a "*" — in an
+# action, a resource, a principal or a condition value — must be listed here with the
+# reason it cannot be narrower. (module folder, policy document, statement sid) -> reason.
+# Deny statements are not listed: a wildcard there widens a restriction, never a right.
+QUALIFIED = ("the exact function ARNs and their qualified forms (function:<name>:<version or "
+             "alias>): versions are numbered by Lambda, and the live alias is one of them")
+KEY_POLICY = 'A key policy\'s Resource is always "*" (it means this key); '
+DISCOVERY = ('List/Describe calls and ecr:GetAuthorizationToken accept only Resource "*" (AWS '
+             "defines no resource type for them); read-only.")
+XRAY = 'xray:PutTraceSegments and PutTelemetryRecords accept only Resource "*" (no X-Ray resource type).'
+VPC = ('EC2 network interface actions Lambda needs for VPC placement; Describe* accepts only '
+       'Resource "*" (as in AWSLambdaVPCAccessExecutionRole). Only present when network.vpc_enabled.')
 IAM_WILDCARD_ALLOWLIST = {
+    # --- the environment's key (10_core) ---
     ("10_core", "kms", "AccountAdministersKey"):
-        'A key policy\'s Resource is always "*" (it means this key); the account root must '
-        'hold kms:* or the key becomes unmanageable and IAM policies cannot grant its use.',
+        KEY_POLICY + "the account root keeps the administrative actions (never Encrypt, Decrypt "
+        "or GenerateDataKey) so that the key stays manageable; the wildcards are action "
+        "families of administration (Describe*, Get*, List*, Put*, ...).",
     ("10_core", "kms", "CloudWatchLogsUsesKeyForTheEnvironmentsLogGroups"):
-        'Key policy Resource "*" (this key); the service is limited to the exact log group '
-        "ARNs by the kms:EncryptionContext:aws:logs:arn condition.",
-    ("10_core", "kms", "AccountPrincipalsUseKeyThroughSqsAndDynamoDB"):
-        'Key policy Resource "*" (this key); limited by kms:ViaService and kms:CallerAccount.',
-    ("10_core", "artifacts_bucket", "DenyInsecureTransport"):
-        'A Deny for everyone ("*" principal, s3:*) over the bucket and every object in it '
-        '("/*"): a TLS-only rule must cover all callers, actions and keys.',
-    ("10_core", "deploy", "ArtifactsBucket"):
-        "Terraform reads and writes dozens of bucket sub-resources (s3:Get*/Put* per "
-        "configuration) and uploads objects under content-addressed keys; scoped to the "
-        "environment's own artifacts bucket.",
-    ("10_core", "deploy", "EnvironmentFunctionsAndLayer"):
-        "Terraform manages every aspect of the functions (code, configuration, concurrency, "
-        "permissions, tags); the resources are the exact function ARNs, and layer versions "
-        "have generated numbers (layer:<name>:*).",
-    ("10_core", "deploy", "CreateEventSourceMappingForTheseFunctions"):
-        'CreateEventSourceMapping takes no resource ARN (AWS requires "*"); limited to the '
-        "three functions by the lambda:FunctionArn condition.",
-    ("10_core", "deploy", "ManageEventSourceMappings"):
-        "Event source mappings are named by generated UUIDs (event-source-mapping:<uuid>).",
-    ("10_core", "deploy", "HttpApiAccessLogDelivery"):
-        "HTTP API access logging is set up through CloudWatch Logs vended-log deliveries, "
-        'whose actions accept only Resource "*" (API Gateway access logging permissions).',
-    ("10_core", "deploy", "EnvironmentQueues"):
-        "Terraform manages every queue attribute and policy; resources are the two exact queue ARNs.",
-    ("10_core", "deploy", "EnvironmentTable"):
-        "Terraform manages the table, its TTL, PITR, tags and index; exact table and index ARNs.",
-    ("10_core", "deploy", "EnvironmentScheduleRule"):
-        "Terraform manages the rule and its targets; the exact rule ARN.",
-    ("10_core", "deploy", "EnvironmentLogGroups"):
-        "Terraform manages retention, encryption and tags of the exact log groups; ARNs ending "
-        "in :* are the form CloudWatch Logs authorizes some group actions against.",
-    ("10_core", "deploy", "EnvironmentImageRepository"):
-        "Terraform manages the repository (policy, lifecycle, scanning) and the workflow pushes "
-        "layers and images; the exact repository ARN.",
-    ("10_core", "deploy", "HttpApi"):
-        "API Gateway ARNs carry generated API ids (/apis/<id>/...), so the API and its "
-        "stages, routes, integrations and mappings can only be matched by path prefix.",
-    ("10_core", "deploy", "KmsKeyOfThisEnvironment"):
-        'Key ids are generated: Resource "*" limited to keys tagged with this project and '
-        "environment (aws:ResourceTag).",
-    ("10_core", "deploy", "KmsCreateTaggedKey"):
-        'kms:CreateKey takes no resource ARN (AWS requires "*"); limited to keys tagged with '
-        "this environment (aws:RequestTag).",
-    ("10_core", "deploy", "ReadOnlyDiscovery"):
-        'List/Describe calls and ecr:GetAuthorizationToken accept only Resource "*" (AWS '
-        "defines no resource type for them).",
-    ("10_core", "deploy", "CustomDomainCertificateAndChanges"):
-        "Certificate ids and Route53 change ids are generated (certificate/*, change/*); only "
-        "present when a custom domain is configured.",
+        KEY_POLICY + "the service is limited to the exact log group ARNs by the "
+        "kms:EncryptionContext:aws:logs:arn condition.",
+    ("10_core", "kms", "AccountPrincipalsUseKeyThroughSqsDynamoDBAndLambda"):
+        KEY_POLICY + "limited by kms:ViaService (SQS, DynamoDB, Lambda) and kms:CallerAccount.",
+    ("10_core", "kms", "DeployRoleAdministersKey"):
+        KEY_POLICY + "the principal is the environment's own deploy role, by exact ARN.",
+    ("10_core", "kms", "DeployRoleUsesKeyThroughTheServicesItDeploys"):
+        KEY_POLICY + "the deploy role by exact ARN, through the services it deploys only "
+        "(kms:ViaService); ReEncrypt*/GenerateDataKey* name action families S3, ECR and Lambda use.",
+    ("10_core", "kms", "PlanRoleReadsKey"):
+        KEY_POLICY + "the plan role by exact ARN, read-only actions.",
+    ("10_core", "kms", "EventBridgeSendsUndeliveredScheduleEventsToTheEncryptedDlq"):
+        KEY_POLICY + "EventBridge, only for the environment's schedule rule (aws:SourceArn).",
+    ("10_core", "kms", "CloudWatchAlarmsPublishToTheEncryptedTopic"):
+        KEY_POLICY + "CloudWatch, only for the environment's alarms (aws:SourceArn "
+        "alarm:<prefix>.*; \".\" cannot occur in an environment name); GenerateDataKey* is "
+        "the family SNS uses.",
+    ("10_core", "alarm_topic", "TheEnvironmentsAlarmsPublish"):
+        "CloudWatch may publish to the topic only for the environment's alarms: "
+        "alarm:<prefix>.* (alarm names are generated per function and queue; \".\" cannot "
+        "occur in an environment name, so no other environment's alarm matches).",
+    # --- 20_infra ---
     ("20_infra", "ecr_lambda_pull", "LambdaPullsForThisEnvironmentsFunctions"):
-        "Lambda may name a qualified function (function:<name>:<version>) in aws:SourceArn; "
-        "the condition lists the three exact function ARNs and their qualified forms only.",
+        "Lambda may name a qualified function in aws:SourceArn: " + QUALIFIED + ".",
+    # --- 30_app: the function and CodeDeploy roles ---
     ("30_app", "api", "WriteOwnLogStreams"):
         "Log stream names are generated per execution environment: "
         "log-group:<own group>:log-stream:* is the narrowest ARN.",
-    ("30_app", "worker", "WriteOwnLogStreams"):
-        "As for the api: the function's own log group, any of its streams.",
-    ("30_app", "producer", "WriteOwnLogStreams"):
-        "As for the api: the function's own log group, any of its streams.",
-    ("30_app", "api", "VpcNetworkInterfaces"):
-        'EC2 network interface actions Lambda needs for VPC placement; Describe* accepts only '
-        'Resource "*" (as in AWSLambdaVPCAccessExecutionRole). Only present when network.vpc_enabled.',
+    ("30_app", "worker", "WriteOwnLogStreams"): "As for the api: the function's own log group, any of its streams.",
+    ("30_app", "producer", "WriteOwnLogStreams"): "As for the api: the function's own log group, any of its streams.",
+    ("30_app", "api", "SendTraces"): XRAY + " Only present when tracing_enabled.",
+    ("30_app", "worker", "SendTraces"): XRAY + " Only present when tracing_enabled.",
+    ("30_app", "producer", "SendTraces"): XRAY + " Only present when tracing_enabled.",
+    ("30_app", "api", "VpcNetworkInterfaces"): VPC,
     ("30_app", "worker", "VpcNetworkInterfaces"): "As for the api (VPC placement only).",
     ("30_app", "producer", "VpcNetworkInterfaces"): "As for the api (VPC placement only).",
+    ("30_app", "codedeploy", "ShiftTheLiveAliases"):
+        "CodeDeploy moves the live alias between versions: " + QUALIFIED + ".",
+    ("30_app", "codedeploy", "WatchTheAlarms"):
+        "The environment's alarms, alarm:<prefix>.* (generated names; \".\" ends the prefix).",
     ("30_app", "aws_lambda_permission.api", "source_arn"):
         "API Gateway's source ARN is <execution arn>/<stage>/<method>/<path>; the $default "
         "route forwards any method and path, so stage and route are wildcards.",
+    # --- bootstrap ---
+    ("bootstrap", "state_key", "AccountAdministersAndDelegatesToIam"):
+        KEY_POLICY + "the state key is the administrator's: the account root holds kms:* and "
+        "IAM policies grant each role its use (the deploy and plan roles: through S3, for "
+        "their own state object only, kms:EncryptionContext:aws:s3:arn).",
+    ("bootstrap", "logs_bucket", "S3WritesTheStateBucketsAccessLogs"):
+        "S3 server access logging writes objects with generated names under the state "
+        "bucket's prefix; limited to that bucket by aws:SourceArn and aws:SourceAccount.",
+    ("bootstrap", "api_access_log_delivery", "DeliverTheEnvironmentsApiAccessLogs"):
+        "Log delivery creates streams with generated names in the environments' exact API "
+        "access log groups (log-group:<name>:log-stream:*), for this account only.",
+    # --- deploy_access: the permissions boundary ---
+    ("deploy_access", "boundary", "WriteTheEnvironmentsFunctionLogs"):
+        "The functions' own log groups, any of their (generated) streams.",
+    ("deploy_access", "boundary", "UseTheEnvironmentsKeyThroughItsServices"):
+        "Key ids are generated (key/*): limited to keys tagged with this project and "
+        "environment, and to use through SQS, DynamoDB and Lambda (kms:ViaService). Tags "
+        "cannot be moved: the deploy roles may not retag another environment's key.",
+    ("deploy_access", "boundary", "SendTraces"): XRAY,
+    ("deploy_access", "boundary", "VpcNetworkInterfaces"): VPC,
+    ("deploy_access", "boundary", "CodeDeployShiftsTheLiveAliases"): QUALIFIED + ".",
+    ("deploy_access", "boundary", "CodeDeployWatchesAlarms"):
+        "The environment's alarms, alarm:<prefix>.* (\".\" ends the prefix).",
+    # --- deploy_access: the deploy role ---
+    ("deploy_access", "deploy_state_artifacts", "StateKeyForThisEnvironmentsStateOnly"):
+        "The state key's id is generated (key/*): limited to the key carrying the state "
+        "alias (kms:ResourceAliases), through S3, and to the environment's own state and "
+        "lock objects (kms:EncryptionContext:aws:s3:arn).",
+    ("deploy_access", "deploy_state_artifacts", "ArtifactsObjects"):
+        "Function zips and the layer are uploaded under content-addressed keys: every "
+        "object of the environment's own artifacts bucket (<bucket>/*).",
+    ("deploy_access", "deploy_state_artifacts", "ReadOnlyDiscovery"): DISCOVERY,
+    ("deploy_access", "deploy_functions", "EnvironmentFunctions"):
+        "Every action listed; the resources are " + QUALIFIED + ".",
+    ("deploy_access", "deploy_functions", "InvokePermissionsForTheApiAndTheSchedule"):
+        "AddPermission/RemovePermission on " + QUALIFIED + ", only for API Gateway and "
+        "EventBridge principals (lambda:Principal).",
+    ("deploy_access", "deploy_functions", "SharedLayer"):
+        "Layer versions are numbered by Lambda: layer:<prefix>-shared and its versions.",
+    ("deploy_access", "deploy_functions", "EventSourceMappingsOfTheseFunctions"):
+        'Create/Update/DeleteEventSourceMapping take no resource ARN at creation (AWS requires '
+        '"*"); limited to these functions by the lambda:FunctionArn condition.',
+    ("deploy_access", "deploy_functions", "ReadAndTagEventSourceMappings"):
+        "Event source mappings are named by generated UUIDs; Get and tags only (tags grant "
+        "nothing on mappings: no policy conditions on them).",
+    ("deploy_access", "deploy_functions", "CodeDeployShiftsTraffic"):
+        "The environment's CodeDeploy application, its deployment groups "
+        "(deploymentgroup:<prefix>/*) and the predefined deployment configurations "
+        "(deploymentconfig:*, read-only GetDeploymentConfig). Only with traffic shifting.",
+    ("deploy_access", "deploy_platform", "HttpApiAndItsChildren"):
+        "API Gateway ids are generated (/apis/<id>/...), and routes, integrations and "
+        "authorizers of an HTTP API carry no tags: the API's children can only be matched "
+        "by path. Creating an API needs this environment's tags, and a Deny protects APIs and "
+        "stages tagged for another environment; docs/aws.md explains the residual reach and "
+        "recommends an account per environment for prod.",
+    ("deploy_access", "deploy_platform", "EnvironmentLogGroups"):
+        "The exact log groups; ARNs ending in :* are the form CloudWatch Logs authorizes "
+        "some group actions against.",
+    ("deploy_access", "deploy_platform", "HttpApiAccessLogDelivery"):
+        'HTTP API access logging goes through CloudWatch Logs log deliveries, whose actions '
+        'accept only Resource "*"; logs:PutResourcePolicy is not among them (denied: the '
+        "bootstrap grants log delivery once).",
+    ("deploy_access", "deploy_platform", "AlarmTopic"):
+        "The environment's topic and its subscriptions (topic:<generated id>).",
+    ("deploy_access", "deploy_platform", "EnvironmentAlarms"):
+        "The environment's alarms, alarm:<prefix>.* (\".\" ends the prefix).",
+    ("deploy_access", "deploy_platform", "CreateTheEnvironmentKeyTaggedForIt"):
+        'kms:CreateKey, and TagResource at creation, take no key ARN (AWS requires "*"): '
+        "limited to keys tagged with this project and environment, and to its tag keys "
+        "(aws:TagKeys); a Deny stops retagging another environment's key.",
+    ("deploy_access", "deploy_platform", "ScheduleTargetsOnlyTheProducer"):
+        "PutTargets on the exact rule, the target limited to the producer's qualified ARNs "
+        "(events:TargetArn function:<producer>:*, the live alias).",
+    ("deploy_access", "deploy_domain", "RequestTheDomainsCertificate"):
+        'acm:RequestCertificate has no resource-level permission (AWS requires "*"): '
+        "limited to the configured domain name (acm:DomainNames) and DNS validation.",
+    ("deploy_access", "deploy_domain", "ManageCertificatesAndDnsChanges"):
+        "Certificate ids and Route53 change ids are generated (certificate/*, change/*); a "
+        "Deny stops tagging or deleting another environment's certificate.",
+    ("deploy_access", "deploy_domain", "TheDomainsDnsRecords"):
+        "The exact hosted zone; record names limited to the domain and its validation "
+        "records (_<token>.<domain>) by route53:ChangeResourceRecordSetsNormalizedRecordNames.",
+    ("deploy_access", "deploy_domain", "TheDomainNameAndItsMapping"):
+        "The API mapping's id is generated: /domainnames/<exact name>/*.",
+    # --- deploy_access: the plan role (read-only) ---
+    ("deploy_access", "plan_state", "StateKeyForThisEnvironmentsStateOnly"):
+        "As for the deploy role: the state key by alias, through S3, for the environment's "
+        "own state and lock objects only.",
+    ("deploy_access", "plan_state", "ReadArtifactObjectsMetadata"):
+        "Refreshing the content-addressed artifact objects (HEAD, tags) of the environment's bucket.",
+    ("deploy_access", "plan_services", "ReadFunctions"): "Read-only, on " + QUALIFIED + " and the layer's versions.",
+    ("deploy_access", "plan_services", "ReadEventSourceMappings"): "Read-only; mapping ids are generated UUIDs.",
+    ("deploy_access", "plan_services", "ReadHttpApi"): "apigateway:GET only; API ids are generated.",
+    ("deploy_access", "plan_services", "ReadLogGroups"): "Read-only tags of the exact log groups (and their :* form).",
+    ("deploy_access", "plan_services", "ReadAlarmTopic"): "Read-only, the topic and its subscriptions.",
+    ("deploy_access", "plan_services", "ReadAlarmsAndDashboard"): "Read-only, alarm:<prefix>.* and the dashboard.",
+    ("deploy_access", "plan_services", "ReadCodeDeploy"): "Read-only, the application, its groups, the predefined configurations.",
+    ("deploy_access", "plan_services", "ReadCertificatesAndDns"): "Read-only; certificate and change ids are generated.",
+    ("deploy_access", "plan_services", "ReadOnlyDiscovery"): DISCOVERY,
+    ("deploy_access", "plan_trust", "GitHubPlanEnvironmentPlanWorkflow"):
+        "Pull requests run as refs/pull/<number>/merge: the plan role's subject allows any PR "
+        "number, in the <env>-plan environment and the plan-env.yml workflow only.",
 }
 # An entry whose statement no longer holds a wildcard is stale: the test rejects it.
 
@@ -135,7 +225,8 @@ def test_versions_and_backend():
         for block in doc.get("terraform", []):
             assert block.get("required_version") == ">= 1.11", path
             aws = block["required_providers"][0]["aws"]
-            assert aws == {"source": "hashicorp/aws", "version": ">= 5.100, < 7"}, path
+            # the major version the tests run (the mirror holds 5.100)
+            assert aws == {"source": "hashicorp/aws", "version": "~> 5.100"}, path
     for env in ENVS:
         tfvars = load_tfvars(env)
         doc = module_doc(INFRA / "envs" / env)
@@ -145,10 +236,65 @@ def test_versions_and_backend():
         assert s3["use_lockfile"] is True and s3["encrypt"] is True, env
         assert "dynamodb_table" not in s3, "environments lock with S3 lock files"
         assert s3["key"] == f"{tfvars['project']}/{tfvars['environment']}/terraform.tfstate"
-        assert doc["locals"]["state_key"] == "${var.project}/${var.environment}/terraform.tfstate"
+        # the roles the bootstrap gives the environment read and write exactly this key
+        assert module_doc(ACCESS)["locals"]["state_key"] == "${var.project}/${var.environment}/terraform.tfstate"
         assert tfvars["environment"] == env, f"{env}/terraform.tfvars.json names another environment"
     boot = module_doc(INFRA / "bootstrap")
     assert not any("backend" in b for b in boot["terraform"]), "bootstrap keeps local state"
+
+
+def test_lock_files_are_committed_and_agree():
+    """Item 11: every root module commits its .terraform.lock.hcl, all on the provider
+    version the tests run, with its hashes (linux_amd64's h1: from the mirror)."""
+    roots = [INFRA / "bootstrap", *[INFRA / "envs" / e for e in ENVS]]
+    texts = {r: (r / ".terraform.lock.hcl").read_text() for r in roots}
+    assert len(set(texts.values())) == 1, "the lock files differ"
+    text = next(iter(texts.values()))
+    assert re.search(r'provider "registry.terraform.io/hashicorp/aws" \{\s+version\s+= "5\.100\.0"', text)
+    assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', text)
+
+
+def test_fixed_tags_win_and_are_the_providers_default_tags():
+    """Item 6: conditions rely on Project and Environment, so the file cannot override
+    them; the provider tags everything with them (item 8)."""
+    core = module_doc(CORE)
+    assert core["locals"]["tags"] == "${merge(var.tags, local.fixed_tags)}"
+    assert set(core["locals"]["fixed_tags"]) == {"Project", "Environment", "ManagedBy"}
+    provider = module_doc(INFRA / "envs" / "dev")["provider"]["aws"][0]
+    assert set(provider["default_tags"][0]["tags"]) == {"Project", "Environment", "ManagedBy"}
+    app = module_doc(APP)["resource"]
+    for name in ("zip", "layer"):
+        assert "tags" not in app["aws_s3_object"][name][0], "S3 objects: 10 tags at most"
+
+
+def test_every_role_an_environment_creates_carries_the_boundary():
+    """Item 1: the layers create roles only with the bootstrap's boundary (the deploy
+    role could create no other), and none of them is a deploy or plan role."""
+    count = 0
+    for layer in LAYERS:
+        doc = module_doc(INFRA / "layers" / layer)
+        for name, bodies in doc["resource"].get("aws_iam_role", {}).items():
+            assert bodies[0].get("permissions_boundary") == "${var.permissions_boundary_arn}", f"{layer}/{name}"
+            role_name = bodies[0]["name"]
+            m = re.fullmatch(r"\$\{local\.([a-z_]+)\}", role_name)
+            if m:
+                role_name = doc["locals"][m.group(1)]
+            assert role_name.endswith("-role"), role_name
+            count += 1
+    assert count >= 2
+    assert not (CORE / "deploy_role.tf").exists()
+    roles = module_doc(ACCESS)["resource"]["aws_iam_role"]
+    assert sorted(roles) == ["deploy", "plan"]
+    assert module_doc(ACCESS)["locals"]["boundary_arn"].endswith(':policy/${local.name_prefix}-boundary"') or \
+        module_doc(ACCESS)["locals"]["boundary_arn"].endswith(":policy/${local.name_prefix}-boundary")
+    assert module_doc(CORE)["locals"]["boundary_arn"].endswith(":policy/${local.name_prefix}-boundary")
+
+
+def test_bootstrap_reads_each_environments_own_file():
+    boot = module_doc(INFRA / "bootstrap")
+    assert 'terraform.tfvars.json' in boot["locals"]["env_config"]
+    mod = boot["module"]["environment"][0]
+    assert mod["source"] == "../modules/deploy_access" and mod["for_each"] == "${local.env_config}"
 
 
 def _type_keys(type_expr):
@@ -226,12 +372,14 @@ def _has_star(value):
 
 def test_iam_wildcards_only_where_listed():
     found = set()
-    for folder in [INFRA / "bootstrap", *[INFRA / "layers" / layer for layer in LAYERS]]:
+    for folder in IAM_FOLDERS:
         doc = module_doc(folder)
         for name, bodies in doc["data"].get("aws_iam_policy_document", {}).items():
             for st in _statements(bodies[0]):
                 sid = st.get("sid")
                 assert sid, f"{folder.name}/{name}: every statement needs a sid"
+                if st.get("effect") == "Deny":
+                    continue
                 fields = {k: st.get(k) for k in ("actions", "not_actions", "resources",
                                                   "not_resources", "principals", "condition")}
                 # Follow local.X references: a wildcard must not hide in a local.
@@ -243,7 +391,7 @@ def test_iam_wildcards_only_where_listed():
         for rname, bodies in doc["resource"].get("aws_lambda_permission", {}).items():
             if _has_star(bodies[0].get("source_arn", "")):
                 found.add((folder.name, f"aws_lambda_permission.{rname}", "source_arn"))
-    allowed = set(IAM_WILDCARD_ALLOWLIST) | {("bootstrap", "state_bucket", "DenyInsecureTransport")}
+    allowed = set(IAM_WILDCARD_ALLOWLIST)
     unlisted = found - allowed
     assert not unlisted, f"IAM wildcards not in IAM_WILDCARD_ALLOWLIST: {sorted(unlisted)}"
     stale = allowed - found
@@ -267,8 +415,10 @@ def test_function_roles_use_exact_actions():
             for action in st.get("actions", []):
                 assert re.fullmatch(r"[a-z0-9]+:[A-Za-z]+", action), f"{fn}/{st['sid']}: {action}"
             for res in st.get("resources", []):
-                if st["sid"] not in ("WriteOwnLogStreams", "VpcNetworkInterfaces"):
+                if st["sid"] not in ("WriteOwnLogStreams", "VpcNetworkInterfaces", "SendTraces"):
                     assert "*" not in res, f"{fn}/{st['sid']}: {res}"
+            if any(a.startswith("kms:") for a in st.get("actions", [])):
+                assert [c["variable"] for c in st["condition"]] == ["kms:ViaService"], f"{fn}/{st['sid']}"
 
 
 def test_log_groups_have_retention():
@@ -299,7 +449,7 @@ def test_dlq_redrive_and_event_source_mapping_are_wired():
     app = module_doc(APP)["resource"]
     esm = app["aws_lambda_event_source_mapping"]["worker"][0]
     assert esm["event_source_arn"] == "${var.queue_arn}"
-    assert esm["function_name"] == '${aws_lambda_function.fn["worker"].arn}'
+    assert esm["function_name"] == '${local.alias["worker"].arn}'
     assert esm["function_response_types"] == ["ReportBatchItemFailures"]
     assert esm["scaling_config"][0]["maximum_concurrency"] == "${var.functions.worker.max_concurrency}"
     assert esm["batch_size"] == "${var.functions.worker.batch_size}"
@@ -310,7 +460,8 @@ def test_dlq_redrive_and_event_source_mapping_are_wired():
     integ = app["aws_apigatewayv2_integration"]["api"][0]
     assert integ["payload_format_version"] == "2.0" and integ["integration_type"] == "AWS_PROXY"
     target = app["aws_cloudwatch_event_target"]["producer"][0]
-    assert target["arn"] == '${aws_lambda_function.fn["producer"].arn}'
+    assert target["arn"] == '${local.alias["producer"].arn}'
+    assert target["dead_letter_config"][0]["arn"] == "${var.schedule_dlq_arn}"
     perms = app["aws_lambda_permission"]
     assert perms["producer"][0]["source_arn"] == "${var.rule_arn}"
     assert perms["producer"][0]["principal"] == "events.amazonaws.com"
@@ -355,7 +506,7 @@ def test_names_follow_the_design(env):
     p = f"{cfg['project']}-{cfg['environment']}"
     names = terraform_names(env)
     assert names["aws_lambda_function"] == {f"{p}-api", f"{p}-worker", f"{p}-producer"}
-    assert names["aws_sqs_queue"] == {f"{p}-tasks", f"{p}-tasks-dlq"}
+    assert names["aws_sqs_queue"] == {f"{p}-tasks", f"{p}-tasks-dlq", f"{p}-schedule-dlq"}
     assert names["aws_dynamodb_table"] == {f"{p}-tasks"}
     assert names["aws_cloudwatch_event_rule"] == {f"{p}-schedule"}
     assert names["aws_apigatewayv2_api"] == {f"{p}-api"}

@@ -188,8 +188,12 @@ def test_dockerfile_structure():
     ins = dockerfile_instructions((PKG / "Dockerfile").read_text())
     assert all(k in INSTRUCTIONS for k, _ in ins), [k for k, _ in ins if k not in INSTRUCTIONS]
     args = dict(a.split("=", 1) for k, a in ins if k == "ARG" and "=" in a)
-    assert args["BUILD_IMAGE"] == "public.ecr.aws/amazonlinux/amazonlinux:2023"
-    assert args["RUNTIME_IMAGE"] == "public.ecr.aws/lambda/provided:al2023"
+    # base images pinned by digest (item 10); the tag stays for the reader and Dependabot
+    assert re.fullmatch(r"public\.ecr\.aws/amazonlinux/amazonlinux:2023@sha256:[0-9a-f]{64}", args["BUILD_IMAGE"])
+    assert re.fullmatch(r"public\.ecr\.aws/lambda/provided:al2023@sha256:[0-9a-f]{64}", args["RUNTIME_IMAGE"])
+    build = yaml.safe_load((WORKFLOWS / "build.yml").read_text())
+    assert build["jobs"]["functions"]["container"] == args["BUILD_IMAGE"], \
+        "the zips and the image are built on the same pinned base"
     froms = [a for k, a in ins if k == "FROM"]
     assert froms == ["${BUILD_IMAGE} AS build", "${RUNTIME_IMAGE}"]
     # ARGs used in FROM must be declared before the first FROM.
@@ -242,54 +246,146 @@ def steps_text(job):
     return "\n".join(json.dumps(s) for s in job["steps"])
 
 
-def test_ci_runs_make_test():
+PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+
+
+def all_workflows():
+    return {p.name: load_yaml(p.name) for p in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def test_every_action_is_pinned_by_commit_sha():
+    """Item 11: every third-party action, in every job (those holding id-token: write
+    above all), is pinned by a full commit SHA; reusable workflows are local."""
+    seen = 0
+    for name, wf in all_workflows().items():
+        for job_name, job in wf["jobs"].items():
+            if "uses" in job:
+                assert job["uses"].startswith("./.github/workflows/"), f"{name}/{job_name}"
+                continue
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert PINNED.match(step["uses"]), f"{name}/{job_name}: {step['uses']}"
+                    seen += 1
+            image = job.get("container")
+            if image and image != "debian:12":
+                assert "@sha256:" in image, f"{name}/{job_name}: container {image} not pinned by digest"
+    assert seen >= 15
+
+
+def test_ci_runs_make_test_and_scans_the_plans():
     ci = load_yaml("ci.yml")
     job = ci["jobs"]["test"]
     assert job["container"] == "debian:12"
     assert any(s.get("run", "").strip() == "make test" for s in job["steps"])
     assert "terraform providers mirror" in steps_text(job), "the infra plans must run in CI"
+    assert job["env"]["HAAR_PLAN_JSON_DIR"].endswith("/plans")
+    scan = ci["jobs"]["iac-scan"]
+    assert scan["needs"] == "test"
+    trivy = [s for s in scan["steps"] if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
+    assert len(trivy) == 1 and trivy[0]["with"]["scan-type"] == "config" and trivy[0]["with"]["scan-ref"] == "plans"
+    assert trivy[0]["with"]["exit-code"] == "1"
+    assert (ROOT / trivy[0]["with"]["trivyignores"]).is_file()
+    # real plans on pull requests from this repository, read-only, once the tests pass
+    plan = ci["jobs"]["plan"]
+    assert plan["uses"] == "./.github/workflows/plan-env.yml" and plan["with"]["mode"] == "pull-request"
+    assert set(plan["needs"]) == {"test", "build"}
+    assert "head.repo.full_name == github.repository" in plan["if"]
+    assert plan["strategy"]["matrix"]["environment"] == list(ENVS)
 
 
-def test_deploy_builds_on_al2023_and_chains_environments():
-    deploy = load_yaml("deploy.yml")
-    jobs = deploy["jobs"]
-    build = jobs["build"]
-    assert build["container"] == "public.ecr.aws/amazonlinux/amazonlinux:2023"
-    assert build["runs-on"] == "${{ needs.config.outputs.runner }}"
-    text = steps_text(build)
+def test_accepted_static_analysis_findings_are_documented():
+    ignored = yaml.safe_load((ROOT / "infra" / ".trivyignore.yaml").read_text())["misconfigurations"]
+    readme = (ROOT / "infra" / "README.md").read_text()
+    section = readme[readme.index("## Accepted static-analysis findings"):]
+    documented = set(re.findall(r"\bAVD-AWS-\d{4}\b", section))
+    ids = {i["id"] for i in ignored}
+    assert ids == documented, f"ignored {sorted(ids)} but documented {sorted(documented)}"
+    assert all(len(i["statement"]) > 40 for i in ignored)
+
+
+def test_build_once_on_al2023_and_the_image_by_digest():
+    build = load_yaml("build.yml")
+    assert "workflow_call" in build["on"]
+    fns = build["jobs"]["functions"]
+    assert fns["container"].startswith("public.ecr.aws/amazonlinux/amazonlinux:2023@sha256:")
+    assert fns["runs-on"] == "${{ needs.config.outputs.runner }}"
+    text = steps_text(fns)
     assert "PACKAGE_ARCH=${{ needs.config.outputs.arch }}" in text and "packaging/build" in text
     assert "--target fn_api fn_worker fn_producer" in text
-    arch_step = steps_text(jobs["config"])
+    arch_step = steps_text(build["jobs"]["config"])
     assert "deploy.architecture" in arch_step and "ubuntu-24.04-arm" in arch_step
-    chain = {"dev": "build", "stage": "dev", "prod": "stage"}
-    for env in ENVS:
-        assert jobs[env]["needs"] == ["config", chain[env]]
-        assert jobs[env]["uses"] == "./.github/workflows/deploy-env.yml"
-        assert jobs[env]["with"]["environment"] == env
-        assert jobs[env]["with"]["architecture"] == "${{ needs.config.outputs.arch }}"
-        assert jobs[env]["permissions"]["id-token"] == "write"
+    image = build["jobs"]["image"]
+    assert "packaging/build-image" in steps_text(image)
+    assert build["on"]["workflow_call"]["outputs"]["image_digest"]["value"] == "${{ jobs.image.outputs.digest }}"
+
+
+def test_deploy_plans_then_applies_each_environment_in_turn():
+    """Item 9: per environment, a plan job (read-only role) then an apply job in the
+    protected environment; no workflow-wide concurrency."""
+    deploy = load_yaml("deploy.yml")
+    jobs = deploy["jobs"]
+    assert "concurrency" not in deploy, "a run waiting for prod's approval must not block dev"
     assert deploy["permissions"] == {"contents": "read"}
+    assert jobs["build"] == {"needs": "github-settings", "uses": "./.github/workflows/build.yml"}
+    assert "infra/scripts/github-settings check" in steps_text(jobs["github-settings"])
+    assert jobs["github-settings"]["permissions"] == {"actions": "read", "contents": "read"}
+    previous = "build"
+    for env in ENVS:
+        plan, apply = jobs[f"plan-{env}"], jobs[f"apply-{env}"]
+        assert plan["uses"] == "./.github/workflows/plan-env.yml"
+        assert plan["with"] == {"environment": env, "mode": "deploy",
+                                "image_digest": "${{ needs.build.outputs.image_digest }}"}
+        assert previous in (plan["needs"] if isinstance(plan["needs"], list) else [plan["needs"]])
+        assert apply["uses"] == "./.github/workflows/apply-env.yml"
+        assert apply["needs"] == ["build", f"plan-{env}"]
+        assert apply["with"]["environment"] == env
+        for job in (plan, apply):
+            assert job["permissions"] == {"id-token": "write", "contents": "read"}
+        previous = f"apply-{env}"
 
 
-def test_deploy_env_assumes_the_role_and_plans_before_applying():
-    wf = load_yaml("deploy-env.yml")
-    assert "workflow_call" in wf["on"]
-    job = wf["jobs"]["deploy"]
-    assert job["environment"] == "${{ inputs.environment }}"
-    assert wf["permissions"]["id-token"] == "write"
-    creds = [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
-    assert len(creds) == 1 and creds[0]["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    names = [s.get("name", "") for s in job["steps"]]
-    order = [next(i for i, n in enumerate(names) if n.startswith(f"terraform {v}"))
-             for v in ("fmt", "init", "validate", "plan", "apply")]
+def test_plan_env_uploads_the_plan_the_apply_applies():
+    plan_wf, apply_wf = load_yaml("plan-env.yml"), load_yaml("apply-env.yml")
+    plan, apply = plan_wf["jobs"]["plan"], apply_wf["jobs"]["apply"]
+    # the roles trust these two files by name (job_workflow_ref), in these environments
+    access = (ROOT / "infra" / "modules" / "deploy_access" / "main.tf").read_text()
+    assert "/apply-env.yml@refs/heads/" in access and "/plan-env.yml@refs/heads/" in access
+    assert plan["environment"] == "${{ inputs.environment }}-plan"
+    assert apply["environment"] == "${{ inputs.environment }}"
+    assert "environment:${var.environment}-plan:job_workflow_ref" in access
+    assert "environment:${var.environment}:job_workflow_ref" in access
+    creds = lambda job: [s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert [c["with"]["role-to-assume"] for c in creds(plan)] == ["${{ vars.AWS_PLAN_ROLE_ARN }}"]
+    assert [c["with"]["role-to-assume"] for c in creds(apply)] == ["${{ vars.AWS_DEPLOY_ROLE_ARN }}"]
+    text = steps_text(plan)
+    assert "-out=tfplan" in text and "terraform show -no-color tfplan" in text and "GITHUB_STEP_SUMMARY" in text
+    assert "-refresh-only -detailed-exitcode" in text, "drift mode"
+    upload = [s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")][0]
+    assert upload["with"]["name"] == "plan-${{ inputs.environment }}-${{ inputs.mode }}-${{ github.sha }}"
+    assert "tfplan" in upload["with"]["path"] and "plan.txt" in upload["with"]["path"]
+    downloads = [s for s in apply["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert "plan-${{ inputs.environment }}-deploy-${{ github.sha }}" in [d["with"]["name"] for d in downloads]
+    names = [s.get("name", "") for s in apply["steps"]]
+    order = [next(i for i, n in enumerate(names) if n.startswith(p))
+             for p in ("terraform init", "terraform apply", "Shift traffic", "Smoke test")]
     assert order == sorted(order)
-    assert job["steps"].index(creds[0]) < order[1], "credentials before terraform init"
-    apply = job["steps"][order[4]]["run"]
-    assert "tfplan" in apply, "apply exactly what was planned"
-    text = steps_text(job)
-    assert "$GITHUB_SHA" in text and "--push" in text and "packaging/Dockerfile" in text
-    assert job["runs-on"] == "${{ inputs.runner }}" and "inputs.architecture" in text
-    assert job["env"]["TF_VAR_image_tag"] == "${{ github.sha }}"
+    applied = apply["steps"][order[1]]["run"]
+    assert applied.strip() == "terraform apply -input=false tfplan", "exactly the reviewed plan, nothing else"
+    assert "-auto-approve" not in steps_text(apply) and "terraform plan" not in steps_text(apply)
+    # one queue per environment, shared by a deploy's plan and apply
+    assert apply["concurrency"] == {"group": "deploy-${{ inputs.environment }}", "cancel-in-progress": False}
+    assert "format('deploy-{0}', inputs.environment)" in plan["concurrency"]["group"]
+    for job in (plan, apply):
+        assert job["runs-on"] == "ubuntu-24.04", "linux_amd64: the lock files' platform"
+        assert "-lockfile=readonly" in steps_text(job)
+
+
+def test_drift_detection_is_scheduled_for_every_environment():
+    drift = load_yaml("drift.yml")
+    assert drift["on"]["schedule"] and "workflow_dispatch" in drift["on"]
+    job = drift["jobs"]["drift"]
+    assert job["uses"] == "./.github/workflows/plan-env.yml" and job["with"]["mode"] == "drift"
+    assert job["strategy"]["matrix"]["environment"] == list(ENVS)
 
 
 # --- docs --------------------------------------------------------------------------------

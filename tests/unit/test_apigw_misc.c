@@ -15,7 +15,9 @@
 
 #include "cloud/apigw/accesslog.h"
 #include "cloud/apigw/cors.h"
-#include "cloud/apigw/jsonw.h"
+#include "core/jsonw.h"
+#include "core/url.h"
+#include "core/utf8.h"
 #include "cloud/apigw/response.h"
 #include "cloud/apigw/route.h"
 #include "cloud/apigw/throttle.h"
@@ -295,22 +297,23 @@ static void test_helpers(void **state)
     (void)state;
     struct buf b;
     buf_init(&b, 1024);
-    assert_int_equal(apigw_pct_decode("a%20b+c", 7, true, &b), 0);
-    assert_string_equal(b.data, "a b c");
+    /* percent-decoding and JSON escaping are core's now (core/url.h, core/jsonw.h) */
+    assert_int_equal(url_decode_buf("a%20b+c%00", 10, URL_PLUS_SPACE | URL_ALLOW_NUL, &b), 0);
+    assert_int_equal(b.len, 6);
+    assert_memory_equal(b.data, "a b c\0", 6);
     buf_reset(&b);
-    assert_int_equal(apigw_pct_decode("a%2", 3, false, &b), APIGW_EBADESCAPE);
-    assert_false(apigw_pct_valid("%g0", 3));
-    assert_true(apigw_pct_valid("%41%", 4) == false);
-    assert_true(apigw_pct_valid("%41", 3));
+    assert_int_equal(url_decode_buf("a%2", 3, 0, &b), URL_EBADESCAPE);
     buf_reset(&b);
-    assert_int_equal(apigw_jw_str(&b, "\"\\\x01\n\xff\xc3\xa9", 7), 0);
-    assert_string_equal(b.data, "\"\\\"\\\\\\u0001\\n\\ufffd\xc3\xa9\"");
+    assert_int_equal(url_decode_buf("%zz", 3, 0, &b), URL_EBADESCAPE);
+    buf_reset(&b);
+    assert_int_equal(jw_escape(&b, "\"\\\x01\n\xff\xc3\xa9", 7), 0);
+    assert_string_equal(b.data, "\"\\\"\\\\\\u0001\\n\xef\xbf\xbd\xc3\xa9\"");
     char t[32];
     assert_int_equal(apigw_clf_time(1583348638390, t, sizeof t), 26);
     assert_string_equal(t, "04/Mar/2020:19:03:58 +0000");
     assert_int_equal(apigw_clf_time(0, t, 10), -1);
-    assert_true(apigw_utf8_valid("\xe2\x82\xac", 3));
-    assert_false(apigw_utf8_valid("\xe2\x82", 2));
+    assert_true(utf8_valid("\xe2\x82\xac", 3));
+    assert_false(utf8_valid("\xe2\x82", 2));
     buf_destroy(&b);
 }
 

@@ -76,6 +76,16 @@ static void test_shipped_files_load(void **state)
         assert_string_equal(cfg->functions[CONFIG_FN_WORKER].full_name, want);
         assert_true(json_is_array(cfg->schedule.tasks));
         assert_int_equal(json_array_size(cfg->schedule.tasks), 1);
+        bool prod = strcmp(envs[i].env, "prod") == 0;
+        assert_true(cfg->tracing_enabled);
+        assert_int_equal(cfg->api.jwt_authorizer.enabled, prod);
+        assert_int_equal(cfg->deploy.protected, prod);
+        assert_int_equal(cfg->table.deletion_protection, strcmp(envs[i].env, "dev") != 0);
+        assert_string_equal(cfg->deploy.traffic_shifting,
+                            prod ? "Canary10Percent5Minutes" : "AllAtOnce");
+        assert_int_equal(cfg->deploy.account_concurrency_limit, 1000);
+        assert_true(cfg->alarms.enabled);
+        assert_int_equal(json_array_size(cfg->alarms.email_endpoints), prod ? 1 : 0);
         config_free(cfg);
     }
 }
@@ -132,6 +142,9 @@ static void test_defaults(void **state)
         {NULL, "network"},
         {NULL, "domain"},
         {NULL, "emulator"},
+        {NULL, "alarms"},
+        {NULL, "tracing_enabled"},
+        {"api", "jwt_authorizer"},
         {"api", "cors_allow_origins"},
         {"api", "access_log_enabled"},
         {"schedule", "enabled"},
@@ -140,6 +153,9 @@ static void test_defaults(void **state)
         {"deploy", "package_type"},
         {"deploy", "github_branch"},
         {"deploy", "ecr_keep_images"},
+        {"deploy", "account_concurrency_limit"},
+        {"deploy", "protected"},
+        {"deploy", "traffic_shifting"},
     };
     json_t *doc = dev_doc();
     json_t *fns = json_object_get(doc, "functions");
@@ -150,6 +166,9 @@ static void test_defaults(void **state)
     json_object_del(w, "batch_size");
     json_object_del(w, "max_batching_window_seconds");
     json_object_del(w, "max_concurrency");
+    json_t *p = json_object_get(fns, "producer");
+    json_object_del(p, "max_retry_attempts");
+    json_object_del(p, "max_event_age_seconds");
     char *text = json_dumps(doc, 0);
     char err[512] = "";
     struct config *cfg = config_load_json(DEV_PATH, text, strlen(text), err, sizeof err);
@@ -180,9 +199,55 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->domain.zone_id, "");
     assert_int_equal(cfg->emulator.account_concurrency_limit, 1000);
     assert_int_equal(cfg->emulator.idle_environment_seconds, 300);
+    assert_false(cfg->tracing_enabled);
+    assert_false(cfg->api.jwt_authorizer.enabled);
+    assert_string_equal(cfg->api.jwt_authorizer.issuer, "");
+    assert_int_equal(json_array_size(cfg->api.jwt_authorizer.audience), 0);
+    assert_false(cfg->table.deletion_protection);
+    assert_int_equal(cfg->functions[CONFIG_FN_PRODUCER].max_retry_attempts, 2);
+    assert_int_equal(cfg->functions[CONFIG_FN_PRODUCER].max_event_age_seconds, 3600);
+    assert_int_equal(cfg->functions[CONFIG_FN_WORKER].max_retry_attempts, 0);
+    assert_int_equal(cfg->deploy.account_concurrency_limit, 1000);
+    assert_false(cfg->deploy.protected);
+    assert_string_equal(cfg->deploy.traffic_shifting, "AllAtOnce");
+    assert_true(cfg->alarms.enabled);
+    assert_int_equal(json_array_size(cfg->alarms.email_endpoints), 0);
+    assert_int_equal(cfg->alarms.api_p99_latency_ms, 2000);
+    assert_int_equal(cfg->alarms.queue_oldest_message_age_seconds, 900);
     config_free(cfg);
     free(text);
     json_decref(doc);
+}
+
+/* Tags: AWS allows 50 per resource and haar adds three, so the file may hold 47. */
+static void test_tag_count(void **state)
+{
+    (void)state;
+    for (int n = 47; n <= 48; n++) {
+        json_t *doc = dev_doc();
+        json_t *tags = json_object();
+        for (int i = 0; i < n; i++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%02d", i);
+            json_object_set_new(tags, key, json_string("v"));
+        }
+        json_object_set_new(doc, "tags", tags);
+        char *text = json_dumps(doc, 0);
+        char err[512] = "";
+        struct config *cfg = config_load_json(DEV_PATH, text, strlen(text), err, sizeof err);
+        if (n == 47) {
+            if (cfg == NULL)
+                fail_msg("47 tags: %s", err);
+        } else {
+            assert_null(cfg);
+            assert_string_equal(err, DEV_PATH ": tags: 48 entries, at most 47 (AWS allows 50 tags "
+                                              "per resource; Project, Environment and ManagedBy "
+                                              "are set by haar)");
+        }
+        config_free(cfg);
+        free(text);
+        json_decref(doc);
+    }
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -197,7 +262,7 @@ struct edit {
 
 struct config_case {
     const char *name;
-    struct edit edits[3];
+    struct edit edits[4];
     const char *load_path; /* NULL: DEV_PATH */
     /* NULL: must load. Otherwise the message after "<load_path>: " — compared exactly,
      * or as a prefix when it ends with '*'. */
@@ -350,7 +415,20 @@ static const struct config_case CASES[] = {
      {{"queue.message_retention_seconds", "59"}},
      NULL,
      "queue.message_retention_seconds: 59 is out of range 60..1209600"},
-    {"retention 60", {{"queue.message_retention_seconds", "60"}}, NULL, NULL},
+    {"retention 60 with the age alarm below it",
+     {{"queue.message_retention_seconds", "60"}},
+     NULL,
+     "alarms.queue_oldest_message_age_seconds: 900 is not less than "
+     "queue.message_retention_seconds (60): the message would be deleted before the alarm "
+     "fires"},
+    {"retention 60, alarms off",
+     {{"queue.message_retention_seconds", "60"}, {"alarms.enabled", "false"}},
+     NULL,
+     NULL},
+    {"retention 61, age alarm 60",
+     {{"queue.message_retention_seconds", "61"}, {"alarms.queue_oldest_message_age_seconds", "60"}},
+     NULL,
+     NULL},
     {"retention 1209601",
      {{"queue.message_retention_seconds", "1209601"}},
      NULL,
@@ -471,7 +549,30 @@ static const struct config_case CASES[] = {
      NULL,
      "functions.worker.reserved_concurrency: 1001 is more than "
      "emulator.account_concurrency_limit (1000); use -1 (unreserved) or 0..1000"},
-    {"reserved at limit", {{"functions.worker.reserved_concurrency", "1000"}}, NULL, NULL},
+    {"reserved at the emulator's limit",
+     {{"functions.worker.reserved_concurrency", "1000"},
+      {"deploy.account_concurrency_limit", "1100"}},
+     NULL,
+     NULL},
+    {"reserved beyond what AWS leaves",
+     {{"functions.worker.reserved_concurrency", "901"}},
+     NULL,
+     "functions.worker.reserved_concurrency: the functions reserve 901 in total; AWS keeps 100 "
+     "of deploy.account_concurrency_limit (1000) unreserved, so at most 900"},
+    {"reserved all AWS leaves", {{"functions.worker.reserved_concurrency", "900"}}, NULL, NULL},
+    {"a new account's quota",
+     {{"deploy.account_concurrency_limit", "10"}, {"functions.api.reserved_concurrency", "1"}},
+     NULL,
+     "functions.api.reserved_concurrency: the functions reserve 1 in total; AWS keeps 100 of "
+     "deploy.account_concurrency_limit (10) unreserved, so at most 0"},
+    {"a new account's quota, nothing reserved",
+     {{"deploy.account_concurrency_limit", "10"}, {"functions.api.reserved_concurrency", "0"}},
+     NULL,
+     NULL},
+    {"account limit 0",
+     {{"deploy.account_concurrency_limit", "0"}},
+     NULL,
+     "deploy.account_concurrency_limit: 0 is out of range 1..100000"},
     {"reserved total above limit",
      {{"functions.api.reserved_concurrency", "600"},
       {"functions.producer.reserved_concurrency", "401"}},
@@ -519,6 +620,147 @@ static const struct config_case CASES[] = {
      {{"domain.name", "\"Api..example\""}},
      NULL,
      "domain.name: \"Api..example\" is not a lowercase DNS name like api.example.com"},
+    /* tags */
+    {"fixed tag Environment",
+     {{"tags.Environment", "\"prod\""}},
+     NULL,
+     "tags.Environment: the tag Environment is set by haar from the configuration; remove it"},
+    {"fixed tag in another case",
+     {{"tags.project", "\"x\""}},
+     NULL,
+     "tags.project: the tag Project is set by haar from the configuration; remove it"},
+    {"fixed tag ManagedBy",
+     {{"tags.MANAGEDBY", "\"me\""}},
+     NULL,
+     "tags.MANAGEDBY: the tag ManagedBy is set by haar from the configuration; remove it"},
+    {"a tag that only starts like one", {{"tags.ProjectCode", "\"x\""}}, NULL, NULL},
+    /* the artifacts bucket name */
+    {"project and environment 40 characters",
+     {{"project", "\"abcdefghijabcdefghijabcdefghijab\""}, {"environment", "\"abcdefgh\""}},
+     "/tmp/x.json",
+     "project: project and environment together are 40 characters, at most 39: the artifacts "
+     "bucket <project>-<environment>-artifacts-<account id> must fit S3's 63"},
+    {"project and environment 39 characters",
+     {{"project", "\"abcdefghijabcdefghijabcdefghijab\""}, {"environment", "\"abcdefg\""}},
+     "/tmp/x.json",
+     NULL},
+    {"reserved bucket prefix",
+     {{"project", "\"xn--haar\""}},
+     NULL,
+     "project: \"xn--haar\" must not begin with xn--, sthree- or amzn-s3-demo- (prefixes S3 "
+     "reserves for bucket names)"},
+    {"sthree prefix", {{"project", "\"sthree-x\""}}, NULL, "project: \"sthree-x\" must not*"},
+    /* the JWT authorizer */
+    {"jwt without issuer",
+     {{"api.jwt_authorizer.enabled", "true"}, {"api.jwt_authorizer.audience", "[\"a\"]"}},
+     NULL,
+     "api.jwt_authorizer.issuer: must not be empty when api.jwt_authorizer.enabled is true"},
+    {"jwt without audience",
+     {{"api.jwt_authorizer.enabled", "true"},
+      {"api.jwt_authorizer.issuer", "\"https://auth.example.com/\""}},
+     NULL,
+     "api.jwt_authorizer.audience: must not be empty when api.jwt_authorizer.enabled is true"},
+    {"jwt complete",
+     {{"api.jwt_authorizer.enabled", "true"},
+      {"api.jwt_authorizer.issuer", "\"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab\""},
+      {"api.jwt_authorizer.audience", "[\"client-1\", \"client-2\"]"}},
+     NULL,
+     NULL},
+    {"jwt issuer with a port", {{"api.jwt_authorizer.issuer", "\"https://a.b:8443\""}}, NULL, NULL},
+    {"jwt issuer over http",
+     {{"api.jwt_authorizer.issuer", "\"http://auth.example.com/\""}},
+     NULL,
+     "api.jwt_authorizer.issuer: \"http://auth.example.com/\" must be an https URL like "
+     "https://auth.example.com/"},
+    {"jwt issuer with a space",
+     {{"api.jwt_authorizer.issuer", "\"https://auth.example.com/a b\""}},
+     NULL,
+     "api.jwt_authorizer.issuer: \"https://auth.example.com/a b\" must be an https URL*"},
+    {"jwt issuer without host",
+     {{"api.jwt_authorizer.issuer", "\"https:///x\""}},
+     NULL,
+     "api.jwt_authorizer.issuer: \"https:///x\" must be an https URL*"},
+    {"jwt issuer bad port",
+     {{"api.jwt_authorizer.issuer", "\"https://a.b:/x\""}},
+     NULL,
+     "api.jwt_authorizer.issuer: \"https://a.b:/x\" must be an https URL*"},
+    {"jwt audience with a space",
+     {{"api.jwt_authorizer.audience", "[\"my app\"]"}},
+     NULL,
+     "api.jwt_authorizer.audience[0]: \"my app\" may contain only printable ASCII characters "
+     "without spaces"},
+    {"jwt audience 11",
+     {{"api.jwt_authorizer.audience",
+       "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\"]"}},
+     NULL,
+     "api.jwt_authorizer.audience: 11 items, at most 10"},
+    {"jwt unknown key",
+     {{"api.jwt_authorizer.scopes", "[]"}},
+     NULL,
+     "api.jwt_authorizer.scopes: unknown key"},
+    /* alarms */
+    {"alarm e-mail without domain",
+     {{"alarms.email_endpoints", "[\"ops@example\"]"}},
+     NULL,
+     "alarms.email_endpoints[0]: \"ops@example\" is not an e-mail address like ops@example.com"},
+    {"alarm e-mail without local part",
+     {{"alarms.email_endpoints", "[\"@example.com\"]"}},
+     NULL,
+     "alarms.email_endpoints[0]: \"@example.com\" is not an e-mail address*"},
+    {"alarm e-mail",
+     {{"alarms.email_endpoints", "[\"on-call+haar@ops.example.org\"]"}},
+     NULL,
+     NULL},
+    {"p99 99",
+     {{"alarms.api_p99_latency_ms", "99"}},
+     NULL,
+     "alarms.api_p99_latency_ms: 99 is out of range 100..30000"},
+    {"age alarm at the retention",
+     {{"alarms.queue_oldest_message_age_seconds", "345600"}},
+     NULL,
+     "alarms.queue_oldest_message_age_seconds: 345600 is not less than*"},
+    /* the producer's asynchronous invocation */
+    {"producer retries 3",
+     {{"functions.producer.max_retry_attempts", "3"}},
+     NULL,
+     "functions.producer.max_retry_attempts: 3 is out of range 0..2"},
+    {"producer retries 0", {{"functions.producer.max_retry_attempts", "0"}}, NULL, NULL},
+    {"producer event age 59",
+     {{"functions.producer.max_event_age_seconds", "59"}},
+     NULL,
+     "functions.producer.max_event_age_seconds: 59 is out of range 60..21600"},
+    {"producer event age 21600",
+     {{"functions.producer.max_event_age_seconds", "21600"}},
+     NULL,
+     NULL},
+    {"retries on the worker",
+     {{"functions.worker.max_retry_attempts", "1"}},
+     NULL,
+     "functions.worker.max_retry_attempts: unknown key"},
+    /* protection and delivery */
+    {"protected without deletion protection",
+     {{"deploy.protected", "true"}},
+     NULL,
+     "table.deletion_protection: must be true when deploy.protected is true"},
+    {"protected with deletion protection",
+     {{"deploy.protected", "true"}, {"table.deletion_protection", "true"}},
+     NULL,
+     NULL},
+    {"bad traffic shifting",
+     {{"deploy.traffic_shifting", "\"Canary50Percent\""}},
+     NULL,
+     "deploy.traffic_shifting: \"Canary50Percent\" is not one of AllAtOnce, "
+     "Canary10Percent5Minutes, Canary10Percent10Minutes, Canary10Percent15Minutes, "
+     "Canary10Percent30Minutes, Linear10PercentEvery1Minute, Linear10PercentEvery2Minutes, "
+     "Linear10PercentEvery3Minutes, Linear10PercentEvery10Minutes"},
+    {"linear shifting",
+     {{"deploy.traffic_shifting", "\"Linear10PercentEvery10Minutes\""}},
+     NULL,
+     NULL},
+    {"tracing not a boolean",
+     {{"tracing_enabled", "\"yes\""}},
+     NULL,
+     "tracing_enabled: expected boolean, got string"},
     /* schedule expressions */
     {"rate 1 minutes",
      {{"schedule.expression", "\"rate(1 minutes)\""}},
@@ -742,7 +984,7 @@ static void apply(json_t *doc, const struct edit *e)
 static bool run_case(const struct config_case *tc)
 {
     json_t *doc = dev_doc();
-    for (size_t i = 0; i < 3 && tc->edits[i].path != NULL; i++)
+    for (size_t i = 0; i < 4 && tc->edits[i].path != NULL; i++)
         apply(doc, &tc->edits[i]);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     const char *path = tc->load_path != NULL ? tc->load_path : DEV_PATH;
@@ -943,6 +1185,7 @@ static void test_describe(void **state)
          "aws_cloudwatch_log_group", true},
         {"queue", "queue", "haar-dev-tasks", "aws_sqs_queue", true},
         {"queue", "dlq", "haar-dev-tasks-dlq", "aws_sqs_queue", true},
+        {"queue", "schedule_dlq", "haar-dev-schedule-dlq", "aws_sqs_queue", true},
         {"table", "tasks_table", "haar-dev-tasks", "aws_dynamodb_table", true},
         {"rule", "schedule", "haar-dev-schedule", "aws_cloudwatch_event_rule", true},
         {"event_source_mapping", "worker_mapping", "haar-dev-worker-mapping",
@@ -987,18 +1230,24 @@ static void test_describe(void **state)
     json_t *dlq = json_array_get(res, 7);
     assert_int_equal(json_integer_value(json_object_get(dlq, "message_retention_seconds")),
                      1209600);
-    json_t *t = json_array_get(res, 8);
+    json_t *sdlq = json_array_get(res, 8);
+    assert_int_equal(json_integer_value(json_object_get(sdlq, "message_retention_seconds")),
+                     1209600);
+    assert_int_equal(json_integer_value(json_object_get(sdlq, "max_retry_attempts")), 2);
+    assert_int_equal(json_integer_value(json_object_get(sdlq, "max_event_age_seconds")), 3600);
+    json_t *t = json_array_get(res, 9);
+    assert_false(json_is_true(json_object_get(t, "deletion_protection")));
     assert_string_equal(json_string_value(json_object_get(t, "hash_key")), "id");
     assert_string_equal(json_string_value(json_object_get(t, "ttl_attribute")), "expires_at");
     json_t *gsi = json_array_get(json_object_get(t, "global_secondary_indexes"), 0);
     assert_string_equal(json_string_value(json_object_get(gsi, "name")), "by-status");
     assert_string_equal(json_string_value(json_object_get(gsi, "hash_key")), "status");
     assert_string_equal(json_string_value(json_object_get(gsi, "range_key")), "created_at");
-    json_t *rule = json_array_get(res, 9);
+    json_t *rule = json_array_get(res, 10);
     assert_string_equal(json_string_value(json_object_get(rule, "schedule_expression")),
                         "rate(5 minutes)");
     assert_true(json_is_true(json_object_get(rule, "enabled")));
-    json_t *m = json_array_get(res, 10);
+    json_t *m = json_array_get(res, 11);
     assert_string_equal(json_string_value(json_object_get(m, "function")), "haar-dev-worker");
     assert_string_equal(json_string_value(json_object_get(m, "queue")), "haar-dev-tasks");
     assert_int_equal(json_integer_value(json_object_get(m, "batch_size")), 10);
@@ -1018,8 +1267,9 @@ static void test_describe(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_array_get(res, 5), "retention_days")),
                      365);
     assert_string_equal(
-        json_string_value(json_object_get(json_array_get(res, 9), "schedule_expression")),
+        json_string_value(json_object_get(json_array_get(res, 10), "schedule_expression")),
         "cron(0 * * * ? *)");
+    assert_true(json_is_true(json_object_get(json_array_get(res, 9), "deletion_protection")));
     json_decref(d);
     config_free(cfg);
     assert_null(config_describe(NULL));
@@ -1044,6 +1294,7 @@ static void test_describe(void **state)
                                         "/aws/lambda/acme-qa-1-producer",
                                         "acme-qa-1-tasks",
                                         "acme-qa-1-tasks-dlq",
+                                        "acme-qa-1-schedule-dlq",
                                         "acme-qa-1-tasks",
                                         "acme-qa-1-schedule",
                                         "acme-qa-1-worker-mapping",
@@ -1068,7 +1319,7 @@ int main(void)
         cmocka_unit_test(test_defaults),           cmocka_unit_test(test_cases),
         cmocka_unit_test(test_raw_text),           cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_default_path),       cmocka_unit_test(test_resource_name),
-        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_describe),           cmocka_unit_test(test_tag_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,10 @@
 #include "cloud/lambda/lambda.h"
 #include "core/clock.h"
 #include "core/timer.h"
+#include "core/work.h"
+#include "cloud/store/store.h"
+#include "core/fs.h"
+#include <zip.h>
 
 static struct lambda_env *last_env;
 static int listens;
@@ -504,6 +508,179 @@ static void test_init_error_goes_to_the_first_invoke(void **state)
     reap(NULL);
 }
 
+/* ---- with a store: every command durable before it completes, nothing kept on failure ---- */
+
+static struct store *test_store;
+
+static void turn_store(struct lambda *lm)
+{
+    for (int i = 0; i < 4; i++) {
+        work_poll();
+        store_flush(test_store);
+        turn(lm);
+    }
+}
+
+/* A zip holding an executable bootstrap (the same waiting script). */
+static void make_zip_bytes(struct buf *out)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/haar-test-engine-%d.zip", (int)getpid());
+    int zerr;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(z);
+    static const char script[] = "#!/bin/sh\nexec sleep 30\n";
+    zip_source_t *src = zip_source_buffer(z, script, sizeof script - 1, 0);
+    zip_int64_t idx = zip_file_add(z, "bootstrap", src, ZIP_FL_OVERWRITE);
+    assert_true(idx >= 0);
+    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX, 0100755u << 16);
+    assert_int_equal(zip_close(z), 0);
+    FILE *f = fopen(path, "rb");
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(out, chunk, n);
+    fclose(f);
+    unlink(path);
+}
+
+static struct lambda *store_engine(const char *dir)
+{
+    char err[256];
+    test_store = store_open(dir, err, sizeof err);
+    assert_non_null(test_store);
+    struct lambda_options o = {.region = "eu-west-1",
+                               .state_dir = dir,
+                               .aws_port = 4566,
+                               .account_concurrency = 10,
+                               .idle_seconds = 300,
+                               .code_storage_max = 10 << 20};
+    struct lambda_host h = {NULL, fake_listen, fake_unlisten, fake_watch, fake_unwatch};
+    struct lambda *lm = lambda_new(&o, &h, NULL, test_store, err, sizeof err);
+    assert_non_null(lm);
+    return lm;
+}
+
+/* Starts a command and turns the loop until it completes. */
+static struct op_result run_op(struct lambda *lm, void (*start)(struct lambda *, void *))
+{
+    struct op_result r = {0};
+    start(lm, &r);
+    assert_int_equal(r.calls, 0); /* never from inside the call */
+    for (int i = 0; i < 50 && r.calls == 0; i++)
+        turn_store(lm);
+    assert_int_equal(r.calls, 1);
+    return r;
+}
+
+static struct buf zip_bytes;
+static struct lambda_fn_spec zspec;
+
+static void do_create(struct lambda *lm, void *r)
+{
+    lambda_fn_create(lm, &zspec, on_op, r);
+}
+static void do_timeout7(struct lambda *lm, void *r)
+{
+    struct lambda_fn_spec s = {.name = "z", .timeout = 7};
+    lambda_fn_update_config(lm, &s, on_op, r);
+}
+static void do_delete(struct lambda *lm, void *r)
+{
+    lambda_fn_delete(lm, "z", on_op, r);
+}
+static void do_update_code(struct lambda *lm, void *r)
+{
+    lambda_fn_update_code(lm, "z", zip_bytes.data, zip_bytes.len, on_op, r);
+}
+
+static int count_code_dirs(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s/lambda/z 2>/dev/null | wc -l) -eq 0", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static void test_commands_are_durable_and_failures_keep_nothing(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "/tmp/haar-test-engine-store-%d", (int)getpid());
+    fs_remove_tree(dir);
+    fs_mkdir_p(dir, 0700);
+    buf_init(&zip_bytes, 1 << 20);
+    make_zip_bytes(&zip_bytes);
+    zspec = (struct lambda_fn_spec){.name = "z",
+                                    .runtime = "provided.al2023",
+                                    .role = "arn:aws:iam::000000000000:role/r",
+                                    .handler = "bootstrap",
+                                    .timeout = 3,
+                                    .memory = 128,
+                                    .zip = zip_bytes.data,
+                                    .zip_len = zip_bytes.len};
+    struct lambda *lm = store_engine(dir);
+    /* a create whose commit fails: an error, no function, no code left on disk */
+    store_fail_commits(test_store, 1);
+    assert_int_equal(run_op(lm, do_create).e, ERR_LAMBDA_SERVICE);
+    assert_null(lambda_fn_find(lm, "z"));
+    assert_int_equal(count_code_dirs(dir), 0);
+    /* it works the next time */
+    assert_int_equal(run_op(lm, do_create).e, ERR_OK);
+    struct lambda_fn *fn = lambda_fn_find(lm, "z");
+    assert_non_null(fn);
+    struct lambda_fn_info i;
+    /* a configuration change whose commit fails is undone */
+    store_fail_commits(test_store, 1);
+    assert_int_equal(run_op(lm, do_timeout7).e, ERR_LAMBDA_SERVICE);
+    lambda_fn_info(fn, &i);
+    assert_int_equal(i.timeout, 3);
+    assert_int_equal(run_op(lm, do_timeout7).e, ERR_OK);
+    /* new code whose commit fails: the old code stays, the new folder goes */
+    lambda_fn_info(fn, &i);
+    char old_sha[64];
+    snprintf(old_sha, sizeof old_sha, "%s", i.code_sha256);
+    store_fail_commits(test_store, 1);
+    assert_int_equal(run_op(lm, do_update_code).e, ERR_LAMBDA_SERVICE);
+    lambda_fn_info(fn, &i);
+    assert_string_equal(i.code_sha256, old_sha);
+    /* an Event invocation that cannot be stored is refused, not queued */
+    store_fail_commits(test_store, 1);
+    struct result ack = {0};
+    lambda_invoke(lm, fn, LAMBDA_INV_EVENT, "{}", 2, NULL, false, on_done, &ack, NULL);
+    for (int k = 0; k < 20 && ack.calls == 0; k++)
+        turn_store(lm);
+    assert_int_equal(ack.err, ERR_LAMBDA_SERVICE);
+    json_t *h = lambda_health_json(lm);
+    for (size_t k = 0; k < json_array_size(h); k++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(h, k), "name")), "z") == 0)
+            assert_int_equal(
+                json_integer_value(json_object_get(json_array_get(h, k), "queued_events")), 0);
+    json_decref(h);
+    /* a deletion whose commit fails leaves the function */
+    store_fail_commits(test_store, 1);
+    assert_int_equal(run_op(lm, do_delete).e, ERR_LAMBDA_SERVICE);
+    assert_non_null(lambda_fn_find(lm, "z"));
+    /* what was committed comes back after a restart */
+    lambda_free(lm);
+    store_close(test_store);
+    lm = store_engine(dir);
+    lambda_restore(lm);
+    fn = lambda_fn_find(lm, "z");
+    assert_non_null(fn);
+    lambda_fn_info(fn, &i);
+    assert_int_equal(i.timeout, 7);
+    assert_string_equal(i.code_sha256, old_sha);
+    /* deletion removes the code */
+    assert_int_equal(run_op(lm, do_delete).e, ERR_OK);
+    assert_null(lambda_fn_find(lm, "z"));
+    assert_int_equal(count_code_dirs(dir), 0);
+    lambda_free(lm);
+    store_close(test_store);
+    buf_destroy(&zip_bytes);
+    fs_remove_tree(dir);
+    reap(NULL);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -521,6 +698,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_event_invoke_config),
         cmocka_unit_test(test_idle_environment_is_reaped),
         cmocka_unit_test(test_init_error_goes_to_the_first_invoke),
+        cmocka_unit_test(test_commands_are_durable_and_failures_keep_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cloud/lambda/lambda.h"
+#include "core/url.h"
 #include "cloud/lambda/shapes.h"
 #include "core/utf8.h"
 
@@ -63,14 +64,14 @@ static void test_pct_decode(void **state)
 {
     (void)state;
     char out[64];
-    assert_int_equal(lambda_pct_decode("arn%3Aaws", 9, out, sizeof(out)), 7);
+    assert_int_equal(url_decode("arn%3Aaws", 9, 0, out, sizeof(out)), 7);
     assert_string_equal(out, "arn:aws");
-    assert_int_equal(lambda_pct_decode("a%253A", 6, out, sizeof(out)), 4);
+    assert_int_equal(url_decode("a%253A", 6, 0, out, sizeof(out)), 4);
     assert_string_equal(out, "a%3A"); /* one level at a time */
-    assert_int_equal(lambda_pct_decode("bad%4", 5, out, sizeof(out)), -1);
-    assert_int_equal(lambda_pct_decode("bad%zz", 6, out, sizeof(out)), -1);
-    assert_int_equal(lambda_pct_decode("nul%00", 6, out, sizeof(out)), -1);
-    assert_int_equal(lambda_pct_decode("toolong", 7, out, 4), -1);
+    assert_int_equal(url_decode("bad%4", 5, 0, out, sizeof(out)), -1);
+    assert_int_equal(url_decode("bad%zz", 6, 0, out, sizeof(out)), -1);
+    assert_int_equal(url_decode("nul%00", 6, 0, out, sizeof(out)), -1);
+    assert_int_equal(url_decode("toolong", 7, 0, out, 4), -1);
 }
 
 static void test_roles(void **state)

@@ -1,5 +1,6 @@
 /*
- * Unit tests: core/sigv4 (server-side SigV4 verification).
+ * Unit tests: core/sigv4 (server-side SigV4 verification, and the signer's Authorization
+ * header, sigv4_authorization, against the same suite).
  *
  * Runs every case of AWS's SigV4 test suite, kept in $HAAR_SOURCE_DIR/tests/data/sigv4/v4/
  * (a missing suite fails the test). For each case the signed request as a server sees it
@@ -593,6 +594,99 @@ static void test_suite_query(void **state)
     run_suite("query");
 }
 
+/* ---- the signer's side: sigv4_authorization ---- */
+
+/* Signs each case's request as sent (every header but Authorization, which the signer
+ * makes) and compares the Authorization header with the suite's. post-sts-header-after is
+ * left out: its token header was added after signing, and the signer signs every header. */
+static int sign_case(const char *casename)
+{
+    if (strcmp(casename, "post-sts-header-after") == 0)
+        return 0;
+    struct ctx c;
+    struct http_req h;
+    if (ctx_load(&c, casename) != 0 ||
+        http_req_load(&h, casename, "header-signed-request.txt") != 0) {
+        printf("FAIL %s signer: cannot read the case\n", casename);
+        return 1;
+    }
+    int ai = find_header(&h, "Authorization");
+    struct sigv4_header hs[MAX_HEADERS];
+    size_t n = 0;
+    for (size_t i = 0; i < h.req.nheaders; i++)
+        if ((int)i != ai)
+            hs[n++] = h.headers[i];
+    struct sigv4_request req = h.req;
+    req.headers = hs;
+    req.nheaders = n;
+    struct buf out;
+    buf_init(&out, 4096);
+    int fails = 0;
+    if (ai < 0 || sigv4_authorization(&req, c.access_key, c.secret, c.region, c.service,
+                                      c.amz_date, c.normalize, &out) != 0) {
+        printf("FAIL %s signer: no Authorization to compare, or signing failed\n", casename);
+        fails = 1;
+    } else {
+        fails = check_equal(casename, "signer Authorization", h.headers[ai].value,
+                            h.headers[ai].value_len, out.data, out.len);
+    }
+    buf_destroy(&out);
+    http_req_free(&h);
+    return fails;
+}
+
+static void test_signer_suite(void **state)
+{
+    (void)state;
+    assert_true(suite_available());
+    DIR *d = opendir(suite_dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int cases = 0, failed = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s/header-signed-request.txt", suite_dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            continue;
+        fclose(f);
+        cases++;
+        failed += sign_case(e->d_name) != 0;
+    }
+    closedir(d);
+    printf("signer: %d cases, %d failed\n", cases, failed);
+    assert_true(cases > 20);
+    assert_int_equal(failed, 0);
+}
+
+static void test_signer_refuses_what_does_not_fit(void **state)
+{
+    (void)state;
+    struct sigv4_header h = {"host", 4, "example.amazonaws.com", 21};
+    struct sigv4_request req = {.method = "GET", .method_len = 3, .path = "/", .path_len = 1,
+                                .headers = &h, .nheaders = 1};
+    struct buf out;
+    buf_init(&out, 4096);
+    assert_int_equal(sigv4_authorization(&req, "AKID", "s", "us-east-1", "events",
+                                         "20150830T1236", true, &out),
+                     -1); /* not a YYYYMMDDTHHMMSSZ */
+    char region[64];
+    memset(region, 'r', sizeof region - 1);
+    region[sizeof region - 1] = '\0';
+    assert_int_equal(sigv4_authorization(&req, "AKID", "s", region, "events", "20150830T123600Z",
+                                         true, &out),
+                     -1);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(sigv4_authorization(&req, "AKID", "s", "us-east-1", "events",
+                                         "20150830T123600Z", true, &out),
+                     0);
+    assert_non_null(strstr(out.data, "Credential=AKID/20150830/us-east-1/events/aws4_request, "
+                                     "SignedHeaders=host, Signature="));
+    buf_destroy(&out);
+}
+
 /* ---- negative tests, from get-vanilla ---- */
 
 struct vanilla {
@@ -845,6 +939,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suite_header),
         cmocka_unit_test(test_suite_query),
+        cmocka_unit_test(test_signer_suite),
+        cmocka_unit_test(test_signer_refuses_what_does_not_fit),
         cmocka_unit_test(test_bad_signature_byte),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_clock_skew),

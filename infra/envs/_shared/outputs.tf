@@ -13,6 +13,11 @@ output "dlq_url" {
   value       = module.infra.dlq_url
 }
 
+output "schedule_dlq_url" {
+  description = "The schedule's dead-letter queue URL (undeliverable schedule events, failed producer runs)."
+  value       = module.infra.schedule_dlq_url
+}
+
 output "table_name" {
   description = "Tasks table."
   value       = module.infra.table_name
@@ -23,8 +28,23 @@ output "function_names" {
   value       = module.app.function_names
 }
 
+output "function_versions" {
+  description = "The version of each function this apply published (the live alias's target, or CodeDeploy's)."
+  value       = module.app.function_versions
+}
+
+output "live_alias_arns" {
+  description = "The live aliases the triggers invoke."
+  value       = module.app.live_alias_arns
+}
+
+output "traffic_shifting" {
+  description = "AllAtOnce, or the CodeDeploy configuration, application and deployment group (infra/scripts/shift-traffic)."
+  value       = module.app.traffic_shifting
+}
+
 output "deploy_role_arn" {
-  description = "Role the deploy workflow assumes for this environment (set it as the GitHub environment's AWS_DEPLOY_ROLE_ARN variable)."
+  description = "Role the apply job assumes (created by infra/bootstrap; its output github_environments lists it too)."
   value       = module.core.deploy_role_arn
 }
 
@@ -36,4 +56,19 @@ output "repository_url" {
 output "artifacts_bucket" {
   description = "Bucket the zips are uploaded to."
   value       = module.core.artifacts_bucket
+}
+
+output "alarm_topic_arn" {
+  description = "The topic every alarm notifies."
+  value       = module.core.alarm_topic_arn
+}
+
+output "alarm_names" {
+  description = "Every alarm of the environment."
+  value       = module.app.alarm_names
+}
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard."
+  value       = module.app.dashboard_name
 }

@@ -4,8 +4,13 @@ output "name_prefix" {
 }
 
 output "tags" {
-  description = "Tags every resource of the environment carries."
+  description = "Tags every resource of the environment carries (the file's, with the fixed ones winning)."
   value       = local.tags
+}
+
+output "fixed_tags" {
+  description = "Project, Environment and ManagedBy: the provider's default_tags."
+  value       = local.fixed_tags
 }
 
 output "log_retention_days" {
@@ -28,7 +33,17 @@ output "artifacts_bucket_arn" {
   value       = aws_s3_bucket.artifacts.arn
 }
 
+output "alarm_topic_arn" {
+  description = "The topic every alarm notifies, or null when alarms are off."
+  value       = var.alarms_enabled ? aws_sns_topic.alarms[0].arn : null
+}
+
+output "permissions_boundary_arn" {
+  description = "The boundary (infra/bootstrap) every role the environment creates must carry."
+  value       = local.boundary_arn
+}
+
 output "deploy_role_arn" {
-  description = "Role GitHub Actions assumes (role-to-assume) to deploy this environment."
-  value       = aws_iam_role.deploy.arn
+  description = "The role GitHub Actions applies with (created by infra/bootstrap)."
+  value       = local.deploy_role_arn
 }

@@ -1,12 +1,14 @@
-# 20_infra: platform services — the HTTP API and its stage, the task queue with its
-# dead-letter queue, the schedule rule, the image repository and the tasks table.
-# The functions and the wiring between these and the functions live in 30_app.
+# 20_infra: platform services — the HTTP API, its stage and optional JWT authorizer, the
+# task queue with its dead-letter queue, the schedule rule and its dead-letter queue, the
+# image repository and the tasks table. The functions and the wiring between these and the
+# functions live in 30_app.
 
 locals {
   kms             = var.kms_key_arn != null
   api_name        = "${var.name_prefix}-api"
   queue_name      = "${var.name_prefix}-tasks"
   dlq_name        = "${var.name_prefix}-tasks-dlq"
+  schedule_dlq    = "${var.name_prefix}-schedule-dlq"
   table_name      = "${var.name_prefix}-tasks"
   status_index    = "by-status"
   rule_name       = "${var.name_prefix}-schedule"
@@ -43,6 +45,21 @@ resource "aws_apigatewayv2_api" "http" {
   }
 }
 
+# Optional JWT authorizer (api.jwt_authorizer): 30_app puts every route but GET /health
+# behind it. HTTP APIs validate the token's signature, issuer, audience and expiry.
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  count            = var.api.jwt_authorizer.enabled ? 1 : 0
+  api_id           = aws_apigatewayv2_api.http.id
+  name             = "${var.name_prefix}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.api.jwt_authorizer.issuer
+    audience = var.api.jwt_authorizer.audience
+  }
+}
+
 resource "aws_apigatewayv2_stage" "default" {
   api_id      = aws_apigatewayv2_api.http.id
   name        = "$default"
@@ -68,9 +85,15 @@ resource "aws_apigatewayv2_stage" "default" {
         status             = "$context.status"
         protocol           = "$context.protocol"
         responseLength     = "$context.responseLength"
-        integrationLatency = "$context.integrationLatency"
-        integrationError   = "$context.integrationErrorMessage"
         latency            = "$context.responseLatency"
+        integrationStatus  = "$context.integration.status"
+        integrationLatency = "$context.integration.latency"
+        integrationError   = "$context.integration.error"
+        integrationReqId   = "$context.integration.requestId"
+        errorMessage       = "$context.error.message"
+        errorResponseType  = "$context.error.responseType"
+        authorizerError    = "$context.authorizer.error"
+        jwtSubject         = "$context.authorizer.claims.sub"
       })
     }
   }
@@ -103,6 +126,40 @@ resource "aws_sqs_queue" "tasks" {
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = var.queue.max_receive_count
   })
+}
+
+# Where the schedule's undeliverable events (the rule target's dead-letter queue) and the
+# producer's failed asynchronous invocations (its on-failure destination) go: nothing the
+# schedule starts is dropped silently.
+resource "aws_sqs_queue" "schedule_dlq" {
+  name                              = local.schedule_dlq
+  message_retention_seconds         = var.queue.dlq_message_retention_seconds
+  sqs_managed_sse_enabled           = local.kms ? null : true
+  kms_master_key_id                 = var.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.kms ? 300 : null
+  tags                              = var.tags
+}
+
+data "aws_iam_policy_document" "schedule_dlq" {
+  statement {
+    sid       = "TheScheduleRuleDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.schedule.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "schedule_dlq" {
+  queue_url = aws_sqs_queue.schedule_dlq.id
+  policy    = data.aws_iam_policy_document.schedule_dlq.json
 }
 
 resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
@@ -198,10 +255,11 @@ resource "aws_ecr_repository_policy" "functions" {
 # Tasks table: id key, a by-status index for listing, TTL, optional PITR, encrypted.
 
 resource "aws_dynamodb_table" "tasks" {
-  name         = local.table_name
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "id"
-  tags         = var.tags
+  name                        = local.table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "id"
+  deletion_protection_enabled = var.table.deletion_protection
+  tags                        = var.tags
 
   attribute {
     name = "id"

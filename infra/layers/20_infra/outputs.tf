@@ -62,3 +62,33 @@ output "repository_url" {
   description = "ECR repository URL (images are tagged with the commit SHA)."
   value       = aws_ecr_repository.functions.repository_url
 }
+
+output "schedule_dlq_arn" {
+  description = "The schedule's dead-letter queue (the rule target's DLQ, the producer's on-failure destination)."
+  value       = aws_sqs_queue.schedule_dlq.arn
+}
+
+output "schedule_dlq_url" {
+  description = "The schedule's dead-letter queue URL."
+  value       = aws_sqs_queue.schedule_dlq.id
+}
+
+output "dlq_name" {
+  description = "Dead-letter queue name (alarms)."
+  value       = aws_sqs_queue.dlq.name
+}
+
+output "schedule_dlq_name" {
+  description = "The schedule's dead-letter queue name (alarms)."
+  value       = aws_sqs_queue.schedule_dlq.name
+}
+
+output "queue_name" {
+  description = "Task queue name (alarms)."
+  value       = aws_sqs_queue.tasks.name
+}
+
+output "jwt_authorizer_id" {
+  description = "The JWT authorizer, or null when api.jwt_authorizer is off."
+  value       = var.api.jwt_authorizer.enabled ? aws_apigatewayv2_authorizer.jwt[0].id : null
+}

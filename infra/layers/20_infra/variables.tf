@@ -51,6 +51,11 @@ variable "api" {
     throttling_burst_limit = number
     cors_allow_origins     = list(string)
     access_log_enabled     = bool
+    jwt_authorizer = object({
+      enabled  = bool
+      issuer   = string
+      audience = list(string)
+    })
   })
 }
 
@@ -70,6 +75,7 @@ variable "table" {
   type = object({
     point_in_time_recovery = bool
     ttl_attribute          = string
+    deletion_protection    = bool
   })
 }
 

@@ -1,9 +1,14 @@
-# One least-privilege role per function: exact actions on exact ARNs. The statements
-# that need a wildcard (log streams, VPC network interfaces) are listed with their
-# reason in tests/infra/test_hcl.py (IAM_WILDCARD_ALLOWLIST).
+# One least-privilege role per function: exact actions on exact ARNs, under the
+# environment's permissions boundary (infra/bootstrap), without which the deploy role may
+# create no role. The statements that need a wildcard (log streams, X-Ray, VPC network
+# interfaces) are listed with their reason in tests/infra/test_hcl.py
+# (IAM_WILDCARD_ALLOWLIST).
 
 locals {
   index_arn = "${var.table_arn}/index/${var.status_index_name}"
+  # The key is used through these services only: SQS and DynamoDB for the data, Lambda
+  # for the functions' environment variables.
+  key_services = [for s in ["sqs", "dynamodb", "lambda"] : "${s}.${var.aws_region}.amazonaws.com"]
   function_policies = {
     api      = data.aws_iam_policy_document.api.json
     worker   = data.aws_iam_policy_document.worker.json
@@ -29,11 +34,12 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "fn" {
-  for_each           = local.names
-  name               = "${var.name_prefix}-${each.key}-role"
-  description        = "Execution role of ${var.name_prefix}-${each.key}"
-  assume_role_policy = data.aws_iam_policy_document.assume[each.key].json
-  tags               = var.tags
+  for_each             = local.names
+  name                 = "${var.name_prefix}-${each.key}-role"
+  description          = "Execution role of ${var.name_prefix}-${each.key}"
+  assume_role_policy   = data.aws_iam_policy_document.assume[each.key].json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "fn" {
@@ -67,9 +73,22 @@ data "aws_iam_policy_document" "api" {
   dynamic "statement" {
     for_each = local.kms ? [var.kms_key_arn] : []
     content {
-      sid       = "UseEnvironmentKey"
+      sid       = "UseEnvironmentKeyThroughItsServices"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = local.key_services
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
     }
   }
   dynamic "statement" {
@@ -106,9 +125,22 @@ data "aws_iam_policy_document" "worker" {
   dynamic "statement" {
     for_each = local.kms ? [var.kms_key_arn] : []
     content {
-      sid       = "UseEnvironmentKey"
+      sid       = "UseEnvironmentKeyThroughItsServices"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = local.key_services
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
     }
   }
   dynamic "statement" {
@@ -137,12 +169,30 @@ data "aws_iam_policy_document" "producer" {
     actions   = ["sqs:SendMessage"]
     resources = [var.queue_arn]
   }
+  statement {
+    sid       = "ReportFailedInvocationsToTheScheduleDlq"
+    actions   = ["sqs:SendMessage"]
+    resources = [var.schedule_dlq_arn]
+  }
   dynamic "statement" {
     for_each = local.kms ? [var.kms_key_arn] : []
     content {
-      sid       = "UseEnvironmentKey"
+      sid       = "UseEnvironmentKeyThroughItsServices"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = local.key_services
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+    content {
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
     }
   }
   dynamic "statement" {

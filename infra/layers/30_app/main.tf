@@ -1,11 +1,15 @@
 # 30_app: the three C functions as provided.al2023 custom-runtime Lambdas — each with
 # its own log group and role — packaged as zip + shared layer, or as one container
-# image (tagged by commit SHA) whose command selects the function.
+# image (built once per commit, run by digest) whose command selects the function. Every
+# change publishes a version; triggers reach the functions through their "live" alias,
+# so a rollback is one alias update (infra/scripts/rollback) and a canary is CodeDeploy
+# moving the alias (delivery.tf).
 
 locals {
-  zip   = var.package_type == "Zip"
-  kms   = var.kms_key_arn != null
-  names = toset(["api", "worker", "producer"])
+  zip     = var.package_type == "Zip"
+  kms     = var.kms_key_arn != null
+  names   = toset(["api", "worker", "producer"])
+  shifted = var.traffic_shifting != "AllAtOnce"
 
   settings = {
     api      = var.functions.api
@@ -51,7 +55,8 @@ resource "aws_s3_object" "zip" {
   key         = "functions/${each.key}/${filesha256(local.zip_path[each.key])}.zip"
   source      = local.zip_path[each.key]
   source_hash = filemd5(local.zip_path[each.key])
-  tags        = var.tags
+  # Only the provider's default tags (Project, Environment, ManagedBy): S3 allows 10 tags
+  # on an object, the file up to 47.
 }
 
 resource "aws_s3_object" "layer" {
@@ -60,7 +65,6 @@ resource "aws_s3_object" "layer" {
   key         = "layers/shared/${filesha256(local.layer_path)}.zip"
   source      = local.layer_path
   source_hash = filemd5(local.layer_path)
-  tags        = var.tags
 }
 
 resource "aws_lambda_layer_version" "shared" {
@@ -77,6 +81,27 @@ resource "aws_lambda_layer_version" "shared" {
 # ---------------------------------------------------------------------------------
 # The functions.
 
+# ---------------------------------------------------------------------------------
+# Image packaging: apply pushes the image built for this commit (its OCI archive) to the
+# environment's repository before any function needs it, so the first apply of an
+# Image environment works too (the repository is created by this same apply, 20_infra).
+
+resource "terraform_data" "image" {
+  count            = !local.zip && var.image_archive != "" ? 1 : 0
+  triggers_replace = [var.repository_url, var.image_digest]
+
+  provisioner "local-exec" {
+    command = "${path.module}/../../../packaging/push-image"
+    environment = {
+      IMAGE_ARCHIVE    = var.image_archive
+      IMAGE_REPOSITORY = var.repository_url
+      IMAGE_DIGEST     = var.image_digest
+      IMAGE_TAG        = var.image_tag
+      AWS_REGION       = var.aws_region
+    }
+  }
+}
+
 resource "aws_lambda_function" "fn" {
   for_each      = local.names
   function_name = "${var.name_prefix}-${each.key}"
@@ -86,6 +111,8 @@ resource "aws_lambda_function" "fn" {
   memory_size   = local.settings[each.key].memory_mb
   timeout       = local.settings[each.key].timeout_seconds
   tags          = var.tags
+  publish       = true
+  kms_key_arn   = var.kms_key_arn
 
   reserved_concurrent_executions = local.settings[each.key].reserved_concurrency
 
@@ -96,7 +123,7 @@ resource "aws_lambda_function" "fn" {
   s3_key           = local.zip ? aws_s3_object.zip[each.key].key : null
   source_code_hash = local.zip ? filebase64sha256(local.zip_path[each.key]) : null
   layers           = local.zip ? [aws_lambda_layer_version.shared[0].arn] : null
-  image_uri        = local.zip ? null : "${var.repository_url}:${var.image_tag}"
+  image_uri        = local.zip ? null : "${var.repository_url}@${var.image_digest}"
 
   dynamic "image_config" {
     for_each = local.zip ? [] : [1]
@@ -114,6 +141,10 @@ resource "aws_lambda_function" "fn" {
     log_group  = aws_cloudwatch_log_group.fn[each.key].name
   }
 
+  tracing_config {
+    mode = var.tracing_enabled ? "Active" : "PassThrough"
+  }
+
   dynamic "vpc_config" {
     for_each = var.network.vpc_enabled ? [1] : []
     content {
@@ -122,5 +153,35 @@ resource "aws_lambda_function" "fn" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.fn]
+  depends_on = [aws_iam_role_policy.fn, terraform_data.image]
+}
+
+# ---------------------------------------------------------------------------------
+# The live aliases: every trigger (API integration, queue mapping, schedule target)
+# invokes <function>:live. With AllAtOnce, Terraform points the alias at the version this
+# apply published; otherwise CodeDeploy moves it (delivery.tf, infra/scripts/shift-traffic)
+# and Terraform leaves its version alone. Switching between the two replaces the alias.
+
+resource "aws_lambda_alias" "live" {
+  for_each         = local.shifted ? toset([]) : local.names
+  name             = "live"
+  description      = "What the triggers invoke"
+  function_name    = aws_lambda_function.fn[each.key].function_name
+  function_version = aws_lambda_function.fn[each.key].version
+}
+
+resource "aws_lambda_alias" "live_shifted" {
+  for_each         = local.shifted ? local.names : toset([])
+  name             = "live"
+  description      = "What the triggers invoke; CodeDeploy shifts it to new versions"
+  function_name    = aws_lambda_function.fn[each.key].function_name
+  function_version = aws_lambda_function.fn[each.key].version
+
+  lifecycle {
+    ignore_changes = [function_version, routing_config]
+  }
+}
+
+locals {
+  alias = local.shifted ? aws_lambda_alias.live_shifted : aws_lambda_alias.live
 }

@@ -64,9 +64,11 @@ variable "functions" {
       max_concurrency             = number
     })
     producer = object({
-      memory_mb            = number
-      timeout_seconds      = number
-      reserved_concurrency = number
+      memory_mb             = number
+      timeout_seconds       = number
+      reserved_concurrency  = number
+      max_retry_attempts    = number
+      max_event_age_seconds = number
     })
   })
 }
@@ -106,8 +108,18 @@ variable "repository_url" {
   type        = string
 }
 
+variable "image_digest" {
+  description = "The image's digest, sha256:<hex> (Image package type): the functions run exactly this image."
+  type        = string
+}
+
+variable "image_archive" {
+  description = "OCI archive of the image; when set, apply pushes it (packaging/push-image) before the functions need it. Empty = the image is in the repository already."
+  type        = string
+}
+
 variable "image_tag" {
-  description = "Image tag, the commit SHA (Image package type)."
+  description = "Tag the pushed image gets (the commit SHA; the repository's tags are immutable)."
   type        = string
 }
 
@@ -163,4 +175,65 @@ variable "rule_name" {
 variable "rule_arn" {
   description = "Schedule rule ARN."
   type        = string
+}
+
+variable "permissions_boundary_arn" {
+  description = "The boundary (infra/bootstrap) every role created here must carry: the deploy role may create no other."
+  type        = string
+}
+
+variable "tracing_enabled" {
+  description = "X-Ray active tracing of the functions."
+  type        = bool
+}
+
+variable "traffic_shifting" {
+  description = "deploy.traffic_shifting: AllAtOnce (Terraform moves the live aliases) or a CodeDeploy Lambda configuration name (CodeDeploy shifts them, watching the error alarms)."
+  type        = string
+}
+
+variable "alarms" {
+  description = "Alarm settings (terraform.tfvars.json: alarms)."
+  type = object({
+    enabled                          = bool
+    api_p99_latency_ms               = number
+    queue_oldest_message_age_seconds = number
+  })
+}
+
+variable "alarm_topic_arn" {
+  description = "The topic the alarms notify (10_core); null when alarms are off."
+  type        = string
+  default     = null
+}
+
+variable "queue_name" {
+  description = "Task queue name."
+  type        = string
+}
+
+variable "dlq_name" {
+  description = "Dead-letter queue name."
+  type        = string
+}
+
+variable "schedule_dlq_name" {
+  description = "The schedule's dead-letter queue name."
+  type        = string
+}
+
+variable "schedule_dlq_arn" {
+  description = "The schedule's dead-letter queue: the rule target's DLQ and the producer's on-failure destination."
+  type        = string
+}
+
+variable "jwt_authorizer_id" {
+  description = "The HTTP API's JWT authorizer; null = every route is open."
+  type        = string
+  default     = null
+}
+
+variable "jwt_enabled" {
+  description = "api.jwt_authorizer.enabled: every route but GET /health uses the JWT authorizer."
+  type        = bool
 }

@@ -48,13 +48,11 @@ static const struct var {
     {"identity.sourceIp", STR, offsetof(struct apigw_log_vars, source_ip)},
     {"identity.userAgent", STR, offsetof(struct apigw_log_vars, user_agent)},
     {"integration.error", STR, offsetof(struct apigw_log_vars, integration_error_message)},
-    {"integration.integrationStatus", INT,
-     offsetof(struct apigw_log_vars, integration_status)},
+    {"integration.integrationStatus", INT, offsetof(struct apigw_log_vars, integration_status)},
     {"integration.latency", INT, offsetof(struct apigw_log_vars, integration_latency)},
     {"integration.requestId", STR, offsetof(struct apigw_log_vars, integration_request_id)},
     {"integration.status", INT, offsetof(struct apigw_log_vars, function_status)},
-    {"integrationErrorMessage", STR,
-     offsetof(struct apigw_log_vars, integration_error_message)},
+    {"integrationErrorMessage", STR, offsetof(struct apigw_log_vars, integration_error_message)},
     {"integrationLatency", INT, offsetof(struct apigw_log_vars, integration_latency)},
     {"integrationStatus", INT, offsetof(struct apigw_log_vars, integration_status)},
     {"path", STR, offsetof(struct apigw_log_vars, path)},
@@ -71,8 +69,8 @@ static const struct var {
 
 static bool ident_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-' || c == ':';
 }
 
 /* Appends a value with control bytes turned into spaces; "-" for NULL or empty. */
@@ -88,8 +86,7 @@ static int put(struct buf *out, const char *s, size_t len)
     return rc;
 }
 
-static int put_kv(struct buf *out, const struct apigw_kv *kv, size_t n, const char *name,
-                  size_t nl)
+static int put_kv(struct buf *out, const struct apigw_kv *kv, size_t n, const char *name, size_t nl)
 {
     for (size_t i = 0; i < n; i++)
         if (kv[i].name_len == nl && memcmp(kv[i].name, name, nl) == 0)

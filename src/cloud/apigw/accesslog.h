@@ -28,14 +28,14 @@ struct apigw_log_vars {
     const char *authorizer_error, *authorizer_principal_id;
     const char *error_message, *error_response_type;
     const char *integration_error_message, *integration_request_id;
-    int64_t request_time_ms;      /* requestTime (CLF) and requestTimeEpoch (ms) */
-    int64_t status;               /* the status the client got */
-    int64_t integration_status;   /* Lambda's own status for the invoke (200, 500, ...) */
-    int64_t function_status;      /* integration.status: what the function's answer said */
-    int64_t integration_latency;  /* ms */
-    int64_t response_latency;     /* ms */
-    int64_t response_length;      /* body bytes sent */
-    int64_t data_processed;       /* bytes */
+    int64_t request_time_ms;       /* requestTime (CLF) and requestTimeEpoch (ms) */
+    int64_t status;                /* the status the client got */
+    int64_t integration_status;    /* Lambda's own status for the invoke (200, 500, ...) */
+    int64_t function_status;       /* integration.status: what the function's answer said */
+    int64_t integration_latency;   /* ms */
+    int64_t response_latency;      /* ms */
+    int64_t response_length;       /* body bytes sent */
+    int64_t data_processed;        /* bytes */
     const struct apigw_kv *claims; /* JWT claims as text */
     size_t nclaims;
     const struct apigw_kv *authorizer; /* Lambda authorizer context as text */

@@ -11,9 +11,10 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
-#include "cloud/apigw/jsonw.h"
 #include "core/codec.h"
 #include "core/json.h"
+#include "core/jsonw.h"
+#include "core/url.h"
 
 int apigw_auth_http_status(enum apigw_auth_status st)
 {
@@ -218,7 +219,7 @@ static const struct {
     enum key_kind kind;
     size_t ec_len; /* bytes of r (and of s) for ES*, 0 for RS* */
 } algs[] = {
-    {"RS256", KEY_RSA, 0},  {"RS384", KEY_RSA, 0},   {"RS512", KEY_RSA, 0},
+    {"RS256", KEY_RSA, 0},   {"RS384", KEY_RSA, 0},   {"RS512", KEY_RSA, 0},
     {"ES256", KEY_P256, 32}, {"ES384", KEY_P384, 48},
 };
 
@@ -328,8 +329,7 @@ static enum apigw_auth_status refuse(struct apigw_jwt_result *res,
     char scopes[128] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->nscopes && used < sizeof scopes - 1; i++) {
-        int n = snprintf(scopes + used, sizeof scopes - used, "%s%s", i ? " " : "",
-                         cfg->scopes[i]);
+        int n = snprintf(scopes + used, sizeof scopes - used, "%s%s", i ? " " : "", cfg->scopes[i]);
         if (n < 0)
             break;
         used += (size_t)n;
@@ -347,8 +347,7 @@ static enum apigw_auth_status refuse(struct apigw_jwt_result *res,
 
 enum apigw_auth_status apigw_jwt_verify(const struct apigw_jwks *keys,
                                         const struct apigw_jwt_config *cfg, const char *value,
-                                        size_t len, int64_t now_ms,
-                                        struct apigw_jwt_result *res)
+                                        size_t len, int64_t now_ms, struct apigw_jwt_result *res)
 {
     memset(res, 0, sizeof *res);
     res->status = APIGW_AUTH_UNAUTHORIZED;
@@ -477,31 +476,37 @@ int apigw_jwt_authorizer_json(const json_t *claims, bool v1, struct buf *out)
 {
     struct buf tmp;
     buf_init(&tmp, 1u << 20);
-    int rc = apigw_jw_raw(out, v1 ? "{\"claims\":{" : "{\"jwt\":{\"claims\":{");
-    bool f = true;
+    struct jsonw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    if (!v1) {
+        jw_key(&w, "jwt");
+        jw_obj(&w);
+    }
+    jw_key(&w, "claims");
+    jw_obj(&w);
     const char *k;
     json_t *v;
+    int rc = BUF_OK;
     json_object_foreach((json_t *)claims, k, v)
     {
-        if (rc != APIGW_OK || json_is_null(v))
+        if (rc != BUF_OK || json_is_null(v))
             continue;
         buf_reset(&tmp);
-        rc = apigw_jw_key(out, &f, k);
-        if (rc == APIGW_OK)
-            rc = claim_text(v, &tmp);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_str(out, tmp.data ? tmp.data : "", tmp.len);
+        rc = claim_text(v, &tmp);
+        jw_key(&w, k);
+        jw_strn(&w, tmp.data ? tmp.data : "", tmp.len);
     }
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, "},\"scopes\":");
+    jw_obj_end(&w);
+    jw_key(&w, "scopes");
     /* the token's scopes: `scope` split on spaces, else `scp` */
     json_t *scope = json_object_get(claims, "scope");
     json_t *scp = json_object_get(claims, "scp");
     bool any = false;
-    if (rc == APIGW_OK && json_is_string(scope)) {
+    if (json_is_string(scope)) {
         const char *s = json_string_value(scope);
         size_t sl = json_string_length(scope), i = 0;
-        while (rc == APIGW_OK && i < sl) {
+        while (i < sl) {
             while (i < sl && s[i] == ' ')
                 i++;
             size_t st = i;
@@ -509,30 +514,33 @@ int apigw_jwt_authorizer_json(const json_t *claims, bool v1, struct buf *out)
                 i++;
             if (i == st)
                 continue;
-            rc = buf_append(out, any ? "," : "[", 1);
+            if (!any)
+                jw_arr(&w);
             any = true;
-            if (rc == APIGW_OK)
-                rc = apigw_jw_str(out, s + st, i - st);
+            jw_strn(&w, s + st, i - st);
         }
-    } else if (rc == APIGW_OK && json_is_array(scp)) {
+    } else if (json_is_array(scp)) {
         size_t i;
         json_t *e;
         json_array_foreach(scp, i, e)
         {
-            if (rc != APIGW_OK || !json_is_string(e))
+            if (!json_is_string(e))
                 continue;
-            rc = buf_append(out, any ? "," : "[", 1);
+            if (!any)
+                jw_arr(&w);
             any = true;
-            if (rc == APIGW_OK)
-                rc = apigw_jw_str(out, json_string_value(e), json_string_length(e));
+            jw_strn(&w, json_string_value(e), json_string_length(e));
         }
     }
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, any ? "]" : "null");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, v1 ? "}" : "}}");
+    if (any)
+        jw_arr_end(&w);
+    else
+        jw_null(&w);
+    if (!v1)
+        jw_obj_end(&w);
+    jw_obj_end(&w);
     buf_destroy(&tmp);
-    return rc;
+    return rc != BUF_OK ? rc : jw_error(&w);
 }
 
 /* ---- identity sources ---- */
@@ -568,14 +576,14 @@ static int join_query(const struct apigw_request *req, const char *name, size_t 
         const char *eq = memchr(q + i, '=', end - i);
         size_t kend = eq ? (size_t)(eq - q) : end;
         buf_reset(&key);
-        if (apigw_pct_decode(q + i, kend - i, true, &key) == APIGW_OK && key.len == nl &&
-            memcmp(key.data, name, nl) == 0) {
+        if (url_decode_buf(q + i, kend - i, URL_PLUS_SPACE | URL_ALLOW_NUL, &key) == BUF_OK &&
+            key.len == nl && memcmp(key.data, name, nl) == 0) {
             size_t mark = store->len;
             if (*any)
                 rc = buf_append(store, ",", 1);
             if (rc == APIGW_OK && eq != NULL) {
-                rc = apigw_pct_decode(eq + 1, end - kend - 1, true, store);
-                if (rc == APIGW_EBADESCAPE) {
+                rc = url_decode_buf(eq + 1, end - kend - 1, URL_PLUS_SPACE | URL_ALLOW_NUL, store);
+                if (rc == URL_EBADESCAPE) {
                     store->len = mark;
                     rc = APIGW_OK;
                     i = end + 1;
@@ -763,48 +771,45 @@ void apigw_lambda_auth_result_destroy(struct apigw_lambda_auth_result *res)
 int apigw_lambda_authorizer_json(const struct apigw_lambda_auth_result *res, bool v1,
                                  struct buf *out)
 {
-    int rc = buf_append(out, "{", 1);
-    bool f = true;
-    if (rc == APIGW_OK && v1) {
+    struct jsonw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    if (v1) {
         const char *k;
         json_t *v;
         json_object_foreach(res->context, k, v)
         {
-            if (rc == APIGW_OK)
-                rc = apigw_jw_key(out, &f, k);
-            if (rc == APIGW_OK)
-                rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, out);
+            jw_key(&w, k);
+            jw_json(&w, v);
         }
     }
-    if (rc == APIGW_OK && res->principal_id != NULL) {
-        rc = apigw_jw_key(out, &f, "principalId");
-        if (rc == APIGW_OK)
-            rc = apigw_jw_cstr(out, res->principal_id);
+    if (res->principal_id != NULL)
+        jw_kstr(&w, "principalId", res->principal_id);
+    if (v1) {
+        jw_kint(&w, "integrationLatency", 0);
+    } else {
+        jw_key(&w, "lambda");
+        if (res->context != NULL) {
+            jw_json(&w, res->context);
+        } else {
+            jw_obj(&w);
+            jw_obj_end(&w);
+        }
     }
-    if (rc == APIGW_OK && v1)
-        rc = apigw_jw_raw(out, f ? "\"integrationLatency\":0" : ",\"integrationLatency\":0");
-    if (rc == APIGW_OK && !v1) {
-        rc = apigw_jw_key(out, &f, "lambda");
-        if (rc == APIGW_OK && res->context != NULL)
-            rc = jsonh_dump_buf(res->context, JSON_COMPACT, out);
-        else if (rc == APIGW_OK)
-            rc = apigw_jw_raw(out, "{}");
-    }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj_end(&w);
+    return jw_error(&w);
 }
 
-int apigw_route_arn(const char *region, const char *account, const char *api,
-                    const char *stage, const char *method, size_t method_len, const char *path,
-                    size_t path_len, struct buf *out)
+int apigw_route_arn(const char *region, const char *account, const char *api, const char *stage,
+                    const char *method, size_t method_len, const char *path, size_t path_len,
+                    struct buf *out)
 {
     if (path_len > 0 && path[0] == '/') {
         path++;
         path_len--;
     }
-    return buf_printf(out, "arn:aws:execute-api:%s:%s:%s/%s/%.*s/%.*s", region, account, api,
-                      stage, (int)method_len, method, (int)path_len, path);
+    return buf_printf(out, "arn:aws:execute-api:%s:%s:%s/%s/%.*s/%.*s", region, account, api, stage,
+                      (int)method_len, method, (int)path_len, path);
 }
 
 /* ---- cache ---- */

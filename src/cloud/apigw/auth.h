@@ -60,20 +60,20 @@ void apigw_jwks_free(struct apigw_jwks *k);
 size_t apigw_jwks_count(const struct apigw_jwks *k);
 
 struct apigw_jwt_config {
-    const char *issuer;              /* required */
-    const char *const *audiences;    /* at least one */
+    const char *issuer;           /* required */
+    const char *const *audiences; /* at least one */
     size_t naudiences;
-    const char *const *scopes;       /* the route's authorizationScopes; may be none */
+    const char *const *scopes; /* the route's authorizationScopes; may be none */
     size_t nscopes;
-    int64_t skew_s;                  /* tolerance on exp, nbf, iat */
+    int64_t skew_s; /* tolerance on exp, nbf, iat */
 };
 
 enum { APIGW_JWT_SKEW_S = 0 }; /* AWS documents no tolerance: none by default */
 
 struct apigw_jwt_result {
     enum apigw_auth_status status;
-    json_t *claims;              /* the payload object when the signature verified; owned */
-    char www_authenticate[256];  /* for a 401 after a token was given, else "" */
+    json_t *claims;             /* the payload object when the signature verified; owned */
+    char www_authenticate[256]; /* for a 401 after a token was given, else "" */
 };
 
 /*
@@ -146,9 +146,9 @@ int apigw_lambda_authorizer_json(const struct apigw_lambda_auth_result *res, boo
                                  struct buf *out);
 
 /* "arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path without leading />". */
-int apigw_route_arn(const char *region, const char *account, const char *api,
-                    const char *stage, const char *method, size_t method_len, const char *path,
-                    size_t path_len, struct buf *out);
+int apigw_route_arn(const char *region, const char *account, const char *api, const char *stage,
+                    const char *method, size_t method_len, const char *path, size_t path_len,
+                    struct buf *out);
 
 /* ---- the result cache ---- */
 
@@ -164,7 +164,8 @@ struct apigw_auth_cache *apigw_auth_cache_new(size_t capacity);
 void apigw_auth_cache_free(struct apigw_auth_cache *c);
 
 /* Stores a copy of value (len bytes: the authorizer's raw output, say) under key until
- * now_ms + ttl_s*1000. A TTL of 0 stores nothing (caching off). Returns APIGW_OK or APIGW_ENOMEM. */
+ * now_ms + ttl_s*1000. A TTL of 0 stores nothing (caching off). Returns APIGW_OK or APIGW_ENOMEM.
+ */
 int apigw_auth_cache_put(struct apigw_auth_cache *c, const char key[65], const char *value,
                          size_t len, int ttl_s, int64_t now_ms);
 

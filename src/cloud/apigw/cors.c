@@ -35,8 +35,7 @@ const char *apigw_cors_allow_origin(const struct apigw_cors *c, const char *orig
 }
 
 /* Adds name: the list joined with "," (nothing when the list is empty). */
-static int add_list(struct apigw_response *r, const char *name, const char *const *list,
-                    size_t n)
+static int add_list(struct apigw_response *r, const char *name, const char *const *list, size_t n)
 {
     if (n == 0)
         return APIGW_OK;

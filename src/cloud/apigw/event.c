@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloud/apigw/jsonw.h"
 #include "core/codec.h"
+#include "core/jsonw.h"
+#include "core/url.h"
+#include "core/utf8.h"
 
 /* A header or query member; grouped by key (case-insensitively for headers). */
 struct item {
@@ -122,6 +124,7 @@ struct parsed {
     struct buf qdec;    /* decoded query keys and values */
     struct buf scratch; /* one joined value at a time */
     char clen[24];
+    int err; /* a failure outside the writer (scratch, base64), else APIGW_OK */
 };
 
 static void parsed_free(struct parsed *p)
@@ -134,6 +137,13 @@ static void parsed_free(struct parsed *p)
     buf_destroy(&p->scratch);
 }
 
+/* Percent-decodes a query key or value ('+' is a space; %00 is kept as a NUL byte). */
+static int decode(const char *s, size_t len, struct buf *out)
+{
+    int rc = url_decode_buf(s, len, URL_PLUS_SPACE | URL_ALLOW_NUL, out);
+    return rc == URL_EBADESCAPE ? APIGW_EBADESCAPE : rc;
+}
+
 static int parse(const struct apigw_request *req, struct parsed *p)
 {
     memset(p, 0, sizeof *p);
@@ -144,13 +154,12 @@ static int parse(const struct apigw_request *req, struct parsed *p)
         p->hdr = malloc(req->nheaders * sizeof *p->hdr);
         if (p->hdr == NULL)
             return APIGW_ENOMEM;
-        for (size_t i = 0; i < req->nheaders; i++) {
+        for (size_t i = 0; i < req->nheaders; i++) { /* names that are no token: not HTTP */
             const struct apigw_kv *h = &req->headers[i];
-            p->hdr[i] = (struct item){h->name, h->name_len, h->value, h->value_len, i};
+            if (apigw_token(h->name, h->name_len))
+                p->hdr[p->nh++] = (struct item){h->name, h->name_len, h->value, h->value_len, i};
         }
-        p->nh = req->nheaders;
-        p->hg = group_items(p->hdr, p->nh, true, &p->nhg);
-        if (p->hg == NULL)
+        if (p->nh > 0 && (p->hg = group_items(p->hdr, p->nh, true, &p->nhg)) == NULL)
             return APIGW_ENOMEM;
     }
     /* query: decode everything first (offsets), then point into the final buffer */
@@ -174,10 +183,10 @@ static int parse(const struct apigw_request *req, struct parsed *p)
         size_t kend = eq ? (size_t)(eq - q) : end;
         if (kend > i) {
             size_t koff = p->qdec.len;
-            int rc = apigw_pct_decode(q + i, kend - i, true, &p->qdec);
+            int rc = decode(q + i, kend - i, &p->qdec);
             size_t voff = p->qdec.len;
             if (rc == APIGW_OK && eq != NULL)
-                rc = apigw_pct_decode(eq + 1, end - kend - 1, true, &p->qdec);
+                rc = decode(eq + 1, end - kend - 1, &p->qdec);
             if (rc != APIGW_OK)
                 return rc;
             p->qry[p->nq] = (struct item){(const char *)koff, voff - koff, (const char *)voff,
@@ -195,58 +204,53 @@ static int parse(const struct apigw_request *req, struct parsed *p)
     return APIGW_OK;
 }
 
-/* Writes a group's values joined with ',' as one JSON string (through scratch). */
-static int write_joined(struct parsed *p, const struct item *it, const struct group *g,
-                        const char *extra, struct buf *out)
+/* Writes a group's values joined with ',' (and extra after them) as one JSON string. */
+static void write_joined(struct parsed *p, const struct item *it, const struct group *g,
+                         const char *extra, struct jsonw *w)
 {
     buf_reset(&p->scratch);
-    int rc = APIGW_OK;
-    for (size_t i = g->start; rc == APIGW_OK && i < g->end; i++) {
+    int rc = buf_append(&p->scratch, "", 0);
+    for (size_t i = g->start; rc == BUF_OK && i < g->end; i++) {
         if (i > g->start)
             rc = buf_append(&p->scratch, ",", 1);
-        if (rc == APIGW_OK)
+        if (rc == BUF_OK)
             rc = buf_append(&p->scratch, it[i].v, it[i].vl);
     }
-    if (rc == APIGW_OK && extra != NULL)
+    if (rc == BUF_OK && extra != NULL)
         rc = buf_puts(&p->scratch, extra);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, p->scratch.data ? p->scratch.data : "", p->scratch.len);
-    return rc;
+    if (rc != BUF_OK)
+        p->err = rc;
+    jw_strn(w, p->scratch.data ? p->scratch.data : "", p->scratch.len);
 }
 
-/* Writes the lowercase form of k as a JSON key. */
-static int write_lower_key(struct parsed *p, const char *k, size_t kl, bool *first,
-                           struct buf *out)
+/* Writes the lowercase form of k as a member name. */
+static void write_lower_key(struct parsed *p, const char *k, size_t kl, struct jsonw *w)
 {
     buf_reset(&p->scratch);
     int rc = buf_reserve(&p->scratch, kl);
-    if (rc != APIGW_OK)
-        return rc;
+    if (rc != BUF_OK) {
+        p->err = rc;
+        jw_keyn(w, "", 0);
+        return;
+    }
     for (size_t i = 0; i < kl; i++)
         p->scratch.data[i] = lower(k[i]);
     p->scratch.len = kl;
     p->scratch.data[kl] = '\0';
-    return apigw_jw_keyn(out, first, p->scratch.data, kl);
+    jw_keyn(w, p->scratch.data, kl);
 }
 
-/* The joined user-agent value (into scratch); "" when absent. */
-static int user_agent(struct parsed *p, const struct buf **ua)
+/* Writes the joined user-agent value ("" when absent) as a JSON string. */
+static void write_user_agent(struct parsed *p, struct jsonw *w)
 {
-    buf_reset(&p->scratch);
-    int rc = buf_append(&p->scratch, "", 0);
-    for (size_t g = 0; rc == APIGW_OK && g < p->nhg; g++) {
+    for (size_t g = 0; g < p->nhg; g++) {
         const struct item *it = &p->hdr[p->hg[g].start];
-        if (!apigw_ieq(it->k, it->kl, "user-agent", 10))
-            continue;
-        for (size_t i = p->hg[g].start; rc == APIGW_OK && i < p->hg[g].end; i++) {
-            if (i > p->hg[g].start)
-                rc = buf_append(&p->scratch, ",", 1);
-            if (rc == APIGW_OK)
-                rc = buf_append(&p->scratch, p->hdr[i].v, p->hdr[i].vl);
+        if (apigw_ieq(it->k, it->kl, "user-agent", 10)) {
+            write_joined(p, p->hdr, &p->hg[g], NULL, w);
+            return;
         }
     }
-    *ua = &p->scratch;
-    return rc;
+    jw_strn(w, "", 0);
 }
 
 /* The value the gateway sets for an added header, or NULL when it adds none. */
@@ -254,12 +258,18 @@ static const char *added_value(const struct apigw_request *req, const struct api
                                const struct parsed *p, enum hdr_special kind)
 {
     switch (kind) {
-    case H_XFF: return req->source_ip;
-    case H_XFPORT: return c->forwarded_port;
-    case H_XFPROTO: return c->forwarded_proto;
-    case H_CLEN: return p->clen;
-    case H_TRACE: return c->trace_id;
-    default: return NULL;
+    case H_XFF:
+        return req->source_ip;
+    case H_XFPORT:
+        return c->forwarded_port;
+    case H_XFPROTO:
+        return c->forwarded_proto;
+    case H_CLEN:
+        return p->clen;
+    case H_TRACE:
+        return c->trace_id;
+    default:
+        return NULL;
     }
 }
 
@@ -279,8 +289,8 @@ bool apigw_event_text_type(const char *ct, size_t len)
     size_t tl = end - s;
     if (tl >= 5 && apigw_ieq(t, 5, "text/", 5))
         return true;
-    static const char *const suffixes[] = {"/json", "+json", "/xml", "+xml", "/javascript",
-                                           "/ecmascript", "/x-javascript"};
+    static const char *const suffixes[] = {"/json",       "+json",       "/xml",         "+xml",
+                                           "/javascript", "/ecmascript", "/x-javascript"};
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         size_t sl = strlen(suffixes[i]);
         if (tl > sl && apigw_ieq(t + tl - sl, sl, suffixes[i], sl))
@@ -290,127 +300,116 @@ bool apigw_event_text_type(const char *ct, size_t len)
 }
 
 /* "body" (omitted when empty, or null for 1.0) and "isBase64Encoded". */
-static int write_body(const struct apigw_request *req, bool v1, bool *first, struct buf *out)
+static void write_body(const struct apigw_request *req, bool v1, struct parsed *p, struct jsonw *w)
 {
-    int rc = APIGW_OK;
     bool b64 = false;
     if (req->body_len > 0) {
         const struct apigw_kv *ct = apigw_request_header(req, "content-type");
         b64 = !apigw_event_text_type(ct ? ct->value : NULL, ct ? ct->value_len : 0) ||
-              !apigw_utf8_valid(req->body, req->body_len);
-        rc = apigw_jw_key(out, first, "body");
-        if (rc == APIGW_OK && b64) {
-            rc = buf_append(out, "\"", 1);
-            if (rc == APIGW_OK)
-                rc = codec_b64_encode(req->body, req->body_len, out);
-            if (rc == APIGW_OK)
-                rc = buf_append(out, "\"", 1);
-        } else if (rc == APIGW_OK) {
-            rc = apigw_jw_str(out, req->body, req->body_len);
+              !utf8_valid(req->body, req->body_len);
+        jw_key(w, "body");
+        if (b64) {
+            /* base64 needs no escaping: straight into the output */
+            jw_raw(w, "\"", 1);
+            int rc = jw_ok(w) ? codec_b64_encode(req->body, req->body_len, w->b) : BUF_OK;
+            if (rc != BUF_OK)
+                p->err = rc;
+            if (jw_ok(w) && rc == BUF_OK && buf_append(w->b, "\"", 1) != BUF_OK)
+                p->err = BUF_ETOOBIG;
+        } else {
+            jw_strn(w, req->body, req->body_len);
         }
     } else if (v1) {
-        rc = apigw_jw_key(out, first, "body");
-        if (rc == APIGW_OK)
-            rc = apigw_jw_raw(out, "null");
+        jw_key(w, "body");
+        jw_null(w);
     }
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, first, "isBase64Encoded");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, b64 ? "true" : "false");
-    return rc;
+    jw_kbool(w, "isBase64Encoded", b64);
 }
 
 /* An object of kv pairs; with null_empty writes null for none, else nothing at all. */
-static int write_kv_map(const char *key, const struct apigw_kv *kv, size_t n, bool null_empty,
-                        bool *first, struct buf *out)
+static void write_kv_map(const char *key, const struct apigw_kv *kv, size_t n, bool null_empty,
+                         struct jsonw *w)
 {
     if (n == 0 && !null_empty)
-        return APIGW_OK;
-    int rc = apigw_jw_key(out, first, key);
-    if (rc == APIGW_OK && n == 0)
-        return apigw_jw_raw(out, "null");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    for (size_t i = 0; rc == APIGW_OK && i < n; i++) {
-        rc = apigw_jw_keyn(out, &f, kv[i].name, kv[i].name_len);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_str(out, kv[i].value, kv[i].value_len);
+        return;
+    jw_key(w, key);
+    if (n == 0) {
+        jw_null(w);
+        return;
     }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj(w);
+    for (size_t i = 0; i < n; i++) {
+        jw_keyn(w, kv[i].name, kv[i].name_len);
+        jw_strn(w, kv[i].value, kv[i].value_len);
+    }
+    jw_obj_end(w);
 }
 
-static int str_field(struct buf *out, bool *first, const char *key, const char *val)
+/* A string member; NULL is written as "". */
+static void str_field(struct jsonw *w, const char *key, const char *val)
 {
-    int rc = apigw_jw_key(out, first, key);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_cstr(out, val ? val : "");
+    jw_kstr(w, key, val ? val : "");
+}
+
+/* The outcome of a whole event: our own errors first, then the writer's. */
+static int finish(struct parsed *p, const struct jsonw *w)
+{
+    int rc = p->err != APIGW_OK ? p->err : jw_error(w);
+    parsed_free(p);
     return rc;
 }
 
 /* ---- payload 2.0 ---- */
 
-static int v2_headers(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                      struct parsed *p, bool *first, struct buf *out)
+static void v2_headers(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                       struct parsed *p, struct jsonw *w)
 {
     bool seen[H_TRACE + 1] = {false};
-    int rc = apigw_jw_key(out, first, "headers");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    for (size_t g = 0; rc == APIGW_OK && g < p->nhg; g++) {
+    jw_key(w, "headers");
+    jw_obj(w);
+    for (size_t g = 0; g < p->nhg; g++) {
         const struct item *it = &p->hdr[p->hg[g].start];
         enum hdr_special kind = special_of(it->k, it->kl);
         seen[kind] = true;
         if (kind == H_COOKIE)
             continue;
-        rc = write_lower_key(p, it->k, it->kl, &f, out);
-        if (rc != APIGW_OK)
-            break;
+        write_lower_key(p, it->k, it->kl, w);
         const char *set = added_value(req, c, p, kind);
         if (kind == H_XFF) {
             char suffix[80];
             snprintf(suffix, sizeof suffix, ", %s", req->source_ip ? req->source_ip : "");
-            rc = write_joined(p, p->hdr, &p->hg[g], suffix, out);
+            write_joined(p, p->hdr, &p->hg[g], suffix, w);
         } else if ((kind == H_XFPORT || kind == H_XFPROTO) && set != NULL) {
-            rc = apigw_jw_cstr(out, set);
+            jw_str(w, set);
         } else {
-            rc = write_joined(p, p->hdr, &p->hg[g], NULL, out);
+            write_joined(p, p->hdr, &p->hg[g], NULL, w);
         }
     }
-    if (rc == APIGW_OK && !seen[H_HOST] && req->host != NULL) {
-        rc = apigw_jw_key(out, &f, "host");
-        if (rc == APIGW_OK)
-            rc = apigw_jw_str(out, req->host, req->host_len);
+    if (!seen[H_HOST] && req->host != NULL) {
+        jw_key(w, "host");
+        jw_strn(w, req->host, req->host_len);
     }
     static const enum hdr_special added[] = {H_CLEN, H_TRACE, H_XFF, H_XFPORT, H_XFPROTO};
-    for (size_t i = 0; rc == APIGW_OK && i < sizeof added / sizeof added[0]; i++) {
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         const char *v = added_value(req, c, p, added[i]);
         if (seen[added[i]] || v == NULL)
             continue;
         for (size_t k = 0; k < NSPECIAL; k++)
             if (specials[k].kind == added[i])
-                rc = apigw_jw_key(out, &f, specials[k].lower);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_cstr(out, v);
+                jw_kstr(w, specials[k].lower, v);
     }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj_end(w);
 }
 
-static int v2_cookies(struct parsed *p, bool *first, struct buf *out)
+static void v2_cookies(struct parsed *p, struct jsonw *w)
 {
-    int rc = APIGW_OK;
     bool any = false;
-    for (size_t i = 0; rc == APIGW_OK && i < p->nh; i++) {
+    for (size_t i = 0; i < p->nh; i++) {
         const struct item *it = &p->hdr[i];
         if (!apigw_ieq(it->k, it->kl, "cookie", 6))
             continue;
         size_t j = 0;
-        while (rc == APIGW_OK && j < it->vl) {
+        while (j < it->vl) {
             while (j < it->vl && (it->v[j] == ' ' || it->v[j] == '\t' || it->v[j] == ';'))
                 j++;
             size_t s = j;
@@ -422,101 +421,62 @@ static int v2_cookies(struct parsed *p, bool *first, struct buf *out)
             if (e == s)
                 continue;
             if (!any) {
-                rc = apigw_jw_key(out, first, "cookies");
-                if (rc == APIGW_OK)
-                    rc = buf_append(out, "[", 1);
-            } else {
-                rc = buf_append(out, ",", 1);
+                jw_key(w, "cookies");
+                jw_arr(w);
             }
             any = true;
-            if (rc == APIGW_OK)
-                rc = apigw_jw_str(out, it->v + s, e - s);
+            jw_strn(w, it->v + s, e - s);
         }
     }
-    if (rc == APIGW_OK && any)
-        rc = buf_append(out, "]", 1);
-    return rc;
+    if (any)
+        jw_arr_end(w);
 }
 
-static int v2_query(struct parsed *p, bool *first, struct buf *out)
+static void v2_query(struct parsed *p, struct jsonw *w)
 {
     if (p->nqg == 0)
-        return APIGW_OK;
-    int rc = apigw_jw_key(out, first, "queryStringParameters");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    for (size_t g = 0; rc == APIGW_OK && g < p->nqg; g++) {
+        return;
+    jw_key(w, "queryStringParameters");
+    jw_obj(w);
+    for (size_t g = 0; g < p->nqg; g++) {
         const struct item *it = &p->qry[p->qg[g].start];
-        rc = apigw_jw_keyn(out, &f, it->k, it->kl);
-        if (rc == APIGW_OK)
-            rc = write_joined(p, p->qry, &p->qg[g], NULL, out);
+        jw_keyn(w, it->k, it->kl);
+        write_joined(p, p->qry, &p->qg[g], NULL, w);
     }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj_end(w);
 }
 
-static int v2_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                      struct parsed *p, bool *first, struct buf *out)
+static void v2_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                       struct parsed *p, struct jsonw *w)
 {
     char tbuf[32];
     if (apigw_clf_time(req->time_ms, tbuf, sizeof tbuf) < 0)
         tbuf[0] = '\0';
-    int rc = apigw_jw_key(out, first, "requestContext");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "accountId", c->account_id);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "apiId", c->api_id);
-    if (rc == APIGW_OK && c->authorizer_json != NULL) {
-        rc = apigw_jw_key(out, &f, "authorizer");
-        if (rc == APIGW_OK)
-            rc = apigw_jw_raw(out, c->authorizer_json);
+    jw_key(w, "requestContext");
+    jw_obj(w);
+    str_field(w, "accountId", c->account_id);
+    str_field(w, "apiId", c->api_id);
+    if (c->authorizer_json != NULL) {
+        jw_key(w, "authorizer");
+        jw_raw(w, c->authorizer_json, strlen(c->authorizer_json));
     }
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "domainName", c->domain_name);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "domainPrefix", c->domain_prefix);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, ",\"http\":{\"method\":");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->method, req->method_len);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, ",\"path\":");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->path, req->path_len);
-    bool hf = false;
-    if (rc == APIGW_OK)
-        rc = str_field(out, &hf, "protocol", req->protocol);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &hf, "sourceIp", req->source_ip);
-    const struct buf *ua = NULL;
-    if (rc == APIGW_OK)
-        rc = user_agent(p, &ua);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &hf, "userAgent");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, ua->data, ua->len);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "requestId", c->request_id);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "routeKey", c->route_key);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "stage", c->stage);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "time", tbuf);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &f, "timeEpoch");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_int(out, req->time_ms);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    str_field(w, "domainName", c->domain_name);
+    str_field(w, "domainPrefix", c->domain_prefix);
+    jw_key(w, "http");
+    jw_obj(w);
+    jw_kstrn(w, "method", req->method, req->method_len);
+    jw_kstrn(w, "path", req->path, req->path_len);
+    str_field(w, "protocol", req->protocol);
+    str_field(w, "sourceIp", req->source_ip);
+    jw_key(w, "userAgent");
+    write_user_agent(p, w);
+    jw_obj_end(w);
+    str_field(w, "requestId", c->request_id);
+    str_field(w, "routeKey", c->route_key);
+    str_field(w, "stage", c->stage);
+    str_field(w, "time", tbuf);
+    jw_kint(w, "timeEpoch", req->time_ms);
+    jw_obj_end(w);
 }
 
 static int event2(const struct apigw_request *req, const struct apigw_event_ctx *c,
@@ -525,56 +485,36 @@ static int event2(const struct apigw_request *req, const struct apigw_event_ctx 
 {
     struct parsed p;
     int rc = parse(req, &p);
-    bool first = true;
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &first, "version", "2.0");
-    if (rc == APIGW_OK && authorizer) {
-        rc = str_field(out, &first, "type", "REQUEST");
-        if (rc == APIGW_OK)
-            rc = str_field(out, &first, "routeArn", route_arn);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_key(out, &first, "identitySource");
-        if (rc == APIGW_OK)
-            rc = buf_append(out, "[", 1);
-        for (size_t i = 0; rc == APIGW_OK && i < nident; i++) {
-            if (i > 0)
-                rc = buf_append(out, ",", 1);
-            if (rc == APIGW_OK)
-                rc = apigw_jw_str(out, ident[i].value, ident[i].value_len);
-        }
-        if (rc == APIGW_OK)
-            rc = buf_append(out, "]", 1);
+    if (rc != APIGW_OK) {
+        parsed_free(&p);
+        return rc;
     }
-    if (rc == APIGW_OK)
-        rc = str_field(out, &first, "routeKey", c->route_key);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &first, "rawPath");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->path, req->path_len);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &first, "rawQueryString");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->query ? req->query : "", req->query ? req->query_len : 0);
-    if (rc == APIGW_OK)
-        rc = v2_cookies(&p, &first, out);
-    if (rc == APIGW_OK)
-        rc = v2_headers(req, c, &p, &first, out);
-    if (rc == APIGW_OK)
-        rc = v2_query(&p, &first, out);
-    if (rc == APIGW_OK)
-        rc = v2_context(req, c, &p, &first, out);
-    if (rc == APIGW_OK && !authorizer)
-        rc = write_body(req, false, &first, out);
-    if (rc == APIGW_OK)
-        rc = write_kv_map("pathParameters", c->path_params, c->npath_params, false, &first, out);
-    if (rc == APIGW_OK)
-        rc = write_kv_map("stageVariables", c->stage_vars, c->nstage_vars, false, &first, out);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    parsed_free(&p);
-    return rc;
+    struct jsonw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    str_field(&w, "version", "2.0");
+    if (authorizer) {
+        str_field(&w, "type", "REQUEST");
+        str_field(&w, "routeArn", route_arn);
+        jw_key(&w, "identitySource");
+        jw_arr(&w);
+        for (size_t i = 0; i < nident; i++)
+            jw_strn(&w, ident[i].value, ident[i].value_len);
+        jw_arr_end(&w);
+    }
+    str_field(&w, "routeKey", c->route_key);
+    jw_kstrn(&w, "rawPath", req->path, req->path_len);
+    jw_kstrn(&w, "rawQueryString", req->query ? req->query : "", req->query ? req->query_len : 0);
+    v2_cookies(&p, &w);
+    v2_headers(req, c, &p, &w);
+    v2_query(&p, &w);
+    v2_context(req, c, &p, &w);
+    if (!authorizer)
+        write_body(req, false, &p, &w);
+    write_kv_map("pathParameters", c->path_params, c->npath_params, false, &w);
+    write_kv_map("stageVariables", c->stage_vars, c->nstage_vars, false, &w);
+    jw_obj_end(&w);
+    return finish(&p, &w);
 }
 
 int apigw_event_v2(const struct apigw_request *req, const struct apigw_event_ctx *ctx,
@@ -593,111 +533,95 @@ int apigw_event_authorizer_v2(const struct apigw_request *req, const struct apig
 /* ---- payload 1.0 ---- */
 
 /* headers (last value) or multiValueHeaders (every value), names as first sent. */
-static int v1_headers(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                      struct parsed *p, bool multi, bool *first, struct buf *out)
+static void v1_headers(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                       struct parsed *p, bool multi, struct jsonw *w)
 {
     bool seen[H_TRACE + 1] = {false};
-    int rc = apigw_jw_key(out, first, multi ? "multiValueHeaders" : "headers");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
+    jw_key(w, multi ? "multiValueHeaders" : "headers");
+    jw_obj(w);
     char suffix[80];
     snprintf(suffix, sizeof suffix, ", %s", req->source_ip ? req->source_ip : "");
-    for (size_t g = 0; rc == APIGW_OK && g < p->nhg; g++) {
+    for (size_t g = 0; g < p->nhg; g++) {
         const struct group *gr = &p->hg[g];
         const struct item *it = &p->hdr[gr->start];
         enum hdr_special kind = special_of(it->k, it->kl);
         seen[kind] = true;
         /* the name as first sent: the group's member with the smallest pos is its start */
-        rc = apigw_jw_keyn(out, &f, it->k, it->kl);
+        jw_keyn(w, it->k, it->kl);
         const char *set = added_value(req, c, p, kind);
         bool replace = (kind == H_XFPORT || kind == H_XFPROTO) && set != NULL;
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "[", 1);
+        if (multi)
+            jw_arr(w);
         size_t from = multi ? gr->start : gr->end - 1;
-        for (size_t i = from; rc == APIGW_OK && i < gr->end; i++) {
-            if (i > from)
-                rc = buf_append(out, ",", 1);
-            if (rc != APIGW_OK)
-                break;
+        for (size_t i = from; i < gr->end; i++) {
             if (replace) {
-                rc = apigw_jw_cstr(out, set);
+                jw_str(w, set);
                 break;
             }
             if (kind == H_XFF && i + 1 == gr->end) {
                 buf_reset(&p->scratch);
-                rc = buf_append(&p->scratch, p->hdr[i].v, p->hdr[i].vl);
-                if (rc == APIGW_OK)
+                int rc = buf_append(&p->scratch, p->hdr[i].v, p->hdr[i].vl);
+                if (rc == BUF_OK)
                     rc = buf_puts(&p->scratch, suffix);
-                if (rc == APIGW_OK)
-                    rc = apigw_jw_str(out, p->scratch.data, p->scratch.len);
+                if (rc != BUF_OK)
+                    p->err = rc;
+                jw_strn(w, p->scratch.data ? p->scratch.data : "", p->scratch.len);
             } else {
-                rc = apigw_jw_str(out, p->hdr[i].v, p->hdr[i].vl);
+                jw_strn(w, p->hdr[i].v, p->hdr[i].vl);
             }
         }
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "]", 1);
+        if (multi)
+            jw_arr_end(w);
     }
-    if (rc == APIGW_OK && !seen[H_HOST] && req->host != NULL) {
-        rc = apigw_jw_key(out, &f, "Host");
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "[", 1);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_str(out, req->host, req->host_len);
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "]", 1);
+    if (!seen[H_HOST] && req->host != NULL) {
+        jw_key(w, "Host");
+        if (multi)
+            jw_arr(w);
+        jw_strn(w, req->host, req->host_len);
+        if (multi)
+            jw_arr_end(w);
     }
     static const enum hdr_special added[] = {H_CLEN, H_TRACE, H_XFF, H_XFPORT, H_XFPROTO};
-    for (size_t i = 0; rc == APIGW_OK && i < sizeof added / sizeof added[0]; i++) {
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         const char *v = added_value(req, c, p, added[i]);
         if (seen[added[i]] || v == NULL)
             continue;
         for (size_t k = 0; k < NSPECIAL; k++)
             if (specials[k].kind == added[i])
-                rc = apigw_jw_key(out, &f, specials[k].canon);
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "[", 1);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_cstr(out, v);
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "]", 1);
+                jw_key(w, specials[k].canon);
+        if (multi)
+            jw_arr(w);
+        jw_str(w, v);
+        if (multi)
+            jw_arr_end(w);
     }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj_end(w);
 }
 
-static int v1_query(struct parsed *p, bool multi, bool *first, struct buf *out)
+static void v1_query(struct parsed *p, bool multi, struct jsonw *w)
 {
-    int rc = apigw_jw_key(out, first,
-                          multi ? "multiValueQueryStringParameters" : "queryStringParameters");
-    if (rc == APIGW_OK && p->nqg == 0)
-        return apigw_jw_raw(out, "null");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    for (size_t g = 0; rc == APIGW_OK && g < p->nqg; g++) {
-        const struct group *gr = &p->qg[g];
-        rc = apigw_jw_keyn(out, &f, p->qry[gr->start].k, p->qry[gr->start].kl);
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "[", 1);
-        size_t from = multi ? gr->start : gr->end - 1;
-        for (size_t i = from; rc == APIGW_OK && i < gr->end; i++) {
-            if (i > from)
-                rc = buf_append(out, ",", 1);
-            if (rc == APIGW_OK)
-                rc = apigw_jw_str(out, p->qry[i].v, p->qry[i].vl);
-        }
-        if (rc == APIGW_OK && multi)
-            rc = buf_append(out, "]", 1);
+    jw_key(w, multi ? "multiValueQueryStringParameters" : "queryStringParameters");
+    if (p->nqg == 0) {
+        jw_null(w);
+        return;
     }
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    jw_obj(w);
+    for (size_t g = 0; g < p->nqg; g++) {
+        const struct group *gr = &p->qg[g];
+        jw_keyn(w, p->qry[gr->start].k, p->qry[gr->start].kl);
+        if (multi)
+            jw_arr(w);
+        size_t from = multi ? gr->start : gr->end - 1;
+        for (size_t i = from; i < gr->end; i++)
+            jw_strn(w, p->qry[i].v, p->qry[i].vl);
+        if (multi)
+            jw_arr_end(w);
+    }
+    jw_obj_end(w);
 }
 
-static int v1_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                      struct parsed *p, bool *first, struct buf *out)
+static void v1_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                       struct parsed *p, struct jsonw *w)
 {
     static const char *const nulls[] = {"accessKey",
                                         "accountId",
@@ -710,73 +634,41 @@ static int v1_context(const struct apigw_request *req, const struct apigw_event_
     char tbuf[32];
     if (apigw_clf_time(req->time_ms, tbuf, sizeof tbuf) < 0)
         tbuf[0] = '\0';
-    int rc = apigw_jw_key(out, first, "requestContext");
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    bool f = true;
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "accountId", c->account_id);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "apiId", c->api_id);
-    if (rc == APIGW_OK && c->authorizer_json != NULL) {
-        rc = apigw_jw_key(out, &f, "authorizer");
-        if (rc == APIGW_OK)
-            rc = apigw_jw_raw(out, c->authorizer_json);
+    jw_key(w, "requestContext");
+    jw_obj(w);
+    str_field(w, "accountId", c->account_id);
+    str_field(w, "apiId", c->api_id);
+    if (c->authorizer_json != NULL) {
+        jw_key(w, "authorizer");
+        jw_raw(w, c->authorizer_json, strlen(c->authorizer_json));
     }
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "domainName", c->domain_name);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "domainPrefix", c->domain_prefix);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "extendedRequestId", c->request_id);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &f, "httpMethod");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->method, req->method_len);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, ",\"identity\":{");
-    bool idf = true;
-    for (size_t i = 0; rc == APIGW_OK && i < sizeof nulls / sizeof nulls[0]; i++) {
-        rc = apigw_jw_key(out, &idf, nulls[i]);
-        if (rc == APIGW_OK)
-            rc = apigw_jw_raw(out, "null");
+    str_field(w, "domainName", c->domain_name);
+    str_field(w, "domainPrefix", c->domain_prefix);
+    str_field(w, "extendedRequestId", c->request_id);
+    jw_kstrn(w, "httpMethod", req->method, req->method_len);
+    jw_key(w, "identity");
+    jw_obj(w);
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++) {
+        jw_key(w, nulls[i]);
+        jw_null(w);
     }
-    if (rc == APIGW_OK)
-        rc = str_field(out, &idf, "sourceIp", req->source_ip);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, ",\"user\":null");
-    const struct buf *ua = NULL;
-    if (rc == APIGW_OK)
-        rc = user_agent(p, &ua);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &idf, "userAgent");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, ua->data, ua->len);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_raw(out, ",\"userArn\":null}");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &f, "path");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->path, req->path_len);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "protocol", req->protocol);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "requestId", c->request_id);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "requestTime", tbuf);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &f, "requestTimeEpoch");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_int(out, req->time_ms);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "resourceId", c->route_key);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "resourcePath", c->resource);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &f, "stage", c->stage);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    return rc;
+    str_field(w, "sourceIp", req->source_ip);
+    jw_key(w, "user");
+    jw_null(w);
+    jw_key(w, "userAgent");
+    write_user_agent(p, w);
+    jw_key(w, "userArn");
+    jw_null(w);
+    jw_obj_end(w);
+    jw_kstrn(w, "path", req->path, req->path_len);
+    str_field(w, "protocol", req->protocol);
+    str_field(w, "requestId", c->request_id);
+    str_field(w, "requestTime", tbuf);
+    jw_kint(w, "requestTimeEpoch", req->time_ms);
+    str_field(w, "resourceId", c->route_key);
+    str_field(w, "resourcePath", c->resource);
+    str_field(w, "stage", c->stage);
+    jw_obj_end(w);
 }
 
 int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx *c,
@@ -784,39 +676,25 @@ int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx
 {
     struct parsed p;
     int rc = parse(req, &p);
-    bool first = true;
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "{", 1);
-    if (rc == APIGW_OK)
-        rc = str_field(out, &first, "version", "1.0");
-    if (rc == APIGW_OK)
-        rc = str_field(out, &first, "resource", c->resource);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &first, "path");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->path, req->path_len);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_key(out, &first, "httpMethod");
-    if (rc == APIGW_OK)
-        rc = apigw_jw_str(out, req->method, req->method_len);
-    if (rc == APIGW_OK)
-        rc = v1_headers(req, c, &p, false, &first, out);
-    if (rc == APIGW_OK)
-        rc = v1_headers(req, c, &p, true, &first, out);
-    if (rc == APIGW_OK)
-        rc = v1_query(&p, false, &first, out);
-    if (rc == APIGW_OK)
-        rc = v1_query(&p, true, &first, out);
-    if (rc == APIGW_OK)
-        rc = v1_context(req, c, &p, &first, out);
-    if (rc == APIGW_OK)
-        rc = write_kv_map("pathParameters", c->path_params, c->npath_params, true, &first, out);
-    if (rc == APIGW_OK)
-        rc = write_kv_map("stageVariables", c->stage_vars, c->nstage_vars, true, &first, out);
-    if (rc == APIGW_OK)
-        rc = write_body(req, true, &first, out);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, "}", 1);
-    parsed_free(&p);
-    return rc;
+    if (rc != APIGW_OK) {
+        parsed_free(&p);
+        return rc;
+    }
+    struct jsonw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    str_field(&w, "version", "1.0");
+    str_field(&w, "resource", c->resource);
+    jw_kstrn(&w, "path", req->path, req->path_len);
+    jw_kstrn(&w, "httpMethod", req->method, req->method_len);
+    v1_headers(req, c, &p, false, &w);
+    v1_headers(req, c, &p, true, &w);
+    v1_query(&p, false, &w);
+    v1_query(&p, true, &w);
+    v1_context(req, c, &p, &w);
+    write_kv_map("pathParameters", c->path_params, c->npath_params, true, &w);
+    write_kv_map("stageVariables", c->stage_vars, c->nstage_vars, true, &w);
+    write_body(req, true, &p, &w);
+    jw_obj_end(&w);
+    return finish(&p, &w);
 }

@@ -5,47 +5,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/codec.h"
-
-int apigw_pct_decode(const char *s, size_t len, bool plus_space, struct buf *out)
+bool apigw_token(const char *s, size_t len)
 {
-    int rc = buf_reserve(out, len);
-    if (rc != BUF_OK)
-        return rc;
-    size_t i = 0;
-    while (i < len) {
-        size_t run = i;
-        while (run < len && s[run] != '%' && !(plus_space && s[run] == '+'))
-            run++;
-        if (run > i && (rc = buf_append(out, s + i, run - i)) != BUF_OK)
-            return rc;
-        i = run;
-        if (i >= len)
-            break;
-        char c;
-        if (s[i] == '+') {
-            c = ' ';
-            i++;
-        } else {
-            if (len - i < 3 || codec_hexval(s[i + 1]) < 0 || codec_hexval(s[i + 2]) < 0)
-                return APIGW_EBADESCAPE;
-            c = (char)(codec_hexval(s[i + 1]) * 16 + codec_hexval(s[i + 2]));
-            i += 3;
-        }
-        if ((rc = buf_append(out, &c, 1)) != BUF_OK)
-            return rc;
-    }
-    return APIGW_OK;
-}
-
-bool apigw_pct_valid(const char *s, size_t len)
-{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (len == 0)
+        return false;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] != '%')
-            continue;
-        if (len - i < 3 || codec_hexval(s[i + 1]) < 0 || codec_hexval(s[i + 2]) < 0)
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              (c != 0 && memchr(extra, c, sizeof extra - 1) != NULL)))
             return false;
-        i += 2;
     }
     return true;
 }

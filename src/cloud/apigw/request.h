@@ -1,7 +1,7 @@
 /*
  * request.h — the API Gateway engine's own, protocol-neutral description of one client
- * request, and the small helpers every apigw_ module shares on it (percent-decoding,
- * header lookup, the CLF request time).
+ * request, and the small helpers every apigw_ module shares on it (header lookup, the CLF
+ * request time; percent-decoding is core/url.h's).
  *
  * Nothing here knows HTTP servers: the API port's adapter fills a struct apigw_request from
  * whatever its server gave it and hands it to the engine. Every pointer is borrowed from the
@@ -52,16 +52,12 @@ enum {
     APIGW_EBADESCAPE = -20 /* a '%' not followed by two hex digits */
 };
 
-/* Appends the percent-decoding of len bytes of s to out; with plus_space, '+' becomes ' '
- * (query strings). Decoded bytes may be anything, NUL included. Returns APIGW_OK,
- * APIGW_EBADESCAPE (out then holds a partial result) or a buf error. */
-int apigw_pct_decode(const char *s, size_t len, bool plus_space, struct buf *out);
-
-/* True when the len bytes of s hold no '%' escape that fails to decode. */
-bool apigw_pct_valid(const char *s, size_t len);
-
 /* The first header named `name` (ASCII case-insensitive); NULL when absent. Borrowed. */
 const struct apigw_kv *apigw_request_header(const struct apigw_request *req, const char *name);
+
+/* True when the len bytes of s are an HTTP token (RFC 9110 tchar, at least one): what a header
+ * name is. */
+bool apigw_token(const char *s, size_t len);
 
 /* ASCII case-insensitive comparison of two byte strings of lengths al and bl. */
 bool apigw_ieq(const char *a, size_t al, const char *b, size_t bl);

@@ -7,13 +7,13 @@
 
 #include <jansson.h>
 
-#include "cloud/apigw/jsonw.h"
 #include "core/codec.h"
 #include "core/json.h"
+#include "core/jsonw.h"
 
-static const char *const remapped[] = {"content-length", "transfer-encoding", "connection",
-                                       "keep-alive",     "upgrade",           "te",
-                                       "trailer",        "proxy-"};
+static const char *const remapped[] = {
+    "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
+    "proxy-"};
 
 void apigw_response_init(struct apigw_response *r)
 {
@@ -42,20 +42,10 @@ void apigw_response_reset(struct apigw_response *r)
     buf_reset(&r->store);
 }
 
-static bool tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 bool apigw_header_valid(const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    if (name_len == 0)
+    if (!apigw_token(name, name_len))
         return false;
-    for (size_t i = 0; i < name_len; i++)
-        if (!tchar((unsigned char)name[i]))
-            return false;
     for (size_t i = 0; i < value_len; i++) {
         unsigned char c = (unsigned char)value[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f)
@@ -153,11 +143,12 @@ int apigw_response_message(struct apigw_response *r, int status, const char *mes
 {
     apigw_response_reset(r);
     r->status = status;
-    int rc = buf_append(&r->body, "{\"message\":", 11);
-    if (rc == APIGW_OK)
-        rc = apigw_jw_cstr(&r->body, message);
-    if (rc == APIGW_OK)
-        rc = buf_append(&r->body, "}", 1);
+    struct jsonw w;
+    jw_init(&w, &r->body);
+    jw_obj(&w);
+    jw_kstr(&w, "message", message);
+    jw_obj_end(&w);
+    int rc = jw_error(&w);
     if (rc == APIGW_OK)
         rc = push(r, "content-type", 12, "application/json", 16);
     return rc;
@@ -222,8 +213,7 @@ static int fn_header(struct mapper *m, const char *n, size_t nl, const char *v, 
 }
 
 /* A header value from JSON as text; *skip for null. Returns 0, or -1 for object/array. */
-static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_t *sl,
-                      bool *skip)
+static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_t *sl, bool *skip)
 {
     *skip = false;
     if (json_is_string(v)) {

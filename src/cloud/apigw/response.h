@@ -39,14 +39,14 @@
 enum apigw_payload { APIGW_PAYLOAD_V1, APIGW_PAYLOAD_V2, APIGW_PAYLOAD_URL };
 
 enum {
-    APIGW_RESP_MAX_HEADERS = 128,             /* from the function, cookies included */
-    APIGW_RESP_MAX_HEADER_BYTES = 64 * 1024,  /* names + values from the function */
-    APIGW_RESP_MAX_BODY = 10 * 1024 * 1024,   /* the HTTP API payload quota */
+    APIGW_RESP_MAX_HEADERS = 128,                   /* from the function, cookies included */
+    APIGW_RESP_MAX_HEADER_BYTES = 64 * 1024,        /* names + values from the function */
+    APIGW_RESP_MAX_BODY = 10 * 1024 * 1024,         /* the HTTP API payload quota */
     APIGW_RESP_SLOTS = APIGW_RESP_MAX_HEADERS + 32, /* room for the gateway's own headers */
 };
 
 enum {
-    APIGW_RESP_MALFORMED = -40, /* the output was refused; the response holds the 500/502 */
+    APIGW_RESP_MALFORMED = -40,  /* the output was refused; the response holds the 500/502 */
     APIGW_RESP_EBADHEADER = -41, /* apigw_response_add_header: not a token / unclean value */
     APIGW_RESP_EFULL = -42,      /* no header slot left */
 };

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/url.h"
+
 static const char *const methods[] = {"ANY",     "DELETE", "GET",  "HEAD",
                                       "OPTIONS", "PATCH",  "POST", "PUT"};
 
@@ -55,8 +57,8 @@ static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
  * and AWS's own examples use). */
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 /* Parsed shape of a route path's segment. */
@@ -99,8 +101,7 @@ int apigw_route_key_validate(const char *key, size_t len, char *msg, size_t msgl
     const char *sp = memchr(key, ' ', len);
     if (sp == NULL) {
         set_msg(msg, msglen,
-                "Unable to parse route key '%.*s': expected '$default' or 'METHOD /path'", kl,
-                key);
+                "Unable to parse route key '%.*s': expected '$default' or 'METHOD /path'", kl, key);
         return APIGW_ROUTE_EINVALID;
     }
     size_t ml = (size_t)(sp - key);
@@ -124,8 +125,8 @@ int apigw_route_key_validate(const char *key, size_t len, char *msg, size_t msgl
     for (size_t i = 0; i < pl; i++) {
         unsigned char c = (unsigned char)path[i];
         if (c <= 0x20 || c == 0x7f || c == '?' || c == '#') {
-            set_msg(msg, msglen,
-                    "The path of route key '%.*s' has a character a path may not hold", kl, key);
+            set_msg(msg, msglen, "The path of route key '%.*s' has a character a path may not hold",
+                    kl, key);
             return APIGW_ROUTE_EINVALID;
         }
     }
@@ -304,8 +305,8 @@ static struct node *sub_child(struct node **slot)
     return *slot;
 }
 
-static int ent_fill(struct route_ent *e, const char *key, size_t len, const char *method,
-                    size_t ml, const char *res, size_t rl)
+static int ent_fill(struct route_ent *e, const char *key, size_t len, const char *method, size_t ml,
+                    const char *res, size_t rl)
 {
     memset(e, 0, sizeof *e);
     e->method = dupn(method, ml);
@@ -314,8 +315,8 @@ static int ent_fill(struct route_ent *e, const char *key, size_t len, const char
     return e->method && e->key && e->resource ? APIGW_OK : APIGW_ENOMEM;
 }
 
-int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target,
-                     char *msg, size_t msglen)
+int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target, char *msg,
+                     size_t msglen)
 {
     int rc = apigw_route_key_validate(key, len, msg, msglen);
     if (rc != APIGW_OK)
@@ -448,8 +449,7 @@ static const struct route_ent *search(const struct node *n, const struct segs *s
     bool found;
     if (n->nlits > 0) {
         size_t at = lit_find(n, s->dec.data + s->doff[i], s->dlen[i], &found);
-        if (found &&
-            (e = search(n->lits[at], s, i + 1, method, ml, pidx, np, greedy)) != NULL)
+        if (found && (e = search(n->lits[at], s, i + 1, method, ml, pidx, np, greedy)) != NULL)
             return e;
     }
     if (n->param != NULL && s->rlen[i] > 0 && np < APIGW_ROUTE_MAX_PARAMS) {
@@ -495,8 +495,8 @@ static enum apigw_route_status split(struct segs *s, const char *path, size_t le
         s->start[s->n] = i;
         s->rlen[s->n] = end - i;
         s->doff[s->n] = s->dec.len;
-        int rc = apigw_pct_decode(path + i, end - i, false, &s->dec);
-        if (rc == APIGW_EBADESCAPE)
+        int rc = url_decode_buf(path + i, end - i, URL_ALLOW_NUL, &s->dec);
+        if (rc == URL_EBADESCAPE)
             return APIGW_ROUTE_BAD_PATH;
         if (rc != APIGW_OK)
             return APIGW_ROUTE_NOMEM;
@@ -513,7 +513,7 @@ static int add_param(struct apigw_match *m, const char *name, const char *raw, s
     m->params[m->nparams].name = name;
     m->params[m->nparams].name_len = strlen(name);
     *voff = m->store.len;
-    int rc = apigw_pct_decode(raw, rl, false, &m->store);
+    int rc = url_decode_buf(raw, rl, URL_ALLOW_NUL, &m->store);
     m->params[m->nparams].value_len = m->store.len - *voff;
     m->nparams++;
     return rc;

@@ -70,8 +70,8 @@ void apigw_routes_free(struct apigw_routes *rt);
  * with the same method and the same path shape gives APIGW_ROUTE_EEXISTS (msg filled).
  * target is kept as given (borrowed). Returns APIGW_OK, those, or APIGW_ENOMEM.
  */
-int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target,
-                     char *msg, size_t msglen);
+int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void *target, char *msg,
+                     size_t msglen);
 
 /* Number of routes added. */
 size_t apigw_routes_count(const struct apigw_routes *rt);

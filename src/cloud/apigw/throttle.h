@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 struct apigw_bucket {
-    double rate;   /* tokens added per second */
-    double burst;  /* capacity */
+    double rate;  /* tokens added per second */
+    double burst; /* capacity */
     double tokens;
     int64_t last_ms;
 };

@@ -1,15 +1,22 @@
 /*
- * cli.c — `haar schedule next EXPR [--count N] [--from ISO8601]` (see cli.h).
+ * cli.c — `haar schedule next EXPR [--count N] [--from ISO8601]` and `haar trigger RULE`
+ * (see cli.h).
  */
 #include "cloud/events/cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+
 #include "cloud/events/schedule.h"
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/json.h"
 
 #define DEFAULT_COUNT 5
 #define MAX_COUNT     1000000
@@ -19,7 +26,9 @@ static const char usage[] =
     "\n"
     "Prints the next fire times of an EventBridge schedule expression, in UTC, one per line.\n"
     "\n"
-    "  EXPR            rate(value unit) or cron(min hour day-of-month month day-of-week year)\n"
+    "  EXPR            rate(value unit) or cron(min hour day-of-month month day-of-week year);\n"
+    "                  - reads expressions from stdin, one per line, and prints one line for\n"
+    "                  each: its fire times separated by spaces (empty when invalid)\n"
     "  --count N       how many times to print (default 5, at most 1000000)\n"
     "  --from TIME     start strictly after TIME (default now): 2026-11-24T12:00:00Z,\n"
     "                  2026-11-24T12:00, 2026-11-24 (UTC unless an offset is given);\n"
@@ -36,6 +45,56 @@ static int parse_count(const char *s, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* Prints up to count fire times after from_ms (a rate anchored at from_ms), each followed by
+ * sep; with sep ' ' the line ends with a newline instead of the last space. */
+static void print_times(const struct events_schedule *s, int64_t from_ms, long count, char sep)
+{
+    int64_t t = from_ms;
+    for (long i = 0; i < count; i++) {
+        t = events_schedule_next(s, from_ms, t);
+        char when[32];
+        if (t == EVENTS_SCHEDULE_NONE || clock_format_iso(t, false, when, sizeof when) < 0)
+            break;
+        if (sep == '\n' || i == 0)
+            fputs(when, stdout);
+        else
+            printf(" %s", when);
+        if (sep == '\n')
+            putchar('\n');
+    }
+    if (sep != '\n')
+        putchar('\n');
+}
+
+/* The batch form: one expression a line on stdin, one line of fire times each on stdout. */
+static int schedule_batch(long count, int64_t from_ms)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int rc = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        struct events_schedule s;
+        char detail[256];
+        if (events_schedule_parse(line, (size_t)n, &s, detail, sizeof detail) != 0) {
+            fprintf(stderr, "haar schedule: line %ld: %s (%s)\n", lineno, EVENTS_SCHEDULE_INVALID,
+                    detail);
+            putchar('\n');
+            rc = 2;
+            continue;
+        }
+        print_times(&s, from_ms, count, ' ');
+    }
+    free(line);
+    if (fflush(stdout) != 0)
+        return 1;
+    return rc;
 }
 
 int events_schedule_cli(int argc, char **argv)
@@ -72,25 +131,139 @@ int events_schedule_cli(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
-    int64_t t = clock_now_ms();
-    if (from != NULL && events_time_parse(from, strlen(from), &t) != 0) {
+    int64_t from_ms = clock_now_ms();
+    if (from != NULL && clock_parse_iso8601(from, &from_ms) != 0) {
         fprintf(stderr, "haar schedule: --from %s is not an ISO-8601 time (2026-11-24T12:00:00Z)\n",
                 from);
         return 2;
     }
+    if (strcmp(expr, "-") == 0)
+        return schedule_batch(count, from_ms);
     struct events_schedule s;
     char detail[256];
     if (events_schedule_parse(expr, strlen(expr), &s, detail, sizeof detail) != 0) {
         fprintf(stderr, "haar schedule: %s (%s)\n", EVENTS_SCHEDULE_INVALID, detail);
         return 2;
     }
-    int64_t anchor = t;
-    for (long i = 0; i < count; i++) {
-        t = events_schedule_next(&s, anchor, t);
-        char line[32];
-        if (t == EVENTS_SCHEDULE_NONE || events_time_format(t, line, sizeof line) < 0)
-            break;
-        puts(line);
-    }
+    print_times(&s, from_ms, count, '\n');
     return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- haar trigger ---- */
+
+static const char trigger_usage[] = "usage: haar trigger RULE [--bus NAME] [--endpoint URL]\n";
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+    return buf_append(arg, p, sz * n) == BUF_OK ? sz * n : 0;
+}
+
+/* One request to the daemon's /_haar/ side (unsigned: /_haar/ paths take no signature).
+ * Returns the HTTP status, or -1 when the daemon cannot be reached. */
+static long haar_request(const char *method, const char *url, const char *body, struct buf *out)
+{
+    CURL *c = curl_easy_init();
+    if (c == NULL)
+        return -1;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (body != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    long status = -1;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* POST /_haar/events/trigger for rule on bus; the answer's JSON in *doc (new reference). */
+static long trigger_once(const char *endpoint, const char *rule, const char *bus, json_t **doc)
+{
+    char url[1024];
+    snprintf(url, sizeof url, "%s/_haar/events/trigger", endpoint);
+    json_t *req = json_pack("{s:s, s:s}", "rule", rule, "bus", bus);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    long status = body ? haar_request("POST", url, body, &out) : -1;
+    free(body);
+    *doc = status > 0 ? jsonh_parse(out.data ? out.data : "", out.len, NULL, 0) : NULL;
+    buf_destroy(&out);
+    return status;
+}
+
+int events_trigger_cli(int argc, char **argv)
+{
+    const char *rule = NULL, *bus = "default", *endpoint = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--bus") == 0 && i + 1 < argc) {
+            bus = argv[++i];
+        } else if (strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
+            endpoint = argv[++i];
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(trigger_usage, stdout);
+            return 0;
+        } else if (rule == NULL && argv[i][0] != '-') {
+            rule = argv[i];
+        } else {
+            fputs(trigger_usage, stderr);
+            return 2;
+        }
+    }
+    if (rule == NULL) {
+        fputs(trigger_usage, stderr);
+        return 2;
+    }
+    if (endpoint == NULL) {
+        const char *e = getenv("HAAR_ENDPOINT");
+        endpoint = e && *e ? e : "http://127.0.0.1:4566";
+    }
+    json_t *doc = NULL;
+    long status = trigger_once(endpoint, rule, bus, &doc);
+    if (status == 404) {
+        /* the environment's short form: "schedule" is <project>-<environment>-schedule */
+        char url[1024], full[300];
+        snprintf(url, sizeof url, "%s/_haar/health", endpoint);
+        struct buf out;
+        buf_init(&out, 16 << 20);
+        json_t *h = NULL;
+        if (haar_request("GET", url, NULL, &out) == 200)
+            h = jsonh_parse(out.data ? out.data : "", out.len, NULL, 0);
+        buf_destroy(&out);
+        snprintf(full, sizeof full, "%s-%s-%s", jsonh_str(h, "project", "haar"),
+                 jsonh_str(h, "environment", "dev"), rule);
+        json_decref(h);
+        json_t *again = NULL;
+        long st = trigger_once(endpoint, full, bus, &again);
+        if (st == 200) {
+            json_decref(doc);
+            doc = again;
+            status = st;
+        } else {
+            json_decref(again);
+        }
+    }
+    int rc = 1;
+    if (status < 0) {
+        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", endpoint);
+    } else if (status != 200) {
+        fprintf(stderr, "haar trigger: %s\n", jsonh_str(doc, "message", "failed"));
+    } else {
+        long long n = 0;
+        jsonh_int(doc, "targets", &n);
+        printf("%s fired at %s (%lld target%s)\n", jsonh_str(doc, "arn", rule),
+               jsonh_str(doc, "time", "?"), n, n == 1 ? "" : "s");
+        rc = 0;
+    }
+    json_decref(doc);
+    return rc;
 }

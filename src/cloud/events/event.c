@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cloud/events/schedule.h"
+#include "core/clock.h"
 #include "core/ids.h"
 
 int events_rule_arn(char *out, size_t outlen, const char *region, const char *account,
@@ -24,7 +24,7 @@ json_t *events_scheduled_event(const char *account, const char *region, const ch
                                int64_t time_ms, const char *id)
 {
     char uuid[IDS_UUID_LEN + 1], when[32];
-    if (events_time_format(time_ms, when, sizeof when) < 0)
+    if (clock_format_iso(time_ms, false, when, sizeof when) < 0)
         return NULL;
     if (id == NULL) {
         ids_uuid4(uuid);

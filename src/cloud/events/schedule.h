@@ -91,15 +91,4 @@ bool events_schedule_valid(const char *expr, size_t len);
  */
 int64_t events_schedule_next(const struct events_schedule *s, int64_t anchor_ms, int64_t after_ms);
 
-/* Formats epoch ms as "2026-11-24T12:00:00Z" (milliseconds dropped). Returns the length, or
- * -1 when out is too small (needs 21 bytes) or the year is outside 0000..9999. */
-int events_time_format(int64_t epoch_ms, char *out, size_t outlen);
-
-/*
- * Parses an ISO-8601 UTC time: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM[:SS[.fff]]" followed by
- * "Z", "+HH:MM"/"-HH:MM" or nothing (UTC). len bytes, no NUL needed. Returns 0 and sets
- * *epoch_ms, or -1.
- */
-int events_time_parse(const char *s, size_t len, int64_t *epoch_ms);
-
 #endif

@@ -18,10 +18,18 @@
 
 #include <h2o.h>
 
+#include "core/buf.h"
+#include "core/clock.h"
 #include "core/ids.h"
 #include "core/timer.h"
 
-enum { ACCEPT_PAUSE_MS = 100, MAX_HEADERS = 128 };
+enum {
+    ACCEPT_PAUSE_MS = 100,
+    MAX_HEADERS = 128,
+    PARKED_INPUT_MAX = 64 * 1024, /* pipelined bytes read while watching a parked request */
+    DRAIN_MS = 2000,              /* a refused request's body is read and dropped this long */
+    DRAIN_TICK_MS = 20,
+};
 
 struct http_profile {
     struct http_profile *next;
@@ -54,6 +62,8 @@ struct http_listener {
     void *arg;
     http_accept_filter_fn filter;
     void *filter_arg;
+    http_screen_fn screen;
+    void *screen_arg;
     unsigned conns, max_conns;
     bool open;
     bool paused;
@@ -80,15 +90,59 @@ struct http_watch {
     void *arg;
 };
 
+/*
+ * What haar keeps of a connection beside h2o's (the socket's on_close.data): its listener,
+ * and the request answered later whose client is watched. h2o stops reading an HTTP/1
+ * connection once a request is in, so it would only learn that the client left when it
+ * writes the answer; a parked request (one with a gone callback: a long poll, an invocation
+ * waiting for an environment) has the connection read again, by on_parked_read, so the
+ * handler hears of it at once (an invocation not yet started never starts).
+ */
+struct http_conn {
+    struct http_listener *l;
+    h2o_socket_t *sock;
+    struct http_req *parked;
+    /* screening (listeners with a screen): screen_on_read runs before h2o's own read
+     * callback until the head of each request has been looked at */
+    h2o_socket_cb h2o_read; /* h2o's read callback (HTTP/1: the same for every request) */
+    bool screening;
+    struct timer rescreen; /* TIMER_REAL: screening again once a request is done */
+};
+
+static void screen_on_read(h2o_socket_t *sock, const char *err);
+
 static void h_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                       const void *body, size_t len);
 static void h_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);
 
 static const struct proto_conn_ops conn_ops = {h_respond, h_on_gone};
 
+static struct http_conn *conn_of(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    return sock != NULL ? sock->on_close.data : NULL;
+}
+
+static void unpark(struct http_req *r)
+{
+    struct http_conn *c = conn_of(r->h2o);
+    if (c == NULL || c->parked != r)
+        return;
+    c->parked = NULL;
+    h2o_socket_read_stop(c->sock); /* h2o reads again once the answer is out */
+}
+
 static void req_dispose(void *p)
 {
     struct http_req *r = p;
+    unpark(r);
+    /* h2o starts reading the next request right after this (its reqread_start), with its
+     * own callback: screening takes over again from a zero-delay timer */
+    struct http_conn *c = conn_of(r->h2o);
+    if (c != NULL && c->l->screen != NULL && c->h2o_read != NULL)
+        timer_start(&c->rescreen, 0);
     if (!r->answered && r->on_gone != NULL) {
         r->answered = true;
         r->on_gone(r->gone_arg);
@@ -129,6 +183,280 @@ static bool ambiguous_framing(h2o_req_t *req)
     return cl > 1 || (cl > 0 && te > 0) || te > 1;
 }
 
+/* ---- request heads, before the body (screening) ---- */
+
+static bool tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* The next line of p..end (without CRLF / LF) into *line, *ll; NULL when no full line. */
+static const char *next_line(const char *p, const char *end, const char **line, size_t *ll)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL)
+        return NULL;
+    *line = p;
+    *ll = (size_t)(nl - p) - (nl > p && nl[-1] == '\r');
+    return nl + 1;
+}
+
+long http_parse_head(const char *data, size_t len, struct http_head *h)
+{
+    memset(&h->req, 0, sizeof h->req);
+    h->declared = 0;
+    h->ambiguous = false;
+    const char *p = data, *end = data + (len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX);
+    const char *line;
+    size_t ll;
+    /* request line: METHOD SP target SP HTTP/1.x */
+    const char *next = next_line(p, end, &line, &ll);
+    if (next == NULL)
+        return len < HTTP_HEAD_MAX ? 0 : -1;
+    const char *sp1 = memchr(line, ' ', ll);
+    const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', ll - (size_t)(sp1 + 1 - line)) : NULL;
+    if (sp1 == NULL || sp2 == NULL || sp1 == line || sp2 == sp1 + 1 ||
+        (size_t)(line + ll - (sp2 + 1)) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        return -1;
+    for (const char *q = line; q < sp1; q++)
+        if (!tchar((unsigned char)*q))
+            return -1;
+    for (const char *q = sp1 + 1; q < sp2; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return -1;
+    struct proto_req *r = &h->req;
+    r->method = line;
+    r->method_len = (size_t)(sp1 - line);
+    r->path = sp1 + 1;
+    const char *qm = memchr(r->path, '?', (size_t)(sp2 - r->path));
+    r->path_len = (size_t)((qm ? qm : sp2) - r->path);
+    r->query = qm ? qm + 1 : "";
+    r->query_len = qm ? (size_t)(sp2 - qm - 1) : 0;
+    r->body = "";
+    r->authority = "";
+    r->headers = h->hdrs;
+    size_t names = 0;
+    int cl = 0, te = 0;
+    for (p = next; (next = next_line(p, end, &line, &ll)) != NULL; p = next) {
+        if (ll == 0) { /* the blank line: the head is complete */
+            h->ambiguous = cl > 1 || te > 1 || (cl > 0 && te > 0);
+            return (long)(next - data);
+        }
+        const char *colon = memchr(line, ':', ll);
+        if (colon == NULL || colon == line || r->nheaders == HTTP_HEAD_HEADERS)
+            return -1;
+        size_t nl = (size_t)(colon - line);
+        if (names + nl + 1 > sizeof h->names)
+            return -1;
+        for (size_t i = 0; i < nl; i++) {
+            unsigned char c = (unsigned char)line[i];
+            if (!tchar(c))
+                return -1; /* also obs-fold: a line starting with a space */
+            h->names[names + i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        h->names[names + nl] = '\0';
+        const char *v = colon + 1, *ve = line + ll;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        struct proto_hdr *hd = &h->hdrs[r->nheaders++];
+        hd->name = h->names + names;
+        hd->value = v;
+        hd->value_len = (size_t)(ve - v);
+        names += nl + 1;
+        if (strcmp(hd->name, "content-length") == 0) {
+            uint64_t n = 0;
+            if (hd->value_len == 0 || hd->value_len > 19)
+                return -1;
+            for (size_t i = 0; i < hd->value_len; i++) {
+                if (v[i] < '0' || v[i] > '9')
+                    return -1;
+                n = n * 10 + (uint64_t)(v[i] - '0');
+            }
+            if (++cl == 1 && te == 0) /* the first, as h2o reads it */
+                h->declared = n;
+        } else if (strcmp(hd->name, "transfer-encoding") == 0) {
+            te++;
+            h->declared = HTTP_CHUNKED;
+        } else if (strcmp(hd->name, "host") == 0) {
+            r->authority = hd->value;
+            r->authority_len = hd->value_len;
+        }
+    }
+    return len < HTTP_HEAD_MAX ? 0 : -1;
+}
+
+/* A screen's answer, captured to be written by hand (the request never reaches h2o's
+ * handler). */
+struct capture {
+    int status;
+    struct buf head, body;
+    bool answered;
+};
+
+static void cap_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                        const void *body, size_t len)
+{
+    struct capture *c = r->conn;
+    if (c->answered)
+        return;
+    c->answered = true;
+    c->status = status;
+    for (size_t i = 0; i < n; i++) {
+        size_t vl = hdrs[i].value_len ? hdrs[i].value_len : strlen(hdrs[i].value);
+        buf_printf(&c->head, "%s: %.*s\r\n", hdrs[i].name, (int)vl, hdrs[i].value);
+    }
+    buf_append(&c->body, body, len);
+}
+
+static void cap_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
+{
+    (void)r;
+    (void)fn;
+    (void)arg;
+}
+
+static const struct proto_conn_ops cap_ops = {cap_respond, cap_on_gone};
+
+static const char *reason(int status);
+
+/* A refused request's connection, once h2o let go of it: the answer is written, the sending
+ * side shut, and what the client still sends is read and dropped (never kept) for a moment,
+ * so that it reads the answer rather than a reset. */
+struct drain {
+    int fd;
+    int64_t until_ms;
+    struct timer t;
+};
+
+static void drain_tick(struct timer *t)
+{
+    struct drain *d = t->data;
+    static char sink[65536];
+    ssize_t n = 1;
+    for (int i = 0; i < 64 && n > 0; i++)
+        n = read(d->fd, sink, sizeof sink);
+    if ((n < 0 && errno == EAGAIN && clock_real_mono_ms() < d->until_ms)) {
+        timer_start(t, DRAIN_TICK_MS);
+        return;
+    }
+    if (n > 0 && clock_real_mono_ms() < d->until_ms) {
+        timer_start(t, 0);
+        return;
+    }
+    close(d->fd);
+    timer_destroy(&d->t);
+    free(d);
+}
+
+static void refuse_head(struct http_conn *c, struct capture *cap)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    buf_printf(&out, "HTTP/1.1 %d %s\r\nServer: haar\r\nConnection: close\r\n", cap->status,
+               reason(cap->status));
+    buf_append(&out, cap->head.data ? cap->head.data : "", cap->head.len);
+    buf_printf(&out, "Content-Length: %zu\r\n\r\n", cap->body.len);
+    buf_append(&out, cap->body.data ? cap->body.data : "", cap->body.len);
+    int fd = dup(h2o_socket_get_fd(c->sock));
+    /* h2o closes its connection as for a read error; c is freed with it */
+    c->h2o_read(c->sock, "haar: refused at its head");
+    struct drain *d = fd >= 0 ? calloc(1, sizeof *d) : NULL;
+    if (d == NULL || timer_init(&d->t, TIMER_REAL, drain_tick, d) != 0) {
+        free(d);
+        if (fd >= 0)
+            close(fd);
+        buf_destroy(&out);
+        return;
+    }
+    ssize_t w = write(fd, out.data, out.len); /* a small answer fits the socket's buffer */
+    (void)w;
+    shutdown(fd, SHUT_WR);
+    d->fd = fd;
+    d->until_ms = clock_real_mono_ms() + DRAIN_MS;
+    timer_start(&d->t, 0);
+    buf_destroy(&out);
+}
+
+enum screen_verdict { SCREEN_WAIT, SCREEN_PASS, SCREEN_REFUSED };
+
+/* Looks at the head at the start of the connection's input (h2o consumes a request's bytes
+ * only once it is answered, so the head of the request being read is always there). */
+static enum screen_verdict screen_head(struct http_conn *c)
+{
+    h2o_socket_t *sock = c->sock;
+    if (c->l->screen == NULL) /* its listener closed */
+        return SCREEN_PASS;
+    struct http_head *h = malloc(sizeof *h);
+    if (h == NULL)
+        return SCREEN_PASS;
+    enum screen_verdict v = SCREEN_PASS;
+    long hl = http_parse_head(sock->input->bytes, sock->input->size, h);
+    if (hl == 0) {
+        v = SCREEN_WAIT;
+        goto out;
+    }
+    /* not a head h2o would take (it answers those itself), or a body already in full: the
+     * request is handled as any other */
+    if (hl < 0 || (h->declared != HTTP_CHUNKED && !h->ambiguous &&
+                   sock->input->size - (size_t)hl >= h->declared))
+        goto out;
+    struct capture cap = {0};
+    buf_init(&cap.head, 64 * 1024);
+    buf_init(&cap.body, 1 << 20);
+    struct proto_req *r = &h->req;
+    ids_uuid4(r->request_id);
+    snprintf(r->source_ip, sizeof r->source_ip, "127.0.0.1");
+    r->ops = &cap_ops;
+    r->conn = &cap;
+    if (h->ambiguous) {
+        static const char msg[] = "{\"message\":\"Bad Request: the body length is framed twice\"}";
+        struct proto_hdr ct = {"content-type", "application/json", 0};
+        cap_respond(r, 400, &ct, 1, msg, sizeof msg - 1);
+    } else {
+        c->l->screen(c->l->screen_arg, r, h->declared);
+    }
+    if (cap.answered) {
+        refuse_head(c, &cap);
+        v = SCREEN_REFUSED;
+    }
+    buf_destroy(&cap.head);
+    buf_destroy(&cap.body);
+out:
+    free(h);
+    return v;
+}
+
+static void screen_on_read(h2o_socket_t *sock, const char *err)
+{
+    struct http_conn *c = sock->on_close.data;
+    h2o_socket_cb h2o_read = c->h2o_read;
+    if (err == NULL && c->screening) {
+        enum screen_verdict v = screen_head(c);
+        if (v == SCREEN_REFUSED)
+            return; /* the connection is gone */
+        if (v == SCREEN_PASS) {
+            c->screening = false;
+            sock->_cb.read = h2o_read;
+        }
+    }
+    h2o_read(sock, err);
+}
+
+/* The next request's head is screened: h2o's read callback is wrapped again (the current
+ * one is h2o's only when h2o is reading a request; otherwise h2o sets its own later and the
+ * next rescreen catches it). */
+static void rescreen(struct timer *t)
+{
+    struct http_conn *c = t->data;
+    if (c->sock->_cb.read == c->h2o_read && c->h2o_read != NULL) {
+        c->screening = true;
+        c->sock->_cb.read = screen_on_read;
+    }
+}
+
 /* ---- requests ---- */
 
 static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l)
@@ -164,10 +492,6 @@ static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l
                   sizeof pr->source_ip);
     else
         snprintf(pr->source_ip, sizeof pr->source_ip, "127.0.0.1");
-    pr->local_port = 0;
-    sl = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
-    if (sl > 0 && ss.ss_family == AF_INET)
-        pr->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     ids_uuid4(pr->request_id);
     pr->ops = &conn_ops;
     pr->conn = r;
@@ -183,6 +507,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(r, 0, sizeof *r);
     r->h2o = req;
     fill_req(r, req, l);
+    struct http_conn *c = conn_of(req);
+    if (c != NULL && c->screening) { /* it arrived whole before screening took over */
+        c->screening = false;
+        if (c->sock->_cb.read == screen_on_read)
+            c->sock->_cb.read = c->h2o_read;
+    }
     if (ambiguous_framing(req)) {
         req->http1_is_persistent = 0;
         static const char msg[] = "{\"message\":\"Bad Request: the body length is framed twice\"}";
@@ -248,6 +578,7 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     if (r->answered)
         return;
     r->answered = true;
+    unpark(r);
     h2o_req_t *req = r->h2o;
     req->res.status = status;
     req->res.reason = reason(status);
@@ -268,11 +599,43 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     h2o_send_inline(req, len ? body : "", len);
 }
 
+/* The client of a parked request: pipelined bytes are left in the input for h2o (up to
+ * PARKED_INPUT_MAX, past which watching stops); EOF or an error means it went away. */
+static void on_parked_read(h2o_socket_t *sock, const char *err)
+{
+    struct http_conn *c = sock->on_close.data;
+    struct http_req *r = c->parked;
+    if (err == NULL && sock->input->size <= PARKED_INPUT_MAX)
+        return;
+    c->parked = NULL;
+    h2o_socket_read_stop(sock);
+    if (err == NULL || r == NULL || r->answered)
+        return;
+    /* the handler forgets the request; h2o gets an answer no one reads, so that it closes
+     * the connection (it would not read it again) */
+    void (*fn)(void *) = r->on_gone;
+    void *arg = r->gone_arg;
+    r->on_gone = NULL;
+    if (fn != NULL)
+        fn(arg);
+    r->h2o->http1_is_persistent = 0;
+    h_respond(&r->pr, 400, NULL, 0, "", 0);
+}
+
 static void h_on_gone(struct proto_req *pr, void (*fn)(void *arg), void *arg)
 {
     struct http_req *r = (struct http_req *)pr;
     r->on_gone = fn;
     r->gone_arg = arg;
+    if (fn == NULL) {
+        unpark(r);
+        return;
+    }
+    struct http_conn *c = conn_of(r->h2o);
+    if (c != NULL && c->parked == NULL && !r->answered && c->sock->_cb.read == NULL) {
+        c->parked = r;
+        h2o_socket_read_start(c->sock, on_parked_read);
+    }
 }
 
 static bool has_header(const h2o_headers_t *hs, const char *name, size_t n)
@@ -363,7 +726,10 @@ static void on_accept(h2o_socket_t *listener, const char *err);
 /* A connection closed: one more may be accepted, and an fd is free again. */
 static void on_conn_close(void *data)
 {
-    struct http_listener *l = data;
+    struct http_conn *c = data;
+    struct http_listener *l = c->l;
+    timer_destroy(&c->rescreen);
+    free(c);
     if (l->conns > 0)
         l->conns--;
     if (l->paused && l->open) {
@@ -412,14 +778,31 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             close(fd);
             continue;
         }
+        struct http_conn *c = calloc(1, sizeof *c);
+        if (c == NULL || timer_init(&c->rescreen, TIMER_REAL, rescreen, c) != 0) {
+            free(c);
+            close(fd);
+            pause_accepting(l, ACCEPT_PAUSE_MS);
+            return;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         h2o_socket_t *sock =
             h2o_evloop_socket_create(l->srv->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
+        c->l = l;
+        c->sock = sock;
         sock->on_close.cb = on_conn_close;
-        sock->on_close.data = l;
+        sock->on_close.data = c;
         l->conns++;
         h2o_accept(&l->accept_ctx, sock);
+        /* h2o 2.2 has no hook between a request's head and its body: its HTTP/1 read
+         * callback (set by h2o_accept, the same for every request of the connection) is
+         * wrapped so that the head is looked at first */
+        if (l->screen != NULL && sock->_cb.read != NULL) {
+            c->h2o_read = sock->_cb.read;
+            c->screening = true;
+            sock->_cb.read = screen_on_read;
+        }
     }
 }
 
@@ -465,6 +848,8 @@ int http_listen(struct http_server *srv, uint16_t port, const struct http_listen
     l->arg = arg;
     l->filter = opts->filter;
     l->filter_arg = opts->filter_arg;
+    l->screen = opts->screen;
+    l->screen_arg = opts->screen_arg;
     l->max_conns = opts->max_conns;
     l->conns = 0;
     l->open = true;
@@ -492,6 +877,7 @@ void http_listener_close(struct http_listener *l)
     l->fn = NULL;
     l->arg = NULL;
     l->filter = NULL;
+    l->screen = NULL;
     l->next_free = l->srv->free_listeners;
     l->srv->free_listeners = l;
 }

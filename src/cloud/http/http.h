@@ -13,7 +13,10 @@
  * timeout). A listener caps its open connections; when the process runs out of file
  * descriptors it pauses accepting for a moment instead of spinning. An accept filter may
  * refuse connections by their peer (the Runtime API admits only its environment's
- * processes).
+ * processes); a screen may refuse a request from its head, before its body is read (the AWS
+ * port: no body is kept for a request that cannot be authentic). A request answered later
+ * (one with a gone callback) has its connection watched, so a client that leaves is heard of
+ * at once, not when the answer is written.
  *
  * Not thread-safe: one loop thread.
  */
@@ -36,6 +39,18 @@ typedef void (*http_handler_fn)(void *arg, struct proto_req *req);
 /* Decides on a new connection from its fd (peer address via getpeername); false closes it. */
 typedef bool (*http_accept_filter_fn)(void *arg, int fd);
 
+/*
+ * Looks at a request once its head is in, before its body is read (h2o reads a body whole
+ * before any handler runs, and has no hook of its own for this). head carries the method,
+ * path, query, authority and headers (names lowercase), body "" and body_len 0; declared is
+ * the Content-Length (HTTP_CHUNKED: chunked). A screen that answers head (proto_respond,
+ * proto_error) refuses the request there: the answer goes out with "Connection: close" and
+ * the body is never kept (what the client still sends is read and dropped for a moment, so
+ * that it sees the answer). One that does not answer lets the request be read and handled.
+ */
+#define HTTP_CHUNKED UINT64_MAX
+typedef void (*http_screen_fn)(void *arg, struct proto_req *head, uint64_t declared);
+
 /* Creates the loop and server. NULL on failure. */
 struct http_server *http_server_new(void);
 
@@ -51,7 +66,29 @@ struct http_listen_opts {
     unsigned max_conns;          /* 0 = no cap */
     http_accept_filter_fn filter; /* may be NULL */
     void *filter_arg;
+    http_screen_fn screen;       /* may be NULL; also refuses ambiguous framing at the head */
+    void *screen_arg;
 };
+
+/* A request head parsed for screening (http_parse_head): the neutral request with its
+ * header list, names lowercased into names[]. */
+enum { HTTP_HEAD_MAX = 16384, HTTP_HEAD_HEADERS = 100 };
+struct http_head {
+    struct proto_req req;
+    struct proto_hdr hdrs[HTTP_HEAD_HEADERS];
+    char names[HTTP_HEAD_MAX];
+    uint64_t declared;  /* Content-Length, HTTP_CHUNKED, or 0 */
+    bool ambiguous;     /* two Content-Length headers, or one with Transfer-Encoding */
+};
+
+/*
+ * Parses the head of an HTTP/1.x request (request line, header fields, blank line; lines end
+ * in CRLF or LF) at the start of data (len bytes, untrusted, not NUL-terminated) into *h,
+ * whose pointers then point into data and h->names. Returns the head's length, 0 while it is
+ * incomplete (and shorter than HTTP_HEAD_MAX), or -1 when it is no request head, has more
+ * than HTTP_HEAD_HEADERS fields or a Content-Length that is not a number. Pure; fuzzed.
+ */
+long http_parse_head(const char *data, size_t len, struct http_head *h);
 
 /*
  * Listens on 127.0.0.1:port (0 = ephemeral) and routes its requests to fn(arg, req).

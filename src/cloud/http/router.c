@@ -336,3 +336,57 @@ void router_handle(void *arg, struct proto_req *req)
     }
     svc->handle(svc->engine, req);
 }
+
+/* ---- screening at the head ---- */
+
+static void add_raw_header(struct sigv4_header *h, size_t *n, size_t cap, const struct proto_hdr *p)
+{
+    if (*n < cap)
+        h[(*n)++] = (struct sigv4_header){p->name, strlen(p->name), p->value, p->value_len};
+}
+
+void router_screen(void *arg, struct proto_req *head, uint64_t declared)
+{
+    struct router *rt = arg;
+    if ((declared != HTTP_CHUNKED && declared <= ROUTER_SCREEN_MIN_BODY) ||
+        has_prefix(head->path, head->path_len, "/_haar/"))
+        return;
+    const char *op;
+    size_t opl;
+    const struct proto_service *svc = router_match(rt, head, &op, &opl);
+    static const struct proto_service unknown = {.name = "unknown", .protocol = PROTO_REST_JSON};
+    head->service = svc ? svc : &unknown;
+    struct sigv4_header h[128];
+    size_t n = 0;
+    for (size_t i = 0; i < head->nheaders; i++)
+        add_raw_header(h, &n, 128, &head->headers[i]);
+    struct sigv4_request sr = {.method = head->method,
+                               .method_len = head->method_len,
+                               .path = head->path,
+                               .path_len = head->path_len,
+                               .query = head->query_len ? head->query : NULL,
+                               .query_len = head->query_len,
+                               .headers = h,
+                               .nheaders = n};
+    struct sigv4_auth a;
+    char msg[2048] = "";
+    enum sigv4_status st = sigv4_parse(&sr, &a, msg, sizeof msg);
+    struct proto_caller who;
+    struct cred_ctx c = {rt, &who};
+    if (st == SIGV4_OK && secret_of(&c, a.access_key, a.token) == NULL) {
+        st = SIGV4_UNKNOWN_KEY;
+        snprintf(msg, sizeof msg, "The security token included in the request is invalid.");
+    }
+    if (st != SIGV4_OK) {
+        enum err e = st == SIGV4_MISSING     ? ERR_MISSING_AUTH
+                     : st == SIGV4_MALFORMED ? ERR_INCOMPLETE_SIGNATURE
+                                             : ERR_UNRECOGNIZED_CLIENT;
+        enum proto_kind k = head->service->protocol;
+        proto_error_status(head, e, k == PROTO_JSON10 || k == PROTO_JSON11 ? 400 : err_status(e),
+                           msg[0] ? msg : NULL);
+        return;
+    }
+    if (svc != NULL && svc->max_body && declared != HTTP_CHUNKED && declared > svc->max_body)
+        proto_errorf(head, ERR_REQUEST_TOO_LARGE, "Request must be smaller than %zu bytes",
+                     svc->max_body);
+}

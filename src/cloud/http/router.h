@@ -84,6 +84,20 @@ int router_add_internal(struct router *rt, const char *path,
 /* The http handler for the AWS port: arg is a struct router. */
 void router_handle(void *arg, struct proto_req *req);
 
+/* Requests whose bodies are longer than this are screened at their head. */
+#define ROUTER_SCREEN_MIN_BODY (64 * 1024)
+
+/*
+ * The AWS port's screen (http_screen_fn): a request declaring a body over
+ * ROUTER_SCREEN_MIN_BODY bytes (or chunked) is refused before its body is read when it has
+ * no Authorization (nor a presigned query), a malformed one, an access key no credential
+ * source knows, or a declared length over its service's max_body. The answer is the one the
+ * whole request would get, in the service's shape when its target or path tells the service
+ * (a form body's Action= is not read: those get the REST shape). Shorter requests, and
+ * /_haar/ paths, are left to router_handle. arg is a struct router.
+ */
+void router_screen(void *arg, struct proto_req *head, uint64_t declared);
+
 /* The service a request would go to (NULL: none), and its operation name. Exposed for tests
  * and the fuzz target. */
 const struct proto_service *router_match(const struct router *rt, const struct proto_req *req,

@@ -181,6 +181,14 @@ void lambda__code_release(struct lambda *lm, const char *dir)
     snprintf(zip, sizeof zip, "%s.zip", dir);
     unlink(zip);
     fs_remove_tree(dir);
+    /* and the function's folder, once its last version is gone */
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        rmdir(parent);
+    }
     lm->code_bytes -= bytes;
     if (lm->code_bytes < 0)
         lm->code_bytes = 0;

@@ -36,6 +36,9 @@
 #include "core/log.h"
 
 enum {
+    WALK_MAX = 1024,    /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
+    WALK_TEXT = 16384,  /* /proc/<pid>/task/<pid>/children, statm */
+    ADOPT_EVERY_MS = 5, /* orphans are looked for at most this often */
     LINE_MAX_BYTES = 256 * 1024,
     SAMPLE_MS = 5,        /* memory of a busy environment's tree */
     SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
@@ -243,17 +246,35 @@ static long tree_walk(struct lambda_env *env)
 
 static bool pid_holds_inode(int pid, unsigned long inode);
 
+struct walk {
+    int stack[WALK_MAX];
+    int n;
+};
+
+static void push_member(void *arg, int pid)
+{
+    struct walk *w = arg;
+    if (w->n < WALK_MAX)
+        w->stack[w->n++] = pid;
+}
+
 static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
 {
-    int stack[LAMBDA_MAX_TREE * 2];
-    int n = 0, seen = 0;
+    struct walk *w = malloc(sizeof *w);
+    int *visited = malloc(WALK_MAX * sizeof *visited);
+    char *text = malloc(WALK_TEXT);
     long total = 0;
+    if (w == NULL || visited == NULL || text == NULL)
+        goto out;
+    w->n = 0;
+    int seen = 0;
     long page_kb = sysconf(_SC_PAGESIZE) / 1024;
-    for (int i = 0; i < env->ntree && n < (int)(sizeof stack / sizeof stack[0]); i++)
-        stack[n++] = env->tree[i].pid;
-    int visited[LAMBDA_MAX_TREE * 2];
-    while (n > 0 && seen < (int)(sizeof visited / sizeof visited[0])) {
-        int pid = stack[--n];
+    /* the recorded processes (some may have left the tree), and in a cgroup every member */
+    for (int i = 0; i < env->ntree; i++)
+        push_member(w, env->tree[i].pid);
+    lambda__cg_pids(env->cg, push_member, w);
+    while (w->n > 0 && seen < WALK_MAX) {
+        int pid = w->stack[--w->n];
         bool dup = false;
         for (int i = 0; i < seen && !dup; i++)
             dup = visited[i] == pid;
@@ -262,12 +283,12 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
         visited[seen++] = pid;
         if (inode != 0 && *holder == 0 && pid_holds_inode(pid, inode))
             *holder = pid;
-        char path[96], text[512];
+        char path[96];
         snprintf(path, sizeof path, "/proc/%d/statm", pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
-        ssize_t r = read(fd, text, sizeof text - 1);
+        ssize_t r = read(fd, text, WALK_TEXT - 1);
         close(fd);
         if (r > 0) {
             text[r] = '\0';
@@ -279,27 +300,32 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
-        r = read(fd, text, sizeof text - 1);
+        r = read(fd, text, WALK_TEXT - 1);
         close(fd);
         if (r <= 0)
             continue;
         text[r] = '\0';
         char *p = text, *end;
-        while (n < (int)(sizeof stack / sizeof stack[0])) {
+        while (w->n < WALK_MAX) {
             long c = strtol(p, &end, 10);
             if (end == p)
                 break;
-            stack[n++] = (int)c;
+            w->stack[w->n++] = (int)c;
             tree_add(env, (int)c);
             p = end;
         }
     }
+out:
+    free(text);
+    free(visited);
+    free(w);
     return total;
 }
 
 /* Kills every process of the tree: the group, then each recorded process still the same. */
 static void tree_kill(struct lambda_env *env)
 {
+    lambda__cg_kill(env->cg); /* everything in its cgroup, at once */
     if (env->pid > 0)
         kill(-env->pid, SIGKILL);
     tree_walk(env); /* finds children started since the last sample */
@@ -326,11 +352,127 @@ static void read_mem(struct lambda_env *env)
         env->last_hwm_kb = hwm;
 }
 
+/* ---- orphans: what escaped a tree before it was sampled ---- */
+
+static bool is_known(struct lambda *lm, int pid)
+{
+    for (int b = 0; b < LAMBDA_NBUCKETS; b++)
+        for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
+            for (struct lambda_env *e = fn->envs; e; e = e->next) {
+                if (e->pid == pid)
+                    return true;
+                for (int i = 0; i < e->ntree; i++)
+                    if (e->tree[i].pid == pid)
+                        return true;
+            }
+    return false;
+}
+
+static bool is_zombie(int pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true; /* gone */
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    text[n] = '\0';
+    const char *p = strrchr(text, ')');
+    return p == NULL || p[1] == '\0' || p[2] == 'Z';
+}
+
+/* The environment whose log stream a process's variables name (one per environment). */
+static struct lambda_env *env_of_orphan(struct lambda *lm, int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *text = malloc(WALK_TEXT * 4);
+    ssize_t n = text ? read(fd, text, WALK_TEXT * 4 - 1) : -1;
+    close(fd);
+    struct lambda_env *found = NULL;
+    static const char key[] = "AWS_LAMBDA_LOG_STREAM_NAME=";
+    for (ssize_t i = 0; n > 0 && i < n && found == NULL;
+         i += (ssize_t)strnlen(text + i, (size_t)(n - i)) + 1) {
+        size_t len = strnlen(text + i, (size_t)(n - i));
+        if (len <= sizeof key - 1 || memcmp(text + i, key, sizeof key - 1) != 0)
+            continue;
+        const char *v = text + i + sizeof key - 1;
+        size_t vl = len - (sizeof key - 1);
+        for (int b = 0; b < LAMBDA_NBUCKETS && found == NULL; b++)
+            for (struct lambda_fn *fn = lm->buckets[b]; fn && found == NULL; fn = fn->hnext)
+                for (struct lambda_env *e = fn->envs; e && found == NULL; e = e->next)
+                    if (strlen(e->stream) == vl && memcmp(e->stream, v, vl) == 0)
+                        found = e;
+    }
+    free(text);
+    return found;
+}
+
+/*
+ * Processes the daemon adopted as subreaper that are no runtime and no recorded member of a
+ * tree escaped one (setsid and a double fork) before a sample saw them: each goes to the
+ * environment its variables name, and is counted and killed with it from then on; one that
+ * names none (its environment is gone, or it cleared its variables) is killed. Not needed
+ * with cgroups (membership cannot be left). At most every ADOPT_EVERY_MS.
+ */
+static void adopt_orphans(struct lambda *lm)
+{
+    static int64_t last;
+    int64_t now = clock_real_mono_ms();
+    if (lm->cg_mode != CG_NONE || now - last < ADOPT_EVERY_MS)
+        return;
+    last = now;
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return;
+    char *text = malloc(WALK_TEXT);
+    struct dirent *t;
+    while (text != NULL && (t = readdir(d)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[320];
+        snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t r = read(fd, text, WALK_TEXT - 1);
+        close(fd);
+        if (r <= 0)
+            continue;
+        text[r] = '\0';
+        char *p = text, *end;
+        for (long c; (c = strtol(p, &end, 10)), end != p; p = end) {
+            int pid = (int)c;
+            if (is_known(lm, pid) || is_zombie(pid))
+                continue; /* a zombie is reaped on its SIGCHLD */
+            struct lambda_env *env = env_of_orphan(lm, pid);
+            if (env != NULL) {
+                LOG_INFO("orphan", NULL, "%s: pid %d left its environment's tree; kept with it",
+                         env->fn->name, pid);
+                tree_add(env, pid);
+            } else if (proc_start(pid) != 0) {
+                LOG_WARN("orphan", NULL, "pid %d left a tree whose environment is gone: killed",
+                         pid);
+                kill(pid, SIGKILL);
+            }
+        }
+    }
+    free(text);
+    closedir(d);
+}
+
 /* Samples the tree's memory; kills the environment past the function's memory size. */
 static void check_memory(struct lambda_env *env)
 {
     if (env->killed != KILL_NONE)
         return;
+    adopt_orphans(env->lm);
     long rss = tree_walk(env);
     if (rss > env->peak_tree_kb)
         env->peak_tree_kb = rss;
@@ -354,6 +496,7 @@ static void on_sample(struct timer *t)
 
 void lambda__sweep(struct lambda *lm)
 {
+    lambda__cg_sweep(lm);
     for (int b = 0; b < LAMBDA_NBUCKETS; b++)
         for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
             for (struct lambda_env *e = fn->envs; e; e = e->next) {
@@ -452,11 +595,16 @@ static char **build_envp(struct lambda_env *env)
  * the caller so no caller variable lives across vfork.
  */
 static pid_t __attribute__((noinline))
-spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir, pid_t parent)
+spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir, pid_t parent,
+            int cg_procs)
 {
     pid_t pid = vfork();
     if (pid != 0)
         return pid;
+    if (cg_procs >= 0) { /* into the environment's cgroup before anything can fork */
+        ssize_t w = write(cg_procs, "0", 1);
+        (void)w;
+    }
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
@@ -494,7 +642,7 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
 {
     struct lambda *lm = fn->lm;
     struct lambda_env *env = calloc(1, sizeof *env);
-    int out[2] = {-1, -1}, err[2] = {-1, -1};
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, cg_procs = -1;
     char **envp = NULL;
     if (env == NULL)
         return NULL;
@@ -523,7 +671,11 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
     char exe[PATH_MAX + 16];
     snprintf(exe, sizeof exe, "%s/bootstrap", env->code_dir);
     env->spawned_ns = clock_mono_ns();
-    pid_t pid = spawn_child(exe, envp, out[1], err[1], env->code_dir, getpid());
+    cg_procs = lambda__cg_env_open(env);
+    pid_t pid = spawn_child(exe, envp, out[1], err[1], env->code_dir, getpid(), cg_procs);
+    if (cg_procs >= 0)
+        close(cg_procs);
+    cg_procs = -1;
     if (pid < 0)
         goto fail;
     setpgid(pid, pid); /* also from here, so kill(-pid) works at once */
@@ -565,6 +717,7 @@ fail:
     }
     if (env->listener)
         lm->host.env_unlisten(lm->host.arg, env->listener);
+    lambda__cg_env_release(env);
     timer_destroy(&env->deadline);
     timer_destroy(&env->sample);
     timer_destroy(&env->reap);
@@ -626,6 +779,7 @@ void lambda__env_destroy(struct lambda_env *env)
         close(env->status_fd);
     for (int i = 0; i < env->ntree; i++)
         persist_pid(lm, &env->tree[i], false);
+    lambda__cg_env_release(env);
     timer_destroy(&env->deadline);
     timer_destroy(&env->sample);
     timer_destroy(&env->reap);
@@ -714,13 +868,31 @@ static bool pid_holds_inode(int pid, unsigned long inode)
     return found;
 }
 
+/* Refusals are logged at most once a second (a process polling a Runtime API port it may
+ * not use would otherwise fill the log), with how many went unlogged. */
+static void log_refusal(struct lambda_env *env, unsigned long inode)
+{
+    static int64_t last_ms;
+    static long unlogged;
+    int64_t now = clock_real_mono_ms();
+    if (last_ms != 0 && now - last_ms < 1000) {
+        unlogged++;
+        return;
+    }
+    LOG_WARN("runtime_api", NULL,
+             "%s: refused a connection from a process outside the environment (socket %lu; "
+             "%ld more refused since the last report)",
+             env->fn->name, inode, unlogged);
+    last_ms = now;
+    unlogged = 0;
+}
+
 bool lambda_env_owns_peer(struct lambda_env *env, int fd)
 {
     int64_t t0 = clock_mono_ns();
     unsigned long inode = peer_inode(fd);
     if (inode == 0 || env->pid <= 0) {
-        LOG_WARN("runtime_api", NULL, "%s: refused a connection (peer socket not found)",
-                 env->fn->name);
+        log_refusal(env, inode);
         return false;
     }
     int holder = 0;
@@ -730,9 +902,7 @@ bool lambda_env_owns_peer(struct lambda_env *env, int fd)
                   holder, (double)(clock_mono_ns() - t0) / 1e6);
         return true;
     }
-    LOG_WARN("runtime_api", NULL,
-             "%s: refused a connection from a process outside the environment (socket %lu)",
-             env->fn->name, inode);
+    log_refusal(env, inode);
     return false;
 }
 
@@ -985,6 +1155,15 @@ void lambda_child_exited(struct lambda *lm, int pid, int status)
     char why[64], body[512];
     exit_text(status, why, sizeof why);
     /* the sandbox goes with its runtime: whatever bootstrap started dies too */
+    if (env->killed == KILL_NONE && lambda__cg_env_oom(env)) {
+        env->killed = KILL_OOM; /* the kernel, at the cgroup's memory.max */
+        LOG_WARN("env_oom", env->inv ? env->inv->rid : NULL, "%s pid=%d: killed at memory.max",
+                 fn->name, pid);
+        if (env->inv)
+            lambda__env_logf(env, "RequestId: %s Error: Runtime exited with error: signal: killed",
+                             env->inv->rid);
+    }
+    lambda__cg_kill(env->cg);
     kill(-pid, SIGKILL);
     for (int i = 0; i < env->ntree; i++)
         if (env->tree[i].pid != pid && proc_start(env->tree[i].pid) == env->tree[i].start)
@@ -1063,6 +1242,7 @@ static bool kill_orphan(void *arg, const struct store_row *row)
 
 void lambda__reap_orphans(struct lambda *lm)
 {
+    lambda__cg_reap(lm);
     struct orphan_ctx c = {lm, 0};
     store_query(lm->store, lm->st_pid_all, NULL, 0, kill_orphan, &c);
     if (c.killed > 0)

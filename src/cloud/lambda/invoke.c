@@ -27,9 +27,31 @@ enum {
 static void inv_complete_timer(struct timer *t)
 {
     struct lambda_inv *inv = t->data;
+    if (inv->late_error != NULL) {
+        char *body = inv->late_error;
+        inv->late_error = NULL;
+        lambda__finish(inv, true, body, inv->late_error_len);
+        free(body);
+        return;
+    }
     if (inv->done)
         inv->done(inv->arg, &inv->result);
     lambda__inv_free(inv);
+}
+
+/* Ends inv with a function error from a zero-delay timer: an error found while placing it
+ * may be found inside lambda_invoke, whose caller must not be called back from inside. */
+static void finish_later(struct lambda_inv *inv, const char *body, size_t len)
+{
+    inv->late_error = malloc(len + 1);
+    if (inv->late_error == NULL) {
+        lambda__finish(inv, true, body, len); /* no memory: at once, as before */
+        return;
+    }
+    memcpy(inv->late_error, body, len);
+    inv->late_error[len] = '\0';
+    inv->late_error_len = len;
+    timer_start(&inv->complete, 0);
 }
 
 void lambda__inv_free(struct lambda_inv *inv)
@@ -39,6 +61,7 @@ void lambda__inv_free(struct lambda_inv *inv)
     if (inv->payload != NULL && inv->type == LAMBDA_INV_EVENT)
         inv->fn->lm->event_mem -= inv->len;
     timer_destroy(&inv->complete);
+    free(inv->late_error);
     free(inv->payload);
     free(inv->client_context);
     buf_destroy(&inv->tail);
@@ -195,7 +218,7 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
                      "{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: "
                      "%s Error: Couldn't find valid bootstrap(s): [%s/bootstrap]\"}",
                      inv->rid, fn->code_dir);
-            lambda__finish(inv, true, body, strlen(body));
+            finish_later(inv, body, strlen(body));
             continue;
         }
         if (!lambda__env_room(fn) && !free_an_idle_env(lm, fn))
@@ -378,17 +401,18 @@ static void event_forget(struct lambda_inv *inv)
     lambda__inv_free(inv);
 }
 
-void lambda__dispatch_events(struct lambda_fn *fn)
+/* Admits what the limits allow of the function's queued events, drops those older than
+ * MaximumEventAgeInSeconds (whether or not there is room: a function held at concurrency 0
+ * still ages its queue out), and arms the retry timer for the next retry or expiry. */
+static void dispatch_once(struct lambda_fn *fn)
 {
     struct lambda *lm = fn->lm;
-    if (lm->draining)
-        return;
     int64_t now = clock_now_ms();
+    int64_t max_age = (int64_t)fn->evcfg.max_age_seconds * 1000;
     int64_t next_due = INT64_MAX;
     struct lambda_inv *prev = NULL, *inv = fn->events.head;
-    while (inv != NULL && can_admit(lm, fn)) {
+    while (inv != NULL) {
         struct lambda_inv *next = inv->next;
-        int64_t max_age = (int64_t)fn->evcfg.max_age_seconds * 1000;
         if (now - inv->enqueued_ms > max_age) {
             q_unlink(&fn->events, prev, inv);
             LOG_WARN("event_expired", inv->rid, "%s: older than %d s, dropped", fn->name,
@@ -397,13 +421,11 @@ void lambda__dispatch_events(struct lambda_fn *fn)
             inv = next;
             continue;
         }
-        if (!inv->durable) { /* runs only once its 202 could go */
-            prev = inv;
-            inv = next;
-            continue;
-        }
-        if (inv->not_before_ms > now) { /* a retry waiting for its time: others pass it */
-            if (inv->not_before_ms < next_due)
+        if (inv->enqueued_ms + max_age + 1 < next_due)
+            next_due = inv->enqueued_ms + max_age + 1; /* when it falls out */
+        /* waiting: for its 202 to be durable, for a retry's time, or for room */
+        if (!inv->durable || inv->not_before_ms > now || !can_admit(lm, fn)) {
+            if (inv->not_before_ms > now && inv->not_before_ms < next_due)
                 next_due = inv->not_before_ms;
             prev = inv;
             inv = next;
@@ -423,13 +445,35 @@ void lambda__dispatch_events(struct lambda_fn *fn)
         place(fn, inv);
         inv = next;
     }
-    for (; inv != NULL; inv = inv->next)
-        if (inv->not_before_ms > now && inv->not_before_ms < next_due)
-            next_due = inv->not_before_ms;
     if (next_due != INT64_MAX)
         timer_start_epoch(&fn->retry_timer, next_due);
     else
         timer_stop(&fn->retry_timer);
+}
+
+/* Placing an event may end another at once (a missing bootstrap), and ending one dispatches
+ * again: that inner call only asks the walk in progress to run once more, so the queue is
+ * never changed under it. */
+static struct lambda_fn *dispatching;
+static bool dispatch_again;
+
+void lambda__dispatch_events(struct lambda_fn *fn)
+{
+    if (fn->lm->draining)
+        return;
+    if (dispatching == fn) {
+        dispatch_again = true;
+        return;
+    }
+    struct lambda_fn *outer = dispatching;
+    bool outer_again = dispatch_again;
+    dispatching = fn;
+    do {
+        dispatch_again = false;
+        dispatch_once(fn);
+    } while (dispatch_again);
+    dispatching = outer;
+    dispatch_again = outer_again;
 }
 
 struct restore_ctx {

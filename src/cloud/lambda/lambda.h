@@ -65,6 +65,7 @@ struct lambda_options {
     int account_concurrency;   /* account limit (config emulator.account_concurrency_limit) */
     int idle_seconds;          /* reap idle environments after this long */
     int64_t code_storage_max;  /* bytes of code packages the account may hold (AWS: 75 GB) */
+    bool cgroups;              /* put environments in cgroups v2 where the machine lets us */
 };
 
 /* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists).
@@ -79,6 +80,10 @@ void lambda_restore(struct lambda *lm);
 
 /* Kills every environment (each process tree) and frees; accepts NULL. */
 void lambda_free(struct lambda *lm);
+
+/* How environments are held together (for /_haar/health and the log): "cgroup2 (memory.max,
+ * pids.max, cgroup.kill)", "cgroup2 (membership, cgroup.kill)" or "process tree (/proc)". */
+const char *lambda_isolation(const struct lambda *lm);
 
 /* ---- functions ---------------------------------------------------------------------- */
 
@@ -163,6 +168,25 @@ void lambda_fn_put_event_config(struct lambda *lm, struct lambda_fn *fn, bool me
 /* DeleteFunctionEventInvokeConfig: back to the defaults, unset. */
 void lambda_fn_delete_event_config(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done,
                                    void *arg);
+
+/* ---- the resource policy (AddPermission, RemovePermission, GetPolicy) ---- */
+
+/* Adds a statement (an object as AWS stores it: Sid, Effect, Principal, Action, Resource,
+ * Condition; copied). ERR_LAMBDA_CONFLICT when its Sid is taken, ERR_LAMBDA_PRECONDITION when
+ * revision_id (NULL: not checked) is not the policy's. */
+void lambda_fn_add_permission(struct lambda *lm, struct lambda_fn *fn, const json_t *statement,
+                              const char *revision_id, lambda_op_fn done, void *arg);
+/* Removes the statement sid (ERR_LAMBDA_NOT_FOUND when absent); the policy goes with its last
+ * statement. */
+void lambda_fn_remove_permission(struct lambda *lm, struct lambda_fn *fn, const char *sid,
+                                 const char *revision_id, lambda_op_fn done, void *arg);
+/* The policy (borrowed) and its revision id, or NULL when the function has none. */
+const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision_id);
+/* True when an Allow statement lets the service principal ("apigateway.amazonaws.com")
+ * invoke fn for source_arn (ArnLike/ArnEquals on AWS:SourceArn, '*' and '?' wildcards) from
+ * account (StringEquals on AWS:SourceAccount); statements with other conditions do not. */
+bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const char *source_arn,
+                       const char *account);
 
 /* Looks a function up by name; NULL if none (or being deleted). */
 struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
@@ -289,9 +313,6 @@ enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t 
  */
 enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
                              size_t msglen);
-
-/* Percent-decodes a path segment into out (NUL-terminated). Returns length or -1. */
-long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen);
 
 /* Does role match the model's RoleArn pattern (arn:aws:iam::<12 digits>:role/<path/name>)? */
 bool lambda_valid_role(const char *role);

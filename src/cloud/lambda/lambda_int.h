@@ -27,6 +27,7 @@
 enum { LAMBDA_NBUCKETS = 256, LAMBDA_TAIL_BYTES = 4096, LAMBDA_MAX_TREE = 64 };
 
 enum env_state { ENV_STARTING, ENV_IDLE, ENV_BUSY, ENV_RETURNING, ENV_DEAD };
+enum cg_mode { CG_NONE, CG_TRACK, CG_LIMIT };
 enum env_kill { KILL_NONE, KILL_TIMEOUT, KILL_OOM, KILL_REAP, KILL_RETIRE };
 
 struct lambda_inv {
@@ -52,6 +53,9 @@ struct lambda_inv {
     struct lambda_env *env;
     struct buf tail;
     struct timer complete; /* TIMER_REAL: a deferred completion (errors decided at once) */
+    char *late_error;      /* a function error decided inside the call that placed it, ended
+                              from the complete timer (malloc'd, with late_error_len) */
+    size_t late_error_len;
     struct lambda_result result;
 };
 
@@ -93,6 +97,7 @@ struct lambda_env {
     int generation;
     char stream[96];
     char code_dir[PATH_MAX]; /* the code it runs (the function's may have changed) */
+    char cg[PATH_MAX];       /* its cgroup, or "" (cgroup.c) */
     struct tree_pid tree[LAMBDA_MAX_TREE]; /* every process seen in the tree */
     int ntree;
     struct timer deadline; /* TIMER_REAL: the invocation's timeout */
@@ -116,6 +121,8 @@ struct lambda_fn {
     int memory;
     json_t *env_vars; /* object or NULL */
     json_t *tags;     /* object or NULL */
+    json_t *policy;   /* resource policy {"Version","Id","Statement":[...]} or NULL */
+    char policy_rev[40];
     char code_dir[PATH_MAX];
     long long code_size;
     char sha[48];
@@ -159,6 +166,11 @@ struct lambda {
     size_t event_mem;   /* bytes of queued event payloads held in memory */
     bool draining;
     struct timer sweep; /* TIMER_REAL: memory of idle environments, while any lives */
+    enum cg_mode cg_mode;
+    char cg_dir[PATH_MAX]; /* <the daemon's cgroup>/haar-<hash of the state dir> */
+    unsigned cg_seq;
+    char *cg_left[64];     /* environments' cgroups whose processes were still dying */
+    int cg_nleft;
 };
 
 /* ---- registry.c ---- */
@@ -195,6 +207,28 @@ void lambda__drop_queues(struct lambda_fn *fn, const char *why);
 int lambda__inv_init_timer(struct lambda_inv *inv);
 void lambda__inv_free(struct lambda_inv *inv);
 void lambda__restore_events(struct lambda *lm);
+
+/* ---- cgroup.c ---- */
+/* Finds a cgroup v2 hierarchy the daemon may write (opt.cgroups) and sets cg_mode/cg_dir. */
+void lambda__cg_init(struct lambda *lm);
+/* Kills what a crashed predecessor's environments left in their cgroups and removes those.
+ * Returns how many processes it killed. */
+int lambda__cg_reap(struct lambda *lm);
+/* Creates env's cgroup (env->cg; limited in CG_LIMIT mode) and returns an fd of its
+ * cgroup.procs for the child to write "0" to before it execs, or -1 (env->cg ""). */
+int lambda__cg_env_open(struct lambda_env *env);
+/* Calls fn for each process of the cgroup dir; returns how many, or -1. fn may be NULL. */
+int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg);
+/* Kills every process of the cgroup dir ("" does nothing). */
+void lambda__cg_kill(const char *dir);
+/* True when the kernel OOM-killed in env's cgroup (its memory.max). */
+bool lambda__cg_env_oom(const struct lambda_env *env);
+/* Kills what is left in env's cgroup and removes it (later, once its processes are gone). */
+void lambda__cg_env_release(struct lambda_env *env);
+/* Retries removing cgroups whose processes were still dying (the sweep). */
+void lambda__cg_sweep(struct lambda *lm);
+/* At exit: waits a little for the last removals. */
+void lambda__cg_shutdown(struct lambda *lm);
 
 /* ---- code.c ---- */
 /* Unpacks a zip into dir (created), keeping exec bits; refuses absolute paths and "..",

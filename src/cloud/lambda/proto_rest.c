@@ -6,6 +6,7 @@
  */
 #include "cloud/lambda/proto_rest.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ enum op {
     OP_GET_EVENT_CONFIG,
     OP_DELETE_EVENT_CONFIG,
     OP_LIST_EVENT_CONFIGS,
+    OP_ADD_PERMISSION,
+    OP_GET_POLICY,
 };
 
 /* The route table: method, version prefix, whether a {name} follows, the suffix after it. */
@@ -73,6 +76,8 @@ static const struct route routes[] = {
     {"GET", "/2019-09-25/functions/", true, "/event-invoke-config", OP_GET_EVENT_CONFIG},
     {"DELETE", "/2019-09-25/functions/", true, "/event-invoke-config", OP_DELETE_EVENT_CONFIG},
     {"GET", "/2019-09-25/functions/", true, "/event-invoke-config/list", OP_LIST_EVENT_CONFIGS},
+    {"POST", "/2015-03-31/functions/", true, "/policy", OP_ADD_PERMISSION},
+    {"GET", "/2015-03-31/functions/", true, "/policy", OP_GET_POLICY},
 };
 
 #define TAGS_PREFIX "/2017-03-31/tags/"
@@ -231,6 +236,154 @@ static struct lambda_fn *find_or_404(struct lambda *lm, struct proto_req *req, c
     return fn;
 }
 
+/* ---- the model's constraints on what travels outside the body ---- */
+
+/*
+ * Each route's operation in AWS's model, as lambda_validate_request knows it (NULL: none).
+ * Operations the table does not hold are checked as one that has the same members:
+ * Get/DeleteFunctionEventInvokeConfig take FunctionName + Qualifier like DeleteFunction;
+ * GetFunctionCodeSigningConfig and ListFunctionEventInvokeConfigs take FunctionName (the
+ * latter's MaxItems, 1..50, is not checked: it pages nothing here).
+ */
+static const char *const model_ops[] = {
+    [OP_LIST] = "ListFunctions",
+    [OP_GET] = "GetFunction",
+    [OP_DELETE] = "DeleteFunction",
+    [OP_GET_CONFIG] = "GetFunctionConfiguration",
+    [OP_UPDATE_CONFIG] = "UpdateFunctionConfiguration",
+    [OP_UPDATE_CODE] = "UpdateFunctionCode",
+    [OP_INVOKE] = "Invoke",
+    [OP_PUT_CONCURRENCY] = "PutFunctionConcurrency",
+    [OP_GET_CONCURRENCY] = "GetFunctionConcurrency",
+    [OP_DELETE_CONCURRENCY] = "DeleteFunctionConcurrency",
+    [OP_LIST_VERSIONS] = "ListVersionsByFunction",
+    [OP_GET_CODE_SIGNING] = "GetFunctionConcurrency",
+    [OP_PUT_EVENT_CONFIG] = "PutFunctionEventInvokeConfig",
+    [OP_UPDATE_EVENT_CONFIG] = "UpdateFunctionEventInvokeConfig",
+    [OP_GET_EVENT_CONFIG] = "DeleteFunction",
+    [OP_DELETE_EVENT_CONFIG] = "DeleteFunction",
+    [OP_LIST_EVENT_CONFIGS] = "GetFunctionConcurrency",
+};
+
+/* Routes whose JSON body the model checks too (the others' bodies are ignored). */
+static bool model_checks_body(enum op op)
+{
+    return op == OP_UPDATE_CODE || op == OP_PUT_CONCURRENCY || op == OP_PUT_EVENT_CONFIG ||
+           op == OP_UPDATE_EVENT_CONFIG;
+}
+
+static const char *model_op(enum op op)
+{
+    return (size_t)op < sizeof model_ops / sizeof model_ops[0] ? model_ops[op] : NULL;
+}
+
+/* Messages echo what was sent (AWS shows whole values): room for the longest a path, query
+ * and headers can carry, plus, when the body is checked too, its size up to a bound (longer
+ * values are cut, "..."). */
+static size_t message_room(const struct proto_req *req, bool with_body)
+{
+    size_t body = req->body_len < (8u << 20) ? req->body_len : (8u << 20);
+    return 64 * 1024 + (with_body ? body : 0);
+}
+
+/* The members a request carries outside its body, decoded: FunctionName (the path segment
+ * seg, or NULL), Resource (a tags path), Qualifier and the list query members, Invoke's
+ * headers. Unknown members are ignored by the checker, so every route gives them all. */
+struct model_params {
+    struct lambda_param p[16];
+    size_t n;
+    char name[8192], qual[512], marker[1024], max[64], region[64], version[64];
+};
+
+/* A path segment decoded as decode_segment does, into the larger buffer a request line
+ * allows (h2o takes at most 8 KB), NULs kept for the checker to refuse. Length or -1. */
+static long decode_param(const char *seg, size_t len, char *out, size_t outlen)
+{
+    long n = url_decode(seg, len, URL_ALLOW_NUL, out, outlen);
+    if (n >= 0 && memchr(out, '%', (size_t)n) != NULL) {
+        char *twice = malloc((size_t)n + 1);
+        long t = twice ? url_decode(out, (size_t)n, URL_ALLOW_NUL, twice, (size_t)n + 1) : -1;
+        if (t >= 0)
+            memcpy(out, twice, (size_t)t + 1);
+        n = t >= 0 ? t : n;
+        free(twice);
+    }
+    return n;
+}
+
+static void add_param(struct model_params *m, const char *member, const char *v, long len)
+{
+    if (len >= 0 && m->n < sizeof m->p / sizeof m->p[0])
+        m->p[m->n++] = (struct lambda_param){member, v, (size_t)len};
+}
+
+static void gather_params(const struct proto_req *req, const char *seg, size_t segl,
+                          const char *seg_member, struct model_params *m)
+{
+    static const struct {
+        const char *member, *key;
+        size_t off, cap;
+    } queries[] = {
+        {"Qualifier", "Qualifier", offsetof(struct model_params, qual), 512},
+        {"Marker", "Marker", offsetof(struct model_params, marker), 1024},
+        {"MaxItems", "MaxItems", offsetof(struct model_params, max), 64},
+        {"MasterRegion", "MasterRegion", offsetof(struct model_params, region), 64},
+        {"FunctionVersion", "FunctionVersion", offsetof(struct model_params, version), 64},
+    };
+    static const struct {
+        const char *member, *header;
+    } headers[] = {
+        {"InvocationType", "x-amz-invocation-type"},
+        {"LogType", "x-amz-log-type"},
+        {"ClientContext", "x-amz-client-context"},
+    };
+    m->n = 0;
+    if (seg != NULL)
+        add_param(m, seg_member, m->name, decode_param(seg, segl, m->name, sizeof m->name));
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        char *out = (char *)m + queries[i].off;
+        add_param(m, queries[i].member, out,
+                  query_param(req->query, req->query_len, queries[i].key, out, queries[i].cap));
+    }
+    for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+        size_t vl;
+        const char *v = proto_header(req, headers[i].header, &vl);
+        if (v != NULL)
+            add_param(m, headers[i].member, v, (long)vl);
+    }
+}
+
+/* Checks the request against op's model (body: the parsed JSON body or NULL; extra: more
+ * params, e.g. UntagResource's TagKeys). Returns true, or false after answering AWS's error. */
+static bool model_ok(const char *op, struct proto_req *req, const char *seg, size_t segl,
+                     const char *seg_member, const json_t *body, const struct lambda_param *extra,
+                     size_t nextra)
+{
+    struct model_params *m = calloc(1, sizeof *m);
+    size_t room = message_room(req, body != NULL);
+    char *msg = malloc(room);
+    struct lambda_param *all = NULL;
+    bool ok = false;
+    if (m == NULL || msg == NULL ||
+        (all = calloc(sizeof m->p / sizeof m->p[0] + nextra, sizeof *all)) == NULL) {
+        proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
+        goto out;
+    }
+    gather_params(req, seg, segl, seg_member, m);
+    memcpy(all, m->p, m->n * sizeof *all);
+    if (nextra > 0)
+        memcpy(all + m->n, extra, nextra * sizeof *all);
+    enum err e = lambda_validate_request(op, body, all, m->n + nextra, msg, room);
+    if (e != ERR_OK)
+        proto_error(req, e, msg);
+    ok = e == ERR_OK;
+out:
+    free(all);
+    free(msg);
+    free(m);
+    return ok;
+}
+
 /* ---- commands answered from their completion ---- */
 
 enum answer {
@@ -238,7 +391,8 @@ enum answer {
     ANSWER_CONFIG_201,
     ANSWER_EMPTY,
     ANSWER_CONCURRENCY,
-    ANSWER_EVENT_CONFIG
+    ANSWER_EVENT_CONFIG,
+    ANSWER_STATEMENT
 };
 
 struct call {
@@ -247,6 +401,7 @@ struct call {
     enum answer answer;
     char name[80];
     int value;
+    char *text; /* ANSWER_STATEMENT: the statement added */
 };
 
 static void call_gone(void *arg)
@@ -276,6 +431,7 @@ static void call_done(void *arg, enum err e, const char *msg)
     struct call *c = arg;
     struct proto_req *req = c->req;
     if (req == NULL) {
+        free(c->text);
         free(c);
         return;
     }
@@ -285,6 +441,8 @@ static void call_done(void *arg, enum err e, const char *msg)
         proto_error(req, e, msg);
     } else if (c->answer == ANSWER_EMPTY) {
         send_empty(req, 204);
+    } else if (c->answer == ANSWER_STATEMENT) {
+        send_json(req, 201, json_pack("{s:s}", "Statement", c->text));
     } else if (c->answer == ANSWER_CONCURRENCY) {
         send_json(req, 200, json_pack("{s:i}", "ReservedConcurrentExecutions", c->value));
     } else if (fn == NULL) { /* deleted in the meantime */
@@ -296,6 +454,7 @@ static void call_done(void *arg, enum err e, const char *msg)
     } else {
         send_json(req, c->answer == ANSWER_CONFIG_201 ? 201 : 200, config_json(fn));
     }
+    free(c->text);
     free(c);
 }
 
@@ -523,12 +682,17 @@ static void op_create(struct lambda *lm, struct proto_req *req)
     struct lambda_fn_spec spec;
     struct buf zip;
     buf_init(&zip, 70 * 1024 * 1024);
-    char msg[1024];
+    size_t room = message_room(req, true);
+    char *msg = malloc(room);
+    if (msg == NULL) {
+        proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
+        return;
+    }
     enum err e =
-        lambda_parse_fn_spec(req->body, req->body_len, false, &doc, &spec, &zip, msg, sizeof msg);
+        lambda_parse_fn_spec(req->body, req->body_len, false, &doc, &spec, &zip, msg, room);
     char name[80] = "";
     if (e == ERR_OK)
-        e = lambda_resolve_name(spec.name, strlen(spec.name), name, sizeof name, msg, sizeof msg);
+        e = lambda_resolve_name(spec.name, strlen(spec.name), name, sizeof name, msg, room);
     if (e != ERR_OK) {
         proto_error(req, e == ERR_LAMBDA_NOT_FOUND ? ERR_LAMBDA_VALIDATION : e, msg);
     } else {
@@ -536,17 +700,17 @@ static void op_create(struct lambda *lm, struct proto_req *req)
         if (c != NULL)
             lambda_fn_create(lm, &spec, call_done, c);
     }
+    free(msg);
     json_decref(doc);
     buf_destroy(&zip);
 }
 
-static void op_update_code(struct lambda *lm, struct proto_req *req, const char *name)
+/* doc: the body, parsed once by the dispatcher (NULL: empty or not JSON). */
+static void op_update_code(struct lambda *lm, struct proto_req *req, const char *name,
+                           const json_t *doc)
 {
-    char perr[200];
-    json_t *doc = jsonh_parse(req->body, req->body_len, perr, sizeof perr);
-    const char *zf = jsonh_str(doc, "ZipFile", NULL);
-    if (doc == NULL || zf == NULL) {
-        json_decref(doc);
+    const json_t *zf = json_object_get(doc, "ZipFile");
+    if (!json_is_string(zf)) {
         proto_error(req, ERR_LAMBDA_INVALID_PARAMETER,
                     doc ? "Only ZipFile code updates are supported by this endpoint"
                         : "Could not parse request body into json");
@@ -554,7 +718,8 @@ static void op_update_code(struct lambda *lm, struct proto_req *req, const char 
     }
     struct buf zip;
     buf_init(&zip, 70 * 1024 * 1024);
-    if (codec_b64_decode(zf, strlen(zf), &zip) != BUF_OK) {
+    /* the JSON string's own length: a decoded \u0000 must not end it early */
+    if (codec_b64_decode(json_string_value(zf), json_string_length(zf), &zip) != BUF_OK) {
         proto_error(req, ERR_LAMBDA_INVALID_PARAMETER,
                     "Could not unzip uploaded file. Please check your file, then try to upload "
                     "again.");
@@ -564,16 +729,19 @@ static void op_update_code(struct lambda *lm, struct proto_req *req, const char 
             lambda_fn_update_code(lm, name, zip.data ? zip.data : "", zip.len, call_done, c);
     }
     buf_destroy(&zip);
-    json_decref(doc);
 }
 
 static void op_update_config(struct lambda *lm, struct proto_req *req, const char *name)
 {
     json_t *doc = NULL;
     struct lambda_fn_spec spec;
-    char msg[1024];
-    enum err e =
-        lambda_parse_fn_spec(req->body, req->body_len, true, &doc, &spec, NULL, msg, sizeof msg);
+    size_t room = message_room(req, true);
+    char *msg = malloc(room);
+    if (msg == NULL) {
+        proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
+        return;
+    }
+    enum err e = lambda_parse_fn_spec(req->body, req->body_len, true, &doc, &spec, NULL, msg, room);
     spec.name = name;
     if (e != ERR_OK) {
         proto_error(req, e, msg);
@@ -582,6 +750,7 @@ static void op_update_config(struct lambda *lm, struct proto_req *req, const cha
         if (c != NULL)
             lambda_fn_update_config(lm, &spec, call_done, c);
     }
+    free(msg);
     json_decref(doc);
 }
 
@@ -705,6 +874,20 @@ static json_t *query_tag_keys(const char *q, size_t ql)
     return keys;
 }
 
+/* The TagKeys of an UntagResource as model params (borrowed from keys). NULL when none. */
+static struct lambda_param *tag_key_params(const json_t *keys, size_t *n)
+{
+    *n = json_array_size(keys);
+    struct lambda_param *p = *n ? calloc(*n, sizeof *p) : NULL;
+    for (size_t i = 0; p != NULL && i < *n; i++) {
+        const json_t *k = json_array_get(keys, i);
+        p[i] = (struct lambda_param){"TagKeys", json_string_value(k), json_string_length(k)};
+    }
+    if (p == NULL)
+        *n = 0;
+    return p;
+}
+
 static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, size_t segl)
 {
     bool get = proto_method_is(req, "GET"), post = proto_method_is(req, "POST"),
@@ -713,45 +896,50 @@ static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, s
         proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
         return;
     }
-    struct lambda_fn *fn = tags_target(lm, req, seg, segl);
+    char perr[200], msg[512];
+    json_t *doc = NULL, *keys = NULL;
+    struct lambda_param *kp = NULL;
+    size_t nk = 0;
+    if (post) {
+        doc = jsonh_parse(req->body, req->body_len, perr, sizeof perr);
+        if (doc == NULL) {
+            proto_errorf(req, ERR_LAMBDA_INVALID_CONTENT,
+                         "Could not parse request body into json: %s", perr);
+            return;
+        }
+    }
+    if (del) {
+        keys = query_tag_keys(req->query, req->query_len);
+        kp = tag_key_params(keys, &nk);
+    }
+    /* the model first: the resource ARN, the tags or tag keys */
+    const char *op = get ? "ListTags" : post ? "TagResource" : "UntagResource";
+    struct lambda_fn *fn = NULL;
+    if (model_ok(op, req, seg, segl, "Resource", doc, kp, nk))
+        fn = tags_target(lm, req, seg, segl);
+    free(kp);
     if (fn == NULL)
-        return;
+        goto out;
     struct lambda_fn_info i;
     lambda_fn_info(fn, &i);
     if (get) {
         send_json(req, 200, json_pack("{s:o}", "Tags", i.tags ? json_copy(i.tags) : json_object()));
-        return;
+        goto out;
     }
     if (del) {
-        json_t *keys = query_tag_keys(req->query, req->query_len);
         if (keys == NULL || json_array_size(keys) == 0) {
-            json_decref(keys);
             proto_error(req, ERR_LAMBDA_VALIDATION,
                         "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
                         "constraint: Member must not be null");
-            return;
+            goto out;
         }
         struct call *c = call_new(lm, req, ANSWER_EMPTY, i.name);
         if (c != NULL)
             lambda_fn_untag(lm, fn, keys, call_done, c);
-        json_decref(keys);
-        return;
+        goto out;
     }
-    char perr[200], msg[512];
-    json_t *doc = jsonh_parse(req->body, req->body_len, perr, sizeof perr);
     json_t *tags = json_object_get(doc, "Tags");
-    enum err e = ERR_OK;
-    if (doc == NULL) {
-        e = ERR_LAMBDA_INVALID_CONTENT;
-        snprintf(msg, sizeof msg, "Could not parse request body into json: %s", perr);
-    } else if (tags == NULL || json_is_null(tags)) {
-        e = ERR_LAMBDA_VALIDATION;
-        snprintf(msg, sizeof msg,
-                 "1 validation error detected: Value null at 'tags' failed to "
-                 "satisfy constraint: Member must not be null");
-    } else {
-        e = lambda_check_tags(tags, msg, sizeof msg);
-    }
+    enum err e = lambda_check_tags(tags, msg, sizeof msg);
     if (e != ERR_OK) {
         proto_error(req, e, msg);
     } else {
@@ -759,7 +947,133 @@ static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, s
         if (c != NULL)
             lambda_fn_tag(lm, fn, tags, call_done, c);
     }
+out:
+    json_decref(keys);
     json_decref(doc);
+}
+
+/* ---- AddPermission / RemovePermission / GetPolicy ---- */
+
+/* AddPermission's Principal as a policy's: a service, an account's root, an ARN, or "*". */
+static json_t *principal_json(const char *p)
+{
+    size_t n = strlen(p);
+    char root[64];
+    if (strcmp(p, "*") == 0)
+        return json_string("*");
+    if (n == 12 && strspn(p, "0123456789") == 12) {
+        snprintf(root, sizeof root, "arn:aws:iam::%s:root", p);
+        return json_pack("{s:s}", "AWS", root);
+    }
+    return json_pack("{s:s}", strncmp(p, "arn:", 4) == 0 ? "AWS" : "Service", p);
+}
+
+/* The statement AWS stores for an AddPermission body. */
+static json_t *statement_json(const json_t *doc, const char *fn_arn)
+{
+    static const struct {
+        const char *member, *key;
+    } equals[] = {{"SourceAccount", "AWS:SourceAccount"},
+                  {"EventSourceToken", "lambda:EventSourceToken"},
+                  {"PrincipalOrgID", "aws:PrincipalOrgID"},
+                  {"FunctionUrlAuthType", "lambda:FunctionUrlAuthType"}};
+    json_t *st = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", jsonh_str(doc, "StatementId", ""),
+                           "Effect", "Allow", "Principal",
+                           principal_json(jsonh_str(doc, "Principal", "")), "Action",
+                           jsonh_str(doc, "Action", ""), "Resource", fn_arn);
+    json_t *cond = json_object(), *eq = json_object();
+    for (size_t i = 0; i < sizeof equals / sizeof equals[0]; i++)
+        if (jsonh_str(doc, equals[i].member, NULL) != NULL)
+            json_object_set_new(eq, equals[i].key,
+                                json_string(jsonh_str(doc, equals[i].member, "")));
+    if (json_object_size(eq) > 0)
+        json_object_set(cond, "StringEquals", eq);
+    if (jsonh_str(doc, "SourceArn", NULL) != NULL)
+        json_object_set_new(cond, "ArnLike",
+                            json_pack("{s:s}", "AWS:SourceArn", jsonh_str(doc, "SourceArn", "")));
+    if (json_object_size(cond) > 0)
+        json_object_set(st, "Condition", cond);
+    json_decref(cond);
+    json_decref(eq);
+    return st;
+}
+
+static void op_add_permission(struct lambda *lm, struct proto_req *req, struct lambda_fn *fn,
+                              const char *name)
+{
+    char msg[1024];
+    json_t *doc = jsonh_parse(req->body, req->body_len, NULL, 0);
+    struct lambda_param p = {"FunctionName", name, strlen(name)};
+    enum err e = json_is_object(doc)
+                     ? lambda_validate_request("AddPermission", doc, &p, 1, msg, sizeof msg)
+                     : ERR_LAMBDA_INVALID_CONTENT;
+    struct lambda_fn_info i;
+    lambda_fn_info(fn, &i);
+    json_t *st = e == ERR_OK ? statement_json(doc, i.arn) : NULL;
+    struct call *c = NULL;
+    if (e != ERR_OK)
+        proto_error(req, e, e == ERR_LAMBDA_INVALID_CONTENT ? NULL : msg);
+    else if (st == NULL || (c = call_new(lm, req, ANSWER_STATEMENT, name)) == NULL)
+        ;
+    else if ((c->text = json_dumps(st, JSON_COMPACT)) == NULL)
+        call_done(c, ERR_LAMBDA_SERVICE, "out of memory");
+    else
+        lambda_fn_add_permission(lm, fn, st, jsonh_str(doc, "RevisionId", NULL), call_done, c);
+    json_decref(st);
+    json_decref(doc);
+}
+
+static void op_get_policy(struct proto_req *req, struct lambda_fn *fn)
+{
+    const char *rev;
+    const json_t *pol = lambda_fn_policy(fn, &rev);
+    char *text = pol ? json_dumps(pol, JSON_COMPACT) : NULL;
+    if (text == NULL)
+        proto_error(req, ERR_LAMBDA_NOT_FOUND, "The resource you requested does not exist.");
+    else
+        send_json(req, 200, json_pack("{s:s, s:s}", "Policy", text, "RevisionId", rev));
+    free(text);
+}
+
+#define POLICY_PREFIX "/2015-03-31/functions/"
+
+/* DELETE /2015-03-31/functions/{name}/policy/{sid}: true when the path is that (handled). */
+static bool remove_permission(struct lambda *lm, struct proto_req *req)
+{
+    size_t pl = strlen(POLICY_PREFIX);
+    const char *p = req->path + pl, *end = req->path + req->path_len;
+    const char *mark = req->path_len > pl && memcmp(req->path, POLICY_PREFIX, pl) == 0
+                           ? memmem(p, (size_t)(end - p), "/policy/", 8)
+                           : NULL;
+    if (mark == NULL || memchr(p, '/', (size_t)(mark - p)) != NULL || mark + 8 >= end ||
+        memchr(mark + 8, '/', (size_t)(end - mark - 8)) != NULL)
+        return false;
+    if (!proto_method_is(req, "DELETE")) {
+        proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
+        return true;
+    }
+    char name[80], sid[512], msg[1024], rev[128];
+    long sl = decode_segment(mark + 8, (size_t)(end - mark - 8), sid);
+    enum err e = path_name(p, (size_t)(mark - p), name, sizeof name, msg, sizeof msg);
+    if (e == ERR_OK && sl < 0) {
+        e = ERR_LAMBDA_VALIDATION;
+        snprintf(msg, sizeof msg, "Invalid statement id encoding");
+    }
+    if (e == ERR_OK)
+        e = lambda_validate_value("NamespacedStatementId", "statementId", sid, (size_t)sl, msg,
+                                  sizeof msg);
+    if (e == ERR_LAMBDA_SERVICE) /* no such shape in the table: the pattern AWS documents */
+        e = ERR_OK;
+    if (e != ERR_OK) {
+        proto_error(req, e, msg);
+        return true;
+    }
+    struct lambda_fn *fn = find_or_404(lm, req, name);
+    struct call *c = fn ? call_new(lm, req, ANSWER_EMPTY, name) : NULL;
+    bool has_rev = query_param(req->query, req->query_len, "RevisionId", rev, sizeof rev) >= 0;
+    if (c != NULL)
+        lambda_fn_remove_permission(lm, fn, sid, has_rev ? rev : NULL, call_done, c);
+    return true;
 }
 
 /* ---- the dispatcher ----------------------------------------------------------------- */
@@ -811,6 +1125,8 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         op_tags(lm, req, req->path + tpl, req->path_len - tpl);
         return;
     }
+    if (remove_permission(lm, req))
+        return;
     const char *seg = NULL;
     size_t segl = 0;
     bool path_known;
@@ -827,13 +1143,23 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         op_create(lm, req);
         return;
     }
+    /* the model first (every member, one message), then the service's own checks */
+    const char *model = model_op(hit->op);
+    json_t *doc = NULL;
+    if (model != NULL && model_checks_body(hit->op) && req->body_len > 0)
+        doc = jsonh_parse(req->body, req->body_len, NULL, 0); /* not JSON: the op says so */
+    if (model != NULL && (req->body_len == 0 || !model_checks_body(hit->op) || doc != NULL) &&
+        !model_ok(model, req, seg, segl, "FunctionName", doc, NULL, 0)) {
+        json_decref(doc);
+        return;
+    }
     if (hit->op == OP_LIST) {
         op_list(lm, req);
         return;
     }
-    char name[80], msg[512];
+    char name[80], msg[1024];
     enum err e = path_name(seg, segl, name, sizeof name, msg, sizeof msg);
-    char qual[80];
+    char qual[512];
     if (e == ERR_OK &&
         query_param(req->query, req->query_len, "Qualifier", qual, sizeof qual) >= 0 &&
         strcmp(qual, "$LATEST") != 0) {
@@ -844,11 +1170,14 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
     }
     if (e != ERR_OK) {
         proto_error(req, e, msg);
+        json_decref(doc);
         return;
     }
     struct lambda_fn *fn = find_or_404(lm, req, name);
-    if (fn == NULL)
+    if (fn == NULL) {
+        json_decref(doc);
         return;
+    }
     struct call *c = NULL;
     switch (hit->op) {
     case OP_GET:
@@ -865,7 +1194,7 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         op_update_config(lm, req, name);
         break;
     case OP_UPDATE_CODE:
-        op_update_code(lm, req, name);
+        op_update_code(lm, req, name, doc);
         break;
     case OP_INVOKE:
         op_invoke(lm, req, fn);
@@ -912,6 +1241,12 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         else if ((c = call_new(lm, req, ANSWER_EMPTY, name)) != NULL)
             lambda_fn_delete_event_config(lm, fn, call_done, c);
         break;
+    case OP_ADD_PERMISSION:
+        op_add_permission(lm, req, fn, name);
+        break;
+    case OP_GET_POLICY:
+        op_get_policy(req, fn);
+        break;
     case OP_LIST_EVENT_CONFIGS: {
         json_t *arr = json_array();
         if (lambda_fn_event_config(fn)->set)
@@ -922,6 +1257,7 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
     default:
         break;
     }
+    json_decref(doc);
 }
 
 static void rest_handle(void *engine, struct proto_req *req)

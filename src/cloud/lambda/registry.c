@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,7 @@ static void fn_free(struct lambda_fn *fn)
     free(fn->description);
     json_decref(fn->env_vars);
     json_decref(fn->tags);
+    json_decref(fn->policy);
     json_decref(fn->evcfg.destinations);
     free(fn);
 }
@@ -213,7 +215,7 @@ static json_t *fn_doc(const struct lambda_fn *fn)
 {
     json_t *j = json_pack(
         "{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:i, s:i, s:O?, s:s, s:I, s:s, s:I, s:i, s:s, s:s,"
-        " s:s, s:O?, s:{s:b, s:i, s:i, s:O?, s:I}}",
+        " s:s, s:O?, s:{s:b, s:i, s:i, s:O?, s:I}, s:O?, s:s}",
         "name", fn->name, "runtime", fn->runtime, "role", fn->role, "handler", fn->handler,
         "description", fn->description, "arch", fn->arch, "timeout", fn->timeout, "memory",
         fn->memory, "env", fn->env_vars, "code_dir", fn->code_dir, "code_size",
@@ -221,7 +223,8 @@ static json_t *fn_doc(const struct lambda_fn *fn)
         "reserved", fn->reserved, "key", fn->key_id, "secret", fn->secret, "token", fn->token,
         "tags", fn->tags, "evcfg", "set", fn->evcfg.set, "max_retries", fn->evcfg.max_retries,
         "max_age", fn->evcfg.max_age_seconds, "destinations", fn->evcfg.destinations, "modified",
-        (json_int_t)fn->evcfg.last_modified);
+        (json_int_t)fn->evcfg.last_modified, "policy", fn->policy, "policy_rev",
+        fn->policy_rev);
     return j;
 }
 
@@ -280,6 +283,8 @@ static void fn_apply_doc(struct lambda_fn *fn, const json_t *j)
     fn->evcfg.max_age_seconds = jsonh_int(ev, "max_age", &v) == 1 ? (int)v : DEFAULT_MAX_AGE_S;
     fn->evcfg.last_modified = jsonh_int(ev, "modified", &v) == 1 ? v : 0;
     replace_json(&fn->evcfg.destinations, json_object_get(ev, "destinations"));
+    replace_json(&fn->policy, json_object_get(j, "policy"));
+    snprintf(fn->policy_rev, sizeof fn->policy_rev, "%s", jsonh_str(j, "policy_rev", ""));
 }
 
 void lambda__persist_fn(struct lambda_fn *fn, void (*done)(void *arg, int rc), void *arg)
@@ -484,6 +489,13 @@ static void discard_tmp(struct op *op)
     snprintf(zpath, sizeof zpath, "%s.zip", op->tmp_dir);
     unlink(zpath);
     fs_remove_tree(op->tmp_dir);
+    /* the function's folder too, when nothing else is in it (a failed create) */
+    char *slash = strrchr(op->tmp_dir, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        rmdir(op->tmp_dir);
+        *slash = '/';
+    }
 }
 
 /* Moves the unpacked code into place: <state>/lambda/<name>/<sha16>-<rand>[.zip]. */
@@ -979,6 +991,167 @@ void lambda_fn_delete_event_config(struct lambda *lm, struct lambda_fn *fn, lamb
     op_commit_change(op);
 }
 
+/* ---- the resource policy ---- */
+
+static json_t *statement_of(const json_t *policy, const char *sid, size_t *at)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(policy, "Statement"), i, st)
+    {
+        if (strcmp(jsonh_str(st, "Sid", ""), sid) == 0) {
+            if (at != NULL)
+                *at = i;
+            return st;
+        }
+    }
+    return NULL;
+}
+
+static bool stale_revision(struct op *op, struct lambda_fn *fn, const char *rev)
+{
+    if (rev == NULL || strcmp(rev, fn->policy_rev) == 0)
+        return false;
+    op_complete(op, ERR_LAMBDA_PRECONDITION, "The Revision Id provided does not match the latest "
+                "Revision Id. Call the GetPolicy API to retrieve the latest Revision Id");
+    return true;
+}
+
+void lambda_fn_add_permission(struct lambda *lm, struct lambda_fn *fn, const json_t *statement,
+                              const char *revision_id, lambda_op_fn done, void *arg)
+{
+    struct op *op = begin_change(lm, fn, done, arg);
+    if (op == NULL || stale_revision(op, fn, revision_id))
+        return;
+    const char *sid = jsonh_str(statement, "Sid", "");
+    if (statement_of(fn->policy, sid, NULL) != NULL) {
+        op_complete(op, ERR_LAMBDA_CONFLICT, "The statement id (%s) provided already exists. "
+                    "Please specify a new statement id, or remove the existing statement.", sid);
+        return;
+    }
+    if (fn->policy == NULL)
+        fn->policy = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default",
+                               "Statement");
+    if (json_array_append_new(json_object_get(fn->policy, "Statement"),
+                              json_deep_copy(statement)) != 0) {
+        op_complete(op, ERR_LAMBDA_SERVICE, "out of memory");
+        return;
+    }
+    ids_uuid4(fn->policy_rev);
+    op_commit_change(op);
+}
+
+void lambda_fn_remove_permission(struct lambda *lm, struct lambda_fn *fn, const char *sid,
+                                 const char *revision_id, lambda_op_fn done, void *arg)
+{
+    struct op *op = begin_change(lm, fn, done, arg);
+    if (op == NULL || stale_revision(op, fn, revision_id))
+        return;
+    size_t at;
+    if (fn->policy == NULL) {
+        op_complete(op, ERR_LAMBDA_NOT_FOUND, "No policy is associated with the given resource.");
+        return;
+    }
+    if (statement_of(fn->policy, sid, &at) == NULL) {
+        op_complete(op, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.",
+                    sid);
+        return;
+    }
+    json_t *list = json_object_get(fn->policy, "Statement");
+    json_array_remove(list, at);
+    if (json_array_size(list) == 0) {
+        json_decref(fn->policy);
+        fn->policy = NULL;
+    }
+    ids_uuid4(fn->policy_rev);
+    op_commit_change(op);
+}
+
+const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision_id)
+{
+    if (revision_id != NULL)
+        *revision_id = fn->policy_rev;
+    return fn->policy;
+}
+
+/* IAM's ArnLike: '*' any run, '?' one character. */
+static bool arn_like(const char *pat, const char *s)
+{
+    const char *star = NULL, *mark = NULL;
+    while (*s) {
+        if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (*pat == '*') {
+            star = pat++;
+            mark = s;
+        } else if (star != NULL) {
+            pat = star + 1;
+            s = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+/* A string or an array of strings holding one that fits s (exactly, or as a pattern). */
+static bool any_of(const json_t *v, const char *s, bool pattern)
+{
+    if (json_is_string(v))
+        return pattern ? arn_like(json_string_value(v), s) : strcmp(json_string_value(v), s) == 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) if (any_of(e, s, pattern)) return true;
+    return false;
+}
+
+/* Every condition of a statement holds for this source (unknown keys never hold). */
+static bool conditions_hold(const json_t *cond, const char *source_arn, const char *account)
+{
+    const char *op;
+    json_t *kv;
+    json_object_foreach((json_t *)cond, op, kv)
+    {
+        bool like = strcmp(op, "ArnLike") == 0 || strcmp(op, "StringLike") == 0;
+        if (!like && strcmp(op, "ArnEquals") != 0 && strcmp(op, "StringEquals") != 0)
+            return false;
+        const char *key;
+        json_t *v;
+        json_object_foreach(kv, key, v)
+        {
+            const char *have = strcasecmp(key, "AWS:SourceArn") == 0       ? source_arn
+                               : strcasecmp(key, "AWS:SourceAccount") == 0 ? account
+                                                                           : NULL;
+            if (have == NULL || !any_of(v, have, like))
+                return false;
+        }
+    }
+    return true;
+}
+
+bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const char *source_arn,
+                       const char *account)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(fn->policy, "Statement"), i, st)
+    {
+        json_t *pr = json_object_get(st, "Principal");
+        json_t *act = json_object_get(st, "Action");
+        bool who = (json_is_string(pr) && strcmp(json_string_value(pr), "*") == 0) ||
+                   any_of(json_object_get(pr, "Service"), service, false);
+        bool what = any_of(act, "lambda:InvokeFunction", false) || any_of(act, "lambda:*", false) ||
+                    any_of(act, "*", false);
+        if (strcmp(jsonh_str(st, "Effect", ""), "Allow") == 0 && who && what &&
+            conditions_hold(json_object_get(st, "Condition"), source_arn, account))
+            return true;
+    }
+    return false;
+}
+
 /* ---- DeleteFunction ---- */
 
 static void delete_now(struct lambda_fn *fn)
@@ -1178,6 +1351,7 @@ struct lambda *lambda_new(const struct lambda_options *opt, const struct lambda_
         free(lm);
         return NULL;
     }
+    lambda__cg_init(lm);
     return lm;
 }
 
@@ -1202,6 +1376,8 @@ void lambda_free(struct lambda *lm)
             while (fn->envs) {
                 struct lambda_env *e = fn->envs;
                 lambda__env_kill(e, KILL_RETIRE);
+                lambda__inv_free(e->inv); /* running at exit: no one waits for it now */
+                e->inv = NULL;
                 lambda__env_destroy(e);
             }
             struct lambda_inv *inv;
@@ -1214,9 +1390,12 @@ void lambda_free(struct lambda *lm)
                 lambda__inv_free(inv);
             }
             fn_free(fn);
-            fn = n;
+            lm->buckets[b] = fn = n; /* the next teardown walks the buckets: no freed fn there */
         }
     }
+    lambda__cg_shutdown(lm);
+    if (lm->cg_dir[0] != '\0')
+        rmdir(lm->cg_dir); /* when nothing is left in it */
     timer_destroy(&lm->sweep);
     free(lm);
 }

@@ -15,32 +15,6 @@
 #include "core/json.h"
 #include "core/utf8.h"
 
-long lambda_pct_decode(const char *in, size_t len, char *out, size_t outlen)
-{
-    size_t o = 0;
-    if (outlen == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (o + 1 >= outlen)
-            return -1;
-        char c = in[i];
-        if (c == '%') {
-            if (i + 2 >= len)
-                return -1;
-            int h = codec_hexval(in[i + 1]), l = codec_hexval(in[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = (char)(h * 16 + l);
-            i += 2;
-        }
-        if (c == '\0')
-            return -1;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return (long)o;
-}
-
 static bool name_char(char c)
 {
     return isalnum((unsigned char)c) || c == '-' || c == '_';

@@ -15,7 +15,9 @@
 
 #include <sqlite3.h>
 
-enum { MAX_STMTS = 256, VACUUM_EVERY = 256, VACUUM_PAGES = 2048, WAL_LIMIT = 64 << 20 };
+/* Free pages past VACUUM_MIN_FREE after a commit are given back to the file system while
+ * the writer has nothing else to do, VACUUM_PAGES at a time (each step one short write). */
+enum { MAX_STMTS = 256, VACUUM_MIN_FREE = 1024, VACUUM_PAGES = 4096, WAL_LIMIT = 64 << 20 };
 
 struct store_stmt {
     char *sql;
@@ -53,8 +55,9 @@ struct store {
     struct store_batch *done_head, *done_tail;
     bool busy;
     bool stop;
+    bool vacuum; /* free pages to give back (writer thread only) */
     int fail_commits;
-    unsigned commits;
+    sqlite3_stmt *free_q; /* PRAGMA freelist_count on wr (writer thread only) */
     int efd;
 };
 
@@ -244,21 +247,34 @@ static int run_batch(struct store *st, struct store_batch *b)
     return rc;
 }
 
-/* Returns free pages to the file system now and then (incremental auto-vacuum). */
-static void maintain(struct store *st)
+/* Free pages of the database (0 when it cannot tell). Writer thread. */
+static long free_pages(struct store *st)
 {
-    if (++st->commits % VACUUM_EVERY != 0)
+    if (st->free_q == NULL &&
+        sqlite3_prepare_v2(st->wr, "PRAGMA freelist_count", -1, &st->free_q, NULL) != SQLITE_OK)
+        return 0;
+    long n = 0;
+    sqlite3_reset(st->free_q);
+    if (sqlite3_step(st->free_q) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st->free_q, 0);
+    sqlite3_reset(st->free_q);
+    return n;
+}
+
+/* One step of giving space back (incremental auto-vacuum moves the last pages into free
+ * ones and truncates); once the free list is short, the WAL is truncated too, so a deleted
+ * function's hundreds of MB of queued events do not stay on disk. Writer thread. */
+static void vacuum_step(struct store *st)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", VACUUM_PAGES);
+    if (sqlite3_exec(st->wr, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        st->vacuum = false; /* try again after the next commit */
         return;
-    sqlite3_stmt *q = NULL;
-    long free_pages = 0;
-    if (sqlite3_prepare_v2(st->wr, "PRAGMA freelist_count", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        free_pages = (long)sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    if (free_pages > VACUUM_PAGES / 2) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%d)", VACUUM_PAGES);
-        sqlite3_exec(st->wr, sql, NULL, NULL, NULL);
+    }
+    if (free_pages(st) < VACUUM_PAGES / 8) {
+        st->vacuum = false;
+        sqlite3_exec(st->wr, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     }
 }
 
@@ -267,8 +283,15 @@ static void *writer_main(void *arg)
     struct store *st = arg;
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        while (st->queue_head == NULL && !st->stop)
+        while (st->queue_head == NULL && !st->stop) {
+            if (st->vacuum) { /* only while no batch waits */
+                pthread_mutex_unlock(&st->mu);
+                vacuum_step(st);
+                pthread_mutex_lock(&st->mu);
+                continue;
+            }
             pthread_cond_wait(&st->cv, &st->mu);
+        }
         if (st->queue_head == NULL && st->stop)
             break;
         struct store_batch *group = st->queue_head, *last = st->queue_tail;
@@ -290,8 +313,8 @@ static void *writer_main(void *arg)
             sqlite3_exec(st->wr, "ROLLBACK", NULL, NULL, NULL);
             for (struct store_batch *b = group; b; b = b->next)
                 b->rc = -1;
-        } else {
-            maintain(st);
+        } else if (free_pages(st) > VACUUM_MIN_FREE) {
+            st->vacuum = true;
         }
 
         pthread_mutex_lock(&st->mu);
@@ -316,10 +339,13 @@ static int open_conn(const char *path, sqlite3 **db, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "cannot open");
         return -1;
     }
+    /* secure_delete FAST: Debian's SQLite zeroes every freed page by default, so deleting a
+     * function's 500 MB of queued events wrote 500 MB of WAL; the freed pages go back to the
+     * file system soon after anyway (vacuum_step), in a file only its owner can read */
     char sql[256];
     snprintf(sql, sizeof sql,
              "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-             "PRAGMA journal_size_limit=%d; PRAGMA foreign_keys=OFF;",
+             "PRAGMA journal_size_limit=%d; PRAGMA foreign_keys=OFF; PRAGMA secure_delete=FAST;",
              WAL_LIMIT);
     char *msg = NULL;
     if (sqlite3_exec(*db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -427,6 +453,7 @@ void store_close(struct store *st)
         free(st->stmts[i]->sql);
         free(st->stmts[i]);
     }
+    sqlite3_finalize(st->free_q);
     if (st->wr)
         sqlite3_exec(st->wr, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     sqlite3_close(st->rd);

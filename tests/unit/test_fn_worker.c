@@ -296,14 +296,21 @@ static void test_worker_not_started(void **state)
     fake_script(&x->f, err, 1);
     run_worker(x, json_pack("[o]", record("m-1", TID, 1, NULL)), 5000, failed, sizeof failed);
     assert_string_equal(failed, "m-1");
-    /* not a task's message: kept (for the dead-letter queue), nothing written */
+    /* a message that names no task: kept (for the dead-letter queue), nothing read */
     fake_script(&x->f, err, 1);
     run_worker(x,
-               json_pack("[oo]", record("m-1", TID, 1, "not json"),
-                         record("m-2", TID, 1, "{\"id\":\"../x\"}")),
+               json_pack("[ooo]", record("m-1", TID, 1, "not json"),
+                         record("m-2", TID, 1, "{\"kind\":\"echo\"}"),
+                         record("m-3", TID, 1, "{\"id\":\"\\u0001\"}")),
                5000, failed, sizeof failed);
-    assert_string_equal(failed, "m-1,m-2");
+    assert_string_equal(failed, "m-1,m-2,m-3");
     assert_int_equal(x->f.nreqs, 0);
+    /* an id of no task is looked up, and its message deleted */
+    fake_script(&x->f, gone, 1);
+    run_worker(x, json_pack("[o]", record("m-1", TID, 1, "{\"id\":\"t1\",\"kind\":\"echo\"}")),
+               5000, failed, sizeof failed);
+    assert_string_equal(failed, "");
+    assert_int_equal(x->f.nreqs, 1);
 }
 
 static void test_worker_no_time(void **state)
@@ -405,12 +412,12 @@ static void test_log_with_metrics(void **state)
     /* a metric may not take a log member's name, nor a field's */
     struct runtime_emf_metric bad[] = {{"level", "Count", 1}};
     size_t len = b.len;
-    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1,
-                                            dims, 2, bad, 1),
-                     RUNTIME_EMF_EINVAL);
+    assert_int_equal(
+        runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1, dims, 2, bad, 1),
+        RUNTIME_EMF_EINVAL);
     struct runtime_emf_metric clash[] = {{"taskId", "Count", 1}};
-    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1,
-                                            dims, 2, clash, 1),
+    assert_int_equal(runtime_emf_log_format(&b, RUNTIME_LOG_INFO, "x", kv, 2, "Haar/Tasks", 1, dims,
+                                            2, clash, 1),
                      RUNTIME_EMF_EINVAL);
     assert_int_equal(b.len, len); /* unchanged */
     runtime_log_set_context(NULL, NULL, false);
@@ -559,12 +566,11 @@ int main(void)
 {
 #define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decisions), WITH_AWS(test_worker_success),
-        WITH_AWS(test_worker_attempts),   WITH_AWS(test_worker_not_started),
-        WITH_AWS(test_worker_no_time),    WITH_AWS(test_worker_lease_lost),
-        WITH_AWS(test_worker_bad_events),
-        cmocka_unit_test(test_log_with_metrics), cmocka_unit_test(test_producer_ids),
-        WITH_AWS(test_producer),
+        cmocka_unit_test(test_decisions),    WITH_AWS(test_worker_success),
+        WITH_AWS(test_worker_attempts),      WITH_AWS(test_worker_not_started),
+        WITH_AWS(test_worker_no_time),       WITH_AWS(test_worker_lease_lost),
+        WITH_AWS(test_worker_bad_events),    cmocka_unit_test(test_log_with_metrics),
+        cmocka_unit_test(test_producer_ids), WITH_AWS(test_producer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

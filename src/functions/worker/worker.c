@@ -71,7 +71,7 @@ struct job {
     const struct runtime_invocation *inv;
     struct record rec;
     bool last;
-    char id[TASK_ID_LEN + 1];
+    char id[WORKER_ID_MAX + 1];
     char kind[TASK_KIND_MAX];
     char run_id[33];
     struct task_outcome outcome;
@@ -88,14 +88,20 @@ static void log_record(enum runtime_log_level level, const char *message, const 
                 "code", code, "detail", detail, (const char *)NULL);
 }
 
-/* Reads the task id out of the message. */
+/* Reads the task id out of the message: {"id": "..."}, 1 to WORKER_ID_MAX printable
+ * characters. An id of no task is looked up all the same (and its message deleted, as for a
+ * task that is gone); a message that names nothing is kept, to end in the dead-letter queue. */
 static bool parse_message(struct job *j)
 {
     json_t *m = json_loadb(j->rec.body, j->rec.body_len, 0, NULL);
-    const char *id = json_string_value(json_object_get(m, "id"));
-    bool ok = id != NULL && task_id_valid(id, strlen(id));
+    json_t *idv = json_object_get(m, "id");
+    const char *id = json_string_value(idv);
+    size_t n = id ? json_string_length(idv) : 0;
+    bool ok = id != NULL && n > 0 && n < sizeof j->id;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)id[i] >= 0x20 && (unsigned char)id[i] < 0x7f;
     if (ok)
-        memcpy(j->id, id, TASK_ID_LEN + 1);
+        memcpy(j->id, id, n + 1);
     json_decref(m);
     return ok;
 }

@@ -12,7 +12,7 @@
  *  - finished already (a duplicate delivery): nothing runs, the message is deleted;
  *  - running under another delivery's live lease: the message is reported failed, to come
  *    back after its visibility timeout;
- *  - unknown: the message is deleted (its task no longer exists);
+ *  - unknown (the id names no task): the message is deleted;
  *  - not started for lack of time: reported failed (the last delivery fails the task).
  * A task that would run past the function's remaining time is failed cleanly
  * (DeadlineExceeded), never killed half-written.
@@ -27,7 +27,7 @@
 #include "runtime/runtime.h"
 
 /* The time a record needs besides its kind's run: the conditional start and finish. */
-enum { WORKER_RECORD_RESERVE_MS = 1000 };
+enum { WORKER_RECORD_RESERVE_MS = 1000, WORKER_ID_MAX = 128 };
 
 /* What became of one record's attempt. */
 enum worker_event {

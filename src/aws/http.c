@@ -259,7 +259,10 @@ static int native_send(struct aws_http_conn *c, const struct aws_http_request *r
 {
     buf_reset(&c->head);
     for (size_t i = 0; i < r->nheaders; i++)
-        if (buf_printf(&c->head, "%s: %s\r\n", r->headers[i].name, r->headers[i].value) != BUF_OK)
+        if (buf_puts(&c->head, r->headers[i].name) != BUF_OK ||
+            buf_append(&c->head, ": ", 2) != BUF_OK ||
+            buf_puts(&c->head, r->headers[i].value) != BUF_OK ||
+            buf_append(&c->head, "\r\n", 2) != BUF_OK)
             return AWS_HTTP_ENOMEM;
     c->native.connect_deadline_ms = connect_deadline;
     c->native.deadline_ms = deadline;

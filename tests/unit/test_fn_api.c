@@ -274,6 +274,16 @@ static void test_ids(void **state)
     assert_false(task_id_valid("0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8", 35));
     assert_false(task_id_valid("0b2f6a5e+2c1d-4e8f-9a7b-3c4d5e6f7a8b", 36));
     assert_false(task_id_valid(NULL, 0));
+    /* the timestamps of the table: ISO-8601 with milliseconds, sorting as they read */
+    char iso[25];
+    fn_iso_ms(1796097600123LL, iso);
+    assert_string_equal(iso, "2026-12-01T04:00:00.123Z");
+    fn_iso_ms(1767225600000LL, iso);
+    assert_string_equal(iso, "2026-01-01T00:00:00.000Z");
+    fn_iso_ms(253402300799999LL, iso);
+    assert_string_equal(iso, "9999-12-31T23:59:59.999Z");
+    fn_iso_ms(-1, iso);
+    assert_string_equal(iso, "1970-01-01T00:00:00.000Z");
     enum task_status s;
     assert_int_equal(task_status_parse("FAILED", &s), 0);
     assert_int_equal(s, TASK_FAILED);

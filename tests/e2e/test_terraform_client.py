@@ -31,7 +31,7 @@ def mirror():
     return None
 
 
-DDB_TF = """
+PROVIDER = """
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -41,14 +41,50 @@ provider "aws" {
   region                      = "eu-west-1"
   access_key                  = "test"
   secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
+  skip_credentials_validation = true%s
   skip_metadata_api_check     = true
   skip_region_validation      = true
   endpoints {
-    dynamodb = "%(endpoint)s"
+%s
   }
 }
+"""
+
+
+def terraform(tmp_path, template, haar, name, services, zip_kind=None):
+    """A Terraform working directory holding the provider (pointed at haar for services) and
+    template % {endpoint, name} (and fn.zip of zip_kind), initialised from the mirror; returns
+    run(*args, check=True). Skips with a notice when terraform or the mirror is absent."""
+    tf, plugins = shutil.which("terraform"), mirror()
+    if tf is None or plugins is None:
+        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
+                    "Terraform-as-a-client check skipped")
+    work = tmp_path / "tf"
+    work.mkdir()
+    endpoints = "\n".join(f'    {s} = "{haar.aws_url}"' for s in services)
+    # with STS served, the provider asks haar's GetCallerIdentity for the account id
+    skip = "" if "sts" in services else "\n  skip_requesting_account_id  = true"
+    (work / "main.tf").write_text(PROVIDER % (skip, endpoints) +
+                                  template % {"endpoint": haar.aws_url, "name": name})
+    if zip_kind:
+        (work / "fn.zip").write_bytes(make_zip(zip_kind))
+    (tmp_path / "terraformrc").write_text("")
+    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
+
+    def run(*args, check=True):
+        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
+                           timeout=300)
+        if check:
+            assert p.returncode == 0, \
+                f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        return p
+
+    run("init", "-input=false", f"-plugin-dir={plugins}")
+    return run
+
+
+DDB_TF = """
 variable "tier" { type = string }
 variable "pitr" { type = bool }
 variable "second_index" { type = bool }
@@ -100,30 +136,11 @@ output "arn" { value = aws_dynamodb_table.tasks.arn }
 def test_terraform_dynamodb_table_against_haar(haar, tmp_path):
     """aws_dynamodb_table with a GSI, TTL, PITR and tags: apply, plan clean, update in place
     (tags, PITR, a second GSI added by UpdateTable), plan clean, destroy."""
-    from e2e_helpers import boto_client
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     ddb = boto_client("dynamodb", haar.aws_url)
     name = unique_name("tfddb")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(DDB_TF % {"endpoint": haar.aws_url, "name": name})
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=300)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
-
+    run = terraform(tmp_path, DDB_TF, haar, name, ["dynamodb"])
     first = ["-var=tier=1", "-var=pitr=false", "-var=second_index=false"]
     second = ["-var=tier=2", "-var=pitr=true", "-var=second_index=true"]
-    run("init", "-input=false", f"-plugin-dir={plugins}")
     try:
         run("apply", "-auto-approve", *first)
         t = ddb.describe_table(TableName=name)["Table"]
@@ -152,25 +169,6 @@ def test_terraform_dynamodb_table_against_haar(haar, tmp_path):
 
 
 MAIN_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda         = "%(endpoint)s"
-    cloudwatchlogs = "%(endpoint)s"
-    events         = "%(endpoint)s"
-  }
-}
 variable "memory" { type = number }
 variable "tier" { type = string }
 resource "aws_cloudwatch_log_group" "fn" {
@@ -234,27 +232,9 @@ resource "aws_cloudwatch_event_target" "orders" {
 
 
 def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, logs_client, tmp_path):
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     name = unique_name("tf")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=180)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
-
-    run("init", "-input=false", f"-plugin-dir={plugins}")
+    run = terraform(tmp_path, MAIN_TF, haar, name, ["lambda", "cloudwatchlogs", "events"],
+                    zip_kind="echo")
     try:
         run("apply", "-auto-approve", "-var=memory=256", "-var=tier=1")
         assert json.loads(run("output", "-raw", "result").stdout) == {"hello": "terraform"}
@@ -302,24 +282,6 @@ def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, lo
 
 
 APIGW_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda       = "%(endpoint)s"
-    apigatewayv2 = "%(endpoint)s"
-    sts          = "%(endpoint)s"
-  }
-}
 variable "tier" { type = string }
 resource "aws_lambda_function" "fn" {
   function_name    = "%(name)s"
@@ -399,25 +361,9 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
     aws_lambda_permission: apply, serve by Host, plan clean, update in place, destroy."""
     import http.client
 
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     name = unique_name("tfapi")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(APIGW_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=180)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
+    run = terraform(tmp_path, APIGW_TF, haar, name, ["lambda", "apigatewayv2", "sts"],
+                    zip_kind="echo")
 
     def get(api_id, path, headers=None):
         c = http.client.HTTPConnection("127.0.0.1", haar.api_port, timeout=30)
@@ -427,9 +373,7 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
         c.close()
         return out
 
-    from e2e_helpers import boto_client
     gw = boto_client("apigatewayv2", haar.aws_url)
-    run("init", "-input=false", f"-plugin-dir={plugins}")
     try:
         run("apply", "-auto-approve", "-var=tier=1")
         api_id = run("output", "-raw", "api_id").stdout.strip()
@@ -456,24 +400,6 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
 
 
 SQS_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda = "%(endpoint)s"
-    sqs    = "%(endpoint)s"
-  }
-}
 variable "visibility" { type = number }
 variable "batch" { type = number }
 resource "aws_sqs_queue" "dlq" {
@@ -544,29 +470,9 @@ def test_terraform_manages_sqs_queues_and_an_event_source_mapping(haar, lam, tmp
     """aws_sqs_queue (standard with a redrive policy, FIFO), aws_sqs_queue_redrive_allow_policy,
     aws_sqs_queue_policy and aws_lambda_event_source_mapping: apply, a clean plan, an update
     in place, destroy."""
-    from e2e_helpers import boto_client
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     sqs = boto_client("sqs", haar.aws_url)
     name = unique_name("tfq")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(SQS_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=300)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
-
-    run("init", "-input=false", f"-plugin-dir={plugins}")
+    run = terraform(tmp_path, SQS_TF, haar, name, ["lambda", "sqs"], zip_kind="echo")
     try:
         run("apply", "-auto-approve", "-var=visibility=30", "-var=batch=10")
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]

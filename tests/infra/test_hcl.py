@@ -421,6 +421,34 @@ def test_function_roles_use_exact_actions():
                 assert [c["variable"] for c in st["condition"]] == ["kms:ViaService"], f"{fn}/{st['sid']}"
 
 
+# What each function's code calls (src/functions/<fn> and the task layer in
+# src/functions/common it uses), by resource: a role grants exactly these.
+FUNCTION_DATA_ACTIONS = {
+    "api": {"table": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+            "index": {"dynamodb:Query"}, "queue": {"sqs:SendMessage"}},
+    "worker": {"table": {"dynamodb:GetItem", "dynamodb:UpdateItem"}, "index": {"dynamodb:Query"},
+               "queue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                         "sqs:ChangeMessageVisibility"}},
+    # the producer flags a task whose send failed (UpdateItem) and sweeps stuck ones (Query)
+    "producer": {"table": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"},
+                 "index": {"dynamodb:Query"}, "queue": {"sqs:SendMessage"},
+                 "dlq": {"sqs:SendMessage"}},
+}
+RESOURCE_OF = {"${var.table_arn}": "table", "${local.index_arn}": "index",
+               "${var.queue_arn}": "queue", "${var.schedule_dlq_arn}": "dlq"}
+
+
+def test_function_roles_grant_what_the_code_calls():
+    app = module_doc(APP)
+    for fn in FUNCTIONS:
+        got = {}
+        for st in _statements(app["data"]["aws_iam_policy_document"][fn][0]):
+            for res in st.get("resources", []):
+                if res in RESOURCE_OF:
+                    got.setdefault(RESOURCE_OF[res], set()).update(st["actions"])
+        assert got == FUNCTION_DATA_ACTIONS[fn], fn
+
+
 def test_log_groups_have_retention():
     count = 0
     for folder in [INFRA / "layers" / layer for layer in LAYERS]:

@@ -161,8 +161,13 @@ data "aws_iam_policy_document" "producer" {
   }
   statement {
     sid       = "RecordScheduledTasks"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
     resources = [var.table_arn]
+  }
+  statement {
+    sid       = "SweepStuckTasksByStatus"
+    actions   = ["dynamodb:Query"]
+    resources = [local.index_arn]
   }
   statement {
     sid       = "EnqueueTasks"

@@ -173,6 +173,8 @@ static void materialize(struct sqs_out *o, int k)
     struct sqs_out_level *l = &o->at[k];
     if (!l->pending)
         return;
+    if (k > 0)
+        materialize(o, k - 1); /* a list or map inside one not written yet */
     l->pending = false;
     if (k == 0 || o->at[k - 1].kind != SQS_OUT_LIST)
         jw_key(&o->w.j, l->name);

@@ -461,21 +461,6 @@ static int wrong_kind(const json_t *j, enum coral want, struct ddb_err *err)
                        target[want]);
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Coral's base64 checks, in its order. Returns 0 or -1 with err set. */
 static int check_blob(const char *s, size_t len, struct ddb_err *err)
 {
@@ -485,7 +470,7 @@ static int check_blob(const char *s, size_t len, struct ddb_err *err)
                            "expected a multiple of 4 bytes but found: %zu",
                            (int)len, s, len);
     for (size_t i = 0; i < len; i++) {
-        bool bad = s[i] == '=' ? (i + 1 < len && s[i + 1] != '=') : b64_value(s[i]) < 0;
+        bool bad = s[i] == '=' ? (i + 1 < len && s[i + 1] != '=') : codec_b64val(s[i]) < 0;
         if (!bad)
             continue;
         size_t clen = 1; /* a non-ASCII character is named whole */
@@ -507,9 +492,9 @@ static int check_blob(const char *s, size_t len, struct ddb_err *err)
     if (pad > 2 || (pad > 0 && data % 4 != 4 - pad))
         ok = false;
     else if (pad == 1)
-        ok = (b64_value(s[data - 1]) & 3) == 0;
+        ok = (codec_b64val(s[data - 1]) & 3) == 0;
     else if (pad == 2)
-        ok = (b64_value(s[data - 1]) & 15) == 0;
+        ok = (codec_b64val(s[data - 1]) & 15) == 0;
     if (!ok)
         return ddb_err_set(err, ERR_DDB_SERIALIZATION,
                            "'%.*s' can not be converted to a Blob: Invalid last non-pad Base64 "

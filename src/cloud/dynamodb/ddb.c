@@ -76,12 +76,10 @@ static void on_ready(struct timer *t)
 
 int ddb__fail(struct ddb_call *c, enum err code, const char *fmt, ...)
 {
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ddb_err_vset(&c->err, code, 4096, fmt, ap);
     va_end(ap);
-    ddb_err_set(&c->err, code, "%s", msg);
     return -1;
 }
 

@@ -439,19 +439,30 @@ static int syntax(struct parser *P)
     return -1;
 }
 
-static void set_fatal(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_fatal(struct parser *P, const char *fmt, ...)
+/* Records the error that ends the compile (cut to 511 bytes), replacing an earlier one when
+ * replace. */
+static void vfatal(struct parser *P, bool replace, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vfatal(struct parser *P, bool replace, const char *fmt, va_list ap)
 {
-    if (P->fatal != NULL)
+    if (P->fatal != NULL && !replace)
         return;
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
+    char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
+    free(P->fatal);
     P->fatal = strdup(buf);
     if (P->fatal == NULL)
         P->oom = true;
+}
+
+/* A limit reached: the first one is reported. */
+static void set_fatal(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_fatal(struct parser *P, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfatal(P, false, fmt, ap);
+    va_end(ap);
 }
 
 /* Records an error of category c at token t, keeping the earliest one of each category. */
@@ -1327,15 +1338,10 @@ static int32_t parse_or(struct parser *P)
 static int key_error(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int key_error(struct parser *P, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vfatal(P, true, fmt, ap);
     va_end(ap);
-    free(P->fatal);
-    P->fatal = strdup(buf);
-    if (P->fatal == NULL)
-        P->oom = true;
     return -1;
 }
 

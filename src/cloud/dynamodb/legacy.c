@@ -66,12 +66,11 @@ static bool present(const json_t *req, const char *k)
 static int invalid(struct ddb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int invalid(struct ddb_err *err, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    ddb_err_vset(err, ERR_DDB_VALIDATION, 1024, fmt, ap);
     va_end(ap);
-    return ddb_err_set(err, ERR_DDB_VALIDATION, "%s", buf);
+    return -1;
 }
 
 int ddb_legacy_check_mixing(enum ddb_legacy_op op, const json_t *req, struct ddb_err *err)

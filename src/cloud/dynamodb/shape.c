@@ -572,12 +572,11 @@ static int type_error(struct ddb_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int type_error(struct ddb_err *err, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ddb_err_vset(err, ERR_DDB_SERIALIZATION, 512, fmt, ap);
     va_end(ap);
-    return ddb_err_set(err, ERR_DDB_SERIALIZATION, "%s", msg);
+    return -1;
 }
 
 static int container_error(const json_t *v, struct ddb_err *err)

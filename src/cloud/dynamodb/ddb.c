@@ -132,19 +132,7 @@ bool ddb__bool(const json_t *req, const char *name, bool dflt)
 
 long long ddb__int(const json_t *req, const char *name, long long dflt)
 {
-    const json_t *v = ddb_member(req, name);
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d > 9e18)
-            return (long long)9e18;
-        if (d < -9e18)
-            return (long long)-9e18;
-        long long t = (long long)d;
-        return (double)t > d ? t - 1 : t; /* floor */
-    }
-    return dflt;
+    return ddb_json_int(ddb_member(req, name), dflt);
 }
 
 int ddb__write_item(struct buf *out, const struct ddb_value *item)

@@ -549,15 +549,28 @@ static int check_scalar(const json_t *j, enum coral want, struct ddb_err *err)
 
 static int check_attr(const json_t *j, int depth, struct ddb_err *err);
 
+int ddb_json_check_container(const json_t *j, enum ddb_json_container want, struct ddb_err *err)
+{
+    static const char *const expected[] = {[DDB_JSON_LIST] = "Expected list or null",
+                                           [DDB_JSON_MAP] = "Expected map or null",
+                                           [DDB_JSON_STRUCT] = "Expected null"};
+    bool list = want == DDB_JSON_LIST;
+    if (list && json_is_object(j))
+        return type_error(err, "Start of structure or map found where not expected.");
+    if (!list && json_is_array(j))
+        return type_error(err, "Start of list found where not expected");
+    if (list ? !json_is_array(j) : !json_is_object(j))
+        return type_error(err, expected[want]);
+    return 0;
+}
+
 static int check_list(const json_t *j, enum coral elem, bool attrs, int depth,
                       struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_object(j))
-        return type_error(err, "Start of structure or map found where not expected.");
-    if (!json_is_array(j))
-        return type_error(err, "Expected list or null");
+    if (ddb_json_check_container(j, DDB_JSON_LIST, err) != 0)
+        return -1;
     size_t i;
     const json_t *e;
     json_array_foreach(j, i, e)
@@ -572,10 +585,8 @@ static int check_map(const json_t *j, int depth, struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_array(j))
-        return type_error(err, "Start of list found where not expected");
-    if (!json_is_object(j))
-        return type_error(err, "Expected map or null");
+    if (ddb_json_check_container(j, DDB_JSON_MAP, err) != 0)
+        return -1;
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)j, k, v)
@@ -590,10 +601,8 @@ static int check_attr(const json_t *j, int depth, struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_array(j))
-        return type_error(err, "Start of list found where not expected");
-    if (!json_is_object(j))
-        return type_error(err, "Expected null");
+    if (ddb_json_check_container(j, DDB_JSON_STRUCT, err) != 0)
+        return -1;
     if (depth > SHAPE_DEPTH_MAX)
         return 0; /* the decode pass refuses it as too deep */
     const char *k;

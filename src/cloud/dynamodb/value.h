@@ -163,6 +163,19 @@ int ddb_value_check_json(const json_t *j, struct ddb_err *err);
  * it ("class java.lang.Boolean can not be converted to an String", …). Returns 0 or -1. */
 int ddb_json_check_string(const json_t *j, struct ddb_err *err);
 
+/* The JSON containers Coral's serialization pass tells apart. */
+enum ddb_json_container {
+    DDB_JSON_LIST,   /* a list (an array) */
+    DDB_JSON_MAP,    /* a map (an object) */
+    DDB_JSON_STRUCT, /* a structure (an object) */
+};
+
+/* The serialization pass for a JSON value j (not NULL, not null) that must be a container
+ * of kind want, in Coral's words: "Start of list found where not expected", "Start of
+ * structure or map found where not expected.", "Expected list or null", "Expected map or
+ * null", "Expected null". Returns 0 or -1 with err set. */
+int ddb_json_check_container(const json_t *j, enum ddb_json_container want, struct ddb_err *err);
+
 /* The same over a map of AttributeValues (an Item, a Key, ExpressionAttributeValues…):
  * a scalar there is "Expected map or null", an array "Start of list found where not
  * expected". NULL/null is accepted. */

@@ -108,9 +108,33 @@ int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg)
 
 /* ---- shared helpers ---- */
 
+void *ddb__grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = realloc(arr, ncap * size);
+    if (p != NULL)
+        *cap = ncap;
+    return p;
+}
+
+const char *ddb__str(const json_t *o, const char *name)
+{
+    return json_string_value(ddb_member(o, name));
+}
+
+struct ddb_table *ddb__table_of(struct ddb_call *c, const char *name)
+{
+    struct ddb_table *t = ddb__table(c->db, name);
+    if (t == NULL)
+        ddb__not_found(c, NULL, false);
+    return t;
+}
+
 const char *ddb__rcc(const json_t *req)
 {
-    const char *s = json_string_value(ddb_member(req, "ReturnConsumedCapacity"));
+    const char *s = ddb__str(req, "ReturnConsumedCapacity");
     if (s == NULL || strcmp(s, "NONE") == 0)
         return NULL;
     return s;
@@ -135,6 +159,22 @@ long long ddb__int(const json_t *req, const char *name, long long dflt)
     return ddb_json_int(ddb_member(req, name), dflt);
 }
 
+bool ddb__cond_holds(const struct ddb_expr *e, const struct ddb_legacy *legacy,
+                     const struct ddb_value *item)
+{
+    if (legacy->cond)
+        return ddb_legacy_cond_eval(legacy, item);
+    return e == NULL || ddb_cond_eval(e, item);
+}
+
+int ddb__project(const struct ddb_expr *projection, const struct ddb_legacy *legacy,
+                 const struct ddb_value *item, struct ddb_value *out)
+{
+    if (projection)
+        return ddb_project(projection, item, out);
+    return ddb_legacy_project(legacy, item, out); /* a copy without AttributesToGet */
+}
+
 int ddb__write_item(struct buf *out, const struct ddb_value *item)
 {
     return ddb_item_write_json(item, out);
@@ -152,6 +192,29 @@ void ddb__write_capacity(struct buf *out, const struct ddb_capacity *cap, const 
         buf_puts(out, ",\"ConsumedCapacity\":");
     jsonh_dump_buf(j, JSON_COMPACT, out);
     json_decref(j);
+}
+
+bool ddb__write_capacity_list(struct buf *out, const json_t *req, const struct ddb_capacity *caps,
+                              size_t n, bool comma)
+{
+    const char *rcc = ddb__rcc(req);
+    if (rcc == NULL)
+        return false;
+    buf_puts(out, comma ? ",\"ConsumedCapacity\":[" : "\"ConsumedCapacity\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(out, ",");
+        ddb__write_capacity(out, &caps[i], rcc, true);
+    }
+    buf_puts(out, "]");
+    return true;
+}
+
+void ddb__write_no_metrics(struct buf *out, const json_t *req, bool comma)
+{
+    const char *ricm = ddb__str(req, "ReturnItemCollectionMetrics");
+    if (ricm && strcmp(ricm, "SIZE") == 0)
+        buf_puts(out, comma ? ",\"ItemCollectionMetrics\":{}" : "\"ItemCollectionMetrics\":{}");
 }
 
 /* ---- the call path ---- */

@@ -1403,6 +1403,15 @@ static int check_one_key(const char *name, enum ddb_type want, bool hash,
     return 0;
 }
 
+bool ddb_key_match(const struct ddb_key_schema *schema, const struct ddb_value *m)
+{
+    const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
+    const struct ddb_value *r =
+        schema->range_name ? ddb_map_get(m, schema->range_name, strlen(schema->range_name)) : NULL;
+    return h != NULL && h->type == schema->hash_type &&
+           (schema->range_name == NULL || (r != NULL && r->type == schema->range_type));
+}
+
 int ddb_key_check(const struct ddb_key_schema *schema, const struct ddb_value *m,
                   enum ddb_key_mode mode, struct ddb_err *err)
 {
@@ -1410,16 +1419,9 @@ int ddb_key_check(const struct ddb_key_schema *schema, const struct ddb_value *m
         return invalid(err, "The provided key element does not match the schema");
     if (mode == DDB_KEY_ONLY && m->n != (schema->range_name ? 2u : 1u))
         return invalid(err, "The provided key element does not match the schema");
-    if (mode == DDB_KEY_ONLY) {
-        /* every attribute of a Key must be a key attribute of the right type first */
-        const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
-        const struct ddb_value *r =
-            schema->range_name ? ddb_map_get(m, schema->range_name, strlen(schema->range_name))
-                               : NULL;
-        if (h == NULL || h->type != schema->hash_type ||
-            (schema->range_name && (r == NULL || r->type != schema->range_type)))
-            return invalid(err, "The provided key element does not match the schema");
-    }
+    /* every attribute of a Key must be a key attribute of the right type first */
+    if (mode == DDB_KEY_ONLY && !ddb_key_match(schema, m))
+        return invalid(err, "The provided key element does not match the schema");
     const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
     if (check_one_key(schema->hash_name, schema->hash_type, true, h, mode, err) != 0)
         return -1;

@@ -251,6 +251,10 @@ enum ddb_key_mode {
     DDB_KEY_ONLY, /* a Key parameter (GetItem…): exactly the key attributes */
 };
 
+/* True when map m holds the schema's key attributes with the schema's types (other
+ * attributes are not looked at). */
+bool ddb_key_match(const struct ddb_key_schema *schema, const struct ddb_value *m);
+
 /*
  * Checks the key attributes of map m against schema, with DynamoDB's messages:
  *   item: "One or more parameter values were invalid: Missing the key <a> in the item",

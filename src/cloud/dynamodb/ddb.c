@@ -98,6 +98,16 @@ int ddb__fail_err(struct ddb_call *c, struct ddb_err *err, bool prefix)
     return -1;
 }
 
+void ddb__write_done(void *arg, int rc)
+{
+    struct ddb_call *c = arg;
+    if (rc != 0) {
+        buf_reset(&c->out);
+        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    }
+    ddb__reply(c);
+}
+
 int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg)
 {
     if (table_msg)

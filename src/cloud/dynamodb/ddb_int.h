@@ -180,6 +180,10 @@ void ddb__finish(struct ddb_call *c);
 /* Answers the call now (from a completion) and frees it. */
 void ddb__reply(struct ddb_call *c);
 
+/* A write batch's completion for call arg (a struct ddb_call): InternalServerError (the
+ * answer written so far dropped) when the batch failed; then the answer. */
+void ddb__write_done(void *arg, int rc);
+
 /* ResourceNotFoundException "Requested resource not found" (with ": Table: x not found"
  * when table_msg). Returns -1. */
 int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg);

@@ -165,16 +165,6 @@ static void write_collection_metrics(struct buf *out, const struct ddb_table *t,
 
 /* ---- shared by the writes ---- */
 
-static void write_done(void *arg, int rc)
-{
-    struct ddb_call *c = arg;
-    if (rc != 0) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-    }
-    ddb__reply(c);
-}
-
 /* ReturnValues of PutItem and DeleteItem: ALL_OLD or NONE. */
 static int check_return_old(struct ddb_call *c, const char *rv)
 {
@@ -251,7 +241,7 @@ static struct ddb_wb *write_one(struct ddb_call *c, struct ddb_table *t, const s
 static void finish_write(struct ddb_call *c, struct ddb_wb *wb)
 {
     if (wb)
-        ddb__wb_submit(wb, write_done, c);
+        ddb__wb_submit(wb, ddb__write_done, c);
     else
         ddb__finish(c);
 }
@@ -835,7 +825,7 @@ static void op_batch_write(struct ddb_call *c)
     for (size_t i = 0; i < ntables; i++)
         ddb_capacity_destroy(&caps[i]);
     free(caps);
-    ddb__wb_submit(wb, write_done, c);
+    ddb__wb_submit(wb, ddb__write_done, c);
     return;
 out:
     for (size_t i = 0; i < n; i++)

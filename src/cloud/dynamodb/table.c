@@ -535,6 +535,41 @@ static bool defined(const json_t *defs, const char *name)
     return name && def_type(defs, name) != DDB_NONE;
 }
 
+/* "Some index key attributes are not defined in AttributeDefinitions" for KeySchema ks. */
+static int fail_undefined(struct ddb_call *c, const json_t *ks, const json_t *defs)
+{
+    struct buf keys, ds;
+    buf_init(&keys, 4096);
+    buf_init(&ds, 8192);
+    names_list(&keys, ks, "AttributeName");
+    names_list(&ds, defs, "AttributeName");
+    ddb__fail(c, ERR_DDB_VALIDATION,
+              "One or more parameter values were invalid: Some index key attributes are not "
+              "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
+              keys.data ? keys.data : "", ds.data ? ds.data : "");
+    buf_destroy(&keys);
+    buf_destroy(&ds);
+    return -1;
+}
+
+/* The names and types of KeySchema ks's elements (a HASH, then maybe a RANGE). */
+static int check_key_types(struct ddb_call *c, const json_t *ks)
+{
+    const json_t *k0 = json_array_get(ks, 0), *k1 = json_array_get(ks, 1);
+    const char *t0 = ddb__str(k0, "KeyType"), *t1 = ddb__str(k1, "KeyType");
+    if (k1 && strcmp(ddb__str(k0, "AttributeName"), ddb__str(k1, "AttributeName")) == 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Both the Hash Key and the Range Key element in the KeySchema have the "
+                         "same name");
+    if (strcmp(t0 ? t0 : "", "HASH") != 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    if (k1 && strcmp(t1 ? t1 : "", "RANGE") != 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    return 0;
+}
+
 /* Checks an index's key schema and projection (CreateTable and UpdateTable). */
 static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs, bool lsi,
                        const char *table_hash, bool ppr, bool provisioned_checks)
@@ -546,31 +581,11 @@ static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs,
     const json_t *k;
     json_array_foreach(ks, i, k) all_defined =
         all_defined && defined(defs, ddb__str(k, "AttributeName"));
-    if (!all_defined) {
-        struct buf keys, ds;
-        buf_init(&keys, 4096);
-        buf_init(&ds, 8192);
-        names_list(&keys, ks, "AttributeName");
-        names_list(&ds, defs, "AttributeName");
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "One or more parameter values were invalid: Some index key attributes are not "
-                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-                  keys.data ? keys.data : "", ds.data ? ds.data : "");
-        buf_destroy(&keys);
-        buf_destroy(&ds);
+    if (!all_defined)
+        return fail_undefined(c, ks, defs);
+    if (check_key_types(c, ks) != 0)
         return -1;
-    }
     const json_t *k0 = json_array_get(ks, 0), *k1 = json_array_get(ks, 1);
-    if (k1 && strcmp(ddb__str(k0, "AttributeName"), ddb__str(k1, "AttributeName")) == 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Both the Hash Key and the Range Key element in the KeySchema have the "
-                         "same name");
-    if (strcmp(ddb__str(k0, "KeyType") ? ddb__str(k0, "KeyType") : "", "HASH") != 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-    if (k1 && strcmp(ddb__str(k1, "KeyType") ? ddb__str(k1, "KeyType") : "", "RANGE") != 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
     if (lsi) {
         if (k1 == NULL)
             return ddb__fail(c, ERR_DDB_VALIDATION,
@@ -784,6 +799,31 @@ static size_t tags_after(const json_t *cur, const json_t *add)
     return n;
 }
 
+/* "Duplicate index name" when an index of list[0..n) has index xj's name. */
+static int check_index_name(struct ddb_call *c, const json_t *xj, const json_t *list, size_t n)
+{
+    const char *name = ddb__str(xj, "IndexName");
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(name, ddb__str(json_array_get(list, j), "IndexName")) == 0)
+            return ddb__fail(c, ERR_DDB_VALIDATION,
+                             "One or more parameter values were invalid: Duplicate index name: %s",
+                             name);
+    return 0;
+}
+
+/* The stream of t as StreamSpecification spec sets it (a new label from now_ms). */
+static void set_stream(struct ddb_table *t, const json_t *spec, int64_t now_ms)
+{
+    json_decref(t->stream);
+    t->stream = NULL;
+    if (!ddb__bool(spec, "StreamEnabled", false))
+        return;
+    t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
+                          ddb__str(spec, "StreamViewType"));
+    clock_format_iso(now_ms, true, t->stream_label, sizeof t->stream_label);
+    t->stream_label[23] = '\0';
+}
+
 static struct ddb_table *table_new(struct ddb *db, const char *name)
 {
     struct ddb_table *t = calloc(1, sizeof *t);
@@ -840,36 +880,9 @@ static void op_create_table(struct ddb_call *c)
                   "Invalid KeySchema: Some index key attribute have no definition");
         goto out;
     }
-    if (nk == 1 && !defined(defs, k0)) {
-        struct buf kb, db_;
-        buf_init(&kb, 4096);
-        buf_init(&db_, 8192);
-        names_list(&kb, ks, "AttributeName");
-        names_list(&db_, defs, "AttributeName");
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "One or more parameter values were invalid: Some index key attributes are not "
-                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-                  kb.data ? kb.data : "", db_.data ? db_.data : "");
-        buf_destroy(&kb);
-        buf_destroy(&db_);
+    if ((nk == 1 && !defined(defs, k0) && fail_undefined(c, ks, defs) != 0) ||
+        check_key_types(c, ks) != 0)
         goto out;
-    }
-    if (k1 && strcmp(k0, k1) == 0) {
-        ddb__fail(
-            c, ERR_DDB_VALIDATION,
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name");
-        goto out;
-    }
-    if (strcmp(ddb__str(json_array_get(ks, 0), "KeyType"), "HASH") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-        goto out;
-    }
-    if (nk == 2 && strcmp(ddb__str(json_array_get(ks, 1), "KeyType"), "RANGE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
-        goto out;
-    }
     if (lsis == NULL && gsis == NULL && nk != json_array_size(defs)) {
         ddb__fail(c, ERR_DDB_VALIDATION,
                   "One or more parameter values were invalid: Number of attributes in KeySchema "
@@ -891,16 +904,9 @@ static void op_create_table(struct ddb_call *c)
         }
         for (size_t i = 0; i < json_array_size(lsis); i++) {
             const json_t *x = json_array_get(lsis, i);
-            if (check_index(c, x, defs, true, k0, ppr, false) != 0)
+            if (check_index(c, x, defs, true, k0, ppr, false) != 0 ||
+                check_index_name(c, x, lsis, i) != 0)
                 goto out;
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(ddb__str(x, "IndexName"),
-                           ddb__str(json_array_get(lsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              ddb__str(x, "IndexName"));
-                    goto out;
-                }
         }
         if (json_array_size(lsis) > DDB_MAX_LSI) {
             ddb__fail(c, ERR_DDB_VALIDATION,
@@ -921,24 +927,10 @@ static void op_create_table(struct ddb_call *c)
             const json_t *x = json_array_get(gsis, i);
             if (check_index(c, x, defs, false, k0, ppr, true) != 0 ||
                 check_throughput_bounds(c, ddb_member(x, "ProvisionedThroughput"),
-                                        ddb__str(x, "IndexName")) != 0)
+                                        ddb__str(x, "IndexName")) != 0 ||
+                check_index_name(c, x, lsis, json_array_size(lsis)) != 0 ||
+                check_index_name(c, x, gsis, i) != 0)
                 goto out;
-            for (size_t j = 0; j < json_array_size(lsis); j++)
-                if (strcmp(ddb__str(x, "IndexName"),
-                           ddb__str(json_array_get(lsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              ddb__str(x, "IndexName"));
-                    goto out;
-                }
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(ddb__str(x, "IndexName"),
-                           ddb__str(json_array_get(gsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              ddb__str(x, "IndexName"));
-                    goto out;
-                }
         }
         if (json_array_size(gsis) > DDB_MAX_INDEXES) {
             ddb__fail(c, ERR_DDB_VALIDATION,
@@ -1011,12 +1003,8 @@ static void op_create_table(struct ddb_call *c)
         }
     }
     const json_t *stream = ddb_member(req, "StreamSpecification");
-    if (stream && ddb__bool(stream, "StreamEnabled", false)) {
-        t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
-                              ddb__str(stream, "StreamViewType"));
-        clock_format_iso(t->created_ms, true, t->stream_label, sizeof t->stream_label);
-        t->stream_label[23] = '\0';
-    }
+    if (stream)
+        set_stream(t, stream, t->created_ms);
     const json_t *sse = ddb_member(req, "SSESpecification");
     if (sse)
         t->sse = json_deep_copy(sse);
@@ -1396,16 +1384,8 @@ static void op_update_table(struct ddb_call *c)
             ddb__counts_new(db, b, t->idx[t->nidx - 1].xid);
         }
     }
-    if (stream) {
-        json_decref(t->stream);
-        t->stream = NULL;
-        if (ddb__bool(stream, "StreamEnabled", false)) {
-            t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
-                                  ddb__str(stream, "StreamViewType"));
-            clock_format_iso(clock_now_ms(), true, t->stream_label, sizeof t->stream_label);
-            t->stream_label[23] = '\0';
-        }
-    }
+    if (stream)
+        set_stream(t, stream, clock_now_ms());
     if (sse) {
         json_decref(t->sse);
         t->sse = json_deep_copy(sse);
@@ -1464,16 +1444,6 @@ static bool ttl_fill_row(void *arg, const struct ddb_skey *k, const struct ddb_v
     if (at >= 0)
         ddb__ttl_row_add(f->wb, at, f->t->tid, k);
     return true;
-}
-
-static void ttl_committed(void *arg, int rc)
-{
-    struct ddb_call *c = arg;
-    if (rc != 0) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-    }
-    ddb__reply(c);
 }
 
 static void op_update_ttl(struct ddb_call *c)
@@ -1537,7 +1507,7 @@ static void op_update_ttl(struct ddb_call *c)
     jw_kbool(&w, "Enabled", on);
     jw_obj_end(&w);
     jw_obj_end(&w);
-    ddb__wb_submit(wb, ttl_committed, c);
+    ddb__wb_submit(wb, ddb__write_done, c);
     return;
 out:
     ddb__finish(c);

@@ -169,6 +169,25 @@ long long ddb__int(const json_t *req, const char *name, long long dflt)
     return ddb_json_int(ddb_member(req, name), dflt);
 }
 
+int ddb__compile_exprs(struct ddb_call *c, const json_t *req, unsigned members,
+                       struct ddb_expr_set *out, bool prefix)
+{
+    struct ddb_expr_request er = {
+        .update = members & DDB_X_UPDATE ? ddb__str(req, "UpdateExpression") : NULL,
+        .condition = members & DDB_X_CONDITION ? ddb__str(req, "ConditionExpression") : NULL,
+        .key_condition = members & DDB_X_KEY ? ddb__str(req, "KeyConditionExpression") : NULL,
+        .filter = members & DDB_X_FILTER ? ddb__str(req, "FilterExpression") : NULL,
+        .projection = members & DDB_X_PROJECTION ? ddb__str(req, "ProjectionExpression") : NULL,
+        .names = ddb_member(req, "ExpressionAttributeNames"),
+        .values = members & DDB_X_VALUES ? ddb_member(req, "ExpressionAttributeValues") : NULL,
+    };
+    struct ddb_err err;
+    ddb_err_init(&err);
+    if (ddb_expr_compile_request(&er, out, &err) != 0)
+        return ddb__fail_err(c, &err, prefix);
+    return 0;
+}
+
 bool ddb__cond_holds(const struct ddb_expr *e, const struct ddb_legacy *legacy,
                      const struct ddb_value *item)
 {

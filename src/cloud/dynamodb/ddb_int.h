@@ -292,6 +292,22 @@ void ddb__op_query(struct ddb_call *c);
 void ddb__op_transact(struct ddb_call *c);
 void ddb__op_partiql(struct ddb_call *c);
 
+/* The expression members an operation takes, for ddb__compile_exprs. */
+enum {
+    DDB_X_UPDATE = 1 << 0,     /* UpdateExpression */
+    DDB_X_CONDITION = 1 << 1,  /* ConditionExpression */
+    DDB_X_KEY = 1 << 2,        /* KeyConditionExpression */
+    DDB_X_FILTER = 1 << 3,     /* FilterExpression */
+    DDB_X_PROJECTION = 1 << 4, /* ProjectionExpression */
+    DDB_X_VALUES = 1 << 5,     /* ExpressionAttributeValues (names are always taken) */
+};
+
+/* Compiles the expressions of request (or request element) req that members (DDB_X_* bits)
+ * name, with its ExpressionAttributeNames, into *out. Returns 0 or -1 (c failed, its message
+ * prefixed with "1 validation error detected: " when prefix). */
+int ddb__compile_exprs(struct ddb_call *c, const json_t *req, unsigned members,
+                       struct ddb_expr_set *out, bool prefix);
+
 /* Shared by the item operations: a decoded Key parameter checked against t's schema ("The
  * provided key element does not match the schema", …) and its storage key into *sk.
  * Returns 0 or -1 (c failed). */

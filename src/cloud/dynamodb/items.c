@@ -109,18 +109,9 @@ static int compile(struct ddb_call *c, enum ddb_legacy_op lop, const json_t *req
     ddb_err_init(&err);
     if (ddb_legacy_compile(lop, req, &x->legacy, &err) != 0)
         return ddb__fail_err(c, &err, prefix);
-    struct ddb_expr_request er = {
-        .update = ddb__str(req, "UpdateExpression"),
-        .condition = ddb__str(req, "ConditionExpression"),
-        .key_condition = ddb__str(req, "KeyConditionExpression"),
-        .filter = ddb__str(req, "FilterExpression"),
-        .projection = ddb__str(req, "ProjectionExpression"),
-        .names = ddb_member(req, "ExpressionAttributeNames"),
-        .values = ddb_member(req, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &x->ex, &err) != 0)
-        return ddb__fail_err(c, &err, prefix);
-    return 0;
+    unsigned all =
+        DDB_X_UPDATE | DDB_X_CONDITION | DDB_X_KEY | DDB_X_FILTER | DDB_X_PROJECTION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, req, all, &x->ex, prefix);
 }
 
 static int check_mixing(struct ddb_call *c, enum ddb_legacy_op lop, const json_t *req, bool prefix)
@@ -163,7 +154,29 @@ static void write_collection_metrics(struct buf *out, const struct ddb_table *t,
     buf_puts(out, "},\"SizeEstimateRangeGB\":[0.0,1.0]}");
 }
 
-/* ---- shared by the writes ---- */
+/* ---- shared by the operations on one key ---- */
+
+/* The request's own checks, in order: expression/legacy mixing, the Key, legacy parameters
+ * and expressions. */
+static int decode_request(struct ddb_call *c, enum ddb_legacy_op lop, struct ddb_value *key,
+                          struct compiled *x, bool prefix)
+{
+    if (check_mixing(c, lop, c->req, prefix) != 0 ||
+        decode_map(c, json_object_get(c->req, "Key"), key, prefix) != 0 ||
+        compile(c, lop, c->req, x, prefix) != 0)
+        return -1;
+    return 0;
+}
+
+/* The table named and the storage key of key (checked against its schema); NULL when c
+ * failed. */
+static struct ddb_table *locate(struct ddb_call *c, const struct ddb_value *key, struct ddb_skey *k)
+{
+    struct ddb_table *t = ddb__table_of(c, ddb__str(c->req, "TableName"));
+    if (t == NULL || ddb__decode_key(c, t, key, k) != 0)
+        return NULL;
+    return t;
+}
 
 /* ReturnValues of PutItem and DeleteItem: ALL_OLD or NONE. */
 static int check_return_old(struct ddb_call *c, const char *rv)
@@ -303,13 +316,10 @@ static void op_get(struct ddb_call *c)
     bool found = false;
     struct ddb_capacity cap;
     ddb_capacity_init(&cap, ddb__str(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_GET_ITEM, req, false) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, false) != 0 ||
-        compile(c, DDB_LOP_GET_ITEM, req, &x, false) != 0)
-        goto out;
-    struct ddb_table *t = ddb__table_of(c, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (t == NULL || ddb__decode_key(c, t, &key, &k) != 0)
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_GET_ITEM, &key, &x, false) != 0 ||
+        (t = locate(c, &key, &k)) == NULL)
         goto out;
     if (ddb__get(db, t, &k, &item, &found) != 0) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
@@ -373,13 +383,10 @@ static void op_update(struct ddb_call *c)
     struct ddb_wb *wb = NULL;
     struct ddb_capacity cap;
     ddb_capacity_init(&cap, ddb__str(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_UPDATE_ITEM, req, true) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, true) != 0 ||
-        compile(c, DDB_LOP_UPDATE_ITEM, req, &x, true) != 0)
-        goto out;
-    struct ddb_table *t = ddb__table_of(c, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (t == NULL || ddb__decode_key(c, t, &key, &k) != 0)
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_UPDATE_ITEM, &key, &x, true) != 0 ||
+        (t = locate(c, &key, &k)) == NULL)
         goto out;
     const char *keys[2] = {t->hash_name, t->range_name};
     for (int i = 0; i < 2; i++) {
@@ -471,16 +478,11 @@ static void op_delete(struct ddb_call *c)
     struct ddb_wb *wb = NULL;
     struct ddb_capacity cap;
     ddb_capacity_init(&cap, ddb__str(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_DELETE_ITEM, req, true) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, true) != 0 ||
-        compile(c, DDB_LOP_DELETE_ITEM, req, &x, true) != 0)
-        goto out;
     const char *rv = ddb__str(req, "ReturnValues");
-    if (check_return_old(c, rv) != 0)
-        goto out;
-    struct ddb_table *t = ddb__table_of(c, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (t == NULL || ddb__decode_key(c, t, &key, &k) != 0 ||
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_DELETE_ITEM, &key, &x, true) != 0 ||
+        check_return_old(c, rv) != 0 || (t = locate(c, &key, &k)) == NULL ||
         read_checked(c, t, &k, &x, &old, &found) != 0)
         goto out;
     bool first = open_answer(c, rv, found ? &old : NULL);

@@ -287,19 +287,8 @@ static int common_start(struct ddb_call *c, struct qstate *q, enum ddb_legacy_op
 
 static int compile(struct ddb_call *c, struct qstate *q)
 {
-    struct ddb_err err;
-    ddb_err_init(&err);
-    const json_t *req = c->req;
-    struct ddb_expr_request er = {
-        .key_condition = ddb__str(req, "KeyConditionExpression"),
-        .filter = ddb__str(req, "FilterExpression"),
-        .projection = ddb__str(req, "ProjectionExpression"),
-        .names = ddb_member(req, "ExpressionAttributeNames"),
-        .values = ddb_member(req, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &q->ex, &err) != 0)
-        return ddb__fail_err(c, &err, false);
-    return 0;
+    unsigned members = DDB_X_KEY | DDB_X_FILTER | DDB_X_PROJECTION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, c->req, members, &q->ex, false);
 }
 
 /* ---- Query ---- */

@@ -535,18 +535,27 @@ static bool defined(const json_t *defs, const char *name)
     return name && def_type(defs, name) != DDB_NONE;
 }
 
-/* "Some index key attributes are not defined in AttributeDefinitions" for KeySchema ks. */
-static int fail_undefined(struct ddb_call *c, const json_t *ks, const json_t *defs)
+/* "Some index key attributes are not defined in AttributeDefinitions" (or, when unused,
+ * "Some AttributeDefinitions are not used") with the names of KeySchema ks and of defs.
+ * Returns -1. */
+static int fail_key_names(struct ddb_call *c, const json_t *ks, const json_t *defs, bool unused)
 {
     struct buf keys, ds;
-    buf_init(&keys, 4096);
+    buf_init(&keys, 8192);
     buf_init(&ds, 8192);
     names_list(&keys, ks, "AttributeName");
     names_list(&ds, defs, "AttributeName");
-    ddb__fail(c, ERR_DDB_VALIDATION,
-              "One or more parameter values were invalid: Some index key attributes are not "
-              "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-              keys.data ? keys.data : "", ds.data ? ds.data : "");
+    const char *k = keys.data ? keys.data : "", *d = ds.data ? ds.data : "";
+    if (unused)
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "One or more parameter values were invalid: Some AttributeDefinitions are not "
+                  "used. AttributeDefinitions: [%s], keys used: [%s]",
+                  d, k);
+    else
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "One or more parameter values were invalid: Some index key attributes are not "
+                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
+                  k, d);
     buf_destroy(&keys);
     buf_destroy(&ds);
     return -1;
@@ -582,7 +591,7 @@ static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs,
     json_array_foreach(ks, i, k) all_defined =
         all_defined && defined(defs, ddb__str(k, "AttributeName"));
     if (!all_defined)
-        return fail_undefined(c, ks, defs);
+        return fail_key_names(c, ks, defs, false);
     if (check_key_types(c, ks) != 0)
         return -1;
     const json_t *k0 = json_array_get(ks, 0), *k1 = json_array_get(ks, 1);
@@ -880,7 +889,7 @@ static void op_create_table(struct ddb_call *c)
                   "Invalid KeySchema: Some index key attribute have no definition");
         goto out;
     }
-    if ((nk == 1 && !defined(defs, k0) && fail_undefined(c, ks, defs) != 0) ||
+    if ((nk == 1 && !defined(defs, k0) && fail_key_names(c, ks, defs, false) != 0) ||
         check_key_types(c, ks) != 0)
         goto out;
     if (lsis == NULL && gsis == NULL && nk != json_array_size(defs)) {
@@ -953,17 +962,7 @@ static void op_create_table(struct ddb_call *c)
                         used || strcmp(ddb__str(json_array_get(xks, m), "AttributeName"), d) == 0;
             }
         if (!used) {
-            struct buf a, u;
-            buf_init(&a, 8192);
-            buf_init(&u, 8192);
-            names_list(&a, defs, "AttributeName");
-            names_list(&u, ks, "AttributeName");
-            ddb__fail(c, ERR_DDB_VALIDATION,
-                      "One or more parameter values were invalid: Some AttributeDefinitions are "
-                      "not used. AttributeDefinitions: [%s], keys used: [%s]",
-                      a.data ? a.data : "", u.data ? u.data : "");
-            buf_destroy(&a);
-            buf_destroy(&u);
+            fail_key_names(c, ks, defs, true);
             goto out;
         }
     }

@@ -166,15 +166,8 @@ static int compile_item(struct ddb_call *c, struct tx_item *it)
     enum ddb_legacy_op lop = it->kind == TX_UPDATE ? DDB_LOP_UPDATE_ITEM : DDB_LOP_DELETE_ITEM;
     if (ddb_legacy_check_mixing(lop, s, &err) != 0)
         return ddb__fail_err(c, &err, false);
-    struct ddb_expr_request er = {
-        .update = it->kind == TX_UPDATE ? ddb__str(s, "UpdateExpression") : NULL,
-        .condition = ddb__str(s, "ConditionExpression"),
-        .names = ddb_member(s, "ExpressionAttributeNames"),
-        .values = ddb_member(s, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &it->ex, &err) != 0)
-        return ddb__fail_err(c, &err, false);
-    return 0;
+    unsigned members = (it->kind == TX_UPDATE ? DDB_X_UPDATE : 0) | DDB_X_CONDITION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, s, members, &it->ex, false);
 }
 
 /* ---- TransactWriteItems ---- */
@@ -247,6 +240,7 @@ static void op_transact_write(struct ddb_call *c)
     struct ddb_capacity *caps = NULL;
     size_t ncaps = 0;
     struct ddb_wb *wb = NULL;
+    bool submit = false; /* every check passed: wb goes to the store */
     if (it == NULL || codes == NULL || msgs == NULL || with_item == NULL) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
         goto out;
@@ -436,19 +430,10 @@ static void op_transact_write(struct ddb_call *c)
                 timer_start_epoch(&db->token_timer, t->expires_ms);
         }
     }
-    tx_items_free(it, n);
-    for (size_t i = 0; i < n; i++)
-        free(msgs[i]);
-    free(msgs);
-    free(codes);
-    free(with_item);
-    for (size_t i = 0; i < ncaps; i++)
-        ddb_capacity_destroy(&caps[i]);
-    free(caps);
-    ddb__wb_submit(wb, tx_write_done, c);
-    return;
+    submit = true;
 out:
-    ddb__wb_free(wb);
+    if (!submit)
+        ddb__wb_free(wb);
     tx_items_free(it, n);
     for (size_t i = 0; msgs && i < n; i++)
         free(msgs[i]);
@@ -458,7 +443,10 @@ out:
     for (size_t i = 0; i < ncaps; i++)
         ddb_capacity_destroy(&caps[i]);
     free(caps);
-    ddb__finish(c);
+    if (submit)
+        ddb__wb_submit(wb, tx_write_done, c);
+    else
+        ddb__finish(c);
 }
 
 /* ---- TransactGetItems ---- */
@@ -483,14 +471,8 @@ static void op_transact_get(struct ddb_call *c)
             ddb__fail_err(c, &err, false);
             goto out;
         }
-        struct ddb_expr_request er = {
-            .projection = ddb__str(it[i].spec, "ProjectionExpression"),
-            .names = ddb_member(it[i].spec, "ExpressionAttributeNames"),
-        };
-        if (ddb_expr_compile_request(&er, &it[i].ex, &err) != 0) {
-            ddb__fail_err(c, &err, false);
+        if (ddb__compile_exprs(c, it[i].spec, DDB_X_PROJECTION, &it[i].ex, false) != 0)
             goto out;
-        }
     }
     if (find_tables(c, it, n) != 0)
         goto out;

@@ -215,9 +215,7 @@ static enum ddb_op translate(struct ddb *db, const json_t *outer, const char *te
         break;
     }
     }
-    if (op != DDB_OP_PUT_ITEM && op != DDB_OP_QUERY && op != DDB_OP_SCAN)
-        copy_member(req, outer, "ReturnValuesOnConditionCheckFailure");
-    else if (op == DDB_OP_PUT_ITEM)
+    if (op != DDB_OP_QUERY && op != DDB_OP_SCAN)
         copy_member(req, outer, "ReturnValuesOnConditionCheckFailure");
 out:
     json_decref(kv[0]);

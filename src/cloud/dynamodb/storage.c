@@ -221,15 +221,6 @@ bool ddb__index_key(const struct ddb_index *x, const struct ddb_value *item, str
     return ddb__skey(&x->ks, item, out) == 0;
 }
 
-static int blob_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return an < bn ? -1 : an > bn ? 1 : 0;
-}
-
 /* ---- the overlay ---- */
 
 static uint64_t pend_hash(int64_t tid, const uint8_t *pk, size_t pkl, const uint8_t *sk, size_t skl)
@@ -978,7 +969,7 @@ static int pos_cmp(uint32_t ha, const uint8_t *const *pa, const uint16_t *la, ui
     if (ha != hb)
         return ha < hb ? -1 : 1;
     for (int i = 0; i < nparts; i++) {
-        int c = blob_cmp(pa[i], la[i], pb[i], lb[i]);
+        int c = ddb_bytes_cmp(pa[i], la[i], pb[i], lb[i]);
         if (c != 0)
             return c;
     }
@@ -1023,12 +1014,12 @@ static int range_check(const struct ddb_cursor *cur, const uint8_t *rk, size_t r
 {
     /* -1: before the range (in walking order: skip), 1: past it (stop), 0: inside */
     if (cur->has_lo) {
-        int c = blob_cmp(rk, rkl, (const uint8_t *)cur->lo->data, cur->lo->len);
+        int c = ddb_bytes_cmp(rk, rkl, (const uint8_t *)cur->lo->data, cur->lo->len);
         if (c < 0 || (c == 0 && !cur->lo_incl))
             return cur->forward ? -1 : 1;
     }
     if (cur->has_hi) {
-        int c = blob_cmp(rk, rkl, (const uint8_t *)cur->hi->data, cur->hi->len);
+        int c = ddb_bytes_cmp(rk, rkl, (const uint8_t *)cur->hi->data, cur->hi->len);
         if (c > 0 || (c == 0 && !cur->hi_incl))
             return cur->forward ? 1 : -1;
     }
@@ -1070,7 +1061,7 @@ static int collect(struct run *r)
             if (part->h < cur->h_lo || part->h > cur->h_hi)
                 continue;
         } else {
-            if (part->h != cur->h || blob_cmp(part->pk, part->pklen, cur->pk, cur->pklen) != 0)
+            if (part->h != cur->h || ddb_bytes_cmp(part->pk, part->pklen, cur->pk, cur->pklen) != 0)
                 continue;
             if (range_check(cur, part->sk, part->sklen) != 0)
                 continue;

@@ -225,15 +225,6 @@ void ddb_value_set_set(struct ddb_value *v, enum ddb_type set_type)
     v->type = (uint8_t)set_type;
 }
 
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return (alen > blen) - (alen < blen);
-}
-
 /* Index of name in m, or -(insertion point) - 1. */
 static long map_find(const struct ddb_value *m, const char *name, size_t len)
 {
@@ -241,7 +232,7 @@ static long map_find(const struct ddb_value *m, const char *name, size_t len)
     while (lo <= hi) {
         long mid = lo + (hi - lo) / 2;
         const struct ddb_attr *a = &m->u.attrs[mid];
-        int c = name_cmp(a->name, a->name_len, name, len);
+        int c = ddb_bytes_cmp(a->name, a->name_len, name, len);
         if (c == 0)
             return mid;
         if (c < 0)
@@ -386,7 +377,7 @@ int ddb_scalar_cmp(const struct ddb_value *a, const struct ddb_value *b)
     switch (a->type) {
     case DDB_S:
     case DDB_B:
-        return name_cmp(a->u.bytes, a->n, b->u.bytes, b->n);
+        return ddb_bytes_cmp(a->u.bytes, a->n, b->u.bytes, b->n);
     case DDB_N:
         return ddb_num_cmp(&a->u.num, &b->u.num);
     default:
@@ -423,7 +414,7 @@ bool ddb_value_equal(const struct ddb_value *a, const struct ddb_value *b)
             return false;
         for (uint32_t i = 0; i < a->n; i++) {
             const struct ddb_attr *x = &a->u.attrs[i], *y = &b->u.attrs[i];
-            if (name_cmp(x->name, x->name_len, y->name, y->name_len) != 0 ||
+            if (ddb_bytes_cmp(x->name, x->name_len, y->name, y->name_len) != 0 ||
                 !ddb_value_equal(&x->value, &y->value))
                 return false;
         }
@@ -828,7 +819,7 @@ static int decode_list(const json_t *list, int level, struct ddb_value *out, str
 static int attr_cmp(const void *a, const void *b)
 {
     const struct ddb_attr *x = a, *y = b;
-    return name_cmp(x->name, x->name_len, y->name, y->name_len);
+    return ddb_bytes_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 /* A JSON object of name -> AttributeValue into an M value. item: names are attribute names

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -250,6 +251,17 @@ enum ddb_key_mode {
     DDB_KEY_ITEM, /* a whole item (PutItem): the key attributes must be present */
     DDB_KEY_ONLY, /* a Key parameter (GetItem…): exactly the key attributes */
 };
+
+/* Orders byte strings as DynamoDB orders S and B values and key bytes: bytewise, a prefix
+ * before what it prefixes. Returns <0, 0 or >0. */
+static inline int ddb_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
 
 /* True when map m holds the schema's key attributes with the schema's types (other
  * attributes are not looked at). */

@@ -1444,19 +1444,26 @@ static bool purge_step(struct ddb *db)
     return false;
 }
 
-static void bg_next(struct ddb *db)
+/* The first index being created (its entries backfilled), or NULL; *tp its table. */
+static struct ddb_index *creating_index(struct ddb *db, struct ddb_table **tp)
 {
-    if (db->sql->bg_busy || !db->restored)
-        return;
     for (size_t i = 0; i < db->ntables; i++) {
         struct ddb_table *t = db->tables[i];
         for (size_t j = 0; j < t->nidx; j++)
             if (t->idx[j].status == DDB_CREATING) {
-                timer_start(&db->bg_timer, 0);
-                return;
+                *tp = t;
+                return &t->idx[j];
             }
     }
-    if (db->sql->npurge > 0)
+    return NULL;
+}
+
+static void bg_next(struct ddb *db)
+{
+    struct ddb_table *t;
+    if (db->sql->bg_busy || !db->restored)
+        return;
+    if (creating_index(db, &t) != NULL || db->sql->npurge > 0)
         timer_start(&db->bg_timer, 0);
 }
 
@@ -1470,15 +1477,12 @@ void ddb__bg_run(struct ddb *db)
 {
     if (db->sql->bg_busy)
         return;
-    for (size_t i = 0; i < db->ntables; i++) {
-        struct ddb_table *t = db->tables[i];
-        for (size_t j = 0; j < t->nidx; j++)
-            if (t->idx[j].status == DDB_CREATING) {
-                ddb__backfill_step(db, t, &t->idx[j]);
-                return;
-            }
-    }
-    purge_step(db);
+    struct ddb_table *t;
+    struct ddb_index *x = creating_index(db, &t);
+    if (x != NULL)
+        ddb__backfill_step(db, t, x);
+    else
+        purge_step(db);
 }
 
 /* Appends a storage id to the purges in progress. Returns 0 or -1 (out of memory). */

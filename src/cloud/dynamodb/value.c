@@ -1250,30 +1250,21 @@ size_t ddb_item_size(const struct ddb_value *item)
     return sz;
 }
 
+/* The levels of v: 1, and those of its deepest element or attribute value. */
 static int value_depth(const struct ddb_value *v)
 {
     int d = 0;
-    if (v->type == DDB_L)
-        for (uint32_t i = 0; i < v->n; i++) {
-            int c = value_depth(&v->u.elems[i]);
-            d = c > d ? c : d;
-        }
-    if (v->type == DDB_M)
-        for (uint32_t i = 0; i < v->n; i++) {
-            int c = value_depth(&v->u.attrs[i].value);
-            d = c > d ? c : d;
-        }
+    bool list = v->type == DDB_L;
+    for (uint32_t i = 0; (list || v->type == DDB_M) && i < v->n; i++) {
+        int c = value_depth(list ? &v->u.elems[i] : &v->u.attrs[i].value);
+        d = c > d ? c : d;
+    }
     return d + 1;
 }
 
 int ddb_item_depth(const struct ddb_value *item)
 {
-    int d = 0;
-    for (uint32_t i = 0; i < item->n; i++) {
-        int c = value_depth(&item->u.attrs[i].value);
-        d = c > d ? c : d;
-    }
-    return d;
+    return value_depth(item) - 1; /* the item itself is no level */
 }
 
 /* ---- keys ---- */

@@ -118,22 +118,6 @@ int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg)
 
 /* ---- shared helpers ---- */
 
-void *ddb__grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
-{
-    if (n < *cap)
-        return arr;
-    size_t ncap = *cap ? *cap * 2 : first;
-    void *p = realloc(arr, ncap * size);
-    if (p != NULL)
-        *cap = ncap;
-    return p;
-}
-
-const char *ddb__str(const json_t *o, const char *name)
-{
-    return json_string_value(ddb_member(o, name));
-}
-
 struct ddb_table *ddb__table_of(struct ddb_call *c, const char *name)
 {
     struct ddb_table *t = ddb__table(c->db, name);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cloud/dynamodb/capacity.h"
@@ -340,7 +341,16 @@ void ddb__write_capacity(struct buf *out, const struct ddb_capacity *cap, const 
 /* Room for one more element in the array arr of n elements of size bytes and capacity *cap:
  * arr itself while n < *cap, else arr reallocated to twice *cap (first when *cap is 0) with
  * *cap updated. NULL when out of memory (arr is then unchanged, still the caller's). */
-void *ddb__grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
+static inline void *ddb__grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = realloc(arr, ncap * size);
+    if (p != NULL)
+        *cap = ncap;
+    return p;
+}
 
 /* Appends "ConsumedCapacity":[…], one object per account of caps[0..n), after a ',' when
  * comma, when the request's ReturnConsumedCapacity asks for it. Returns whether it did. */
@@ -355,7 +365,10 @@ void ddb__write_no_metrics(struct buf *out, const json_t *req, bool comma);
 const char *ddb__rcc(const json_t *req);
 
 /* The string member o[name], or NULL (absent, null, not a string). Borrowed. */
-const char *ddb__str(const json_t *o, const char *name);
+static inline const char *ddb__str(const json_t *o, const char *name)
+{
+    return json_string_value(ddb_member(o, name));
+}
 
 /* A Boolean member as Coral reads it (true/false, or "true"/"yes"/"1"…). */
 bool ddb__bool(const json_t *req, const char *name, bool dflt);

@@ -540,7 +540,7 @@ static int check_scalar(const json_t *j, enum coral want, struct ddb_err *err)
 
 static int check_attr(const json_t *j, int depth, struct ddb_err *err);
 
-int ddb_json_check_container(const json_t *j, enum ddb_json_container want, struct ddb_err *err)
+int ddb_json_container_error(const json_t *j, enum ddb_json_container want, struct ddb_err *err)
 {
     static const char *const expected[] = {[DDB_JSON_LIST] = "Expected list or null",
                                            [DDB_JSON_MAP] = "Expected map or null",
@@ -550,9 +550,7 @@ int ddb_json_check_container(const json_t *j, enum ddb_json_container want, stru
         return type_error(err, "Start of structure or map found where not expected.");
     if (!list && json_is_array(j))
         return type_error(err, "Start of list found where not expected");
-    if (list ? !json_is_array(j) : !json_is_object(j))
-        return type_error(err, expected[want]);
-    return 0;
+    return type_error(err, expected[want]);
 }
 
 static int check_list(const json_t *j, enum coral elem, bool attrs, int depth,
@@ -1250,21 +1248,30 @@ size_t ddb_item_size(const struct ddb_value *item)
     return sz;
 }
 
-/* The levels of v: 1, and those of its deepest element or attribute value. */
 static int value_depth(const struct ddb_value *v)
 {
     int d = 0;
-    bool list = v->type == DDB_L;
-    for (uint32_t i = 0; (list || v->type == DDB_M) && i < v->n; i++) {
-        int c = value_depth(list ? &v->u.elems[i] : &v->u.attrs[i].value);
-        d = c > d ? c : d;
-    }
+    if (v->type == DDB_L)
+        for (uint32_t i = 0; i < v->n; i++) {
+            int c = value_depth(&v->u.elems[i]);
+            d = c > d ? c : d;
+        }
+    if (v->type == DDB_M)
+        for (uint32_t i = 0; i < v->n; i++) {
+            int c = value_depth(&v->u.attrs[i].value);
+            d = c > d ? c : d;
+        }
     return d + 1;
 }
 
 int ddb_item_depth(const struct ddb_value *item)
 {
-    return value_depth(item) - 1; /* the item itself is no level */
+    int d = 0;
+    for (uint32_t i = 0; i < item->n; i++) {
+        int c = value_depth(&item->u.attrs[i].value);
+        d = c > d ? c : d;
+    }
+    return d;
 }
 
 /* ---- keys ---- */

@@ -171,11 +171,21 @@ enum ddb_json_container {
     DDB_JSON_STRUCT, /* a structure (an object) */
 };
 
+/* Coral's error for JSON value j (not NULL, not null) where a container of kind want was
+ * expected and j is not one: "Start of list found where not expected", "Start of structure
+ * or map found where not expected.", "Expected list or null", "Expected map or null",
+ * "Expected null". Returns -1 with err set. */
+int ddb_json_container_error(const json_t *j, enum ddb_json_container want, struct ddb_err *err);
+
 /* The serialization pass for a JSON value j (not NULL, not null) that must be a container
- * of kind want, in Coral's words: "Start of list found where not expected", "Start of
- * structure or map found where not expected.", "Expected list or null", "Expected map or
- * null", "Expected null". Returns 0 or -1 with err set. */
-int ddb_json_check_container(const json_t *j, enum ddb_json_container want, struct ddb_err *err);
+ * of kind want: 0 when it is one, else ddb_json_container_error. */
+static inline int ddb_json_check_container(const json_t *j, enum ddb_json_container want,
+                                           struct ddb_err *err)
+{
+    if (want == DDB_JSON_LIST ? json_is_array(j) : json_is_object(j))
+        return 0;
+    return ddb_json_container_error(j, want, err);
+}
 
 /* The same over a map of AttributeValues (an Item, a Key, ExpressionAttributeValues…):
  * a scalar there is "Expected map or null", an array "Start of list found where not

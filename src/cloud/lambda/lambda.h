@@ -142,6 +142,16 @@ typedef void (*lambda_op_fn)(void *arg, enum err e, const char *msg);
 enum err lambda_fn_provision(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
                              size_t msglen);
 
+/* Publishes a provisioned function as it is as a version and points alias (created when
+ * missing) at it: the environment's functions are reached through their "live" alias as
+ * Terraform's 30_app wires them. Synchronous, not persisted. */
+enum err lambda_fn_provision_alias(struct lambda *lm, const char *name, const char *alias,
+                                   char *msg, size_t msglen);
+
+/* Sets the EventInvokeConfig of a provisioned function or alias (synchronous, not persisted;
+ * the values are the config reader's, already checked). */
+void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s);
+
 /* Reserved concurrency of a provisioned function (synchronous, not persisted). */
 enum err lambda_fn_provision_concurrency(struct lambda *lm, const char *name, int n, char *msg,
                                          size_t msglen);
@@ -222,6 +232,12 @@ const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision
  * account (StringEquals on AWS:SourceAccount); statements with other conditions do not. */
 bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const char *source_arn,
                        const char *account);
+
+/* True when fn's policy lets anyone call its function URL with this auth type: an Allow
+ * statement for principal "*" on lambda:InvokeFunctionUrl (or lambda:*), whose conditions,
+ * if any, are StringEquals lambda:FunctionUrlAuthType = auth_type — what AWS requires of
+ * a URL whose AuthType is NONE. */
+bool lambda_fn_permits_url(const struct lambda_fn *fn, const char *auth_type);
 
 /* Looks a function up by name; NULL if none (or being deleted). */
 struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
@@ -345,6 +361,9 @@ void lambda_layer_delete(struct lambda *lm, const char *name, int version, lambd
                          void *arg);
 /* The layer version, or NULL. */
 struct lambda_layer *lambda_layer_find(struct lambda *lm, const char *name, int version);
+/* The layer version an ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>) names,
+ * or NULL. */
+struct lambda_layer *lambda_layer_by_arn(struct lambda *lm, const char *arn);
 /* Each layer version of name (NULL: every layer), newest version first; stops when cb
  * returns false. */
 void lambda_layer_each(struct lambda *lm, const char *name,

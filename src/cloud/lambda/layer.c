@@ -233,6 +233,11 @@ struct lambda_layer *lambda__layer_by_arn(struct lambda *lm, const char *arn)
     return lambda_layer_find(lm, name, version);
 }
 
+struct lambda_layer *lambda_layer_by_arn(struct lambda *lm, const char *arn)
+{
+    return arn ? lambda__layer_by_arn(lm, arn) : NULL;
+}
+
 void lambda_layer_each(struct lambda *lm, const char *name,
                        bool (*cb)(void *arg, struct lambda_layer *l), void *arg)
 {

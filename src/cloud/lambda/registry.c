@@ -1731,6 +1731,39 @@ bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const ch
     return false;
 }
 
+bool lambda_fn_permits_url(const struct lambda_fn *fn, const char *auth_type)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(fn->policy, "Statement"), i, st)
+    {
+        json_t *pr = json_object_get(st, "Principal");
+        json_t *act = json_object_get(st, "Action");
+        bool anyone = (json_is_string(pr) && strcmp(json_string_value(pr), "*") == 0) ||
+                      any_of(json_object_get(pr, "AWS"), "*", false);
+        bool what = any_of(act, "lambda:InvokeFunctionUrl", false) ||
+                    any_of(act, "lambda:*", false) || any_of(act, "*", false);
+        if (strcmp(jsonh_str(st, "Effect", ""), "Allow") != 0 || !anyone || !what)
+            continue;
+        /* a condition on lambda:FunctionUrlAuthType must name this auth type; any other
+         * condition is one this request cannot be shown to meet */
+        bool holds = true;
+        const char *op;
+        json_t *kv;
+        json_object_foreach(json_object_get(st, "Condition"), op, kv)
+        {
+            const char *key;
+            json_t *v;
+            json_object_foreach(kv, key, v) holds &=
+                strcmp(op, "StringEquals") == 0 &&
+                strcasecmp(key, "lambda:FunctionUrlAuthType") == 0 && any_of(v, auth_type, false);
+        }
+        if (holds)
+            return true;
+    }
+    return false;
+}
+
 /* ---- DeleteFunction ---- */
 
 void lambda__fn_gone(struct lambda_fn *fn)

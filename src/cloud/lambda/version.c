@@ -468,3 +468,38 @@ void lambda_pc_info(struct lambda_fn *fn, struct lambda_pc_info *out)
         out->status = "READY";
     }
 }
+
+/* ---- the environment's own functions (provisioned from config, not persisted) ---- */
+
+enum err lambda_fn_provision_alias(struct lambda *lm, const char *name, const char *alias,
+                                   char *msg, size_t msglen)
+{
+    struct lambda_fn *fn = lambda_fn_find(lm, name);
+    if (fn == NULL || !fn->managed) {
+        lambda_not_found_msg(lm, name, msg, msglen);
+        return ERR_LAMBDA_NOT_FOUND;
+    }
+    bool created;
+    struct lambda_fn *v = lambda__publish(fn, NULL, &created);
+    struct lambda_fn *a = v ? alias_of(fn, alias) : NULL;
+    if (v != NULL && a == NULL)
+        a = lambda__fn_child(fn, FN_ALIAS, alias);
+    if (a == NULL) {
+        snprintf(msg, msglen, "out of memory");
+        return ERR_LAMBDA_SERVICE;
+    }
+    snprintf(a->alias_to, sizeof a->alias_to, "%.15s", v->qual);
+    a->alias_extra[0] = '\0';
+    a->alias_weight = 0;
+    if (a->description == NULL)
+        a->description = strdup("");
+    return ERR_OK;
+}
+
+void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s)
+{
+    fn->evcfg.set = true;
+    fn->evcfg.max_retries = max_retries;
+    fn->evcfg.max_age_seconds = max_age_s;
+    fn->evcfg.last_modified = clock_now_ms();
+}

@@ -380,8 +380,9 @@ def test_environment_schedule_rule_from_config(events):
     d = events.describe_rule(Name="haar-dev-schedule")
     assert d["ScheduleExpression"] == "rate(5 minutes)" and d["State"] == "ENABLED"
     assert d["Description"] == "haar-dev: enqueue the scheduled tasks"
+    # the producer's live alias, as Terraform's 30_app wires the schedule's target
     assert events.list_targets_by_rule(Rule="haar-dev-schedule")["Targets"] == [{
-        "Id": "producer", "Arn": fn_arn("haar-dev-producer"),
+        "Id": "producer", "Arn": fn_arn("haar-dev-producer") + ":live",
         "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}}]
     tags = events.list_tags_for_resource(ResourceARN=rule_arn("haar-dev-schedule"))["Tags"]
     assert {t["Key"]: t["Value"] for t in tags}["owner"] == "platform"

@@ -50,8 +50,10 @@ void lambda_url_create(struct lambda *lm, struct lambda_fn *fn, const struct lam
                             fn->arn);
         return;
     }
+    char id[33];
+    new_id(lm, id); /* before this URL exists: it must not find itself */
     fn->url = (struct fn_url){.set = true};
-    new_id(lm, fn->url.id);
+    memcpy(fn->url.id, id, sizeof id);
     snprintf(fn->url.auth, sizeof fn->url.auth, "NONE");
     snprintf(fn->url.mode, sizeof fn->url.mode, "BUFFERED");
     apply(fn, s);

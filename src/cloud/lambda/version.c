@@ -273,16 +273,21 @@ void lambda_alias_update(struct lambda *lm, struct lambda_fn *fn, const struct l
                             "Id");
         return;
     }
-    const char *version = s->version ? s->version : a->alias_to;
-    const char *extra = s->has_routing ? s->extra : a->alias_extra;
+    /* what stays as it is is copied first: the new values are written over the old */
+    char version[16], extra[16];
+    snprintf(version, sizeof version, "%s", s->version ? s->version : a->alias_to);
+    snprintf(extra, sizeof extra, "%s",
+             s->has_routing ? (s->extra ? s->extra : "") : a->alias_extra);
     double weight = s->has_routing ? s->weight : a->alias_weight;
+    if (s->version != NULL && strlen(s->version) >= sizeof version) {
+        bad_target(op, base, s->version, NULL, 0); /* no such version */
+        return;
+    }
     if (bad_target(op, base, version, extra, weight))
         return;
-    snprintf(a->alias_to, sizeof a->alias_to, "%s", version);
-    char keep[16];
-    snprintf(keep, sizeof keep, "%s", extra ? extra : "");
-    snprintf(a->alias_extra, sizeof a->alias_extra, "%s", keep);
-    a->alias_weight = keep[0] ? weight : 0;
+    memcpy(a->alias_to, version, sizeof version);
+    memcpy(a->alias_extra, extra, sizeof extra);
+    a->alias_weight = extra[0] ? weight : 0;
     if (s->description != NULL) {
         free(a->description);
         a->description = strdup(s->description);

@@ -182,6 +182,27 @@ int cli_status(int argc, char **argv)
         printf("  function %-32s %s  environments=%lld idle=%lld in_flight=%lld queued=%lld\n",
                jsonh_str(f, "name", "?"), jsonh_str(f, "state", "?"), envs, idle, busy, queued);
     }
+    json_array_foreach(json_object_get(json_object_get(h, "sqs"), "queues"), i, f)
+    {
+        long long visible = 0, in_flight = 0, delayed = 0;
+        jsonh_int(f, "visible", &visible);
+        jsonh_int(f, "in_flight", &in_flight);
+        jsonh_int(f, "delayed", &delayed);
+        printf("  queue    %-32s visible=%lld in_flight=%lld delayed=%lld%s%s\n",
+               jsonh_str(f, "name", "?"), visible, in_flight, delayed,
+               json_object_get(f, "dlq") ? "  dlq=" : "", jsonh_str(f, "dlq", ""));
+    }
+    json_array_foreach(json_object_get(h, "event_source_mappings"), i, f)
+    {
+        long long pollers = 0, busy = 0, batches = 0, failures = 0;
+        jsonh_int(f, "pollers", &pollers);
+        jsonh_int(f, "in_flight", &busy);
+        jsonh_int(f, "batches", &batches);
+        jsonh_int(f, "failures", &failures);
+        printf("  mapping  %s -> %s %s  pollers=%lld in_flight=%lld batches=%lld failures=%lld\n",
+               jsonh_str(f, "source", "?"), jsonh_str(f, "function", "?"),
+               jsonh_str(f, "state", "?"), pollers, busy, batches, failures);
+    }
     json_decref(h);
     client_destroy(&c);
     return 0;

@@ -24,6 +24,10 @@
 #include "cloud/apigw/proto_gateway.h"
 #include "cloud/apigw/proto_rest.h"
 #include "cloud/config.h"
+#include "cloud/dynamodb/ddb.h"
+#include "cloud/dynamodb/proto_json.h"
+#include "cloud/esm/esm.h"
+#include "cloud/esm/proto_rest.h"
 #include "cloud/events/events.h"
 #include "cloud/events/proto_json.h"
 #include "cloud/fetch.h"
@@ -33,8 +37,12 @@
 #include "cloud/lambda/proto_rest.h"
 #include "cloud/lambda/proto_runtime.h"
 #include "cloud/lambda/proto_url.h"
+#include "cloud/links.h"
 #include "cloud/logs/logs.h"
 #include "cloud/logs/proto_json.h"
+#include "cloud/sqs/proto_json.h"
+#include "cloud/sqs/proto_query.h"
+#include "cloud/sqs/queue.h"
 #include "cloud/store/store.h"
 #include "cloud/sts/proto_query.h"
 #include "cloud/sts/sts.h"
@@ -78,12 +86,17 @@ struct daemon {
     struct logs *logs;
     struct sts *sts;
     struct events *events;
+    struct sqs *sqs;
+    struct esm *esm;
+    struct esm_rest esm_rest;
     struct store *store;
     struct config *cfg;
     struct router rt;
     struct apigw *apigw;
+    struct ddb *ddb;
     struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events,
         svc_apigw;
+    struct proto_service svc_sqs_json, svc_sqs_query, svc_esm, svc_ddb;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
     int64_t started_ms;
@@ -223,6 +236,7 @@ static void health(void *arg, struct proto_req *r)
     }
     json_t *fns = lambda_health_json(dm->lambda);
     json_t *events = events_health_json(dm->events);
+    json_t *queues = sqs_health_json(dm->sqs);
     json_t *j =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:{s:o, s:i}, s:{s:I, s:I}, s:{s:i, s:i}}",
                   "status", "ok", "project", dm->cfg->project, "environment", dm->cfg->environment,
@@ -241,6 +255,9 @@ static void health(void *arg, struct proto_req *r)
     json_object_set_new(j, "events", events);
     if (dm->apigw != NULL)
         json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
+    json_object_set_new(j, "sqs", json_pack("{s:o*}", "queues", queues));
+    json_object_set_new(j, "event_source_mappings", esm_health_json(dm->esm));
+    json_object_set_new(j, "dynamodb", ddb_health_json(dm->ddb));
     respond_json(r, 200, j);
 }
 
@@ -521,23 +538,48 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
     return 0;
 }
 
+/* DynamoDB: the engine, then the environment's tasks table (kept when it exists). */
+static int start_dynamodb(struct daemon *dm, char *err, size_t errlen)
+{
+    char table[160];
+    struct ddb_options o = {.region = dm->cfg->aws_region, .account = ACCOUNT};
+    dm->ddb = ddb_new(dm->store, &o, err, errlen);
+    if (dm->ddb == NULL || config_resource_name(dm->cfg, "tasks", table, sizeof table) != 0)
+        return -1;
+    struct ddb_table_spec spec = {.name = table,
+                                  .hash_key = "id",
+                                  .index_name = CONFIG_STATUS_INDEX,
+                                  .index_hash = "status",
+                                  .index_range = "created_at",
+                                  .ttl_attribute = dm->cfg->table.ttl_attribute,
+                                  .pitr = dm->cfg->table.point_in_time_recovery,
+                                  .tags = dm->cfg->tags};
+    if (ddb_provision(dm->ddb, &spec, err, errlen) != 0)
+        return -1;
+    ddb_restore(dm->ddb);
+    return 0;
+}
+
 /* EventBridge: its engine over the store, delivering to Lambda; the environment's schedule
- * rule and its producer target from config, as Terraform's 20_infra and 30_app make them.
- * SQS targets and dead-letter queues wait for an SQS engine (events_set_host). */
+ * rule and its producer target from config, as Terraform's 20_infra and 30_app make them;
+ * SQS targets and the dead-letter queue go to the SQS engine (links.h). */
 static int add_events(struct daemon *dm, char *err, size_t errlen)
 {
     struct events_options eo = {dm->cfg->aws_region, ACCOUNT};
     dm->events = events_new(&eo, dm->store, dm->lambda, err, errlen);
     if (dm->events == NULL)
         return -1;
+    links_events_to_sqs(dm->events, dm->sqs);
     events_restore(dm->events);
-    char rule[160], description[200], arn[320];
+    char rule[160], description[200], arn[320], dlq[160], dlq_arn[320];
     const char *producer = dm->cfg->functions[CONFIG_FN_PRODUCER].full_name;
     config_resource_name(dm->cfg, "schedule", rule, sizeof rule);
     snprintf(description, sizeof description, "%s-%s: enqueue the scheduled tasks",
              dm->cfg->project, dm->cfg->environment);
     snprintf(arn, sizeof arn, "arn:aws:lambda:%s:" ACCOUNT ":function:%s:" LIVE_ALIAS,
              dm->cfg->aws_region, producer);
+    config_resource_name(dm->cfg, "schedule-dlq", dlq, sizeof dlq);
+    snprintf(dlq_arn, sizeof dlq_arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", dm->cfg->aws_region, dlq);
     struct events_provision p = {.rule = rule,
                                  .expression = dm->cfg->schedule.expression,
                                  .enabled = dm->cfg->schedule.enabled,
@@ -546,7 +588,8 @@ static int add_events(struct daemon *dm, char *err, size_t errlen)
                                  .target_id = "producer",
                                  .target_arn = arn,
                                  .max_retries = 2, /* infra/layers/30_app/wiring.tf */
-                                 .max_age_seconds = 3600};
+                                 .max_age_seconds = 3600,
+                                 .dlq_arn = dlq_arn};
     return events_provision_schedule(dm->events, &p, err, errlen) == ERR_OK ? 0 : -1;
 }
 
@@ -610,6 +653,77 @@ static int start_apigw(struct daemon *dm, uint16_t api_port)
     return 0;
 }
 
+/* The environment's queue, its dead-letter queue and the schedule's dead-letter queue, from
+ * the tfvars file, as infra/layers/20_infra creates them: created when absent, messages kept, changes applied. */
+static int provision_queues(struct daemon *dm)
+{
+    const struct config *c = dm->cfg;
+    char q[160], dlq[160], sdlq[160], policy[512], allow[512], vt[16], ret[16], wait[16], dret[16];
+    char msg[SQS_MSG_MAX];
+    if (config_resource_name(c, "tasks", q, sizeof q) != 0 ||
+        config_resource_name(c, "tasks-dlq", dlq, sizeof dlq) != 0 ||
+        config_resource_name(c, "schedule-dlq", sdlq, sizeof sdlq) != 0)
+        return -1;
+    snprintf(vt, sizeof vt, "%d", c->queue.visibility_timeout_seconds);
+    snprintf(ret, sizeof ret, "%d", c->queue.message_retention_seconds);
+    snprintf(wait, sizeof wait, "%d", c->queue.receive_wait_time_seconds);
+    snprintf(dret, sizeof dret, "%d", c->queue.dlq_message_retention_seconds);
+    snprintf(policy, sizeof policy,
+             "{\"deadLetterTargetArn\":\"arn:aws:sqs:%s:" ACCOUNT ":%s\",\"maxReceiveCount\":%d}",
+             c->aws_region, dlq, c->queue.max_receive_count);
+    snprintf(allow, sizeof allow,
+             "{\"redrivePermission\":\"byQueue\",\"sourceQueueArns\":[\"arn:aws:sqs:%s:" ACCOUNT
+             ":%s\"]}",
+             c->aws_region, q);
+    struct sqs_kv tags[64];
+    size_t nt = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->tags, k, v)
+    {
+        if (nt < 64 && json_is_string(v))
+            tags[nt++] = (struct sqs_kv){sqs_str_c(k), sqs_str_c(json_string_value(v))};
+    }
+    struct sqs_kv dattrs[] = {{sqs_str_c("MessageRetentionPeriod"), sqs_str_c(dret)}};
+    struct sqs_kv qattrs[] = {{sqs_str_c("VisibilityTimeout"), sqs_str_c(vt)},
+                              {sqs_str_c("MessageRetentionPeriod"), sqs_str_c(ret)},
+                              {sqs_str_c("ReceiveMessageWaitTimeSeconds"), sqs_str_c(wait)},
+                              {sqs_str_c("RedrivePolicy"), sqs_str_c(policy)}};
+    struct sqs_kv aattrs[] = {{sqs_str_c("RedriveAllowPolicy"), sqs_str_c(allow)}};
+    if (sqs_provision(dm->sqs, sqs_str_c(dlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(q), qattrs, 4, tags, nt, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(dlq), aattrs, 1, NULL, 0, msg, sizeof msg) != ERR_OK ||
+        sqs_provision(dm->sqs, sqs_str_c(sdlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the queues %s, %s and %s: %s\n", q, dlq, sdlq,
+                msg);
+        return -1;
+    }
+    /* the worker's event source mapping, as infra/layers/30_app/wiring.tf makes it */
+    const struct config_function *w = &c->functions[CONFIG_FN_WORKER];
+    char arn[256];
+    snprintf(arn, sizeof arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", c->aws_region, q);
+    char live[200];
+    snprintf(live, sizeof live, "%s:" LIVE_ALIAS, w->full_name); /* through its live alias */
+    struct esm_spec es = {.source_arn = arn,
+                          .function = live,
+                          .has_batch_size = true,
+                          .batch_size = w->batch_size,
+                          .has_window = true,
+                          .window = w->max_batching_window_seconds,
+                          .has_enabled = true,
+                          .enabled = true,
+                          .has_max_concurrency = true,
+                          .max_concurrency = w->max_concurrency,
+                          .has_response_types = true,
+                          .report_failures = true};
+    if (esm_provision(dm->esm, &es, msg, sizeof msg) != ERR_OK) {
+        fprintf(stderr, "haar: cannot provision the event source mapping of %s: %s\n", w->full_name,
+                msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int add_services(struct daemon *dm, uint16_t aws_port, uint16_t api_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port, api_port);
@@ -617,14 +731,22 @@ static int add_services(struct daemon *dm, uint16_t aws_port, uint16_t api_port)
                         dm);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
+    ddb_service(dm->ddb, &dm->svc_ddb);
     sts_services(dm->sts, &dm->svc_sts_query, &dm->svc_sts_json);
+    sqs_json_service(dm->sqs, &dm->svc_sqs_json);
+    sqs_query_service(dm->sqs, &dm->svc_sqs_query);
+    esm_rest_service(&dm->esm_rest, dm->esm, dm->cfg->aws_region, ACCOUNT, &dm->svc_esm);
     events_service(dm->events, &dm->svc_events);
     apigw_rest_service(dm->apigw, &dm->svc_apigw);
     dm->rt.region = dm->cfg->aws_region;
     if (router_add_service(&dm->rt, &dm->svc_logs) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_ddb) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_sts_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_esm) != 0 || /* before Lambda's: tag paths */
         router_add_service(&dm->rt, &dm->svc_lambda) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_json) != 0 ||
+        router_add_service(&dm->rt, &dm->svc_sqs_query) != 0 ||
         router_add_service(&dm->rt, &dm->svc_events) != 0 ||
         router_add_internal(&dm->rt, "/_haar/events/trigger", events_trigger_endpoint,
                             dm->events) != 0 ||
@@ -735,6 +857,10 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sts: %s\n", err);
         goto out;
     }
+    if (start_dynamodb(&dm, err, sizeof err) != 0) {
+        fprintf(stderr, "haar: dynamodb: %s\n", err);
+        goto out;
+    }
     if (work_start(2) != 0)
         goto out;
     signal(SIGPIPE, SIG_IGN);
@@ -783,7 +909,17 @@ int daemon_up(int argc, char **argv)
         goto out;
     }
     lambda_probe_runtimes(dm.lambda);
-    if (provision(&dm, fdir, aws_bound) != 0)
+    char sqs_base[64];
+    snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
+    struct sqs_options so = {
+        .region = dm.cfg->aws_region, .account = ACCOUNT, .url_base = sqs_base};
+    if ((dm.sqs = sqs_new(dm.store, &so, err, sizeof err)) == NULL ||
+        (dm.esm = esm_new(dm.store, dm.sqs, dm.lambda, dm.cfg->aws_region, ACCOUNT, err,
+                          sizeof err)) == NULL) {
+        fprintf(stderr, "haar: sqs: %s\n", err);
+        goto out;
+    }
+    if (provision(&dm, fdir, aws_bound) != 0 || provision_queues(&dm) != 0)
         goto out;
     lambda_restore(dm.lambda);
     sts_restore(dm.sts);
@@ -826,9 +962,12 @@ out:
     http_listener_close(dm.aws_l);
     http_listener_close(dm.api_l);
     apigw_free(dm.apigw);
+    esm_free(dm.esm);
     lambda_free(dm.lambda);
     events_free(dm.events); /* after the Lambda engine: no invocation calls back into it */
+    sqs_free(dm.sqs);       /* after EventBridge: no delivery sends to it */
     sts_free(dm.sts);
+    ddb_free(dm.ddb);
     signal(SIGCHLD, SIG_DFL);
     http_watch_close(dm.sig_watch);
     http_watch_close(dm.store_watch);

@@ -148,7 +148,24 @@
       "An internal error occurred. Try again.")                                                    \
     /* DynamoDB (JSON 1.0): the message is always the caller's; __type prefixes differ */          \
     X(DDB_VALIDATION, 400, "ValidationException", NULL, "Sender", "Invalid request")               \
-    X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")
+    X(DDB_SERIALIZATION, 400, "SerializationException", NULL, "Sender", "Invalid request")        \
+    X(DDB_RESOURCE_NOT_FOUND, 400, "ResourceNotFoundException", NULL, "Sender",                    \
+      "Requested resource not found")                                                              \
+    X(DDB_RESOURCE_IN_USE, 400, "ResourceInUseException", NULL, "Sender", "Resource in use")       \
+    X(DDB_CONDITIONAL_CHECK_FAILED, 400, "ConditionalCheckFailedException", NULL, "Sender",        \
+      "The conditional request failed")                                                            \
+    X(DDB_TRANSACTION_CANCELED, 400, "TransactionCanceledException", NULL, "Sender",               \
+      "Transaction cancelled")                                                                     \
+    X(DDB_TRANSACTION_IN_PROGRESS, 400, "TransactionInProgressException", NULL, "Sender",          \
+      "The transaction with the given request token is already in progress.")                      \
+    X(DDB_IDEMPOTENT_MISMATCH, 400, "IdempotentParameterMismatchException", NULL, "Sender",        \
+      "The request uses the same client token as a previous, but non-identical request.")         \
+    X(DDB_LIMIT_EXCEEDED, 400, "LimitExceededException", NULL, "Sender", "Limit exceeded")         \
+    X(DDB_TABLE_NOT_FOUND, 400, "TableNotFoundException", NULL, "Sender", "Table not found")       \
+    X(DDB_DUPLICATE_ITEM, 400, "DuplicateItemException", NULL, "Sender",                           \
+      "Duplicate primary key exists in table")                                                     \
+    X(DDB_UNKNOWN_OPERATION, 400, "UnknownOperationException", NULL, "Sender", "")                 \
+    X(DDB_INTERNAL, 500, "InternalServerError", NULL, "Receiver", "Internal server error")
 
 enum err {
 #define ERR_ENUM(name, status, code, qcode, fault, msg) ERR_##name,

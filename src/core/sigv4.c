@@ -595,21 +595,42 @@ static void hmac(const void *key, size_t klen, const char *data, size_t dlen, un
     HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, dlen, out, &olen);
 }
 
+/* The last signing key derived on this thread: the four HMACs that make it depend only on
+ * (secret, date, region, service), which change once a day, not per request. */
+static __thread struct {
+    unsigned char secret_digest[32];
+    char scope[9 + 33 + 33 + 2];
+    unsigned char key[32];
+    bool valid;
+} key_cache;
+
 void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
                 char out_hex[65])
 {
-    char k0[4 + 256];
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32];
+    char k0[4 + 256], scope[sizeof key_cache.scope];
+    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32], sd[32];
     int kl = snprintf(k0, sizeof k0, "AWS4%s", secret);
     if (kl < 0 || (size_t)kl >= sizeof k0)
         kl = (int)sizeof k0 - 1;
-    hmac(k0, (size_t)kl, auth->date, strlen(auth->date), k1);
-    hmac(k1, 32, auth->region, strlen(auth->region), k2);
-    hmac(k2, 32, auth->service, strlen(auth->service), k3);
-    hmac(k3, 32, "aws4_request", 12, k4);
+    snprintf(scope, sizeof scope, "%s/%s/%s", auth->date, auth->region, auth->service);
+    codec_sha256(k0, (size_t)kl, sd);
+    if (key_cache.valid && memcmp(key_cache.secret_digest, sd, 32) == 0 &&
+        strcmp(key_cache.scope, scope) == 0) {
+        memcpy(k4, key_cache.key, 32);
+    } else {
+        hmac(k0, (size_t)kl, auth->date, strlen(auth->date), k1);
+        hmac(k1, 32, auth->region, strlen(auth->region), k2);
+        hmac(k2, 32, auth->service, strlen(auth->service), k3);
+        hmac(k3, 32, "aws4_request", 12, k4);
+        memcpy(key_cache.secret_digest, sd, 32);
+        memcpy(key_cache.scope, scope, sizeof scope);
+        memcpy(key_cache.key, k4, 32);
+        key_cache.valid = true;
+    }
     hmac(k4, 32, sts, len, sig);
     hex_encode(sig, 32, out_hex);
     OPENSSL_cleanse(k0, sizeof k0);
+    OPENSSL_cleanse(k4, sizeof k4);
 }
 
 /* ---- the whole check ------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jsonw.h"
 #include "runtime/runtime_log.h"
 
 #define API_PREFIX "/2018-06-01/runtime"
@@ -164,9 +165,9 @@ static int render_error(struct runtime *rt, const struct runtime_error *err,
     struct buf *b = &rt->post;
     buf_reset(b);
     int rc = buf_puts(b, "{\"errorMessage\":");
-    rc = rc ? rc : runtime_json_string(b, err->message, strnlen(err->message, sizeof err->message));
+    rc = rc ? rc : jw_escape(b, err->message, strnlen(err->message, sizeof err->message));
     rc = rc ? rc : buf_puts(b, ",\"errorType\":");
-    rc = rc ? rc : runtime_json_string(b, type, strnlen(type, RUNTIME_ERROR_TYPE_MAX));
+    rc = rc ? rc : jw_escape(b, type, strnlen(type, RUNTIME_ERROR_TYPE_MAX));
     rc = rc ? rc : buf_puts(b, ",\"stackTrace\":[]}");
     return rc;
 }

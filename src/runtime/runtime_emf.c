@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/jsonw.h"
 #include "runtime/runtime_log.h"
 
 /* CloudWatch's StandardUnit values. */
@@ -97,7 +98,7 @@ static int validate(const char *ns, const struct runtime_emf_dimension *dims, si
 
 static int js(struct buf *out, const char *s)
 {
-    return runtime_json_string(out, s, strlen(s));
+    return jw_escape(out, s, strlen(s));
 }
 
 int runtime_emf_format(struct buf *out, const char *namespace_, int64_t timestamp_ms,

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/utf8.h"
+#include "core/jsonw.h"
 
 static const struct {
     const char *name;
@@ -90,65 +90,6 @@ const char *runtime_log_request_id(void)
     return log_state.request_id;
 }
 
-int runtime_json_string(struct buf *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    int rc = buf_reserve(out, len + 2);
-    if (rc != BUF_OK)
-        return rc;
-    rc = buf_append(out, "\"", 1);
-    size_t run = 0; /* start of bytes that need no escaping */
-    for (size_t i = 0; i < len && rc == BUF_OK;) {
-        unsigned char c = p[i];
-        char esc[8];
-        size_t elen = 0;
-        size_t adv = 1;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0x80) {
-            adv = utf8_seq_len(p + i, len - i);
-            if (adv > 0) {
-                i += adv;
-                continue;
-            }
-            adv = 1;
-            memcpy(esc, "\\ufffd", 6);
-            elen = 6;
-        } else if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
-            elen = 2;
-        } else if (c == '\n') {
-            memcpy(esc, "\\n", 2);
-            elen = 2;
-        } else if (c == '\r') {
-            memcpy(esc, "\\r", 2);
-            elen = 2;
-        } else if (c == '\t') {
-            memcpy(esc, "\\t", 2);
-            elen = 2;
-        } else {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            elen = 6;
-        }
-        rc = buf_append(out, s + run, i - run);
-        if (rc == BUF_OK)
-            rc = buf_append(out, esc, elen);
-        i += adv;
-        run = i;
-    }
-    if (rc == BUF_OK)
-        rc = buf_append(out, s + run, len - run);
-    if (rc == BUF_OK)
-        rc = buf_append(out, "\"", 1);
-    return rc;
-}
-
 static int append_timestamp(struct buf *out)
 {
     struct timespec ts;
@@ -180,7 +121,7 @@ static int append_text(struct buf *out, const char *s, size_t max)
     if (n == max && s[n] != '\0')
         while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
             n--;
-    return runtime_json_string(out, s, n);
+    return jw_escape(out, s, n);
 }
 
 int runtime_log_format(struct buf *out, enum runtime_log_level level, const char *message,

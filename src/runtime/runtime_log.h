@@ -66,9 +66,6 @@ void runtime_logf(enum runtime_log_level level, const char *fmt, ...)
 int runtime_log_format(struct buf *out, enum runtime_log_level level, const char *message,
                        const char *const *kv, size_t n);
 
-/* Appends s[0..len) as a JSON string (with the quotes). Invalid UTF-8 bytes become
- * U+FFFD. Returns BUF_OK or a buf error. */
-int runtime_json_string(struct buf *out, const char *s, size_t len);
 
 /* Internal to the runtime modules: writes p[0..len) to the log output with write(2). */
 void runtime__log_write(const char *p, size_t len);

@@ -383,7 +383,8 @@ def test_environment_schedule_rule_from_config(events):
     # the producer's live alias, as Terraform's 30_app wires the schedule's target
     assert events.list_targets_by_rule(Rule="haar-dev-schedule")["Targets"] == [{
         "Id": "producer", "Arn": fn_arn("haar-dev-producer") + ":live",
-        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}}]
+        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+        "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"}}]
     tags = events.list_tags_for_resource(ResourceARN=rule_arn("haar-dev-schedule"))["Tags"]
     assert {t["Key"]: t["Value"] for t in tags}["owner"] == "platform"
 

@@ -4,9 +4,9 @@ day of it is exactly 288 producer invocations; schedules missed while the daemon
 not replayed; rules, targets and pending deliveries survive kill -9; a failing target is
 retried with backoff on the clock, then dead-lettered.
 
-SQS is not part of this daemon yet: an SQS target fails to deliver (CONNECTION_FAILURE,
-retriable), and its dead-letter queue — an SQS queue too — cannot be written, so these tests
-follow the retry and expiry path through the daemon's counters (/_haar/health "events").
+SQS targets and dead-letter queues are the daemon's own SQS queues: a target whose queue or
+function does not exist is not retried but dead-lettered at once, with AWS's attributes
+(retries with backoff on the clock are the engine's, covered by test_events_engine.c).
 The producer gets reserved concurrency 2 here, so a day's 288 invocations run on two
 environments instead of starting 288."""
 
@@ -108,42 +108,95 @@ def test_haar_trigger_with_the_short_name(daemon):
     assert times.count(now) == 2  # the day's last fire, and the trigger at the same time
 
 
-def test_failing_target_is_retried_on_the_clock_then_given_up(daemon):
+def received(sqs, url, n=1):
+    """n messages off the queue at url (each deleted), with all their attributes."""
+    got = []
+    for _ in range(20):
+        r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                MessageAttributeNames=["All"], AttributeNames=["All"])
+        for m in r.get("Messages", []):
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            got.append(m)
+        if len(got) >= n:
+            return got
+    raise AssertionError(f"{len(got)} of {n} messages arrived on {url}")
+
+
+def attrs(m):
+    return {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}
+
+
+def test_sqs_targets_and_dead_letters(daemon):
     events = boto_client("events", daemon.aws_url)
-    events.put_rule(Name="to-sqs", EventPattern='{"source":["e2e.retry"]}')
-    events.put_targets(Rule="to-sqs", Targets=[{
-        "Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:nowhere",
-        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600},
-        "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"}}])
+    sqs = boto_client("sqs", daemon.aws_url)
+    target = sqs.create_queue(QueueName="ev-target")["QueueUrl"]
+    dlq = sqs.create_queue(QueueName="ev-dlq")["QueueUrl"]
+    fifo = sqs.create_queue(QueueName="ev-target.fifo", Attributes={
+        "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/to-sqs"
+    events.put_rule(Name="to-sqs", EventPattern='{"source":["e2e.sqs"]}')
+    assert events.put_targets(Rule="to-sqs", Targets=[
+        {"Id": "q", "Arn": arn + "ev-target", "DeadLetterConfig": {"Arn": arn + "ev-dlq"}},
+        {"Id": "f", "Arn": arn + "ev-target.fifo", "SqsParameters": {"MessageGroupId": "g1"}},
+    ])["FailedEntryCount"] == 0
     base = deliveries(daemon)
-    r = events.put_events(Entries=[{"Source": "e2e.retry", "DetailType": "t", "Detail": "{}"}])
+    r = events.put_events(Entries=[{"Source": "e2e.sqs", "DetailType": "t", "Detail": '{"n":1}'}])
     assert r["FailedEntryCount"] == 0
+    event_id = r["Entries"][0]["EventId"]
+    (m,) = received(sqs, target)
+    body = json.loads(m["Body"])
+    assert (body["id"], body["source"], body["detail-type"], body["detail"]) == \
+        (event_id, "e2e.sqs", "t", {"n": 1})
+    assert body["resources"] == [] and body["account"] == ACCOUNT
+    (f,) = received(sqs, fifo)
+    assert json.loads(f["Body"])["id"] == event_id and f["Attributes"]["MessageGroupId"] == "g1"
+
+    # a target queue that does not exist: no retry, straight to the DLQ with AWS's attributes
+    events.put_targets(Rule="to-sqs", Targets=[
+        {"Id": "q", "Arn": arn + "nowhere", "DeadLetterConfig": {"Arn": arn + "ev-dlq"},
+         "RetryPolicy": {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 600}}])
+    events.remove_targets(Rule="to-sqs", Ids=["f"])
+    r = events.put_events(Entries=[{"Source": "e2e.sqs", "DetailType": "t", "Detail": "{}"}])
+    (d,) = received(sqs, dlq)
+    assert json.loads(d["Body"])["id"] == r["Entries"][0]["EventId"]
+    a = attrs(d)
+    assert (a["RULE_ARN"], a["TARGET_ARN"], a["ERROR_CODE"], a["RETRY_ATTEMPTS"]) == \
+        (rule_arn, arn + "nowhere", "NO_RESOURCE", "0")
+    assert "nowhere" in a["ERROR_MESSAGE"] and "EXHAUSTED_RETRY_CONDITION" not in a
+
+    # so is a function that does not exist
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:no-such-function"
+    events.put_targets(Rule="to-sqs", Targets=[
+        {"Id": "q", "Arn": fn, "DeadLetterConfig": {"Arn": arn + "ev-dlq"}}])
+    events.put_events(Entries=[{"Source": "e2e.sqs", "DetailType": "t", "Detail": "{}"}])
+    (d,) = received(sqs, dlq)
+    assert (attrs(d)["TARGET_ARN"], attrs(d)["ERROR_CODE"]) == (fn, "NO_RESOURCE")
+
+    # and when the DLQ does not exist either, the event is dropped
+    events.put_targets(Rule="to-sqs", Targets=[
+        {"Id": "q", "Arn": arn + "nowhere", "DeadLetterConfig": {"Arn": arn + "no-dlq"}}])
+    events.put_events(Entries=[{"Source": "e2e.sqs", "DetailType": "t", "Detail": "{}"}])
 
     def delta(key):
         return deliveries(daemon)[key] - base[key]
 
-    # the first attempt fails at once; a retry waits 1 s of the clock, the next 2 s more
-    wait_until(lambda: delta("retried") == 1, 10, what="the first attempt to fail")
-    assert delta("pending") == 1
-    clock(daemon, advance=0.5)
-    assert delta("retried") == 1
-    clock(daemon, advance=0.5)
-    assert delta("retried") == 2
-    clock(daemon, advance=1.5)
-    assert delta("dropped") == 0
-    clock(daemon, advance=0.5)
-    # retries exhausted: to the DLQ, which is SQS too, so the event is dropped
-    assert (delta("retried"), delta("dlq_failed"), delta("dropped"), delta("pending")) == \
-        (2, 1, 1, 0)
-    # a target that does not exist is not retried at all
-    events.put_targets(Rule="to-sqs", Targets=[{
-        "Id": "q", "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:no-such-function",
-        "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"}}])
-    events.put_events(Entries=[{"Source": "e2e.retry", "DetailType": "t", "Detail": "{}"}])
-    wait_until(lambda: delta("dlq_failed") == 2, 10, what="the straight dead letter")
-    assert (delta("retried"), delta("pending")) == (2, 0)
+    wait_until(lambda: delta("dlq_failed") == 1, 10, what="the failed dead letter")
+    assert (delta("retried"), delta("dead_lettered"), delta("dropped"), delta("pending")) == \
+        (0, 2, 1, 0)
     events.remove_targets(Rule="to-sqs", Ids=["q"])
     events.delete_rule(Name="to-sqs")
+
+
+def test_the_schedule_dead_letters_to_the_environment_queue(daemon):
+    events = boto_client("events", daemon.aws_url)
+    sqs = boto_client("sqs", daemon.aws_url)
+    (t,) = events.list_targets_by_rule(Rule="haar-dev-schedule")["Targets"]
+    dlq_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"
+    assert t["DeadLetterConfig"] == {"Arn": dlq_arn}
+    url = sqs.get_queue_url(QueueName="haar-dev-schedule-dlq")["QueueUrl"]
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert got["QueueArn"] == dlq_arn and got["MessageRetentionPeriod"] == "1209600"
 
 
 def test_missed_schedules_are_not_replayed_and_state_survives_kill_9(tmp_path):
@@ -152,10 +205,12 @@ def test_missed_schedules_are_not_replayed_and_state_survives_kill_9(tmp_path):
     try:
         events = boto_client("events", d.aws_url)
         events.put_rule(Name="kept", EventPattern='{"source":["k"]}', Description="survives")
+        sqs = boto_client("sqs", d.aws_url)
+        sqs.create_queue(QueueName="kept")
         events.put_targets(Rule="kept", Targets=[
-            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:nowhere", "Input": '{"a":1}'}])
+            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:kept", "Input": '{"a":1}'}])
         events.put_events(Entries=[{"Source": "k", "DetailType": "t", "Detail": "{}"}])
-        wait_until(lambda: deliveries(d)["retried"] == 1, 10, what="a failed first attempt")
+        wait_until(lambda: deliveries(d)["delivered"] == 1, 10, what="the delivery")
         clock(d, advance=600)
         wait_until(lambda: len(producer_times(d)) == 2, 30, 0.2, "two producer invocations")
         d.proc.kill()
@@ -169,8 +224,10 @@ def test_missed_schedules_are_not_replayed_and_state_survives_kill_9(tmp_path):
         r = events.describe_rule(Name="kept")
         assert (r["Description"], r["State"]) == ("survives", "ENABLED")
         assert events.list_targets_by_rule(Rule="kept")["Targets"] == [
-            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:nowhere", "Input": '{"a":1}'}]
-        assert deliveries(d2)["pending"] == 1  # still being retried
+            {"Id": "q", "Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:kept", "Input": '{"a":1}'}]
+        sqs = boto_client("sqs", d2.aws_url)
+        url = sqs.get_queue_url(QueueName="kept")["QueueUrl"]
+        assert [m["Body"] for m in received(sqs, url)] == ['{"a":1}']  # delivered, kept
         time.sleep(0.5)
         assert producer_times(d2) == [iso(T0, 300), iso(T0, 600)]  # nothing replayed
         # the schedule keeps its anchor: the next fire is at 03:05

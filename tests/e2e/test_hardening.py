@@ -1021,9 +1021,9 @@ def test_9_double_forked_setsid_child_counts_against_memory_and_dies(iso_haar, s
     try:
         status, _, body, ferr = invoke(lam, name, {"mode": "setsid", "pidfile": str(pidfile),
                                                    "mb": 300, "hold": 4})
-        pid = _pid_from(pidfile)
         assert (status, ferr) == (200, "Unhandled"), body
         assert json.loads(body)["errorType"] == "Runtime.OutOfMemory", body
+        pid = _pid_from(pidfile)
         wait_until(lambda: not pid_alive(pid), 5, what=f"the escaped process {pid} to die")
     finally:
         lam.delete_function(FunctionName=name)

@@ -8,8 +8,11 @@ GetFunctionCodeSigningConfig, UpdateFunctionConfiguration, TagResource, Invoke, 
 DescribeRule, PutTargets, ListTargetsByRule, RemoveTargets, DeleteRule, DeleteFunction, ...)
 all answered by haar.
 Second: an HTTP API (apigatewayv2 api, integration, JWT authorizer, routes, $default stage)
-with the Lambda permission it needs, served by Host once applied. Skipped with a notice when
-terraform or the mirror is absent."""
+with the Lambda permission it needs, served by Host once applied. Third: SQS queues (standard,
+FIFO, a redrive policy, a redrive allow policy, a queue policy) and an event source mapping.
+Fourth: a layer, a python3.11 function with publish = true and the layer, its live alias,
+a function URL on the alias with its public permission, and provisioned concurrency.
+Skipped with a notice when terraform or the mirror is absent."""
 import json
 import os
 import shutil
@@ -30,7 +33,7 @@ def mirror():
     return None
 
 
-MAIN_TF = """
+PROVIDER = """
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -40,16 +43,134 @@ provider "aws" {
   region                      = "eu-west-1"
   access_key                  = "test"
   secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
+  skip_credentials_validation = true%s
   skip_metadata_api_check     = true
   skip_region_validation      = true
   endpoints {
-    lambda         = "%(endpoint)s"
-    cloudwatchlogs = "%(endpoint)s"
-    events         = "%(endpoint)s"
+%s
   }
 }
+"""
+
+
+def terraform(tmp_path, template, haar, name, services, zip_kind=None):
+    """A Terraform working directory holding the provider (pointed at haar for services) and
+    template % {endpoint, name} (and fn.zip of zip_kind), initialised from the mirror; returns
+    run(*args, check=True). Skips with a notice when terraform or the mirror is absent."""
+    tf, plugins = shutil.which("terraform"), mirror()
+    if tf is None or plugins is None:
+        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
+                    "Terraform-as-a-client check skipped")
+    work = tmp_path / "tf"
+    work.mkdir()
+    endpoints = "\n".join(f'    {s} = "{haar.aws_url}"' for s in services)
+    # with STS served, the provider asks haar's GetCallerIdentity for the account id
+    skip = "" if "sts" in services else "\n  skip_requesting_account_id  = true"
+    (work / "main.tf").write_text(PROVIDER % (skip, endpoints) +
+                                  template % {"endpoint": haar.aws_url, "name": name})
+    if zip_kind:
+        (work / "fn.zip").write_bytes(make_zip(zip_kind))
+    (tmp_path / "terraformrc").write_text("")
+    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
+               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
+
+    def run(*args, check=True):
+        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
+                           timeout=300)
+        if check:
+            assert p.returncode == 0, \
+                f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        return p
+
+    run("init", "-input=false", f"-plugin-dir={plugins}")
+    return run
+
+
+DDB_TF = """
+variable "tier" { type = string }
+variable "pitr" { type = bool }
+variable "second_index" { type = bool }
+resource "aws_dynamodb_table" "tasks" {
+  name         = "%(name)s"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+  tags         = { tier = var.tier }
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  attribute {
+    name = "status"
+    type = "S"
+  }
+  attribute {
+    name = "created_at"
+    type = "S"
+  }
+  global_secondary_index {
+    name            = "by-status"
+    hash_key        = "status"
+    range_key       = "created_at"
+    projection_type = "ALL"
+  }
+  dynamic "global_secondary_index" {
+    for_each = var.second_index ? [1] : []
+    content {
+      name               = "by-created"
+      hash_key           = "created_at"
+      projection_type    = "INCLUDE"
+      non_key_attributes = ["status"]
+    }
+  }
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+  point_in_time_recovery {
+    enabled = var.pitr
+  }
+}
+output "arn" { value = aws_dynamodb_table.tasks.arn }
+"""
+
+
+def test_terraform_dynamodb_table_against_haar(haar, tmp_path):
+    """aws_dynamodb_table with a GSI, TTL, PITR and tags: apply, plan clean, update in place
+    (tags, PITR, a second GSI added by UpdateTable), plan clean, destroy."""
+    ddb = boto_client("dynamodb", haar.aws_url)
+    name = unique_name("tfddb")
+    run = terraform(tmp_path, DDB_TF, haar, name, ["dynamodb"])
+    first = ["-var=tier=1", "-var=pitr=false", "-var=second_index=false"]
+    second = ["-var=tier=2", "-var=pitr=true", "-var=second_index=true"]
+    try:
+        run("apply", "-auto-approve", *first)
+        t = ddb.describe_table(TableName=name)["Table"]
+        assert run("output", "-raw", "arn").stdout == t["TableArn"]
+        assert [g["IndexName"] for g in t["GlobalSecondaryIndexes"]] == ["by-status"]
+        assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+        assert ddb.list_tags_of_resource(ResourceArn=t["TableArn"])["Tags"] == [{"Key": "tier", "Value": "1"}]
+        p = run("plan", "-detailed-exitcode", *first, check=False)
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+        ddb.put_item(TableName=name, Item={"id": {"S": "kept"}, "status": {"S": "QUEUED"},
+                                           "created_at": {"S": "2026-01-01"}})
+        out = run("apply", "-auto-approve", *second).stdout
+        assert "0 added, 1 changed, 0 destroyed" in out, out[-2000:]
+        t = ddb.describe_table(TableName=name)["Table"]
+        assert sorted(g["IndexName"] for g in t["GlobalSecondaryIndexes"]) == ["by-created", "by-status"]
+        assert ddb.get_item(TableName=name, Key={"id": {"S": "kept"}})["Item"]["status"] == {"S": "QUEUED"}
+        pitr = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert ddb.list_tags_of_resource(ResourceArn=t["TableArn"])["Tags"] == [{"Key": "tier", "Value": "2"}]
+        p = run("plan", "-detailed-exitcode", *second, check=False)
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    finally:
+        run("destroy", "-auto-approve", *second)
+    assert name not in ddb.list_tables()["TableNames"]
+
+
+MAIN_TF = """
 variable "memory" { type = number }
 variable "tier" { type = string }
 resource "aws_cloudwatch_log_group" "fn" {
@@ -113,27 +234,9 @@ resource "aws_cloudwatch_event_target" "orders" {
 
 
 def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, logs_client, tmp_path):
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     name = unique_name("tf")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=180)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
-
-    run("init", "-input=false", f"-plugin-dir={plugins}")
+    run = terraform(tmp_path, MAIN_TF, haar, name, ["lambda", "cloudwatchlogs", "events"],
+                    zip_kind="echo")
     try:
         run("apply", "-auto-approve", "-var=memory=256", "-var=tier=1")
         assert json.loads(run("output", "-raw", "result").stdout) == {"hello": "terraform"}
@@ -181,24 +284,6 @@ def test_terraform_applies_plans_updates_and_destroys_against_haar(haar, lam, lo
 
 
 APIGW_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda       = "%(endpoint)s"
-    apigatewayv2 = "%(endpoint)s"
-    sts          = "%(endpoint)s"
-  }
-}
 variable "tier" { type = string }
 resource "aws_lambda_function" "fn" {
   function_name    = "%(name)s"
@@ -278,25 +363,9 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
     aws_lambda_permission: apply, serve by Host, plan clean, update in place, destroy."""
     import http.client
 
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     name = unique_name("tfapi")
-    work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(APIGW_TF % {"endpoint": haar.aws_url, "name": name})
-    (work / "fn.zip").write_bytes(make_zip("echo"))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=180)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
+    run = terraform(tmp_path, APIGW_TF, haar, name, ["lambda", "apigatewayv2", "sts"],
+                    zip_kind="echo")
 
     def get(api_id, path, headers=None):
         c = http.client.HTTPConnection("127.0.0.1", haar.api_port, timeout=30)
@@ -306,9 +375,7 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
         c.close()
         return out
 
-    from e2e_helpers import boto_client
     gw = boto_client("apigatewayv2", haar.aws_url)
-    run("init", "-input=false", f"-plugin-dir={plugins}")
     try:
         run("apply", "-auto-approve", "-var=tier=1")
         api_id = run("output", "-raw", "api_id").stdout.strip()
@@ -334,24 +401,114 @@ def test_terraform_http_api_applies_plans_updates_and_destroys_against_haar(haar
     assert name not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
 
 
+SQS_TF = """
+variable "visibility" { type = number }
+variable "batch" { type = number }
+resource "aws_sqs_queue" "dlq" {
+  name                      = "%(name)s-dlq"
+  message_retention_seconds = 1209600
+}
+resource "aws_sqs_queue" "q" {
+  name                       = "%(name)s"
+  visibility_timeout_seconds = var.visibility
+  receive_wait_time_seconds  = 2
+  tags                       = { tier = "e2e" }
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = 4
+  })
+}
+resource "aws_sqs_queue" "fifo" {
+  name                        = "%(name)s.fifo"
+  fifo_queue                  = true
+  content_based_deduplication = true
+  deduplication_scope         = "messageGroup"
+  fifo_throughput_limit       = "perMessageGroupId"
+}
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.q.arn]
+  })
+}
+resource "aws_sqs_queue_policy" "q" {
+  queue_url = aws_sqs_queue.q.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "self"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::000000000000:root" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.q.arn
+    }]
+  })
+}
+resource "aws_lambda_function" "fn" {
+  function_name    = "%(name)s"
+  role             = "arn:aws:iam::000000000000:role/e2e-terraform"
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  filename         = "fn.zip"
+  source_code_hash = filebase64sha256("fn.zip")
+  timeout          = 5
+}
+resource "aws_lambda_event_source_mapping" "m" {
+  event_source_arn                   = aws_sqs_queue.q.arn
+  function_name                      = aws_lambda_function.fn.arn
+  batch_size                         = var.batch
+  maximum_batching_window_in_seconds = 1
+  function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = 3
+  }
+}
+output "uuid" { value = aws_lambda_event_source_mapping.m.uuid }
+"""
+
+
+def test_terraform_manages_sqs_queues_and_an_event_source_mapping(haar, lam, tmp_path):
+    """aws_sqs_queue (standard with a redrive policy, FIFO), aws_sqs_queue_redrive_allow_policy,
+    aws_sqs_queue_policy and aws_lambda_event_source_mapping: apply, a clean plan, an update
+    in place, destroy."""
+    sqs = boto_client("sqs", haar.aws_url)
+    name = unique_name("tfq")
+    run = terraform(tmp_path, SQS_TF, haar, name, ["lambda", "sqs"], zip_kind="echo")
+    try:
+        run("apply", "-auto-approve", "-var=visibility=30", "-var=batch=10")
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert a["VisibilityTimeout"] == "30" and a["ReceiveMessageWaitTimeSeconds"] == "2"
+        assert json.loads(a["RedrivePolicy"])["maxReceiveCount"] == 4
+        assert json.loads(a["Policy"])["Statement"][0]["Sid"] == "self"
+        assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"tier": "e2e"}
+        dlq = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
+        allow = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["RedriveAllowPolicy"])
+        assert json.loads(allow["Attributes"]["RedriveAllowPolicy"])["redrivePermission"] == "byQueue"
+        f = sqs.get_queue_url(QueueName=f"{name}.fifo")["QueueUrl"]
+        fa = sqs.get_queue_attributes(QueueUrl=f, AttributeNames=["All"])["Attributes"]
+        assert (fa["FifoQueue"], fa["DeduplicationScope"]) == ("true", "messageGroup")
+        uuid = run("output", "-raw", "uuid").stdout.strip()
+        m = lam.get_event_source_mapping(UUID=uuid)
+        assert (m["BatchSize"], m["State"]) == (10, "Enabled")
+        # what was applied reads back the same: nothing to change
+        plan = run("plan", "-detailed-exitcode", "-var=visibility=30", "-var=batch=10", check=False)
+        assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-2000:]
+        run("apply", "-auto-approve", "-var=visibility=60", "-var=batch=20")
+        a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        assert a["VisibilityTimeout"] == "60"
+        assert lam.get_event_source_mapping(UUID=uuid)["BatchSize"] == 20  # updated in place
+        assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == url
+        plan = run("plan", "-detailed-exitcode", "-var=visibility=60", "-var=batch=20", check=False)
+        assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-2000:]
+    finally:
+        run("destroy", "-auto-approve", "-var=visibility=60", "-var=batch=20")
+    assert not any(name in u for u in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", []))
+    assert lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []
+
+
 LAMBDA2_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-provider "aws" {
-  region                      = "eu-west-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda = "%(endpoint)s"
-  }
-}
 variable "memory" { type = number }
 variable "provisioned" { type = number }
 resource "aws_lambda_layer_version" "lib" {
@@ -413,14 +570,9 @@ def test_terraform_versions_aliases_layers_urls_and_provisioned_concurrency(haar
     import http.client
 
     from e2e_helpers import zip_files
-    tf, plugins = shutil.which("terraform"), mirror()
-    if tf is None or plugins is None:
-        pytest.skip("terraform or its provider mirror (/opt/*/registry.terraform.io) is absent: "
-                    "Terraform-as-a-client check skipped")
     name = unique_name("tfl2")
+    run = terraform(tmp_path, LAMBDA2_TF, haar, name, ["lambda"])
     work = tmp_path / "tf"
-    work.mkdir()
-    (work / "main.tf").write_text(LAMBDA2_TF % {"endpoint": haar.aws_url, "name": name})
     (work / "layer.zip").write_bytes(zip_files({
         "python/greeting.py": "def hello():\n    return 'hello from the layer'\n"}))
     (work / "fn.zip").write_bytes(zip_files({
@@ -428,16 +580,6 @@ def test_terraform_versions_aliases_layers_urls_and_provisioned_concurrency(haar
                   "def handler(event, context):\n"
                   "    return {'greeting': greeting.hello(), 'version': context.function_version,\n"
                   "            'memory': context.memory_limit_in_mb}\n"}))
-    (tmp_path / "terraformrc").write_text("")
-    env = dict(os.environ, HOME=str(tmp_path), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1",
-               TF_CLI_CONFIG_FILE=str(tmp_path / "terraformrc"), TF_INPUT="0")
-
-    def run(*args, check=True):
-        p = subprocess.run([tf, *args], cwd=work, env=env, capture_output=True, text=True,
-                           timeout=300)
-        if check:
-            assert p.returncode == 0, f"terraform {' '.join(args)}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
-        return p
 
     def get(url):
         host = url.split("//", 1)[1].split(":", 1)[0]
@@ -448,7 +590,6 @@ def test_terraform_versions_aliases_layers_urls_and_provisioned_concurrency(haar
         c.close()
         return out
 
-    run("init", "-input=false", f"-plugin-dir={plugins}")
     try:
         run("apply", "-auto-approve", "-var=memory=128", "-var=provisioned=1")
         assert run("output", "-raw", "version").stdout.strip() == "1"

@@ -70,13 +70,13 @@ static void test_rows(void **state)
         assert_true(sqs_err_is_sqs(rows[i].e));
         assert_int_equal(err_status(rows[i].e), rows[i].status);
         assert_string_equal(err_code(rows[i].e), rows[i].json);
-        assert_string_equal(sqs_err_query_code(rows[i].e), rows[i].query);
+        assert_string_equal(err_query_code(rows[i].e), rows[i].query);
         assert_string_equal(sqs_err_json_namespace(rows[i].e), rows[i].ns);
         assert_string_equal(err_fault(rows[i].e), "Sender");
         assert_true(strlen(err_message(rows[i].e)) > 0);
     }
     assert_false(sqs_err_is_sqs(ERR_LAMBDA_NOT_FOUND));
-    assert_string_equal(sqs_err_query_code(ERR_LAMBDA_NOT_FOUND), "ResourceNotFoundException");
+    assert_string_equal(err_query_code(ERR_LAMBDA_NOT_FOUND), "ResourceNotFoundException");
     assert_string_equal(sqs_err_json_namespace(ERR_LAMBDA_NOT_FOUND), "");
 }
 
@@ -92,7 +92,7 @@ static void test_bodies(void **state)
                                 "\"message\":\"The specified queue does not exist.\"}");
     buf_reset(&b);
     /* query: the legacy code in <Code> */
-    assert_string_equal(err_query_code(e), sqs_err_query_code(e));
+    assert_string_equal(err_query_code(e), "AWS.SimpleQueueService.NonExistentQueue");
     assert_int_equal(
         err_xml_body(e, "The specified queue does not exist for this wsdl version.", "rid", &b),
         BUF_OK);

@@ -98,7 +98,7 @@ static void test_aws_message(void **state)
                      ERR_SQS_RECEIPT_HANDLE_INVALID);
     assert_string_equal(msg, "The input receipt handle \"garbage\" is not a valid receipt handle.");
     assert_int_equal(err_status(ERR_SQS_RECEIPT_HANDLE_INVALID), 400);
-    assert_string_equal(sqs_err_query_code(ERR_SQS_RECEIPT_HANDLE_INVALID),
+    assert_string_equal(err_query_code(ERR_SQS_RECEIPT_HANDLE_INVALID),
                         "ReceiptHandleIsInvalid");
     /* control bytes and broken UTF-8 are not echoed */
     assert_int_equal(sqs_receipt_decode(&k, "ab\x01xyz", 6, &out, msg, sizeof(msg)),

@@ -513,12 +513,12 @@ static int run_case(const char *file, const json_t *c)
         const char *json_type = json_string_value(json_object_get(expect, "json_type"));
         long long status = 0;
         jint(expect, "status", &status);
-        if (r.rc == ERR_OK || !code || strcmp(sqs_err_query_code(r.rc), code) != 0 ||
+        if (r.rc == ERR_OK || !code || strcmp(err_query_code(r.rc), code) != 0 ||
             err_status(r.rc) != status || !message || strcmp(r.msg, message) != 0 ||
             (json_type && strcmp(err_code(r.rc), json_type) != 0)) {
             fprintf(stderr, "%s: %s:\n  expected %s %lld \"%s\"\n  got      %s %d \"%s\" (%s)\n",
                     file, name, code ? code : "?", status, message ? message : "?",
-                    r.rc == ERR_OK ? "OK" : sqs_err_query_code(r.rc), err_status(r.rc), r.msg,
+                    r.rc == ERR_OK ? "OK" : err_query_code(r.rc), err_status(r.rc), r.msg,
                     err_code(r.rc));
             bad = 1;
         }

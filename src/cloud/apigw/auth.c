@@ -14,6 +14,7 @@
 #include "core/codec.h"
 #include "core/json.h"
 #include "core/jsonw.h"
+#include "core/str.h"
 #include "core/url.h"
 
 int apigw_auth_http_status(enum apigw_auth_status st)
@@ -655,34 +656,11 @@ int apigw_identity_resolve(const char *const *sources, size_t nsources,
 
 /* ---- Lambda authorizer ---- */
 
-/* Glob match with '*' (any run) and '?' (one character). */
-static bool glob(const char *pat, const char *s)
-{
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*pat == '?' || *pat == *s) {
-            pat++;
-            s++;
-        } else if (*pat == '*') {
-            star = pat++;
-            mark = s;
-        } else if (star != NULL) {
-            pat = star + 1;
-            s = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 /* 1 when a string or array-of-strings field matches s, 0 when not, -1 when malformed. */
 static int field_matches(const json_t *f, const char *s)
 {
     if (json_is_string(f))
-        return glob(json_string_value(f), s);
+        return str_glob(json_string_value(f), s);
     if (!json_is_array(f))
         return -1;
     size_t i;
@@ -692,7 +670,7 @@ static int field_matches(const json_t *f, const char *s)
     {
         if (!json_is_string(e))
             return -1;
-        hit |= glob(json_string_value(e), s);
+        hit |= str_glob(json_string_value(e), s);
     }
     return hit;
 }

@@ -446,12 +446,9 @@ static void v2_query(struct parsed *p, struct jsonw *w)
     jw_obj_end(w);
 }
 
-static void v2_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                       struct parsed *p, struct jsonw *w)
+/* Opens requestContext with the members both payload versions start with, in their order. */
+static void context_open(const struct apigw_event_ctx *c, struct jsonw *w)
 {
-    char tbuf[32];
-    if (apigw_clf_time(req->time_ms, tbuf, sizeof tbuf) < 0)
-        tbuf[0] = '\0';
     jw_key(w, "requestContext");
     jw_obj(w);
     str_field(w, "accountId", c->account_id);
@@ -462,6 +459,15 @@ static void v2_context(const struct apigw_request *req, const struct apigw_event
     }
     str_field(w, "domainName", c->domain_name);
     str_field(w, "domainPrefix", c->domain_prefix);
+}
+
+static void v2_context(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                       struct parsed *p, struct jsonw *w)
+{
+    char tbuf[32];
+    if (apigw_clf_time(req->time_ms, tbuf, sizeof tbuf) < 0)
+        tbuf[0] = '\0';
+    context_open(c, w);
     jw_key(w, "http");
     jw_obj(w);
     jw_kstrn(w, "method", req->method, req->method_len);
@@ -634,16 +640,7 @@ static void v1_context(const struct apigw_request *req, const struct apigw_event
     char tbuf[32];
     if (apigw_clf_time(req->time_ms, tbuf, sizeof tbuf) < 0)
         tbuf[0] = '\0';
-    jw_key(w, "requestContext");
-    jw_obj(w);
-    str_field(w, "accountId", c->account_id);
-    str_field(w, "apiId", c->api_id);
-    if (c->authorizer_json != NULL) {
-        jw_key(w, "authorizer");
-        jw_raw(w, c->authorizer_json, strlen(c->authorizer_json));
-    }
-    str_field(w, "domainName", c->domain_name);
-    str_field(w, "domainPrefix", c->domain_prefix);
+    context_open(c, w);
     str_field(w, "extendedRequestId", c->request_id);
     jw_kstrn(w, "httpMethod", req->method, req->method_len);
     jw_key(w, "identity");

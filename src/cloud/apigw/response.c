@@ -10,6 +10,7 @@
 #include "core/codec.h"
 #include "core/json.h"
 #include "core/jsonw.h"
+#include "core/status.h"
 
 static const char *const remapped[] = {
     "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer",
@@ -244,6 +245,25 @@ static int value_text(json_t *v, char *tmp, size_t tmplen, const char **s, size_
     return 0;
 }
 
+/* One header value of the function's answer: a string, number or boolean as its text; null is
+ * left out (*added false); an object or array is malformed (why). */
+static int map_value(struct mapper *m, const char *k, json_t *v, const char *why, bool *added)
+{
+    char tmp[64];
+    const char *s = NULL;
+    size_t sl = 0;
+    bool skip;
+    if (value_text(v, tmp, sizeof tmp, &s, &sl, &skip) != 0) {
+        m->why = why;
+        return APIGW_RESP_MALFORMED;
+    }
+    if (skip)
+        return APIGW_OK;
+    if (added != NULL)
+        *added = true;
+    return fn_header(m, k, strlen(k), s, sl);
+}
+
 static int map_headers(struct mapper *m, json_t *headers)
 {
     if (headers == NULL || json_is_null(headers))
@@ -256,17 +276,7 @@ static int map_headers(struct mapper *m, json_t *headers)
     json_t *v;
     json_object_foreach(headers, k, v)
     {
-        char tmp[64];
-        const char *s = NULL;
-        size_t sl = 0;
-        bool skip;
-        if (value_text(v, tmp, sizeof tmp, &s, &sl, &skip) != 0) {
-            m->why = "a header value is an object or an array";
-            return APIGW_RESP_MALFORMED;
-        }
-        if (skip)
-            continue;
-        int rc = fn_header(m, k, strlen(k), s, sl);
+        int rc = map_value(m, k, v, "a header value is an object or an array", NULL);
         if (rc != APIGW_OK)
             return rc;
     }
@@ -305,20 +315,12 @@ static int map_multi(struct mapper *m, json_t *multi, json_t *headers)
         json_t *v;
         json_array_foreach(arr, i, v)
         {
-            char tmp[64];
-            const char *s = NULL;
-            size_t sl = 0;
-            bool skip;
-            if (value_text(v, tmp, sizeof tmp, &s, &sl, &skip) != 0) {
-                m->why = "a multiValueHeaders value is an object or an array";
-                return APIGW_RESP_MALFORMED;
-            }
-            if (skip)
-                continue;
-            int rc = fn_header(m, k, strlen(k), s, sl);
+            bool added = false;
+            int rc = map_value(m, k, v, "a multiValueHeaders value is an object or an array",
+                               &added);
             if (rc != APIGW_OK)
                 return rc;
-            if (single)
+            if (single && added)
                 break;
         }
     }
@@ -464,39 +466,10 @@ int apigw_response_map(struct apigw_response *r, enum apigw_payload fmt, const c
 
 /* ---- the wire form ---- */
 
-static const char *reason(int status)
-{
-    static const struct {
-        int status;
-        const char *text;
-    } reasons[] = {
-        {200, "OK"},
-        {201, "Created"},
-        {202, "Accepted"},
-        {204, "No Content"},
-        {301, "Moved Permanently"},
-        {302, "Found"},
-        {304, "Not Modified"},
-        {400, "Bad Request"},
-        {401, "Unauthorized"},
-        {403, "Forbidden"},
-        {404, "Not Found"},
-        {413, "Request Entity Too Large"},
-        {429, "Too Many Requests"},
-        {500, "Internal Server Error"},
-        {502, "Bad Gateway"},
-        {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-        if (reasons[i].status == status)
-            return reasons[i].text;
-    return "Unknown";
-}
 
 int apigw_response_to_http1(const struct apigw_response *r, struct buf *out)
 {
-    int rc = buf_printf(out, "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+    int rc = buf_printf(out, "HTTP/1.1 %d %s\r\n", r->status, status_reason(r->status));
     for (size_t i = 0; rc == APIGW_OK && i < r->nheaders; i++) {
         const struct apigw_kv *h = &r->headers[i];
         rc = buf_append(out, h->name, h->name_len);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "core/url.h"
 
 static const char *const methods[] = {"ANY",     "DELETE", "GET",  "HEAD",
@@ -262,16 +263,6 @@ static size_t lit_find(const struct node *n, const char *seg, size_t len, bool *
     return lo;
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p != NULL) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 static struct node *lit_child(struct node *n, const char *seg, size_t len)
 {
     bool found;
@@ -287,7 +278,7 @@ static struct node *lit_child(struct node *n, const char *seg, size_t len)
         n->caplits = cap;
     }
     struct node *c = calloc(1, sizeof *c);
-    if (c == NULL || (c->seg = dupn(seg, len)) == NULL) {
+    if (c == NULL || (c->seg = str_dupn(seg, len)) == NULL) {
         free(c);
         return NULL;
     }
@@ -309,9 +300,9 @@ static int ent_fill(struct route_ent *e, const char *key, size_t len, const char
                     const char *res, size_t rl)
 {
     memset(e, 0, sizeof *e);
-    e->method = dupn(method, ml);
-    e->key = dupn(key, len);
-    e->resource = dupn(res, rl);
+    e->method = str_dupn(method, ml);
+    e->key = str_dupn(key, len);
+    e->resource = str_dupn(res, rl);
     return e->method && e->key && e->resource ? APIGW_OK : APIGW_ENOMEM;
 }
 
@@ -380,7 +371,7 @@ int apigw_routes_add(struct apigw_routes *rt, const char *key, size_t len, void 
     struct route_ent *e = &ents[n->nents];
     rc = ent_fill(e, key, len, key, ml, path, pl);
     for (size_t k = 0; rc == APIGW_OK && k < nnames; k++) {
-        if ((e->names[k] = dupn(names[k], nlens[k])) == NULL)
+        if ((e->names[k] = str_dupn(names[k], nlens[k])) == NULL)
             rc = APIGW_ENOMEM;
         e->nparams = k + 1;
     }

@@ -1458,6 +1458,11 @@ enum err events_provision_schedule(struct events *ev, const struct events_provis
     json_t *target = json_pack("{s:s, s:s, s:{s:i, s:i}}", "Id", p->target_id, "Arn", p->target_arn,
                                "RetryPolicy", "MaximumRetryAttempts", p->max_retries,
                                "MaximumEventAgeInSeconds", p->max_age_seconds);
+    if (target != NULL && p->dlq_arn != NULL &&
+        json_object_set_new(target, "DeadLetterConfig", json_pack("{s:s}", "Arn", p->dlq_arn)) != 0) {
+        json_decref(target);
+        target = NULL;
+    }
     struct ev_target *t = target ? target_new(target, msg, msglen, &e) : NULL;
     json_decref(target);
     if (t == NULL) {

@@ -142,6 +142,7 @@ struct events_provision {
     const char *target_arn;  /* the producer function's ARN */
     int max_retries;         /* the target's RetryPolicy */
     int max_age_seconds;
+    const char *dlq_arn;     /* the target's DeadLetterConfig queue, or NULL */
 };
 
 /*

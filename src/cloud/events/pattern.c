@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
+
 #define MAX_DEPTH        64      /* nesting of pattern JSON */
 #define SOURCE_QUOTE_MAX 500     /* Jackson quotes this much of the source in locations */
 #define FIVE_BILLION     5e9     /* numeric matching range (event-ruler ComparableNumber) */
@@ -686,16 +688,6 @@ static bool grow(void **arr, size_t *n, size_t size)
     return true;
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* ComparableNumber: the value shifted and scaled to 6 decimals (event-ruler's encoding, so
  * two numbers are equal or ordered exactly when AWS finds them so). */
 static int64_t num_key(double v)
@@ -921,7 +913,7 @@ static bool add_exact(struct comp *c, struct field *f, enum tok t)
     const char *txt = lex_text(L, &n);
     if (L->failed)
         return false;
-    m->str.s = dup_n(txt, n);
+    m->str.s = str_dupn(txt, n);
     m->str.n = n;
     if (m->str.s == NULL)
         return oom(c), false;
@@ -974,7 +966,7 @@ static bool take_string(struct comp *c, struct str *out)
     const char *t = lex_text(c->L, &n);
     if (c->L->failed)
         return false;
-    out->s = dup_n(t, n);
+    out->s = str_dupn(t, n);
     out->n = n;
     if (out->s == NULL)
         return oom(c), false;
@@ -1064,7 +1056,7 @@ static bool compile_numeric(struct comp *c, struct field *f)
     snprintf(op, sizeof op, "%s", n < sizeof op ? o : "?");
     if (n >= sizeof op || (strcmp(op, "=") != 0 && strcmp(op, ">=") != 0 && strcmp(op, ">") != 0 &&
                            strcmp(op, "<=") != 0 && strcmp(op, "<") != 0)) {
-        char *saved = dup_n(o, n > 200 ? 200 : n);
+        char *saved = str_dupn(o, n > 200 ? 200 : n);
         lex_next(L); /* AWS reads the value before looking at the operator */
         if (!L->failed)
             barf(L, "Unrecognized numeric range operator: %s", saved ? saved : "");
@@ -1453,7 +1445,7 @@ static int path_id(struct comp *c, const char *path, size_t n)
     for (size_t i = 0; i < p->npaths; i++)
         if (strlen(p->paths[i]) == n && memcmp(p->paths[i], path, n) == 0)
             return (int)i;
-    char *d = dup_n(path, n);
+    char *d = str_dupn(path, n);
     if (d == NULL || !grow((void **)&p->paths, &p->npaths, sizeof *p->paths)) {
         free(d);
         oom(c);
@@ -1501,7 +1493,7 @@ static bool compile_field(struct comp *c, struct node *node, const char *name, s
         ok = false;
     }
     if (ok) {
-        f.path = dup_n(full, fl);
+        f.path = str_dupn(full, fl);
         f.pathlen = fl;
         f.path_id = f.path ? path_id(c, full, fl) : -1;
         ok = f.path != NULL && f.path_id >= 0;
@@ -1606,7 +1598,7 @@ static bool compile_object(struct comp *c, struct node *node, bool in_or, int de
         any = true;
         size_t nlen;
         const char *nm = lex_text(L, &nlen);
-        char *name = dup_n(nm, nlen);
+        char *name = str_dupn(nm, nlen);
         if (name == NULL)
             return oom(c), false;
         bool ok;
@@ -1855,7 +1847,7 @@ static bool build_prefixes(struct events_pattern *p)
         for (size_t k = 0; s[k] != '\0'; k++) {
             if (s[k] != '.')
                 continue;
-            char *d = dup_n(s, k);
+            char *d = str_dupn(s, k);
             if (d == NULL || !grow((void **)&p->prefixes, &p->nprefixes, sizeof *p->prefixes)) {
                 free(d);
                 return false;

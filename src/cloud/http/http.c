@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/status.h"
 #include "core/timer.h"
 
 enum {
@@ -320,7 +321,6 @@ static void cap_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
 
 static const struct proto_conn_ops cap_ops = {cap_respond, cap_on_gone};
 
-static const char *reason(int status);
 
 /* A refused request's connection, once h2o let go of it: the answer is written, the sending
  * side shut, and what the client still sends is read and dropped (never kept) for a moment,
@@ -356,7 +356,7 @@ static void refuse_head(struct http_conn *c, struct capture *cap)
     struct buf out;
     buf_init(&out, 1 << 20);
     buf_printf(&out, "HTTP/1.1 %d %s\r\nServer: haar\r\nConnection: close\r\n", cap->status,
-               reason(cap->status));
+               status_reason(cap->status));
     buf_append(&out, cap->head.data ? cap->head.data : "", cap->head.len);
     buf_printf(&out, "Content-Length: %zu\r\n\r\n", cap->body.len);
     buf_append(&out, cap->body.data ? cap->body.data : "", cap->body.len);
@@ -492,10 +492,6 @@ static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l
                   sizeof pr->source_ip);
     else
         snprintf(pr->source_ip, sizeof pr->source_ip, "127.0.0.1");
-    pr->local_port = 0;
-    sl = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
-    if (sl > 0 && ss.ss_family == AF_INET)
-        pr->local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     ids_uuid4(pr->request_id);
     pr->ops = &conn_ops;
     pr->conn = r;
@@ -534,46 +530,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-static const char *reason(int status)
-{
-    static const struct {
-        int status;
-        const char *text;
-    } reasons[] = {
-        {200, "OK"},
-        {201, "Created"},
-        {202, "Accepted"},
-        {204, "No Content"},
-        {206, "Partial Content"},
-        {301, "Moved Permanently"},
-        {302, "Found"},
-        {304, "Not Modified"},
-        {400, "Bad Request"},
-        {401, "Unauthorized"},
-        {403, "Forbidden"},
-        {404, "Not Found"},
-        {405, "Method Not Allowed"},
-        {409, "Conflict"},
-        {410, "Gone"},
-        {412, "Precondition Failed"},
-        {413, "Request Entity Too Large"},
-        {415, "Unsupported Media Type"},
-        {429, "Too Many Requests"},
-        {431, "Request Header Fields Too Large"},
-        {500, "Internal Server Error"},
-        {501, "Not Implemented"},
-        {502, "Bad Gateway"},
-        {503, "Service Unavailable"},
-        {504, "Gateway Timeout"},
-    };
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-        if (reasons[i].status == status)
-            return reasons[i].text;
-    return status < 300   ? "OK"
-           : status < 400 ? "Redirect"
-           : status < 500 ? "Client Error"
-                          : "Server Error";
-}
 
 static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
                       const void *body, size_t len)
@@ -585,7 +541,7 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     unpark(r);
     h2o_req_t *req = r->h2o;
     req->res.status = status;
-    req->res.reason = reason(status);
+    req->res.reason = status_reason(status);
     for (size_t i = 0; i < n; i++) {
         size_t vl = hdrs[i].value_len ? hdrs[i].value_len : strlen(hdrs[i].value);
         size_t nl = strlen(hdrs[i].name);

@@ -218,7 +218,7 @@ static bool parse_arn(const char *arn, char *region, size_t rl, char *account, s
     snprintf(region, rl, "%.*s", (int)len[3], p[3]);
     snprintf(account, al, "%.*s", (int)len[4], p[4]);
     snprintf(name, nl, "%.*s", (int)len[6], p[6]);
-    *version = atoi(p[7]); /* at most 9 digits: no overflow */
+    *version = (int)strtol(p[7], NULL, 10); /* at most 9 digits: no overflow */
     return true;
 }
 

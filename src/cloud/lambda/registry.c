@@ -2073,7 +2073,7 @@ void lambda_free(struct lambda *lm)
         while (fn) {
             struct lambda_fn *n = fn->hnext;
             fn_free(fn);
-            fn = n;
+            lm->buckets[b] = fn = n; /* the next teardown walks the buckets: no freed fn there */
         }
     }
     lambda__layers_free(lm);

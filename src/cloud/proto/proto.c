@@ -10,6 +10,8 @@
 
 #include "core/jsonw.h"
 
+#include <zlib.h>
+
 void proto_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                    const void *body, size_t len)
 {
@@ -66,9 +68,11 @@ void proto_error_body(const struct proto_req *r, enum err e, const char *msg, st
         msg = err_message(e);
     switch (kind_of(r)) {
     case PROTO_JSON10:
-    case PROTO_JSON11:
-        err_json_body(e, r->service->json_type_ns, msg, out);
+    case PROTO_JSON11: {
+        const char *ns = r->service->json_type_ns_of ? r->service->json_type_ns_of(e) : NULL;
+        err_json_body(e, ns ? ns : r->service->json_type_ns, msg, out);
         break;
+    }
     case PROTO_QUERY:
         err_xml_body(e, msg, r->request_id, out);
         break;
@@ -97,8 +101,8 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
      * a body cut short would not be JSON */
     buf_init(&b, 64 * 1024 + (msg ? 6 * strlen(msg) : 0));
     proto_error_body(r, e, msg, &b);
-    char qerr[160];
-    struct proto_hdr h[4];
+    char qerr[160], crc[16];
+    struct proto_hdr h[5];
     size_t n = 0;
     h[n++] = (struct proto_hdr){"content-type", content_type(r), 0};
     h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
@@ -108,6 +112,11 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
     if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->query_error_header) {
         snprintf(qerr, sizeof qerr, "%s;%s", err_query_code(e), err_fault(e));
         h[n++] = (struct proto_hdr){"x-amzn-query-error", qerr, 0};
+    }
+    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
+        snprintf(crc, sizeof crc, "%lu",
+                 crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len));
+        h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
     }
     proto_respond(r, status, h, n, b.data ? b.data : "", b.len);
     buf_destroy(&b);
@@ -125,7 +134,14 @@ void proto_errorf(struct proto_req *r, enum err e, const char *fmt, ...)
 
 void proto_ok(struct proto_req *r, int status, const void *body, size_t len)
 {
-    struct proto_hdr h[2] = {{"content-type", content_type(r), 0},
+    char crc[16];
+    struct proto_hdr h[3] = {{"content-type", content_type(r), 0},
                              {"x-amzn-requestid", r->request_id, 0}};
-    proto_respond(r, status, h, 2, body, len);
+    size_t n = 2;
+    enum proto_kind k = kind_of(r);
+    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
+        snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)body, (uInt)len));
+        h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
+    }
+    proto_respond(r, status, h, n, body, len);
 }

@@ -48,6 +48,10 @@ struct proto_service {
     const char *const *actions; /* query protocol: the Action= values it answers, NULL-ended */
     const char *const *paths;   /* REST: path prefixes it answers, NULL-ended */
     const char *json_type_ns;   /* prefix of __type: "com.amazonaws.sqs#", or "" */
+    /* optional: the __type prefix of one error, for services whose errors live in several
+     * namespaces (SQS: "com.amazon.coral.service#" for its two generic shapes); NULL, or a
+     * NULL answer, means json_type_ns */
+    const char *(*json_type_ns_of)(enum err e);
     const char *xmlns;          /* query protocol answers' namespace */
     const char *json_content_type; /* "application/x-amz-json-1.0", ... */
     bool query_error_header;    /* JSON errors carry x-amzn-query-error (awsQueryCompatible) */
@@ -56,6 +60,8 @@ struct proto_service {
     void *engine;
     /* REST-JSON error bodies differ (Lambda: {"Type","message"}); NULL = {"message"} */
     void (*rest_error_body)(enum err e, const char *msg, struct buf *out);
+    /* JSON protocols: every answer carries x-amz-crc32, the CRC32 of its body (DynamoDB). */
+    bool json_crc32;
 };
 
 /* Who signed the request (filled by the router after SigV4 verification). */
@@ -87,7 +93,6 @@ struct proto_req {
     const char *authority; /* Host, as sent ("" when none) */
     size_t authority_len;
     char source_ip[48];
-    uint16_t local_port;
     char request_id[37]; /* a fresh UUID per request */
     /* set by the router */
     const struct proto_service *service;

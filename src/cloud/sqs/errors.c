@@ -1,5 +1,5 @@
-/* errors.c — see errors.h. Sources: botocore's query-era SQS model (error codes and statuses),
- * AWS-RECORDED.md §1.0 (the JSON/query pairs and the coral namespace). */
+/* errors.c — see errors.h. Source: AWS-RECORDED.md §1.0 (the coral namespace of the two
+ * generic shapes). The query-protocol codes are src/core/err.h's column. */
 #include "cloud/sqs/errors.h"
 
 #include <stddef.h>
@@ -9,32 +9,31 @@
 
 struct sqs_err_row {
     enum err e;
-    const char *query_code;
     const char *ns;
 };
 
 static const struct sqs_err_row rows[] = {
-    {ERR_SQS_QUEUE_DOES_NOT_EXIST, "AWS.SimpleQueueService.NonExistentQueue", NS_SQS},
-    {ERR_SQS_QUEUE_NAME_EXISTS, "QueueAlreadyExists", NS_SQS},
-    {ERR_SQS_QUEUE_DELETED_RECENTLY, "AWS.SimpleQueueService.QueueDeletedRecently", NS_SQS},
-    {ERR_SQS_RECEIPT_HANDLE_INVALID, "ReceiptHandleIsInvalid", NS_SQS},
-    {ERR_SQS_MESSAGE_NOT_INFLIGHT, "AWS.SimpleQueueService.MessageNotInflight", NS_SQS},
-    {ERR_SQS_PURGE_IN_PROGRESS, "AWS.SimpleQueueService.PurgeQueueInProgress", NS_SQS},
-    {ERR_SQS_OVER_LIMIT, "OverLimit", NS_SQS},
-    {ERR_SQS_UNSUPPORTED_OPERATION, "AWS.SimpleQueueService.UnsupportedOperation", NS_SQS},
-    {ERR_SQS_TOO_MANY_ENTRIES, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", NS_SQS},
-    {ERR_SQS_BATCH_IDS_NOT_DISTINCT, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", NS_SQS},
-    {ERR_SQS_EMPTY_BATCH, "AWS.SimpleQueueService.EmptyBatchRequest", NS_SQS},
-    {ERR_SQS_BATCH_TOO_LONG, "AWS.SimpleQueueService.BatchRequestTooLong", NS_SQS},
-    {ERR_SQS_INVALID_BATCH_ENTRY_ID, "AWS.SimpleQueueService.InvalidBatchEntryId", NS_SQS},
-    {ERR_SQS_INVALID_ATTRIBUTE_NAME, "InvalidAttributeName", NS_SQS},
-    {ERR_SQS_INVALID_ATTRIBUTE_VALUE, "InvalidAttributeValue", NS_SQS},
-    {ERR_SQS_INVALID_MESSAGE_CONTENTS, "InvalidMessageContents", NS_SQS},
-    {ERR_SQS_INVALID_PARAMETER_VALUE, "InvalidParameterValue", NS_CORAL},
-    {ERR_SQS_MISSING_PARAMETER, "MissingParameter", NS_CORAL},
-    {ERR_SQS_INVALID_ACTION, "InvalidAction", NS_SQS},
-    {ERR_SQS_INVALID_ADDRESS, "InvalidAddress", NS_SQS},
-    {ERR_SQS_RESOURCE_NOT_FOUND, "ResourceNotFoundException", NS_SQS},
+    {ERR_SQS_QUEUE_DOES_NOT_EXIST, NS_SQS},
+    {ERR_SQS_QUEUE_NAME_EXISTS, NS_SQS},
+    {ERR_SQS_QUEUE_DELETED_RECENTLY, NS_SQS},
+    {ERR_SQS_RECEIPT_HANDLE_INVALID, NS_SQS},
+    {ERR_SQS_MESSAGE_NOT_INFLIGHT, NS_SQS},
+    {ERR_SQS_PURGE_IN_PROGRESS, NS_SQS},
+    {ERR_SQS_OVER_LIMIT, NS_SQS},
+    {ERR_SQS_UNSUPPORTED_OPERATION, NS_SQS},
+    {ERR_SQS_TOO_MANY_ENTRIES, NS_SQS},
+    {ERR_SQS_BATCH_IDS_NOT_DISTINCT, NS_SQS},
+    {ERR_SQS_EMPTY_BATCH, NS_SQS},
+    {ERR_SQS_BATCH_TOO_LONG, NS_SQS},
+    {ERR_SQS_INVALID_BATCH_ENTRY_ID, NS_SQS},
+    {ERR_SQS_INVALID_ATTRIBUTE_NAME, NS_SQS},
+    {ERR_SQS_INVALID_ATTRIBUTE_VALUE, NS_SQS},
+    {ERR_SQS_INVALID_MESSAGE_CONTENTS, NS_SQS},
+    {ERR_SQS_INVALID_PARAMETER_VALUE, NS_CORAL},
+    {ERR_SQS_MISSING_PARAMETER, NS_CORAL},
+    {ERR_SQS_INVALID_ACTION, NS_SQS},
+    {ERR_SQS_INVALID_ADDRESS, NS_SQS},
+    {ERR_SQS_RESOURCE_NOT_FOUND, NS_SQS},
 };
 
 static const struct sqs_err_row *find(enum err e)
@@ -43,11 +42,6 @@ static const struct sqs_err_row *find(enum err e)
         if (rows[i].e == e)
             return &rows[i];
     return NULL;
-}
-
-const char *sqs_err_query_code(enum err e)
-{
-    return err_query_code(e);
 }
 
 const char *sqs_err_json_namespace(enum err e)

@@ -1,13 +1,14 @@
 /*
- * errors.h — what the SQS rows of src/core/err.h look like on each wire protocol.
+ * errors.h — the __type namespace of each SQS row of src/core/err.h.
  *
- * err.h holds one column of AWS code per row; SQS speaks two protocols with different codes
- * for the same error (AWS-RECORDED.md §1.0):
+ * SQS speaks two protocols with different codes for the same error (AWS-RECORDED.md §1.0):
  *   - JSON 1.0: body {"__type":"<namespace><shape>","message":...} plus the header
  *     `x-amzn-query-error: <query code>;Sender`;
  *   - query (XML): <Code><query code></Code>.
- * Until err.h gains a query-code column, this table maps each SQS_ row to its query code and
- * its __type namespace. Constant data; every function here is thread-safe.
+ * err.h's rows hold the shape name and the query code; this table adds the namespace, which
+ * differs per row ("com.amazonaws.sqs#", but "com.amazon.coral.service#" for the two generic
+ * shapes). The JSON adapter hands sqs_err_json_namespace to the router row
+ * (proto_service.json_type_ns_of). Constant data; every function here is thread-safe.
  */
 #ifndef HAAR_CLOUD_SQS_ERRORS_H
 #define HAAR_CLOUD_SQS_ERRORS_H
@@ -15,10 +16,6 @@
 #include <stdbool.h>
 
 #include "core/err.h"
-
-/* The query-protocol code of an SQS row ("AWS.SimpleQueueService.NonExistentQueue",
- * "InvalidParameterValue", ...); for any other row, its err_code(). Never NULL. */
-const char *sqs_err_query_code(enum err e);
 
 /* The __type namespace of an SQS row including the '#' ("com.amazonaws.sqs#", or
  * "com.amazon.coral.service#" for the two generic coral shapes); "" for other rows.

@@ -1,0 +1,39 @@
+/*
+ * str.c — small string helpers (str.h).
+ */
+#include "core/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+char *str_dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+bool str_glob(const char *pat, const char *s)
+{
+    const char *star = NULL, *mark = NULL;
+    while (*s) {
+        if (*pat == '?' || *pat == *s) {
+            pat++;
+            s++;
+        } else if (*pat == '*') {
+            star = pat++;
+            mark = s;
+        } else if (star != NULL) {
+            pat = star + 1;
+            s = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}

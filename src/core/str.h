@@ -1,0 +1,19 @@
+/*
+ * str.h — small string helpers the engines share. Pure; any thread.
+ */
+#ifndef HAAR_CORE_STR_H
+#define HAAR_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A NUL-terminated heap copy of the n bytes at s (which may hold NULs; the copy keeps them),
+ * or NULL when out of memory. The caller frees it. */
+char *str_dupn(const char *s, size_t n);
+
+/* Whether s matches pat, where '*' matches any run of characters (none too) and '?' any one
+ * character (IAM's StringLike / ArnLike, API Gateway's identity patterns). Linear in
+ * strlen(pat) * strlen(s) at worst. */
+bool str_glob(const char *pat, const char *s);
+
+#endif

@@ -1,0 +1,85 @@
+/* Unit tests: core/str (glob matching, byte copies) and core/status (reason phrases). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/status.h"
+#include "core/str.h"
+
+static const struct {
+    const char *pat, *s;
+    bool match;
+} globs[] = {
+    {"", "", true},
+    {"", "a", false},
+    {"*", "", true},
+    {"*", "anything at all", true},
+    {"?", "", false},
+    {"?", "x", true},
+    {"a?c", "abc", true},
+    {"a?c", "ac", false},
+    {"arn:aws:execute-api:*:*:api/*/GET/*", "arn:aws:execute-api:eu-west-1:1:api/$default/GET/x",
+     true},
+    {"arn:aws:execute-api:*:*:api/*/GET/*", "arn:aws:execute-api:eu-west-1:1:api/$default/PUT/x",
+     false},
+    {"*b*b*", "abxbz", true},
+    {"*b*b*", "abxz", false},
+    {"a*", "b", false},
+    {"*a", "bba", true},
+    {"**a**", "a", true},
+    {"exact", "exact", true},
+    {"exact", "exactly", false},
+    {"exactly", "exact", false},
+};
+
+static void test_glob_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof globs / sizeof globs[0]; i++) {
+        if (str_glob(globs[i].pat, globs[i].s) != globs[i].match)
+            fail_msg("glob %zu: '%s' ~ '%s' should be %d", i, globs[i].pat, globs[i].s,
+                     globs[i].match);
+    }
+}
+
+static void test_dupn_keeps_bytes_and_terminates(void **state)
+{
+    (void)state;
+    char *d = str_dupn("ab\0cd-not-this", 5);
+    assert_non_null(d);
+    assert_memory_equal(d, "ab\0cd", 5);
+    assert_int_equal(d[5], '\0');
+    free(d);
+    d = str_dupn("", 0);
+    assert_non_null(d);
+    assert_string_equal(d, "");
+    free(d);
+}
+
+static void test_status_reasons(void **state)
+{
+    (void)state;
+    assert_string_equal(status_reason(200), "OK");
+    assert_string_equal(status_reason(404), "Not Found");
+    assert_string_equal(status_reason(429), "Too Many Requests");
+    assert_string_equal(status_reason(504), "Gateway Timeout");
+    assert_string_equal(status_reason(299), "OK");
+    assert_string_equal(status_reason(399), "Redirect");
+    assert_string_equal(status_reason(418), "Client Error");
+    assert_string_equal(status_reason(599), "Server Error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glob_table),
+        cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
+        cmocka_unit_test(test_status_reasons),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

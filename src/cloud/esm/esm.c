@@ -1120,8 +1120,12 @@ void esm_list(struct esm *e, const char *source_arn, const char *function, const
             started = strcmp(m->uuid, marker) == 0;
             continue;
         }
-        if ((source_arn && strcmp(source_arn, m->source_arn) != 0) ||
-            (function && strcmp(name, m->fn_name) != 0))
+        /* a function's name takes its mappings on any version or alias too */
+        size_t nl = strlen(name);
+        bool same_fn = strcmp(name, m->fn_name) == 0 ||
+                       (strchr(name, ':') == NULL && strncmp(m->fn_name, name, nl) == 0 &&
+                        m->fn_name[nl] == ':');
+        if ((source_arn && strcmp(source_arn, m->source_arn) != 0) || (function && !same_fn))
             continue;
         if (n == max) {
             *next = m->prev ? m->prev->uuid : NULL;

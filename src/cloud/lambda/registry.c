@@ -1275,6 +1275,8 @@ static void code_unzipped(struct work *w)
         op_finish(op);
         return;
     }
+    char old_sha[sizeof fn->sha];
+    memcpy(old_sha, fn->sha, sizeof old_sha);
     if (place_code(op, fn) != 0) {
         discard_tmp(op);
         op->err = ERR_LAMBDA_SERVICE;
@@ -1284,7 +1286,8 @@ static void code_unzipped(struct work *w)
     }
     fn->code_unzipped = op->unzipped;
     fn->last_modified = clock_now_ms();
-    fn->config_rev++;
+    if (strcmp(old_sha, fn->sha) != 0) /* the same package again changes nothing to publish */
+        fn->config_rev++;
     lambda__new_revision(fn);
     publish_with(op, fn);
     if (op->lm->store == NULL || fn->managed) {

@@ -182,8 +182,7 @@ def coldstart_floors(build, work, rounds):
         f"node_floor=LAMBDA_TASK_ROOT={tn} {node} {tn}/floor.js",
         f"node_client=_HANDLER=index.handler LAMBDA_TASK_ROOT={tn} "
         f"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x {node} {rt}/node/bootstrap.mjs",
-        f"c=_HANDLER=bootstrap {build}/functions/api/bootstrap",
-    ]
+    ]  # the C bootstrap's own figures are bench/lambda/run's (b), with its /health event
     out = subprocess.run([os.path.join(build, "bench", "lambda", "coldstart"), str(rounds),
                           os.path.join(work, "event.json"), *variants],
                          capture_output=True, text=True, timeout=900)

@@ -201,3 +201,44 @@ def test_a_c_function_links_a_shared_library_from_a_layer(lam, layers, tmp_path)
         assert ferr == "Unhandled" and json.loads(body)["errorType"] == "Runtime.ExitError"
     finally:
         lam.delete_function(FunctionName=name)
+
+
+def health(d):
+    with urllib.request.urlopen(d.aws_url + "/_haar/health", timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_health_says_how_layers_reach_opt(haar):
+    mode = health(haar)["lambda"]["layers"]
+    assert mode in ("mount namespace (/opt)", "environment (HAAR_OPT_DIR, PATH, LD_LIBRARY_PATH)")
+
+
+def test_without_a_mount_namespace_the_merge_comes_through_variables(tmp_path_factory):
+    """HAAR_LAYERS_MOUNT=off (what a machine that allows no mount namespace gets): the layers'
+    merge is where HAAR_OPT_DIR says, its bin/ on PATH and lib/ on LD_LIBRARY_PATH, and the
+    Python client puts its python/ on sys.path."""
+    from e2e_helpers import Daemon, boto_client
+    d = Daemon(tmp_path_factory.mktemp("optenv"), env={"HAAR_LAYERS_MOUNT": "off"})
+    try:
+        d.wait_ready()
+        assert health(d)["lambda"]["layers"] == ("environment (HAAR_OPT_DIR, PATH, "
+                                                 "LD_LIBRARY_PATH)")
+        lam = boto_client("lambda", d.aws_url)
+        v = lam.publish_layer_version(LayerName="envmode", Content={"ZipFile": zip_files({
+            "python/envmod.py": "X = 'from the merge'\n", "bin/tool": "#!/bin/sh\n"})})
+        lam.create_function(
+            FunctionName="optenv", Runtime=PY, Role="arn:aws:iam::000000000000:role/r",
+            Handler="app.handler", Layers=[v["LayerVersionArn"]],
+            Code={"ZipFile": zip_files({"app.py": (
+                "import envmod, os\n"
+                "def handler(e, c):\n"
+                "    opt = os.environ['HAAR_OPT_DIR']\n"
+                "    return {'x': envmod.X, 'opt': opt,\n"
+                "            'path': os.environ['PATH'].split(':')[-1] == opt + '/bin',\n"
+                "            'ld': os.environ['LD_LIBRARY_PATH'].split(':')[-1] == opt + '/lib',\n"
+                "            'tool': os.path.exists(opt + '/bin/tool')}\n")})})
+        got = json.loads(invoke(lam, "optenv", {})[2])
+        assert got["x"] == "from the merge" and got["opt"] != "/opt"
+        assert got["path"] and got["ld"] and got["tool"]
+    finally:
+        assert d.stop() == 0

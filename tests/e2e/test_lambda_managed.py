@@ -261,3 +261,28 @@ def test_unsupported_runtime_is_refused(lam):
         lam.create_function(FunctionName=unique_name("java"), Runtime="java17", Role=ROLE,
                             Handler="x", Code={"ZipFile": zip_files({"a": "b"})})
     assert "is not supported by this endpoint" in client_error(e)[2]
+
+
+def test_strict_runtimes_refuses_what_the_machine_lacks(tmp_path_factory):
+    """emulator.strict_runtimes: a runtime whose interpreter the machine lacks is refused at
+    CreateFunction, with a clear message; one it has is accepted."""
+    from e2e_helpers import REPO, Daemon, boto_client
+    work = tmp_path_factory.mktemp("strict")
+    cfg = json.loads((REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json").read_text())
+    cfg.setdefault("emulator", {})["strict_runtimes"] = True
+    (work / "config.json").write_text(json.dumps(cfg))
+    d = Daemon(work, extra_args=("--config", str(work / "config.json")))
+    try:
+        d.wait_ready()
+        lam = boto_client("lambda", d.aws_url)
+        code = {"ZipFile": zip_files({"app.py": "def handler(e, c): return 1\n"})}
+        with pytest.raises(lam.exceptions.InvalidParameterValueException) as e:
+            lam.create_function(FunctionName="strict", Runtime="python3.13", Role=ROLE,
+                                Handler="app.handler", Code=code)
+        assert "python3.13 is not available on this machine" in client_error(e)[2]
+        assert "strict_runtimes" in client_error(e)[2]
+        lam.create_function(FunctionName="strict", Runtime=PY, Role=ROLE, Handler="app.handler",
+                            Code=code)
+        assert invoke(lam, "strict", {})[2] == b"1"
+    finally:
+        assert d.stop() == 0

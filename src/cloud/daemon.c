@@ -528,13 +528,17 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
             return -1;
         }
     }
-    /* the schedule invokes the producer asynchronously: its retries and event age, on the
-     * live alias as wiring.tf sets them (the on-failure destination, the schedule's dead-letter
-     * queue, needs SQS: not wired here) */
+    /* the schedule invokes the producer asynchronously: its retries and event age on the live
+     * alias, and the failures' records to the schedule's dead-letter queue, as wiring.tf */
     const struct config_function *p = &dm->cfg->functions[CONFIG_FN_PRODUCER];
     struct lambda_fn *live = lambda_fn_find_qualified(dm->lambda, p->full_name, LIVE_ALIAS);
+    char dlq[160], dlq_arn[256];
+    if (config_resource_name(dm->cfg, "schedule-dlq", dlq, sizeof dlq) != 0)
+        return -1;
+    snprintf(dlq_arn, sizeof dlq_arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", dm->cfg->aws_region, dlq);
     if (live != NULL)
-        lambda_fn_provision_event_config(live, p->max_retry_attempts, p->max_event_age_seconds);
+        lambda_fn_provision_event_config(live, p->max_retry_attempts, p->max_event_age_seconds,
+                                         dlq_arn);
     return 0;
 }
 
@@ -919,6 +923,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sqs: %s\n", err);
         goto out;
     }
+    links_lambda_to_sqs(dm.lambda, dm.sqs);
     if (provision(&dm, fdir, aws_bound) != 0 || provision_queues(&dm) != 0)
         goto out;
     lambda_restore(dm.lambda);

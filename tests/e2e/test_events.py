@@ -389,6 +389,18 @@ def test_environment_schedule_rule_from_config(events):
     assert {t["Key"]: t["Value"] for t in tags}["owner"] == "platform"
 
 
+def test_environment_producer_async_config_from_config(haar):
+    """The producer's live alias: retries and event age from functions.producer, and the
+    failures' records to the schedule's dead-letter queue, as wiring.tf sets them."""
+    lam = boto_client("lambda", haar.aws_url)
+    cfg = lam.get_function_event_invoke_config(FunctionName="haar-dev-producer",
+                                               Qualifier="live")
+    assert cfg["FunctionArn"] == fn_arn("haar-dev-producer") + ":live"
+    assert (cfg["MaximumRetryAttempts"], cfg["MaximumEventAgeInSeconds"]) == (2, 3600)
+    assert cfg["DestinationConfig"]["OnFailure"] == {
+        "Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"}
+
+
 def test_haar_trigger_fires_a_rule_now(haar, events, recorder):
     _, arn, out = recorder
     name = unique_name("trigger")

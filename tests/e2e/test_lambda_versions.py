@@ -9,7 +9,7 @@ import collections
 
 import pytest
 
-from e2e_helpers import (REGION, client_error, function_arn, invoke, unique_name, wait_until,
+from e2e_helpers import (REGION, boto_client, client_error, function_arn, invoke, unique_name, wait_until,
                          zip_files)
 
 PY = "python3.11"
@@ -161,6 +161,60 @@ def test_permissions_and_event_configs_per_qualifier(lam, fn):
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
         lam.put_function_concurrency(FunctionName=f"{fn}:live", ReservedConcurrentExecutions=1)
 
+
+
+FAILING = {"app.py": """
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"ok": event.get("n")}
+"""}
+
+
+def test_event_invocation_records_reach_their_destinations(haar, lam):
+    """Destinations of asynchronous invocations on an alias: the failure's invocation record
+    (RetriesExhausted, no retries) on the OnFailure queue, the success's on OnSuccess."""
+    sqs = boto_client("sqs", haar.aws_url)
+    name = unique_name("dest")
+    failed = sqs.create_queue(QueueName=name + "-failed")["QueueUrl"]
+    done = sqs.create_queue(QueueName=name + "-done")["QueueUrl"]
+    qarn = f"arn:aws:sqs:{REGION}:000000000000:"
+    lam.create_function(FunctionName=name, Runtime=PY, Role="arn:aws:iam::000000000000:role/r",
+                        Handler="app.handler", Code={"ZipFile": zip_files(FAILING)}, Timeout=5,
+                        Publish=True)
+    try:
+        lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+        lam.put_function_event_invoke_config(
+            FunctionName=name, Qualifier="live", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": qarn + name + "-failed"},
+                               "OnSuccess": {"Destination": qarn + name + "-done"}})
+        assert lam.invoke(FunctionName=name, Qualifier="live", InvocationType="Event",
+                          Payload=b'{"fail": true, "n": 1}')["StatusCode"] == 202
+        assert lam.invoke(FunctionName=name, Qualifier="live", InvocationType="Event",
+                          Payload=b'{"n": 2}')["StatusCode"] == 202
+
+        def one(url):
+            got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+            return json.loads(got[0]["Body"]) if got else None
+
+        rec = wait_until(lambda: one(failed), timeout=20)
+        assert rec["version"] == "1.0"
+        assert rec["requestContext"]["condition"] == "RetriesExhausted"
+        assert rec["requestContext"]["functionArn"] == function_arn(name) + ":live"
+        assert rec["requestContext"]["approximateInvokeCount"] == 1
+        assert rec["requestPayload"] == {"fail": True, "n": 1}
+        assert rec["responseContext"] == {"statusCode": 200, "executedVersion": "1",
+                                          "functionError": "Unhandled"}
+        assert rec["responsePayload"]["errorMessage"] == "asked to fail"
+        rec = wait_until(lambda: one(done), timeout=20)
+        assert rec["requestContext"]["condition"] == "Success"
+        assert rec["requestPayload"] == {"n": 2}
+        assert rec["responsePayload"] == {"ok": 2}
+        assert "functionError" not in rec["responseContext"]
+    finally:
+        lam.delete_function(FunctionName=name)
+        sqs.delete_queue(QueueUrl=failed)
+        sqs.delete_queue(QueueUrl=done)
 
 def test_provisioned_concurrency_keeps_environments_warm(haar, lam, fn):
     import urllib.request

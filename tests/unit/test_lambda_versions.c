@@ -744,6 +744,73 @@ static void test_resolve_ref(void **state)
                          ERR_LAMBDA_VALIDATION);
 }
 
+struct sent {
+    int n;
+    char queue[128];
+    char body[4096];
+};
+
+static void fake_send_sqs(void *arg, const char *queue_arn, const char *body, size_t len)
+{
+    struct sent *s = arg;
+    s->n++;
+    snprintf(s->queue, sizeof s->queue, "%s", queue_arn);
+    snprintf(s->body, sizeof s->body, "%.*s", (int)len, body);
+}
+
+/* An Event invocation of an alias that fails with no retries left sends the invocation record
+ * to the alias's on-failure SQS destination. */
+static void test_failed_event_record_goes_to_the_destination(void **state)
+{
+    (void)state;
+    setup_dir();
+    struct lambda *lm = engine(false);
+    struct sent sent = {0};
+    lambda_set_destinations(lm, fake_send_sqs, &sent);
+    struct lambda_fn *fn = create(lm, "d", NULL);
+    char v[16], msg[1024];
+    assert_int_equal(publish(lm, fn, NULL, NULL, v, NULL), ERR_OK);
+    struct lambda_alias_spec s = {.name = "live", .version = "1"};
+    assert_int_equal(alias_op(lm, fn, true, &s, msg), ERR_OK);
+    struct lambda_fn *a = lambda_fn_find_qualified(lm, "d", "live");
+    lambda_fn_provision_event_config(a, 0, 3600, "arn:aws:sqs:eu-west-1:000000000000:dlq");
+    last_env = NULL;
+    lambda_invoke(lm, a, LAMBDA_INV_EVENT, "{\"n\":7}", 7, NULL, false, NULL, NULL, NULL);
+    for (int k = 0; k < 10 && last_env == NULL; k++)
+        turn(lm);
+    assert_non_null(last_env);
+    struct waiter w = {.w = {.deliver = w_deliver, .abort = w_abort}};
+    lambda_env_next(last_env, &w.w);
+    assert_int_equal(w.delivered, 1);
+    const char *err = "{\"errorMessage\":\"boom\",\"errorType\":\"Error\"}";
+    assert_int_equal(lambda_env_error(last_env, last_env->inv->rid, 36, err, strlen(err), NULL, 0),
+                     ERR_OK);
+    for (int k = 0; k < 10 && sent.n == 0; k++)
+        turn(lm);
+    assert_int_equal(sent.n, 1);
+    assert_string_equal(sent.queue, "arn:aws:sqs:eu-west-1:000000000000:dlq");
+    json_t *rec = json_loads(sent.body, 0, NULL);
+    assert_non_null(rec);
+    assert_string_equal(json_string_value(json_object_get(rec, "version")), "1.0");
+    json_t *rc = json_object_get(rec, "requestContext");
+    assert_string_equal(json_string_value(json_object_get(rc, "condition")), "RetriesExhausted");
+    assert_string_equal(json_string_value(json_object_get(rc, "functionArn")),
+                        "arn:aws:lambda:eu-west-1:000000000000:function:d:live");
+    assert_int_equal(json_integer_value(json_object_get(rc, "approximateInvokeCount")), 1);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(rec, "requestPayload"), "n")),
+                     7);
+    json_t *resp = json_object_get(rec, "responseContext");
+    assert_string_equal(json_string_value(json_object_get(resp, "executedVersion")), "1");
+    assert_string_equal(json_string_value(json_object_get(resp, "functionError")), "Unhandled");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(rec, "responsePayload"), "errorMessage")),
+        "boom");
+    json_decref(rec);
+    engine_free(lm);
+    fs_remove_tree(dir);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -758,6 +825,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_layers_merge_in_order_later_wins),
         cmocka_unit_test(test_interpreters_nearest_or_refused),
         cmocka_unit_test(test_resolve_ref),
+        cmocka_unit_test(test_failed_event_record_goes_to_the_destination),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

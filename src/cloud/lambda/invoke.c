@@ -10,6 +10,7 @@
 #include "cloud/lambda/lambda_int.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/log.h"
 
 enum {
@@ -311,6 +312,84 @@ void lambda__env_free(struct lambda_env *env)
     lambda__dispatch_events(fn);
 }
 
+/* ---- destinations: the record of an asynchronous invocation ---- */
+
+void lambda_set_destinations(struct lambda *lm,
+                             void (*send_sqs)(void *arg, const char *queue_arn, const char *body,
+                                              size_t len),
+                             void *arg)
+{
+    lm->send_sqs = send_sqs;
+    lm->send_sqs_arg = arg;
+}
+
+static bool load_payload(struct lambda_inv *inv);
+
+static void ignore_result(void *arg, const struct lambda_result *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+/* A JSON value of the bytes (or the bytes as a string when they are not JSON). New ref. */
+static json_t *as_json(const char *s, size_t len)
+{
+    json_t *j = s && len ? json_loadb(s, len, JSON_DECODE_ANY, NULL) : NULL;
+    return j ? j : s && len ? json_stringn(s, len) : json_null();
+}
+
+/*
+ * Sends the invocation record of an Event invocation that ended (condition "Success",
+ * "RetriesExhausted" or "EventAgeExceeded") to the destination the invoked function, version
+ * or alias configures for it, as AWS's "invocation record" (version 1.0).
+ */
+static void send_record(struct lambda_inv *inv, const char *condition, bool function_error,
+                        const char *body, size_t len)
+{
+    struct lambda_fn *fn = inv->fn;
+    struct lambda *lm = fn->lm;
+    struct lambda_fn *obj = inv->via[0] ? lambda_fn_find_qualified(lm, fn->name, inv->via)
+                                        : lambda_fn_find(lm, fn->name);
+    bool ok = strcmp(condition, "Success") == 0;
+    const json_t *d = obj && obj->evcfg.set ? obj->evcfg.destinations : NULL;
+    const char *dest = jsonh_str(json_object_get(d, ok ? "OnSuccess" : "OnFailure"),
+                                 "Destination", NULL);
+    if (dest == NULL || dest[0] == '\0')
+        return;
+    char when[40], arn[600];
+    clock_format_iso(clock_now_ms(), true, when, sizeof when);
+    snprintf(arn, sizeof arn, "%s%s", inv->invoked_arn,
+             inv->via[0] ? "" : ":$LATEST"); /* AWS shows $LATEST's qualifier */
+    if (inv->payload == NULL)
+        load_payload(inv);
+    json_t *rc = json_pack("{s:s, s:s, s:s, s:i}", "requestId", inv->rid, "functionArn", arn,
+                           "condition", condition, "approximateInvokeCount", inv->attempt + 1);
+    json_t *rec = json_pack("{s:s, s:s, s:o, s:o}", "version", "1.0", "timestamp", when,
+                            "requestContext", rc, "requestPayload",
+                            as_json(inv->payload, inv->len));
+    if (strcmp(condition, "EventAgeExceeded") != 0) {
+        json_t *resp = json_pack("{s:i, s:s}", "statusCode", 200, "executedVersion", fn->qual);
+        if (function_error)
+            json_object_set_new(resp, "functionError", json_string("Unhandled"));
+        json_object_set_new(rec, "responseContext", resp);
+        json_object_set_new(rec, "responsePayload", as_json(body, len));
+    }
+    char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    if (text == NULL)
+        return;
+    if (strncmp(dest, "arn:aws:sqs:", 12) == 0 && lm->send_sqs != NULL) {
+        lm->send_sqs(lm->send_sqs_arg, dest, text, strlen(text));
+    } else if (strncmp(dest, "arn:aws:lambda:", 15) == 0 && lambda_fn_find_arn(lm, dest)) {
+        lambda_invoke(lm, lambda_fn_find_arn(lm, dest), LAMBDA_INV_EVENT, text, strlen(text),
+                      NULL, false, ignore_result, NULL, NULL);
+    } else {
+        LOG_WARN("destination", inv->rid, "%s: the record for %s was not delivered", fn->key,
+                 dest);
+    }
+    free(text);
+}
+
 /* ---- the Event queue ---- */
 
 static void event_durable(void *arg, int rc)
@@ -446,6 +525,7 @@ static void dispatch_once(struct lambda_fn *fn)
             q_unlink(&fn->events, prev, inv);
             LOG_WARN("event_expired", inv->rid, "%s: older than %d s, dropped", fn->key,
                      inv->max_age_s);
+            send_record(inv, "EventAgeExceeded", false, NULL, 0);
             event_forget(inv);
             inv = next;
             continue;
@@ -677,6 +757,8 @@ void lambda__finish(struct lambda_inv *inv, bool function_error, const char *bod
             if (function_error)
                 LOG_WARN("event_failed", inv->rid, "%s: giving up after %d attempts", fn->name,
                          inv->attempt + 1);
+            send_record(inv, function_error ? "RetriesExhausted" : "Success", function_error,
+                        body, len);
             event_forget(inv);
         }
     } else {

@@ -101,6 +101,18 @@ json_t *lambda_runtimes_json(struct lambda *lm);
  * tens of milliseconds); without it they are found at the first need. Needs the work pool. */
 void lambda_probe_runtimes(struct lambda *lm);
 
+/*
+ * Where asynchronous invocations' records go (EventInvokeConfig DestinationConfig): an SQS
+ * destination is sent through send_sqs (fire and forget: a record that cannot be sent is
+ * logged and dropped, as AWS drops it); a Lambda destination is invoked here (Event); other
+ * kinds (SNS, EventBridge) are logged as not delivered. Without it SQS destinations are
+ * logged and dropped too. arg is send_sqs's.
+ */
+void lambda_set_destinations(struct lambda *lm,
+                             void (*send_sqs)(void *arg, const char *queue_arn, const char *body,
+                                              size_t len),
+                             void *arg);
+
 /* Starts the environments provisioned concurrency keeps warm (after restore and provisioning). */
 void lambda_start_provisioned(struct lambda *lm);
 
@@ -149,8 +161,10 @@ enum err lambda_fn_provision_alias(struct lambda *lm, const char *name, const ch
                                    char *msg, size_t msglen);
 
 /* Sets the EventInvokeConfig of a provisioned function or alias (synchronous, not persisted;
- * the values are the config reader's, already checked). */
-void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s);
+ * the values are the config reader's, already checked); on_failure: the destination ARN of
+ * failed invocations' records, or NULL. */
+void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s,
+                                      const char *on_failure);
 
 /* Reserved concurrency of a provisioned function (synchronous, not persisted). */
 enum err lambda_fn_provision_concurrency(struct lambda *lm, const char *name, int n, char *msg,

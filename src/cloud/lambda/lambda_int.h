@@ -235,6 +235,8 @@ struct lambda {
     enum opt_mode opt_mode;
     struct lambda_interps interps; /* the machine's interpreters (runtime.c) */
     uint64_t rng;                  /* alias routing and URL ids */
+    void (*send_sqs)(void *arg, const char *queue_arn, const char *body, size_t len);
+    void *send_sqs_arg; /* asynchronous invocations' SQS destinations (links.c) */
     int reserved_total;
     int unreserved_inflight;
     int n_envs; /* environments alive, all functions */

@@ -501,8 +501,14 @@ enum err lambda_fn_provision_alias(struct lambda *lm, const char *name, const ch
     return ERR_OK;
 }
 
-void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s)
+void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s,
+                                      const char *on_failure)
 {
+    json_decref(fn->evcfg.destinations);
+    fn->evcfg.destinations =
+        on_failure ? json_pack("{s:{}, s:{s:s}}", "OnSuccess", "OnFailure", "Destination",
+                               on_failure)
+                   : NULL;
     fn->evcfg.set = true;
     fn->evcfg.max_retries = max_retries;
     fn->evcfg.max_age_seconds = max_age_s;

@@ -1,16 +1,16 @@
 /*
- * sigv4.c — AWS Signature Version 4 verification (see sigv4.h).
+ * sigv4.c — AWS Signature Version 4, verifier and signers (see sigv4.h).
  *
- * Everything is rebuilt from the bytes that arrived; nothing the client says about its own
- * canonical form is trusted. Limits keep every buffer bounded: at most 64 signed headers,
- * 256 query members, and the caps of struct sigv4_auth.
+ * One computation, compute_signature(), serves sigv4_verify, sigv4_authorization and
+ * sigv4_presign. The verifier rebuilds everything from the bytes that arrived; nothing the
+ * client says about its own canonical form is trusted. Limits keep every buffer bounded:
+ * at most 64 signed headers, 256 query members, and the caps of struct sigv4_auth.
  */
 #include "core/sigv4.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,22 @@
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char HEX[] = "0123456789abcdef";
+
+static void sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* Appends the NUL-terminated strings given, up to a NULL: the hot paths' formatting, without
+ * printf's cost. Returns 0, or -1 when one does not fit. */
+static int put_parts(struct buf *b, ...)
+{
+    va_list ap;
+    int rc = 0;
+    va_start(ap, b);
+    for (const char *p = va_arg(ap, const char *); p != NULL && rc == 0;
+         p = va_arg(ap, const char *))
+        rc = buf_puts(b, p) == BUF_OK ? 0 : -1;
+    va_end(ap);
+    return rc;
+}
 
 static void hex_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -259,17 +275,18 @@ static int put_header_values(struct buf *b, const struct sigv4_request *req, con
             v++;
         while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
-        bool space = false;
-        for (; v < end; v++) {
-            bool ws = *v == ' ' || *v == '\t' || *v == '\r' || *v == '\n';
-            if (ws) {
-                space = true;
-                continue;
-            }
-            if (space && buf_append(b, " ", 1) != BUF_OK)
+        /* runs of non-blank bytes, each blank run collapsed to one space */
+        while (v < end) {
+            const char *run = v;
+            while (v < end && *v != ' ' && *v != '\t' && *v != '\r' && *v != '\n')
+                v++;
+            if (buf_append(b, run, (size_t)(v - run)) != BUF_OK)
                 return -1;
-            space = false;
-            if (buf_append(b, v, 1) != BUF_OK)
+            if (v == end)
+                break;
+            while (v < end && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
+                v++;
+            if (buf_append(b, " ", 1) != BUF_OK) /* end was trimmed: more follows */
                 return -1;
         }
     }
@@ -565,7 +582,7 @@ static int canonical_request(const struct sigv4_request *req, const struct sigv4
     if (req->body_len == 0)
         return buf_puts(out, EMPTY_SHA256) == BUF_OK ? 0 : -1;
     unsigned char digest[32];
-    codec_sha256(req->body, req->body_len, digest);
+    sha256(req->body, req->body_len, digest);
     hex_encode(digest, 32, hex);
     return buf_append(out, hex, 64) == BUF_OK ? 0 : -1;
 }
@@ -581,56 +598,133 @@ int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, s
 {
     unsigned char digest[32];
     char hex[65];
-    codec_sha256(canonical, len, digest);
+    sha256(canonical, len, digest);
     hex_encode(digest, 32, hex);
-    return buf_printf(out, ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", auth->amz_date, auth->date,
-                      auth->region, auth->service, hex) == BUF_OK
-               ? 0
-               : -1;
+    return put_parts(out, ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region, "/",
+                     auth->service, "/aws4_request\n", hex, (const char *)NULL);
 }
 
+/* ---- SHA-256 and HMAC ------------------------------------------------------------------- *
+ * OpenSSL 3's one-shot HMAC() and SHA256() look the algorithm up (a locked fetch) on every
+ * call; a signature needs two digests and five HMACs, on every request of every client and
+ * the daemon. The digest is fetched once, and the signing key — which changes with the day,
+ * region, service and secret only — is kept in a small per-thread cache. */
+
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&g_sha256_once, fetch_sha256);
+    return g_sha256 ? g_sha256 : EVP_sha256();
+}
+
+/* SHA-256 of the concatenation of two parts (b may be empty). */
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int olen = 32;
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, a, an) != 1 || (bn > 0 && EVP_DigestUpdate(ctx, b, bn) != 1) ||
+        EVP_DigestFinal_ex(ctx, out, &olen) != 1)
+        memset(out, 0, 32); /* out of memory: a signature that matches nothing */
+    EVP_MD_CTX_free(ctx);
+}
+
+static void sha256(const void *p, size_t n, unsigned char out[32])
+{
+    sha256_2(p, n, NULL, 0, out);
+}
+
+/* HMAC-SHA256 (RFC 2104), keys up to 64 bytes used as they are, longer ones hashed. */
 static void hmac(const void *key, size_t klen, const char *data, size_t dlen, unsigned char out[32])
 {
-    unsigned int olen = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, dlen, out, &olen);
+    unsigned char k[64] = {0}, pad[64], inner[32];
+    if (klen > 64)
+        sha256(key, klen, k);
+    else
+        memcpy(k, key, klen);
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x36);
+    sha256_2(pad, 64, data, dlen, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    sha256_2(pad, 64, inner, 32, out);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
 }
 
-/* The last signing key derived on this thread: the four HMACs that make it depend only on
- * (secret, date, region, service), which change once a day, not per request. */
-static __thread struct {
-    unsigned char secret_digest[32];
-    char scope[9 + 33 + 33 + 2];
+/* The signing key of (secret, date, region, service), from this thread's cache. */
+enum { KEY_CACHE = 8 };
+static _Thread_local struct signing_key {
+    bool used;
+    char secret[257], date[9], region[33], service[33];
     unsigned char key[32];
-    bool valid;
-} key_cache;
+} key_cache[KEY_CACHE];
+static _Thread_local unsigned key_cache_next;
+
+static void signing_key(const char *secret, const struct sigv4_auth *auth, unsigned char out[32])
+{
+    for (unsigned i = 0; i < KEY_CACHE; i++) {
+        struct signing_key *e = &key_cache[i];
+        if (e->used && strcmp(e->date, auth->date) == 0 && strcmp(e->region, auth->region) == 0 &&
+            strcmp(e->service, auth->service) == 0 && strcmp(e->secret, secret) == 0) {
+            memcpy(out, e->key, 32);
+            return;
+        }
+    }
+    char k0[4 + 256];
+    unsigned char k1[32], k2[32], k3[32];
+    int kl = snprintf(k0, sizeof k0, "AWS4%s", secret);
+    if (kl < 0 || (size_t)kl >= sizeof k0)
+        kl = (int)sizeof k0 - 1;
+    hmac(k0, (size_t)kl, auth->date, strlen(auth->date), k1);
+    hmac(k1, 32, auth->region, strlen(auth->region), k2);
+    hmac(k2, 32, auth->service, strlen(auth->service), k3);
+    hmac(k3, 32, "aws4_request", 12, out);
+    OPENSSL_cleanse(k0, sizeof k0);
+    if (strlen(secret) < sizeof key_cache[0].secret) {
+        struct signing_key *e = &key_cache[key_cache_next++ % KEY_CACHE];
+        e->used = true;
+        snprintf(e->secret, sizeof e->secret, "%s", secret);
+        snprintf(e->date, sizeof e->date, "%s", auth->date);
+        snprintf(e->region, sizeof e->region, "%s", auth->region);
+        snprintf(e->service, sizeof e->service, "%s", auth->service);
+        memcpy(e->key, out, 32);
+    }
+}
 
 void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *sts, size_t len,
                 char out_hex[65])
 {
-    char k0[4 + 256], scope[sizeof key_cache.scope];
-    unsigned char k1[32], k2[32], k3[32], k4[32], sig[32], sd[32];
-    int kl = snprintf(k0, sizeof k0, "AWS4%s", secret);
-    if (kl < 0 || (size_t)kl >= sizeof k0)
-        kl = (int)sizeof k0 - 1;
-    snprintf(scope, sizeof scope, "%s/%s/%s", auth->date, auth->region, auth->service);
-    codec_sha256(k0, (size_t)kl, sd);
-    if (key_cache.valid && memcmp(key_cache.secret_digest, sd, 32) == 0 &&
-        strcmp(key_cache.scope, scope) == 0) {
-        memcpy(k4, key_cache.key, 32);
-    } else {
-        hmac(k0, (size_t)kl, auth->date, strlen(auth->date), k1);
-        hmac(k1, 32, auth->region, strlen(auth->region), k2);
-        hmac(k2, 32, auth->service, strlen(auth->service), k3);
-        hmac(k3, 32, "aws4_request", 12, k4);
-        memcpy(key_cache.secret_digest, sd, 32);
-        memcpy(key_cache.scope, scope, sizeof scope);
-        memcpy(key_cache.key, k4, 32);
-        key_cache.valid = true;
-    }
-    hmac(k4, 32, sts, len, sig);
+    unsigned char key[32], sig[32];
+    signing_key(secret, auth, key);
+    hmac(key, 32, sts, len, sig);
     hex_encode(sig, 32, out_hex);
-    OPENSSL_cleanse(k0, sizeof k0);
-    OPENSSL_cleanse(k4, sizeof k4);
+    OPENSSL_cleanse(key, sizeof key);
+}
+
+/*
+ * The one path from a request to its signature, for the verifier and both signers:
+ * canonical request (into creq) -> string to sign (into sts) -> signature (sig_hex).
+ * payload_hash as canonical_request takes it. Returns 0, or -1 when a buffer is too small.
+ */
+static int compute_signature(const struct sigv4_request *req, const struct sigv4_auth *auth,
+                             bool normalize, const char *payload_hash, const char *secret,
+                             struct buf *creq, struct buf *sts, char sig_hex[65])
+{
+    buf_reset(creq);
+    buf_reset(sts);
+    if (canonical_request(req, auth, normalize, payload_hash, creq) != 0 ||
+        sigv4_string_to_sign(auth, creq->data ? creq->data : "", creq->len, sts) != 0)
+        return -1;
+    sigv4_sign(secret, auth, sts->data, sts->len, sig_hex);
+    return 0;
 }
 
 /* ---- the whole check ------------------------------------------------------------------ */
@@ -654,7 +748,7 @@ static int64_t amz_date_ms(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
-static void format_amz_date(int64_t ms, char out[17])
+void sigv4_format_amz_date(int64_t ms, char out[17])
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -668,14 +762,14 @@ static enum sigv4_status check_time(const struct sigv4_auth *a, int64_t now_ms, 
 {
     int64_t t = amz_date_ms(a->amz_date);
     char now[17], edge[17];
-    format_amz_date(now_ms, now);
+    sigv4_format_amz_date(now_ms, now);
     if (a->presigned) {
         if (now_ms > t + a->expires * 1000) {
             set_msg(msg, msglen, "Signature expired: %s is now earlier than %s.", a->amz_date, now);
             return SIGV4_EXPIRED;
         }
         if (t > now_ms + SKEW_MS) {
-            format_amz_date(now_ms + SKEW_MS, edge);
+            sigv4_format_amz_date(now_ms + SKEW_MS, edge);
             set_msg(msg, msglen,
                     "Signature not yet current: %s is still later than %s (%s + 5 "
                     "min.)",
@@ -685,13 +779,13 @@ static enum sigv4_status check_time(const struct sigv4_auth *a, int64_t now_ms, 
         return SIGV4_OK;
     }
     if (t < now_ms - SKEW_MS) {
-        format_amz_date(now_ms - SKEW_MS, edge);
+        sigv4_format_amz_date(now_ms - SKEW_MS, edge);
         set_msg(msg, msglen, "Signature expired: %s is now earlier than %s (%s - 5 min.)",
                 a->amz_date, edge, now);
         return SIGV4_EXPIRED;
     }
     if (t > now_ms + SKEW_MS) {
-        format_amz_date(now_ms + SKEW_MS, edge);
+        sigv4_format_amz_date(now_ms + SKEW_MS, edge);
         set_msg(msg, msglen, "Signature not yet current: %s is still later than %s (%s + 5 min.)",
                 a->amz_date, edge, now);
         return SIGV4_EXPIRED;
@@ -744,18 +838,13 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
     buf_init(&sts, 4096);
     for (int attempt = 0; attempt < (a.presigned ? 2 : 1) && !match; attempt++) {
         char sig[65];
-        buf_reset(&creq);
-        buf_reset(&sts);
-        int rc = canonical_request(req, &a, normalize, attempt ? "UNSIGNED-PAYLOAD" : NULL, &creq);
-        if (rc == 0)
-            rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
-        if (rc != 0) {
+        if (compute_signature(req, &a, normalize, attempt ? "UNSIGNED-PAYLOAD" : NULL, secret,
+                              &creq, &sts, sig) != 0) {
             buf_destroy(&creq);
             buf_destroy(&sts);
             set_msg(msg, msglen, "The request is too large to verify.");
             return SIGV4_MALFORMED;
         }
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
         match = CRYPTO_memcmp(sig, a.signature, 64) == 0;
     }
     if (!match) /* as AWS words it, with what it expected to help the client find why */
@@ -778,7 +867,7 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
 {
     struct sigv4_auth a;
     memset(&a, 0, sizeof a);
-    format_amz_date(now_ms, a.amz_date);
+    sigv4_format_amz_date(now_ms, a.amz_date);
     memcpy(a.date, a.amz_date, 8);
     if (!copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
         !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
@@ -806,85 +895,111 @@ int sigv4_presign(const char *method, const char *host, const char *path, const 
                                 .headers = &h,
                                 .nheaders = 1};
     struct buf creq, sts;
+    char sig[65];
     buf_init(&creq, 1u << 16);
     buf_init(&sts, 4096);
-    int rc = canonical_request(&req, &a, true, NULL, &creq);
+    int rc = compute_signature(&req, &a, true, NULL, secret, &creq, &sts, sig);
     if (rc == 0)
-        rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
-    char sig[65];
-    if (rc == 0) {
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
         rc = buf_printf(query_out, "&X-Amz-Signature=%s", sig) == BUF_OK ? 0 : -1;
-    }
     buf_destroy(&creq);
     buf_destroy(&sts);
     return rc;
 }
 
-/* ---- the signer's side: an Authorization header ------------------------------------- */
+/* ---- the signer's side of a signed header ----------------------------------------------- */
 
-static int cmp_name(const void *a, const void *b)
+/* Headers SDKs never sign (botocore's SIGNED_HEADERS_BLACKLIST): proxies and clients change
+ * them in flight. */
+static const char *const UNSIGNED_HEADERS[] = {"authorization", "expect", "user-agent",
+                                               "x-amzn-trace-id"};
+
+static int cmp_str(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
-                        const char *secret, const char *region, const char *service,
-                        const char *amz_date, bool normalize, struct buf *out)
+/* "a;b;c": the lowercased names of req's headers but the unsigned ones, sorted, each once. */
+static int signed_header_list(const struct sigv4_request *req, char *out, size_t cap)
 {
-    struct sigv4_auth a;
-    memset(&a, 0, sizeof a);
-    if (strlen(amz_date) != 16 || !copy_field(a.amz_date, sizeof a.amz_date, amz_date, 16) ||
-        !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
-        !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
-        !copy_field(a.service, sizeof a.service, service, strlen(service)) ||
-        req->nheaders > MAX_SIGNED)
-        return -1;
-    memcpy(a.date, a.amz_date, 8);
-    /* SignedHeaders: every header name, lowercase, sorted, once */
-    char names[MAX_SIGNED][128], *sorted[MAX_SIGNED];
-    size_t n = 0;
+    char names[MAX_SIGNED][128];
+    const char *sorted[MAX_SIGNED];
+    size_t n = 0, len = 0;
     for (size_t i = 0; i < req->nheaders; i++) {
         const struct sigv4_header *h = &req->headers[i];
-        if (h->name_len == 0 || h->name_len >= sizeof names[0])
+        char lower[128];
+        bool skip = false;
+        if (h->name_len == 0 || h->name_len >= sizeof lower)
             return -1;
-        for (size_t k = 0; k < h->name_len; k++)
-            names[n][k] = (char)tolower((unsigned char)h->name[k]);
-        names[n][h->name_len] = '\0';
+        for (size_t k = 0; k < h->name_len; k++) {
+            char c = h->name[k];
+            lower[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        lower[h->name_len] = '\0';
+        for (size_t k = 0; k < sizeof UNSIGNED_HEADERS / sizeof UNSIGNED_HEADERS[0]; k++)
+            skip |= strcmp(lower, UNSIGNED_HEADERS[k]) == 0;
+        for (size_t k = 0; k < n && !skip; k++)
+            skip = strcmp(lower, names[k]) == 0;
+        if (skip)
+            continue;
+        if (n == MAX_SIGNED)
+            return -1;
+        memcpy(names[n], lower, h->name_len + 1);
         sorted[n] = names[n];
         n++;
     }
-    qsort(sorted, n, sizeof sorted[0], cmp_name);
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
-            continue;
-        int w = snprintf(a.signed_headers + len, sizeof a.signed_headers - len, "%s%s",
-                         len ? ";" : "", sorted[i]);
-        if (w < 0 || (size_t)w >= sizeof a.signed_headers - len)
+    qsort(sorted, n, sizeof sorted[0], cmp_str);
+    for (size_t k = 0; k < n; k++) {
+        size_t l = strlen(sorted[k]);
+        if (len + l + 2 > cap)
             return -1;
-        len += (size_t)w;
+        if (k > 0)
+            out[len++] = ';';
+        memcpy(out + len, sorted[k], l);
+        len += l;
     }
+    if (cap == 0)
+        return -1;
+    out[len] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key, const char *secret,
+                        const char *region, const char *service, const char *amz_date,
+                        bool normalize, struct buf *out)
+{
+    struct sigv4_auth a;
     struct buf creq, sts;
+    size_t n, start = out->len;
+    char sig[65];
+    int rc = -1;
+
+    memset(&a, 0, sizeof a);
+    const char *date = header_get(req, "x-amz-date", &n);
+    if ((date != NULL && (n != strlen(amz_date) || memcmp(date, amz_date, n) != 0)) ||
+        !copy_field(a.amz_date, sizeof a.amz_date, amz_date, strlen(amz_date)) ||
+        !valid_amz_date(a.amz_date) || header_get(req, "host", &n) == NULL ||
+        !copy_field(a.access_key, sizeof a.access_key, access_key, strlen(access_key)) ||
+        !copy_field(a.region, sizeof a.region, region, strlen(region)) ||
+        !copy_field(a.service, sizeof a.service, service, strlen(service)) ||
+        signed_header_list(req, a.signed_headers, sizeof a.signed_headers) != 0)
+        return -1;
+    memcpy(a.date, a.amz_date, 8);
     buf_init(&creq, 1u << 20);
     buf_init(&sts, 4096);
-    int rc = canonical_request(req, &a, normalize, NULL, &creq);
-    if (rc == 0)
-        rc = sigv4_string_to_sign(&a, creq.data ? creq.data : "", creq.len, &sts);
-    if (rc == 0) {
-        char sig[65];
-        sigv4_sign(secret, &a, sts.data, sts.len, sig);
-        size_t start = out->len;
-        if (buf_printf(out, ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                      "Signature=%s",
-                       a.access_key, a.date, a.region, a.service, a.signed_headers,
-                       sig) != BUF_OK) {
-            out->len = start;
-            if (out->data)
-                out->data[start] = '\0';
-            rc = -1;
-        }
+    if (buf_reserve(&creq, 1024) != BUF_OK || buf_reserve(&sts, 256) != BUF_OK)
+        goto done;
+    if (compute_signature(req, &a, normalize, NULL, secret, &creq, &sts, sig) != 0)
+        goto done;
+    if (put_parts(out, ALGORITHM " Credential=", a.access_key, "/", a.date, "/", a.region, "/",
+                  a.service, "/aws4_request, SignedHeaders=", a.signed_headers, ", Signature=", sig,
+                  (const char *)NULL) != 0) {
+        out->len = start; /* out unchanged */
+        if (out->data != NULL)
+            out->data[start] = '\0';
+        goto done;
     }
+    rc = 0;
+done:
     buf_destroy(&creq);
     buf_destroy(&sts);
     return rc;

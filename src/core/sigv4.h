@@ -1,7 +1,9 @@
 /*
- * sigv4.h — AWS Signature Version 4, the server's side: parse what a request claims
- * (Authorization header or presigned query), rebuild its canonical request from the bytes
- * that arrived, and compare signatures (AWS-CONTRACTS.md §7).
+ * sigv4.h — AWS Signature Version 4, both sides of it (AWS-CONTRACTS.md §7). The server
+ * parses what a request claims (Authorization header or presigned query), rebuilds its
+ * canonical request from the bytes that arrived, and compares signatures; the signers (a
+ * signed request for the functions' AWS client, a presigned URL) build the same canonical
+ * request with the same code, so what one side signs the other verifies by construction.
  *
  * The path is taken as sent on the wire (already percent-encoded by the client); with
  * `normalize` (every service but S3) dot segments and repeated slashes are removed first,
@@ -96,6 +98,28 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
                                const char *service, bool normalize, int64_t now_ms,
                                sigv4_secret_fn secret, void *arg, char *msg, size_t msglen);
 
+/* Writes now_ms as YYYYMMDDTHHMMSSZ (the X-Amz-Date form) into out. */
+void sigv4_format_amz_date(int64_t ms, char out[17]);
+
+/*
+ * The signer's side of a signed request (the functions' AWS client, load generators):
+ * appends to out the value of its Authorization header, "AWS4-HMAC-SHA256 Credential=
+ * <key>/<date>/<region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>".
+ * req must be the request exactly as it will be sent: path and query as on the wire, and
+ * every header already there — Host, X-Amz-Date (whose value must be amz_date,
+ * "YYYYMMDDTHHMMSSZ", the time signed for; SDKs send it) and, with temporary credentials,
+ * X-Amz-Security-Token. Every header is signed but Authorization, Expect, User-Agent and
+ * X-Amzn-Trace-Id, which SDKs leave unsigned because proxies change them. The payload hash
+ * is the X-Amz-Content-Sha256 header when present, else the body's SHA-256. normalize as for
+ * sigv4_verify (every service but S3). The canonical request, string to sign and signature
+ * are computed by the code sigv4_verify runs. Returns 0, or -1 (out unchanged) when Host is
+ * missing, amz_date is not a date or X-Amz-Date differs from it, or a value does not fit (at
+ * most 64 signed headers, names under 128 bytes). Pure and thread-safe.
+ */
+int sigv4_authorization(const struct sigv4_request *req, const char *access_key, const char *secret,
+                        const char *region, const char *service, const char *amz_date,
+                        bool normalize, struct buf *out);
+
 /*
  * The signer's side of a presigned URL: writes into query_out the query string (without '?')
  * that makes `method host path` valid for `expires` seconds from now_ms under the key
@@ -106,18 +130,5 @@ enum sigv4_status sigv4_verify(const struct sigv4_request *req, const char *regi
 int sigv4_presign(const char *method, const char *host, const char *path, const char *access_key,
                   const char *secret, const char *region, const char *service, int64_t now_ms,
                   long expires, struct buf *query_out);
-
-/*
- * The signer's side with an Authorization header: signs req — every header it carries is
- * signed, so it must hold host and x-amz-date (and x-amz-security-token when used) — for the
- * key (access_key, secret) in the scope <date of amz_date>/region/service. The payload hash
- * is the x-amz-content-sha256 header when present, else the body's SHA-256. Appends the
- * header's value ("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request,
- * SignedHeaders=host;x-amz-date, Signature=<64 hex>") to out. normalize as for sigv4_verify
- * (every service but S3). Returns 0, or -1 when a value does not fit (out unchanged).
- */
-int sigv4_authorization(const struct sigv4_request *req, const char *access_key,
-                        const char *secret, const char *region, const char *service,
-                        const char *amz_date, bool normalize, struct buf *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "runtime/runtime_log.h"
 
 enum { RUNTIME_EMF_OK = 0, RUNTIME_EMF_EINVAL = -1, RUNTIME_EMF_ENOMEM = -2 };
 
@@ -52,6 +53,25 @@ int runtime_emf_format(struct buf *out, const char *namespace_, int64_t timestam
  * Returns as runtime_emf_format. */
 int runtime_emf_emit(const char *namespace_, const struct runtime_emf_dimension *dims, size_t ndims,
                      const struct runtime_emf_metric *metrics, size_t nmetrics);
+
+/*
+ * One line that is both a structured log line (runtime_log.h: timestamp, level, message,
+ * function, requestId, coldStart, traceId and the kv pairs) and an EMF object carrying the
+ * metrics: CloudWatch extracts the metrics and keeps the line as a log event, so an event
+ * that is logged and counted costs one line instead of two. Rendered into out; a dimension
+ * or metric may not take the name of a log member or kv key (RUNTIME_EMF_EINVAL).
+ */
+int runtime_emf_log_format(struct buf *out, enum runtime_log_level level, const char *message,
+                           const char *const *kv, size_t nkv, const char *namespace_,
+                           int64_t timestamp_ms, const struct runtime_emf_dimension *dims,
+                           size_t ndims, const struct runtime_emf_metric *metrics,
+                           size_t nmetrics);
+
+/* Renders it with the current time and context and writes it; when level is below the log
+ * threshold, the metrics still go out, as a plain EMF line (runtime_emf_emit). */
+int runtime_emf_log(enum runtime_log_level level, const char *message, const char *const *kv,
+                    size_t nkv, const char *namespace_, const struct runtime_emf_dimension *dims,
+                    size_t ndims, const struct runtime_emf_metric *metrics, size_t nmetrics);
 
 /* True when unit is one of CloudWatch's standard units ("Milliseconds", "Count", ...). */
 int runtime_emf_unit_valid(const char *unit);

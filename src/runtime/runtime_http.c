@@ -6,6 +6,7 @@
 #include "runtime/runtime_http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/codec.h"
@@ -31,6 +34,7 @@ static const struct {
     {RUNTIME_HTTP_ETOOBIG, "HTTP response too large"},
     {RUNTIME_HTTP_ENOMEM, "out of memory"},
     {RUNTIME_HTTP_ECONNECT, "cannot connect"},
+    {RUNTIME_HTTP_ETIMEOUT, "timed out"},
 };
 
 const char *runtime_http_strerror(int rc)
@@ -493,10 +497,44 @@ int runtime_http_read_response(struct runtime_http_reader *rd, struct runtime_ht
 
 /* ---- connection -------------------------------------------------------------------- */
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for `events` or the deadline (0: none) passes. Returns 0 when
+ * ready, -1 with c->timed_out set when the deadline passed, -1 on a poll error. */
+static int wait_ready(struct runtime_http_conn *c, int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int timeout = -1;
+        if (deadline > 0) {
+            int64_t left = deadline - now_ms();
+            if (left <= 0) {
+                c->timed_out = true;
+                return -1;
+            }
+            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        struct pollfd pfd = {.fd = fd, .events = events};
+        int rc = poll(&pfd, 1, timeout);
+        if (rc > 0)
+            return 0;
+        if (rc == 0 && deadline > 0)
+            continue; /* the next turn sees the deadline passed */
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
 static ssize_t socket_read(void *ctx, char *p, size_t n)
 {
     struct runtime_http_conn *c = ctx;
     for (;;) {
+        if (c->deadline_ms > 0 && wait_ready(c, c->fd, POLLIN, c->deadline_ms) != 0)
+            return -1;
         ssize_t got = recv(c->fd, p, n, 0);
         if (got >= 0)
             return got;
@@ -518,6 +556,8 @@ int runtime_http_conn_init(struct runtime_http_conn *c, const char *hostport)
     c->fd = -1;
     c->connects = c->requests = 0;
     c->addrlen = 0;
+    c->connect_deadline_ms = c->deadline_ms = 0;
+    c->timed_out = false;
     buf_init(&c->req, RUNTIME_HTTP_MAX_HEAD);
     c->rd.in = NULL;
     if (hostport == NULL || strlen(hostport) >= sizeof c->hostport)
@@ -577,6 +617,35 @@ void runtime_http_conn_destroy(struct runtime_http_conn *c)
     buf_destroy(&c->req);
 }
 
+/* The earlier of two deadlines (0: none). */
+static int64_t earlier(int64_t a, int64_t b)
+{
+    if (a <= 0)
+        return b;
+    if (b <= 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* A non-blocking connect bounded by the deadline, then back to a blocking socket. */
+static int connect_by(struct runtime_http_conn *c, int fd, int64_t deadline)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return RUNTIME_HTTP_ECONNECT;
+    if (connect(fd, (struct sockaddr *)&c->addr, c->addrlen) < 0) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (errno != EINPROGRESS && errno != EINTR)
+            return RUNTIME_HTTP_ECONNECT;
+        if (wait_ready(c, fd, POLLOUT, deadline) != 0)
+            return c->timed_out ? RUNTIME_HTTP_ETIMEOUT : RUNTIME_HTTP_ECONNECT;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
+            return RUNTIME_HTTP_ECONNECT;
+    }
+    return fcntl(fd, F_SETFL, flags) < 0 ? RUNTIME_HTTP_ECONNECT : RUNTIME_HTTP_OK;
+}
+
 static int conn_open(struct runtime_http_conn *c)
 {
     int fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -585,12 +654,21 @@ static int conn_open(struct runtime_http_conn *c)
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc;
-    do
-        rc = connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
-    while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
-        close(fd);
-        return RUNTIME_HTTP_ECONNECT;
+    int64_t deadline = earlier(c->connect_deadline_ms, c->deadline_ms);
+    if (deadline > 0) {
+        rc = connect_by(c, fd, deadline);
+        if (rc != RUNTIME_HTTP_OK) {
+            close(fd);
+            return rc;
+        }
+    } else {
+        do
+            rc = connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
+        while (rc < 0 && errno == EINTR);
+        if (rc < 0) {
+            close(fd);
+            return RUNTIME_HTTP_ECONNECT;
+        }
     }
     c->fd = fd;
     c->connects++;
@@ -605,12 +683,16 @@ static int conn_send(struct runtime_http_conn *c, const void *body, size_t body_
     struct msghdr msg = {0};
     msg.msg_iov = iov;
     msg.msg_iovlen = body_len > 0 ? 2 : 1;
+    int flags = MSG_NOSIGNAL | (c->deadline_ms > 0 ? MSG_DONTWAIT : 0);
     while (msg.msg_iovlen > 0) {
-        ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(c->fd, &msg, flags);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return RUNTIME_HTTP_EIO;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && c->deadline_ms > 0 &&
+                wait_ready(c, c->fd, POLLOUT, c->deadline_ms) == 0)
+                continue;
+            return c->timed_out ? RUNTIME_HTTP_ETIMEOUT : RUNTIME_HTTP_EIO;
         }
         size_t left = (size_t)n;
         while (msg.msg_iovlen > 0 && left >= msg.msg_iov[0].iov_len) {
@@ -659,6 +741,7 @@ int runtime_http_request(struct runtime_http_conn *c, const char *method, const 
     int rc = build_head(c, method, path, extra, content_type, has_body, body_len);
     if (rc != RUNTIME_HTTP_OK)
         return rc;
+    c->timed_out = false;
 
     for (int attempt = 0; attempt < 2; attempt++) {
         bool fresh = false;
@@ -683,6 +766,8 @@ int runtime_http_request(struct runtime_http_conn *c, const char *method, const 
             return RUNTIME_HTTP_OK;
         }
         runtime_http_conn_close(c);
+        if (c->timed_out)
+            return RUNTIME_HTTP_ETIMEOUT;
         /* a kept-alive connection the server had already closed: try once on a new one */
         if (fresh || !dead)
             return rc;

@@ -12,7 +12,10 @@
  *    connection's close; 1xx interim responses skipped;
  *  - one kept-alive connection, TCP_NODELAY, reopened when the server closed it, and a
  *    request that failed on a reused connection before any answer byte arrived is sent
- *    once more on a fresh one (as curl does).
+ *    once more on a fresh one (as curl does);
+ *  - optional deadlines (epoch ms) for connecting and for the whole request, which the AWS
+ *    client of the functions sets from the invocation's remaining time (the Runtime API's
+ *    GET /next sets none: it blocks until an event comes).
  *
  * The response parser reads through a callback (struct runtime_http_reader) so the fuzz
  * target and the tests feed it bytes exactly as the socket would.
@@ -24,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -39,6 +43,7 @@ enum {
     RUNTIME_HTTP_ETOOBIG = -4, /* head or body past its cap */
     RUNTIME_HTTP_ENOMEM = -5,
     RUNTIME_HTTP_ECONNECT = -6, /* could not resolve or connect */
+    RUNTIME_HTTP_ETIMEOUT = -7, /* a deadline of the connection passed */
 };
 
 enum {
@@ -115,6 +120,12 @@ struct runtime_http_conn {
     struct buf req;         /* reusable request head */
     unsigned long connects; /* successful connects so far (for tests and stats) */
     unsigned long requests; /* requests sent */
+    /* Deadlines, epoch ms of CLOCK_REALTIME (0: none): connecting must finish by
+     * connect_deadline_ms, and each request (connect, send, answer) by deadline_ms. Set by
+     * the caller before a request; RUNTIME_HTTP_ETIMEOUT when one passes. */
+    int64_t connect_deadline_ms;
+    int64_t deadline_ms;
+    bool timed_out; /* the last request ended on a deadline */
 };
 
 /* Resolves "host:port" ("[v6addr]:port" too) and prepares a closed connection. Does not
@@ -132,7 +143,8 @@ void runtime_http_conn_close(struct runtime_http_conn *c);
  * may be NULL) and an optional body (a Content-Length is always sent for POST/PUT), then
  * reads the answer into res. Connects first when needed; retries once on a fresh
  * connection if a reused one turned out dead. Returns RUNTIME_HTTP_OK whatever the status
- * code (check res->status), or an error (the connection is then closed). */
+ * code (check res->status), or an error (the connection is then closed):
+ * RUNTIME_HTTP_ETIMEOUT when a deadline of the connection passed. */
 int runtime_http_request(struct runtime_http_conn *c, const char *method, const char *path,
                          const char *extra, const char *content_type, const void *body,
                          size_t body_len, struct runtime_http_response *res);

@@ -68,7 +68,13 @@ static void fn_start(struct fn_proc *p, const char *fn)
     char env_api[64], env_name[64];
     snprintf(env_api, sizeof env_api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", ntohs(a.sin_port));
     snprintf(env_name, sizeof env_name, "AWS_LAMBDA_FUNCTION_NAME=haar-test-%s", fn);
-    char *envp[] = {env_api, env_name, "AWS_REGION=eu-west-1", NULL};
+    /* the settings both targets give the functions; the AWS endpoint is a closed port (these
+     * tests exercise the runtime side, not AWS calls) */
+    char *envp[] = {env_api, env_name, "AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=AKIDTEST",
+                    "AWS_SECRET_ACCESS_KEY=test", "AWS_ENDPOINT_URL=http://127.0.0.1:9",
+                    "AWS_MAX_ATTEMPTS=1", "TASKS_TABLE=haar-test-tasks",
+                    "TASKS_STATUS_INDEX=by-status",
+                    "TASKS_QUEUE_URL=http://127.0.0.1:9/000000000000/haar-test-tasks", NULL};
     snprintf(p->log_path, sizeof p->log_path, "/tmp/haar-test-fn-XXXXXX");
     int logfd = mkstemp(p->log_path);
     assert_true(logfd >= 0);
@@ -272,9 +278,10 @@ static void test_worker_logs_each_record(void **state)
     bool is_error;
     json_t *res = invoke(&p, "w-1", event, &is_error);
     assert_false(is_error);
+    /* neither message names a task: both are kept (for the dead-letter queue) */
     json_t *failures = json_object_get(res, "batchItemFailures");
     assert_true(json_is_array(failures));
-    assert_int_equal(json_array_size(failures), 0);
+    assert_int_equal(json_array_size(failures), 2);
     json_decref(res);
     res = invoke(&p, "w-2", "{\"detail\":{}}", &is_error);
     assert_true(is_error);
@@ -288,7 +295,7 @@ static void test_worker_logs_each_record(void **state)
         if (j == NULL)
             fail_msg("log line is not JSON: %s", line);
         const char *msg = json_string_value(json_object_get(j, "message"));
-        if (msg != NULL && strcmp(msg, "record received") == 0) {
+        if (msg != NULL && strcmp(msg, "message does not name a task") == 0) {
             records++;
             assert_string_equal(json_string_value(json_object_get(j, "requestId")), "w-1");
             assert_string_equal(json_string_value(json_object_get(j, "function")),
@@ -318,8 +325,8 @@ static void test_producer_answers_scheduled_event(void **state)
     bool is_error;
     json_t *res = invoke(&p, "p-1", event, &is_error);
     assert_false(is_error);
-    assert_true(json_is_object(res));
-    assert_int_equal(json_object_size(res), 0);
+    assert_true(json_is_object(res)); /* no scheduled tasks configured here */
+    assert_int_equal(json_integer_value(json_object_get(res, "created")), 0);
     json_decref(res);
     char *log = fn_stop(&p);
     assert_non_null(strstr(log, "\"message\":\"scheduled event\""));

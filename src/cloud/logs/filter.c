@@ -12,7 +12,7 @@
 
 enum { READ_BUDGET = 32 << 20 }; /* bytes of events read per call, at most about this */
 
-static int cmp_event(const void *a, const void *b)
+int logs__event_cmp(const void *a, const void *b)
 {
     const struct logs_event *x = a, *y = b;
     if (x->ts != y->ts)
@@ -99,6 +99,6 @@ int logs__filter(struct logs *lg, struct logs_group *g, const struct logs_filter
         }
     }
     if (set->n > 1)
-        qsort(set->v, set->n, sizeof *set->v, cmp_event);
+        qsort(set->v, set->n, sizeof *set->v, logs__event_cmp);
     return 0;
 }

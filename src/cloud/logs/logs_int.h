@@ -172,6 +172,10 @@ int logs__stream_read(struct logs *lg, struct logs_stream *s, int64_t start, int
 
 void logs__evset_destroy(struct logs_evset *set);
 
+/* qsort order of events: by timestamp, then stream (its hash), then place in the stream's
+ * file — the order GetLogEvents and FilterLogEvents page through. */
+int logs__event_cmp(const void *a, const void *b);
+
 /* What FilterLogEvents searches for. */
 struct logs_filter {
     const char *const *names; /* logStreamNames (nnames of them), or NULL */

@@ -671,17 +671,6 @@ static enum err op_put_log_events(struct ctx *c)
     return ERR_OK;
 }
 
-static int cmp_event(const void *a, const void *b)
-{
-    const struct logs_event *x = a, *y = b;
-    if (x->ts != y->ts)
-        return x->ts < y->ts ? -1 : 1;
-    uint64_t hx = logs__stream_hash(x->stream), hy = logs__stream_hash(y->stream);
-    if (hx != hy)
-        return hx < hy ? -1 : 1;
-    return x->off < y->off ? -1 : x->off > y->off;
-}
-
 /* The size an event adds to an answer, roughly (message + fixed fields). */
 static size_t event_cost(const struct logs_event *e)
 {
@@ -767,7 +756,7 @@ static enum err op_get_log_events(struct ctx *c)
         return ERR_INTERNAL;
     }
     if (set.n > 1)
-        qsort(set.v, set.n, sizeof *set.v, cmp_event);
+        qsort(set.v, set.n, sizeof *set.v, logs__event_cmp);
     /* candidates: [lo, hi) */
     size_t lo = 0, hi = set.n;
     if (dir == 1)

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""bench/tasks helper: creates the Python variant's table and queue, measures a run from the
+ids task_load wrote, and writes bench/results/tasks.{md,json}.
+
+    report.py setup   --endpoint URL --table T --queue Q            (prints the queue URL)
+    report.py measure --endpoint URL --table T --ids FILE --load FILE --variant V --scenario S
+                                                                      (prints one JSON line)
+    report.py write   --out DIR RESULT.jsonl                          (writes tasks.md, .json)
+
+A run's tasks are matched by id with their items in the table: end-to-end latency is
+finished_at - the time the POST was due (one machine, one clock); throughput is the tasks
+that finished divided by the time from the first POST due to the last finish.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+
+
+def client(service, endpoint):
+    return boto3.client(service, endpoint_url=endpoint, region_name="eu-west-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"mode": "standard"}))
+
+
+def setup(a):
+    ddb = client("dynamodb", a.endpoint)
+    ddb.create_table(TableName=a.table, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                           for n in ("id", "status", "created_at")],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     GlobalSecondaryIndexes=[{
+                         "IndexName": "by-status",
+                         "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
+                                       {"AttributeName": "created_at", "KeyType": "RANGE"}],
+                         "Projection": {"ProjectionType": "ALL"}}])
+    q = client("sqs", a.endpoint).create_queue(
+        QueueName=a.queue, Attributes={"VisibilityTimeout": "180"})
+    print(q["QueueUrl"])
+
+
+def ms_of(iso):
+    return datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp() * 1000
+
+
+def finished(ddb, table, wanted):
+    """id -> finished_at (ms) of the wanted tasks that finished, by one scan of the table."""
+    out, kwargs = {}, {}
+    while True:
+        r = ddb.scan(TableName=table, ProjectionExpression="id, finished_at, #s",
+                     ExpressionAttributeNames={"#s": "status"}, **kwargs)
+        for it in r["Items"]:
+            i = it["id"]["S"]
+            if i in wanted and "finished_at" in it:
+                out[i] = (ms_of(it["finished_at"]["S"]), it["status"]["S"])
+        if "LastEvaluatedKey" not in r:
+            return out
+        kwargs = {"ExclusiveStartKey": r["LastEvaluatedKey"]}
+
+
+def pct(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def measure(a):
+    due = {}
+    with open(a.ids) as f:
+        for line in f:
+            i, d = line.split()
+            due[i] = int(d)
+    load = json.loads(open(a.load).read())
+    ddb = client("dynamodb", a.endpoint)
+    done, last, deadline = {}, -1, time.monotonic() + a.timeout
+    while time.monotonic() < deadline:
+        done = finished(ddb, a.table, due)
+        if len(done) == len(due):
+            break
+        if len(done) != last:
+            last, deadline = len(done), time.monotonic() + a.timeout  # progress: keep waiting
+        time.sleep(1)
+    lat = [done[i][0] - due[i] for i in done]
+    first_due = min(due.values()) if due else 0
+    last_end = max(v[0] for v in done.values()) if done else 0
+    span_s = (last_end - first_due) / 1000 if done else 0
+    r = {"variant": a.variant, "scenario": a.scenario, "posted": load["posted"],
+         "accepted": load["accepted"], "post_errors": load["errors"],
+         "finished": len(done), "succeeded": sum(1 for v in done.values() if v[1] == "SUCCEEDED"),
+         "tasks_per_s": round(len(done) / span_s, 1) if span_s > 0 else 0,
+         "post_rps": load["post_rps"], "post_p50_ms": round(load["post_p50_us"] / 1000, 2),
+         "post_p99_ms": round(load["post_p99_us"] / 1000, 2),
+         "e2e_p50_ms": round(pct(lat, 50), 1) if lat else None,
+         "e2e_p99_ms": round(pct(lat, 99), 1) if lat else None}
+    print(json.dumps(r))
+
+
+def write(a):
+    rows = [json.loads(line) for line in open(a.results) if line.strip()]
+    by = {(r["variant"], r["scenario"]): r for r in rows}
+    c_max, py_max = by.get(("haar", "max")), by.get(("python", "max"))
+    c_rate, py_rate = by.get(("haar", "rate")), by.get(("python", "rate"))
+    ratio = round(c_max["tasks_per_s"] / py_max["tasks_per_s"], 2) \
+        if c_max and py_max and py_max["tasks_per_s"] else None
+    meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            "settings": {k: os.environ.get(k) for k in
+                         ("BENCH_SECONDS", "BENCH_RATE", "BENCH_CONNECTIONS", "PY_WORKERS",
+                          "PY_API_WORKERS")}}
+    transport = []
+    if a.transport and os.path.exists(a.transport):
+        t = [json.loads(line) for line in open(a.transport) if line.strip()]
+        for b in ("native", "curl"):
+            rounds = [r for r in t if r["backend"] == b]
+            if rounds:
+                transport.append({"backend": b, "rounds": len(rounds),
+                                  "cpu_us": pct([r["cpu_us"] for r in rounds], 50),
+                                  "wall_us": pct([r["wall_us"] for r in rounds], 50),
+                                  "p50_us": pct([r["p50_us"] for r in rounds], 50),
+                                  "p99_us": pct([r["p99_us"] for r in rounds], 50)})
+    out = {"meta": meta, "results": rows, "transport": transport,
+           "throughput_ratio_haar_over_python": ratio,
+           "targets": {"tasks_per_s": 3000, "p50_ms_at_500_per_s": 20, "ratio": 5}}
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "tasks.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    lines = ["# bench/tasks: the task service, POST to SUCCEEDED", "",
+             f"Run {meta['date']} on {meta['cores']} cores (load average before: "
+             f"{', '.join(f'{x:.2f}' for x in meta['load_average'])}). haar: the C api and "
+             "worker functions behind haar's API Gateway and event source mapping. python: "
+             "the same API as FastAPI on uvicorn with boto3, and Python workers long-polling "
+             "the queue, against the same haar SQS and DynamoDB.", "",
+             "| variant | scenario | POSTs/s | accepted | finished | tasks/s | POST p50 | "
+             "POST p99 | e2e p50 | e2e p99 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['scenario']} | {r['post_rps']} | {r['accepted']} | "
+                     f"{r['finished']} | {r['tasks_per_s']} | {r['post_p50_ms']} ms | "
+                     f"{r['post_p99_ms']} ms | {r['e2e_p50_ms']} ms | {r['e2e_p99_ms']} ms |")
+    lines += ["", f"Throughput, haar over python: {ratio}x (target ≥ 5x). Targets: ≥ 3,000 "
+              "tasks/s on 2 cores, end-to-end p50 ≤ 20 ms at 500 tasks/s.", ""]
+    if transport:
+        lines += ["The functions' AWS client, one signed GetItem after another on its kept-alive "
+                  "connection (median of the rounds; CPU is the client process's own):", "",
+                  "| transport | CPU per call | wall per call | p50 | p99 |", "|---|---|---|---|---|"]
+        for t in transport:
+            lines.append(f"| {t['backend']} | {t['cpu_us']} µs | {t['wall_us']} µs | "
+                         f"{t['p50_us']} µs | {t['p99_us']} µs |")
+        lines.append("")
+    with open(os.path.join(a.out, "tasks.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("setup")
+    s.add_argument("--endpoint", required=True)
+    s.add_argument("--table", required=True)
+    s.add_argument("--queue", required=True)
+    m = sub.add_parser("measure")
+    for k in ("endpoint", "table", "ids", "load", "variant", "scenario"):
+        m.add_argument(f"--{k}", required=True)
+    m.add_argument("--timeout", type=float, default=30)
+    w = sub.add_parser("write")
+    w.add_argument("--out", required=True)
+    w.add_argument("--transport")
+    w.add_argument("results")
+    a = p.parse_args()
+    return {"setup": setup, "measure": measure, "write": write}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

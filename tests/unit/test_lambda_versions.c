@@ -646,14 +646,20 @@ static void test_layers_merge_in_order_later_wins(void **state)
     assert_string_equal(last_env->opt_dir, fn->opt_dir);
     char environ_path[64], env[8192];
     snprintf(environ_path, sizeof environ_path, "/proc/%d/environ", last_env->pid);
-    FILE *f = fopen(environ_path, "r");
-    assert_non_null(f);
-    size_t n = fread(env, 1, sizeof env - 1, f);
-    fclose(f);
+    /* (read again while the bootstrap's shell execs sleep: the environment reads empty then) */
     bool found = false;
-    for (size_t k = 0; k < n; k += strlen(env + k) + 1)
-        found |= strncmp(env + k, "HAAR_OPT_DIR=", 13) == 0 &&
-                 strcmp(env + k + 13, fn->opt_dir) == 0;
+    for (int tries = 0; tries < 100 && !found; tries++) {
+        FILE *f = fopen(environ_path, "r");
+        assert_non_null(f);
+        size_t n = fread(env, 1, sizeof env - 1, f);
+        fclose(f);
+        env[n] = '\0';
+        for (size_t k = 0; k < n; k += strlen(env + k) + 1)
+            found |= strncmp(env + k, "HAAR_OPT_DIR=", 13) == 0 &&
+                     strcmp(env + k + 13, fn->opt_dir) == 0;
+        if (!found)
+            usleep(10000);
+    }
     assert_true(found);
     /* deleting a layer version leaves the function's /opt whole */
     struct op_result r = {0};

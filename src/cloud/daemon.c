@@ -94,8 +94,7 @@ struct daemon {
     struct router rt;
     struct apigw *apigw;
     struct ddb *ddb;
-    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events,
-        svc_apigw;
+    struct proto_service svc_lambda, svc_logs, svc_sts_query, svc_sts_json, svc_events, svc_apigw;
     struct proto_service svc_sqs_json, svc_sqs_query, svc_esm, svc_ddb;
     struct http_listener *aws_l, *api_l;
     struct http_watch *sig_watch, *store_watch, *work_watch;
@@ -250,8 +249,7 @@ static void health(void *arg, struct proto_req *r)
                         json_string(lambda_isolation(dm->lambda)));
     json_object_set_new(json_object_get(j, "lambda"), "layers",
                         json_string(lambda_opt_mode(dm->lambda)));
-    json_object_set_new(json_object_get(j, "lambda"), "runtimes",
-                        lambda_runtimes_json(dm->lambda));
+    json_object_set_new(json_object_get(j, "lambda"), "runtimes", lambda_runtimes_json(dm->lambda));
     json_object_set_new(j, "events", events);
     if (dm->apigw != NULL)
         json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
@@ -557,6 +555,7 @@ static int start_dynamodb(struct daemon *dm, char *err, size_t errlen)
                                   .index_range = "created_at",
                                   .ttl_attribute = dm->cfg->table.ttl_attribute,
                                   .pitr = dm->cfg->table.point_in_time_recovery,
+                                  .deletion_protection = dm->cfg->table.deletion_protection,
                                   .tags = dm->cfg->tags};
     if (ddb_provision(dm->ddb, &spec, err, errlen) != 0)
         return -1;
@@ -628,12 +627,16 @@ static int start_apigw(struct daemon *dm, uint16_t api_port)
 {
     const struct config *c = dm->cfg;
     const struct config_function *fn = &c->functions[CONFIG_FN_API];
-    char err[512], name[160], desc[200], group[200];
-    const char *origins[100];
-    size_t norigins = 0;
+    char err[512], name[160], desc[200], group[200], jwt[160];
+    const char *origins[100], *audience[10];
+    size_t norigins = 0, naudience = 0;
     for (size_t i = 0; i < json_array_size(c->api.cors_allow_origins) && i < 100; i++)
         origins[norigins++] = json_string_value(json_array_get(c->api.cors_allow_origins, i));
+    for (size_t i = 0; i < json_array_size(c->api.jwt_authorizer.audience) && i < 10; i++)
+        audience[naudience++] =
+            json_string_value(json_array_get(c->api.jwt_authorizer.audience, i));
     config_resource_name(c, "api", name, sizeof name);
+    config_resource_name(c, "jwt", jwt, sizeof jwt);
     snprintf(desc, sizeof desc, "%s-%s task API", c->project, c->environment);
     snprintf(group, sizeof group, "/aws/apigateway/%s", name);
     int timeout = fn->timeout_seconds * 1000 + 1000;
@@ -642,14 +645,22 @@ static int start_apigw(struct daemon *dm, uint16_t api_port)
     char live[160];
     snprintf(live, sizeof live, "%s:" LIVE_ALIAS, fn->full_name);
     struct apigw_env_spec spec = {
-        .name = name, .description = desc, .function = live,
+        .name = name,
+        .description = desc,
+        .function = live,
         .timeout_ms = timeout < 30000 ? timeout : 30000,
-        .rate_limit = c->api.throttling_rate_limit, .burst_limit = c->api.throttling_burst_limit,
-        .cors_origins = origins, .ncors_origins = norigins,
-        .log_group = c->api.access_log_enabled ? group : NULL, .tags = c->tags};
+        .rate_limit = c->api.throttling_rate_limit,
+        .burst_limit = c->api.throttling_burst_limit,
+        .cors_origins = origins,
+        .ncors_origins = norigins,
+        .log_group = c->api.access_log_enabled ? group : NULL,
+        .tags = c->tags,
+        .jwt_name = jwt,
+        .jwt_issuer = c->api.jwt_authorizer.enabled ? c->api.jwt_authorizer.issuer : NULL,
+        .jwt_audience = audience,
+        .njwt_audience = naudience};
     dm->apigw = apigw_new(&o, &host, dm->lambda, dm->logs, dm->store, err, sizeof err);
-    if (dm->apigw == NULL ||
-        apigw_provision_env(dm->apigw, &spec, err, sizeof err) != ERR_OK) {
+    if (dm->apigw == NULL || apigw_provision_env(dm->apigw, &spec, err, sizeof err) != ERR_OK) {
         fprintf(stderr, "haar: apigw: %s\n", err);
         return -1;
     }
@@ -658,7 +669,8 @@ static int start_apigw(struct daemon *dm, uint16_t api_port)
 }
 
 /* The environment's queue, its dead-letter queue and the schedule's dead-letter queue, from
- * the tfvars file, as infra/layers/20_infra creates them: created when absent, messages kept, changes applied. */
+ * the tfvars file, as infra/layers/20_infra creates them: created when absent, messages kept,
+ * changes applied. */
 static int provision_queues(struct daemon *dm)
 {
     const struct config *c = dm->cfg;
@@ -698,8 +710,7 @@ static int provision_queues(struct daemon *dm)
         sqs_provision(dm->sqs, sqs_str_c(q), qattrs, 4, tags, nt, msg, sizeof msg) != ERR_OK ||
         sqs_provision(dm->sqs, sqs_str_c(dlq), aattrs, 1, NULL, 0, msg, sizeof msg) != ERR_OK ||
         sqs_provision(dm->sqs, sqs_str_c(sdlq), dattrs, 1, tags, nt, msg, sizeof msg) != ERR_OK) {
-        fprintf(stderr, "haar: cannot provision the queues %s, %s and %s: %s\n", q, dlq, sdlq,
-                msg);
+        fprintf(stderr, "haar: cannot provision the queues %s, %s and %s: %s\n", q, dlq, sdlq, msg);
         return -1;
     }
     /* the worker's event source mapping, as infra/layers/30_app/wiring.tf makes it */
@@ -731,8 +742,7 @@ static int provision_queues(struct daemon *dm)
 static int add_services(struct daemon *dm, uint16_t aws_port, uint16_t api_port)
 {
     lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port, api_port);
-    lambda_url_srv_init(&dm->lambda_url, dm->lambda, dm->cfg->aws_region, api_port, url_verify,
-                        dm);
+    lambda_url_srv_init(&dm->lambda_url, dm->lambda, dm->cfg->aws_region, api_port, url_verify, dm);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
     ddb_service(dm->ddb, &dm->svc_ddb);

@@ -551,6 +551,46 @@ def test_configured_throttling_answers_429_and_access_logs(tmp_path):
         assert d.stop() == 0
 
 
+def test_configured_jwt_authorizer_guards_every_route_but_health(tmp_path):
+    """api.jwt_authorizer in the tfvars file: the environment's API gets 20_infra's JWT
+    authorizer and 30_app's wiring (every route but GET /health behind it). Offline, the API's
+    tag haar:jwks names the issuer's keys (a file here); on AWS the issuer is fetched."""
+    doc = json.loads(DEV_TFVARS.read_text())
+    doc["api"]["jwt_authorizer"] = {"enabled": True, "issuer": TOKENS["issuer"],
+                                    "audience": [TOKENS["audience"]]}
+    doc["tags"]["haar:jwks"] = str(JWKS_FILE)
+    cfg = tmp_path / "jwt.tfvars.json"
+    cfg.write_text(json.dumps(doc))
+    d = Daemon(tmp_path, extra_args=("--config", str(cfg)))
+    try:
+        d.wait_ready()
+        gw2 = boto_client("apigatewayv2", d.aws_url)
+        api = next(a for a in gw2.get_apis()["Items"] if a["Name"] == "haar-dev-api")
+        auths = gw2.get_authorizers(ApiId=api["ApiId"])["Items"]
+        assert [(a["Name"], a["AuthorizerType"], a["IdentitySource"], a["JwtConfiguration"])
+                for a in auths] == [("haar-dev-jwt", "JWT", ["$request.header.Authorization"],
+                                     {"Issuer": TOKENS["issuer"],
+                                      "Audience": [TOKENS["audience"]]})]
+        guarded = {r["RouteKey"]: r["AuthorizationType"]
+                   for r in gw2.get_routes(ApiId=api["ApiId"])["Items"]}
+        assert guarded.pop("GET /health") == "NONE"
+        assert set(guarded.values()) == {"JWT"} and "POST /tasks" in guarded
+
+        def get(path, name=None):
+            headers = {"Authorization": f"Bearer {token(name)}"} if name else {}
+            status, _, body, _ = request(d.api_port, "GET", path, headers)
+            return status, body
+        assert get("/health")[0] == 200
+        assert get("/tasks") == (401, b'{"message":"Unauthorized"}')
+        assert get("/tasks", "wrong audience")[0] == 401
+        assert get("/tasks", "signed by another key")[0] == 401
+        status, body = get("/tasks?status=QUEUED&limit=1", "rs256 valid")
+        assert status == 200, body
+        assert json.loads(body) == {"tasks": []}
+    finally:
+        assert d.stop() == 0
+
+
 def test_created_apis_survive_a_restart(tmp_path):
     d = Daemon(tmp_path)
     try:

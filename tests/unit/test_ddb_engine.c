@@ -527,8 +527,14 @@ static void test_provision_keeps_items(void **state)
     (void)state;
     struct engine e;
     engine_start(&e);
-    struct ddb_table_spec spec = {"env-tasks",  "id",         "by-status", "status",
-                                  "created_at", "expires_at", true,        NULL};
+    struct ddb_table_spec spec = {.name = "env-tasks",
+                                  .hash_key = "id",
+                                  .index_name = "by-status",
+                                  .index_hash = "status",
+                                  .index_range = "created_at",
+                                  .ttl_attribute = "expires_at",
+                                  .pitr = true,
+                                  .deletion_protection = true};
     char err[256];
     assert_int_equal(ddb_provision(e.db, &spec, err, sizeof err), 0);
     struct answer a;
@@ -555,6 +561,15 @@ static void test_provision_keeps_items(void **state)
     answer_clear(&a);
     run_text(&e, "DescribeContinuousBackups", "{\"TableName\":\"env-tasks\"}", &a);
     assert_non_null(strstr(a.raw, "\"PointInTimeRecoveryStatus\":\"ENABLED\""));
+    answer_clear(&a);
+    /* deletion protection as configured: DeleteTable refused, then lifted by config */
+    run_text(&e, "DeleteTable", "{\"TableName\":\"env-tasks\"}", &a);
+    assert_int_not_equal(a.err, ERR_OK);
+    answer_clear(&a);
+    spec.deletion_protection = false;
+    assert_int_equal(ddb_provision(e.db, &spec, err, sizeof err), 0);
+    run_text(&e, "DescribeTable", "{\"TableName\":\"env-tasks\"}", &a);
+    assert_non_null(strstr(a.raw, "\"DeletionProtectionEnabled\":false"));
     answer_clear(&a);
     engine_close(&e);
 }

@@ -1425,6 +1425,7 @@ static void env_id(const char *name, char out[16])
 static const char *const env_routes[] = {
     "GET /health", "POST /tasks", "GET /tasks", "GET /tasks/{id}", "POST /tasks/{id}/retry",
     "$default"};
+static const char *const env_open_routes[] = {"GET /health"}; /* no token asked */
 static const char *const env_methods[] = {"GET", "POST", "OPTIONS"};
 static const char *const env_headers[] = {"content-type", "idempotency-key", "authorization"};
 static const char *const env_expose[] = {"location"};
@@ -1500,10 +1501,34 @@ enum err apigw_provision_env(struct apigw *gw, const struct apigw_env_spec *spec
         goto nomem;
     kid_add(a, r);
     snprintf(tgt, sizeof tgt, "integrations/%s", iid);
+    char aid[16] = "";
+    if (s->jwt_issuer != NULL && s->jwt_issuer[0] != '\0') {
+        json_t *au =
+            json_pack("{s:s, s:s, s:s, s:[s], s:{s:s, s:o}}", "authorizerId",
+                      unique_id(a, APIGW_KIND_AUTHORIZER, aid), "authorizerType", "JWT", "name",
+                      s->jwt_name ? s->jwt_name : "jwt", "identitySource",
+                      "$request.header.Authorization", "jwtConfiguration", "issuer", s->jwt_issuer,
+                      "audience", str_array(s->jwt_audience, s->njwt_audience));
+        e = au ? check_authorizer(au, msg, msglen) : ERR_INTERNAL;
+        if (e != ERR_OK) {
+            json_decref(au);
+            goto fail;
+        }
+        if ((r = res_new(APIGW_KIND_AUTHORIZER, aid, au)) == NULL)
+            goto nomem;
+        kid_add(a, r);
+    }
     for (size_t i = 0; i < s->nroute_keys; i++) {
         char rid[16];
         json_t *rt = json_pack("{s:s, s:s, s:s}", "routeId", unique_id(a, APIGW_KIND_ROUTE, rid),
                                "routeKey", s->route_keys[i], "target", tgt);
+        bool open = aid[0] == '\0';
+        for (size_t k = 0; k < NELEM(env_open_routes) && !open; k++)
+            open = strcmp(s->route_keys[i], env_open_routes[k]) == 0;
+        if (rt != NULL && !open) {
+            json_object_set_new(rt, "authorizationType", json_string("JWT"));
+            json_object_set_new(rt, "authorizerId", json_string(aid));
+        }
         e = rt ? check_route(a, NULL, rt, msg, msglen) : ERR_INTERNAL;
         if (e != ERR_OK) {
             json_decref(rt);

@@ -113,6 +113,12 @@ struct apigw_env_spec {
     const char *log_group;  /* access logs' group, or NULL for none */
     const char *log_format; /* NULL: the layers' */
     json_t *tags;           /* object or NULL (borrowed) */
+    /* A JWT authorizer (20_infra's, identity source the Authorization header) in front of
+     * every route but GET /health, as 30_app wires it; jwt_issuer NULL or "": none. */
+    const char *jwt_name; /* "haar-dev-jwt" */
+    const char *jwt_issuer;
+    const char *const *jwt_audience;
+    size_t njwt_audience;
 };
 
 /* Provisions the environment's API (in memory; not persisted). Returns ERR_OK or an error

@@ -478,5 +478,13 @@ int ddb_provision(struct ddb *db, const struct ddb_table_spec *spec, char *err, 
             return -1;
         }
     }
+    if (t->deletion_protection != spec->deletion_protection) {
+        json_t *req = json_pack("{s:s, s:b}", "TableName", spec->name, "DeletionProtectionEnabled",
+                                spec->deletion_protection);
+        if (run_sync(db, DDB_OP_UPDATE_TABLE, req, msg, sizeof msg) != ERR_OK) {
+            snprintf(err, errlen, "table %s: deletion protection: %s", spec->name, msg);
+            return -1;
+        }
+    }
     return 0;
 }

@@ -74,8 +74,9 @@ void ddb_call(struct ddb *db, enum ddb_op op, json_t *req, ddb_reply_fn done, vo
  * The tasks table of an environment, created when absent (existing items are kept): hash
  * key hash_key (S), the GSI index on index_hash + index_range (both S, projection ALL),
  * PAY_PER_REQUEST; then TTL on ttl_attribute (NULL: none) and point-in-time recovery as
- * given, and the tags (a JSON object of key -> value, may be NULL). Runs synchronously (at
- * start, before the listeners open). Returns 0, or -1 with a message in err.
+ * given, deletion protection as given, and the tags (a JSON object of key -> value, may be
+ * NULL). Runs synchronously (at start, before the listeners open). Returns 0, or -1 with a
+ * message in err.
  */
 struct ddb_table_spec {
     const char *name;
@@ -84,6 +85,7 @@ struct ddb_table_spec {
     const char *index_hash, *index_range;
     const char *ttl_attribute;
     bool pitr;
+    bool deletion_protection;
     const json_t *tags;
 };
 int ddb_provision(struct ddb *db, const struct ddb_table_spec *spec, char *err, size_t errlen);

@@ -18,8 +18,9 @@ build:
 	@cmake -S . -B $(BUILD) -DHAAR_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# `make run ARGS="--clock manual"` passes flags on to `haar up`
 run: build
-	$(BUILD)/bin/haar up --env dev
+	$(BUILD)/bin/haar up --env dev $(ARGS)
 
 # Every test: lint, unit (ctest), fuzz smoke, infra checks, the managed runtimes' clients,
 # end-to-end (pytest).

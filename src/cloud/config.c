@@ -33,7 +33,8 @@
  *   alarms (whole section)           enabled true, email_endpoints [], api_p99_latency_ms
  *                                    2000, queue_oldest_message_age_seconds 900
  *   emulator (whole section)         account_concurrency_limit 1000,
- *                                    idle_environment_seconds 300, code_storage_mb 76800
+ *                                    idle_environment_seconds 300, code_storage_mb 76800,
+ *                                    strict_runtimes false
  * JSON null is never taken as "absent": a key is either left out or has its type.
  */
 #include "cloud/config.h"
@@ -656,6 +657,7 @@ static const struct field EMULATOR_FIELDS[] = {
     INT_OPT("account_concurrency_limit", OFF(emulator.account_concurrency_limit), 1, 100000, 1000),
     INT_OPT("idle_environment_seconds", OFF(emulator.idle_environment_seconds), 1, 86400, 300),
     INT_OPT("code_storage_mb", OFF(emulator.code_storage_mb), 1, 76800, 76800),
+    BOOL_OPT("strict_runtimes", OFF(emulator.strict_runtimes), false),
     END,
 };
 

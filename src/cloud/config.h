@@ -104,6 +104,9 @@ struct config {
         int account_concurrency_limit;  /* 1..100000, default 1000 */
         int idle_environment_seconds;   /* 1..86400, default 300 */
         int code_storage_mb;            /* 1..76800, default 76800 (AWS's 75 GB) */
+        bool strict_runtimes; /* default false: a python3.x / nodejsNN.x the machine lacks
+                                 runs on the nearest interpreter (with a warning); true:
+                                 refused */
     } emulator;
 };
 

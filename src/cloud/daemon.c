@@ -36,6 +36,7 @@
 #include "cloud/lambda/lambda.h"
 #include "cloud/lambda/proto_rest.h"
 #include "cloud/lambda/proto_runtime.h"
+#include "cloud/lambda/proto_url.h"
 #include "cloud/links.h"
 #include "cloud/logs/logs.h"
 #include "cloud/logs/proto_json.h"
@@ -55,6 +56,7 @@
 
 #define DEFAULT_MANUAL_CLOCK "2026-01-01T00:00:00Z"
 #define ACCOUNT              "000000000000"
+#define LIVE_ALIAS           "live"
 
 enum {
     AWS_MAX_BODY = 72 * 1024 * 1024,     /* Lambda code uploads (50 MB zips, base64) */
@@ -80,6 +82,7 @@ struct daemon {
     struct http_profile *aws_profile, *api_profile, *runtime_profile;
     struct lambda *lambda;
     struct lambda_rest lambda_rest;
+    struct lambda_url_srv lambda_url;
     struct logs *logs;
     struct sts *sts;
     struct events *events;
@@ -245,6 +248,10 @@ static void health(void *arg, struct proto_req *r)
                   (int)http_listener_conns(dm->api_l));
     json_object_set_new(json_object_get(j, "lambda"), "isolation",
                         json_string(lambda_isolation(dm->lambda)));
+    json_object_set_new(json_object_get(j, "lambda"), "layers",
+                        json_string(lambda_opt_mode(dm->lambda)));
+    json_object_set_new(json_object_get(j, "lambda"), "runtimes",
+                        lambda_runtimes_json(dm->lambda));
     json_object_set_new(j, "events", events);
     if (dm->apigw != NULL)
         json_object_set_new(j, "apigw", apigw_health_json(dm->apigw));
@@ -513,7 +520,25 @@ static int provision(struct daemon *dm, const char *fdir, uint16_t aws_port)
         if (access(dir, F_OK) != 0)
             LOG_WARN("provision", NULL, "%s: no code at %s (invokes will fail until built)",
                      cf->full_name, dir);
+        /* as Terraform's 30_app: a published version, and the "live" alias every trigger
+         * invokes (the API's integration, the queue's mapping, the schedule's target) */
+        if (lambda_fn_provision_alias(dm->lambda, cf->full_name, LIVE_ALIAS, msg, sizeof msg) !=
+            ERR_OK) {
+            fprintf(stderr, "haar: %s: the %s alias: %s\n", cf->full_name, LIVE_ALIAS, msg);
+            return -1;
+        }
     }
+    /* the schedule invokes the producer asynchronously: its retries and event age on the live
+     * alias, and the failures' records to the schedule's dead-letter queue, as wiring.tf */
+    const struct config_function *p = &dm->cfg->functions[CONFIG_FN_PRODUCER];
+    struct lambda_fn *live = lambda_fn_find_qualified(dm->lambda, p->full_name, LIVE_ALIAS);
+    char dlq[160], dlq_arn[256];
+    if (config_resource_name(dm->cfg, "schedule-dlq", dlq, sizeof dlq) != 0)
+        return -1;
+    snprintf(dlq_arn, sizeof dlq_arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", dm->cfg->aws_region, dlq);
+    if (live != NULL)
+        lambda_fn_provision_event_config(live, p->max_retry_attempts, p->max_event_age_seconds,
+                                         dlq_arn);
     return 0;
 }
 
@@ -555,8 +580,8 @@ static int add_events(struct daemon *dm, char *err, size_t errlen)
     config_resource_name(dm->cfg, "schedule", rule, sizeof rule);
     snprintf(description, sizeof description, "%s-%s: enqueue the scheduled tasks",
              dm->cfg->project, dm->cfg->environment);
-    snprintf(arn, sizeof arn, "arn:aws:lambda:%s:" ACCOUNT ":function:%s", dm->cfg->aws_region,
-             producer);
+    snprintf(arn, sizeof arn, "arn:aws:lambda:%s:" ACCOUNT ":function:%s:" LIVE_ALIAS,
+             dm->cfg->aws_region, producer);
     config_resource_name(dm->cfg, "schedule-dlq", dlq, sizeof dlq);
     snprintf(dlq_arn, sizeof dlq_arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", dm->cfg->aws_region, dlq);
     struct events_provision p = {.rule = rule,
@@ -575,9 +600,21 @@ static int add_events(struct daemon *dm, char *err, size_t errlen)
 /* ---- API Gateway: the environment's own API (routes, CORS lists and the access-log format
  * are the engine's copy of infra/layers/20_infra and 30_app) */
 
+/* The API port: function URLs (by Host or path) go to Lambda, the rest to the gateway. */
 static void api_handle(void *arg, struct proto_req *r)
 {
-    apigw_gateway_handle(((struct daemon *)arg)->apigw, r);
+    struct daemon *dm = arg;
+    if (lambda_url_request(r))
+        lambda_url_handle(&dm->lambda_url, r);
+    else
+        apigw_gateway_handle(dm->apigw, r);
+}
+
+/* A function URL with AuthType AWS_IAM: the router's SigV4 check (service "lambda"). */
+static enum err url_verify(void *arg, struct proto_req *r, char *msg, size_t msglen)
+{
+    struct daemon *dm = arg;
+    return router_verify(&dm->rt, r, "lambda", msg, msglen);
 }
 
 static void gw_fetch(void *arg, const char *url, size_t max,
@@ -602,8 +639,10 @@ static int start_apigw(struct daemon *dm, uint16_t api_port)
     int timeout = fn->timeout_seconds * 1000 + 1000;
     struct apigw_options o = {.region = c->aws_region, .account = ACCOUNT, .api_port = api_port};
     struct apigw_host host = {dm, gw_fetch};
+    char live[160];
+    snprintf(live, sizeof live, "%s:" LIVE_ALIAS, fn->full_name);
     struct apigw_env_spec spec = {
-        .name = name, .description = desc, .function = fn->full_name,
+        .name = name, .description = desc, .function = live,
         .timeout_ms = timeout < 30000 ? timeout : 30000,
         .rate_limit = c->api.throttling_rate_limit, .burst_limit = c->api.throttling_burst_limit,
         .cors_origins = origins, .ncors_origins = norigins,
@@ -667,8 +706,10 @@ static int provision_queues(struct daemon *dm)
     const struct config_function *w = &c->functions[CONFIG_FN_WORKER];
     char arn[256];
     snprintf(arn, sizeof arn, "arn:aws:sqs:%s:" ACCOUNT ":%s", c->aws_region, q);
+    char live[200];
+    snprintf(live, sizeof live, "%s:" LIVE_ALIAS, w->full_name); /* through its live alias */
     struct esm_spec es = {.source_arn = arn,
-                          .function = w->full_name,
+                          .function = live,
                           .has_batch_size = true,
                           .batch_size = w->batch_size,
                           .has_window = true,
@@ -687,9 +728,11 @@ static int provision_queues(struct daemon *dm)
     return 0;
 }
 
-static int add_services(struct daemon *dm, uint16_t aws_port)
+static int add_services(struct daemon *dm, uint16_t aws_port, uint16_t api_port)
 {
-    lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port);
+    lambda_rest_init(&dm->lambda_rest, dm->lambda, dm->cfg->aws_region, aws_port, api_port);
+    lambda_url_srv_init(&dm->lambda_url, dm->lambda, dm->cfg->aws_region, api_port, url_verify,
+                        dm);
     lambda_rest_service(&dm->lambda_rest, &dm->svc_lambda);
     logs_service(dm->logs, &dm->svc_logs);
     ddb_service(dm->ddb, &dm->svc_ddb);
@@ -779,6 +822,11 @@ int daemon_up(int argc, char **argv)
     char real[PATH_MAX];
     if (realpath(fdir, real) != NULL)
         snprintf(fdir, sizeof fdir, "%s", real);
+    /* the managed runtimes' clients, installed next to the binary as the functions are */
+    char rdir[PATH_MAX];
+    snprintf(rdir, sizeof rdir, "%s/../runtimes", exe_dir);
+    if (realpath(rdir, real) != NULL)
+        snprintf(rdir, sizeof rdir, "%s", real);
     /* the state holds every function's secret key: its owner's only */
     umask(077);
     if (fs_mkdir_p(sdir, 0700) != 0) {
@@ -852,13 +900,19 @@ int daemon_up(int argc, char **argv)
                                 .code_storage_max = (int64_t)dm.cfg->emulator.code_storage_mb << 20,
                                 /* HAAR_CGROUPS=off: process trees through /proc only */
                                 .cgroups = getenv("HAAR_CGROUPS") == NULL ||
-                                           strcmp(getenv("HAAR_CGROUPS"), "off") != 0};
+                                           strcmp(getenv("HAAR_CGROUPS"), "off") != 0,
+                                .runtimes_dir = rdir,
+                                .strict_runtimes = dm.cfg->emulator.strict_runtimes,
+                                /* HAAR_LAYERS_MOUNT=off: layers through variables only */
+                                .layers_mount = getenv("HAAR_LAYERS_MOUNT") == NULL ||
+                                                strcmp(getenv("HAAR_LAYERS_MOUNT"), "off") != 0};
     struct lambda_host host = {&dm, host_listen, host_unlisten, host_watch, host_unwatch};
     dm.lambda = lambda_new(&lo, &host, dm.logs, dm.store, err, sizeof err);
     if (dm.lambda == NULL) {
         fprintf(stderr, "haar: lambda: %s\n", err);
         goto out;
     }
+    lambda_probe_runtimes(dm.lambda);
     char sqs_base[64];
     snprintf(sqs_base, sizeof sqs_base, "http://127.0.0.1:%u", aws_bound);
     struct sqs_options so = {
@@ -869,6 +923,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: sqs: %s\n", err);
         goto out;
     }
+    links_lambda_to_sqs(dm.lambda, dm.sqs);
     if (provision(&dm, fdir, aws_bound) != 0 || provision_queues(&dm) != 0)
         goto out;
     lambda_restore(dm.lambda);
@@ -877,7 +932,7 @@ int daemon_up(int argc, char **argv)
         fprintf(stderr, "haar: events: %s\n", err);
         goto out;
     }
-    if (start_apigw(&dm, api_bound) != 0 || add_services(&dm, aws_bound) != 0)
+    if (start_apigw(&dm, api_bound) != 0 || add_services(&dm, aws_bound, api_bound) != 0)
         goto out;
     dm.sig_watch = http_watch_fd(dm.srv, sig_pipe[0], on_sig_data, &dm);
     dm.store_watch = http_watch_fd(dm.srv, dup(store_notify_fd(dm.store)), on_store_ready, &dm);

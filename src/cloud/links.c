@@ -1,5 +1,5 @@
 /*
- * links.c — EventBridge sends to SQS (links.h).
+ * links.c — EventBridge and Lambda send to SQS (links.h).
  *
  * A target message becomes a SendMessage of the EventBridge service principal: the queue by
  * its ARN, the event as the body, a FIFO target's MessageGroupId, and the dead-letter
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cloud/events/events.h"
+#include "cloud/lambda/lambda.h"
 #include "cloud/sqs/attrs.h"
 #include "cloud/sqs/queue.h"
 #include "core/log.h"
@@ -113,4 +114,41 @@ void links_events_to_sqs(struct events *ev, struct sqs *s)
 {
     struct events_host h = {.arg = s, .send_sqs = send_sqs};
     events_set_host(ev, &h);
+}
+
+/* ---- Lambda's destinations ---- */
+
+/* The sender of the records Lambda sends (SenderId on receive). */
+#define LAMBDA_SENDER "AROALAMBDADESTINATION:lambda.amazonaws.com"
+
+static void record_sent(void *arg, enum err e, const char *msg, const struct sqs_send_result *res,
+                        size_t n)
+{
+    (void)arg;
+    if (e == ERR_OK && n == 1 && res[0].e != ERR_OK) {
+        e = res[0].e;
+        msg = res[0].msg;
+    }
+    if (e != ERR_OK)
+        LOG_WARN("links", NULL, "an invocation record was not sent: %s", msg ? msg : "");
+}
+
+static void send_record(void *arg, const char *queue_arn, const char *body, size_t len)
+{
+    struct sqs *s = arg;
+    char msg[SQS_MSG_MAX];
+    struct sqs_queue *q = sqs_queue_by_arn(s, queue_arn, strlen(queue_arn));
+    if (q == NULL) {
+        LOG_WARN("links", NULL, "the destination %s does not exist: the record is dropped",
+                 queue_arn);
+        return;
+    }
+    struct sqs_send_entry en = {.body = {body, len}};
+    if (sqs_send(q, &en, LAMBDA_SENDER, record_sent, NULL, msg, sizeof msg) != ERR_OK)
+        LOG_WARN("links", NULL, "%s refused an invocation record: %s", queue_arn, msg);
+}
+
+void links_lambda_to_sqs(struct lambda *lm, struct sqs *s)
+{
+    lambda_set_destinations(lm, send_record, s);
 }

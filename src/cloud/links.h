@@ -4,6 +4,7 @@
  * includes the neighbour; this file answers the hooks with the neighbour's engine API.
  *
  *   EventBridge -> SQS   an SQS target, or a target's dead-letter queue (events_host.send_sqs)
+ *   Lambda -> SQS        an asynchronous invocation's record to its SQS destination
  *
  * Loop thread only.
  */
@@ -11,9 +12,13 @@
 #define HAAR_CLOUD_LINKS_H
 
 struct events;
+struct lambda;
 struct sqs;
 
 /* Points ev's SQS sends at s (both outlive each other's last call: free ev first). */
 void links_events_to_sqs(struct events *ev, struct sqs *s);
+
+/* Points lm's SQS destinations at s (free lm first). */
+void links_lambda_to_sqs(struct lambda *lm, struct sqs *s);
 
 #endif

@@ -22,21 +22,6 @@ int codec_b64_encode(const void *data, size_t len, struct buf *out)
     return rc;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 int codec_b64_decode(const char *text, size_t len, struct buf *out)
 {
     while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
@@ -54,7 +39,7 @@ int codec_b64_decode(const char *text, size_t len, struct buf *out)
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; rc == BUF_OK && i < len; i++) {
-        int v = b64val((unsigned char)text[i]);
+        int v = codec_b64val(text[i]);
         if (v < 0)
             return CODEC_EBADB64;
         acc = (acc << 6) | (unsigned)v;

@@ -17,7 +17,22 @@ int codec_b64_encode(const void *data, size_t len, struct buf *out);
 int codec_b64_decode(const char *text, size_t len, struct buf *out);
 enum { CODEC_EBADB64 = -10 };
 
-/* SHA-256 of len bytes into out[32]. */
+/* The value of a base64 digit (standard alphabet), or -1 (padding '=' included). */
+static inline int codec_b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
 /* The value of a hex digit (either case), or -1. */
 static inline int codec_hexval(char c)
 {
@@ -30,6 +45,7 @@ static inline int codec_hexval(char c)
     return -1;
 }
 
+/* SHA-256 of len bytes into out[32]. */
 void codec_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif

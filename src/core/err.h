@@ -56,6 +56,10 @@
     X(LAMBDA_INVALID_RUNTIME_ID, 400, "InvalidRequestID", NULL, "Sender", "Invalid request ID")    \
     X(LAMBDA_PRECONDITION, 412, "PreconditionFailedException", NULL, "Sender",                     \
       "Precondition failed")                                                                       \
+    X(LAMBDA_INVALID_RUNTIME, 502, "InvalidRuntimeException", NULL, "Receiver",                    \
+      "The runtime or runtime version for the function is not supported")                          \
+    X(LAMBDA_PC_NOT_FOUND, 404, "ProvisionedConcurrencyConfigNotFoundException", NULL, "Sender",   \
+      "No Provisioned Concurrency Config found for this function")                                 \
     /* API Gateway v2 (REST-JSON: X-Amzn-ErrorType + {"message"}) */                             \
     X(APIGW_NOT_FOUND, 404, "NotFoundException", NULL, "Sender", "Not Found")                      \
     X(APIGW_BAD_REQUEST, 400, "BadRequestException", NULL, "Sender", "Invalid request input")      \

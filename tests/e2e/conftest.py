@@ -12,7 +12,7 @@ import os
 import pytest
 
 from e2e_helpers import (BUILD, HAAR, REPO, ROLE, RUNTIME, AwsCli, Daemon, boto_client, make_zip,
-                         require_haar, unique_name, wait_active)
+                         require_haar, unique_name, wait_active, zip_files)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -120,6 +120,35 @@ def make_function(lam):
         created.append(name)
         if wait:
             wait_active(lam, name)
+        return name
+
+    yield create
+    for name in created:
+        try:
+            lam.delete_function(FunctionName=name)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def make_managed(lam):
+    """Creates uniquely named functions of a managed runtime (python3.x, nodejsNN.x) from
+    {file: source}; deletes them afterwards. Returns the name."""
+    created = []
+
+    def create(runtime, handler, files, prefix="managed", timeout=3, memory=128, env=None,
+               layers=None, publish=False):
+        name = unique_name(prefix)
+        kwargs = dict(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                      Code={"ZipFile": zip_files(files)}, Timeout=timeout, MemorySize=memory,
+                      Publish=publish)
+        if env:
+            kwargs["Environment"] = {"Variables": env}
+        if layers:
+            kwargs["Layers"] = layers
+        lam.create_function(**kwargs)
+        created.append(name)
+        wait_active(lam, name)
         return name
 
     yield create

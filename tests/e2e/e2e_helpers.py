@@ -308,6 +308,18 @@ def make_zip(fixture, extra=None, mode=0o755, bootstrap_name="bootstrap"):
     return buf.getvalue()
 
 
+def zip_files(files, modes=None):
+    """A zip of {name: text or bytes}; names in modes get that file mode (default 0644)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100000 | (modes or {}).get(name, 0o644)) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
 def code_sha256(data):
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 

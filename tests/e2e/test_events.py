@@ -380,12 +380,25 @@ def test_environment_schedule_rule_from_config(events):
     d = events.describe_rule(Name="haar-dev-schedule")
     assert d["ScheduleExpression"] == "rate(5 minutes)" and d["State"] == "ENABLED"
     assert d["Description"] == "haar-dev: enqueue the scheduled tasks"
+    # the producer's live alias, as Terraform's 30_app wires the schedule's target
     assert events.list_targets_by_rule(Rule="haar-dev-schedule")["Targets"] == [{
-        "Id": "producer", "Arn": fn_arn("haar-dev-producer"),
+        "Id": "producer", "Arn": fn_arn("haar-dev-producer") + ":live",
         "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
         "DeadLetterConfig": {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"}}]
     tags = events.list_tags_for_resource(ResourceARN=rule_arn("haar-dev-schedule"))["Tags"]
     assert {t["Key"]: t["Value"] for t in tags}["owner"] == "platform"
+
+
+def test_environment_producer_async_config_from_config(haar):
+    """The producer's live alias: retries and event age from functions.producer, and the
+    failures' records to the schedule's dead-letter queue, as wiring.tf sets them."""
+    lam = boto_client("lambda", haar.aws_url)
+    cfg = lam.get_function_event_invoke_config(FunctionName="haar-dev-producer",
+                                               Qualifier="live")
+    assert cfg["FunctionArn"] == fn_arn("haar-dev-producer") + ":live"
+    assert (cfg["MaximumRetryAttempts"], cfg["MaximumEventAgeInSeconds"]) == (2, 3600)
+    assert cfg["DestinationConfig"]["OnFailure"] == {
+        "Destination": f"arn:aws:sqs:{REGION}:{ACCOUNT}:haar-dev-schedule-dlq"}
 
 
 def test_haar_trigger_fires_a_rule_now(haar, events, recorder):

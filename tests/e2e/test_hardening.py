@@ -1199,6 +1199,10 @@ def gw_haar(tmp_path_factory):
         lam = boto_client("lambda", d.aws_url)
         lam.update_function_code(FunctionName="haar-dev-api", ZipFile=make_zip("gw_echo"))
         wait_active(lam, "haar-dev-api")
+        # the API reaches the function through its live alias (as Terraform's 30_app wires
+        # it): the new code is published and the alias moved, as a deploy does
+        version = lam.publish_version(FunctionName="haar-dev-api")["Version"]
+        lam.update_alias(FunctionName="haar-dev-api", Name="live", FunctionVersion=version)
     except Exception:
         d.stop(5)
         raise

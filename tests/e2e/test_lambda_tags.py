@@ -77,7 +77,8 @@ def test_create_with_bad_tags_creates_nothing(lam):
 def test_versions_and_code_signing_as_terraform_reads_them(lam, echo_fn):
     versions = lam.list_versions_by_function(FunctionName=echo_fn)["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST"]
-    assert versions[0]["FunctionArn"] == arn(echo_fn)
+    # as AWS lists it: $LATEST with its qualified ARN
+    assert versions[0]["FunctionArn"] == arn(echo_fn) + ":$LATEST"
     csc = lam.get_function_code_signing_config(FunctionName=echo_fn)
     assert csc["FunctionName"] == echo_fn and csc["CodeSigningConfigArn"] == ""
     with pytest.raises(botocore.exceptions.ClientError) as e:

@@ -82,6 +82,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if (e != ERR_OK)
         check_msg(msg, sizeof(msg));
+    /* the qualifier-keeping resolver: the same name, and a qualifier of [A-Za-z0-9_$-] */
+    char qname[80], qual[140];
+    enum err q = lambda_resolve_ref((const char *)data, size, qname, sizeof(qname), qual,
+                                    sizeof(qual), msg, sizeof(msg));
+    if (q == ERR_OK) {
+        if (strlen(qname) == 0 || strlen(qname) > 64 || strlen(qual) >= sizeof(qual))
+            __builtin_trap();
+        for (const char *c = qual; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '$'))
+                __builtin_trap();
+        if (e == ERR_OK && strcmp(name, qname) != 0)
+            __builtin_trap(); /* both resolvers agree on the name */
+    } else {
+        check_msg(msg, sizeof(msg));
+    }
     char role[600];
     if (size < sizeof(role)) {
         memcpy(role, data, size);

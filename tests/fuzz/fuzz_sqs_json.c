@@ -1,7 +1,8 @@
-/* libFuzzer target: SQS's AWS JSON 1.0 adapter (proto_json.c) end to end over an engine
- * without a store. Input: the operation name (the X-Amz-Target suffix), a newline, the body.
- * Whatever the bytes, the request is answered at most once with a sane status and nothing
- * leaks or crashes (ASan/UBSan). Long polls (WaitTimeSeconds) stay parked: harmless. */
+/* libFuzzer target: SQS's AWS JSON 1.0 adapter (proto_json.c, with the actions of proto_ops.c)
+ * end to end over an engine without a store. Input: the operation name (the X-Amz-Target
+ * suffix), a newline, the body. Whatever the bytes, the request is answered at most once with
+ * a sane status and nothing leaks or crashes (ASan/UBSan). Long polls (WaitTimeSeconds) stay
+ * parked: harmless. */
 #include "fuzz_sqs_proto_common.h"
 
 #include "cloud/sqs/proto_json.h"

@@ -1,8 +1,8 @@
-/* libFuzzer target: SQS's query-protocol adapter (proto_query.c, form decoding included) end
- * to end over an engine without a store. Input: the request path (the queue URL a request may
- * be posted to), a newline, the form body; Action= is found as the router finds it. Whatever
- * the bytes, the request is answered at most once with a sane status, nothing leaks or
- * crashes. */
+/* libFuzzer target: SQS's query-protocol adapter (proto_query.c, form decoding included, with
+ * the actions of proto_ops.c) end to end over an engine without a store. Input: the request
+ * path (the queue URL a request may be posted to), a newline, the form body; Action= is found
+ * as the router finds it. Whatever the bytes, the request is answered at most once with a sane
+ * status, nothing leaks or crashes. */
 #include "fuzz_sqs_proto_common.h"
 
 #include "cloud/sqs/proto_query.h"

@@ -283,3 +283,27 @@ def test_groups_keep_rules_apart():
     groups = _groups()
     assert sorted(i for g in groups for i in g["rules"]) == list(range(len(RULES)))
     assert len(groups) < len(RULES), "grouping should save some plans"
+
+
+def test_strict_runtimes_is_a_boolean_in_both_readers(tmp_path):
+    """emulator.strict_runtimes (haar only: refuse a python3.x / nodejsNN.x the machine has
+    no interpreter of) is declared by both readers: a boolean, default false."""
+    tf = (INFRA / "envs" / "_shared" / "variables.tf").read_text()
+    assert re.search(r"strict_runtimes\s*=\s*optional\(bool, false\)", tf), \
+        "variables.tf's emulator object should declare strict_runtimes = optional(bool, false)"
+    binary = haar_binary()
+    if not binary.is_file():
+        pytest.skip(f"{binary} not built (set HAAR_BUILD_DIR)")
+    for value, ok in ((True, True), (False, True), ("yes", False)):
+        cfg = load_tfvars("dev")
+        cfg.setdefault("emulator", {})["strict_runtimes"] = value
+        path = tmp_path / f"{value}" / "dev" / "terraform.tfvars.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(cfg))
+        proc = subprocess.run([str(binary), "describe", "--config", str(path), "--json"],
+                              capture_output=True, text=True, timeout=20, cwd=ROOT)
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        else:
+            assert proc.returncode == 2 and proc.stderr.startswith(
+                f"{path}: emulator.strict_runtimes: "), proc.stderr

@@ -335,7 +335,7 @@ static void setup_world(void)
     assert_int_equal(http_listen(srv, 0, &lo, router_handle, &rt, &aws_l, &aws_port), 0);
     static struct lambda_rest rest;
     static struct proto_service svc_lambda, svc_apigw;
-    lambda_rest_init(&rest, lm, "eu-west-1", aws_port);
+    lambda_rest_init(&rest, lm, "eu-west-1", aws_port, 8080);
     lambda_rest_service(&rest, &svc_lambda);
     apigw_rest_service(gw, &svc_apigw);
     assert_int_equal(router_add_service(&rt, &svc_lambda), 0);

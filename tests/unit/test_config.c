@@ -199,6 +199,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->domain.zone_id, "");
     assert_int_equal(cfg->emulator.account_concurrency_limit, 1000);
     assert_int_equal(cfg->emulator.idle_environment_seconds, 300);
+    assert_false(cfg->emulator.strict_runtimes);
     assert_false(cfg->tracing_enabled);
     assert_false(cfg->api.jwt_authorizer.enabled);
     assert_string_equal(cfg->api.jwt_authorizer.issuer, "");
@@ -518,6 +519,11 @@ static const struct config_case CASES[] = {
      {{"emulator.idle_environment_seconds", "86401"}},
      NULL,
      "emulator.idle_environment_seconds: 86401 is out of range 1..86400"},
+    {"strict runtimes", {{"emulator.strict_runtimes", "true"}}, NULL, NULL},
+    {"strict runtimes not a boolean",
+     {{"emulator.strict_runtimes", "\"yes\""}},
+     NULL,
+     "emulator.strict_runtimes: *"},
     /* cross-field rules */
     {"visibility below 6x",
      {{"queue.visibility_timeout_seconds", "60"}},

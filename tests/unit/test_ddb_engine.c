@@ -71,6 +71,14 @@ static void fresh_dir(void)
     assert_int_equal(fs_mkdir_p(dir, 0700), 0);
 }
 
+/* An engine on an empty directory, the manual clock at T0. */
+static void engine_start(struct engine *e)
+{
+    fresh_dir();
+    clock_set_manual(T0_MS);
+    engine_open(e);
+}
+
 /* ---- running one call to completion ---- */
 
 struct answer {
@@ -252,10 +260,8 @@ static void check_step(const char *file, const char *name, size_t i, const json_
 static void run_case(const char *file, const json_t *c)
 {
     const char *name = json_string_value(json_object_get(c, "name"));
-    fresh_dir();
-    clock_set_manual(T0_MS);
     struct engine e;
-    engine_open(&e);
+    engine_start(&e);
     const json_t *steps = json_object_get(c, "steps");
     for (size_t i = 0; i < json_array_size(steps); i++) {
         const json_t *step = json_array_get(steps, i);
@@ -341,17 +347,22 @@ static const char *CREATE =
     "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"gix\",\"KeySchema\":[{\"AttributeName\":\"g\","
     "\"KeyType\":\"HASH\"}],\"Projection\":{\"ProjectionType\":\"ALL\"}}]}";
 
+/* engine_start with table tbl (CREATE) made. */
+static void engine_start_with_table(struct engine *e)
+{
+    engine_start(e);
+    struct answer a;
+    run_text(e, "CreateTable", CREATE, &a);
+    assert_int_equal(a.err, ERR_OK);
+    answer_clear(&a);
+}
+
 static void test_overlay_conditions_see_pending_writes(void **state)
 {
     (void)state;
-    fresh_dir();
-    clock_set_manual(T0_MS);
     struct engine e;
-    engine_open(&e);
+    engine_start_with_table(&e);
     struct answer a;
-    run_text(&e, "CreateTable", CREATE, &a);
-    assert_int_equal(a.err, ERR_OK);
-    answer_clear(&a);
     /* two conditional creates of one key, the second issued before the first commits */
     struct answer a1 = {0}, a2 = {0}, g = {0};
     const char *put = "{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"k\"},\"g\":{\"S\":\"x\"}},"
@@ -402,13 +413,9 @@ static void test_overlay_conditions_see_pending_writes(void **state)
 static void test_failed_commit_keeps_nothing(void **state)
 {
     (void)state;
-    fresh_dir();
-    clock_set_manual(T0_MS);
     struct engine e;
-    engine_open(&e);
+    engine_start_with_table(&e);
     struct answer a;
-    run_text(&e, "CreateTable", CREATE, &a);
-    answer_clear(&a);
     store_fail_commits(e.st, 1);
     run_text(&e, "PutItem",
              "{\"TableName\":\"tbl\",\"Item\":{\"pk\":{\"S\":\"k\"},\"g\":{\"S\":\"x\"}}}", &a);
@@ -440,13 +447,9 @@ static void test_failed_commit_keeps_nothing(void **state)
 static void test_reopen_keeps_everything(void **state)
 {
     (void)state;
-    fresh_dir();
-    clock_set_manual(T0_MS);
     struct engine e;
-    engine_open(&e);
+    engine_start_with_table(&e);
     struct answer a;
-    run_text(&e, "CreateTable", CREATE, &a);
-    answer_clear(&a);
     run_text(&e, "UpdateTimeToLive",
              "{\"TableName\":\"tbl\",\"TimeToLiveSpecification\":{\"AttributeName\":\"exp\","
              "\"Enabled\":true}}",
@@ -522,10 +525,8 @@ static void test_error_bodies(void **state)
 static void test_provision_keeps_items(void **state)
 {
     (void)state;
-    fresh_dir();
-    clock_set_manual(T0_MS);
     struct engine e;
-    engine_open(&e);
+    engine_start(&e);
     struct ddb_table_spec spec = {"env-tasks",  "id",         "by-status", "status",
                                   "created_at", "expires_at", true,        NULL};
     char err[256];

@@ -80,6 +80,48 @@ static bool check_error(const char *file, size_t i, const json_t *c, int rc,
     return false;
 }
 
+/* The case's "item" decoded into *item (zeroed first): item, or NULL when the case has none.
+ * *ok is false (the case failed) when it does not decode. */
+static struct ddb_value *case_item(const char *file, size_t i, const json_t *c,
+                                   struct ddb_value *item, bool *ok)
+{
+    memset(item, 0, sizeof *item);
+    *ok = true;
+    const json_t *ij = json_object_get(c, "item");
+    if (ij == NULL || json_is_null(ij))
+        return NULL;
+    struct ddb_err err;
+    ddb_err_init(&err);
+    if (ddb_item_from_json(ij, item, &err) != 0) {
+        fail_case(file, i, c, "bad item: %s", ddb_err_msg(&err));
+        ddb_err_clear(&err);
+        *ok = false;
+        return NULL;
+    }
+    return item;
+}
+
+/* The case's number operands "a" and "b"; false (the case failed) when one does not parse. */
+static bool case_operands(const char *file, size_t i, const json_t *c, struct ddb_num *a,
+                          struct ddb_num *b)
+{
+    const char *as = str(c, "a"), *bs = str(c, "b");
+    if (ddb_num_parse(as, strlen(as), a) || ddb_num_parse(bs, strlen(bs), b)) {
+        fail_case(file, i, c, "bad operands");
+        return false;
+    }
+    return true;
+}
+
+/* Byte strings in key order (memcmp, then the shorter first), as -1, 0 or 1. */
+static int key_order(const void *a, size_t alen, const void *b, size_t blen)
+{
+    int m = memcmp(a, b, alen < blen ? alen : blen);
+    if (m == 0)
+        m = (alen > blen) - (alen < blen);
+    return (m > 0) - (m < 0);
+}
+
 /* Expected item vs actual: decoded and compared as values (sets regardless of order). */
 static void check_item(const char *file, size_t i, const json_t *c, const char *field,
                        const struct ddb_value *got)
@@ -140,11 +182,8 @@ static void run_num(const char *file, size_t i, const json_t *c)
 static void run_num_add(const char *file, size_t i, const json_t *c)
 {
     struct ddb_num a, b, r;
-    const char *as = str(c, "a"), *bs = str(c, "b");
-    if (ddb_num_parse(as, strlen(as), &a) || ddb_num_parse(bs, strlen(bs), &b)) {
-        fail_case(file, i, c, "bad operands");
+    if (!case_operands(file, i, c, &a, &b))
         return;
-    }
     const char *op = str(c, "op");
     enum ddb_num_status st =
         (op && strcmp(op, "-") == 0) ? ddb_num_sub(&a, &b, &r) : ddb_num_add(&a, &b, &r);
@@ -163,11 +202,8 @@ static void run_num_add(const char *file, size_t i, const json_t *c)
 static void run_num_cmp(const char *file, size_t i, const json_t *c)
 {
     struct ddb_num a, b;
-    const char *as = str(c, "a"), *bs = str(c, "b");
-    if (ddb_num_parse(as, strlen(as), &a) || ddb_num_parse(bs, strlen(bs), &b)) {
-        fail_case(file, i, c, "bad operands");
+    if (!case_operands(file, i, c, &a, &b))
         return;
-    }
     int want = (int)json_integer_value(json_object_get(c, "cmp"));
     int got = ddb_num_cmp(&a, &b);
     got = (got > 0) - (got < 0);
@@ -323,17 +359,11 @@ static void check_key_cond(const char *file, size_t i, const json_t *c,
             ddb_key_encode(&v, pf, &key);
             bool in = true;
             if (has_lo) {
-                size_t n = key.len < lo.len ? key.len : lo.len;
-                int cmp = memcmp(key.data, lo.data, n);
-                if (cmp == 0)
-                    cmp = (key.len > lo.len) - (key.len < lo.len);
+                int cmp = key_order(key.data, key.len, lo.data, lo.len);
                 in = in && (lo_incl ? cmp >= 0 : cmp > 0);
             }
             if (has_hi) {
-                size_t n = key.len < hi.len ? key.len : hi.len;
-                int cmp = memcmp(key.data, hi.data, n);
-                if (cmp == 0)
-                    cmp = (key.len > hi.len) - (key.len < hi.len);
+                int cmp = key_order(key.data, key.len, hi.data, hi.len);
                 in = in && (hi_incl ? cmp <= 0 : cmp < 0);
             }
             if (in != want)
@@ -363,16 +393,10 @@ static void run_expr(const char *file, size_t i, const json_t *c)
     struct ddb_expr_set set;
     struct ddb_err err;
     ddb_err_init(&err);
-    struct ddb_value item, *itemp = NULL;
-    memset(&item, 0, sizeof item);
-    const json_t *ij = json_object_get(c, "item");
-    if (ij != NULL && !json_is_null(ij)) {
-        if (ddb_item_from_json(ij, &item, &err) != 0) {
-            fail_case(file, i, c, "bad item: %s", ddb_err_msg(&err));
-            goto out;
-        }
-        itemp = &item;
-    }
+    bool item_ok;
+    struct ddb_value item, *itemp = case_item(file, i, c, &item, &item_ok);
+    if (!item_ok)
+        goto out;
     int rc = ddb_expr_compile_request(&req, &set, &err);
     if (rc != 0) {
         check_error(file, i, c, rc, &err);
@@ -454,16 +478,10 @@ static void run_legacy(const char *file, size_t i, const json_t *c)
 {
     struct ddb_err err;
     ddb_err_init(&err);
-    struct ddb_value item, *itemp = NULL;
-    memset(&item, 0, sizeof item);
-    const json_t *ij = json_object_get(c, "item");
-    if (ij != NULL && !json_is_null(ij)) {
-        if (ddb_item_from_json(ij, &item, &err) != 0) {
-            fail_case(file, i, c, "bad item: %s", ddb_err_msg(&err));
-            goto out;
-        }
-        itemp = &item;
-    }
+    bool item_ok;
+    struct ddb_value item, *itemp = case_item(file, i, c, &item, &item_ok);
+    if (!item_ok)
+        goto out;
     const char *op = str(c, "op");
     const json_t *req = json_object_get(c, "request");
     enum ddb_legacy_op lop = ddb_legacy_op_from_name(op ? op : "");
@@ -705,10 +723,7 @@ static void test_number_order(void **state)
             fail_msg("%s vs %s: want %d got %d", as, bs, want, got);
         uint8_t ka[DDB_NUM_KEY_MAX], kb[DDB_NUM_KEY_MAX];
         size_t la = ddb_num_key_encode(&a, ka), lb = ddb_num_key_encode(&b, kb);
-        int m = memcmp(ka, kb, la < lb ? la : lb);
-        if (m == 0)
-            m = (la > lb) - (la < lb);
-        m = (m > 0) - (m < 0);
+        int m = key_order(ka, la, kb, lb);
         if (m != want)
             fail_msg("key order %s vs %s: want %d got %d", as, bs, want, m);
         /* rendering parses back to the same number */

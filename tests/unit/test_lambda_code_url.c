@@ -111,7 +111,7 @@ static void test_presigned_urls(void **state)
     struct lambda *lm = lambda_new(&o, &h, NULL, NULL, err, sizeof err);
     assert_non_null(lm);
     struct lambda_rest rs;
-    lambda_rest_init(&rs, lm, "eu-west-1", PORT);
+    lambda_rest_init(&rs, lm, "eu-west-1", PORT, 8080);
     char host[32];
     snprintf(host, sizeof host, "127.0.0.1:%d", PORT);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

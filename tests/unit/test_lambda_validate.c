@@ -116,6 +116,9 @@ static void test_create_body(void **state)
                      ERR_OK);
     assert_int_equal(
         parse("{\"FunctionName\":\"f\",\"Runtime\":\"python3.12\"," ROLE "," CODE "}", false, msg),
+        ERR_OK);
+    assert_int_equal(
+        parse("{\"FunctionName\":\"f\",\"Runtime\":\"java17\"," ROLE "," CODE "}", false, msg),
         ERR_LAMBDA_INVALID_PARAMETER);
     /* a missing Role is the model's "Member must not be null" */
     assert_int_equal(

@@ -395,6 +395,7 @@ variable "emulator" {
     account_concurrency_limit = optional(number, 1000)
     idle_environment_seconds  = optional(number, 300)
     code_storage_mb           = optional(number, 76800)
+    strict_runtimes           = optional(bool, false)
   })
   default = {}
   validation {

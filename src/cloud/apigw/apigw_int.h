@@ -34,7 +34,7 @@ enum integ_type { INTEG_LAMBDA, INTEG_UNSUPPORTED };
 struct integ_rt {
     char id[16];
     enum integ_type type;
-    char function[72]; /* the Lambda function's name */
+    char function[200]; /* the Lambda function's name, with its qualifier when it has one */
     char fn_arn[256];  /* the integration URI's function ARN */
     bool v1;           /* payload format 1.0 */
     int timeout_ms;
@@ -54,7 +54,7 @@ struct auth_rt {
     char **audiences;
     size_t naudiences;
     /* Lambda */
-    char function[72];
+    char function[200]; /* name[:qualifier] */
     bool v1;     /* authorizerPayloadFormatVersion 1.0 */
     bool simple; /* enableSimpleResponses */
     int ttl_s;
@@ -169,7 +169,8 @@ void apigw__deploy_release(struct deploy_rt *d);
 int apigw__stage_rebuild(struct apigw *gw, struct api *a, struct res *stage);
 int apigw__stages_index(struct api *a);
 void apigw__stage_release(struct stage_rt *s);
-/* The function name of a Lambda ARN or an invoke URI (…/functions/<arn>/invocations). */
+/* The function name of a Lambda ARN or an invoke URI (…/functions/<arn>/invocations), with
+ * the ARN's qualifier when it has one ("name:live"). */
 bool apigw__lambda_name(const char *uri, char *name, size_t namelen, char *arn, size_t arnlen);
 
 /* ---- serve.c ---- */

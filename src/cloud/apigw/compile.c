@@ -69,16 +69,18 @@ bool apigw__lambda_name(const char *uri, char *name, size_t namelen, char *arn, 
     const char *n = fn + 10;
     const char *q = memchr(n, ':', (size_t)(end - n));
     size_t nl = q ? (size_t)(q - n) : (size_t)(end - n);
-    if (nl == 0 || nl >= namelen || (size_t)(end - s) >= arnlen)
+    /* the name, and its qualifier when the ARN has one (a version or an alias: "name:live") */
+    size_t all = (size_t)(end - n);
+    if (nl == 0 || all >= namelen || (size_t)(end - s) >= arnlen || (q && all == nl + 1))
         return false;
-    for (size_t i = 0; i < nl; i++) {
+    for (size_t i = 0; i < all; i++) {
         char c = n[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
+              c == '-' || c == '_' || (i > nl && c == '$') || (i == nl && c == ':')))
             return false;
     }
-    memcpy(name, n, nl);
-    name[nl] = '\0';
+    memcpy(name, n, all);
+    name[all] = '\0';
     size_t al = (size_t)((q ? q : end) - s);
     memcpy(arn, s, al);
     arn[al] = '\0';

@@ -384,7 +384,7 @@ static void integrate(struct apigw_exchange *x, bool now)
                            now);
         return;
     }
-    struct lambda_fn *fn = lambda_fn_find(gw->lambda, ig->function);
+    struct lambda_fn *fn = lambda_fn_find_arn(gw->lambda, ig->function);
     if (fn == NULL) {
         x->integ_status = 404;
         integration_failed(x, "The integration's function does not exist", now);
@@ -578,7 +578,7 @@ static void authorize_lambda(struct apigw_exchange *x)
             return;
         }
     }
-    struct lambda_fn *fn = au->function[0] ? lambda_fn_find(gw->lambda, au->function) : NULL;
+    struct lambda_fn *fn = au->function[0] ? lambda_fn_find_arn(gw->lambda, au->function) : NULL;
     if (fn == NULL || !permitted(x, fn, au->has_role)) {
         buf_destroy(&store);
         refuse(x, APIGW_AUTH_ERROR, fn ? NO_PERMISSION : "The authorizer's function does not exist",

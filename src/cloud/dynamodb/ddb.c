@@ -76,12 +76,10 @@ static void on_ready(struct timer *t)
 
 int ddb__fail(struct ddb_call *c, enum err code, const char *fmt, ...)
 {
-    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ddb_err_vset(&c->err, code, 4096, fmt, ap);
     va_end(ap);
-    ddb_err_set(&c->err, code, "%s", msg);
     return -1;
 }
 
@@ -100,6 +98,16 @@ int ddb__fail_err(struct ddb_call *c, struct ddb_err *err, bool prefix)
     return -1;
 }
 
+void ddb__write_done(void *arg, int rc)
+{
+    struct ddb_call *c = arg;
+    if (rc != 0) {
+        buf_reset(&c->out);
+        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    }
+    ddb__reply(c);
+}
+
 int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg)
 {
     if (table_msg)
@@ -110,9 +118,17 @@ int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg)
 
 /* ---- shared helpers ---- */
 
+struct ddb_table *ddb__table_of(struct ddb_call *c, const char *name)
+{
+    struct ddb_table *t = ddb__table(c->db, name);
+    if (t == NULL)
+        ddb__not_found(c, NULL, false);
+    return t;
+}
+
 const char *ddb__rcc(const json_t *req)
 {
-    const char *s = json_string_value(ddb_member(req, "ReturnConsumedCapacity"));
+    const char *s = ddb__str(req, "ReturnConsumedCapacity");
     if (s == NULL || strcmp(s, "NONE") == 0)
         return NULL;
     return s;
@@ -134,19 +150,42 @@ bool ddb__bool(const json_t *req, const char *name, bool dflt)
 
 long long ddb__int(const json_t *req, const char *name, long long dflt)
 {
-    const json_t *v = ddb_member(req, name);
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d > 9e18)
-            return (long long)9e18;
-        if (d < -9e18)
-            return (long long)-9e18;
-        long long t = (long long)d;
-        return (double)t > d ? t - 1 : t; /* floor */
-    }
-    return dflt;
+    return ddb_json_int(ddb_member(req, name), dflt);
+}
+
+int ddb__compile_exprs(struct ddb_call *c, const json_t *req, unsigned members,
+                       struct ddb_expr_set *out, bool prefix)
+{
+    struct ddb_expr_request er = {
+        .update = members & DDB_X_UPDATE ? ddb__str(req, "UpdateExpression") : NULL,
+        .condition = members & DDB_X_CONDITION ? ddb__str(req, "ConditionExpression") : NULL,
+        .key_condition = members & DDB_X_KEY ? ddb__str(req, "KeyConditionExpression") : NULL,
+        .filter = members & DDB_X_FILTER ? ddb__str(req, "FilterExpression") : NULL,
+        .projection = members & DDB_X_PROJECTION ? ddb__str(req, "ProjectionExpression") : NULL,
+        .names = ddb_member(req, "ExpressionAttributeNames"),
+        .values = members & DDB_X_VALUES ? ddb_member(req, "ExpressionAttributeValues") : NULL,
+    };
+    struct ddb_err err;
+    ddb_err_init(&err);
+    if (ddb_expr_compile_request(&er, out, &err) != 0)
+        return ddb__fail_err(c, &err, prefix);
+    return 0;
+}
+
+bool ddb__cond_holds(const struct ddb_expr *e, const struct ddb_legacy *legacy,
+                     const struct ddb_value *item)
+{
+    if (legacy->cond)
+        return ddb_legacy_cond_eval(legacy, item);
+    return e == NULL || ddb_cond_eval(e, item);
+}
+
+int ddb__project(const struct ddb_expr *projection, const struct ddb_legacy *legacy,
+                 const struct ddb_value *item, struct ddb_value *out)
+{
+    if (projection)
+        return ddb_project(projection, item, out);
+    return ddb_legacy_project(legacy, item, out); /* a copy without AttributesToGet */
 }
 
 int ddb__write_item(struct buf *out, const struct ddb_value *item)
@@ -166,6 +205,29 @@ void ddb__write_capacity(struct buf *out, const struct ddb_capacity *cap, const 
         buf_puts(out, ",\"ConsumedCapacity\":");
     jsonh_dump_buf(j, JSON_COMPACT, out);
     json_decref(j);
+}
+
+bool ddb__write_capacity_list(struct buf *out, const json_t *req, const struct ddb_capacity *caps,
+                              size_t n, bool comma)
+{
+    const char *rcc = ddb__rcc(req);
+    if (rcc == NULL)
+        return false;
+    buf_puts(out, comma ? ",\"ConsumedCapacity\":[" : "\"ConsumedCapacity\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(out, ",");
+        ddb__write_capacity(out, &caps[i], rcc, true);
+    }
+    buf_puts(out, "]");
+    return true;
+}
+
+void ddb__write_no_metrics(struct buf *out, const json_t *req, bool comma)
+{
+    const char *ricm = ddb__str(req, "ReturnItemCollectionMetrics");
+    if (ricm && strcmp(ricm, "SIZE") == 0)
+        buf_puts(out, comma ? ",\"ItemCollectionMetrics\":{}" : "\"ItemCollectionMetrics\":{}");
 }
 
 /* ---- the call path ---- */

@@ -17,6 +17,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cloud/dynamodb/capacity.h"
 #include "cloud/dynamodb/ddb.h"
@@ -106,6 +108,13 @@ int ddb__skey(const struct ddb_key_schema *ks, const struct ddb_value *m, struct
 /* The partition hash of a hash key's bytes. Stable forever (it orders stored rows). */
 uint32_t ddb__hash(const uint8_t *p, size_t n);
 
+/* True when a and b are the same storage key. */
+static inline bool ddb__skey_equal(const struct ddb_skey *a, const struct ddb_skey *b)
+{
+    return a->h == b->h && a->pklen == b->pklen && a->sklen == b->sklen &&
+           memcmp(a->pk, b->pk, a->pklen) == 0 && memcmp(a->sk, b->sk, a->sklen) == 0;
+}
+
 /* A pending (not yet committed) version of an item. */
 struct ddb_pend {
     struct ddb_pend *hnext;         /* overlay hash chain */
@@ -172,6 +181,10 @@ void ddb__finish(struct ddb_call *c);
 /* Answers the call now (from a completion) and frees it. */
 void ddb__reply(struct ddb_call *c);
 
+/* A write batch's completion for call arg (a struct ddb_call): InternalServerError (the
+ * answer written so far dropped) when the batch failed; then the answer. */
+void ddb__write_done(void *arg, int rc);
+
 /* ResourceNotFoundException "Requested resource not found" (with ": Table: x not found"
  * when table_msg). Returns -1. */
 int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg);
@@ -179,6 +192,9 @@ int ddb__not_found(struct ddb_call *c, const char *name, bool table_msg);
 /* ---- tables (table.c) ---- */
 
 struct ddb_table *ddb__table(const struct ddb *db, const char *name);
+/* The table an item operation names, or NULL with c failed (ResourceNotFoundException
+ * "Requested resource not found"). */
+struct ddb_table *ddb__table_of(struct ddb_call *c, const char *name);
 struct ddb_index *ddb__index(const struct ddb_table *t, const char *name);
 void ddb__table_free(struct ddb_table *t);
 int ddb__tables_load(struct ddb *db, char *err, size_t errlen);
@@ -209,6 +225,9 @@ int ddb__get(struct ddb *db, struct ddb_table *t, const struct ddb_skey *k, stru
 /* The overlay's entry for k in t, or NULL. */
 struct ddb_pend *ddb__pend_find(struct ddb *db, const struct ddb_table *t,
                                 const struct ddb_skey *k);
+
+/* The storage key of overlay entry p into *k. */
+void ddb__pend_key(const struct ddb_pend *p, struct ddb_skey *k);
 
 /* A write batch: any number of item writes, committed all or nothing. */
 struct ddb_wb;
@@ -274,6 +293,22 @@ void ddb__op_query(struct ddb_call *c);
 void ddb__op_transact(struct ddb_call *c);
 void ddb__op_partiql(struct ddb_call *c);
 
+/* The expression members an operation takes, for ddb__compile_exprs. */
+enum {
+    DDB_X_UPDATE = 1 << 0,     /* UpdateExpression */
+    DDB_X_CONDITION = 1 << 1,  /* ConditionExpression */
+    DDB_X_KEY = 1 << 2,        /* KeyConditionExpression */
+    DDB_X_FILTER = 1 << 3,     /* FilterExpression */
+    DDB_X_PROJECTION = 1 << 4, /* ProjectionExpression */
+    DDB_X_VALUES = 1 << 5,     /* ExpressionAttributeValues (names are always taken) */
+};
+
+/* Compiles the expressions of request (or request element) req that members (DDB_X_* bits)
+ * name, with its ExpressionAttributeNames, into *out. Returns 0 or -1 (c failed, its message
+ * prefixed with "1 validation error detected: " when prefix). */
+int ddb__compile_exprs(struct ddb_call *c, const json_t *req, unsigned members,
+                       struct ddb_expr_set *out, bool prefix);
+
 /* Shared by the item operations: a decoded Key parameter checked against t's schema ("The
  * provided key element does not match the schema", …) and its storage key into *sk.
  * Returns 0 or -1 (c failed). */
@@ -285,6 +320,16 @@ int ddb__decode_key(struct ddb_call *c, struct ddb_table *t, const struct ddb_va
 int ddb__check_item(struct ddb_call *c, struct ddb_table *t, const struct ddb_value *item,
                     bool update);
 
+/* The request's condition or filter on item (NULL: none): the legacy one (Expected,
+ * QueryFilter, ScanFilter) when given, else expression e; true when neither is. */
+bool ddb__cond_holds(const struct ddb_expr *e, const struct ddb_legacy *legacy,
+                     const struct ddb_value *item);
+
+/* item (not NULL) projected into *out by projection when compiled, else by AttributesToGet
+ * (a copy of the whole item without). Returns 0 or -1 (out of memory). */
+int ddb__project(const struct ddb_expr *projection, const struct ddb_legacy *legacy,
+                 const struct ddb_value *item, struct ddb_value *out);
+
 /* Writes an item as DynamoDB's JSON into out (an M value, unwrapped). */
 int ddb__write_item(struct buf *out, const struct ddb_value *item);
 
@@ -293,8 +338,37 @@ int ddb__write_item(struct buf *out, const struct ddb_value *item);
 void ddb__write_capacity(struct buf *out, const struct ddb_capacity *cap, const char *rcc,
                          bool bare);
 
+/* Room for one more element in the array arr of n elements of size bytes and capacity *cap:
+ * arr itself while n < *cap, else arr reallocated to twice *cap (first when *cap is 0) with
+ * *cap updated. NULL when out of memory (arr is then unchanged, still the caller's). */
+static inline void *ddb__grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *p = realloc(arr, ncap * size);
+    if (p != NULL)
+        *cap = ncap;
+    return p;
+}
+
+/* Appends "ConsumedCapacity":[…], one object per account of caps[0..n), after a ',' when
+ * comma, when the request's ReturnConsumedCapacity asks for it. Returns whether it did. */
+bool ddb__write_capacity_list(struct buf *out, const json_t *req, const struct ddb_capacity *caps,
+                              size_t n, bool comma);
+
+/* Appends "ItemCollectionMetrics":{} (after a ',' when comma) when the request's
+ * ReturnItemCollectionMetrics is SIZE: what BatchWriteItem and TransactWriteItems answer. */
+void ddb__write_no_metrics(struct buf *out, const json_t *req, bool comma);
+
 /* ReturnConsumedCapacity of a request: NULL for NONE/absent. */
 const char *ddb__rcc(const json_t *req);
+
+/* The string member o[name], or NULL (absent, null, not a string). Borrowed. */
+static inline const char *ddb__str(const json_t *o, const char *name)
+{
+    return json_string_value(ddb_member(o, name));
+}
 
 /* A Boolean member as Coral reads it (true/false, or "true"/"yes"/"1"…). */
 bool ddb__bool(const json_t *req, const char *name, bool dflt);

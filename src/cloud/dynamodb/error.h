@@ -11,7 +11,9 @@
 #ifndef HAAR_CLOUD_DYNAMODB_ERROR_H
 #define HAAR_CLOUD_DYNAMODB_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/err.h"
 
@@ -34,6 +36,11 @@ void ddb_err_clear(struct ddb_err *e);
  */
 int ddb_err_set(struct ddb_err *e, enum err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* ddb_err_set with a va_list. max > 0 keeps at most max - 1 bytes of the message (what
+ * formatting into a char[max] keeps). Returns -1. */
+int ddb_err_vset(struct ddb_err *e, enum err code, size_t max, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* True when an error is recorded. */
 bool ddb_err_isset(const struct ddb_err *e);

@@ -81,6 +81,16 @@ static bool valid_key(const char *k, char sigil)
     return true;
 }
 
+/* "<member> contains invalid key: Syntax error; key: "<k>"" unless k is a valid key. */
+static bool bad_key(const char *k, char sigil, const char *member, struct ddb_err *err)
+{
+    if (valid_key(k, sigil))
+        return false;
+    ddb_err_set(err, ERR_DDB_VALIDATION, "%s contains invalid key: Syntax error; key: \"%s\"",
+                member, k);
+    return true;
+}
+
 static bool empty_set_message(const char *m)
 {
     return strstr(m, "set  may not be empty") != NULL ||
@@ -116,13 +126,8 @@ struct ddb_expr_params *ddb_expr_params_new(const json_t *names, const json_t *v
             goto oom;
         json_object_foreach((json_t *)names, k, v)
         {
-            if (!valid_key(k, '#')) {
-                ddb_err_set(err, ERR_DDB_VALIDATION,
-                            "ExpressionAttributeNames contains invalid key: Syntax error; key: "
-                            "\"%s\"",
-                            k);
+            if (bad_key(k, '#', "ExpressionAttributeNames", err))
                 goto fail;
-            }
             if (json_string_length(v) == 0) {
                 ddb_err_set(err, ERR_DDB_VALIDATION,
                             "ExpressionAttributeNames contains invalid value: Empty attribute name "
@@ -150,13 +155,8 @@ struct ddb_expr_params *ddb_expr_params_new(const json_t *names, const json_t *v
         }
         json_object_foreach((json_t *)values, k, v)
         {
-            if (!valid_key(k, ':')) {
-                ddb_err_set(err, ERR_DDB_VALIDATION,
-                            "ExpressionAttributeValues contains invalid key: Syntax error; key: "
-                            "\"%s\"",
-                            k);
+            if (bad_key(k, ':', "ExpressionAttributeValues", err))
                 goto fail;
-            }
         }
         p->vals = calloc(json_object_size(values), sizeof *p->vals);
         if (p->vals == NULL)
@@ -303,6 +303,13 @@ struct parser {
     bool sections[4];
 };
 
+/* The token of each punctuation character ('<' and '>' may take a second one). */
+static const uint8_t puncts[128] = {
+    ['('] = T_LPAREN, [')'] = T_RPAREN, ['['] = T_LBRACK, [']'] = T_RBRACK,
+    [','] = T_COMMA,  ['.'] = T_DOT,    ['='] = T_EQ,     ['+'] = T_PLUS,
+    ['-'] = T_MINUS,  ['<'] = T_LT,     ['>'] = T_GT,
+};
+
 static bool lex(struct parser *P)
 {
     size_t cap = P->len + 1;
@@ -332,60 +339,20 @@ static bool lex(struct parser *P)
             t->kind = c == '#' ? T_NAME : T_VALUE;
             while (j < n && is_word_char(s[j]))
                 j++;
+        } else if ((unsigned char)c < sizeof puncts && puncts[(unsigned char)c] != T_EOF) {
+            t->kind = puncts[(unsigned char)c];
+            if (t->kind == T_LT && j < n && (s[j] == '=' || s[j] == '>')) {
+                t->kind = s[j] == '=' ? T_LE : T_NE;
+                j++;
+            } else if (t->kind == T_GT && j < n && s[j] == '=') {
+                t->kind = T_GE;
+                j++;
+            }
         } else {
-            switch (c) {
-            case '(':
-                t->kind = T_LPAREN;
-                break;
-            case ')':
-                t->kind = T_RPAREN;
-                break;
-            case '[':
-                t->kind = T_LBRACK;
-                break;
-            case ']':
-                t->kind = T_RBRACK;
-                break;
-            case ',':
-                t->kind = T_COMMA;
-                break;
-            case '.':
-                t->kind = T_DOT;
-                break;
-            case '=':
-                t->kind = T_EQ;
-                break;
-            case '+':
-                t->kind = T_PLUS;
-                break;
-            case '-':
-                t->kind = T_MINUS;
-                break;
-            case '<':
-                t->kind = T_LT;
-                if (j < n && s[j] == '=') {
-                    t->kind = T_LE;
-                    j++;
-                } else if (j < n && s[j] == '>') {
-                    t->kind = T_NE;
-                    j++;
-                }
-                break;
-            case '>':
-                t->kind = T_GT;
-                if (j < n && s[j] == '=') {
-                    t->kind = T_GE;
-                    j++;
-                }
-                break;
-            default: {
-                t->kind = T_BAD;
-                size_t k = (unsigned char)c >= 0x80
-                               ? utf8_seq_len((const unsigned char *)s + i, n - i)
-                               : 1;
-                j = i + (k ? k : 1);
-            }
-            }
+            t->kind = T_BAD;
+            size_t k =
+                (unsigned char)c >= 0x80 ? utf8_seq_len((const unsigned char *)s + i, n - i) : 1;
+            j = i + (k ? k : 1);
         }
         t->len = (uint32_t)(j - i);
         i = j;
@@ -439,19 +406,30 @@ static int syntax(struct parser *P)
     return -1;
 }
 
-static void set_fatal(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_fatal(struct parser *P, const char *fmt, ...)
+/* Records the error that ends the compile (cut to 511 bytes), replacing an earlier one when
+ * replace. */
+static void vfatal(struct parser *P, bool replace, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vfatal(struct parser *P, bool replace, const char *fmt, va_list ap)
 {
-    if (P->fatal != NULL)
+    if (P->fatal != NULL && !replace)
         return;
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
+    char buf[512];
     vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
+    free(P->fatal);
     P->fatal = strdup(buf);
     if (P->fatal == NULL)
         P->oom = true;
+}
+
+/* A limit reached: the first one is reported. */
+static void set_fatal(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_fatal(struct parser *P, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfatal(P, false, fmt, ap);
+    va_end(ap);
 }
 
 /* Records an error of category c at token t, keeping the earliest one of each category. */
@@ -817,12 +795,9 @@ static void check_distinct(struct parser *P, int32_t a, int32_t b, const char *o
     buf_destroy(&b2);
 }
 
-/* A function other than size() used where an operand is expected. */
-static void check_misused(struct parser *P, int32_t node)
+/* "The function is not allowed to be used this way" for function node n. */
+static void misused(struct parser *P, const struct ddb_node *n)
 {
-    const struct ddb_node *n = node_at(P, node);
-    if (n->kind != DDB_N_FUNC || n->op == DDB_F_SIZE || n->op == DDB_F_UNKNOWN)
-        return;
     int len;
     const char *name = func_name(P, n, &len);
     sem(P, CAT_MISUSED_FUNC, (uint32_t)n->tok,
@@ -830,17 +805,20 @@ static void check_misused(struct parser *P, int32_t node)
         name);
 }
 
+/* A function other than size() used where an operand is expected. */
+static void check_misused(struct parser *P, int32_t node)
+{
+    const struct ddb_node *n = node_at(P, node);
+    if (n->kind == DDB_N_FUNC && n->op != DDB_F_SIZE && n->op != DDB_F_UNKNOWN)
+        misused(P, n);
+}
+
 /* size() (or any non-boolean) used where a condition is expected. */
 static void check_condition_use(struct parser *P, int32_t node)
 {
     const struct ddb_node *n = node_at(P, node);
-    if (n->kind == DDB_N_FUNC && n->op == DDB_F_SIZE) {
-        int len;
-        const char *name = func_name(P, n, &len);
-        sem(P, CAT_MISUSED_FUNC, (uint32_t)n->tok,
-            "The function is not allowed to be used this way in an expression; function: %.*s",
-            len, name);
-    }
+    if (n->kind == DDB_N_FUNC && n->op == DDB_F_SIZE)
+        misused(P, n);
 }
 
 static void operand_type_error(struct parser *P, enum cat c, uint32_t tok, const char *op,
@@ -1025,23 +1003,30 @@ static void mark_parens(struct parser *P, int32_t node, uint32_t tok)
         P->e->nodes[node].parens++;
 }
 
-/* operand := '(' operand ')' | atom */
-static int32_t parse_operand(struct parser *P)
+/* '(' inner ')' at the current token: inner's node, marked as parenthesised when mark. */
+static int32_t parse_group(struct parser *P, int32_t (*inner)(struct parser *), bool mark)
 {
-    if (peek(P)->kind != T_LPAREN)
-        return parse_atom(P);
     uint32_t open = P->pos++;
     if (!enter_paren(P))
         return -1;
-    int32_t x = parse_operand(P);
+    int32_t x = inner(P);
     P->depth--;
     if (x < 0)
         return -1;
     if (peek(P)->kind != T_RPAREN)
         return syntax(P);
     P->pos++;
-    mark_parens(P, x, open);
+    if (mark)
+        mark_parens(P, x, open);
     return x;
+}
+
+/* operand := '(' operand ')' | atom */
+static int32_t parse_operand(struct parser *P)
+{
+    if (peek(P)->kind != T_LPAREN)
+        return parse_atom(P);
+    return parse_group(P, parse_operand, true);
 }
 
 /* ---- conditions ---- */
@@ -1066,18 +1051,7 @@ static int32_t parse_primary(struct parser *P)
     if (P->fatal != NULL || P->oom)
         return -1;
     restore(P, &s);
-    uint32_t open = P->pos++;
-    if (!enter_paren(P))
-        return -1;
-    x = parse_or(P);
-    P->depth--;
-    if (x < 0)
-        return -1;
-    if (peek(P)->kind != T_RPAREN)
-        return syntax(P);
-    P->pos++;
-    mark_parens(P, x, open);
-    return x;
+    return parse_group(P, parse_or, true);
 }
 
 static int cmp_of(enum tok_kind k)
@@ -1151,6 +1125,19 @@ static void check_between(struct parser *P, int32_t lo, int32_t hi, uint32_t tok
     buf_destroy(&m);
 }
 
+/* Takes the operator after x (which must be an operand), counting it. */
+static bool take_operator(struct parser *P, int32_t x)
+{
+    if (!is_operand_node(P, x)) {
+        syntax(P);
+        return false;
+    }
+    if (!count_op(P))
+        return false;
+    P->pos++;
+    return true;
+}
+
 static int32_t parse_compare(struct parser *P)
 {
     int32_t x = parse_primary(P);
@@ -1160,11 +1147,8 @@ static int32_t parse_compare(struct parser *P)
     uint32_t ti = P->pos;
     int c = cmp_of((enum tok_kind)t->kind);
     if (c >= 0) {
-        if (!is_operand_node(P, x))
-            return syntax(P);
-        if (!count_op(P))
+        if (!take_operator(P, x))
             return -1;
-        P->pos++;
         int32_t y = parse_operand(P);
         if (y < 0)
             return -1;
@@ -1183,11 +1167,8 @@ static int32_t parse_compare(struct parser *P)
         return n;
     }
     if (tok_is(P, t, "BETWEEN")) {
-        if (!is_operand_node(P, x))
-            return syntax(P);
-        if (!count_op(P))
+        if (!take_operator(P, x))
             return -1;
-        P->pos++;
         int32_t lo = parse_operand(P);
         if (lo < 0)
             return -1;
@@ -1208,17 +1189,14 @@ static int32_t parse_compare(struct parser *P)
         return n;
     }
     if (tok_is(P, t, "IN")) {
-        if (!is_operand_node(P, x))
-            return syntax(P);
-        if (!count_op(P))
+        if (!take_operator(P, x))
             return -1;
-        P->pos++;
         if (peek(P)->kind != T_LPAREN)
             return syntax(P);
         P->pos++;
-        uint32_t cap = 16, argc = 0;
-        int32_t *argv = malloc(cap * sizeof *argv);
-        if (argv == NULL) {
+        uint32_t cap = 0, argc = 0;
+        int32_t *argv = NULL;
+        if (!GROW(argv, argc, cap)) {
             P->oom = true;
             return -1;
         }
@@ -1231,15 +1209,10 @@ static int32_t parse_compare(struct parser *P)
                 return -1;
             }
             total++;
-            if (argc == cap) {
-                int32_t *grown = realloc(argv, (size_t)cap * 2 * sizeof *grown);
-                if (grown == NULL) {
-                    P->oom = true;
-                    free(argv);
-                    return -1;
-                }
-                argv = grown;
-                cap *= 2;
+            if (!GROW(argv, argc, cap)) {
+                P->oom = true;
+                free(argv);
+                return -1;
             }
             argv[argc++] = a;
             if (peek(P)->kind != T_COMMA)
@@ -1327,15 +1300,10 @@ static int32_t parse_or(struct parser *P)
 static int key_error(struct parser *P, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int key_error(struct parser *P, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    vfatal(P, true, fmt, ap);
     va_end(ap);
-    free(P->fatal);
-    P->fatal = strdup(buf);
-    if (P->fatal == NULL)
-        P->oom = true;
     return -1;
 }
 
@@ -1445,19 +1413,8 @@ static int32_t parse_set_operand(struct parser *P);
 static int32_t parse_set_operand(struct parser *P)
 {
     const struct tok *t = peek(P);
-    if (t->kind == T_LPAREN) {
-        P->pos++;
-        if (!enter_paren(P))
-            return -1;
-        int32_t x = parse_set_operand(P);
-        P->depth--;
-        if (x < 0)
-            return -1;
-        if (peek(P)->kind != T_RPAREN)
-            return syntax(P);
-        P->pos++;
-        return x;
-    }
+    if (t->kind == T_LPAREN)
+        return parse_group(P, parse_set_operand, false);
     if (t->kind == T_IDENT && !is_keyword(P, t) && P->toks[P->pos + 1].kind == T_LPAREN)
         return parse_call(P, parse_set_operand);
     if (t->kind == T_VALUE)

@@ -4,6 +4,7 @@
  */
 #include "cloud/dynamodb/expr_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,17 +12,21 @@
 
 /* ---- paths ---- */
 
+/* What one path element names inside cur: a map's attribute or a list's element; NULL when
+ * cur has none (or is of the other kind). */
+static const struct ddb_value *step(const struct ddb_value *cur, const struct ddb_path_elem *el)
+{
+    if (el->name != NULL)
+        return cur->type == DDB_M ? ddb_map_get(cur, el->name, el->len) : NULL;
+    return cur->type == DDB_L && el->index < cur->n ? &cur->u.elems[el->index] : NULL;
+}
+
 const struct ddb_value *ddb__path_get(const struct ddb_expr *e, const struct ddb_path *p,
                                       const struct ddb_value *item)
 {
     const struct ddb_value *cur = item;
-    for (uint32_t i = 0; cur != NULL && i < p->n; i++) {
-        const struct ddb_path_elem *el = ddb__elem(e, p, i);
-        if (el->name != NULL)
-            cur = cur->type == DDB_M ? ddb_map_get(cur, el->name, el->len) : NULL;
-        else
-            cur = (cur->type == DDB_L && el->index < cur->n) ? &cur->u.elems[el->index] : NULL;
-    }
+    for (uint32_t i = 0; cur != NULL && i < p->n; i++)
+        cur = step(cur, ddb__elem(e, p, i));
     return cur;
 }
 
@@ -280,11 +285,7 @@ static int extract(const struct path_ref *paths, size_t n, uint32_t depth,
         while (j < n && paths[j].p->n > depth &&
                elem_cmp(ddb__elem(paths[j].e, paths[j].p, depth), el) == 0)
             j++;
-        const struct ddb_value *child = NULL;
-        if (el->name != NULL && src->type == DDB_M)
-            child = ddb_map_get(src, el->name, el->len);
-        else if (el->name == NULL && src->type == DDB_L && el->index < src->n)
-            child = &src->u.elems[el->index];
+        const struct ddb_value *child = step(src, el);
         if (child != NULL) {
             struct ddb_value got;
             bool leaf = false;
@@ -382,6 +383,23 @@ static int oom(struct ddb_err *err)
     return ddb_err_set(err, ERR_INTERNAL, "The request processing has failed.");
 }
 
+static int set_value(const struct ddb_expr *e, uint32_t node, const struct ddb_value *old,
+                     struct ddb_value *out, struct ddb_err *err);
+
+/* The two operands of n (a + b, list_append) evaluated into *a and *b (new values). */
+static int set_operands(const struct ddb_expr *e, const struct ddb_node *n,
+                        const struct ddb_value *old, struct ddb_value *a, struct ddb_value *b,
+                        struct ddb_err *err)
+{
+    if (set_value(e, arg(e, n, 0), old, a, err) != 0)
+        return -1;
+    if (set_value(e, arg(e, n, 1), old, b, err) != 0) {
+        ddb_value_destroy(a);
+        return -1;
+    }
+    return 0;
+}
+
 /* Evaluates a SET operand against the old item into *out (a new value). */
 static int set_value(const struct ddb_expr *e, uint32_t node, const struct ddb_value *old,
                      struct ddb_value *out, struct ddb_err *err)
@@ -400,12 +418,8 @@ static int set_value(const struct ddb_expr *e, uint32_t node, const struct ddb_v
     case DDB_N_PLUS:
     case DDB_N_MINUS: {
         struct ddb_value a, b;
-        if (set_value(e, arg(e, n, 0), old, &a, err) != 0)
+        if (set_operands(e, n, old, &a, &b, err) != 0)
             return -1;
-        if (set_value(e, arg(e, n, 1), old, &b, err) != 0) {
-            ddb_value_destroy(&a);
-            return -1;
-        }
         int rc = 0;
         if (a.type != DDB_N || b.type != DDB_N) {
             rc = wrong_type(err);
@@ -432,12 +446,8 @@ static int set_value(const struct ddb_expr *e, uint32_t node, const struct ddb_v
         }
         if (n->op == DDB_F_LIST_APPEND) {
             struct ddb_value a, b;
-            if (set_value(e, arg(e, n, 0), old, &a, err) != 0)
+            if (set_operands(e, n, old, &a, &b, err) != 0)
                 return -1;
-            if (set_value(e, arg(e, n, 1), old, &b, err) != 0) {
-                ddb_value_destroy(&a);
-                return -1;
-            }
             if (a.type != DDB_L || b.type != DDB_L) {
                 ddb_value_destroy(&a);
                 ddb_value_destroy(&b);
@@ -467,12 +477,8 @@ static struct ddb_value *parent_of(const struct ddb_expr *e, const struct ddb_pa
 {
     struct ddb_value *cur = item;
     for (uint32_t i = 0; i + 1 < p->n; i++) {
-        const struct ddb_path_elem *el = ddb__elem(e, p, i);
-        struct ddb_value *next = NULL;
-        if (el->name != NULL && cur->type == DDB_M)
-            next = ddb_map_get(cur, el->name, el->len);
-        else if (el->name == NULL && cur->type == DDB_L && el->index < cur->n)
-            next = &cur->u.elems[el->index];
+        /* inside item, which the caller may change */
+        struct ddb_value *next = (struct ddb_value *)step(cur, ddb__elem(e, p, i));
         if (next == NULL) {
             bad_path(err);
             return NULL;
@@ -487,12 +493,10 @@ static struct ddb_value *parent_of(const struct ddb_expr *e, const struct ddb_pa
     return cur;
 }
 
-/* The element the path's last step names inside parent, or NULL. */
+/* The element the path's last step names inside parent (from parent_of), or NULL. */
 static struct ddb_value *child_of(struct ddb_value *parent, const struct ddb_path_elem *last)
 {
-    if (last->name != NULL)
-        return ddb_map_get(parent, last->name, last->len);
-    return last->index < parent->n ? &parent->u.elems[last->index] : NULL;
+    return (struct ddb_value *)step(parent, last);
 }
 
 /* Puts *v (consumed) at last inside parent: replaces, or adds (a list index past the end
@@ -645,14 +649,10 @@ out:
 
 /* ---- key conditions ---- */
 
-static bool same_name(const struct ddb_path_elem *el, const char *name)
+int ddb__key_bind(const struct ddb_key_term *terms, size_t n, const struct ddb_key_schema *schema,
+                  struct ddb_key_cond *out, struct ddb_err *err)
 {
-    return el->name != NULL && strlen(name) == el->len && memcmp(el->name, name, el->len) == 0;
-}
-
-int ddb_keycond_bind(const struct ddb_expr *e, const struct ddb_key_schema *schema,
-                     struct ddb_key_cond *out, struct ddb_err *err)
-{
+    assert(n <= 2);
     memset(out, 0, sizeof *out);
     const char *names[2] = {schema->hash_name, schema->range_name};
     enum ddb_type types[2] = {schema->hash_type, schema->range_type};
@@ -660,41 +660,61 @@ int ddb_keycond_bind(const struct ddb_expr *e, const struct ddb_key_schema *sche
     for (int k = 0; k < 2; k++) {
         if (names[k] == NULL)
             continue;
-        if (k == 0 && schema->range_name == NULL && e->nkey > 1)
+        if (k == 0 && schema->range_name == NULL && n > 1)
             return ddb_err_set(err, ERR_DDB_VALIDATION, "Query key condition not supported");
-        const struct ddb_key_part *part = NULL;
-        for (uint32_t i = 0; i < e->nkey; i++) {
-            if (same_name(ddb__elem(e, &e->paths[e->key[i].path], 0), names[k])) {
-                part = &e->key[i];
+        const struct ddb_key_term *term = NULL;
+        size_t len = strlen(names[k]);
+        for (size_t i = 0; i < n; i++) {
+            if (terms[i].len == len && memcmp(terms[i].name, names[k], len) == 0) {
+                term = &terms[i];
                 matched[i] = true;
             }
         }
-        if (part == NULL) {
-            if (k == 0 || e->nkey > 1)
+        if (term == NULL) {
+            if (k == 0 || n > 1)
                 return ddb_err_set(err, ERR_DDB_VALIDATION,
                                    "Query condition missed key schema element: %s", names[k]);
             continue;
         }
-        const struct ddb_value *v1 = &e->values[part->v1];
-        const struct ddb_value *v2 = part->v2 >= 0 ? &e->values[part->v2] : NULL;
-        if (v1->type != types[k] || (v2 != NULL && v2->type != types[k]))
+        if (term->op < 0)
             return ddb_err_set(err, ERR_DDB_VALIDATION,
-                               "One or more parameter values were invalid: Condition parameter "
-                               "type does not match schema type");
+                               "Attempted conditional constraint is not an indexable operation");
+        for (unsigned j = 0; j < term->nv; j++)
+            if (term->v[j]->type != types[k])
+                return ddb_err_set(err, ERR_DDB_VALIDATION,
+                                   "One or more parameter values were invalid: Condition "
+                                   "parameter type does not match schema type");
         if (k == 0) {
-            if (part->op != DDB_KEY_EQ)
+            if (term->op != DDB_KEY_EQ)
                 return ddb_err_set(err, ERR_DDB_VALIDATION, "Query key condition not supported");
-            out->hash = v1;
+            out->hash = term->v[0];
         } else {
-            out->op = (enum ddb_key_op)part->op;
-            out->lo = v1;
-            out->hi = v2;
+            out->op = (enum ddb_key_op)term->op;
+            out->lo = term->v[0];
+            out->hi = term->nv > 1 ? term->v[1] : NULL;
         }
     }
-    for (uint32_t i = 0; i < e->nkey; i++)
+    for (size_t i = 0; i < n; i++)
         if (!matched[i])
             return ddb_err_set(err, ERR_DDB_VALIDATION, "Query key condition not supported");
     return 0;
+}
+
+int ddb_keycond_bind(const struct ddb_expr *e, const struct ddb_key_schema *schema,
+                     struct ddb_key_cond *out, struct ddb_err *err)
+{
+    struct ddb_key_term terms[2];
+    for (uint32_t i = 0; i < e->nkey; i++) {
+        const struct ddb_key_part *p = &e->key[i];
+        const struct ddb_path_elem *el = ddb__elem(e, &e->paths[p->path], 0);
+        bool two = p->v2 >= 0;
+        terms[i] = (struct ddb_key_term){el->name,
+                                         el->len,
+                                         p->op,
+                                         {&e->values[p->v1], two ? &e->values[p->v2] : NULL},
+                                         two ? 2 : 1};
+    }
+    return ddb__key_bind(terms, e->nkey, schema, out, err);
 }
 
 bool ddb_key_cond_match(const struct ddb_key_cond *kc, const struct ddb_value *range)

@@ -120,4 +120,19 @@ int ddb__path_cmp(const struct ddb_expr *e, const struct ddb_path *a, const stru
 /* Appends "[a, b, [1]]" for path p to out. */
 void ddb__path_render(const struct ddb_expr *e, const struct ddb_path *p, struct buf *out);
 
+/* One condition of a Query's key condition, from an expression or from KeyConditions. */
+struct ddb_key_term {
+    const char *name; /* the attribute (len bytes, borrowed) */
+    size_t len;
+    int op;                       /* enum ddb_key_op; -1: not indexable (NE, IN, NULL, …) */
+    const struct ddb_value *v[2]; /* the operands (borrowed), nv of them */
+    unsigned nv;
+};
+
+/* Binds terms[0..n) (n <= 2) to schema, with the messages of ddb_keycond_bind and "Attempted
+ * conditional constraint is not an indexable operation". *out borrows the operands. Returns
+ * 0 or -1 with err set. */
+int ddb__key_bind(const struct ddb_key_term *terms, size_t n, const struct ddb_key_schema *schema,
+                  struct ddb_key_cond *out, struct ddb_err *err);
+
 #endif

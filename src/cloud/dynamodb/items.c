@@ -101,37 +101,17 @@ static void compiled_free(struct compiled *x)
     ddb_expr_set_free(&x->ex);
 }
 
-static const char *str_member(const json_t *req, const char *k)
-{
-    return json_string_value(ddb_member(req, k));
-}
-
-static int compile_legacy(struct ddb_call *c, enum ddb_legacy_op lop, const json_t *req,
-                          struct compiled *x, bool prefix)
+/* The legacy parameters, then the expressions, of an item operation's request. */
+static int compile(struct ddb_call *c, enum ddb_legacy_op lop, const json_t *req,
+                   struct compiled *x, bool prefix)
 {
     struct ddb_err err;
     ddb_err_init(&err);
     if (ddb_legacy_compile(lop, req, &x->legacy, &err) != 0)
         return ddb__fail_err(c, &err, prefix);
-    return 0;
-}
-
-static int compile_exprs(struct ddb_call *c, const json_t *req, struct compiled *x, bool prefix)
-{
-    struct ddb_err err;
-    ddb_err_init(&err);
-    struct ddb_expr_request er = {
-        .update = str_member(req, "UpdateExpression"),
-        .condition = str_member(req, "ConditionExpression"),
-        .key_condition = str_member(req, "KeyConditionExpression"),
-        .filter = str_member(req, "FilterExpression"),
-        .projection = str_member(req, "ProjectionExpression"),
-        .names = ddb_member(req, "ExpressionAttributeNames"),
-        .values = ddb_member(req, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &x->ex, &err) != 0)
-        return ddb__fail_err(c, &err, prefix);
-    return 0;
+    unsigned all =
+        DDB_X_UPDATE | DDB_X_CONDITION | DDB_X_KEY | DDB_X_FILTER | DDB_X_PROJECTION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, req, all, &x->ex, prefix);
 }
 
 static int check_mixing(struct ddb_call *c, enum ddb_legacy_op lop, const json_t *req, bool prefix)
@@ -143,20 +123,11 @@ static int check_mixing(struct ddb_call *c, enum ddb_legacy_op lop, const json_t
     return 0;
 }
 
-static bool condition_holds(const struct compiled *x, const struct ddb_value *item)
-{
-    if (x->legacy.cond)
-        return ddb_legacy_cond_eval(&x->legacy, item);
-    if (x->ex.condition)
-        return ddb_cond_eval(x->ex.condition, item);
-    return true;
-}
-
 /* ConditionalCheckFailedException, with the item when ReturnValuesOnConditionCheckFailure
  * is ALL_OLD. */
 static void condition_failed(struct ddb_call *c, const json_t *req, const struct ddb_value *old)
 {
-    const char *rv = str_member(req, "ReturnValuesOnConditionCheckFailure");
+    const char *rv = ddb__str(req, "ReturnValuesOnConditionCheckFailure");
     ddb__fail(c, ERR_DDB_CONDITIONAL_CHECK_FAILED, "The conditional request failed");
     if (old && rv && strcmp(rv, "ALL_OLD") == 0) {
         buf_puts(&c->out, ",\"Item\":");
@@ -167,7 +138,7 @@ static void condition_failed(struct ddb_call *c, const json_t *req, const struct
 static void write_collection_metrics(struct buf *out, const struct ddb_table *t,
                                      const struct ddb_value *item, const json_t *req)
 {
-    const char *r = str_member(req, "ReturnItemCollectionMetrics");
+    const char *r = ddb__str(req, "ReturnItemCollectionMetrics");
     bool lsi = false;
     for (size_t i = 0; i < t->nidx; i++)
         lsi = lsi || !t->idx[i].global;
@@ -183,121 +154,158 @@ static void write_collection_metrics(struct buf *out, const struct ddb_table *t,
     buf_puts(out, "},\"SizeEstimateRangeGB\":[0.0,1.0]}");
 }
 
-/* ---- the write completion ---- */
+/* ---- shared by the operations on one key ---- */
 
-static void write_done(void *arg, int rc)
+/* The request's own checks, in order: expression/legacy mixing, the Key, legacy parameters
+ * and expressions. */
+static int decode_request(struct ddb_call *c, enum ddb_legacy_op lop, struct ddb_value *key,
+                          struct compiled *x, bool prefix)
 {
-    struct ddb_call *c = arg;
-    if (rc != 0) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    if (check_mixing(c, lop, c->req, prefix) != 0 ||
+        decode_map(c, json_object_get(c->req, "Key"), key, prefix) != 0 ||
+        compile(c, lop, c->req, x, prefix) != 0)
+        return -1;
+    return 0;
+}
+
+/* The table named and the storage key of key (checked against its schema); NULL when c
+ * failed. */
+static struct ddb_table *locate(struct ddb_call *c, const struct ddb_value *key, struct ddb_skey *k)
+{
+    struct ddb_table *t = ddb__table_of(c, ddb__str(c->req, "TableName"));
+    if (t == NULL || ddb__decode_key(c, t, key, k) != 0)
+        return NULL;
+    return t;
+}
+
+/* ReturnValues of PutItem and DeleteItem: ALL_OLD or NONE. */
+static int check_return_old(struct ddb_call *c, const char *rv)
+{
+    if (rv && strcmp(rv, "ALL_OLD") != 0 && strcmp(rv, "NONE") != 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
+    return 0;
+}
+
+/* The item at k now (overlay first; *found false when none) and the request's condition on
+ * it. Returns 0, or -1 with c failed. */
+static int read_checked(struct ddb_call *c, struct ddb_table *t, const struct ddb_skey *k,
+                        const struct compiled *x, struct ddb_value *old, bool *found)
+{
+    if (ddb__get(c->db, t, k, old, found) != 0)
+        return ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    if (!ddb__cond_holds(x->ex.condition, &x->legacy, *found ? old : NULL)) {
+        condition_failed(c, c->req, *found ? old : NULL);
+        return -1;
     }
-    ddb__reply(c);
+    return 0;
+}
+
+/* '{', then old (NULL: none) as Attributes when ReturnValues is ALL_OLD. Returns true when
+ * nothing follows the '{' yet. */
+static bool open_answer(struct ddb_call *c, const char *rv, const struct ddb_value *old)
+{
+    buf_puts(&c->out, "{");
+    if (old == NULL || rv == NULL || strcmp(rv, "ALL_OLD") != 0)
+        return true;
+    buf_puts(&c->out, "\"Attributes\":");
+    ddb__write_item(&c->out, old);
+    return false;
+}
+
+/* The end of an answer: ConsumedCapacity, ItemCollectionMetrics of item (NULL: none), '}'.
+ * first: nothing follows the '{' yet. */
+static void close_answer(struct ddb_call *c, const struct ddb_table *t,
+                         const struct ddb_capacity *cap, const struct ddb_value *item, bool first)
+{
+    const char *rcc = ddb__rcc(c->req);
+    if (rcc) {
+        buf_puts(&c->out, first ? "\"ConsumedCapacity\":" : ",\"ConsumedCapacity\":");
+        ddb__write_capacity(&c->out, cap, rcc, true);
+        first = false;
+    }
+    if (item) {
+        struct buf tmp;
+        buf_init(&tmp, 1 << 20);
+        write_collection_metrics(&tmp, t, item, c->req);
+        if (tmp.len)
+            buf_append(&c->out, first ? tmp.data + 1 : tmp.data, first ? tmp.len - 1 : tmp.len);
+        buf_destroy(&tmp);
+    }
+    buf_puts(&c->out, "}");
+}
+
+/* A batch writing newv (consumed; NULL deletes) over old (NULL: none) at k, capacity charged
+ * to cap. NULL when out of memory (c failed, its answer so far dropped). */
+static struct ddb_wb *write_one(struct ddb_call *c, struct ddb_table *t, const struct ddb_skey *k,
+                                const struct ddb_value *old, struct ddb_value *newv,
+                                struct ddb_capacity *cap)
+{
+    struct ddb_wb *wb = ddb__wb_new(c->db);
+    if (wb != NULL && ddb__wb_write(wb, t, k, old, newv, cap, false) == 0)
+        return wb;
+    ddb__wb_free(wb);
+    buf_reset(&c->out);
+    ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    return NULL;
+}
+
+/* Answers c: once wb (NULL: nothing to write) is durable, else now. */
+static void finish_write(struct ddb_call *c, struct ddb_wb *wb)
+{
+    if (wb)
+        ddb__wb_submit(wb, ddb__write_done, c);
+    else
+        ddb__finish(c);
 }
 
 /* ---- PutItem ---- */
 
 static void op_put(struct ddb_call *c)
 {
-    struct ddb *db = c->db;
     const json_t *req = c->req;
     struct compiled x = {0};
-    struct ddb_value item = {0}, old = {0};
+    struct ddb_value item = {0}, old = {0}, keep = {0};
     bool found = false;
+    struct ddb_wb *wb = NULL;
     struct ddb_capacity cap;
-    ddb_capacity_init(&cap, str_member(req, "TableName"));
+    ddb_capacity_init(&cap, ddb__str(req, "TableName"));
     if (check_mixing(c, DDB_LOP_PUT_ITEM, req, true) != 0 ||
         decode_map(c, json_object_get(req, "Item"), &item, true) != 0)
         goto out;
-    const char *rv = str_member(req, "ReturnValues");
-    if (rv && strcmp(rv, "ALL_OLD") != 0 && strcmp(rv, "NONE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
+    const char *rv = ddb__str(req, "ReturnValues");
+    if (check_return_old(c, rv) != 0)
         goto out;
-    }
     if (ddb_item_size(&item) > DDB_ITEM_MAX) {
         ddb__fail(c, ERR_DDB_VALIDATION, "Item size has exceeded the maximum allowed size");
         goto out;
     }
-    if (compile_legacy(c, DDB_LOP_PUT_ITEM, req, &x, true) != 0 ||
-        compile_exprs(c, req, &x, true) != 0)
+    if (compile(c, DDB_LOP_PUT_ITEM, req, &x, true) != 0)
         goto out;
-    struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
-    if (t == NULL) {
-        ddb__not_found(c, NULL, false);
-        goto out;
-    }
+    struct ddb_table *t = ddb__table_of(c, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (ddb__check_item(c, t, &item, false) != 0)
+    if (t == NULL || ddb__check_item(c, t, &item, false) != 0)
         goto out;
     ddb__skey(&t->ks, &item, &k);
-    if (ddb__get(db, t, &k, &old, &found) != 0) {
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    if (read_checked(c, t, &k, &x, &old, &found) != 0)
         goto out;
-    }
-    if (!condition_holds(&x, found ? &old : NULL)) {
-        condition_failed(c, req, found ? &old : NULL);
-        goto out;
-    }
-    buf_puts(&c->out, "{");
-    bool first = true;
-    if (found && rv && strcmp(rv, "ALL_OLD") == 0) {
-        buf_puts(&c->out, "\"Attributes\":");
-        ddb__write_item(&c->out, &old);
-        first = false;
-    }
-    struct ddb_wb *wb = ddb__wb_new(db);
-    struct ddb_value keep = {0};
-    bool metrics = str_member(req, "ReturnItemCollectionMetrics") != NULL;
+    bool first = open_answer(c, rv, found ? &old : NULL);
+    bool metrics = ddb__str(req, "ReturnItemCollectionMetrics") != NULL;
     if (metrics)
         ddb_value_copy(&keep, &item);
-    if (wb == NULL || ddb__wb_write(wb, t, &k, found ? &old : NULL, &item, &cap, false) != 0) {
-        ddb__wb_free(wb);
-        ddb_value_destroy(&keep);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-        goto out;
-    }
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        if (!first)
-            buf_puts(&c->out, ",");
-        buf_puts(&c->out, "\"ConsumedCapacity\":");
-        ddb__write_capacity(&c->out, &cap, rcc, true);
-        first = false;
-    }
-    if (metrics) {
-        struct buf tmp;
-        buf_init(&tmp, 1 << 20);
-        write_collection_metrics(&tmp, t, &keep, req);
-        if (tmp.len)
-            buf_append(&c->out, first ? tmp.data + 1 : tmp.data, first ? tmp.len - 1 : tmp.len);
-        buf_destroy(&tmp);
-        ddb_value_destroy(&keep);
-    }
-    buf_puts(&c->out, "}");
-    ddb_value_destroy(&old);
-    compiled_free(&x);
-    ddb_capacity_destroy(&cap);
-    ddb__wb_submit(wb, write_done, c);
-    return;
+    wb = write_one(c, t, &k, found ? &old : NULL, &item, &cap);
+    if (wb != NULL)
+        close_answer(c, t, &cap, metrics ? &keep : NULL, first);
 out:
     ddb_value_destroy(&item);
     ddb_value_destroy(&old);
+    ddb_value_destroy(&keep);
     compiled_free(&x);
     ddb_capacity_destroy(&cap);
-    ddb__finish(c);
+    finish_write(c, wb);
 }
 
 /* ---- GetItem ---- */
-
-static int project(const struct compiled *x, const struct ddb_value *item, struct ddb_value *out)
-{
-    if (x->ex.projection)
-        return ddb_project(x->ex.projection, item, out);
-    if (x->legacy.attrs)
-        return ddb_legacy_project(&x->legacy, item, out);
-    return ddb_value_copy(out, item);
-}
 
 static void op_get(struct ddb_call *c)
 {
@@ -307,19 +315,11 @@ static void op_get(struct ddb_call *c)
     struct ddb_value key = {0}, item = {0};
     bool found = false;
     struct ddb_capacity cap;
-    ddb_capacity_init(&cap, str_member(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_GET_ITEM, req, false) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, false) != 0 ||
-        compile_legacy(c, DDB_LOP_GET_ITEM, req, &x, false) != 0 ||
-        compile_exprs(c, req, &x, false) != 0)
-        goto out;
-    struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
-    if (t == NULL) {
-        ddb__not_found(c, NULL, false);
-        goto out;
-    }
+    ddb_capacity_init(&cap, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (ddb__decode_key(c, t, &key, &k) != 0)
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_GET_ITEM, &key, &x, false) != 0 ||
+        (t = locate(c, &key, &k)) == NULL)
         goto out;
     if (ddb__get(db, t, &k, &item, &found) != 0) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
@@ -333,7 +333,7 @@ static void op_get(struct ddb_call *c)
     bool first = true;
     if (found) {
         struct ddb_value p;
-        if (project(&x, &item, &p) != 0) {
+        if (ddb__project(x.ex.projection, &x.legacy, &item, &p) != 0) {
             buf_reset(&c->out);
             ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
             goto out;
@@ -343,12 +343,7 @@ static void op_get(struct ddb_call *c)
         ddb_value_destroy(&p);
         first = false;
     }
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, first ? "\"ConsumedCapacity\":" : ",\"ConsumedCapacity\":");
-        ddb__write_capacity(&c->out, &cap, rcc, true);
-    }
-    buf_puts(&c->out, "}");
+    close_answer(c, t, &cap, NULL, first);
 out:
     ddb_value_destroy(&key);
     ddb_value_destroy(&item);
@@ -381,25 +376,17 @@ static int legacy_updated(const struct ddb_legacy *l, const struct ddb_value *it
 
 static void op_update(struct ddb_call *c)
 {
-    struct ddb *db = c->db;
     const json_t *req = c->req;
     struct compiled x = {0};
-    struct ddb_value key = {0}, old = {0}, newv = {0};
+    struct ddb_value key = {0}, old = {0}, newv = {0}, keep = {0};
     bool found = false;
+    struct ddb_wb *wb = NULL;
     struct ddb_capacity cap;
-    ddb_capacity_init(&cap, str_member(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_UPDATE_ITEM, req, true) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, true) != 0 ||
-        compile_legacy(c, DDB_LOP_UPDATE_ITEM, req, &x, true) != 0 ||
-        compile_exprs(c, req, &x, true) != 0)
-        goto out;
-    struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
-    if (t == NULL) {
-        ddb__not_found(c, NULL, false);
-        goto out;
-    }
+    ddb_capacity_init(&cap, ddb__str(req, "TableName"));
     struct ddb_skey k;
-    if (ddb__decode_key(c, t, &key, &k) != 0)
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_UPDATE_ITEM, &key, &x, true) != 0 ||
+        (t = locate(c, &key, &k)) == NULL)
         goto out;
     const char *keys[2] = {t->hash_name, t->range_name};
     for (int i = 0; i < 2; i++) {
@@ -415,14 +402,8 @@ static void op_update(struct ddb_call *c)
             goto out;
         }
     }
-    if (ddb__get(db, t, &k, &old, &found) != 0) {
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+    if (read_checked(c, t, &k, &x, &old, &found) != 0)
         goto out;
-    }
-    if (!condition_holds(&x, found ? &old : NULL)) {
-        condition_failed(c, req, found ? &old : NULL);
-        goto out;
-    }
     const struct ddb_value *base = found ? &old : &key;
     struct ddb_err err;
     ddb_err_init(&err);
@@ -441,7 +422,7 @@ static void op_update(struct ddb_call *c)
     }
     if (ddb__check_item(c, t, &newv, true) != 0)
         goto out;
-    const char *rv = str_member(req, "ReturnValues");
+    const char *rv = ddb__str(req, "ReturnValues");
     buf_puts(&c->out, "{");
     bool first = true;
     if (rv && strcmp(rv, "NONE") != 0) {
@@ -470,136 +451,55 @@ static void op_update(struct ddb_call *c)
         }
         ddb_value_destroy(&ret);
     }
-    struct ddb_value keep = {0};
-    bool metrics = str_member(req, "ReturnItemCollectionMetrics") != NULL;
+    bool metrics = ddb__str(req, "ReturnItemCollectionMetrics") != NULL;
     if (metrics)
         ddb_value_copy(&keep, &newv);
-    struct ddb_wb *wb = ddb__wb_new(db);
-    if (wb == NULL || ddb__wb_write(wb, t, &k, found ? &old : NULL, &newv, &cap, false) != 0) {
-        ddb__wb_free(wb);
-        ddb_value_destroy(&keep);
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-        goto out;
-    }
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, first ? "\"ConsumedCapacity\":" : ",\"ConsumedCapacity\":");
-        ddb__write_capacity(&c->out, &cap, rcc, true);
-        first = false;
-    }
-    if (metrics) {
-        struct buf tmp;
-        buf_init(&tmp, 1 << 20);
-        write_collection_metrics(&tmp, t, &keep, req);
-        if (tmp.len)
-            buf_append(&c->out, first ? tmp.data + 1 : tmp.data, first ? tmp.len - 1 : tmp.len);
-        buf_destroy(&tmp);
-        ddb_value_destroy(&keep);
-    }
-    buf_puts(&c->out, "}");
-    ddb_value_destroy(&key);
-    ddb_value_destroy(&old);
-    compiled_free(&x);
-    ddb_capacity_destroy(&cap);
-    ddb__wb_submit(wb, write_done, c);
-    return;
+    wb = write_one(c, t, &k, found ? &old : NULL, &newv, &cap);
+    if (wb != NULL)
+        close_answer(c, t, &cap, metrics ? &keep : NULL, first);
 out:
     ddb_value_destroy(&key);
     ddb_value_destroy(&old);
     ddb_value_destroy(&newv);
+    ddb_value_destroy(&keep);
     compiled_free(&x);
     ddb_capacity_destroy(&cap);
-    ddb__finish(c);
+    finish_write(c, wb);
 }
 
 /* ---- DeleteItem ---- */
 
 static void op_delete(struct ddb_call *c)
 {
-    struct ddb *db = c->db;
     const json_t *req = c->req;
     struct compiled x = {0};
     struct ddb_value key = {0}, old = {0};
     bool found = false;
-    struct ddb_capacity cap;
-    ddb_capacity_init(&cap, str_member(req, "TableName"));
-    if (check_mixing(c, DDB_LOP_DELETE_ITEM, req, true) != 0 ||
-        decode_map(c, json_object_get(req, "Key"), &key, true) != 0 ||
-        compile_legacy(c, DDB_LOP_DELETE_ITEM, req, &x, true) != 0 ||
-        compile_exprs(c, req, &x, true) != 0)
-        goto out;
-    const char *rv = str_member(req, "ReturnValues");
-    if (rv && strcmp(rv, "ALL_OLD") != 0 && strcmp(rv, "NONE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "1 validation error detected: ReturnValues can only be ALL_OLD or NONE");
-        goto out;
-    }
-    struct ddb_table *t = ddb__table(db, str_member(req, "TableName"));
-    if (t == NULL) {
-        ddb__not_found(c, NULL, false);
-        goto out;
-    }
-    struct ddb_skey k;
-    if (ddb__decode_key(c, t, &key, &k) != 0)
-        goto out;
-    if (ddb__get(db, t, &k, &old, &found) != 0) {
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-        goto out;
-    }
-    if (!condition_holds(&x, found ? &old : NULL)) {
-        condition_failed(c, req, found ? &old : NULL);
-        goto out;
-    }
-    buf_puts(&c->out, "{");
-    bool first = true;
-    if (found && rv && strcmp(rv, "ALL_OLD") == 0) {
-        buf_puts(&c->out, "\"Attributes\":");
-        ddb__write_item(&c->out, &old);
-        first = false;
-    }
     struct ddb_wb *wb = NULL;
+    struct ddb_capacity cap;
+    ddb_capacity_init(&cap, ddb__str(req, "TableName"));
+    const char *rv = ddb__str(req, "ReturnValues");
+    struct ddb_skey k;
+    struct ddb_table *t = NULL;
+    if (decode_request(c, DDB_LOP_DELETE_ITEM, &key, &x, true) != 0 ||
+        check_return_old(c, rv) != 0 || (t = locate(c, &key, &k)) == NULL ||
+        read_checked(c, t, &k, &x, &old, &found) != 0)
+        goto out;
+    bool first = open_answer(c, rv, found ? &old : NULL);
     if (found) {
-        wb = ddb__wb_new(db);
-        if (wb == NULL || ddb__wb_write(wb, t, &k, &old, NULL, &cap, false) != 0) {
-            ddb__wb_free(wb);
-            buf_reset(&c->out);
-            ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+        wb = write_one(c, t, &k, &old, NULL, &cap);
+        if (wb == NULL)
             goto out;
-        }
     } else {
         ddb_capacity_add_table(&cap, DDB_CAP_WRITE, ddb_write_units(0, false));
     }
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, first ? "\"ConsumedCapacity\":" : ",\"ConsumedCapacity\":");
-        ddb__write_capacity(&c->out, &cap, rcc, true);
-        first = false;
-    }
-    if (found) {
-        struct buf tmp;
-        buf_init(&tmp, 1 << 20);
-        write_collection_metrics(&tmp, t, &old, req);
-        if (tmp.len)
-            buf_append(&c->out, first ? tmp.data + 1 : tmp.data, first ? tmp.len - 1 : tmp.len);
-        buf_destroy(&tmp);
-    }
-    buf_puts(&c->out, "}");
-    ddb_value_destroy(&key);
-    ddb_value_destroy(&old);
-    compiled_free(&x);
-    ddb_capacity_destroy(&cap);
-    if (wb)
-        ddb__wb_submit(wb, write_done, c);
-    else
-        ddb__finish(c);
-    return;
+    close_answer(c, t, &cap, found ? &old : NULL, first);
 out:
     ddb_value_destroy(&key);
     ddb_value_destroy(&old);
     compiled_free(&x);
     ddb_capacity_destroy(&cap);
-    ddb__finish(c);
+    finish_write(c, wb);
 }
 
 void ddb__op_item(struct ddb_call *c)
@@ -678,16 +578,13 @@ static void op_batch_get(struct ddb_call *c)
                 goto out;
             }
         }
-        if (compile_legacy(c, DDB_LOP_KEYS_AND_ATTRIBUTES, spec, &en->x, false) != 0 ||
-            compile_exprs(c, spec, &en->x, false) != 0)
+        if (compile(c, DDB_LOP_KEYS_AND_ATTRIBUTES, spec, &en->x, false) != 0)
             goto out;
     }
     for (size_t i = 0; i < ntables; i++) {
-        e[i].t = ddb__table(db, e[i].name);
-        if (e[i].t == NULL) {
-            ddb__not_found(c, NULL, false);
+        e[i].t = ddb__table_of(c, e[i].name);
+        if (e[i].t == NULL)
             goto out;
-        }
         for (size_t j = 0; j < e[i].nkeys; j++) {
             struct ddb_skey k;
             if (ddb__decode_key(c, e[i].t, &e[i].keys[j], &k) != 0)
@@ -732,7 +629,7 @@ static void op_batch_get(struct ddb_call *c)
                                                   strong ? DDB_READ_STRONG : DDB_READ_EVENTUAL));
             if (found) {
                 struct ddb_value p;
-                if (project(&en->x, &item, &p) == 0) {
+                if (ddb__project(en->x.ex.projection, &en->x.legacy, &item, &p) == 0) {
                     size_t before = c->out.len;
                     buf_puts(&c->out, firsti ? "" : ",");
                     ddb__write_item(&c->out, &p);
@@ -771,16 +668,7 @@ static void op_batch_get(struct ddb_call *c)
         buf_append(&c->out, unprocessed.data, unprocessed.len);
     buf_puts(&c->out, "}");
     buf_destroy(&unprocessed);
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, ",\"ConsumedCapacity\":[");
-        for (size_t i = 0; i < ntables; i++) {
-            if (i)
-                buf_puts(&c->out, ",");
-            ddb__write_capacity(&c->out, &caps[i], rcc, true);
-        }
-        buf_puts(&c->out, "]");
-    }
+    ddb__write_capacity_list(&c->out, req, caps, ntables, true);
     buf_puts(&c->out, "}");
 out:
     for (size_t i = 0; e && i < ntables; i++) {
@@ -827,16 +715,12 @@ static void op_batch_write(struct ddb_call *c)
                           "exactly one of the supported datatypes");
                 goto out;
             }
-            if (n == cap_n) {
-                size_t nc = cap_n ? cap_n * 2 : 8;
-                struct wreq *nw = realloc(w, nc * sizeof *nw);
-                if (nw == NULL) {
-                    ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-                    goto out;
-                }
-                w = nw;
-                cap_n = nc;
+            struct wreq *nw = ddb__grow(w, n, &cap_n, sizeof *nw, 8);
+            if (nw == NULL) {
+                ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+                goto out;
             }
+            w = nw;
             struct wreq *q = &w[n];
             memset(q, 0, sizeof *q);
             q->name = name;
@@ -870,13 +754,12 @@ static void op_batch_write(struct ddb_call *c)
         names[ti++] = name;
     }
     for (size_t i = 0; i < n; i++) {
-        w[i].t = ddb__table(db, w[i].name);
+        w[i].t = ddb__table_of(c, w[i].name);
         for (size_t j = 0; j < ntables; j++)
             if (names[j] == w[i].name)
                 w[i].table_index = j;
         if (w[i].t == NULL) {
             free(names);
-            ddb__not_found(c, NULL, false);
             goto out;
         }
     }
@@ -886,26 +769,19 @@ static void op_batch_write(struct ddb_call *c)
         struct ddb_err err;
         ddb_err_init(&err);
         if (q->put) {
-            const struct ddb_key_schema *ks = &q->t->ks;
-            const struct ddb_value *h = ddb_map_get(&q->v, ks->hash_name, strlen(ks->hash_name));
-            const struct ddb_value *r =
-                ks->range_name ? ddb_map_get(&q->v, ks->range_name, strlen(ks->range_name)) : NULL;
-            if (h == NULL || h->type != ks->hash_type ||
-                (ks->range_name && (r == NULL || r->type != ks->range_type))) {
+            if (!ddb_key_match(&q->t->ks, &q->v)) {
                 ddb__fail(c, ERR_DDB_VALIDATION,
                           "The provided key element does not match the schema");
                 goto out;
             }
             if (ddb__check_item(c, q->t, &q->v, false) != 0)
                 goto out;
-            ddb__skey(ks, &q->v, &q->k);
+            ddb__skey(&q->t->ks, &q->v, &q->k);
         } else if (ddb__decode_key(c, q->t, &q->v, &q->k) != 0) {
             goto out;
         }
         for (size_t j = 0; j < i; j++)
-            if (w[j].t == q->t && w[j].k.h == q->k.h && w[j].k.pklen == q->k.pklen &&
-                w[j].k.sklen == q->k.sklen && memcmp(w[j].k.pk, q->k.pk, q->k.pklen) == 0 &&
-                memcmp(w[j].k.sk, q->k.sk, q->k.sklen) == 0) {
+            if (w[j].t == q->t && ddb__skey_equal(&w[j].k, &q->k)) {
                 ddb__fail(c, ERR_DDB_VALIDATION, "Provided list of item keys contains duplicates");
                 goto out;
             }
@@ -942,19 +818,8 @@ static void op_batch_write(struct ddb_call *c)
         }
     }
     buf_puts(&c->out, "{\"UnprocessedItems\":{}");
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, ",\"ConsumedCapacity\":[");
-        for (size_t i = 0; i < ntables; i++) {
-            if (i)
-                buf_puts(&c->out, ",");
-            ddb__write_capacity(&c->out, &caps[i], rcc, true);
-        }
-        buf_puts(&c->out, "]");
-    }
-    const char *ricm = str_member(req, "ReturnItemCollectionMetrics");
-    if (ricm && strcmp(ricm, "SIZE") == 0)
-        buf_puts(&c->out, ",\"ItemCollectionMetrics\":{}");
+    ddb__write_capacity_list(&c->out, req, caps, ntables, true);
+    ddb__write_no_metrics(&c->out, req, true);
     buf_puts(&c->out, "}");
     for (size_t i = 0; i < n; i++)
         ddb_value_destroy(&w[i].v);
@@ -962,7 +827,7 @@ static void op_batch_write(struct ddb_call *c)
     for (size_t i = 0; i < ntables; i++)
         ddb_capacity_destroy(&caps[i]);
     free(caps);
-    ddb__wb_submit(wb, write_done, c);
+    ddb__wb_submit(wb, ddb__write_done, c);
     return;
 out:
     for (size_t i = 0; i < n; i++)

@@ -66,12 +66,11 @@ static bool present(const json_t *req, const char *k)
 static int invalid(struct ddb_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int invalid(struct ddb_err *err, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    ddb_err_vset(err, ERR_DDB_VALIDATION, 1024, fmt, ap);
     va_end(ap);
-    return ddb_err_set(err, ERR_DDB_VALIDATION, "%s", buf);
+    return -1;
 }
 
 int ddb_legacy_check_mixing(enum ddb_legacy_op op, const json_t *req, struct ddb_err *err)
@@ -403,6 +402,79 @@ static int check_conditional_operator(const json_t *req, bool *or_op, struct ddb
                    s ? s : "");
 }
 
+/* The translation of one Expected entry c on attribute #nI. */
+static int add_expected(struct builder *b, const char *name_key, const json_t *c)
+{
+    int rc;
+    if (present(c, "ComparisonOperator")) {
+        int op = op_from(json_object_get(c, "ComparisonOperator"));
+        json_t *list = present(c, "Value") ? json_pack("[O]", json_object_get(c, "Value"))
+                                           : json_incref(json_object_get(c, "AttributeValueList"));
+        rc = add_condition(b, name_key, op, list);
+        json_decref(list);
+    } else if (present(c, "Value")) {
+        json_t *list = json_pack("[O]", json_object_get(c, "Value"));
+        rc = add_condition(b, name_key, OP_EQ, list);
+        json_decref(list);
+    } else {
+        rc = add_condition(b, name_key, OP_NULL, NULL);
+    }
+    return rc;
+}
+
+/* A validated map of conditions (Expected when expected, else QueryFilter or ScanFilter)
+ * compiled as one condition expression into *out (left NULL when the map is empty): each
+ * attribute a #nI name, the conditions joined by AND (OR when or_op). */
+static int translate(const json_t *map, bool expected, bool or_op, struct ddb_expr **out,
+                     struct ddb_err *err)
+{
+    struct builder b = {.names = json_object(), .values = json_object()};
+    buf_init(&b.text, (size_t)1 << 26);
+    int i = 0, rc = 0;
+    const char *k;
+    const json_t *c;
+    json_object_foreach((json_t *)map, k, c)
+    {
+        char nk[32];
+        snprintf(nk, sizeof nk, "#n%d", i);
+        json_object_set_new(b.names, nk, json_string(k));
+        if (i++ > 0)
+            buf_puts(&b.text, or_op ? " OR " : " AND ");
+        rc = expected ? add_expected(&b, nk, c)
+                      : add_condition(&b, nk, op_from(json_object_get(c, "ComparisonOperator")),
+                                      json_object_get(c, "AttributeValueList"));
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0 && i > 0) {
+        *out = builder_compile(&b, err);
+        rc = *out ? 0 : -1;
+    }
+    builder_free(&b);
+    return rc;
+}
+
+/* The enum check, then each condition's AttributeValueList: QueryFilter, ScanFilter and
+ * KeyConditions (member: its name in Coral's messages). */
+static int check_conditions(const json_t *map, const char *member, struct ddb_err *err)
+{
+    if (check_op_enums(map, member, true, err) != 0)
+        return -1;
+    const char *k;
+    const json_t *c;
+    json_object_foreach((json_t *)map, k, c)
+    {
+        int op = op_from(json_object_get(c, "ComparisonOperator"));
+        const json_t *list = json_object_get(c, "AttributeValueList");
+        json_t *empty = list ? NULL : json_array();
+        int rc = check_filter_entry(list ? list : empty, op, err);
+        json_decref(empty);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Expected: validation (dynalite's order, tested against DynamoDB) and translation. */
 static int compile_expected(const json_t *expected, bool or_op, struct ddb_expr **out,
                             struct ddb_err *err)
@@ -468,80 +540,16 @@ static int compile_expected(const json_t *expected, bool or_op, struct ddb_expr 
             }
         }
     }
-    /* translation */
-    struct builder b = {.names = json_object(), .values = json_object()};
-    buf_init(&b.text, (size_t)1 << 26);
-    int i = 0, rc = 0;
-    json_object_foreach((json_t *)expected, k, c)
-    {
-        char nk[32];
-        snprintf(nk, sizeof nk, "#n%d", i);
-        json_object_set_new(b.names, nk, json_string(k));
-        if (i++ > 0)
-            buf_puts(&b.text, or_op ? " OR " : " AND ");
-        if (present(c, "ComparisonOperator")) {
-            int op = op_from(json_object_get(c, "ComparisonOperator"));
-            json_t *list = present(c, "Value") ? json_pack("[O]", json_object_get(c, "Value"))
-                                               : json_incref(json_object_get(c, "AttributeValueList"));
-            rc = add_condition(&b, nk, op, list);
-            json_decref(list);
-        } else if (present(c, "Value")) {
-            json_t *list = json_pack("[O]", json_object_get(c, "Value"));
-            rc = add_condition(&b, nk, OP_EQ, list);
-            json_decref(list);
-        } else {
-            rc = add_condition(&b, nk, OP_NULL, NULL);
-        }
-        if (rc != 0)
-            break;
-    }
-    if (rc == 0 && i > 0) {
-        *out = builder_compile(&b, err);
-        rc = *out ? 0 : -1;
-    }
-    builder_free(&b);
-    return rc;
+    return translate(expected, true, or_op, out, err);
 }
 
 /* QueryFilter / ScanFilter: validation and translation. */
 static int compile_filter(const json_t *filter, const char *member, bool or_op,
                           struct ddb_expr **out, struct ddb_err *err)
 {
-    if (check_op_enums(filter, member, true, err) != 0)
+    if (check_conditions(filter, member, err) != 0)
         return -1;
-    const char *k;
-    const json_t *c;
-    json_object_foreach((json_t *)filter, k, c)
-    {
-        int op = op_from(json_object_get(c, "ComparisonOperator"));
-        const json_t *list = json_object_get(c, "AttributeValueList");
-        json_t *empty = list ? NULL : json_array();
-        int rc = check_filter_entry(list ? list : empty, op, err);
-        json_decref(empty);
-        if (rc != 0)
-            return -1;
-    }
-    struct builder b = {.names = json_object(), .values = json_object()};
-    buf_init(&b.text, (size_t)1 << 26);
-    int i = 0, rc = 0;
-    json_object_foreach((json_t *)filter, k, c)
-    {
-        char nk[32];
-        snprintf(nk, sizeof nk, "#n%d", i);
-        json_object_set_new(b.names, nk, json_string(k));
-        if (i++ > 0)
-            buf_puts(&b.text, or_op ? " OR " : " AND ");
-        rc = add_condition(&b, nk, op_from(json_object_get(c, "ComparisonOperator")),
-                           json_object_get(c, "AttributeValueList"));
-        if (rc != 0)
-            break;
-    }
-    if (rc == 0 && i > 0) {
-        *out = builder_compile(&b, err);
-        rc = *out ? 0 : -1;
-    }
-    builder_free(&b);
-    return rc;
+    return translate(filter, false, or_op, out, err);
 }
 
 /* ---- compiling ---- */
@@ -593,20 +601,10 @@ static int compile_attrs(const json_t *attrs, struct ddb_legacy *l, struct ddb_e
 
 static int compile_keys(const json_t *keys, struct ddb_legacy *l, struct ddb_err *err)
 {
-    if (check_op_enums(keys, "keyConditions", true, err) != 0)
+    if (check_conditions(keys, "keyConditions", err) != 0)
         return -1;
     const char *k;
     const json_t *c;
-    json_object_foreach((json_t *)keys, k, c)
-    {
-        int op = op_from(json_object_get(c, "ComparisonOperator"));
-        const json_t *list = json_object_get(c, "AttributeValueList");
-        json_t *empty = list ? NULL : json_array();
-        int rc = check_filter_entry(list ? list : empty, op, err);
-        json_decref(empty);
-        if (rc != 0)
-            return -1;
-    }
     size_t n = json_object_size(keys);
     if (n != 1 && n != 2)
         return invalid(err, "Conditions can be of length 1 or 2 only");
@@ -842,50 +840,28 @@ fail:
 int ddb_legacy_keycond_bind(const struct ddb_legacy *l, const struct ddb_key_schema *schema,
                             struct ddb_key_cond *out, struct ddb_err *err)
 {
-    memset(out, 0, sizeof *out);
-    static const enum ddb_key_op key_ops[OP__COUNT] = {
-        [OP_EQ] = DDB_KEY_EQ,           [OP_LE] = DDB_KEY_LE, [OP_LT] = DDB_KEY_LT,
-        [OP_GE] = DDB_KEY_GE,           [OP_GT] = DDB_KEY_GT, [OP_BETWEEN] = DDB_KEY_BETWEEN,
+    /* the key operator of each ComparisonOperator; -1 where there is none */
+    static const int key_ops[OP__COUNT] = {
+        [OP_EQ] = DDB_KEY_EQ,
+        [OP_NE] = -1,
+        [OP_LE] = DDB_KEY_LE,
+        [OP_LT] = DDB_KEY_LT,
+        [OP_GE] = DDB_KEY_GE,
+        [OP_GT] = DDB_KEY_GT,
+        [OP_NOT_NULL] = -1,
+        [OP_NULL] = -1,
+        [OP_CONTAINS] = -1,
+        [OP_NOT_CONTAINS] = -1,
         [OP_BEGINS_WITH] = DDB_KEY_BEGINS_WITH,
+        [OP_IN] = -1,
+        [OP_BETWEEN] = DDB_KEY_BETWEEN,
     };
-    const char *names[2] = {schema->hash_name, schema->range_name};
-    enum ddb_type types[2] = {schema->hash_type, schema->range_type};
-    bool matched[2] = {false, false};
-    for (int k = 0; k < 2; k++) {
-        if (names[k] == NULL)
-            continue;
-        if (k == 0 && schema->range_name == NULL && l->nkeys > 1)
-            return invalid(err, "Query key condition not supported");
-        const struct ddb_legacy_key *key = NULL;
-        for (size_t i = 0; i < l->nkeys; i++)
-            if (strcmp(l->keys[i].name, names[k]) == 0) {
-                key = &l->keys[i];
-                matched[i] = true;
-            }
-        if (key == NULL) {
-            if (k == 0 || l->nkeys > 1)
-                return invalid(err, "Query condition missed key schema element: %s", names[k]);
-            continue;
-        }
-        if (key->op == OP_NULL || key->op == OP_NOT_NULL || key->op == OP_NE ||
-            key->op == OP_CONTAINS || key->op == OP_NOT_CONTAINS || key->op == OP_IN)
-            return invalid(err, "Attempted conditional constraint is not an indexable operation");
-        for (unsigned j = 0; j < key->nv; j++)
-            if (key->v[j].type != types[k])
-                return invalid(err, "One or more parameter values were invalid: Condition "
-                                    "parameter type does not match schema type");
-        if (k == 0) {
-            if (key->op != OP_EQ)
-                return invalid(err, "Query key condition not supported");
-            out->hash = &key->v[0];
-        } else {
-            out->op = key_ops[key->op];
-            out->lo = &key->v[0];
-            out->hi = key->nv > 1 ? &key->v[1] : NULL;
-        }
+    struct ddb_key_term terms[2];
+    size_t n = l->nkeys < 2 ? l->nkeys : 2; /* KeyConditions has one or two (compile_keys) */
+    for (size_t i = 0; i < n; i++) {
+        const struct ddb_legacy_key *key = &l->keys[i];
+        terms[i] = (struct ddb_key_term){
+            key->name, strlen(key->name), key_ops[key->op], {&key->v[0], &key->v[1]}, key->nv};
     }
-    for (size_t i = 0; i < l->nkeys; i++)
-        if (!matched[i])
-            return invalid(err, "Query key condition not supported");
-    return 0;
+    return ddb__key_bind(terms, n, schema, out, err);
 }

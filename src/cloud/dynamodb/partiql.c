@@ -320,6 +320,15 @@ static int expect_kw(struct parser *ps, const char *kw)
     return syntax(ps, "expected %s but found %s", kw, tok_desc(ps));
 }
 
+/* One level deeper into the statement; false (a syntax error) past DDB_PQ_MAX_DEPTH. */
+static bool nest(struct parser *ps)
+{
+    if (++ps->depth <= DDB_PQ_MAX_DEPTH)
+        return true;
+    syntax(ps, "the statement nests too deeply");
+    return false;
+}
+
 /* ---- nodes ---- */
 
 static struct ddb_pq_node *node(enum nkind k)
@@ -426,10 +435,8 @@ static struct ddb_pq_node *parse_container(struct parser *ps, enum nkind kind, c
     struct ddb_pq_node *n = node(kind);
     if (n == NULL)
         return NULL;
-    if (++ps->depth > DDB_PQ_MAX_DEPTH) {
-        syntax(ps, "the statement nests too deeply");
+    if (!nest(ps))
         goto fail;
-    }
     if (!accept_punct(ps, close)) {
         do {
             if (kind == N_MAP) {
@@ -583,10 +590,8 @@ static struct ddb_pq_node *parse_function(struct parser *ps)
     next(ps);
     if (expect_punct(ps, "(") != 0)
         goto fail;
-    if (++ps->depth > DDB_PQ_MAX_DEPTH) {
-        syntax(ps, "the statement nests too deeply");
+    if (!nest(ps))
         goto fail;
-    }
     do {
         struct ddb_pq_node *a = parse_operand(ps);
         if (a == NULL || add_kid(n, a) != 0)
@@ -601,6 +606,21 @@ fail:
     return NULL;
 }
 
+/* After '(': inner, then ')'. */
+static struct ddb_pq_node *parse_group(struct parser *ps,
+                                       struct ddb_pq_node *(*inner)(struct parser *))
+{
+    if (!nest(ps))
+        return NULL;
+    struct ddb_pq_node *n = inner(ps);
+    ps->depth--;
+    if (n && expect_punct(ps, ")") != 0) {
+        node_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 static struct ddb_pq_node *parse_primary(struct parser *ps)
 {
     if (ps->failed)
@@ -609,19 +629,8 @@ static struct ddb_pq_node *parse_primary(struct parser *ps)
         return parse_function(ps);
     if (starts_value(ps))
         return parse_value(ps);
-    if (accept_punct(ps, "(")) {
-        if (++ps->depth > DDB_PQ_MAX_DEPTH) {
-            syntax(ps, "the statement nests too deeply");
-            return NULL;
-        }
-        struct ddb_pq_node *n = parse_operand(ps);
-        ps->depth--;
-        if (n && expect_punct(ps, ")") != 0) {
-            node_free(n);
-            return NULL;
-        }
-        return n;
-    }
+    if (accept_punct(ps, "("))
+        return parse_group(ps, parse_operand);
     return parse_path(ps);
 }
 
@@ -674,19 +683,8 @@ static struct ddb_pq_node *parse_predicate(struct parser *ps)
     if (ps->failed)
         return NULL;
     /* '(' opens a condition here; parenthesised operands appear after an operator */
-    if (accept_punct(ps, "(")) {
-        if (++ps->depth > DDB_PQ_MAX_DEPTH) {
-            syntax(ps, "the statement nests too deeply");
-            return NULL;
-        }
-        struct ddb_pq_node *c = parse_or(ps);
-        ps->depth--;
-        if (c && expect_punct(ps, ")") != 0) {
-            node_free(c);
-            return NULL;
-        }
-        return c;
-    }
+    if (accept_punct(ps, "("))
+        return parse_group(ps, parse_or);
     struct ddb_pq_node *a = parse_operand(ps);
     if (a == NULL)
         return NULL;
@@ -743,13 +741,9 @@ static struct ddb_pq_node *parse_predicate(struct parser *ps)
             syntax(ps, "expected '[' or '(' after IN but found %s", tok_desc(ps));
             return NULL;
         }
-        struct ddb_pq_node *n = node(N_IN);
-        if (n == NULL || add_kid(n, a) != 0) {
-            if (n == NULL)
-                node_free(a);
-            node_free(n);
+        struct ddb_pq_node *n = binary(N_IN, 0, a, NULL);
+        if (n == NULL)
             return NULL;
-        }
         n->neg = neg;
         do {
             struct ddb_pq_node *v = parse_operand(ps);
@@ -770,13 +764,9 @@ static struct ddb_pq_node *parse_predicate(struct parser *ps)
         return n;
     }
     if (accept_kw(ps, "IS")) {
-        struct ddb_pq_node *n = node(N_IS);
-        if (n == NULL || add_kid(n, a) != 0) {
-            if (n == NULL)
-                node_free(a);
-            node_free(n);
+        struct ddb_pq_node *n = binary(N_IS, 0, a, NULL);
+        if (n == NULL)
             return NULL;
-        }
         n->neg = accept_kw(ps, "NOT");
         if (accept_kw(ps, "MISSING"))
             n->op = IS_MISSING;
@@ -804,10 +794,8 @@ static struct ddb_pq_node *parse_predicate(struct parser *ps)
 static struct ddb_pq_node *parse_not(struct parser *ps)
 {
     if (accept_kw(ps, "NOT")) {
-        if (++ps->depth > DDB_PQ_MAX_DEPTH) {
-            syntax(ps, "the statement nests too deeply");
+        if (!nest(ps))
             return NULL;
-        }
         struct ddb_pq_node *a = parse_not(ps);
         ps->depth--;
         return a ? binary(N_NOT, 0, a, NULL) : NULL;
@@ -815,32 +803,30 @@ static struct ddb_pq_node *parse_not(struct parser *ps)
     return parse_predicate(ps);
 }
 
-static struct ddb_pq_node *parse_and(struct parser *ps)
+/* sub (kw sub)*, left-associative nodes of kind k. */
+static struct ddb_pq_node *parse_chain(struct parser *ps, const char *kw, enum nkind k,
+                                       struct ddb_pq_node *(*sub)(struct parser *))
 {
-    struct ddb_pq_node *a = parse_not(ps);
-    while (a && accept_kw(ps, "AND")) {
-        struct ddb_pq_node *b = parse_not(ps);
+    struct ddb_pq_node *a = sub(ps);
+    while (a && accept_kw(ps, kw)) {
+        struct ddb_pq_node *b = sub(ps);
         if (b == NULL) {
             node_free(a);
             return NULL;
         }
-        a = binary(N_AND, 0, a, b);
+        a = binary(k, 0, a, b);
     }
     return a;
 }
 
+static struct ddb_pq_node *parse_and(struct parser *ps)
+{
+    return parse_chain(ps, "AND", N_AND, parse_not);
+}
+
 static struct ddb_pq_node *parse_or(struct parser *ps)
 {
-    struct ddb_pq_node *a = parse_and(ps);
-    while (a && accept_kw(ps, "OR")) {
-        struct ddb_pq_node *b = parse_and(ps);
-        if (b == NULL) {
-            node_free(a);
-            return NULL;
-        }
-        a = binary(N_OR, 0, a, b);
-    }
-    return a;
+    return parse_chain(ps, "OR", N_OR, parse_and);
 }
 
 static int parse_target(struct parser *ps, struct ddb_pq *q)
@@ -1059,29 +1045,22 @@ static json_t *value_json(const struct ddb_pq_node *n, struct ddb_pq_render *rc,
         }
         return json_deep_copy(v);
     }
-    case N_MAP: {
-        json_t *m = json_object();
-        for (size_t i = 0; i < n->nkids; i++) {
-            json_t *v = value_json(n->kids[i], rc, err);
-            if (v == NULL) {
-                json_decref(m);
-                return NULL;
-            }
-            json_object_set_new(m, n->keys[i], v);
-        }
-        return json_pack("{s:o}", "M", m);
-    }
+    case N_MAP:
     case N_LIST: {
-        json_t *l = json_array();
+        bool map = n->kind == N_MAP;
+        json_t *all = map ? json_object() : json_array();
         for (size_t i = 0; i < n->nkids; i++) {
             json_t *v = value_json(n->kids[i], rc, err);
             if (v == NULL) {
-                json_decref(l);
+                json_decref(all);
                 return NULL;
             }
-            json_array_append_new(l, v);
+            if (map)
+                json_object_set_new(all, n->keys[i], v);
+            else
+                json_array_append_new(all, v);
         }
-        return json_pack("{s:o}", "L", l);
+        return json_pack("{s:o}", map ? "M" : "L", all);
     }
     case N_SET: {
         json_t *elems = json_array();
@@ -1416,38 +1395,26 @@ json_t *ddb_pq_insert_item(const struct ddb_pq *q, struct ddb_pq_render *rc, str
 int ddb_pq_render_update(const struct ddb_pq *q, struct ddb_pq_render *rc, struct buf *out,
                          struct ddb_err *err)
 {
-    bool any_set = false, any_remove = false;
-    for (size_t i = 0; i < q->nactions; i++) {
-        if (q->actions[i].remove)
-            any_remove = true;
-        else
-            any_set = true;
-    }
-    if (any_set) {
-        buf_puts(out, "SET ");
+    bool any[2] = {false, false}; /* SET, REMOVE */
+    for (size_t i = 0; i < q->nactions; i++)
+        any[q->actions[i].remove] = true;
+    for (int remove = 0; remove < 2; remove++) {
+        if (!any[remove])
+            continue;
+        buf_puts(out, !remove ? "SET " : any[0] ? " REMOVE " : "REMOVE ");
         bool first = true;
         for (size_t i = 0; i < q->nactions; i++) {
-            if (q->actions[i].remove)
+            if (q->actions[i].remove != (remove == 1))
                 continue;
             if (!first)
                 buf_puts(out, ", ");
             first = false;
             put_path(out, q->actions[i].path, rc);
+            if (remove)
+                continue;
             buf_puts(out, " = ");
             if (render_operand(out, q->actions[i].value, rc, err) != 0)
                 return -1;
-        }
-    }
-    if (any_remove) {
-        buf_puts(out, any_set ? " REMOVE " : "REMOVE ");
-        bool first = true;
-        for (size_t i = 0; i < q->nactions; i++) {
-            if (!q->actions[i].remove)
-                continue;
-            if (!first)
-                buf_puts(out, ", ");
-            first = false;
-            put_path(out, q->actions[i].path, rc);
         }
     }
     return 0;

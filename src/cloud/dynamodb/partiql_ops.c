@@ -35,11 +35,6 @@ struct stmt_run {
     size_t index; /* in a batch */
 };
 
-static const char *str_member(const json_t *o, const char *k)
-{
-    return json_string_value(ddb_member(o, k));
-}
-
 static void set_expr_maps(json_t *req, struct ddb_pq_render *rc)
 {
     if (rc->names && json_object_size(rc->names))
@@ -135,7 +130,7 @@ static enum ddb_op translate(struct ddb *db, const json_t *outer, const char *te
         if (!batch) {
             copy_member(req, outer, "ConsistentRead");
             copy_member(req, outer, "Limit");
-            const char *tok = str_member(outer, "NextToken");
+            const char *tok = ddb__str(outer, "NextToken");
             if (tok) {
                 struct buf dec;
                 buf_init(&dec, 1 << 20);
@@ -220,9 +215,7 @@ static enum ddb_op translate(struct ddb *db, const json_t *outer, const char *te
         break;
     }
     }
-    if (op != DDB_OP_PUT_ITEM && op != DDB_OP_QUERY && op != DDB_OP_SCAN)
-        copy_member(req, outer, "ReturnValuesOnConditionCheckFailure");
-    else if (op == DDB_OP_PUT_ITEM)
+    if (op != DDB_OP_QUERY && op != DDB_OP_SCAN)
         copy_member(req, outer, "ReturnValuesOnConditionCheckFailure");
 out:
     json_decref(kv[0]);
@@ -307,7 +300,7 @@ static void op_execute(struct ddb_call *c)
     char *table = NULL;
     enum ddb_pq_verb verb = DDB_PQ_SELECT;
     const json_t *params = ddb_member(c->req, "Parameters");
-    enum ddb_op op = translate(c->db, c->req, str_member(c->req, "Statement"), params, false, &req,
+    enum ddb_op op = translate(c->db, c->req, ddb__str(c->req, "Statement"), params, false, &req,
                                &table, &verb, &err);
     if (op == DDB_OP_UNKNOWN) {
         free(table);
@@ -425,7 +418,7 @@ static void batch_next(struct ddb_call *c)
     enum ddb_pq_verb verb = DDB_PQ_SELECT;
     json_t *outer = json_deep_copy(st);
     copy_member(outer, c->req, "ReturnConsumedCapacity");
-    enum ddb_op op = translate(c->db, outer, str_member(st, "Statement"),
+    enum ddb_op op = translate(c->db, outer, ddb__str(st, "Statement"),
                                ddb_member(st, "Parameters"), true, &req, &table, &verb, &err);
     json_decref(outer);
     struct stmt_run *s = calloc(1, sizeof *s);

@@ -33,11 +33,6 @@ struct qstate {
     bool failed;
 };
 
-static const char *str_member(const json_t *req, const char *k)
-{
-    return json_string_value(ddb_member(req, k));
-}
-
 static void qstate_free(struct qstate *q)
 {
     ddb_legacy_destroy(&q->legacy);
@@ -82,10 +77,10 @@ static int check_select(struct ddb_call *c, struct qstate *q, bool query)
 /* The table and index of the request, with the index rules. */
 static int find_target(struct ddb_call *c, struct qstate *q)
 {
-    q->t = ddb__table(c->db, str_member(c->req, "TableName"));
+    q->t = ddb__table_of(c, ddb__str(c->req, "TableName"));
     if (q->t == NULL)
-        return ddb__not_found(c, NULL, false);
-    const char *iname = str_member(c->req, "IndexName");
+        return -1;
+    const char *iname = ddb__str(c->req, "IndexName");
     if (iname == NULL)
         return 0;
     q->x = ddb__index(q->t, iname);
@@ -159,24 +154,6 @@ static int start_key(struct ddb_call *c, struct qstate *q, struct ddb_cursor *cu
 
 /* ---- per item ---- */
 
-static bool filter_holds(const struct qstate *q, const struct ddb_value *item)
-{
-    if (q->legacy.cond)
-        return ddb_legacy_cond_eval(&q->legacy, item);
-    if (q->ex.filter)
-        return ddb_cond_eval(q->ex.filter, item);
-    return true;
-}
-
-static int project(const struct qstate *q, const struct ddb_value *item, struct ddb_value *out)
-{
-    if (q->ex.projection)
-        return ddb_project(q->ex.projection, item, out);
-    if (q->legacy.attrs)
-        return ddb_legacy_project(&q->legacy, item, out);
-    return ddb_value_copy(out, item);
-}
-
 static bool on_item(void *arg, const struct ddb_skey *base, const struct ddb_value *full)
 {
     struct qstate *q = arg;
@@ -201,11 +178,11 @@ static bool on_item(void *arg, const struct ddb_skey *base, const struct ddb_val
     q->bytes += ddb_item_size(item);
     ddb_value_destroy(&q->last);
     ddb_value_copy(&q->last, item);
-    if (filter_holds(q, item)) {
+    if (ddb__cond_holds(q->ex.filter, &q->legacy, item)) {
         q->count++;
         if (!q->count_only) {
             struct ddb_value out;
-            if (project(q, item, &out) != 0) {
+            if (ddb__project(q->ex.projection, &q->legacy, item, &out) != 0) {
                 q->failed = true;
                 ddb_value_destroy(&proj);
                 return false;
@@ -270,6 +247,18 @@ static void answer(struct ddb_call *c, struct qstate *q)
     buf_puts(&c->out, "}");
 }
 
+/* Walks the cursor into the answer. */
+static void run(struct ddb_call *c, struct qstate *q, const struct ddb_cursor *cur)
+{
+    buf_puts(&c->out, q->count_only ? "{" : "{\"Items\":[");
+    if (ddb__cursor_run(c->db, cur, on_item, q) != 0 || q->failed) {
+        buf_reset(&c->out);
+        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
+        return;
+    }
+    answer(c, q);
+}
+
 static int common_start(struct ddb_call *c, struct qstate *q, enum ddb_legacy_op lop)
 {
     struct ddb_err err;
@@ -277,7 +266,7 @@ static int common_start(struct ddb_call *c, struct qstate *q, enum ddb_legacy_op
     const json_t *req = c->req;
     q->c = c;
     q->first_item = true;
-    q->select = str_member(req, "Select");
+    q->select = ddb__str(req, "Select");
     q->count_only = q->select && strcmp(q->select, "COUNT") == 0;
     q->limit = ddb__int(req, "Limit", 0);
     if (ddb_legacy_check_mixing(lop, req, &err) != 0 ||
@@ -298,19 +287,8 @@ static int common_start(struct ddb_call *c, struct qstate *q, enum ddb_legacy_op
 
 static int compile(struct ddb_call *c, struct qstate *q)
 {
-    struct ddb_err err;
-    ddb_err_init(&err);
-    const json_t *req = c->req;
-    struct ddb_expr_request er = {
-        .key_condition = str_member(req, "KeyConditionExpression"),
-        .filter = str_member(req, "FilterExpression"),
-        .projection = str_member(req, "ProjectionExpression"),
-        .names = ddb_member(req, "ExpressionAttributeNames"),
-        .values = ddb_member(req, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &q->ex, &err) != 0)
-        return ddb__fail_err(c, &err, false);
-    return 0;
+    unsigned members = DDB_X_KEY | DDB_X_FILTER | DDB_X_PROJECTION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, c->req, members, &q->ex, false);
 }
 
 /* ---- Query ---- */
@@ -423,13 +401,7 @@ static void op_query(struct ddb_call *c)
             goto out;
         }
     }
-    buf_puts(&c->out, q.count_only ? "{" : "{\"Items\":[");
-    if (ddb__cursor_run(c->db, &cur, on_item, &q) != 0 || q.failed) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-        goto out;
-    }
-    answer(c, &q);
+    run(c, &q, &cur);
 out:
     buf_destroy(&lo);
     buf_destroy(&hi);
@@ -477,13 +449,7 @@ static void op_scan(struct ddb_call *c)
     cur.h_hi = (uint32_t)((((uint64_t)segment + 1) << 32) / (uint64_t)total - 1);
     if (start_key(c, &q, &cur) != 0)
         goto out;
-    buf_puts(&c->out, q.count_only ? "{" : "{\"Items\":[");
-    if (ddb__cursor_run(c->db, &cur, on_item, &q) != 0 || q.failed) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-        goto out;
-    }
-    answer(c, &q);
+    run(c, &q, &cur);
 out:
     qstate_free(&q);
     ddb__finish(c);

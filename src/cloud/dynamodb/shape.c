@@ -564,6 +564,22 @@ const json_t *ddb_member(const json_t *req, const char *name)
     return v == NULL || json_is_null(v) ? NULL : v;
 }
 
+long long ddb_json_int(const json_t *v, long long dflt)
+{
+    if (json_is_integer(v))
+        return (long long)json_integer_value(v);
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d > 9e18)
+            return (long long)9e18;
+        if (d < -9e18)
+            return (long long)-9e18;
+        long long t = (long long)d;
+        return (double)t > d ? t - 1 : t; /* floor */
+    }
+    return dflt;
+}
+
 /* ---- pass 1: types ---- */
 
 #define NUMBER_CLASS "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
@@ -572,12 +588,11 @@ static int type_error(struct ddb_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int type_error(struct ddb_err *err, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ddb_err_vset(err, ERR_DDB_SERIALIZATION, 512, fmt, ap);
     va_end(ap);
-    return ddb_err_set(err, ERR_DDB_SERIALIZATION, "%s", msg);
+    return -1;
 }
 
 static int container_error(const json_t *v, struct ddb_err *err)
@@ -648,19 +663,15 @@ static int check_type(const struct ddb_shape *s, const json_t *v, struct ddb_err
         return 0;
     }
     case DDB_SH_LIST:
-        if (json_is_object(v))
-            return type_error(err, "Start of structure or map found where not expected.");
-        if (!json_is_array(v))
-            return type_error(err, "Expected list or null");
+        if (ddb_json_check_container(v, DDB_JSON_LIST, err) != 0)
+            return -1;
         for (size_t i = 0; i < json_array_size(v); i++)
             if (check_type(s->elem, json_array_get(v, i), err) != 0)
                 return -1;
         return 0;
     case DDB_SH_MAP: {
-        if (json_is_array(v))
-            return type_error(err, "Start of list found where not expected");
-        if (!json_is_object(v))
-            return type_error(err, "Expected map or null");
+        if (ddb_json_check_container(v, DDB_JSON_MAP, err) != 0)
+            return -1;
         const char *k;
         const json_t *m;
         json_object_foreach((json_t *)v, k, m)
@@ -671,10 +682,8 @@ static int check_type(const struct ddb_shape *s, const json_t *v, struct ddb_err
         return 0;
     }
     case DDB_SH_STRUCT:
-        if (json_is_array(v))
-            return type_error(err, "Start of list found where not expected");
-        if (!json_is_object(v))
-            return type_error(err, "Expected null");
+        if (ddb_json_check_container(v, DDB_JSON_STRUCT, err) != 0)
+            return -1;
         return check_members(s->elem, v, err);
     case DDB_SH_ATTR:
         return ddb_value_check_json(v, err);
@@ -814,22 +823,6 @@ static long long length_of(const json_t *v)
     return 0;
 }
 
-static long long number_of(const json_t *v)
-{
-    if (json_is_integer(v))
-        return (long long)json_integer_value(v);
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        if (d > 9e18)
-            return (long long)9e18;
-        if (d < -9e18)
-            return (long long)-9e18;
-        long long t = (long long)d;
-        return (double)t > d ? t - 1 : t;
-    }
-    return 0;
-}
-
 static void check_value(const struct ddb_shape *s, const json_t *v, const char *path,
                         struct errors *e);
 
@@ -857,9 +850,9 @@ static void check_value(const struct ddb_shape *s, const json_t *v, const char *
         fail(e, v, path, "Member must not be null");
     if (null)
         return;
-    if ((s->flags & DDB_SH_MIN) && number_of(v) < s->min)
+    if ((s->flags & DDB_SH_MIN) && ddb_json_int(v, 0) < s->min)
         fail(e, v, path, "Member must have value greater than or equal to %lld", (long long)s->min);
-    if ((s->flags & DDB_SH_MAX) && number_of(v) > s->max)
+    if ((s->flags & DDB_SH_MAX) && ddb_json_int(v, 0) > s->max)
         fail(e, v, path, "Member must have value less than or equal to %lld", (long long)s->max);
     if ((s->flags & DDB_SH_NAMEPAT) && json_is_string(v) &&
         !name_pattern(json_string_value(v), json_string_length(v)))

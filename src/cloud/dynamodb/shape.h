@@ -141,4 +141,8 @@ int ddb_shape_check(enum ddb_op op, const json_t *req, struct ddb_err *err);
 /* The JSON member req[name] unless absent or null. Borrowed. */
 const json_t *ddb_member(const json_t *req, const char *name);
 
+/* A JSON number as Coral reads an integer member: floored, clamped to ±9e18; dflt when v
+ * is not a number (absent, null, another type). */
+long long ddb_json_int(const json_t *v, long long dflt);
+
 #endif

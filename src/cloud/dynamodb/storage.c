@@ -221,21 +221,6 @@ bool ddb__index_key(const struct ddb_index *x, const struct ddb_value *item, str
     return ddb__skey(&x->ks, item, out) == 0;
 }
 
-static int blob_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    size_t n = an < bn ? an : bn;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return an < bn ? -1 : an > bn ? 1 : 0;
-}
-
-static bool skey_equal(const struct ddb_skey *a, const struct ddb_skey *b)
-{
-    return a->h == b->h && a->pklen == b->pklen && a->sklen == b->sklen &&
-           memcmp(a->pk, b->pk, a->pklen) == 0 && memcmp(a->sk, b->sk, a->sklen) == 0;
-}
-
 /* ---- the overlay ---- */
 
 static uint64_t pend_hash(int64_t tid, const uint8_t *pk, size_t pkl, const uint8_t *sk, size_t skl)
@@ -335,13 +320,26 @@ static void pend_remove(struct ddb *db, struct ddb_pend *p)
     free(p);
 }
 
-static void pend_key(const struct ddb_pend *p, struct ddb_skey *k)
+void ddb__pend_key(const struct ddb_pend *p, struct ddb_skey *k)
 {
     k->h = p->h;
     k->pklen = p->pklen;
     k->sklen = p->sklen;
     memcpy(k->pk, p->key, p->pklen);
     memcpy(k->sk, p->key + p->pklen, p->sklen);
+}
+
+/* The key of a row whose columns col, col + 1, col + 2 are h, pk and sk. */
+static void row_key(const struct store_row *row, int col, struct ddb_skey *k)
+{
+    size_t n;
+    k->h = (uint32_t)store_row_int(row, col);
+    const void *pk = store_row_blob(row, col + 1, &n);
+    k->pklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
+    memcpy(k->pk, pk, k->pklen);
+    const void *sk = store_row_blob(row, col + 2, &n);
+    k->sklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
+    memcpy(k->sk, sk, k->sklen);
 }
 
 /* ---- point reads ---- */
@@ -522,11 +520,9 @@ static void wb_release(struct ddb_wb *wb)
     free(wb);
 }
 
-void ddb__wb_free(struct ddb_wb *wb)
+/* Takes back the batch's changes to the in-memory counters (it will not commit). */
+static void wb_undo_counts(struct ddb_wb *wb)
 {
-    if (wb == NULL)
-        return;
-    /* not submitted: undo what was applied to memory */
     for (size_t i = 0; i < wb->ndeltas; i++) {
         struct delta *d = &wb->deltas[i];
         if (d->xid == 0) {
@@ -539,6 +535,14 @@ void ddb__wb_free(struct ddb_wb *wb)
                 d->t->idx[j].bytes -= d->bytes;
             }
     }
+}
+
+void ddb__wb_free(struct ddb_wb *wb)
+{
+    if (wb == NULL)
+        return;
+    /* not submitted: undo what was applied to memory */
+    wb_undo_counts(wb);
     for (size_t i = 0; i < wb->ntouched; i++)
         if (--wb->touched[i]->inflight == 0)
             pend_remove(wb->db, wb->touched[i]);
@@ -551,14 +555,10 @@ static int wb_table_ref(struct ddb_wb *wb, struct ddb_table *t)
     for (size_t i = 0; i < wb->ntables; i++)
         if (wb->tables[i] == t)
             return 0;
-    if (wb->ntables == wb->ctables) {
-        size_t cap = wb->ctables ? wb->ctables * 2 : 4;
-        struct ddb_table **n = realloc(wb->tables, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        wb->tables = n;
-        wb->ctables = cap;
-    }
+    struct ddb_table **tables = ddb__grow(wb->tables, wb->ntables, &wb->ctables, sizeof *tables, 4);
+    if (tables == NULL)
+        return -1;
+    wb->tables = tables;
     wb->tables[wb->ntables++] = t;
     t->busy_ops++;
     return 0;
@@ -575,28 +575,21 @@ static int wb_delta(struct ddb_wb *wb, struct ddb_table *t, int64_t xid, int64_t
             wb->deltas[i].bytes += bytes;
             return 0;
         }
-    if (wb->ndeltas == wb->cdeltas) {
-        size_t cap = wb->cdeltas ? wb->cdeltas * 2 : 4;
-        struct delta *n = realloc(wb->deltas, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        wb->deltas = n;
-        wb->cdeltas = cap;
-    }
+    struct delta *deltas = ddb__grow(wb->deltas, wb->ndeltas, &wb->cdeltas, sizeof *deltas, 4);
+    if (deltas == NULL)
+        return -1;
+    wb->deltas = deltas;
     wb->deltas[wb->ndeltas++] = (struct delta){t, xid, items, bytes};
     return 0;
 }
 
 static int wb_touch(struct ddb_wb *wb, struct ddb_pend *p)
 {
-    if (wb->ntouched == wb->ctouched) {
-        size_t cap = wb->ctouched ? wb->ctouched * 2 : 4;
-        struct ddb_pend **n = realloc(wb->touched, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        wb->touched = n;
-        wb->ctouched = cap;
-    }
+    struct ddb_pend **touched =
+        ddb__grow(wb->touched, wb->ntouched, &wb->ctouched, sizeof *touched, 4);
+    if (touched == NULL)
+        return -1;
+    wb->touched = touched;
     wb->touched[wb->ntouched++] = p;
     p->inflight++;
     return 0;
@@ -611,6 +604,45 @@ static int add(struct ddb_wb *wb, enum sql_id id, const struct store_val *v, siz
     return 0;
 }
 
+/* The index entry of base key k under x, at index key xk. */
+static int index_entry_add(struct ddb_wb *wb, const struct ddb_index *x, const struct ddb_skey *xk,
+                           const struct ddb_skey *k)
+{
+    struct store_val v[7] = {store_int(x->xid),
+                             store_int(xk->h),
+                             store_blob(xk->pk, xk->pklen),
+                             store_blob(xk->sk, xk->sklen),
+                             store_blob(k->pk, k->pklen),
+                             store_blob(k->sk, k->sklen),
+                             store_int(k->h)};
+    return add(wb, Q_X_INS, v, 7);
+}
+
+/* A TTL entry (at, tid, k) removed (Q_TTL_DEL) or added (Q_TTL_INS). */
+static int ttl_entry(struct ddb_wb *wb, enum sql_id q, int64_t at, int64_t tid,
+                     const struct ddb_skey *k)
+{
+    struct store_val v[5] = {store_int(at), store_int(tid), store_int(k->h),
+                             store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
+    return add(wb, q, v, 5);
+}
+
+/* Removes a TTL entry (one whose item is gone or changed) in wb. */
+int ddb__ttl_row_del(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k);
+int ddb__ttl_row_del(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k)
+{
+    return ttl_entry(wb, Q_TTL_DEL, at, tid, k);
+}
+
+/* Adds a TTL entry in wb (the sweep is scheduled for it once wb commits). */
+int ddb__ttl_row_add(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k);
+int ddb__ttl_row_add(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k)
+{
+    if (wb->ttl_min < 0 || at < wb->ttl_min)
+        wb->ttl_min = at;
+    return ttl_entry(wb, Q_TTL_INS, at, tid, k);
+}
+
 static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index *x,
                        const struct ddb_skey *k, const struct ddb_value *old,
                        const struct ddb_value *newv, struct ddb_capacity *cap, bool tx)
@@ -618,7 +650,7 @@ static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index 
     struct ddb_skey ok, nk;
     bool oin = old && ddb__index_key(x, old, &ok);
     bool nin = newv && ddb__index_key(x, newv, &nk);
-    bool same = oin && nin && skey_equal(&ok, &nk);
+    bool same = oin && nin && ddb__skey_equal(&ok, &nk);
     double units = 0;
     if (same) {
         if (!proj_equal(t, x, old, newv)) {
@@ -635,14 +667,7 @@ static int index_write(struct ddb_wb *wb, struct ddb_table *t, struct ddb_index 
             units += ddb_write_units(proj_size(t, x, old), tx);
         }
         if (nin) {
-            struct store_val v[7] = {store_int(x->xid),
-                                     store_int(nk.h),
-                                     store_blob(nk.pk, nk.pklen),
-                                     store_blob(nk.sk, nk.sklen),
-                                     store_blob(k->pk, k->pklen),
-                                     store_blob(k->sk, k->sklen),
-                                     store_int(k->h)};
-            if (add(wb, Q_X_INS, v, 7) != 0)
+            if (index_entry_add(wb, x, &nk, k) != 0)
                 return -1;
             units += ddb_write_units(proj_size(t, x, newv), tx);
         }
@@ -698,20 +723,10 @@ int ddb__wb_write(struct ddb_wb *wb, struct ddb_table *t, const struct ddb_skey 
     /* TTL entries */
     if (t->ttl_enabled) {
         int64_t oat = old ? ddb__ttl_of(t, old) : -1, nat = newv ? ddb__ttl_of(t, newv) : -1;
-        if (oat != nat && oat >= 0) {
-            struct store_val v[5] = {store_int(oat), store_int(t->tid), store_int(k->h),
-                                     store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
-            if (add(wb, Q_TTL_DEL, v, 5) != 0)
-                goto oom;
-        }
-        if (oat != nat && nat >= 0) {
-            struct store_val v[5] = {store_int(nat), store_int(t->tid), store_int(k->h),
-                                     store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
-            if (add(wb, Q_TTL_INS, v, 5) != 0)
-                goto oom;
-            if (wb->ttl_min < 0 || nat < wb->ttl_min)
-                wb->ttl_min = nat;
-        }
+        if (oat != nat && oat >= 0 && ddb__ttl_row_del(wb, oat, t->tid, k) != 0)
+            goto oom;
+        if (oat != nat && nat >= 0 && ddb__ttl_row_add(wb, nat, t->tid, k) != 0)
+            goto oom;
     }
     /* counters */
     int64_t di = (int64_t)(newv != NULL) - (int64_t)(old != NULL);
@@ -740,18 +755,7 @@ static void wb_done(void *arg, int rc)
     struct ddb_wb *wb = arg;
     struct ddb *db = wb->db;
     if (rc != 0) {
-        for (size_t i = 0; i < wb->ndeltas; i++) {
-            struct delta *d = &wb->deltas[i];
-            if (d->xid == 0) {
-                d->t->items -= d->items;
-                d->t->bytes -= d->bytes;
-            }
-            for (size_t j = 0; d->xid && j < d->t->nidx; j++)
-                if (d->t->idx[j].xid == d->xid) {
-                    d->t->idx[j].items -= d->items;
-                    d->t->idx[j].bytes -= d->bytes;
-                }
-        }
+        wb_undo_counts(wb);
         LOG_ERROR("dynamodb", NULL, "a write batch failed to commit");
     }
     for (size_t i = 0; i < wb->ntouched; i++)
@@ -845,19 +849,18 @@ int ddb__meta_del(struct ddb *db, struct store_batch *b, const struct ddb_table 
     return store_batch_add(b, S(db, Q_META_DEL), v, 1);
 }
 
-int ddb__counts_new(struct ddb *db, struct store_batch *b, int64_t id);
-int ddb__counts_new(struct ddb *db, struct store_batch *b, int64_t id)
-{
-    struct store_val v[3] = {store_int(id), store_int(0), store_int(0)};
-    return store_batch_add(b, S(db, Q_COUNT_SET), v, 3);
-}
-
 int ddb__counts_set(struct ddb *db, struct store_batch *b, int64_t id, int64_t items,
                     int64_t bytes);
 int ddb__counts_set(struct ddb *db, struct store_batch *b, int64_t id, int64_t items, int64_t bytes)
 {
     struct store_val v[3] = {store_int(id), store_int(items), store_int(bytes)};
     return store_batch_add(b, S(db, Q_COUNT_SET), v, 3);
+}
+
+int ddb__counts_new(struct ddb *db, struct store_batch *b, int64_t id);
+int ddb__counts_new(struct ddb *db, struct store_batch *b, int64_t id)
+{
+    return ddb__counts_set(db, b, id, 0, 0);
 }
 
 /* Loads the tables' metadata rows: load(arg, tid, meta text). */
@@ -966,7 +969,7 @@ static int pos_cmp(uint32_t ha, const uint8_t *const *pa, const uint16_t *la, ui
     if (ha != hb)
         return ha < hb ? -1 : 1;
     for (int i = 0; i < nparts; i++) {
-        int c = blob_cmp(pa[i], la[i], pb[i], lb[i]);
+        int c = ddb_bytes_cmp(pa[i], la[i], pb[i], lb[i]);
         if (c != 0)
             return c;
     }
@@ -1011,12 +1014,12 @@ static int range_check(const struct ddb_cursor *cur, const uint8_t *rk, size_t r
 {
     /* -1: before the range (in walking order: skip), 1: past it (stop), 0: inside */
     if (cur->has_lo) {
-        int c = blob_cmp(rk, rkl, (const uint8_t *)cur->lo->data, cur->lo->len);
+        int c = ddb_bytes_cmp(rk, rkl, (const uint8_t *)cur->lo->data, cur->lo->len);
         if (c < 0 || (c == 0 && !cur->lo_incl))
             return cur->forward ? -1 : 1;
     }
     if (cur->has_hi) {
-        int c = blob_cmp(rk, rkl, (const uint8_t *)cur->hi->data, cur->hi->len);
+        int c = ddb_bytes_cmp(rk, rkl, (const uint8_t *)cur->hi->data, cur->hi->len);
         if (c > 0 || (c == 0 && !cur->hi_incl))
             return cur->forward ? 1 : -1;
     }
@@ -1050,7 +1053,7 @@ static int collect(struct run *r)
         if (p->item.type != DDB_M)
             continue;
         struct cand *c = &r->cands[r->ncands];
-        pend_key(p, &c->base);
+        ddb__pend_key(p, &c->base);
         if (cur->x && !ddb__index_key(cur->x, &p->item, &c->idx))
             continue;
         const struct ddb_skey *part = cur->x ? &c->idx : &c->base;
@@ -1058,7 +1061,7 @@ static int collect(struct run *r)
             if (part->h < cur->h_lo || part->h > cur->h_hi)
                 continue;
         } else {
-            if (part->h != cur->h || blob_cmp(part->pk, part->pklen, cur->pk, cur->pklen) != 0)
+            if (part->h != cur->h || ddb_bytes_cmp(part->pk, part->pklen, cur->pk, cur->pklen) != 0)
                 continue;
             if (range_check(cur, part->sk, part->sklen) != 0)
                 continue;
@@ -1279,13 +1282,7 @@ static bool bf_row(void *arg, const struct store_row *row)
     b->rows++;
     struct ddb_skey k;
     size_t n;
-    k.h = (uint32_t)store_row_int(row, 0);
-    const void *pk = store_row_blob(row, 1, &n);
-    k.pklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(k.pk, pk, k.pklen);
-    const void *sk = store_row_blob(row, 2, &n);
-    k.sklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(k.sk, sk, k.sklen);
+    row_key(row, 0, &k);
     b->last = k;
     if (ddb__pend_find(b->db, b->t, &k) != NULL)
         return true; /* a pending write maintains its own entries */
@@ -1296,14 +1293,7 @@ static bool bf_row(void *arg, const struct store_row *row)
         return true;
     struct ddb_skey xk;
     if (ddb__index_key(x, &item, &xk)) {
-        struct store_val v[7] = {store_int(x->xid),
-                                 store_int(xk.h),
-                                 store_blob(xk.pk, xk.pklen),
-                                 store_blob(xk.sk, xk.sklen),
-                                 store_blob(k.pk, k.pklen),
-                                 store_blob(k.sk, k.sklen),
-                                 store_int(k.h)};
-        add(b->wb, Q_X_INS, v, 7);
+        index_entry_add(b->wb, x, &xk, &k);
         b->added++;
         b->bytes += (int64_t)proj_size(b->t, x, &item);
     }
@@ -1454,19 +1444,26 @@ static bool purge_step(struct ddb *db)
     return false;
 }
 
-static void bg_next(struct ddb *db)
+/* The first index being created (its entries backfilled), or NULL; *tp its table. */
+static struct ddb_index *creating_index(struct ddb *db, struct ddb_table **tp)
 {
-    if (db->sql->bg_busy || !db->restored)
-        return;
     for (size_t i = 0; i < db->ntables; i++) {
         struct ddb_table *t = db->tables[i];
         for (size_t j = 0; j < t->nidx; j++)
             if (t->idx[j].status == DDB_CREATING) {
-                timer_start(&db->bg_timer, 0);
-                return;
+                *tp = t;
+                return &t->idx[j];
             }
     }
-    if (db->sql->npurge > 0)
+    return NULL;
+}
+
+static void bg_next(struct ddb *db)
+{
+    struct ddb_table *t;
+    if (db->sql->bg_busy || !db->restored)
+        return;
+    if (creating_index(db, &t) != NULL || db->sql->npurge > 0)
         timer_start(&db->bg_timer, 0);
 }
 
@@ -1480,20 +1477,17 @@ void ddb__bg_run(struct ddb *db)
 {
     if (db->sql->bg_busy)
         return;
-    for (size_t i = 0; i < db->ntables; i++) {
-        struct ddb_table *t = db->tables[i];
-        for (size_t j = 0; j < t->nidx; j++)
-            if (t->idx[j].status == DDB_CREATING) {
-                ddb__backfill_step(db, t, &t->idx[j]);
-                return;
-            }
-    }
-    purge_step(db);
+    struct ddb_table *t;
+    struct ddb_index *x = creating_index(db, &t);
+    if (x != NULL)
+        ddb__backfill_step(db, t, x);
+    else
+        purge_step(db);
 }
 
-int ddb__purge_add(struct ddb *db, struct store_batch *b, int64_t id, bool index)
+/* Appends a storage id to the purges in progress. Returns 0 or -1 (out of memory). */
+static int purge_push(struct ddb_sql *s, int64_t id, bool index)
 {
-    struct ddb_sql *s = db->sql;
     int64_t *np = realloc(s->purge, (s->npurge + 1) * sizeof *np);
     if (np == NULL)
         return -1;
@@ -1505,6 +1499,13 @@ int ddb__purge_add(struct ddb *db, struct store_batch *b, int64_t id, bool index
     s->purge[s->npurge] = id;
     s->purge_index[s->npurge] = index;
     s->npurge++;
+    return 0;
+}
+
+int ddb__purge_add(struct ddb *db, struct store_batch *b, int64_t id, bool index)
+{
+    if (purge_push(db->sql, id, index) != 0)
+        return -1;
     struct store_val v[2] = {store_int(id), store_int(index)};
     return store_batch_add(b, S(db, Q_PURGE_ADD), v, 2);
 }
@@ -1512,18 +1513,7 @@ int ddb__purge_add(struct ddb *db, struct store_batch *b, int64_t id, bool index
 static bool purge_row(void *arg, const struct store_row *r)
 {
     struct ddb *db = arg;
-    struct ddb_sql *s = db->sql;
-    int64_t *np = realloc(s->purge, (s->npurge + 1) * sizeof *np);
-    bool *ni = np ? realloc(s->purge_index, (s->npurge + 1) * sizeof *ni) : NULL;
-    if (np)
-        s->purge = np;
-    if (ni == NULL)
-        return false;
-    s->purge_index = ni;
-    s->purge[s->npurge] = store_row_int(r, 0);
-    s->purge_index[s->npurge] = store_row_int(r, 1) != 0;
-    s->npurge++;
-    return true;
+    return purge_push(db->sql, store_row_int(r, 0), store_row_int(r, 1) != 0) == 0;
 }
 
 int ddb__purge_load(struct ddb *db);
@@ -1560,16 +1550,9 @@ static bool ttl_row_cb(void *arg, const struct store_row *row)
         return false;
     }
     struct ttl_row *t = &c->rows[c->n++];
-    size_t n;
     t->at = at;
     t->tid = store_row_int(row, 1);
-    t->k.h = (uint32_t)store_row_int(row, 2);
-    const void *p = store_row_blob(row, 3, &n);
-    t->k.pklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(t->k.pk, p, t->k.pklen);
-    p = store_row_blob(row, 4, &n);
-    t->k.sklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(t->k.sk, p, t->k.sklen);
+    row_key(row, 2, &t->k);
     return true;
 }
 
@@ -1600,26 +1583,6 @@ int64_t ddb__ttl_row_at(const void *rows, size_t i, int64_t *tid, const struct d
     return r->at;
 }
 
-/* Removes a TTL entry (one whose item is gone or changed) in wb. */
-int ddb__ttl_row_del(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k);
-int ddb__ttl_row_del(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k)
-{
-    struct store_val v[5] = {store_int(at), store_int(tid), store_int(k->h),
-                             store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
-    return add(wb, Q_TTL_DEL, v, 5);
-}
-
-/* Adds a TTL entry for an existing item (TTL being enabled on a table). */
-int ddb__ttl_row_add(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k);
-int ddb__ttl_row_add(struct ddb_wb *wb, int64_t at, int64_t tid, const struct ddb_skey *k)
-{
-    struct store_val v[5] = {store_int(at), store_int(tid), store_int(k->h),
-                             store_blob(k->pk, k->pklen), store_blob(k->sk, k->sklen)};
-    if (wb->ttl_min < 0 || at < wb->ttl_min)
-        wb->ttl_min = at;
-    return add(wb, Q_TTL_INS, v, 5);
-}
-
 /* Walks every committed item of t (TTL backfill): fn(arg, key, item). */
 struct walk_ctx {
     struct ddb *db;
@@ -1633,17 +1596,11 @@ static bool walk_row(void *arg, const struct store_row *row)
     struct walk_ctx *w = arg;
     struct ddb_skey k;
     size_t n, used;
-    k.h = (uint32_t)store_row_int(row, 0);
-    const void *p = store_row_blob(row, 1, &n);
-    k.pklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(k.pk, p, k.pklen);
-    p = store_row_blob(row, 2, &n);
-    k.sklen = (uint16_t)(n > DDB_KEY_BYTES ? DDB_KEY_BYTES : n);
-    memcpy(k.sk, p, k.sklen);
+    row_key(row, 0, &k);
     if (ddb__pend_find(w->db, w->t, &k) != NULL)
         return true;
     struct ddb_value item;
-    p = store_row_blob(row, 3, &n);
+    const void *p = store_row_blob(row, 3, &n);
     if (ddb_value_unpack(p, n, &item, &used) != 0)
         return true;
     bool go = w->fn(w->arg, &k, &item);

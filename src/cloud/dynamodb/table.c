@@ -79,14 +79,11 @@ static int table_insert(struct ddb *db, struct ddb_table *t)
     long pos = find_pos(db, t->name, &hit);
     if (hit)
         return -1;
-    if (db->ntables == db->ctables) {
-        size_t cap = db->ctables ? db->ctables * 2 : 16;
-        struct ddb_table **n = realloc(db->tables, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        db->tables = n;
-        db->ctables = cap;
-    }
+    struct ddb_table **tables =
+        ddb__grow(db->tables, db->ntables, &db->ctables, sizeof *tables, 16);
+    if (tables == NULL)
+        return -1;
+    db->tables = tables;
     memmove(&db->tables[pos + 1], &db->tables[pos],
             (db->ntables - (size_t)pos) * sizeof *db->tables);
     db->tables[pos] = t;
@@ -522,18 +519,13 @@ static void commit_meta(struct ddb_call *c, struct ddb_table *t)
 
 /* ---- CreateTable ---- */
 
-static const char *member_str(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static void names_list(struct buf *b, const json_t *arr, const char *member)
 {
     size_t i;
     const json_t *e;
     json_array_foreach(arr, i, e)
     {
-        const char *n = member_str(e, member);
+        const char *n = ddb__str(e, member);
         buf_printf(b, "%s%s", i ? ", " : "", n ? n : "null");
     }
 }
@@ -543,49 +535,73 @@ static bool defined(const json_t *defs, const char *name)
     return name && def_type(defs, name) != DDB_NONE;
 }
 
+/* "Some index key attributes are not defined in AttributeDefinitions" (or, when unused,
+ * "Some AttributeDefinitions are not used") with the names of KeySchema ks and of defs.
+ * Returns -1. */
+static int fail_key_names(struct ddb_call *c, const json_t *ks, const json_t *defs, bool unused)
+{
+    struct buf keys, ds;
+    buf_init(&keys, 8192);
+    buf_init(&ds, 8192);
+    names_list(&keys, ks, "AttributeName");
+    names_list(&ds, defs, "AttributeName");
+    const char *k = keys.data ? keys.data : "", *d = ds.data ? ds.data : "";
+    if (unused)
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "One or more parameter values were invalid: Some AttributeDefinitions are not "
+                  "used. AttributeDefinitions: [%s], keys used: [%s]",
+                  d, k);
+    else
+        ddb__fail(c, ERR_DDB_VALIDATION,
+                  "One or more parameter values were invalid: Some index key attributes are not "
+                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
+                  k, d);
+    buf_destroy(&keys);
+    buf_destroy(&ds);
+    return -1;
+}
+
+/* The names and types of KeySchema ks's elements (a HASH, then maybe a RANGE). */
+static int check_key_types(struct ddb_call *c, const json_t *ks)
+{
+    const json_t *k0 = json_array_get(ks, 0), *k1 = json_array_get(ks, 1);
+    const char *t0 = ddb__str(k0, "KeyType"), *t1 = ddb__str(k1, "KeyType");
+    if (k1 && strcmp(ddb__str(k0, "AttributeName"), ddb__str(k1, "AttributeName")) == 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Both the Hash Key and the Range Key element in the KeySchema have the "
+                         "same name");
+    if (strcmp(t0 ? t0 : "", "HASH") != 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    if (k1 && strcmp(t1 ? t1 : "", "RANGE") != 0)
+        return ddb__fail(c, ERR_DDB_VALIDATION,
+                         "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    return 0;
+}
+
 /* Checks an index's key schema and projection (CreateTable and UpdateTable). */
 static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs, bool lsi,
                        const char *table_hash, bool ppr, bool provisioned_checks)
 {
     const json_t *ks = json_object_get(xj, "KeySchema");
-    const char *name = member_str(xj, "IndexName");
+    const char *name = ddb__str(xj, "IndexName");
     bool all_defined = true;
     size_t i;
     const json_t *k;
     json_array_foreach(ks, i, k) all_defined =
-        all_defined && defined(defs, member_str(k, "AttributeName"));
-    if (!all_defined) {
-        struct buf keys, ds;
-        buf_init(&keys, 4096);
-        buf_init(&ds, 8192);
-        names_list(&keys, ks, "AttributeName");
-        names_list(&ds, defs, "AttributeName");
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "One or more parameter values were invalid: Some index key attributes are not "
-                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-                  keys.data ? keys.data : "", ds.data ? ds.data : "");
-        buf_destroy(&keys);
-        buf_destroy(&ds);
+        all_defined && defined(defs, ddb__str(k, "AttributeName"));
+    if (!all_defined)
+        return fail_key_names(c, ks, defs, false);
+    if (check_key_types(c, ks) != 0)
         return -1;
-    }
     const json_t *k0 = json_array_get(ks, 0), *k1 = json_array_get(ks, 1);
-    if (k1 && strcmp(member_str(k0, "AttributeName"), member_str(k1, "AttributeName")) == 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Both the Hash Key and the Range Key element in the KeySchema have the "
-                         "same name");
-    if (strcmp(member_str(k0, "KeyType") ? member_str(k0, "KeyType") : "", "HASH") != 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-    if (k1 && strcmp(member_str(k1, "KeyType") ? member_str(k1, "KeyType") : "", "RANGE") != 0)
-        return ddb__fail(c, ERR_DDB_VALIDATION,
-                         "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
     if (lsi) {
         if (k1 == NULL)
             return ddb__fail(c, ERR_DDB_VALIDATION,
                              "One or more parameter values were invalid: Index KeySchema does not "
                              "have a range key for index: %s",
                              name);
-        const char *ih = member_str(k0, "AttributeName");
+        const char *ih = ddb__str(k0, "AttributeName");
         if (strcmp(ih, table_hash) != 0)
             return ddb__fail(c, ERR_DDB_VALIDATION,
                              "One or more parameter values were invalid: Index KeySchema does not "
@@ -594,7 +610,7 @@ static int check_index(struct ddb_call *c, const json_t *xj, const json_t *defs,
                              name, ih, table_hash);
     }
     const json_t *proj = json_object_get(xj, "Projection");
-    const char *pt = member_str(proj, "ProjectionType");
+    const char *pt = ddb__str(proj, "ProjectionType");
     const json_t *nk = json_object_get(proj, "NonKeyAttributes");
     if (pt == NULL)
         return ddb__fail(c, ERR_DDB_VALIDATION,
@@ -637,14 +653,14 @@ static int fill_index(struct ddb_index *x, const json_t *xj, bool global, int64_
                       const json_t *defs)
 {
     const json_t *ks = json_object_get(xj, "KeySchema");
-    x->name = strdup(member_str(xj, "IndexName"));
+    x->name = strdup(ddb__str(xj, "IndexName"));
     x->global = global;
     x->xid = xid;
-    x->hash_name = strdup(member_str(json_array_get(ks, 0), "AttributeName"));
-    const char *r = member_str(json_array_get(ks, 1), "AttributeName");
+    x->hash_name = strdup(ddb__str(json_array_get(ks, 0), "AttributeName"));
+    const char *r = ddb__str(json_array_get(ks, 1), "AttributeName");
     x->range_name = dup_or_null(r);
     const json_t *proj = json_object_get(xj, "Projection");
-    const char *pt = member_str(proj, "ProjectionType");
+    const char *pt = ddb__str(proj, "ProjectionType");
     x->proj = strcmp(pt, "ALL") == 0         ? DDB_PROJ_ALL
               : strcmp(pt, "KEYS_ONLY") == 0 ? DDB_PROJ_KEYS_ONLY
                                              : DDB_PROJ_INCLUDE;
@@ -709,7 +725,7 @@ static int check_sse(struct ddb_call *c, const json_t *s)
     if (s == NULL)
         return 0;
     bool on = ddb__bool(s, "Enabled", false);
-    const char *type = member_str(s, "SSEType");
+    const char *type = ddb__str(s, "SSEType");
     bool key = ddb_member(s, "KMSMasterKeyId") != NULL;
     if (!on && type)
         return ddb__fail(c, ERR_DDB_VALIDATION,
@@ -737,12 +753,12 @@ static int check_tags(struct ddb_call *c, const json_t *tags)
     const json_t *tg;
     json_array_foreach(tags, i, tg)
     {
-        const char *k = member_str(tg, "Key");
+        const char *k = ddb__str(tg, "Key");
         if (k && strncmp(k, "aws:", 4) == 0)
             return ddb__fail(c, ERR_DDB_VALIDATION, "Tag Key cannot be prefixed with aws:, Key: %s",
                              k);
         for (size_t j = 0; j < i; j++) {
-            const char *o = member_str(json_array_get(tags, j), "Key");
+            const char *o = ddb__str(json_array_get(tags, j), "Key");
             if (k && o && strcmp(k, o) == 0)
                 return ddb__fail(c, ERR_DDB_VALIDATION,
                                  "Duplicate Tag Keys provided as input: Duplicate Tag Key found %s",
@@ -758,14 +774,14 @@ static void set_tags(json_t *cur, const json_t *add)
     const json_t *tg;
     json_array_foreach(add, i, tg)
     {
-        const char *k = member_str(tg, "Key");
-        const char *v = member_str(tg, "Value");
+        const char *k = ddb__str(tg, "Key");
+        const char *v = ddb__str(tg, "Value");
         bool done = false;
         size_t j;
         json_t *e;
         json_array_foreach(cur, j, e)
         {
-            if (strcmp(member_str(e, "Key"), k) == 0) {
+            if (strcmp(ddb__str(e, "Key"), k) == 0) {
                 json_object_set_new(e, "Value", json_string(v ? v : ""));
                 done = true;
             }
@@ -786,10 +802,35 @@ static size_t tags_after(const json_t *cur, const json_t *add)
         size_t j;
         const json_t *e;
         json_array_foreach(cur, j, e) found =
-            found || strcmp(member_str(e, "Key"), member_str(tg, "Key")) == 0;
+            found || strcmp(ddb__str(e, "Key"), ddb__str(tg, "Key")) == 0;
         n += !found;
     }
     return n;
+}
+
+/* "Duplicate index name" when an index of list[0..n) has index xj's name. */
+static int check_index_name(struct ddb_call *c, const json_t *xj, const json_t *list, size_t n)
+{
+    const char *name = ddb__str(xj, "IndexName");
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(name, ddb__str(json_array_get(list, j), "IndexName")) == 0)
+            return ddb__fail(c, ERR_DDB_VALIDATION,
+                             "One or more parameter values were invalid: Duplicate index name: %s",
+                             name);
+    return 0;
+}
+
+/* The stream of t as StreamSpecification spec sets it (a new label from now_ms). */
+static void set_stream(struct ddb_table *t, const json_t *spec, int64_t now_ms)
+{
+    json_decref(t->stream);
+    t->stream = NULL;
+    if (!ddb__bool(spec, "StreamEnabled", false))
+        return;
+    t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
+                          ddb__str(spec, "StreamViewType"));
+    clock_format_iso(now_ms, true, t->stream_label, sizeof t->stream_label);
+    t->stream_label[23] = '\0';
 }
 
 static struct ddb_table *table_new(struct ddb *db, const char *name)
@@ -814,8 +855,8 @@ static void op_create_table(struct ddb_call *c)
     const json_t *pt = ddb_member(req, "ProvisionedThroughput");
     const json_t *lsis = ddb_member(req, "LocalSecondaryIndexes");
     const json_t *gsis = ddb_member(req, "GlobalSecondaryIndexes");
-    const char *billing = member_str(req, "BillingMode");
-    const char *name = member_str(req, "TableName");
+    const char *billing = ddb__str(req, "BillingMode");
+    const char *name = ddb__str(req, "TableName");
     bool ppr = billing && strcmp(billing, "PAY_PER_REQUEST") == 0;
     struct ddb_table *t = NULL;
     if (check_throughput_bounds(c, pt, NULL) != 0)
@@ -833,51 +874,24 @@ static void op_create_table(struct ddb_call *c)
     /* attribute definitions */
     for (size_t i = 0; i < json_array_size(defs); i++)
         for (size_t j = 0; j < i; j++)
-            if (strcmp(member_str(json_array_get(defs, i), "AttributeName"),
-                       member_str(json_array_get(defs, j), "AttributeName")) == 0) {
+            if (strcmp(ddb__str(json_array_get(defs, i), "AttributeName"),
+                       ddb__str(json_array_get(defs, j), "AttributeName")) == 0) {
                 ddb__fail(c, ERR_DDB_VALIDATION, "Attribute Name is duplicated: %s",
-                          member_str(json_array_get(defs, i), "AttributeName"));
+                          ddb__str(json_array_get(defs, i), "AttributeName"));
                 goto out;
             }
     size_t nk = json_array_size(ks);
-    const char *k0 = member_str(json_array_get(ks, 0), "AttributeName");
-    const char *k1 = nk > 1 ? member_str(json_array_get(ks, 1), "AttributeName") : NULL;
+    const char *k0 = ddb__str(json_array_get(ks, 0), "AttributeName");
+    const char *k1 = nk > 1 ? ddb__str(json_array_get(ks, 1), "AttributeName") : NULL;
     if (nk == 2 && (!defined(defs, k0) || !defined(defs, k1) ||
                     (strcmp(k0, k1) == 0 && json_array_size(defs) == 1))) {
         ddb__fail(c, ERR_DDB_VALIDATION,
                   "Invalid KeySchema: Some index key attribute have no definition");
         goto out;
     }
-    if (nk == 1 && !defined(defs, k0)) {
-        struct buf kb, db_;
-        buf_init(&kb, 4096);
-        buf_init(&db_, 8192);
-        names_list(&kb, ks, "AttributeName");
-        names_list(&db_, defs, "AttributeName");
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "One or more parameter values were invalid: Some index key attributes are not "
-                  "defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]",
-                  kb.data ? kb.data : "", db_.data ? db_.data : "");
-        buf_destroy(&kb);
-        buf_destroy(&db_);
+    if ((nk == 1 && !defined(defs, k0) && fail_key_names(c, ks, defs, false) != 0) ||
+        check_key_types(c, ks) != 0)
         goto out;
-    }
-    if (k1 && strcmp(k0, k1) == 0) {
-        ddb__fail(
-            c, ERR_DDB_VALIDATION,
-            "Both the Hash Key and the Range Key element in the KeySchema have the same name");
-        goto out;
-    }
-    if (strcmp(member_str(json_array_get(ks, 0), "KeyType"), "HASH") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-        goto out;
-    }
-    if (nk == 2 && strcmp(member_str(json_array_get(ks, 1), "KeyType"), "RANGE") != 0) {
-        ddb__fail(c, ERR_DDB_VALIDATION,
-                  "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
-        goto out;
-    }
     if (lsis == NULL && gsis == NULL && nk != json_array_size(defs)) {
         ddb__fail(c, ERR_DDB_VALIDATION,
                   "One or more parameter values were invalid: Number of attributes in KeySchema "
@@ -899,16 +913,9 @@ static void op_create_table(struct ddb_call *c)
         }
         for (size_t i = 0; i < json_array_size(lsis); i++) {
             const json_t *x = json_array_get(lsis, i);
-            if (check_index(c, x, defs, true, k0, ppr, false) != 0)
+            if (check_index(c, x, defs, true, k0, ppr, false) != 0 ||
+                check_index_name(c, x, lsis, i) != 0)
                 goto out;
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(member_str(x, "IndexName"),
-                           member_str(json_array_get(lsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              member_str(x, "IndexName"));
-                    goto out;
-                }
         }
         if (json_array_size(lsis) > DDB_MAX_LSI) {
             ddb__fail(c, ERR_DDB_VALIDATION,
@@ -929,24 +936,10 @@ static void op_create_table(struct ddb_call *c)
             const json_t *x = json_array_get(gsis, i);
             if (check_index(c, x, defs, false, k0, ppr, true) != 0 ||
                 check_throughput_bounds(c, ddb_member(x, "ProvisionedThroughput"),
-                                        member_str(x, "IndexName")) != 0)
+                                        ddb__str(x, "IndexName")) != 0 ||
+                check_index_name(c, x, lsis, json_array_size(lsis)) != 0 ||
+                check_index_name(c, x, gsis, i) != 0)
                 goto out;
-            for (size_t j = 0; j < json_array_size(lsis); j++)
-                if (strcmp(member_str(x, "IndexName"),
-                           member_str(json_array_get(lsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              member_str(x, "IndexName"));
-                    goto out;
-                }
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(member_str(x, "IndexName"),
-                           member_str(json_array_get(gsis, j), "IndexName")) == 0) {
-                    ddb__fail(c, ERR_DDB_VALIDATION,
-                              "One or more parameter values were invalid: Duplicate index name: %s",
-                              member_str(x, "IndexName"));
-                    goto out;
-                }
         }
         if (json_array_size(gsis) > DDB_MAX_INDEXES) {
             ddb__fail(c, ERR_DDB_VALIDATION,
@@ -958,7 +951,7 @@ static void op_create_table(struct ddb_call *c)
     }
     /* every definition must be a key somewhere */
     for (size_t i = 0; i < json_array_size(defs); i++) {
-        const char *d = member_str(json_array_get(defs, i), "AttributeName");
+        const char *d = ddb__str(json_array_get(defs, i), "AttributeName");
         bool used = strcmp(d, k0) == 0 || (k1 && strcmp(d, k1) == 0);
         const json_t *lists[2] = {lsis, gsis};
         for (int l = 0; l < 2 && !used; l++)
@@ -966,20 +959,10 @@ static void op_create_table(struct ddb_call *c)
                 const json_t *xks = json_object_get(json_array_get(lists[l], j), "KeySchema");
                 for (size_t m = 0; m < json_array_size(xks); m++)
                     used =
-                        used || strcmp(member_str(json_array_get(xks, m), "AttributeName"), d) == 0;
+                        used || strcmp(ddb__str(json_array_get(xks, m), "AttributeName"), d) == 0;
             }
         if (!used) {
-            struct buf a, u;
-            buf_init(&a, 8192);
-            buf_init(&u, 8192);
-            names_list(&a, defs, "AttributeName");
-            names_list(&u, ks, "AttributeName");
-            ddb__fail(c, ERR_DDB_VALIDATION,
-                      "One or more parameter values were invalid: Some AttributeDefinitions are "
-                      "not used. AttributeDefinitions: [%s], keys used: [%s]",
-                      a.data ? a.data : "", u.data ? u.data : "");
-            buf_destroy(&a);
-            buf_destroy(&u);
+            fail_key_names(c, ks, defs, true);
             goto out;
         }
     }
@@ -1019,17 +1002,13 @@ static void op_create_table(struct ddb_call *c)
         }
     }
     const json_t *stream = ddb_member(req, "StreamSpecification");
-    if (stream && ddb__bool(stream, "StreamEnabled", false)) {
-        t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
-                              member_str(stream, "StreamViewType"));
-        clock_format_iso(t->created_ms, true, t->stream_label, sizeof t->stream_label);
-        t->stream_label[23] = '\0';
-    }
+    if (stream)
+        set_stream(t, stream, t->created_ms);
     const json_t *sse = ddb_member(req, "SSESpecification");
     if (sse)
         t->sse = json_deep_copy(sse);
-    if (member_str(req, "TableClass"))
-        t->table_class = strdup(member_str(req, "TableClass"));
+    if (ddb__str(req, "TableClass"))
+        t->table_class = strdup(ddb__str(req, "TableClass"));
     t->deletion_protection = ddb__bool(req, "DeletionProtectionEnabled", false);
     if (ddb_member(req, "Tags"))
         set_tags(t->tags, ddb_member(req, "Tags"));
@@ -1065,7 +1044,7 @@ out:
 
 static struct ddb_table *need_table(struct ddb_call *c)
 {
-    const char *name = member_str(c->req, "TableName");
+    const char *name = ddb__str(c->req, "TableName");
     struct ddb_table *t = ddb__table(c->db, name);
     if (t == NULL)
         ddb__not_found(c, name, true);
@@ -1084,7 +1063,7 @@ static void op_list_tables(struct ddb_call *c)
 {
     struct ddb *db = c->db;
     long long limit = ddb__int(c->req, "Limit", 100);
-    const char *start = member_str(c->req, "ExclusiveStartTableName");
+    const char *start = ddb__str(c->req, "ExclusiveStartTableName");
     struct jsonw w;
     jw_init(&w, &c->out);
     jw_obj(&w);
@@ -1144,13 +1123,13 @@ out:
 
 static int gsi_create(struct ddb_call *c, struct ddb_table *t, const json_t *cr, const json_t *defs)
 {
-    const char *name = member_str(cr, "IndexName");
+    const char *name = ddb__str(cr, "IndexName");
     if (ddb__index(t, name) != NULL)
         return ddb__fail(c, ERR_DDB_VALIDATION,
                          "Attempting to create an index which already exists");
     const json_t *ks = json_object_get(cr, "KeySchema");
     for (size_t i = 0; i < json_array_size(ks); i++) {
-        const char *a = member_str(json_array_get(ks, i), "AttributeName");
+        const char *a = ddb__str(json_array_get(ks, i), "AttributeName");
         if (!defined(defs, a) && !defined(t->attr_defs, a))
             return ddb__fail(c, ERR_DDB_VALIDATION,
                              "One or more parameter values were invalid: AttributeDefinitions is "
@@ -1160,14 +1139,14 @@ static int gsi_create(struct ddb_call *c, struct ddb_table *t, const json_t *cr,
     json_t *merged = json_deep_copy(t->attr_defs);
     for (size_t i = 0; i < json_array_size(defs); i++) {
         const json_t *d = json_array_get(defs, i);
-        enum ddb_type old = def_type(t->attr_defs, member_str(d, "AttributeName"));
-        const char *ty = member_str(d, "AttributeType");
+        enum ddb_type old = def_type(t->attr_defs, ddb__str(d, "AttributeName"));
+        const char *ty = ddb__str(d, "AttributeType");
         if (old != DDB_NONE && old != ddb_type_from_name(ty, strlen(ty))) {
             json_decref(merged);
             return ddb__fail(c, ERR_DDB_VALIDATION,
                              "One or more parameter values were invalid: Cannot update attribute "
                              "%s. This attribute is part of the key",
-                             member_str(d, "AttributeName"));
+                             ddb__str(d, "AttributeName"));
         }
         if (old == DDB_NONE)
             json_array_append(merged, (json_t *)d);
@@ -1215,10 +1194,10 @@ static void op_update_table(struct ddb_call *c)
     const json_t *pt = ddb_member(req, "ProvisionedThroughput");
     const json_t *gu = ddb_member(req, "GlobalSecondaryIndexUpdates");
     const json_t *defs = ddb_member(req, "AttributeDefinitions");
-    const char *billing = member_str(req, "BillingMode");
+    const char *billing = ddb__str(req, "BillingMode");
     const json_t *stream = ddb_member(req, "StreamSpecification");
     const json_t *sse = ddb_member(req, "SSESpecification");
-    const char *tclass = member_str(req, "TableClass");
+    const char *tclass = ddb__str(req, "TableClass");
     const json_t *dp = ddb_member(req, "DeletionProtectionEnabled");
     if (!pt && !billing && !stream && !gu && !sse && !dp && !tclass) {
         ddb__fail(c, ERR_DDB_VALIDATION,
@@ -1248,13 +1227,13 @@ static void op_update_table(struct ddb_call *c)
                       "action is allowed per GlobalSecondaryIndexUpdate object");
             goto out;
         }
-        const char *xn = member_str(up ? up : cr ? cr : de, "IndexName");
+        const char *xn = ddb__str(up ? up : cr ? cr : de, "IndexName");
         for (size_t j = 0; j < i; j++) {
             const json_t *o = json_array_get(gu, j);
             const json_t *oo = ddb_member(o, "Update")   ? ddb_member(o, "Update")
                                : ddb_member(o, "Create") ? ddb_member(o, "Create")
                                                          : ddb_member(o, "Delete");
-            if (oo && xn && strcmp(member_str(oo, "IndexName"), xn) == 0) {
+            if (oo && xn && strcmp(ddb__str(oo, "IndexName"), xn) == 0) {
                 ddb__fail(c, ERR_DDB_VALIDATION,
                           "One or more parameter values were invalid: Only one global secondary "
                           "index update per index is allowed simultaneously. Index: %s",
@@ -1322,7 +1301,7 @@ static void op_update_table(struct ddb_call *c)
             ddb_member(u, "Update") ? ddb_member(u, "Update") : ddb_member(u, "Delete");
         if (op == NULL)
             continue;
-        const char *xn = member_str(op, "IndexName");
+        const char *xn = ddb__str(op, "IndexName");
         struct ddb_index *x = ddb__index(t, xn);
         if (x == NULL) {
             ddb__fail(c, ERR_DDB_RESOURCE_NOT_FOUND,
@@ -1351,7 +1330,7 @@ static void op_update_table(struct ddb_call *c)
             bool given = false;
             for (size_t j = 0; j < json_array_size(gu); j++) {
                 const json_t *up = ddb_member(json_array_get(gu, j), "Update");
-                given = given || (up && strcmp(member_str(up, "IndexName"), x->name) == 0 &&
+                given = given || (up && strcmp(ddb__str(up, "IndexName"), x->name) == 0 &&
                                   ddb_member(up, "ProvisionedThroughput"));
             }
             if (x->global && !given) {
@@ -1382,14 +1361,14 @@ static void op_update_table(struct ddb_call *c)
         const json_t *up = ddb_member(u, "Update"), *cr = ddb_member(u, "Create"),
                      *de = ddb_member(u, "Delete");
         if (up) {
-            struct ddb_index *x = ddb__index(t, member_str(up, "IndexName"));
+            struct ddb_index *x = ddb__index(t, ddb__str(up, "IndexName"));
             const json_t *xpt = ddb_member(up, "ProvisionedThroughput");
             if (x && xpt) {
                 x->rcu = ddb__int(xpt, "ReadCapacityUnits", 0);
                 x->wcu = ddb__int(xpt, "WriteCapacityUnits", 0);
             }
         } else if (de) {
-            struct ddb_index *x = ddb__index(t, member_str(de, "IndexName"));
+            struct ddb_index *x = ddb__index(t, ddb__str(de, "IndexName"));
             size_t at = (size_t)(x - t->idx);
             ddb__purge_add(db, b, x->xid, true);
             index_destroy(x);
@@ -1404,16 +1383,8 @@ static void op_update_table(struct ddb_call *c)
             ddb__counts_new(db, b, t->idx[t->nidx - 1].xid);
         }
     }
-    if (stream) {
-        json_decref(t->stream);
-        t->stream = NULL;
-        if (ddb__bool(stream, "StreamEnabled", false)) {
-            t->stream = json_pack("{s:b, s:s}", "StreamEnabled", 1, "StreamViewType",
-                                  member_str(stream, "StreamViewType"));
-            clock_format_iso(clock_now_ms(), true, t->stream_label, sizeof t->stream_label);
-            t->stream_label[23] = '\0';
-        }
-    }
+    if (stream)
+        set_stream(t, stream, clock_now_ms());
     if (sse) {
         json_decref(t->sse);
         t->sse = json_deep_copy(sse);
@@ -1474,21 +1445,11 @@ static bool ttl_fill_row(void *arg, const struct ddb_skey *k, const struct ddb_v
     return true;
 }
 
-static void ttl_committed(void *arg, int rc)
-{
-    struct ddb_call *c = arg;
-    if (rc != 0) {
-        buf_reset(&c->out);
-        ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
-    }
-    ddb__reply(c);
-}
-
 static void op_update_ttl(struct ddb_call *c)
 {
     struct ddb *db = c->db;
     const json_t *spec = json_object_get(c->req, "TimeToLiveSpecification");
-    const char *attr = member_str(spec, "AttributeName");
+    const char *attr = ddb__str(spec, "AttributeName");
     bool on = ddb__bool(spec, "Enabled", false);
     struct ddb_table *t = need_table(c);
     if (t == NULL)
@@ -1530,11 +1491,7 @@ static void op_update_ttl(struct ddb_call *c)
             if (p->item.type != DDB_M)
                 continue;
             int64_t at = ddb__ttl_of(t, &p->item);
-            k.h = p->h;
-            k.pklen = p->pklen;
-            k.sklen = p->sklen;
-            memcpy(k.pk, p->key, p->pklen);
-            memcpy(k.sk, p->key + p->pklen, p->sklen);
+            ddb__pend_key(p, &k);
             if (at >= 0)
                 ddb__ttl_row_add(wb, at, t->tid, &k);
         }
@@ -1549,7 +1506,7 @@ static void op_update_ttl(struct ddb_call *c)
     jw_kbool(&w, "Enabled", on);
     jw_obj_end(&w);
     jw_obj_end(&w);
-    ddb__wb_submit(wb, ttl_committed, c);
+    ddb__wb_submit(wb, ddb__write_done, c);
     return;
 out:
     ddb__finish(c);
@@ -1585,7 +1542,7 @@ static void w_backups(struct ddb_call *c, const struct ddb_table *t)
 
 static struct ddb_table *need_backup_table(struct ddb_call *c)
 {
-    const char *name = member_str(c->req, "TableName");
+    const char *name = ddb__str(c->req, "TableName");
     struct ddb_table *t = ddb__table(c->db, name);
     if (t == NULL)
         ddb__fail(c, ERR_DDB_TABLE_NOT_FOUND, "Table not found: %s", name);
@@ -1648,7 +1605,7 @@ static struct ddb_table *arn_table(struct ddb_call *c, const char *arn)
 static void op_tag_resource(struct ddb_call *c)
 {
     const json_t *tags = json_object_get(c->req, "Tags");
-    struct ddb_table *t = arn_table(c, member_str(c->req, "ResourceArn"));
+    struct ddb_table *t = arn_table(c, ddb__str(c->req, "ResourceArn"));
     if (t == NULL)
         goto out;
     if (json_array_size(tags) == 0) {
@@ -1673,7 +1630,7 @@ out:
 static void op_untag_resource(struct ddb_call *c)
 {
     const json_t *keys = json_object_get(c->req, "TagKeys");
-    struct ddb_table *t = arn_table(c, member_str(c->req, "ResourceArn"));
+    struct ddb_table *t = arn_table(c, ddb__str(c->req, "ResourceArn"));
     if (t == NULL)
         goto out;
     if (json_array_size(keys) == 0) {
@@ -1683,7 +1640,7 @@ static void op_untag_resource(struct ddb_call *c)
     for (size_t i = 0; i < json_array_size(keys); i++) {
         const char *k = json_string_value(json_array_get(keys, i));
         for (size_t j = 0; k && j < json_array_size(t->tags);) {
-            if (strcmp(member_str(json_array_get(t->tags, j), "Key"), k) == 0)
+            if (strcmp(ddb__str(json_array_get(t->tags, j), "Key"), k) == 0)
                 json_array_remove(t->tags, j);
             else
                 j++;
@@ -1698,7 +1655,7 @@ out:
 
 static void op_list_tags(struct ddb_call *c)
 {
-    struct ddb_table *t = arn_table(c, member_str(c->req, "ResourceArn"));
+    struct ddb_table *t = arn_table(c, ddb__str(c->req, "ResourceArn"));
     if (t != NULL) {
         struct jsonw w;
         jw_init(&w, &c->out);

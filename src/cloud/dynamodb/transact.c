@@ -117,9 +117,40 @@ static void tx_items_free(struct tx_item *it, size_t n)
     free(it);
 }
 
-static const char *str_member(const json_t *o, const char *k)
+/* The capacity account of table t in caps[0..*n), added (split) when new. */
+static struct ddb_capacity *capacity_of(struct ddb_capacity *caps, size_t *n,
+                                        const struct ddb_table *t)
 {
-    return json_string_value(ddb_member(o, k));
+    size_t i = 0;
+    while (i < *n && strcmp(caps[i].table, t->name) != 0)
+        i++;
+    if (i == *n) {
+        ddb_capacity_init(&caps[(*n)++], t->name);
+        caps[i].split = true;
+    }
+    return &caps[i];
+}
+
+/* The table of every item (ResourceNotFoundException at the first one missing). */
+static int find_tables(struct ddb_call *c, struct tx_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        it[i].t = ddb__table_of(c, ddb__str(it[i].spec, "TableName"));
+        if (it[i].t == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* "Transaction request cannot include multiple operations on one item" when it[i] has the key
+ * of an earlier item. */
+static int check_distinct(struct ddb_call *c, const struct tx_item *it, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (it[j].t == it[i].t && ddb__skey_equal(&it[j].k, &it[i].k))
+            return ddb__fail(c, ERR_DDB_VALIDATION,
+                             "Transaction request cannot include multiple operations on one item");
+    return 0;
 }
 
 static int compile_item(struct ddb_call *c, struct tx_item *it)
@@ -135,15 +166,8 @@ static int compile_item(struct ddb_call *c, struct tx_item *it)
     enum ddb_legacy_op lop = it->kind == TX_UPDATE ? DDB_LOP_UPDATE_ITEM : DDB_LOP_DELETE_ITEM;
     if (ddb_legacy_check_mixing(lop, s, &err) != 0)
         return ddb__fail_err(c, &err, false);
-    struct ddb_expr_request er = {
-        .update = it->kind == TX_UPDATE ? str_member(s, "UpdateExpression") : NULL,
-        .condition = str_member(s, "ConditionExpression"),
-        .names = ddb_member(s, "ExpressionAttributeNames"),
-        .values = ddb_member(s, "ExpressionAttributeValues"),
-    };
-    if (ddb_expr_compile_request(&er, &it->ex, &err) != 0)
-        return ddb__fail_err(c, &err, false);
-    return 0;
+    unsigned members = (it->kind == TX_UPDATE ? DDB_X_UPDATE : 0) | DDB_X_CONDITION | DDB_X_VALUES;
+    return ddb__compile_exprs(c, s, members, &it->ex, false);
 }
 
 /* ---- TransactWriteItems ---- */
@@ -216,6 +240,7 @@ static void op_transact_write(struct ddb_call *c)
     struct ddb_capacity *caps = NULL;
     size_t ncaps = 0;
     struct ddb_wb *wb = NULL;
+    bool submit = false; /* every check passed: wb goes to the store */
     if (it == NULL || codes == NULL || msgs == NULL || with_item == NULL) {
         ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
         goto out;
@@ -245,7 +270,7 @@ static void op_transact_write(struct ddb_call *c)
             goto out;
     }
     /* idempotency */
-    const char *tok = str_member(req, "ClientRequestToken");
+    const char *tok = ddb__str(req, "ClientRequestToken");
     unsigned char digest[32];
     if (tok) {
         request_digest(req, digest);
@@ -267,13 +292,8 @@ static void op_transact_write(struct ddb_call *c)
             goto out;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        it[i].t = ddb__table(db, str_member(it[i].spec, "TableName"));
-        if (it[i].t == NULL) {
-            ddb__not_found(c, NULL, false);
-            goto out;
-        }
-    }
+    if (find_tables(c, it, n) != 0)
+        goto out;
     for (size_t i = 0; i < n; i++) {
         struct tx_item *x = &it[i];
         if (x->kind == TX_PUT) {
@@ -295,14 +315,8 @@ static void op_transact_write(struct ddb_call *c)
                     goto out;
                 }
         }
-        for (size_t j = 0; j < i; j++)
-            if (it[j].t == x->t && it[j].k.h == x->k.h && it[j].k.pklen == x->k.pklen &&
-                it[j].k.sklen == x->k.sklen && memcmp(it[j].k.pk, x->k.pk, x->k.pklen) == 0 &&
-                memcmp(it[j].k.sk, x->k.sk, x->k.sklen) == 0) {
-                ddb__fail(c, ERR_DDB_VALIDATION,
-                          "Transaction request cannot include multiple operations on one item");
-                goto out;
-            }
+        if (check_distinct(c, it, i) != 0)
+            goto out;
     }
     /* evaluate every item against the current state */
     bool cancelled = false;
@@ -313,7 +327,7 @@ static void op_transact_write(struct ddb_call *c)
             ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
             goto out;
         }
-        const char *rv = str_member(x->spec, "ReturnValuesOnConditionCheckFailure");
+        const char *rv = ddb__str(x->spec, "ReturnValuesOnConditionCheckFailure");
         if (x->ex.condition && !ddb_cond_eval(x->ex.condition, x->found ? &x->old : NULL)) {
             codes[i] = "ConditionalCheckFailed";
             msgs[i] = strdup("The conditional request failed");
@@ -365,32 +379,25 @@ static void op_transact_write(struct ddb_call *c)
     }
     for (size_t i = 0; i < n; i++) {
         struct tx_item *x = &it[i];
-        size_t ci = 0;
-        while (ci < ncaps && strcmp(caps[ci].table, x->t->name) != 0)
-            ci++;
-        if (ci == ncaps) {
-            ddb_capacity_init(&caps[ncaps++], x->t->name);
-            caps[ci].split = true;
-        }
+        struct ddb_capacity *cap = capacity_of(caps, &ncaps, x->t);
         int rc = 0;
         switch (x->kind) {
         case TX_CHECK:
             ddb_capacity_add_table(
-                &caps[ci], DDB_CAP_READ,
+                cap, DDB_CAP_READ,
                 ddb_read_units(x->found ? ddb_item_size(&x->old) : 0, DDB_READ_TRANSACTIONAL));
             break;
         case TX_PUT:
-            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->v, &caps[ci], true);
+            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->v, cap, true);
             break;
         case TX_DELETE:
             if (x->found)
-                rc = ddb__wb_write(wb, x->t, &x->k, &x->old, NULL, &caps[ci], true);
+                rc = ddb__wb_write(wb, x->t, &x->k, &x->old, NULL, cap, true);
             else
-                ddb_capacity_add_table(&caps[ci], DDB_CAP_WRITE, ddb_write_units(0, true));
+                ddb_capacity_add_table(cap, DDB_CAP_WRITE, ddb_write_units(0, true));
             break;
         case TX_UPDATE:
-            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->newv, &caps[ci],
-                               true);
+            rc = ddb__wb_write(wb, x->t, &x->k, x->found ? &x->old : NULL, &x->newv, cap, true);
             break;
         }
         if (rc != 0) {
@@ -399,19 +406,8 @@ static void op_transact_write(struct ddb_call *c)
         }
     }
     buf_puts(&c->out, "{");
-    const char *rcc = ddb__rcc(req);
-    if (rcc) {
-        buf_puts(&c->out, "\"ConsumedCapacity\":[");
-        for (size_t i = 0; i < ncaps; i++) {
-            if (i)
-                buf_puts(&c->out, ",");
-            ddb__write_capacity(&c->out, &caps[i], rcc, true);
-        }
-        buf_puts(&c->out, "]");
-    }
-    const char *ricm = str_member(req, "ReturnItemCollectionMetrics");
-    if (ricm && strcmp(ricm, "SIZE") == 0)
-        buf_puts(&c->out, rcc ? ",\"ItemCollectionMetrics\":{}" : "\"ItemCollectionMetrics\":{}");
+    bool comma = ddb__write_capacity_list(&c->out, req, caps, ncaps, false);
+    ddb__write_no_metrics(&c->out, req, comma);
     buf_puts(&c->out, "}");
     struct tx_state *st = calloc(1, sizeof *st);
     if (st == NULL) {
@@ -434,19 +430,10 @@ static void op_transact_write(struct ddb_call *c)
                 timer_start_epoch(&db->token_timer, t->expires_ms);
         }
     }
-    tx_items_free(it, n);
-    for (size_t i = 0; i < n; i++)
-        free(msgs[i]);
-    free(msgs);
-    free(codes);
-    free(with_item);
-    for (size_t i = 0; i < ncaps; i++)
-        ddb_capacity_destroy(&caps[i]);
-    free(caps);
-    ddb__wb_submit(wb, tx_write_done, c);
-    return;
+    submit = true;
 out:
-    ddb__wb_free(wb);
+    if (!submit)
+        ddb__wb_free(wb);
     tx_items_free(it, n);
     for (size_t i = 0; msgs && i < n; i++)
         free(msgs[i]);
@@ -456,7 +443,10 @@ out:
     for (size_t i = 0; i < ncaps; i++)
         ddb_capacity_destroy(&caps[i]);
     free(caps);
-    ddb__finish(c);
+    if (submit)
+        ddb__wb_submit(wb, tx_write_done, c);
+    else
+        ddb__finish(c);
 }
 
 /* ---- TransactGetItems ---- */
@@ -481,34 +471,14 @@ static void op_transact_get(struct ddb_call *c)
             ddb__fail_err(c, &err, false);
             goto out;
         }
-        struct ddb_expr_request er = {
-            .projection = str_member(it[i].spec, "ProjectionExpression"),
-            .names = ddb_member(it[i].spec, "ExpressionAttributeNames"),
-        };
-        if (ddb_expr_compile_request(&er, &it[i].ex, &err) != 0) {
-            ddb__fail_err(c, &err, false);
+        if (ddb__compile_exprs(c, it[i].spec, DDB_X_PROJECTION, &it[i].ex, false) != 0)
             goto out;
-        }
     }
+    if (find_tables(c, it, n) != 0)
+        goto out;
     for (size_t i = 0; i < n; i++) {
-        it[i].t = ddb__table(db, str_member(it[i].spec, "TableName"));
-        if (it[i].t == NULL) {
-            ddb__not_found(c, NULL, false);
+        if (ddb__decode_key(c, it[i].t, &it[i].v, &it[i].k) != 0 || check_distinct(c, it, i) != 0)
             goto out;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (ddb__decode_key(c, it[i].t, &it[i].v, &it[i].k) != 0)
-            goto out;
-        for (size_t j = 0; j < i; j++)
-            if (it[j].t == it[i].t && it[j].k.pklen == it[i].k.pklen &&
-                it[j].k.sklen == it[i].k.sklen &&
-                memcmp(it[j].k.pk, it[i].k.pk, it[i].k.pklen) == 0 &&
-                memcmp(it[j].k.sk, it[i].k.sk, it[i].k.sklen) == 0) {
-                ddb__fail(c, ERR_DDB_VALIDATION,
-                          "Transaction request cannot include multiple operations on one item");
-                goto out;
-            }
     }
     buf_puts(&c->out, "{\"Responses\":[");
     for (size_t i = 0; i < n; i++) {
@@ -518,15 +488,9 @@ static void op_transact_get(struct ddb_call *c)
             ddb__fail(c, ERR_DDB_INTERNAL, "Internal server error");
             goto out;
         }
-        size_t ci = 0;
-        while (ci < ncaps && strcmp(caps[ci].table, x->t->name) != 0)
-            ci++;
-        if (ci == ncaps) {
-            ddb_capacity_init(&caps[ncaps++], x->t->name);
-            caps[ci].split = true;
-        }
+        struct ddb_capacity *cap = capacity_of(caps, &ncaps, x->t);
         ddb_capacity_add_table(
-            &caps[ci], DDB_CAP_READ,
+            cap, DDB_CAP_READ,
             ddb_read_units(x->found ? ddb_item_size(&x->old) : 0, DDB_READ_TRANSACTIONAL));
         buf_puts(&c->out, i ? ",{" : "{");
         if (x->found) {
@@ -542,16 +506,7 @@ static void op_transact_get(struct ddb_call *c)
         buf_puts(&c->out, "}");
     }
     buf_puts(&c->out, "]");
-    const char *rcc = ddb__rcc(c->req);
-    if (rcc) {
-        buf_puts(&c->out, ",\"ConsumedCapacity\":[");
-        for (size_t i = 0; i < ncaps; i++) {
-            if (i)
-                buf_puts(&c->out, ",");
-            ddb__write_capacity(&c->out, &caps[i], rcc, true);
-        }
-        buf_puts(&c->out, "]");
-    }
+    ddb__write_capacity_list(&c->out, c->req, caps, ncaps, true);
     buf_puts(&c->out, "}");
 out:
     tx_items_free(it, n);

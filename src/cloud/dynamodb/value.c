@@ -225,15 +225,6 @@ void ddb_value_set_set(struct ddb_value *v, enum ddb_type set_type)
     v->type = (uint8_t)set_type;
 }
 
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    size_t n = alen < blen ? alen : blen;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c != 0)
-        return c;
-    return (alen > blen) - (alen < blen);
-}
-
 /* Index of name in m, or -(insertion point) - 1. */
 static long map_find(const struct ddb_value *m, const char *name, size_t len)
 {
@@ -241,7 +232,7 @@ static long map_find(const struct ddb_value *m, const char *name, size_t len)
     while (lo <= hi) {
         long mid = lo + (hi - lo) / 2;
         const struct ddb_attr *a = &m->u.attrs[mid];
-        int c = name_cmp(a->name, a->name_len, name, len);
+        int c = ddb_bytes_cmp(a->name, a->name_len, name, len);
         if (c == 0)
             return mid;
         if (c < 0)
@@ -386,7 +377,7 @@ int ddb_scalar_cmp(const struct ddb_value *a, const struct ddb_value *b)
     switch (a->type) {
     case DDB_S:
     case DDB_B:
-        return name_cmp(a->u.bytes, a->n, b->u.bytes, b->n);
+        return ddb_bytes_cmp(a->u.bytes, a->n, b->u.bytes, b->n);
     case DDB_N:
         return ddb_num_cmp(&a->u.num, &b->u.num);
     default:
@@ -423,7 +414,7 @@ bool ddb_value_equal(const struct ddb_value *a, const struct ddb_value *b)
             return false;
         for (uint32_t i = 0; i < a->n; i++) {
             const struct ddb_attr *x = &a->u.attrs[i], *y = &b->u.attrs[i];
-            if (name_cmp(x->name, x->name_len, y->name, y->name_len) != 0 ||
+            if (ddb_bytes_cmp(x->name, x->name_len, y->name, y->name_len) != 0 ||
                 !ddb_value_equal(&x->value, &y->value))
                 return false;
         }
@@ -461,21 +452,6 @@ static int wrong_kind(const json_t *j, enum coral want, struct ddb_err *err)
                        target[want]);
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Coral's base64 checks, in its order. Returns 0 or -1 with err set. */
 static int check_blob(const char *s, size_t len, struct ddb_err *err)
 {
@@ -485,7 +461,7 @@ static int check_blob(const char *s, size_t len, struct ddb_err *err)
                            "expected a multiple of 4 bytes but found: %zu",
                            (int)len, s, len);
     for (size_t i = 0; i < len; i++) {
-        bool bad = s[i] == '=' ? (i + 1 < len && s[i + 1] != '=') : b64_value(s[i]) < 0;
+        bool bad = s[i] == '=' ? (i + 1 < len && s[i + 1] != '=') : codec_b64val(s[i]) < 0;
         if (!bad)
             continue;
         size_t clen = 1; /* a non-ASCII character is named whole */
@@ -507,9 +483,9 @@ static int check_blob(const char *s, size_t len, struct ddb_err *err)
     if (pad > 2 || (pad > 0 && data % 4 != 4 - pad))
         ok = false;
     else if (pad == 1)
-        ok = (b64_value(s[data - 1]) & 3) == 0;
+        ok = (codec_b64val(s[data - 1]) & 3) == 0;
     else if (pad == 2)
-        ok = (b64_value(s[data - 1]) & 15) == 0;
+        ok = (codec_b64val(s[data - 1]) & 15) == 0;
     if (!ok)
         return ddb_err_set(err, ERR_DDB_SERIALIZATION,
                            "'%.*s' can not be converted to a Blob: Invalid last non-pad Base64 "
@@ -564,15 +540,26 @@ static int check_scalar(const json_t *j, enum coral want, struct ddb_err *err)
 
 static int check_attr(const json_t *j, int depth, struct ddb_err *err);
 
+int ddb_json_container_error(const json_t *j, enum ddb_json_container want, struct ddb_err *err)
+{
+    static const char *const expected[] = {[DDB_JSON_LIST] = "Expected list or null",
+                                           [DDB_JSON_MAP] = "Expected map or null",
+                                           [DDB_JSON_STRUCT] = "Expected null"};
+    bool list = want == DDB_JSON_LIST;
+    if (list && json_is_object(j))
+        return type_error(err, "Start of structure or map found where not expected.");
+    if (!list && json_is_array(j))
+        return type_error(err, "Start of list found where not expected");
+    return type_error(err, expected[want]);
+}
+
 static int check_list(const json_t *j, enum coral elem, bool attrs, int depth,
                       struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_object(j))
-        return type_error(err, "Start of structure or map found where not expected.");
-    if (!json_is_array(j))
-        return type_error(err, "Expected list or null");
+    if (ddb_json_check_container(j, DDB_JSON_LIST, err) != 0)
+        return -1;
     size_t i;
     const json_t *e;
     json_array_foreach(j, i, e)
@@ -587,10 +574,8 @@ static int check_map(const json_t *j, int depth, struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_array(j))
-        return type_error(err, "Start of list found where not expected");
-    if (!json_is_object(j))
-        return type_error(err, "Expected map or null");
+    if (ddb_json_check_container(j, DDB_JSON_MAP, err) != 0)
+        return -1;
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)j, k, v)
@@ -605,10 +590,8 @@ static int check_attr(const json_t *j, int depth, struct ddb_err *err)
 {
     if (j == NULL || json_is_null(j))
         return 0;
-    if (json_is_array(j))
-        return type_error(err, "Start of list found where not expected");
-    if (!json_is_object(j))
-        return type_error(err, "Expected null");
+    if (ddb_json_check_container(j, DDB_JSON_STRUCT, err) != 0)
+        return -1;
     if (depth > SHAPE_DEPTH_MAX)
         return 0; /* the decode pass refuses it as too deep */
     const char *k;
@@ -834,7 +817,7 @@ static int decode_list(const json_t *list, int level, struct ddb_value *out, str
 static int attr_cmp(const void *a, const void *b)
 {
     const struct ddb_attr *x = a, *y = b;
-    return name_cmp(x->name, x->name_len, y->name, y->name_len);
+    return ddb_bytes_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 /* A JSON object of name -> AttributeValue into an M value. item: names are attribute names
@@ -1409,6 +1392,15 @@ static int check_one_key(const char *name, enum ddb_type want, bool hash,
     return 0;
 }
 
+bool ddb_key_match(const struct ddb_key_schema *schema, const struct ddb_value *m)
+{
+    const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
+    const struct ddb_value *r =
+        schema->range_name ? ddb_map_get(m, schema->range_name, strlen(schema->range_name)) : NULL;
+    return h != NULL && h->type == schema->hash_type &&
+           (schema->range_name == NULL || (r != NULL && r->type == schema->range_type));
+}
+
 int ddb_key_check(const struct ddb_key_schema *schema, const struct ddb_value *m,
                   enum ddb_key_mode mode, struct ddb_err *err)
 {
@@ -1416,16 +1408,9 @@ int ddb_key_check(const struct ddb_key_schema *schema, const struct ddb_value *m
         return invalid(err, "The provided key element does not match the schema");
     if (mode == DDB_KEY_ONLY && m->n != (schema->range_name ? 2u : 1u))
         return invalid(err, "The provided key element does not match the schema");
-    if (mode == DDB_KEY_ONLY) {
-        /* every attribute of a Key must be a key attribute of the right type first */
-        const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
-        const struct ddb_value *r =
-            schema->range_name ? ddb_map_get(m, schema->range_name, strlen(schema->range_name))
-                               : NULL;
-        if (h == NULL || h->type != schema->hash_type ||
-            (schema->range_name && (r == NULL || r->type != schema->range_type)))
-            return invalid(err, "The provided key element does not match the schema");
-    }
+    /* every attribute of a Key must be a key attribute of the right type first */
+    if (mode == DDB_KEY_ONLY && !ddb_key_match(schema, m))
+        return invalid(err, "The provided key element does not match the schema");
     const struct ddb_value *h = ddb_map_get(m, schema->hash_name, strlen(schema->hash_name));
     if (check_one_key(schema->hash_name, schema->hash_type, true, h, mode, err) != 0)
         return -1;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -163,6 +164,29 @@ int ddb_value_check_json(const json_t *j, struct ddb_err *err);
  * it ("class java.lang.Boolean can not be converted to an String", …). Returns 0 or -1. */
 int ddb_json_check_string(const json_t *j, struct ddb_err *err);
 
+/* The JSON containers Coral's serialization pass tells apart. */
+enum ddb_json_container {
+    DDB_JSON_LIST,   /* a list (an array) */
+    DDB_JSON_MAP,    /* a map (an object) */
+    DDB_JSON_STRUCT, /* a structure (an object) */
+};
+
+/* Coral's error for JSON value j (not NULL, not null) where a container of kind want was
+ * expected and j is not one: "Start of list found where not expected", "Start of structure
+ * or map found where not expected.", "Expected list or null", "Expected map or null",
+ * "Expected null". Returns -1 with err set. */
+int ddb_json_container_error(const json_t *j, enum ddb_json_container want, struct ddb_err *err);
+
+/* The serialization pass for a JSON value j (not NULL, not null) that must be a container
+ * of kind want: 0 when it is one, else ddb_json_container_error. */
+static inline int ddb_json_check_container(const json_t *j, enum ddb_json_container want,
+                                           struct ddb_err *err)
+{
+    if (want == DDB_JSON_LIST ? json_is_array(j) : json_is_object(j))
+        return 0;
+    return ddb_json_container_error(j, want, err);
+}
+
 /* The same over a map of AttributeValues (an Item, a Key, ExpressionAttributeValues…):
  * a scalar there is "Expected map or null", an array "Start of list found where not
  * expected". NULL/null is accepted. */
@@ -237,6 +261,21 @@ enum ddb_key_mode {
     DDB_KEY_ITEM, /* a whole item (PutItem): the key attributes must be present */
     DDB_KEY_ONLY, /* a Key parameter (GetItem…): exactly the key attributes */
 };
+
+/* Orders byte strings as DynamoDB orders S and B values and key bytes: bytewise, a prefix
+ * before what it prefixes. Returns <0, 0 or >0. */
+static inline int ddb_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+/* True when map m holds the schema's key attributes with the schema's types (other
+ * attributes are not looked at). */
+bool ddb_key_match(const struct ddb_key_schema *schema, const struct ddb_value *m);
 
 /*
  * Checks the key attributes of map m against schema, with DynamoDB's messages:

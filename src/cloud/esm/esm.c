@@ -50,7 +50,7 @@ struct esm_mapping {
     struct esm_mapping *prev, *next;
     char uuid[37];
     char *arn, *source_arn, *function_arn;
-    char fn_name[65];
+    char fn_name[200]; /* the function, with its qualifier when it has one (name:live) */
     int batch, window, maxc;
     bool report, enabled, fifo;
     json_t *filters; /* [{"Pattern": s}] or NULL */
@@ -199,7 +199,7 @@ static void mapping_maybe_free(struct esm_mapping *m);
 static int max_pollers(struct esm_mapping *m)
 {
     int max = m->maxc ? m->maxc : ESM_CONCURRENCY_DEFAULT;
-    struct lambda_fn *fn = lambda_fn_find(m->e->lm, m->fn_name);
+    struct lambda_fn *fn = lambda_fn_find_arn(m->e->lm, m->fn_name);
     if (fn != NULL) {
         struct lambda_fn_info i;
         lambda_fn_info(fn, &i);
@@ -467,7 +467,7 @@ static void invoked(void *arg, const struct lambda_result *res)
 static void invoke(struct poller *p)
 {
     struct esm_mapping *m = p->m;
-    struct lambda_fn *fn = lambda_fn_find(m->e->lm, m->fn_name);
+    struct lambda_fn *fn = lambda_fn_find_arn(m->e->lm, m->fn_name);
     timer_stop(&p->t);
     p->window_running = false;
     if (p->ndrop > 0 && p->q != NULL) {
@@ -614,7 +614,7 @@ static void poll(struct poller *p)
         sqs_queue_retain(q);
         p->q = q;
     }
-    if (lambda_fn_find(m->e->lm, m->fn_name) == NULL) {
+    if (lambda_fn_find_arn(m->e->lm, m->fn_name) == NULL) {
         snprintf(m->last_result, sizeof m->last_result, "PROBLEM: Function not found");
         sqs_queue_release(p->q);
         p->q = NULL;
@@ -772,7 +772,7 @@ static struct esm_mapping *mapping_new(struct esm *e, const char *uuid, const ch
     m->e = e;
     snprintf(m->uuid, sizeof m->uuid, "%s", uuid);
     snprintf(m->fn_name, sizeof m->fn_name, "%s", fn_name);
-    size_t al = strlen(e->region) + strlen(e->account) + 96;
+    size_t al = strlen(e->region) + strlen(e->account) + 96 + 200;
     m->arn = malloc(al);
     m->function_arn = malloc(al);
     m->source_arn = strdup(source);
@@ -802,8 +802,23 @@ static void link_mapping(struct esm *e, struct esm_mapping *m)
     e->tail = m;
 }
 
-/* Resolves FunctionName to a function of ours: its bare name into name. */
-static enum err function_of(struct esm *e, const char *function, char name[65], char *msg,
+/* A FunctionName as name[:qualifier] (a version or an alias; $LATEST is the function). */
+static enum err qualified_name(const char *function, char name[200], char *msg, size_t msglen)
+{
+    char bare[80], qual[140];
+    enum err rc = lambda_resolve_ref(function, strlen(function), bare, sizeof bare, qual,
+                                     sizeof qual, msg, msglen);
+    if (rc != ERR_OK)
+        return rc;
+    if (qual[0] == '\0' || strcmp(qual, "$LATEST") == 0)
+        snprintf(name, 200, "%s", bare);
+    else
+        snprintf(name, 200, "%.64s:%.128s", bare, qual);
+    return ERR_OK;
+}
+
+/* Resolves FunctionName to a function of ours (a qualified one too): name[:qualifier]. */
+static enum err function_of(struct esm *e, const char *function, char name[200], char *msg,
                             size_t msglen)
 {
     if (function == NULL) {
@@ -812,10 +827,10 @@ static enum err function_of(struct esm *e, const char *function, char name[65], 
                  "satisfy constraint: Member must not be null");
         return ERR_LAMBDA_VALIDATION;
     }
-    enum err rc = lambda_resolve_name(function, strlen(function), name, 65, msg, msglen);
+    enum err rc = qualified_name(function, name, msg, msglen);
     if (rc != ERR_OK)
         return rc;
-    if (lambda_fn_find(e->lm, name) == NULL) {
+    if (lambda_fn_find_arn(e->lm, name) == NULL) {
         lambda_not_found_msg(e->lm, name, msg, msglen);
         return ERR_LAMBDA_NOT_FOUND;
     }
@@ -941,7 +956,7 @@ static enum err submit(struct op *o, struct store_batch *b, char *msg, size_t ms
 enum err esm_create(struct esm *e, const struct esm_spec *s, esm_done_fn done, void *arg, char *msg,
                     size_t msglen)
 {
-    char name[65];
+    char name[200];
     enum err rc = function_of(e, s->function, name, msg, msglen);
     if (rc != ERR_OK)
         return rc;
@@ -1018,7 +1033,7 @@ enum err esm_update(struct esm *e, const char *uuid, const struct esm_spec *s, e
         snprintf(msg, msglen, "The resource you requested does not exist."); /* [E] */
         return ERR_LAMBDA_NOT_FOUND;
     }
-    char name[65];
+    char name[200];
     if (s->function != NULL) {
         enum err rc = function_of(e, s->function, name, msg, msglen);
         if (rc != ERR_OK)
@@ -1043,7 +1058,7 @@ enum err esm_update(struct esm *e, const char *uuid, const struct esm_spec *s, e
     apply_spec(m, s, pats, npats);
     if (s->function != NULL) {
         snprintf(m->fn_name, sizeof m->fn_name, "%s", name);
-        snprintf(m->function_arn, strlen(e->region) + strlen(e->account) + 96,
+        snprintf(m->function_arn, strlen(e->region) + strlen(e->account) + 96 + 200,
                  "arn:aws:lambda:%s:%s:function:%s", e->region, e->account, name);
     }
     *o = (struct op){.e = e, .m = m, .done = done, .arg = arg};
@@ -1092,10 +1107,9 @@ void esm_list(struct esm *e, const char *source_arn, const char *function, const
               long long max, void (*emit)(void *arg, const struct esm_info *m), void *arg,
               const char **next)
 {
-    char name[65] = "", msg[256];
+    char name[200] = "", msg[256];
     *next = NULL;
-    if (function && lambda_resolve_name(function, strlen(function), name, sizeof name, msg,
-                                        sizeof msg) != ERR_OK)
+    if (function && qualified_name(function, name, msg, sizeof msg) != ERR_OK)
         return;
     bool started = marker == NULL;
     long long n = 0;
@@ -1106,8 +1120,12 @@ void esm_list(struct esm *e, const char *source_arn, const char *function, const
             started = strcmp(m->uuid, marker) == 0;
             continue;
         }
-        if ((source_arn && strcmp(source_arn, m->source_arn) != 0) ||
-            (function && strcmp(name, m->fn_name) != 0))
+        /* a function's name takes its mappings on any version or alias too */
+        size_t nl = strlen(name);
+        bool same_fn = strcmp(name, m->fn_name) == 0 ||
+                       (strchr(name, ':') == NULL && strncmp(m->fn_name, name, nl) == 0 &&
+                        m->fn_name[nl] == ':');
+        if ((source_arn && strcmp(source_arn, m->source_arn) != 0) || (function && !same_fn))
             continue;
         if (n == max) {
             *next = m->prev ? m->prev->uuid : NULL;
@@ -1189,7 +1207,7 @@ static void prov_done(void *arg, enum err e, const char *msg, const struct esm_i
 
 enum err esm_provision(struct esm *e, const struct esm_spec *s, char *msg, size_t msglen)
 {
-    char name[65];
+    char name[200];
     enum err rc = function_of(e, s->function, name, msg, msglen);
     if (rc != ERR_OK)
         return rc;

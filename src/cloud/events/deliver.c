@@ -483,11 +483,9 @@ static void send_lambda(struct ev_delivery *d, const struct ev_target *t, const 
                         size_t len)
 {
     struct events *ev = d->ev;
-    char name[128], msg[512];
-    struct lambda_fn *fn = NULL;
-    if (ev->lm != NULL &&
-        lambda_resolve_name(t->arn, strlen(t->arn), name, sizeof name, msg, sizeof msg) == ERR_OK)
-        fn = lambda_fn_find(ev->lm, name);
+    char msg[512];
+    /* the target may be qualified: a version or an alias (a "live" one) */
+    struct lambda_fn *fn = ev->lm != NULL ? lambda_fn_find_arn(ev->lm, t->arn) : NULL;
     if (fn == NULL) {
         snprintf(msg, sizeof msg, "Function not found: %s", t->arn);
         outcome(d, EVENTS_PERMANENT, "NO_RESOURCE", msg);

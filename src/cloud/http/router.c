@@ -239,6 +239,41 @@ static void add_header(void *arg, const char *n, size_t nl, const char *v, size_
         l->h[l->n++] = (struct sigv4_header){n, nl, v, vl};
 }
 
+enum err router_verify(const struct router *rt, struct proto_req *req, const char *service,
+                       char *msg, size_t msglen)
+{
+    struct {
+        struct sigv4_header h[128];
+        size_t n;
+    } l = {.n = 0};
+    http_each_header_as_sent(req, add_header, &l);
+    struct sigv4_request sr = {.method = req->method,
+                               .method_len = req->method_len,
+                               .path = req->path,
+                               .path_len = req->path_len,
+                               .query = req->query_len ? req->query : NULL,
+                               .query_len = req->query_len,
+                               .headers = l.h,
+                               .nheaders = l.n,
+                               .body = req->body,
+                               .body_len = req->body_len};
+    memset(&req->caller, 0, sizeof req->caller);
+    snprintf(req->caller.account, sizeof req->caller.account, ACCOUNT);
+    struct cred_ctx c = {rt, &req->caller};
+    enum sigv4_status st = sigv4_verify(&sr, rt->region, service, true, clock_real_now_ms(),
+                                        secret_of, &c, msg, msglen);
+    if (st == SIGV4_OK) {
+        struct sigv4_auth a;
+        if (sigv4_parse(&sr, &a, NULL, 0) == SIGV4_OK)
+            snprintf(req->caller.access_key, sizeof req->caller.access_key, "%s", a.access_key);
+        return ERR_OK;
+    }
+    return st == SIGV4_MISSING       ? ERR_MISSING_AUTH
+           : st == SIGV4_MALFORMED   ? ERR_INCOMPLETE_SIGNATURE
+           : st == SIGV4_UNKNOWN_KEY ? ERR_UNRECOGNIZED_CLIENT
+                                     : ERR_INVALID_SIGNATURE;
+}
+
 /* Checks the request's signature for the service; on failure answers in its shape. */
 static bool authorized(const struct router *rt, struct proto_req *req,
                        const struct proto_service *svc)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "cloud/proto/proto.h"
+#include "core/err.h"
 
 #define ROUTER_MAX_KEYS     16
 #define ROUTER_MAX_SERVICES 32
@@ -80,6 +81,17 @@ int router_add_creds(struct router *rt, router_cred_fn fn, void *arg);
 /* Adds a /_haar/ handler. Returns 0, or -1 when full. */
 int router_add_internal(struct router *rt, const char *path,
                         void (*fn)(void *arg, struct proto_req *r), void *arg);
+
+/*
+ * Checks req's SigV4 signature (Authorization header or presigned query) for the signing
+ * name service, against real time, with the router's credentials (its keys, then each
+ * credential source): ERR_OK and req->caller filled (who signed), or the error the AWS port
+ * would answer (ERR_MISSING_AUTH, ERR_INCOMPLETE_SIGNATURE, ERR_UNRECOGNIZED_CLIENT,
+ * ERR_INVALID_SIGNATURE) with the reason in msg. For requests that come another way (a
+ * function URL with AuthType AWS_IAM on the API port). Loop thread only.
+ */
+enum err router_verify(const struct router *rt, struct proto_req *req, const char *service,
+                       char *msg, size_t msglen);
 
 /* The http handler for the AWS port: arg is a struct router. */
 void router_handle(void *arg, struct proto_req *req);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
+#include <linux/sched.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -511,7 +513,7 @@ void lambda__sweep(struct lambda *lm)
 static void on_reap(struct timer *t)
 {
     struct lambda_env *env = t->data;
-    if (env->state == ENV_IDLE)
+    if (env->state == ENV_IDLE && !env->provisioned)
         lambda__env_kill(env, KILL_REAP);
 }
 
@@ -544,13 +546,17 @@ static void free_envp(char **envp)
 static char **build_envp(struct lambda_env *env)
 {
     struct lambda_fn *fn = env->fn;
+    struct lambda_fn *base = fn->base;
     struct lambda *lm = env->lm;
     size_t cap = 48 + (fn->env_vars ? json_object_size(fn->env_vars) : 0);
     char **envp = calloc(cap, sizeof(char *));
     if (envp == NULL)
         return NULL;
     size_t n = 0;
-    char tmp[PATH_MAX * 2 + 64];
+    char tmp[PATH_MAX * 3 + 64];
+    /* the layers: at /opt in the environment's mount namespace, else where the merge is */
+    bool opt_env = env->opt_dir[0] != '\0' && lm->opt_mode == OPT_ENV;
+    const char *opt = opt_env ? env->opt_dir : "/opt";
     /* the function's own variables first: reserved names below take precedence */
     if (fn->env_vars) {
         const char *k;
@@ -565,45 +571,74 @@ static char **build_envp(struct lambda_env *env)
     put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_NAME", fn->name);
     snprintf(tmp, sizeof tmp, "%d", fn->memory);
     put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", tmp);
-    put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
-    put_env(envp, &n, cap, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    put_env(envp, &n, cap, "AWS_LAMBDA_FUNCTION_VERSION", fn->qual);
+    put_env(envp, &n, cap, "AWS_LAMBDA_INITIALIZATION_TYPE",
+            env->provisioned ? "provisioned-concurrency" : "on-demand");
     snprintf(tmp, sizeof tmp, "/aws/lambda/%s", fn->name);
     put_env(envp, &n, cap, "AWS_LAMBDA_LOG_GROUP_NAME", tmp);
     put_env(envp, &n, cap, "AWS_LAMBDA_LOG_STREAM_NAME", env->stream);
-    put_env(envp, &n, cap, "AWS_ACCESS_KEY_ID", fn->key_id);
-    put_env(envp, &n, cap, "AWS_SECRET_ACCESS_KEY", fn->secret);
-    put_env(envp, &n, cap, "AWS_SESSION_TOKEN", fn->token);
+    put_env(envp, &n, cap, "AWS_ACCESS_KEY_ID", base->key_id);
+    put_env(envp, &n, cap, "AWS_SECRET_ACCESS_KEY", base->secret);
+    put_env(envp, &n, cap, "AWS_SESSION_TOKEN", base->token);
     snprintf(tmp, sizeof tmp, "127.0.0.1:%u", env->port);
     put_env(envp, &n, cap, "AWS_LAMBDA_RUNTIME_API", tmp);
     put_env(envp, &n, cap, "LAMBDA_TASK_ROOT", env->code_dir);
     put_env(envp, &n, cap, "LAMBDA_RUNTIME_DIR", env->code_dir);
     put_env(envp, &n, cap, "TZ", ":UTC");
     put_env(envp, &n, cap, "LANG", "en_US.UTF-8");
-    put_env(envp, &n, cap, "PATH", "/usr/local/bin:/usr/bin/:/bin:/opt/bin");
-    snprintf(tmp, sizeof tmp, "%s/lib:%s:/lib64:/usr/lib64:/opt/lib", env->code_dir, env->code_dir);
+    snprintf(tmp, sizeof tmp, "/usr/local/bin:/usr/bin/:/bin:%s/bin", opt);
+    put_env(envp, &n, cap, "PATH", tmp);
+    snprintf(tmp, sizeof tmp, "%s/lib:%s:/lib64:/usr/lib64:%s/lib", env->code_dir, env->code_dir,
+             opt);
     put_env(envp, &n, cap, "LD_LIBRARY_PATH", tmp);
+    if (opt_env)
+        put_env(envp, &n, cap, "HAAR_OPT_DIR", env->opt_dir);
     snprintf(tmp, sizeof tmp, "http://127.0.0.1:%u", lm->opt.aws_port);
     put_env(envp, &n, cap, "AWS_ENDPOINT_URL", tmp);
     return envp;
 }
 
+/* What the child needs to enter /opt's mount namespace (built before vfork: the child only
+ * makes system calls). */
+struct opt_entry {
+    const char *dir; /* NULL: no namespace */
+    bool userns;
+    char uid_map[48], gid_map[48];
+};
+
 /*
- * Starts bootstrap in its own process group with the environment's stdout/stderr pipes.
- * vfork: the parent resumes once the child has exec'd (or failed), so the environment's pid
- * never names a copy of the daemon (whose memory would count against the limit), and no page
- * tables are copied. The child only makes plain system calls before execve. Kept apart from
- * the caller so no caller variable lives across vfork.
+ * Starts the runtime (bootstrap, or an interpreter with its client: argv) in its own process
+ * group with the environment's stdout/stderr pipes. vfork: the parent resumes once the child
+ * has exec'd (or failed), so the environment's pid never names a copy of the daemon (whose
+ * memory would count against the limit), and no page tables are copied. The child only makes
+ * plain system calls before execve. Kept apart from the caller so no caller variable lives
+ * across vfork.
  */
 static pid_t __attribute__((noinline))
-spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir, pid_t parent,
-            int cg_procs)
+spawn_child(const char *exe, char *const *argv, char **envp, int out_w, int err_w,
+            const char *dir, pid_t parent, int cg_procs, int cg_dir, const struct opt_entry *opt)
 {
-    pid_t pid = vfork();
-    if (pid != 0)
-        return pid;
-    if (cg_procs >= 0) { /* into the environment's cgroup before anything can fork */
-        ssize_t w = write(cg_procs, "0", 1);
-        (void)w;
+    /* Born in the environment's cgroup (clone3 CLONE_INTO_CGROUP): moving a process there
+     * afterwards (a write to cgroup.procs) waits for an RCU grace period, ~10 ms of every cold
+     * start. clone3 without CLONE_VM copies the page tables (a fork, well under that); where
+     * the kernel has no clone3, vfork and the write. */
+    pid_t pid = -1;
+    if (cg_dir >= 0) {
+        struct clone_args ca = {.flags = CLONE_VFORK | CLONE_INTO_CGROUP,
+                                .exit_signal = SIGCHLD,
+                                .cgroup = (uint64_t)cg_dir};
+        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+        if (pid > 0)
+            return pid;
+    }
+    if (pid != 0) {
+        pid = vfork();
+        if (pid != 0)
+            return pid;
+        if (cg_procs >= 0) { /* into the environment's cgroup before anything can fork */
+            ssize_t w = write(cg_procs, "0", 1);
+            (void)w;
+        }
     }
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -620,9 +655,15 @@ spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir,
     dup2(out_w, 1);
     dup2(err_w, 2);
     close_range(3, ~0U, 0);
+    if (opt->dir != NULL && lambda__opt_enter(opt->dir, opt->userns, opt->uid_map,
+                                              opt->gid_map) != 0) {
+        static const char msg[] = "haar: cannot mount the function's layers on /opt\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(127);
+    }
     if (chdir(dir) != 0)
         _exit(127);
-    char *argv[] = {"bootstrap", NULL};
     execve(exe, argv, envp);
     static const char msg[] = "exec bootstrap failed\n";
     ssize_t w = write(2, msg, sizeof msg - 1);
@@ -633,16 +674,40 @@ spawn_child(const char *exe, char **envp, int out_w, int err_w, const char *dir,
 bool lambda__env_room(const struct lambda_fn *fn)
 {
     const struct lambda *lm = fn->lm;
+    const struct lambda_fn *base = fn->base;
     if (lm->n_envs >= lm->opt.account_concurrency)
         return false;
-    return fn->reserved < 0 || fn->n_envs < fn->reserved;
+    return base->reserved < 0 || base->total_envs < base->reserved;
 }
 
-struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
+int lambda__env_command(struct lambda_fn *fn, char *exe, size_t exelen, char *client,
+                        size_t clientlen, char *msg, size_t msglen)
+{
+    struct lambda *lm = fn->lm;
+    if (!lambda__managed_runtime(fn->runtime)) {
+        snprintf(exe, exelen, "%s/bootstrap", fn->code_dir);
+        client[0] = '\0';
+        return 0;
+    }
+    const struct lambda_interp *it = lambda__interp_for(lm, fn->runtime, msg, msglen);
+    if (it == NULL)
+        return -1;
+    if (lambda__runtime_client(lm, fn->runtime, client, clientlen) != 0) {
+        snprintf(msg, msglen,
+                 "The runtime client for %s is missing (%s): haar's runtimes/ folder must sit "
+                 "next to its bin/ folder",
+                 fn->runtime, client);
+        return -1;
+    }
+    snprintf(exe, exelen, "%s", it->path);
+    return 0;
+}
+
+struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned)
 {
     struct lambda *lm = fn->lm;
     struct lambda_env *env = calloc(1, sizeof *env);
-    int out[2] = {-1, -1}, err[2] = {-1, -1}, cg_procs = -1;
+    int out[2] = {-1, -1}, err[2] = {-1, -1}, cg_procs = -1, cg_dir = -1;
     char **envp = NULL;
     if (env == NULL)
         return NULL;
@@ -650,7 +715,9 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
     env->fn = fn;
     env->status_fd = -1;
     env->generation = fn->generation;
+    env->provisioned = provisioned;
     snprintf(env->code_dir, sizeof env->code_dir, "%s", fn->code_dir);
+    snprintf(env->opt_dir, sizeof env->opt_dir, "%s", fn->opt_dir);
     buf_init(&env->line_out, LINE_MAX_BYTES);
     buf_init(&env->line_err, LINE_MAX_BYTES);
     if (timer_init(&env->deadline, TIMER_REAL, on_deadline, env) != 0 ||
@@ -660,7 +727,7 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
     char ymd[16], hex[33];
     clock_format_ymd_slash(clock_now_ms(), ymd, sizeof ymd);
     ids_hex(hex, 16);
-    snprintf(env->stream, sizeof env->stream, "%s/[$LATEST]%s", ymd, hex);
+    snprintf(env->stream, sizeof env->stream, "%s/[%s]%s", ymd, fn->qual, hex);
     if (lm->host.env_listen(lm->host.arg, env, &env->port, &env->listener) != 0)
         goto fail;
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
@@ -668,14 +735,32 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
     envp = build_envp(env);
     if (envp == NULL)
         goto fail;
-    char exe[PATH_MAX + 16];
-    snprintf(exe, sizeof exe, "%s/bootstrap", env->code_dir);
+    char exe[PATH_MAX + 16], client[PATH_MAX + 32], why[512];
+    if (lambda__env_command(fn, exe, sizeof exe, client, sizeof client, why, sizeof why) != 0) {
+        errno = ENOENT;
+        goto fail;
+    }
+    char *argv[3] = {client[0] ? exe : "bootstrap", client[0] ? client : NULL, NULL};
+    struct opt_entry oe = {NULL, false, "", ""};
+    if (env->opt_dir[0] != '\0' && lm->opt_mode == OPT_MOUNT) {
+        oe.dir = env->opt_dir;
+        oe.userns = geteuid() != 0;
+        snprintf(oe.uid_map, sizeof oe.uid_map, "%u %u 1\n", (unsigned)getuid(),
+                 (unsigned)getuid());
+        snprintf(oe.gid_map, sizeof oe.gid_map, "%u %u 1\n", (unsigned)getgid(),
+                 (unsigned)getgid());
+    }
     env->spawned_ns = clock_mono_ns();
     cg_procs = lambda__cg_env_open(env);
-    pid_t pid = spawn_child(exe, envp, out[1], err[1], env->code_dir, getpid(), cg_procs);
+    if (cg_procs >= 0)
+        cg_dir = open(env->cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    pid_t pid = spawn_child(exe, argv, envp, out[1], err[1], env->code_dir, getpid(), cg_procs,
+                            cg_dir, &oe);
     if (cg_procs >= 0)
         close(cg_procs);
-    cg_procs = -1;
+    if (cg_dir >= 0)
+        close(cg_dir);
+    cg_procs = cg_dir = -1;
     if (pid < 0)
         goto fail;
     setpgid(pid, pid); /* also from here, so kill(-pid) works at once */
@@ -698,6 +783,7 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn)
     env->next = fn->envs;
     fn->envs = env;
     fn->n_envs++;
+    fn->base->total_envs++;
     fn->n_starting++;
     lm->n_envs++;
     if (!timer_pending(&lm->sweep))
@@ -766,6 +852,7 @@ void lambda__env_destroy(struct lambda_env *env)
         *pp = env->next;
     remove_idle(env);
     fn->n_envs--;
+    fn->base->total_envs--;
     lm->n_envs--;
     if (env->state == ENV_STARTING)
         fn->n_starting--;
@@ -789,6 +876,17 @@ void lambda__env_destroy(struct lambda_env *env)
     /* code the function no longer uses goes once its last environment does */
     if (strcmp(env->code_dir, fn->code_dir) != 0 || fn->deleted)
         lambda__code_release(lm, env->code_dir);
+    if (env->opt_dir[0] != '\0' && (strcmp(env->opt_dir, fn->opt_dir) != 0 || fn->deleted)) {
+        env->pid = 0;
+        lambda__opt_release(lm, env->opt_dir);
+    }
+    /* a provisioned environment lost: another one takes its place (after a pause, so an
+     * init that keeps failing does not spin) */
+    if (env->provisioned && !fn->deleted && !lm->draining) {
+        if (env->state == ENV_STARTING)
+            fn->pc_failures++;
+        timer_start(&fn->pc_timer, env->killed == KILL_REAP ? 0 : 1000);
+    }
     free(env);
 }
 
@@ -921,14 +1019,14 @@ void lambda__env_deliver(struct lambda_env *env, struct lambda_inv *inv)
     timer_start(&env->sample, SAMPLE_AFTER_MS);
     /* the runtime's deadline is true time, even under a manual clock */
     int64_t deadline_epoch = clock_real_now_ms() + (int64_t)fn->timeout * 1000;
-    lambda__env_logf(env, "START RequestId: %s Version: $LATEST", inv->rid);
+    lambda__env_logf(env, "START RequestId: %s Version: %s", inv->rid, fn->qual);
     char trace[96], hex[25], parent[17];
     ids_hex(hex, 12);
     ids_hex(parent, 8);
     snprintf(trace, sizeof trace, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
              (long long)(clock_real_now_ms() / 1000), hex, parent);
-    w->deliver(w, inv->rid, deadline_epoch, fn->arn, trace, inv->client_context, inv->payload,
-               inv->len);
+    w->deliver(w, inv->rid, deadline_epoch, inv->invoked_arn[0] ? inv->invoked_arn : fn->arn,
+               trace, inv->client_context, inv->payload, inv->len);
 }
 
 /* The environment is ready for an event: it takes the next one, or waits idle. */
@@ -944,7 +1042,7 @@ static void env_ready(struct lambda_env *env)
         env->state = ENV_IDLE;
         env->idle_next = fn->idle;
         fn->idle = env;
-        if (env->lm->opt.idle_seconds > 0)
+        if (env->lm->opt.idle_seconds > 0 && !env->provisioned)
             timer_start(&env->reap, (int64_t)env->lm->opt.idle_seconds * 1000);
     }
     lambda__env_free(env);

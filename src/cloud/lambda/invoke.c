@@ -10,6 +10,7 @@
 #include "cloud/lambda/lambda_int.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/log.h"
 
 enum {
@@ -62,6 +63,7 @@ void lambda__inv_free(struct lambda_inv *inv)
         inv->fn->lm->event_mem -= inv->len;
     timer_destroy(&inv->complete);
     free(inv->late_error);
+    free(inv->err_text);
     free(inv->payload);
     free(inv->client_context);
     buf_destroy(&inv->tail);
@@ -134,10 +136,12 @@ static bool q_remove(struct inv_queue *q, struct lambda_inv *inv)
 
 /* ---- admission and placement ---- */
 
+/* Reserved concurrency is the function's, over all its versions. */
 static bool can_admit(struct lambda *lm, struct lambda_fn *fn)
 {
-    if (fn->reserved >= 0)
-        return fn->inflight < fn->reserved;
+    const struct lambda_fn *base = fn->base;
+    if (base->reserved >= 0)
+        return base->total_inflight < base->reserved;
     return lm->unreserved_inflight < lm->opt.account_concurrency - lm->reserved_total;
 }
 
@@ -145,7 +149,8 @@ static void admit(struct lambda_inv *inv, int delta)
 {
     struct lambda_fn *fn = inv->fn;
     fn->inflight += delta;
-    if (fn->reserved < 0)
+    fn->base->total_inflight += delta;
+    if (fn->base->reserved < 0)
         fn->lm->unreserved_inflight += delta;
     inv->admitted = delta > 0;
 }
@@ -165,8 +170,10 @@ static bool free_an_idle_env(struct lambda *lm, struct lambda_fn *fn)
     struct lambda_env *victim = NULL;
     for (int b = 0; b < LAMBDA_NBUCKETS && victim == NULL; b++)
         for (struct lambda_fn *f = lm->buckets[b]; f && victim == NULL; f = f->hnext)
-            if (f != fn && f->idle != NULL)
-                victim = f->idle;
+            for (struct lambda_env *e = f != fn ? f->idle : NULL; e && victim == NULL;
+                 e = e->idle_next)
+                if (!e->provisioned) /* provisioned concurrency is kept, as AWS keeps it */
+                    victim = e;
     if (victim == NULL && fn->reserved < 0)
         victim = NULL; /* the function's own idle environments would have been used */
     if (victim == NULL)
@@ -209,9 +216,28 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
         eager = true;
     int soon = eager ? 0 : returning_envs(fn);
     while (fn->pending.n > fn->n_starting + soon && !fn->deleted) {
-        char exe[PATH_MAX + 16];
-        snprintf(exe, sizeof exe, "%s/bootstrap", fn->code_dir);
-        if (access(exe, X_OK) != 0) {
+        char exe[PATH_MAX + 16], client[PATH_MAX + 32], why[512];
+        if (lambda__env_command(fn, exe, sizeof exe, client, sizeof client, why, sizeof why) !=
+            0) {
+            /* a managed runtime the machine cannot run: InvalidRuntimeException, as AWS
+             * answers for a runtime it does not support */
+            struct lambda_inv *inv = q_pop(&fn->pending);
+            LOG_WARN("runtime", inv->rid, "%s: %s", fn->key, why);
+            if (inv->type == LAMBDA_INV_SYNC) {
+                admit(inv, -1);
+                inv->err_text = strdup(why);
+                complete_error(inv, ERR_LAMBDA_INVALID_RUNTIME,
+                               inv->err_text ? inv->err_text : "Unsupported runtime", NULL);
+            } else {
+                char body[800];
+                snprintf(body, sizeof body,
+                         "{\"errorType\":\"Runtime.InvalidRuntime\",\"errorMessage\":\"%s\"}",
+                         why);
+                finish_later(inv, body, strlen(body));
+            }
+            continue;
+        }
+        if (client[0] == '\0' && access(exe, X_OK) != 0) {
             struct lambda_inv *inv = q_pop(&fn->pending);
             char body[PATH_MAX + 256];
             snprintf(body, sizeof body,
@@ -225,7 +251,7 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
             break; /* at the limit: an environment that frees up takes the work */
         if (!lambda__env_room(fn))
             break; /* the reaped one still counts until its process is gone */
-        if (lambda__env_spawn(fn) == NULL) {
+        if (lambda__env_spawn(fn, false) == NULL) {
             struct lambda_inv *inv = q_pop(&fn->pending);
             admit(inv, -1);
             complete_error(inv, ERR_LAMBDA_SERVICE, "Cannot start an execution environment", NULL);
@@ -284,6 +310,84 @@ void lambda__env_free(struct lambda_env *env)
         return;
     }
     lambda__dispatch_events(fn);
+}
+
+/* ---- destinations: the record of an asynchronous invocation ---- */
+
+void lambda_set_destinations(struct lambda *lm,
+                             void (*send_sqs)(void *arg, const char *queue_arn, const char *body,
+                                              size_t len),
+                             void *arg)
+{
+    lm->send_sqs = send_sqs;
+    lm->send_sqs_arg = arg;
+}
+
+static bool load_payload(struct lambda_inv *inv);
+
+static void ignore_result(void *arg, const struct lambda_result *res)
+{
+    (void)arg;
+    (void)res;
+}
+
+/* A JSON value of the bytes (or the bytes as a string when they are not JSON). New ref. */
+static json_t *as_json(const char *s, size_t len)
+{
+    json_t *j = s && len ? json_loadb(s, len, JSON_DECODE_ANY, NULL) : NULL;
+    return j ? j : s && len ? json_stringn(s, len) : json_null();
+}
+
+/*
+ * Sends the invocation record of an Event invocation that ended (condition "Success",
+ * "RetriesExhausted" or "EventAgeExceeded") to the destination the invoked function, version
+ * or alias configures for it, as AWS's "invocation record" (version 1.0).
+ */
+static void send_record(struct lambda_inv *inv, const char *condition, bool function_error,
+                        const char *body, size_t len)
+{
+    struct lambda_fn *fn = inv->fn;
+    struct lambda *lm = fn->lm;
+    struct lambda_fn *obj = inv->via[0] ? lambda_fn_find_qualified(lm, fn->name, inv->via)
+                                        : lambda_fn_find(lm, fn->name);
+    bool ok = strcmp(condition, "Success") == 0;
+    const json_t *d = obj && obj->evcfg.set ? obj->evcfg.destinations : NULL;
+    const char *dest = jsonh_str(json_object_get(d, ok ? "OnSuccess" : "OnFailure"),
+                                 "Destination", NULL);
+    if (dest == NULL || dest[0] == '\0')
+        return;
+    char when[40], arn[600];
+    clock_format_iso(clock_now_ms(), true, when, sizeof when);
+    snprintf(arn, sizeof arn, "%s%s", inv->invoked_arn,
+             inv->via[0] ? "" : ":$LATEST"); /* AWS shows $LATEST's qualifier */
+    if (inv->payload == NULL)
+        load_payload(inv);
+    json_t *rc = json_pack("{s:s, s:s, s:s, s:i}", "requestId", inv->rid, "functionArn", arn,
+                           "condition", condition, "approximateInvokeCount", inv->attempt + 1);
+    json_t *rec = json_pack("{s:s, s:s, s:o, s:o}", "version", "1.0", "timestamp", when,
+                            "requestContext", rc, "requestPayload",
+                            as_json(inv->payload, inv->len));
+    if (strcmp(condition, "EventAgeExceeded") != 0) {
+        json_t *resp = json_pack("{s:i, s:s}", "statusCode", 200, "executedVersion", fn->qual);
+        if (function_error)
+            json_object_set_new(resp, "functionError", json_string("Unhandled"));
+        json_object_set_new(rec, "responseContext", resp);
+        json_object_set_new(rec, "responsePayload", as_json(body, len));
+    }
+    char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    if (text == NULL)
+        return;
+    if (strncmp(dest, "arn:aws:sqs:", 12) == 0 && lm->send_sqs != NULL) {
+        lm->send_sqs(lm->send_sqs_arg, dest, text, strlen(text));
+    } else if (strncmp(dest, "arn:aws:lambda:", 15) == 0 && lambda_fn_find_arn(lm, dest)) {
+        lambda_invoke(lm, lambda_fn_find_arn(lm, dest), LAMBDA_INV_EVENT, text, strlen(text),
+                      NULL, false, ignore_result, NULL, NULL);
+    } else {
+        LOG_WARN("destination", inv->rid, "%s: the record for %s was not delivered", fn->key,
+                 dest);
+    }
+    free(text);
 }
 
 /* ---- the Event queue ---- */
@@ -353,16 +457,19 @@ static void ack_later(const char *rid, lambda_done_fn done, void *arg)
 static void persist_event(struct lambda_inv *inv, void (*done)(void *, int), void *arg)
 {
     struct lambda *lm = inv->fn->lm;
-    struct store_val v[7] = {
+    struct store_val v[10] = {
         store_text(inv->rid),
-        store_text(inv->fn->name),
+        store_text(inv->fn->key), /* the version it runs on ("name" for $LATEST) */
         store_int(inv->attempt),
         store_int(inv->enqueued_ms),
         store_int(inv->not_before_ms),
         store_text(inv->client_context),
         store_blob(inv->payload, inv->len),
+        store_text(inv->via),
+        store_int(inv->max_retries),
+        store_int(inv->max_age_s),
     };
-    store_exec(lm->store, lm->st_ev_put, v, 7, done, arg);
+    store_exec(lm->store, lm->st_ev_put, v, 10, done, arg);
 }
 
 static bool load_payload_row(void *arg, const struct store_row *row)
@@ -408,15 +515,17 @@ static void dispatch_once(struct lambda_fn *fn)
 {
     struct lambda *lm = fn->lm;
     int64_t now = clock_now_ms();
-    int64_t max_age = (int64_t)fn->evcfg.max_age_seconds * 1000;
     int64_t next_due = INT64_MAX;
     struct lambda_inv *prev = NULL, *inv = fn->events.head;
     while (inv != NULL) {
         struct lambda_inv *next = inv->next;
+        /* the age the invoked function, version or alias allows (taken when it was invoked) */
+        int64_t max_age = (int64_t)inv->max_age_s * 1000;
         if (now - inv->enqueued_ms > max_age) {
             q_unlink(&fn->events, prev, inv);
-            LOG_WARN("event_expired", inv->rid, "%s: older than %d s, dropped", fn->name,
-                     fn->evcfg.max_age_seconds);
+            LOG_WARN("event_expired", inv->rid, "%s: older than %d s, dropped", fn->key,
+                     inv->max_age_s);
+            send_record(inv, "EventAgeExceeded", false, NULL, 0);
             event_forget(inv);
             inv = next;
             continue;
@@ -484,12 +593,14 @@ static bool restore_event(void *arg, const struct store_row *row)
 {
     struct restore_ctx *c = arg;
     struct lambda *lm = c->lm;
-    size_t rl, fl, cl;
+    size_t rl, fl, cl, vl = 0;
     const char *rid = store_row_text(row, 0, &rl);
     const char *fname = store_row_text(row, 1, &fl);
-    char name[80];
-    snprintf(name, sizeof name, "%.*s", (int)(fl < 79 ? fl : 79), fname);
-    struct lambda_fn *fn = lambda_fn_find(lm, name);
+    char key[200];
+    snprintf(key, sizeof key, "%.*s", (int)(fl < 199 ? fl : 199), fname);
+    struct lambda_fn *fn = lambda__find_any(lm, key);
+    if (fn != NULL && (fn->kind == FN_ALIAS || fn->deleting || fn->base->deleting))
+        fn = NULL;
     if (fn == NULL || rl != 36) {
         struct store_val k = store_textn(rid, rl);
         store_exec(lm->store, lm->st_ev_del, &k, 1, NULL, NULL);
@@ -508,6 +619,16 @@ static bool restore_event(void *arg, const struct store_row *row)
         inv->client_context = strndup(cc, cl);
     }
     inv->len = (size_t)store_row_int(row, 6);
+    const char *via = store_row_is_null(row, 7) ? "" : store_row_text(row, 7, &vl);
+    snprintf(inv->via, sizeof inv->via, "%.*s", (int)(vl < sizeof inv->via ? vl : 0), via);
+    if (inv->via[0] != '\0')
+        snprintf(inv->invoked_arn, sizeof inv->invoked_arn, "%.380s:%.132s", fn->base->arn, inv->via);
+    else
+        snprintf(inv->invoked_arn, sizeof inv->invoked_arn, "%s", fn->base->arn);
+    inv->max_retries = store_row_is_null(row, 8) ? fn->evcfg.max_retries
+                                                 : (int)store_row_int(row, 8);
+    inv->max_age_s = store_row_is_null(row, 9) ? fn->evcfg.max_age_seconds
+                                               : (int)store_row_int(row, 9);
     inv->durable = true; /* the payload stays on disk until it runs */
     q_push(&fn->events, inv);
     return true;
@@ -530,12 +651,18 @@ struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum l
                                  bool want_tail, lambda_done_fn done, void *arg,
                                  char request_id_out[37])
 {
-    struct lambda_inv *inv = inv_new(fn, type);
+    /* an alias runs on its version (or, by weight, its additional one) */
+    struct lambda_fn *target = lambda__route(fn);
+    struct lambda_inv *inv = inv_new(target ? target : fn, type);
     if (inv == NULL || (inv->payload = malloc(len + 1)) == NULL) {
         lambda__inv_free(inv);
         return NULL;
     }
     ids_uuid4(inv->rid);
+    snprintf(inv->invoked_arn, sizeof inv->invoked_arn, "%s", fn->arn);
+    snprintf(inv->via, sizeof inv->via, "%s", fn->kind == FN_LATEST ? "" : fn->qual);
+    inv->max_retries = fn->evcfg.max_retries;
+    inv->max_age_s = fn->evcfg.max_age_seconds;
     if (request_id_out)
         memcpy(request_id_out, inv->rid, 37);
     memcpy(inv->payload, payload, len);
@@ -550,6 +677,14 @@ struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum l
         complete_error(inv, ERR_LAMBDA_SERVICE, "The service is shutting down", NULL);
         return inv;
     }
+    if (target == NULL) { /* an alias whose version went */
+        char msg[512];
+        snprintf(msg, sizeof msg, "Function not found: %s:%s", fn->base->arn, fn->alias_to);
+        inv->err_text = strdup(msg);
+        complete_error(inv, ERR_LAMBDA_NOT_FOUND, inv->err_text ? inv->err_text : msg, NULL);
+        return inv;
+    }
+    fn = target;
     if (type == LAMBDA_INV_EVENT) {
         lm->event_mem += len;
         q_push(&fn->events, inv);
@@ -566,8 +701,9 @@ struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum l
     }
     if (!can_admit(lm, fn)) {
         complete_error(inv, ERR_LAMBDA_TOO_MANY_REQUESTS, "Rate Exceeded.",
-                       fn->reserved >= 0 ? "ReservedFunctionConcurrentInvocationLimitExceeded"
-                                         : "ConcurrentInvocationLimitExceeded");
+                       fn->base->reserved >= 0
+                           ? "ReservedFunctionConcurrentInvocationLimitExceeded"
+                           : "ConcurrentInvocationLimitExceeded");
         return inv;
     }
     admit(inv, 1);
@@ -599,7 +735,7 @@ void lambda__finish(struct lambda_inv *inv, bool function_error, const char *bod
     if (inv->admitted)
         admit(inv, -1);
     if (inv->type == LAMBDA_INV_EVENT) {
-        if (function_error && inv->attempt < fn->evcfg.max_retries && !fn->deleted) {
+        if (function_error && inv->attempt < inv->max_retries && !fn->deleted) {
             int64_t delay = inv->attempt == 0 ? RETRY_FIRST_MS : RETRY_SECOND_MS;
             inv->attempt++;
             inv->not_before_ms = clock_now_ms() + delay;
@@ -621,6 +757,8 @@ void lambda__finish(struct lambda_inv *inv, bool function_error, const char *bod
             if (function_error)
                 LOG_WARN("event_failed", inv->rid, "%s: giving up after %d attempts", fn->name,
                          inv->attempt + 1);
+            send_record(inv, function_error ? "RetriesExhausted" : "Success", function_error,
+                        body, len);
             event_forget(inv);
         }
     } else {
@@ -628,7 +766,8 @@ void lambda__finish(struct lambda_inv *inv, bool function_error, const char *bod
                                   .function_error = function_error,
                                   .body = body,
                                   .len = len,
-                                  .request_id = inv->rid};
+                                  .request_id = inv->rid,
+                                  .executed_version = fn->qual};
         if (inv->want_tail) {
             size_t tl = inv->tail.len, off = tl > LAMBDA_TAIL_BYTES ? tl - LAMBDA_TAIL_BYTES : 0;
             r.log_tail = inv->tail.data ? inv->tail.data + off : "";
@@ -645,7 +784,7 @@ void lambda__finish(struct lambda_inv *inv, bool function_error, const char *bod
 void lambda__drop_queues(struct lambda_fn *fn, const char *why)
 {
     struct lambda_inv *inv;
-    char msg[256];
+    char msg[512];
     snprintf(msg, sizeof msg, "Function not found: %s", fn->arn);
     while ((inv = q_pop(&fn->pending)) != NULL) {
         admit(inv, -1);

@@ -66,6 +66,10 @@ struct lambda_options {
     int idle_seconds;          /* reap idle environments after this long */
     int64_t code_storage_max;  /* bytes of code packages the account may hold (AWS: 75 GB) */
     bool cgroups;              /* put environments in cgroups v2 where the machine lets us */
+    const char *runtimes_dir;  /* the managed runtimes' clients (python/, node/), or NULL */
+    bool strict_runtimes;      /* refuse a python3.x / nodejsNN.x the machine lacks (else the
+                                  nearest interpreter runs it, with a warning in its log) */
+    bool layers_mount;         /* try a private mount namespace for /opt (else variables) */
 };
 
 /* Creates the engine. logs and store are borrowed (store may be NULL: nothing persists).
@@ -84,6 +88,33 @@ void lambda_free(struct lambda *lm);
 /* How environments are held together (for /_haar/health and the log): "cgroup2 (memory.max,
  * pids.max, cgroup.kill)", "cgroup2 (membership, cgroup.kill)" or "process tree (/proc)". */
 const char *lambda_isolation(const struct lambda *lm);
+
+/* How layers reach a function (for /_haar/health): "mount namespace (/opt)" when each
+ * environment gets its own /opt, else "environment (HAAR_OPT_DIR, PATH, LD_LIBRARY_PATH)". */
+const char *lambda_opt_mode(const struct lambda *lm);
+
+/* The managed runtimes this machine runs, for /_haar/health: {"python": ["3.11.2"], "node":
+ * [...], "strict": bool}. New reference. */
+json_t *lambda_runtimes_json(struct lambda *lm);
+
+/* Finds the machine's interpreters for managed runtimes off the loop (`node --version` takes
+ * tens of milliseconds); without it they are found at the first need. Needs the work pool. */
+void lambda_probe_runtimes(struct lambda *lm);
+
+/*
+ * Where asynchronous invocations' records go (EventInvokeConfig DestinationConfig): an SQS
+ * destination is sent through send_sqs (fire and forget: a record that cannot be sent is
+ * logged and dropped, as AWS drops it); a Lambda destination is invoked here (Event); other
+ * kinds (SNS, EventBridge) are logged as not delivered. Without it SQS destinations are
+ * logged and dropped too. arg is send_sqs's.
+ */
+void lambda_set_destinations(struct lambda *lm,
+                             void (*send_sqs)(void *arg, const char *queue_arn, const char *body,
+                                              size_t len),
+                             void *arg);
+
+/* Starts the environments provisioned concurrency keeps warm (after restore and provisioning). */
+void lambda_start_provisioned(struct lambda *lm);
 
 /* ---- functions ---------------------------------------------------------------------- */
 
@@ -104,6 +135,12 @@ struct lambda_fn_spec {
     const void *zip;
     size_t zip_len;
     const char *dir;
+    json_t *layers;          /* Layers: layer version ARNs in order (borrowed), with has_layers */
+    bool has_layers;
+    bool publish;            /* CreateFunction's Publish: a version with the function */
+    const char *revision_id; /* UpdateFunctionConfiguration's RevisionId (NULL: unchecked) */
+    char *version_out;       /* with publish: gets the version's number (16 bytes, the
+                                caller's, valid until done runs) */
 };
 
 /* Completion of a command: ERR_OK, or an error with an AWS-style message. */
@@ -116,6 +153,18 @@ typedef void (*lambda_op_fn)(void *arg, enum err e, const char *msg);
  */
 enum err lambda_fn_provision(struct lambda *lm, const struct lambda_fn_spec *spec, char *msg,
                              size_t msglen);
+
+/* Publishes a provisioned function as it is as a version and points alias (created when
+ * missing) at it: the environment's functions are reached through their "live" alias as
+ * Terraform's 30_app wires them. Synchronous, not persisted. */
+enum err lambda_fn_provision_alias(struct lambda *lm, const char *name, const char *alias,
+                                   char *msg, size_t msglen);
+
+/* Sets the EventInvokeConfig of a provisioned function or alias (synchronous, not persisted;
+ * the values are the config reader's, already checked); on_failure: the destination ARN of
+ * failed invocations' records, or NULL. */
+void lambda_fn_provision_event_config(struct lambda_fn *fn, int max_retries, int max_age_s,
+                                      const char *on_failure);
 
 /* Reserved concurrency of a provisioned function (synchronous, not persisted). */
 enum err lambda_fn_provision_concurrency(struct lambda *lm, const char *name, int n, char *msg,
@@ -131,6 +180,16 @@ void lambda_fn_create(struct lambda *lm, const struct lambda_fn_spec *spec, lamb
 /* UpdateFunctionCode: replaces the code (zip copied); new environments use it. */
 void lambda_fn_update_code(struct lambda *lm, const char *name, const void *zip, size_t len,
                            lambda_op_fn done, void *arg);
+/* UpdateFunctionCode with its options: RevisionId checked (PreconditionFailed), Publish. */
+struct lambda_code_update {
+    const void *zip;
+    size_t len;
+    bool publish;
+    const char *revision_id; /* NULL: not checked */
+    char *version_out;       /* with publish: as lambda_fn_spec's */
+};
+void lambda_fn_update_code_ex(struct lambda *lm, const char *name,
+                              const struct lambda_code_update *u, lambda_op_fn done, void *arg);
 /* UpdateFunctionConfiguration: the fields set in spec (non-NULL / non-zero). Running
  * environments are retired: the next invoke starts a fresh one. */
 void lambda_fn_update_config(struct lambda *lm, const struct lambda_fn_spec *spec,
@@ -188,8 +247,156 @@ const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision
 bool lambda_fn_permits(const struct lambda_fn *fn, const char *service, const char *source_arn,
                        const char *account);
 
+/* True when fn's policy lets anyone call its function URL with this auth type: an Allow
+ * statement for principal "*" on lambda:InvokeFunctionUrl (or lambda:*), whose conditions,
+ * if any, are StringEquals lambda:FunctionUrlAuthType = auth_type — what AWS requires of
+ * a URL whose AuthType is NONE. */
+bool lambda_fn_permits_url(const struct lambda_fn *fn, const char *auth_type);
+
 /* Looks a function up by name; NULL if none (or being deleted). */
 struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name);
+
+/* The function at a qualifier: NULL, "" or "$LATEST" gives the function itself, a number its
+ * published version, a name its alias. NULL if none. Invoking an alias runs its version (or,
+ * by its routing weight, the additional one); reading it reads the alias. */
+struct lambda_fn *lambda_fn_find_qualified(struct lambda *lm, const char *name,
+                                           const char *qualifier);
+
+/* The function a reference names as AWS accepts it where a qualified ARN may go (event
+ * source mappings, schedule targets, integrations): "name", "name:qualifier", a partial ARN
+ * "<account>:function:name[:qualifier]" or a full ARN. NULL if none. */
+struct lambda_fn *lambda_fn_find_arn(struct lambda *lm, const char *ref);
+
+/* ---- versions and aliases (version.c) ---- */
+
+/* PublishVersion: a version of $LATEST's code and configuration as they are now (the last
+ * one again when nothing changed since it was published). code_sha256 / revision_id (NULL:
+ * unchecked) must match $LATEST's. version_out (16 bytes, the caller's, valid until done)
+ * gets its number. */
+void lambda_fn_publish(struct lambda *lm, struct lambda_fn *fn, const char *code_sha256,
+                       const char *revision_id, const char *description, char *version_out,
+                       lambda_op_fn done, void *arg);
+
+/* DeleteFunction with a version qualifier: that version goes (not while an alias points at
+ * it: ResourceConflictException). */
+void lambda_fn_delete_version(struct lambda *lm, struct lambda_fn *version, lambda_op_fn done,
+                              void *arg);
+
+/* An alias's settings. Strings borrowed. */
+struct lambda_alias_spec {
+    const char *name;
+    const char *version;     /* FunctionVersion ("$LATEST" or a number); NULL: keep */
+    const char *description; /* NULL: keep ("" on create) */
+    bool has_routing;        /* RoutingConfig given (an empty one removes the routing) */
+    const char *extra;       /* AdditionalVersionWeights' version, NULL: none */
+    double weight;
+    const char *revision_id; /* UpdateAlias: NULL unchecked */
+};
+/* CreateAlias / UpdateAlias / DeleteAlias on the function fn ($LATEST). */
+void lambda_alias_create(struct lambda *lm, struct lambda_fn *fn, const struct lambda_alias_spec *s,
+                         lambda_op_fn done, void *arg);
+void lambda_alias_update(struct lambda *lm, struct lambda_fn *fn, const struct lambda_alias_spec *s,
+                         lambda_op_fn done, void *arg);
+void lambda_alias_delete(struct lambda *lm, struct lambda_fn *fn, const char *name,
+                         lambda_op_fn done, void *arg);
+
+/* What an alias shows. Strings borrowed from it. */
+struct lambda_alias_info {
+    const char *name, *arn, *version, *description, *extra, *revision;
+    double weight;
+};
+/* Fills out; false when fn is no alias. */
+bool lambda_alias_info(const struct lambda_fn *fn, struct lambda_alias_info *out);
+
+/* Calls cb for each version (by number) then each alias (by name) of the function fn, while
+ * it returns true. */
+void lambda_fn_each_qualified(struct lambda_fn *fn, bool (*cb)(void *arg, struct lambda_fn *q),
+                              void *arg);
+
+/* The version an alias points at (fn itself for $LATEST or a version); NULL if it is gone. */
+struct lambda_fn *lambda_fn_target(struct lambda_fn *fn);
+
+/* The function ($LATEST) a version or alias belongs to. */
+struct lambda_fn *lambda_fn_base(struct lambda_fn *fn);
+
+/* Provisioned concurrency (a version or an alias): n environments kept warm. */
+void lambda_pc_put(struct lambda *lm, struct lambda_fn *fn, int n, lambda_op_fn done, void *arg);
+void lambda_pc_delete(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done, void *arg);
+struct lambda_pc_info {
+    bool set;
+    int requested, allocated, available;
+    const char *status; /* IN_PROGRESS | READY | FAILED */
+    const char *reason; /* with FAILED */
+    int64_t last_modified;
+};
+void lambda_pc_info(struct lambda_fn *fn, struct lambda_pc_info *out);
+
+/* ---- function URLs (url.c) ---- */
+
+struct lambda_url_spec {
+    const char *auth_type;   /* NONE | AWS_IAM; NULL: keep */
+    json_t *cors;            /* the Cors object (borrowed), with has_cors */
+    bool has_cors;
+    const char *invoke_mode; /* NULL: keep (BUFFERED on create) */
+};
+/* Create/Update/DeleteFunctionUrlConfig on fn ($LATEST or an alias). */
+void lambda_url_create(struct lambda *lm, struct lambda_fn *fn, const struct lambda_url_spec *s,
+                       lambda_op_fn done, void *arg);
+void lambda_url_update(struct lambda *lm, struct lambda_fn *fn, const struct lambda_url_spec *s,
+                       lambda_op_fn done, void *arg);
+void lambda_url_delete(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done, void *arg);
+struct lambda_url_info {
+    bool set;
+    const char *id, *auth_type, *invoke_mode;
+    const json_t *cors; /* or NULL */
+    int64_t created, modified;
+};
+void lambda_url_info(const struct lambda_fn *fn, struct lambda_url_info *out);
+/* The function (or alias) whose URL has the id (len bytes), or NULL. */
+struct lambda_fn *lambda_url_find(struct lambda *lm, const char *id, size_t len);
+
+/* ---- layers (layer.c) ---- */
+
+struct lambda_layer;
+
+struct lambda_layer_spec {
+    const char *name;
+    const char *description, *license; /* NULL: none */
+    json_t *runtimes, *archs;          /* arrays (borrowed) or NULL */
+    const void *zip;                   /* copied */
+    size_t zip_len;
+};
+/* PublishLayerVersion: unpacks the zip off the loop, records the next version of the layer;
+ * *out (the caller's, valid until done) gets the new layer version. */
+void lambda_layer_publish(struct lambda *lm, const struct lambda_layer_spec *s,
+                          struct lambda_layer **out, lambda_op_fn done, void *arg);
+/* DeleteLayerVersion (none: nothing to do, as AWS). Functions using it keep their /opt. */
+void lambda_layer_delete(struct lambda *lm, const char *name, int version, lambda_op_fn done,
+                         void *arg);
+/* The layer version, or NULL. */
+struct lambda_layer *lambda_layer_find(struct lambda *lm, const char *name, int version);
+/* The layer version an ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>) names,
+ * or NULL. */
+struct lambda_layer *lambda_layer_by_arn(struct lambda *lm, const char *arn);
+/* Each layer version of name (NULL: every layer), newest version first; stops when cb
+ * returns false. */
+void lambda_layer_each(struct lambda *lm, const char *name,
+                       bool (*cb)(void *arg, struct lambda_layer *l), void *arg);
+struct lambda_layer_info {
+    const char *name, *arn, *version_arn, *description, *license, *sha256;
+    int version;
+    long long size;
+    int64_t created;
+    const json_t *runtimes, *archs; /* or NULL */
+    const char *zip;                /* the package's path */
+};
+void lambda_layer_info(const struct lambda_layer *l, struct lambda_layer_info *out);
+/* Add/RemoveLayerVersionPermission; GetLayerVersionPolicy (NULL without a policy). */
+void lambda_layer_add_permission(struct lambda *lm, struct lambda_layer *l, const json_t *st,
+                                 const char *revision_id, lambda_op_fn done, void *arg);
+void lambda_layer_remove_permission(struct lambda *lm, struct lambda_layer *l, const char *sid,
+                                    const char *revision_id, lambda_op_fn done, void *arg);
+const json_t *lambda_layer_policy(const struct lambda_layer *l, const char **revision_id);
 
 /* What the REST adapter shows of a function. Strings borrowed from the function. */
 struct lambda_fn_info {
@@ -201,6 +408,11 @@ struct lambda_fn_info {
     json_t *tags;     /* object or NULL */
     bool managed;     /* provisioned from a build folder: no zip to download */
     const char *code_zip; /* path of the package as uploaded, or NULL */
+    const char *version;  /* "$LATEST" or the version's number (NULL for an alias) */
+    const char *qualifier;
+    const char *revision; /* RevisionId */
+    const json_t *layers; /* layer version ARNs, or NULL */
+    bool is_alias;
 };
 void lambda_fn_info(const struct lambda_fn *fn, struct lambda_fn_info *out);
 
@@ -235,12 +447,14 @@ struct lambda_result {
     const char *log_tail; /* last 4 KB of the invocation's log lines, when asked */
     size_t log_tail_len;
     const char *request_id;
+    const char *executed_version; /* "$LATEST" or the version that ran (X-Amz-Executed-Version) */
 };
 
 typedef void (*lambda_done_fn)(void *arg, const struct lambda_result *res);
 
 /*
- * Invokes fn. payload is copied. done(arg, res) runs exactly once, later (never from inside
+ * Invokes fn (the function, a version, or an alias: that routes to its version). payload is
+ * copied. done(arg, res) runs exactly once, later (never from inside
  * this call), unless the invocation is detached first. For SYNC it runs with the function's
  * answer or a platform error (throttled, draining). For EVENT it runs once the event is
  * durable: res.err ERR_OK means "answer 202", ERR_LAMBDA_SERVICE means it could not be
@@ -313,6 +527,14 @@ enum err lambda_env_init_error(struct lambda_env *env, const char *body, size_t 
  */
 enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
                              size_t msglen);
+
+/*
+ * As lambda_resolve_name, but keeps the qualifier a name or ARN carries: qual gets it (""
+ * when none; any [A-Za-z0-9_$-]+ is accepted, existence is the caller's to check). Returns
+ * ERR_OK or ERR_LAMBDA_VALIDATION with AWS's message.
+ */
+enum err lambda_resolve_ref(const char *in, size_t len, char *name, size_t namelen, char *qual,
+                            size_t quallen, char *msg, size_t msglen);
 
 /* Does role match the model's RoleArn pattern (arn:aws:iam::<12 digits>:role/<path/name>)? */
 bool lambda_valid_role(const char *role);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cloud/lambda/lambda.h"
+#include "cloud/lambda/proto_rest_int.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/codec.h"
@@ -36,6 +37,7 @@ enum op {
     OP_GET_CONCURRENCY,
     OP_DELETE_CONCURRENCY,
     OP_LIST_VERSIONS,
+    OP_PUBLISH_VERSION,
     OP_GET_CODE_SIGNING,
     OP_PUT_EVENT_CONFIG,
     OP_UPDATE_EVENT_CONFIG,
@@ -44,41 +46,108 @@ enum op {
     OP_LIST_EVENT_CONFIGS,
     OP_ADD_PERMISSION,
     OP_GET_POLICY,
+    OP_REMOVE_PERMISSION,
+    OP_CREATE_ALIAS,
+    OP_LIST_ALIASES,
+    OP_GET_ALIAS,
+    OP_UPDATE_ALIAS,
+    OP_DELETE_ALIAS,
+    OP_PUT_PC,
+    OP_GET_PC,
+    OP_DELETE_PC,
+    OP_LIST_PC,
+    OP_CREATE_URL,
+    OP_GET_URL,
+    OP_UPDATE_URL,
+    OP_DELETE_URL,
+    OP_LIST_URLS,
+    OP_PUBLISH_LAYER,
+    OP_LIST_LAYER_VERSIONS,
+    OP_GET_LAYER,
+    OP_DELETE_LAYER,
+    OP_LIST_LAYERS,
+    OP_ADD_LAYER_PERMISSION,
+    OP_GET_LAYER_POLICY,
+    OP_REMOVE_LAYER_PERMISSION,
 };
 
-/* The route table: method, version prefix, whether a {name} follows, the suffix after it. */
+/* What a route's path names: a function (its first segment), a layer, or nothing. */
+enum subject { ON_NONE, ON_FUNCTION, ON_LAYER };
+
+/* Which qualifier a function route takes: none (a qualified name is not found), any (the
+ * name's or the Qualifier query's), or none but refused with AWS's "functions only" text. */
+enum quals { Q_NONE, Q_ANY, Q_FUNCTION_ONLY };
+
+/* The route table: method, path pattern ("{}" is one segment), operation, subject. */
 struct route {
     const char *method;
-    const char *prefix;
-    bool has_name;
-    const char *suffix;
+    const char *pattern;
     enum op op;
+    enum subject on;
+    enum quals quals;
 };
 
+#define F "/2015-03-31/functions/{}"
+#define L "/2018-10-31/layers/{}/versions"
 static const struct route routes[] = {
-    {"POST", "/2015-03-31/functions", false, "", OP_CREATE},
-    {"POST", "/2015-03-31/functions/", false, "", OP_CREATE},
-    {"GET", "/2015-03-31/functions/", false, "", OP_LIST},
-    {"GET", "/2015-03-31/functions", false, "", OP_LIST},
-    {"GET", "/2015-03-31/functions/", true, "", OP_GET},
-    {"DELETE", "/2015-03-31/functions/", true, "", OP_DELETE},
-    {"GET", "/2015-03-31/functions/", true, "/configuration", OP_GET_CONFIG},
-    {"PUT", "/2015-03-31/functions/", true, "/configuration", OP_UPDATE_CONFIG},
-    {"PUT", "/2015-03-31/functions/", true, "/code", OP_UPDATE_CODE},
-    {"POST", "/2015-03-31/functions/", true, "/invocations", OP_INVOKE},
-    {"PUT", "/2017-10-31/functions/", true, "/concurrency", OP_PUT_CONCURRENCY},
-    {"GET", "/2019-09-30/functions/", true, "/concurrency", OP_GET_CONCURRENCY},
-    {"DELETE", "/2017-10-31/functions/", true, "/concurrency", OP_DELETE_CONCURRENCY},
-    {"GET", "/2015-03-31/functions/", true, "/versions", OP_LIST_VERSIONS},
-    {"GET", "/2020-06-30/functions/", true, "/code-signing-config", OP_GET_CODE_SIGNING},
-    {"PUT", "/2019-09-25/functions/", true, "/event-invoke-config", OP_PUT_EVENT_CONFIG},
-    {"POST", "/2019-09-25/functions/", true, "/event-invoke-config", OP_UPDATE_EVENT_CONFIG},
-    {"GET", "/2019-09-25/functions/", true, "/event-invoke-config", OP_GET_EVENT_CONFIG},
-    {"DELETE", "/2019-09-25/functions/", true, "/event-invoke-config", OP_DELETE_EVENT_CONFIG},
-    {"GET", "/2019-09-25/functions/", true, "/event-invoke-config/list", OP_LIST_EVENT_CONFIGS},
-    {"POST", "/2015-03-31/functions/", true, "/policy", OP_ADD_PERMISSION},
-    {"GET", "/2015-03-31/functions/", true, "/policy", OP_GET_POLICY},
+    {"POST", "/2015-03-31/functions", OP_CREATE, ON_NONE, Q_NONE},
+    {"POST", "/2015-03-31/functions/", OP_CREATE, ON_NONE, Q_NONE},
+    {"GET", "/2015-03-31/functions/", OP_LIST, ON_NONE, Q_NONE},
+    {"GET", "/2015-03-31/functions", OP_LIST, ON_NONE, Q_NONE},
+    {"GET", F, OP_GET, ON_FUNCTION, Q_ANY},
+    {"DELETE", F, OP_DELETE, ON_FUNCTION, Q_ANY},
+    {"GET", F "/configuration", OP_GET_CONFIG, ON_FUNCTION, Q_ANY},
+    {"PUT", F "/configuration", OP_UPDATE_CONFIG, ON_FUNCTION, Q_NONE},
+    {"PUT", F "/code", OP_UPDATE_CODE, ON_FUNCTION, Q_NONE},
+    {"POST", F "/invocations", OP_INVOKE, ON_FUNCTION, Q_ANY},
+    {"PUT", "/2017-10-31/functions/{}/concurrency", OP_PUT_CONCURRENCY, ON_FUNCTION,
+     Q_FUNCTION_ONLY},
+    {"GET", "/2019-09-30/functions/{}/concurrency", OP_GET_CONCURRENCY, ON_FUNCTION,
+     Q_FUNCTION_ONLY},
+    {"DELETE", "/2017-10-31/functions/{}/concurrency", OP_DELETE_CONCURRENCY, ON_FUNCTION,
+     Q_FUNCTION_ONLY},
+    {"GET", F "/versions", OP_LIST_VERSIONS, ON_FUNCTION, Q_NONE},
+    {"POST", F "/versions", OP_PUBLISH_VERSION, ON_FUNCTION, Q_NONE},
+    {"GET", "/2020-06-30/functions/{}/code-signing-config", OP_GET_CODE_SIGNING, ON_FUNCTION,
+     Q_NONE},
+    {"PUT", "/2019-09-25/functions/{}/event-invoke-config", OP_PUT_EVENT_CONFIG, ON_FUNCTION,
+     Q_ANY},
+    {"POST", "/2019-09-25/functions/{}/event-invoke-config", OP_UPDATE_EVENT_CONFIG, ON_FUNCTION,
+     Q_ANY},
+    {"GET", "/2019-09-25/functions/{}/event-invoke-config", OP_GET_EVENT_CONFIG, ON_FUNCTION,
+     Q_ANY},
+    {"DELETE", "/2019-09-25/functions/{}/event-invoke-config", OP_DELETE_EVENT_CONFIG,
+     ON_FUNCTION, Q_ANY},
+    {"GET", "/2019-09-25/functions/{}/event-invoke-config/list", OP_LIST_EVENT_CONFIGS,
+     ON_FUNCTION, Q_NONE},
+    {"POST", F "/policy", OP_ADD_PERMISSION, ON_FUNCTION, Q_ANY},
+    {"GET", F "/policy", OP_GET_POLICY, ON_FUNCTION, Q_ANY},
+    {"DELETE", F "/policy/{}", OP_REMOVE_PERMISSION, ON_FUNCTION, Q_ANY},
+    {"POST", F "/aliases", OP_CREATE_ALIAS, ON_FUNCTION, Q_NONE},
+    {"GET", F "/aliases", OP_LIST_ALIASES, ON_FUNCTION, Q_NONE},
+    {"GET", F "/aliases/{}", OP_GET_ALIAS, ON_FUNCTION, Q_NONE},
+    {"PUT", F "/aliases/{}", OP_UPDATE_ALIAS, ON_FUNCTION, Q_NONE},
+    {"DELETE", F "/aliases/{}", OP_DELETE_ALIAS, ON_FUNCTION, Q_NONE},
+    {"PUT", "/2019-09-30/functions/{}/provisioned-concurrency", OP_PUT_PC, ON_FUNCTION, Q_ANY},
+    {"GET", "/2019-09-30/functions/{}/provisioned-concurrency", OP_GET_PC, ON_FUNCTION, Q_ANY},
+    {"DELETE", "/2019-09-30/functions/{}/provisioned-concurrency", OP_DELETE_PC, ON_FUNCTION,
+     Q_ANY},
+    {"POST", "/2021-10-31/functions/{}/url", OP_CREATE_URL, ON_FUNCTION, Q_ANY},
+    {"GET", "/2021-10-31/functions/{}/url", OP_GET_URL, ON_FUNCTION, Q_ANY},
+    {"PUT", "/2021-10-31/functions/{}/url", OP_UPDATE_URL, ON_FUNCTION, Q_ANY},
+    {"DELETE", "/2021-10-31/functions/{}/url", OP_DELETE_URL, ON_FUNCTION, Q_ANY},
+    {"GET", "/2021-10-31/functions/{}/urls", OP_LIST_URLS, ON_FUNCTION, Q_NONE},
+    {"POST", L, OP_PUBLISH_LAYER, ON_LAYER, Q_NONE},
+    {"GET", L, OP_LIST_LAYER_VERSIONS, ON_LAYER, Q_NONE},
+    {"GET", L "/{}", OP_GET_LAYER, ON_LAYER, Q_NONE},
+    {"DELETE", L "/{}", OP_DELETE_LAYER, ON_LAYER, Q_NONE},
+    {"GET", "/2018-10-31/layers", OP_LIST_LAYERS, ON_NONE, Q_NONE},
+    {"POST", L "/{}/policy", OP_ADD_LAYER_PERMISSION, ON_LAYER, Q_NONE},
+    {"GET", L "/{}/policy", OP_GET_LAYER_POLICY, ON_LAYER, Q_NONE},
+    {"DELETE", L "/{}/policy/{}", OP_REMOVE_LAYER_PERMISSION, ON_LAYER, Q_NONE},
 };
+#undef F
+#undef L
 
 #define TAGS_PREFIX "/2017-03-31/tags/"
 
@@ -101,6 +170,16 @@ static void send_empty(struct proto_req *req, int status)
     proto_respond(req, status, h, 1, NULL, 0);
 }
 
+void lambda_rest__json(struct proto_req *req, int status, json_t *j)
+{
+    send_json(req, status, j);
+}
+
+void lambda_rest__empty(struct proto_req *req, int status)
+{
+    send_empty(req, status);
+}
+
 /* A throttle carries its Reason, as AWS sends it: {"Reason","Type","message"}. */
 static void send_throttle(struct proto_req *req, const char *msg, const char *reason)
 {
@@ -120,48 +199,75 @@ static void send_throttle(struct proto_req *req, const char *msg, const char *re
 
 /* ---- wire JSON ---- */
 
-static json_t *config_json(const struct lambda_fn *fn)
+json_t *lambda_rest__config(const struct lambda_rest *rs, struct lambda_fn *fn, bool qualified)
 {
-    struct lambda_fn_info i;
-    lambda_fn_info(fn, &i);
-    char lm_s[40], group[96];
+    struct lambda_fn *shown = lambda_fn_target(fn); /* an alias shows its version */
+    struct lambda_fn_info i, own;
+    lambda_fn_info(shown ? shown : fn, &i);
+    lambda_fn_info(fn, &own);
+    char lm_s[40], group[96], arn[600];
     clock_format_lambda(i.last_modified, lm_s, sizeof lm_s);
     snprintf(group, sizeof group, "/aws/lambda/%s", i.name);
+    /* a version's and an alias's ARN carry their qualifier; $LATEST's only when asked so */
+    if (qualified && !own.is_alias && strcmp(own.qualifier, "$LATEST") == 0)
+        snprintf(arn, sizeof arn, "%s:$LATEST", own.arn);
+    else
+        snprintf(arn, sizeof arn, "%s", own.arn);
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:[s],"
         " s:{s:s}, s:{s:s, s:s}, s:{s:i}, s:s}",
-        "FunctionName", i.name, "FunctionArn", i.arn, "Runtime", i.runtime, "Role", i.role,
+        "FunctionName", i.name, "FunctionArn", arn, "Runtime", i.runtime, "Role", i.role,
         "Handler", i.handler, "CodeSize", (json_int_t)i.code_size, "Description", i.description,
         "CodeSha256", i.code_sha256, "Timeout", i.timeout, "MemorySize", i.memory, "LastModified",
-        lm_s, "Version", "$LATEST", "State", "Active", "LastUpdateStatus", "Successful",
-        "PackageType", "Zip", "Architectures", i.arch, "TracingConfig", "Mode", "PassThrough",
-        "LoggingConfig", "LogFormat", "Text", "LogGroup", group, "EphemeralStorage", "Size", 512,
-        "RevisionId", i.code_sha256);
+        lm_s, "Version", i.version ? i.version : "$LATEST", "State", "Active", "LastUpdateStatus",
+        "Successful", "PackageType", "Zip", "Architectures", i.arch, "TracingConfig", "Mode",
+        "PassThrough", "LoggingConfig", "LogFormat", "Text", "LogGroup", group, "EphemeralStorage",
+        "Size", 512, "RevisionId", i.revision);
     if (i.env_vars != NULL)
         json_object_set_new(j, "Environment", json_pack("{s:O}", "Variables", i.env_vars));
+    if (i.layers != NULL && rs != NULL)
+        json_object_set_new(j, "Layers", lambda_rest__layers_json(rs->lm, i.layers));
     return j;
+}
+
+static json_t *config_json(const struct lambda_rest *rs, struct lambda_fn *fn)
+{
+    return lambda_rest__config(rs, fn, false);
 }
 
 #define CODE_PATH       "/_haar/lambda/code/"
 #define CODE_URL_EXPIRY 600
 
-/* GetFunction: Code.Location is a presigned URL that expires, as AWS's. */
-static json_t *get_function_json(const struct lambda_rest *rs, const struct lambda_fn *fn)
+void lambda_rest__code_url(const struct lambda_rest *rs, const char *what, char *out,
+                           size_t outlen)
 {
+    char host[32], path[600];
+    snprintf(host, sizeof host, "127.0.0.1:%u", rs->aws_port);
+    snprintf(path, sizeof path, CODE_PATH "%s", what);
+    struct buf q;
+    buf_init(&q, 1024);
+    out[0] = '\0';
+    if (sigv4_presign("GET", host, path, rs->presign_key, rs->presign_secret, rs->region,
+                      "lambda", clock_real_now_ms(), CODE_URL_EXPIRY, &q) == 0)
+        snprintf(out, outlen, "http://%s%s?%s", host, path, q.data);
+    buf_destroy(&q);
+}
+
+/* GetFunction: Code.Location is a presigned URL that expires, as AWS's. */
+static json_t *get_function_json(const struct lambda_rest *rs, struct lambda_fn *fn,
+                                 bool qualified)
+{
+    struct lambda_fn *shown = lambda_fn_target(fn);
     struct lambda_fn_info i;
-    lambda_fn_info(fn, &i);
-    json_t *cfg = config_json(fn);
-    char loc[2048] = "";
+    lambda_fn_info(shown ? shown : fn, &i);
+    json_t *cfg = lambda_rest__config(rs, fn, qualified);
+    char loc[2048] = "", what[300];
     if (i.code_zip != NULL) {
-        char host[32], path[160];
-        snprintf(host, sizeof host, "127.0.0.1:%u", rs->aws_port);
-        snprintf(path, sizeof path, CODE_PATH "%s", i.name);
-        struct buf q;
-        buf_init(&q, 1024);
-        if (sigv4_presign("GET", host, path, rs->presign_key, rs->presign_secret, rs->region,
-                          "lambda", clock_real_now_ms(), CODE_URL_EXPIRY, &q) == 0)
-            snprintf(loc, sizeof loc, "http://%s%s?%s", host, path, q.data);
-        buf_destroy(&q);
+        if (strcmp(i.qualifier, "$LATEST") == 0)
+            snprintf(what, sizeof what, "%s", i.name);
+        else
+            snprintf(what, sizeof what, "%s:%s", i.name, i.qualifier);
+        lambda_rest__code_url(rs, what, loc, sizeof loc);
     }
     json_t *j =
         json_pack("{s:o, s:{s:s, s:s}, s:o}", "Configuration", cfg, "Code", "RepositoryType", "S3",
@@ -177,8 +283,11 @@ static json_t *event_config_json(const struct lambda_fn *fn)
     const struct lambda_event_config *c = lambda_fn_event_config(fn);
     struct lambda_fn_info i;
     lambda_fn_info(fn, &i);
-    char arn[256];
-    snprintf(arn, sizeof arn, "%s:$LATEST", i.arn);
+    char arn[600];
+    if (strcmp(i.qualifier, "$LATEST") == 0)
+        snprintf(arn, sizeof arn, "%s:$LATEST", i.arn);
+    else
+        snprintf(arn, sizeof arn, "%s", i.arn);
     json_t *dest = c->destinations ? json_deep_copy(c->destinations)
                                    : json_pack("{s:{}, s:{}}", "OnSuccess", "OnFailure");
     return json_pack("{s:f, s:s, s:i, s:i, s:o}", "LastModified", (double)c->last_modified / 1000.0,
@@ -211,29 +320,37 @@ static long decode_segment(const char *seg, size_t len, char out[512])
     return n;
 }
 
-/* Decodes the {FunctionName} path segment and resolves it. */
-static enum err path_name(const char *seg, size_t len, char *name, size_t namelen, char *msg,
-                          size_t msglen)
+long lambda_rest__query(const struct proto_req *req, const char *key, char *out, size_t outlen)
 {
-    char a[512];
-    long n = decode_segment(seg, len, a);
-    if (n < 0) {
-        snprintf(msg, msglen, "Invalid function name encoding");
-        return ERR_LAMBDA_VALIDATION;
-    }
-    return lambda_resolve_name(a, (size_t)n, name, namelen, msg, msglen);
+    return query_param(req->query, req->query_len, key, out, outlen);
 }
 
-/* The function called name, or NULL after answering 404 ResourceNotFoundException. */
-static struct lambda_fn *find_or_404(struct lambda *lm, struct proto_req *req, const char *name)
+long lambda_rest__segment(const char *seg, size_t len, char out[512])
 {
-    struct lambda_fn *fn = lambda_fn_find(lm, name);
-    if (fn == NULL) {
-        char msg[512];
-        lambda_not_found_msg(lm, name, msg, sizeof msg);
-        proto_error(req, ERR_LAMBDA_NOT_FOUND, msg);
-    }
-    return fn;
+    return decode_segment(seg, len, out);
+}
+
+/* The function's ARN at a qualifier, as AWS's messages show it. */
+static void qualified_arn(const struct rest_ctx *x, char *out, size_t len)
+{
+    snprintf(out, len, "arn:aws:lambda:%s:000000000000:function:%s%s%s", lambda_region(x->lm),
+             x->name, x->qual[0] ? ":" : "", x->qual);
+}
+
+struct lambda_fn *lambda_rest__target(struct rest_ctx *x, bool alias_msg)
+{
+    struct lambda_fn *fn = lambda_fn_find_qualified(x->lm, x->name, x->qual);
+    if (fn != NULL)
+        return fn;
+    char arn[400];
+    qualified_arn(x, arn, sizeof arn);
+    bool alias = x->qual[0] != '\0' && strspn(x->qual, "0123456789") != strlen(x->qual) &&
+                 strcmp(x->qual, "$LATEST") != 0;
+    if (alias_msg && alias && lambda_fn_find(x->lm, x->name) != NULL)
+        proto_errorf(x->req, ERR_LAMBDA_NOT_FOUND, "Cannot find alias arn: %s", arn);
+    else
+        proto_errorf(x->req, ERR_LAMBDA_NOT_FOUND, "Function not found: %s", arn);
+    return NULL;
 }
 
 /* ---- the model's constraints on what travels outside the body ---- */
@@ -241,9 +358,10 @@ static struct lambda_fn *find_or_404(struct lambda *lm, struct proto_req *req, c
 /*
  * Each route's operation in AWS's model, as lambda_validate_request knows it (NULL: none).
  * Operations the table does not hold are checked as one that has the same members:
- * Get/DeleteFunctionEventInvokeConfig take FunctionName + Qualifier like DeleteFunction;
- * GetFunctionCodeSigningConfig and ListFunctionEventInvokeConfigs take FunctionName (the
- * latter's MaxItems, 1..50, is not checked: it pages nothing here).
+ * Get/DeleteFunctionEventInvokeConfig, GetPolicy, RemovePermission take FunctionName +
+ * Qualifier like DeleteFunction; GetFunctionCodeSigningConfig, ListFunctionEventInvokeConfigs
+ * and ListVersionsByFunction's paging aside FunctionName only; Update/DeleteAlias as GetAlias
+ * (UpdateAlias's body is checked on its own); the layer operations as GetLayerVersion.
  */
 static const char *const model_ops[] = {
     [OP_LIST] = "ListFunctions",
@@ -257,19 +375,46 @@ static const char *const model_ops[] = {
     [OP_GET_CONCURRENCY] = "GetFunctionConcurrency",
     [OP_DELETE_CONCURRENCY] = "DeleteFunctionConcurrency",
     [OP_LIST_VERSIONS] = "ListVersionsByFunction",
+    [OP_PUBLISH_VERSION] = "PublishVersion",
     [OP_GET_CODE_SIGNING] = "GetFunctionConcurrency",
     [OP_PUT_EVENT_CONFIG] = "PutFunctionEventInvokeConfig",
     [OP_UPDATE_EVENT_CONFIG] = "UpdateFunctionEventInvokeConfig",
     [OP_GET_EVENT_CONFIG] = "DeleteFunction",
     [OP_DELETE_EVENT_CONFIG] = "DeleteFunction",
     [OP_LIST_EVENT_CONFIGS] = "GetFunctionConcurrency",
+    [OP_GET_POLICY] = "GetFunction",
+    [OP_REMOVE_PERMISSION] = "DeleteFunction",
+    [OP_CREATE_ALIAS] = "CreateAlias",
+    [OP_LIST_ALIASES] = "ListAliases",
+    [OP_GET_ALIAS] = "GetAlias",
+    [OP_UPDATE_ALIAS] = "GetAlias",
+    [OP_DELETE_ALIAS] = "GetAlias",
+    [OP_PUT_PC] = "PutProvisionedConcurrencyConfig",
+    [OP_GET_PC] = "GetProvisionedConcurrencyConfig",
+    [OP_DELETE_PC] = "GetProvisionedConcurrencyConfig",
+    [OP_LIST_PC] = "ListFunctionUrlConfigs", /* FunctionName, MaxItems 1..50, Marker */
+    [OP_CREATE_URL] = "CreateFunctionUrlConfig",
+    [OP_GET_URL] = "GetFunctionUrlConfig",
+    [OP_UPDATE_URL] = "UpdateFunctionUrlConfig",
+    [OP_DELETE_URL] = "GetFunctionUrlConfig",
+    [OP_LIST_URLS] = "ListFunctionUrlConfigs",
+    [OP_PUBLISH_LAYER] = "PublishLayerVersion",
+    [OP_LIST_LAYER_VERSIONS] = "GetLayerVersion",
+    [OP_GET_LAYER] = "GetLayerVersion",
+    [OP_DELETE_LAYER] = "GetLayerVersion",
+    [OP_LIST_LAYERS] = "ListLayers",
+    [OP_ADD_LAYER_PERMISSION] = "AddLayerVersionPermission",
+    [OP_GET_LAYER_POLICY] = "GetLayerVersion",
+    [OP_REMOVE_LAYER_PERMISSION] = "GetLayerVersion",
 };
 
 /* Routes whose JSON body the model checks too (the others' bodies are ignored). */
 static bool model_checks_body(enum op op)
 {
     return op == OP_UPDATE_CODE || op == OP_PUT_CONCURRENCY || op == OP_PUT_EVENT_CONFIG ||
-           op == OP_UPDATE_EVENT_CONFIG;
+           op == OP_UPDATE_EVENT_CONFIG || op == OP_PUBLISH_VERSION || op == OP_CREATE_ALIAS ||
+           op == OP_PUT_PC || op == OP_CREATE_URL || op == OP_UPDATE_URL ||
+           op == OP_PUBLISH_LAYER || op == OP_ADD_LAYER_PERMISSION;
 }
 
 static const char *model_op(enum op op)
@@ -292,7 +437,8 @@ static size_t message_room(const struct proto_req *req, bool with_body)
 struct model_params {
     struct lambda_param p[16];
     size_t n;
-    char name[8192], qual[512], marker[1024], max[64], region[64], version[64];
+    char name[8192], qual[512], marker[1024], max[64], region[64], version[64], runtime[64],
+        arch[64];
 };
 
 /* A path segment decoded as decode_segment does, into the larger buffer a request line
@@ -329,6 +475,9 @@ static void gather_params(const struct proto_req *req, const char *seg, size_t s
         {"MaxItems", "MaxItems", offsetof(struct model_params, max), 64},
         {"MasterRegion", "MasterRegion", offsetof(struct model_params, region), 64},
         {"FunctionVersion", "FunctionVersion", offsetof(struct model_params, version), 64},
+        {"CompatibleRuntime", "CompatibleRuntime", offsetof(struct model_params, runtime), 64},
+        {"CompatibleArchitecture", "CompatibleArchitecture", offsetof(struct model_params, arch),
+         64},
     };
     static const struct {
         const char *member, *header;
@@ -386,107 +535,147 @@ out:
 
 /* ---- commands answered from their completion ---- */
 
-enum answer {
-    ANSWER_CONFIG,
-    ANSWER_CONFIG_201,
-    ANSWER_EMPTY,
-    ANSWER_CONCURRENCY,
-    ANSWER_EVENT_CONFIG,
-    ANSWER_STATEMENT
-};
-
-struct call {
-    struct proto_req *req; /* NULL once the client went away */
-    struct lambda *lm;
-    enum answer answer;
-    char name[80];
-    int value;
-    char *text; /* ANSWER_STATEMENT: the statement added */
-};
-
 static void call_gone(void *arg)
 {
-    struct call *c = arg;
+    struct rest_call *c = arg;
     c->req = NULL;
 }
 
-static struct call *call_new(struct lambda *lm, struct proto_req *req, enum answer a,
-                             const char *name)
+struct rest_call *lambda_rest__call(struct rest_ctx *x, void (*ok)(struct rest_call *c),
+                                    int status)
 {
-    struct call *c = calloc(1, sizeof *c);
+    struct rest_call *c = calloc(1, sizeof *c);
     if (c == NULL) {
-        proto_error(req, ERR_LAMBDA_SERVICE, "out of memory");
+        proto_error(x->req, ERR_LAMBDA_SERVICE, "out of memory");
         return NULL;
     }
-    c->req = req;
-    c->lm = lm;
-    c->answer = a;
-    snprintf(c->name, sizeof c->name, "%s", name ? name : "");
-    proto_on_gone(req, call_gone, c);
+    c->req = x->req;
+    c->rs = x->rs;
+    c->lm = x->lm;
+    c->ok = ok;
+    c->status = status;
+    snprintf(c->name, sizeof c->name, "%s", x->name);
+    snprintf(c->qual, sizeof c->qual, "%s", x->qual);
+    proto_on_gone(x->req, call_gone, c);
     return c;
 }
 
-static void call_done(void *arg, enum err e, const char *msg)
+void lambda_rest__done(void *arg, enum err e, const char *msg)
 {
-    struct call *c = arg;
+    struct rest_call *c = arg;
     struct proto_req *req = c->req;
-    if (req == NULL) {
-        free(c->text);
-        free(c);
-        return;
-    }
-    proto_on_gone(req, NULL, NULL);
-    struct lambda_fn *fn = lambda_fn_find(c->lm, c->name);
-    if (e != ERR_OK) {
-        proto_error(req, e, msg);
-    } else if (c->answer == ANSWER_EMPTY) {
-        send_empty(req, 204);
-    } else if (c->answer == ANSWER_STATEMENT) {
-        send_json(req, 201, json_pack("{s:s}", "Statement", c->text));
-    } else if (c->answer == ANSWER_CONCURRENCY) {
-        send_json(req, 200, json_pack("{s:i}", "ReservedConcurrentExecutions", c->value));
-    } else if (fn == NULL) { /* deleted in the meantime */
-        char m[512];
-        lambda_not_found_msg(c->lm, c->name, m, sizeof m);
-        proto_error(req, ERR_LAMBDA_NOT_FOUND, m);
-    } else if (c->answer == ANSWER_EVENT_CONFIG) {
-        send_json(req, 200, event_config_json(fn));
-    } else {
-        send_json(req, c->answer == ANSWER_CONFIG_201 ? 201 : 200, config_json(fn));
+    if (req != NULL) {
+        proto_on_gone(req, NULL, NULL);
+        if (e != ERR_OK)
+            proto_error(req, e, msg);
+        else
+            c->ok(c);
     }
     free(c->text);
     free(c);
 }
 
+static void ok_empty(struct rest_call *c)
+{
+    send_empty(c->req, c->status);
+}
+
+/* The function (at the call's qualifier) as it is now, or a 404 when it went meanwhile. */
+static struct lambda_fn *call_fn(struct rest_call *c)
+{
+    struct lambda_fn *fn = lambda_fn_find_qualified(c->lm, c->name, c->qual);
+    if (fn == NULL) {
+        char m[512];
+        lambda_not_found_msg(c->lm, c->name, m, sizeof m);
+        proto_error(c->req, ERR_LAMBDA_NOT_FOUND, m);
+    }
+    return fn;
+}
+
+static void ok_config(struct rest_call *c)
+{
+    struct lambda_fn *fn = call_fn(c);
+    if (fn != NULL)
+        send_json(c->req, c->status, config_json(c->rs, fn));
+}
+
+/* A command that published a version with its change: that version's configuration. */
+static void ok_config_or_version(struct rest_call *c)
+{
+    if (c->version[0] != '\0')
+        snprintf(c->qual, sizeof c->qual, "%s", c->version);
+    struct lambda_fn *fn = call_fn(c);
+    if (fn != NULL)
+        send_json(c->req, c->status, lambda_rest__config(c->rs, fn, c->version[0] != '\0'));
+}
+
+static void ok_concurrency(struct rest_call *c)
+{
+    send_json(c->req, 200, json_pack("{s:i}", "ReservedConcurrentExecutions", c->value));
+}
+
+static void ok_event_config(struct rest_call *c)
+{
+    struct lambda_fn *fn = call_fn(c);
+    if (fn != NULL)
+        send_json(c->req, 200, event_config_json(fn));
+}
+
+static void ok_statement(struct rest_call *c)
+{
+    send_json(c->req, 201, json_pack("{s:s}", "Statement", c->text));
+}
+
 /* ---- ListFunctions ---- */
 
 struct list_ctx {
+    const struct lambda_rest *rs;
     json_t *arr;
     const char *marker;
     long max;
-    char next[80];
-    bool more;
+    char next[200];
+    bool more, all;
 };
 
-static bool list_cb(void *arg, struct lambda_fn *fn)
+static bool list_one(struct list_ctx *c, struct lambda_fn *fn, bool qualified)
 {
-    struct list_ctx *c = arg;
     struct lambda_fn_info i;
     lambda_fn_info(fn, &i);
-    if (c->marker[0] && strcmp(i.name, c->marker) <= 0)
+    char key[200];
+    snprintf(key, sizeof key, "%s:%s", i.name,
+             strcmp(i.qualifier, "$LATEST") == 0 ? "" : i.qualifier);
+    if (c->marker[0] && strcmp(key, c->marker) <= 0)
         return true;
     if ((long)json_array_size(c->arr) >= c->max) {
         c->more = true;
         return false;
     }
-    snprintf(c->next, sizeof c->next, "%s", i.name);
-    json_array_append_new(c->arr, config_json(fn));
+    snprintf(c->next, sizeof c->next, "%s", key);
+    json_array_append_new(c->arr, lambda_rest__config(c->rs, fn, qualified));
     return true;
 }
 
-static void op_list(struct lambda *lm, struct proto_req *req)
+static bool list_version_cb(void *arg, struct lambda_fn *q)
 {
-    char marker[256] = "", maxs[32];
+    struct lambda_fn_info i;
+    lambda_fn_info(q, &i);
+    return i.is_alias || list_one(arg, q, true);
+}
+
+static bool list_cb(void *arg, struct lambda_fn *fn)
+{
+    struct list_ctx *c = arg;
+    if (!list_one(c, fn, c->all))
+        return false;
+    if (c->all) /* FunctionVersion=ALL: each published version after its function */
+        lambda_fn_each_qualified(fn, list_version_cb, c);
+    return !c->more;
+}
+
+static void op_list(struct rest_ctx *x)
+{
+    struct proto_req *req = x->req;
+    char marker[256] = "", maxs[32], fv[16];
     long max = 50;
     if (query_param(req->query, req->query_len, "Marker", marker, sizeof marker) < 0)
         marker[0] = '\0';
@@ -500,8 +689,11 @@ static void op_list(struct lambda *lm, struct proto_req *req)
             return;
         }
     }
-    struct list_ctx c = {.arr = json_array(), .marker = marker, .max = max};
-    lambda_fn_each(lm, list_cb, &c);
+    bool all = query_param(req->query, req->query_len, "FunctionVersion", fv, sizeof fv) >= 0 &&
+               strcmp(fv, "ALL") == 0;
+    struct list_ctx c = {.rs = x->rs, .arr = json_array(), .marker = marker, .max = max,
+                         .all = all};
+    lambda_fn_each(x->lm, list_cb, &c);
     json_t *j = json_pack("{s:o}", "Functions", c.arr);
     if (c.more)
         json_object_set_new(j, "NextMarker", json_string(c.next));
@@ -532,7 +724,8 @@ static void invoke_done(void *arg, const struct lambda_result *r)
     size_t n = 0;
     h[n++] = ct_json;
     h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
-    h[n++] = (struct proto_hdr){"x-amz-executed-version", "$LATEST", 0};
+    h[n++] = (struct proto_hdr){"x-amz-executed-version",
+                                r->executed_version ? r->executed_version : "$LATEST", 0};
     if (r->function_error)
         h[n++] = (struct proto_hdr){"x-amz-function-error", "Unhandled", 0};
     struct buf tail;
@@ -676,8 +869,10 @@ static void op_invoke(struct lambda *lm, struct proto_req *req, struct lambda_fn
 
 /* ---- commands ---- */
 
-static void op_create(struct lambda *lm, struct proto_req *req)
+static void op_create(struct rest_ctx *x)
 {
+    struct lambda *lm = x->lm;
+    struct proto_req *req = x->req;
     json_t *doc = NULL;
     struct lambda_fn_spec spec;
     struct buf zip;
@@ -690,15 +885,16 @@ static void op_create(struct lambda *lm, struct proto_req *req)
     }
     enum err e =
         lambda_parse_fn_spec(req->body, req->body_len, false, &doc, &spec, &zip, msg, room);
-    char name[80] = "";
     if (e == ERR_OK)
-        e = lambda_resolve_name(spec.name, strlen(spec.name), name, sizeof name, msg, room);
+        e = lambda_resolve_name(spec.name, strlen(spec.name), x->name, sizeof x->name, msg, room);
     if (e != ERR_OK) {
         proto_error(req, e == ERR_LAMBDA_NOT_FOUND ? ERR_LAMBDA_VALIDATION : e, msg);
     } else {
-        struct call *c = call_new(lm, req, ANSWER_CONFIG_201, name);
-        if (c != NULL)
-            lambda_fn_create(lm, &spec, call_done, c);
+        struct rest_call *c = lambda_rest__call(x, ok_config_or_version, 201);
+        if (c != NULL) {
+            spec.version_out = c->version;
+            lambda_fn_create(lm, &spec, lambda_rest__done, c);
+        }
     }
     free(msg);
     json_decref(doc);
@@ -706,9 +902,9 @@ static void op_create(struct lambda *lm, struct proto_req *req)
 }
 
 /* doc: the body, parsed once by the dispatcher (NULL: empty or not JSON). */
-static void op_update_code(struct lambda *lm, struct proto_req *req, const char *name,
-                           const json_t *doc)
+static void op_update_code(struct rest_ctx *x, const json_t *doc)
 {
+    struct proto_req *req = x->req;
     const json_t *zf = json_object_get(doc, "ZipFile");
     if (!json_is_string(zf)) {
         proto_error(req, ERR_LAMBDA_INVALID_PARAMETER,
@@ -724,15 +920,22 @@ static void op_update_code(struct lambda *lm, struct proto_req *req, const char 
                     "Could not unzip uploaded file. Please check your file, then try to upload "
                     "again.");
     } else {
-        struct call *c = call_new(lm, req, ANSWER_CONFIG, name);
-        if (c != NULL)
-            lambda_fn_update_code(lm, name, zip.data ? zip.data : "", zip.len, call_done, c);
+        struct rest_call *c = lambda_rest__call(x, ok_config_or_version, 200);
+        if (c != NULL) {
+            struct lambda_code_update u = {.zip = zip.data ? zip.data : "",
+                                           .len = zip.len,
+                                           .publish = json_is_true(json_object_get(doc, "Publish")),
+                                           .revision_id = jsonh_str(doc, "RevisionId", NULL),
+                                           .version_out = c->version};
+            lambda_fn_update_code_ex(x->lm, x->name, &u, lambda_rest__done, c);
+        }
     }
     buf_destroy(&zip);
 }
 
-static void op_update_config(struct lambda *lm, struct proto_req *req, const char *name)
+static void op_update_config(struct rest_ctx *x)
 {
+    struct proto_req *req = x->req;
     json_t *doc = NULL;
     struct lambda_fn_spec spec;
     size_t room = message_room(req, true);
@@ -742,20 +945,21 @@ static void op_update_config(struct lambda *lm, struct proto_req *req, const cha
         return;
     }
     enum err e = lambda_parse_fn_spec(req->body, req->body_len, true, &doc, &spec, NULL, msg, room);
-    spec.name = name;
+    spec.name = x->name;
     if (e != ERR_OK) {
         proto_error(req, e, msg);
     } else {
-        struct call *c = call_new(lm, req, ANSWER_CONFIG, name);
+        struct rest_call *c = lambda_rest__call(x, ok_config, 200);
         if (c != NULL)
-            lambda_fn_update_config(lm, &spec, call_done, c);
+            lambda_fn_update_config(x->lm, &spec, lambda_rest__done, c);
     }
     free(msg);
     json_decref(doc);
 }
 
-static void op_put_concurrency(struct lambda *lm, struct proto_req *req, const char *name)
+static void op_put_concurrency(struct rest_ctx *x)
 {
+    struct proto_req *req = x->req;
     json_t *doc = jsonh_parse(req->body, req->body_len, NULL, 0);
     long long n;
     int rc = jsonh_int(doc, "ReservedConcurrentExecutions", &n);
@@ -766,17 +970,17 @@ static void op_put_concurrency(struct lambda *lm, struct proto_req *req, const c
                     "to satisfy constraint: Member must have value greater than or equal to 0");
         return;
     }
-    struct call *c = call_new(lm, req, ANSWER_CONCURRENCY, name);
+    struct rest_call *c = lambda_rest__call(x, ok_concurrency, 200);
     if (c == NULL)
         return;
     c->value = (int)n;
-    lambda_fn_set_concurrency(lm, name, (int)n, call_done, c);
+    lambda_fn_set_concurrency(x->lm, x->name, (int)n, lambda_rest__done, c);
 }
 
 /* Put/UpdateFunctionEventInvokeConfig bodies, checked as AWS checks them. */
-static void op_event_config(struct lambda *lm, struct proto_req *req, struct lambda_fn *fn,
-                            bool merge)
+static void op_event_config(struct rest_ctx *x, struct lambda_fn *fn, bool merge)
 {
+    struct proto_req *req = x->req;
     char perr[200];
     json_t *doc =
         req->body_len ? jsonh_parse(req->body, req->body_len, perr, sizeof perr) : json_object();
@@ -811,25 +1015,31 @@ static void op_event_config(struct lambda *lm, struct proto_req *req, struct lam
         proto_error(req, ERR_LAMBDA_VALIDATION, err);
         return;
     }
-    struct lambda_fn_info i;
-    lambda_fn_info(fn, &i);
-    struct call *c = call_new(lm, req, ANSWER_EVENT_CONFIG, i.name);
+    struct rest_call *c = lambda_rest__call(x, ok_event_config, 200);
     if (c != NULL)
-        lambda_fn_put_event_config(lm, fn, merge, r1 == 1 ? (int)retries : -1,
+        lambda_fn_put_event_config(x->lm, fn, merge, r1 == 1 ? (int)retries : -1,
                                    r2 == 1 ? (int)age : -1, json_is_object(dest) ? dest : NULL,
-                                   call_done, c);
+                                   lambda_rest__done, c);
     json_decref(doc);
 }
 
-static void no_event_config(struct lambda *lm, struct proto_req *req, struct lambda_fn *fn)
+static void no_event_config(struct proto_req *req, struct lambda_fn *fn)
 {
-    (void)lm;
     struct lambda_fn_info i;
     lambda_fn_info(fn, &i);
-    proto_errorf(req, ERR_LAMBDA_NOT_FOUND,
-                 "The function %s:$LATEST doesn't have an "
-                 "EventInvokeConfig",
-                 i.arn);
+    if (strcmp(i.qualifier, "$LATEST") == 0)
+        proto_errorf(req, ERR_LAMBDA_NOT_FOUND,
+                     "The function %s:$LATEST doesn't have an EventInvokeConfig", i.arn);
+    else
+        proto_errorf(req, ERR_LAMBDA_NOT_FOUND,
+                     "The function %s doesn't have an EventInvokeConfig", i.arn);
+}
+
+static bool list_event_config_cb(void *arg, struct lambda_fn *q)
+{
+    if (lambda_fn_event_config(q)->set)
+        json_array_append_new(arg, event_config_json(q));
+    return true;
 }
 
 /* ---- tags: /2017-03-31/tags/{ARN} ----------------------------------------------------- */
@@ -855,7 +1065,12 @@ static struct lambda_fn *tags_target(struct lambda *lm, struct proto_req *req, c
         proto_error(req, e, msg);
         return NULL;
     }
-    return find_or_404(lm, req, name);
+    struct lambda_fn *fn = lambda_fn_find(lm, name);
+    if (fn == NULL) {
+        lambda_not_found_msg(lm, name, msg, sizeof msg);
+        proto_error(req, ERR_LAMBDA_NOT_FOUND, msg);
+    }
+    return fn;
 }
 
 /* The non-empty tagKeys=... members of an UntagResource query, decoded, as a JSON array. */
@@ -888,8 +1103,10 @@ static struct lambda_param *tag_key_params(const json_t *keys, size_t *n)
     return p;
 }
 
-static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, size_t segl)
+static void op_tags(struct rest_ctx *x, const char *seg, size_t segl)
 {
+    struct lambda *lm = x->lm;
+    struct proto_req *req = x->req;
     bool get = proto_method_is(req, "GET"), post = proto_method_is(req, "POST"),
          del = proto_method_is(req, "DELETE");
     if (!get && !post && !del) {
@@ -933,9 +1150,9 @@ static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, s
                         "constraint: Member must not be null");
             goto out;
         }
-        struct call *c = call_new(lm, req, ANSWER_EMPTY, i.name);
+        struct rest_call *c = lambda_rest__call(x, ok_empty, 204);
         if (c != NULL)
-            lambda_fn_untag(lm, fn, keys, call_done, c);
+            lambda_fn_untag(lm, fn, keys, lambda_rest__done, c);
         goto out;
     }
     json_t *tags = json_object_get(doc, "Tags");
@@ -943,9 +1160,9 @@ static void op_tags(struct lambda *lm, struct proto_req *req, const char *seg, s
     if (e != ERR_OK) {
         proto_error(req, e, msg);
     } else {
-        struct call *c = call_new(lm, req, ANSWER_EMPTY, i.name);
+        struct rest_call *c = lambda_rest__call(x, ok_empty, 204);
         if (c != NULL)
-            lambda_fn_tag(lm, fn, tags, call_done, c);
+            lambda_fn_tag(lm, fn, tags, lambda_rest__done, c);
     }
 out:
     json_decref(keys);
@@ -998,27 +1215,38 @@ static json_t *statement_json(const json_t *doc, const char *fn_arn)
     return st;
 }
 
-static void op_add_permission(struct lambda *lm, struct proto_req *req, struct lambda_fn *fn,
-                              const char *name)
+static void op_add_permission(struct rest_ctx *x)
 {
+    struct proto_req *req = x->req;
     char msg[1024];
     json_t *doc = jsonh_parse(req->body, req->body_len, NULL, 0);
-    struct lambda_param p = {"FunctionName", name, strlen(name)};
-    enum err e = json_is_object(doc)
-                     ? lambda_validate_request("AddPermission", doc, &p, 1, msg, sizeof msg)
-                     : ERR_LAMBDA_INVALID_CONTENT;
-    struct lambda_fn_info i;
-    lambda_fn_info(fn, &i);
-    json_t *st = e == ERR_OK ? statement_json(doc, i.arn) : NULL;
-    struct call *c = NULL;
-    if (e != ERR_OK)
+    struct lambda_param p[2] = {{"FunctionName", x->name, strlen(x->name)},
+                                {"Qualifier", x->qual, strlen(x->qual)}};
+    enum err e = json_is_object(doc) ? lambda_validate_request("AddPermission", doc, p,
+                                                               x->qual[0] ? 2 : 1, msg, sizeof msg)
+                                     : ERR_LAMBDA_INVALID_CONTENT;
+    if (e == ERR_OK && strcmp(x->qual, "$LATEST") == 0) {
+        e = ERR_LAMBDA_INVALID_PARAMETER;
+        snprintf(msg, sizeof msg, "We currently do not support adding policies for $LATEST.");
+    }
+    if (e != ERR_OK) {
         proto_error(req, e, e == ERR_LAMBDA_INVALID_CONTENT ? NULL : msg);
-    else if (st == NULL || (c = call_new(lm, req, ANSWER_STATEMENT, name)) == NULL)
+        json_decref(doc);
+        return;
+    }
+    struct lambda_fn *fn = lambda_rest__target(x, true);
+    struct lambda_fn_info i;
+    if (fn != NULL)
+        lambda_fn_info(fn, &i);
+    json_t *st = fn != NULL ? statement_json(doc, i.arn) : NULL;
+    struct rest_call *c = NULL;
+    if (st == NULL || (c = lambda_rest__call(x, ok_statement, 201)) == NULL)
         ;
     else if ((c->text = json_dumps(st, JSON_COMPACT)) == NULL)
-        call_done(c, ERR_LAMBDA_SERVICE, "out of memory");
+        lambda_rest__done(c, ERR_LAMBDA_SERVICE, "out of memory");
     else
-        lambda_fn_add_permission(lm, fn, st, jsonh_str(doc, "RevisionId", NULL), call_done, c);
+        lambda_fn_add_permission(x->lm, fn, st, jsonh_str(doc, "RevisionId", NULL),
+                                 lambda_rest__done, c);
     json_decref(st);
     json_decref(doc);
 }
@@ -1035,172 +1263,169 @@ static void op_get_policy(struct proto_req *req, struct lambda_fn *fn)
     free(text);
 }
 
-#define POLICY_PREFIX "/2015-03-31/functions/"
-
-/* DELETE /2015-03-31/functions/{name}/policy/{sid}: true when the path is that (handled). */
-static bool remove_permission(struct lambda *lm, struct proto_req *req)
+/* DELETE /2015-03-31/functions/{name}/policy/{sid} */
+static void op_remove_permission(struct rest_ctx *x, struct lambda_fn *fn)
 {
-    size_t pl = strlen(POLICY_PREFIX);
-    const char *p = req->path + pl, *end = req->path + req->path_len;
-    const char *mark = req->path_len > pl && memcmp(req->path, POLICY_PREFIX, pl) == 0
-                           ? memmem(p, (size_t)(end - p), "/policy/", 8)
-                           : NULL;
-    if (mark == NULL || memchr(p, '/', (size_t)(mark - p)) != NULL || mark + 8 >= end ||
-        memchr(mark + 8, '/', (size_t)(end - mark - 8)) != NULL)
-        return false;
-    if (!proto_method_is(req, "DELETE")) {
-        proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
-        return true;
-    }
-    char name[80], sid[512], msg[1024], rev[128];
-    long sl = decode_segment(mark + 8, (size_t)(end - mark - 8), sid);
-    enum err e = path_name(p, (size_t)(mark - p), name, sizeof name, msg, sizeof msg);
-    if (e == ERR_OK && sl < 0) {
+    char sid[512], msg[1024], rev[128];
+    long sl = decode_segment(x->seg[1], x->segl[1], sid);
+    enum err e = ERR_OK;
+    if (sl < 0) {
         e = ERR_LAMBDA_VALIDATION;
         snprintf(msg, sizeof msg, "Invalid statement id encoding");
-    }
-    if (e == ERR_OK)
+    } else {
         e = lambda_validate_value("NamespacedStatementId", "statementId", sid, (size_t)sl, msg,
                                   sizeof msg);
+    }
     if (e == ERR_LAMBDA_SERVICE) /* no such shape in the table: the pattern AWS documents */
         e = ERR_OK;
     if (e != ERR_OK) {
-        proto_error(req, e, msg);
-        return true;
+        proto_error(x->req, e, msg);
+        return;
     }
-    struct lambda_fn *fn = find_or_404(lm, req, name);
-    struct call *c = fn ? call_new(lm, req, ANSWER_EMPTY, name) : NULL;
-    bool has_rev = query_param(req->query, req->query_len, "RevisionId", rev, sizeof rev) >= 0;
+    struct rest_call *c = lambda_rest__call(x, ok_empty, 204);
+    bool has_rev = query_param(x->req->query, x->req->query_len, "RevisionId", rev, sizeof rev) >= 0;
     if (c != NULL)
-        lambda_fn_remove_permission(lm, fn, sid, has_rev ? rev : NULL, call_done, c);
-    return true;
+        lambda_fn_remove_permission(x->lm, fn, sid, has_rev ? rev : NULL, lambda_rest__done, c);
 }
 
 /* ---- the dispatcher ----------------------------------------------------------------- */
 
+/* Does the path fit the pattern? Captures the "{}" segments (at most 3). */
+static bool fits(const char *pattern, const char *p, size_t pl, const char **seg, size_t *segl)
+{
+    size_t i = 0, k = 0;
+    int n = 0;
+    while (pattern[k] != '\0') {
+        if (pattern[k] == '{' && pattern[k + 1] == '}') {
+            size_t start = i;
+            while (i < pl && p[i] != '/')
+                i++;
+            if (i == start || n == 3)
+                return false;
+            seg[n] = p + start;
+            segl[n++] = i - start;
+            k += 2;
+            continue;
+        }
+        if (i >= pl || p[i] != pattern[k])
+            return false;
+        i++;
+        k++;
+    }
+    return i == pl;
+}
+
 static const struct route *match(const struct proto_req *req, const char **seg, size_t *segl,
                                  bool *path_known)
 {
-    const char *p = req->path;
-    size_t pl = req->path_len;
     *path_known = false;
-    /* longest suffix first: ".../event-invoke-config/list" before ".../event-invoke-config" */
-    const struct route *hit = NULL;
-    size_t best = 0;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        const struct route *r = &routes[i];
-        size_t prl = strlen(r->prefix), sl = strlen(r->suffix);
-        const char *s = NULL;
-        size_t n = 0;
-        if (pl < prl || memcmp(p, r->prefix, prl) != 0)
+        const char *s[3] = {NULL, NULL, NULL};
+        size_t sl[3] = {0, 0, 0};
+        if (!fits(routes[i].pattern, req->path, req->path_len, s, sl))
             continue;
-        if (!r->has_name) {
-            if (pl != prl)
-                continue;
-        } else {
-            if (pl <= prl + sl || memcmp(p + pl - sl, r->suffix, sl) != 0)
-                continue;
-            s = p + prl;
-            n = pl - prl - sl;
-            if (n == 0 || memchr(s, '/', n) != NULL)
-                continue;
-        }
         *path_known = true;
-        if (proto_method_is(req, r->method) && (hit == NULL || sl + 1 > best)) {
-            hit = r;
-            best = sl + 1;
-            *seg = s;
-            *segl = n;
+        if (proto_method_is(req, routes[i].method)) {
+            memcpy(seg, s, sizeof s);
+            memcpy(segl, sl, sizeof sl);
+            return &routes[i];
         }
     }
-    return hit;
+    return NULL;
 }
 
-static void handle(struct lambda_rest *rs, struct proto_req *req)
+bool lambda_rest__model(struct rest_ctx *x, const char *op, const char *seg_member,
+                        const json_t *body)
 {
-    struct lambda *lm = rs->lm;
-    size_t tpl = strlen(TAGS_PREFIX);
-    if (req->path_len > tpl && memcmp(req->path, TAGS_PREFIX, tpl) == 0 &&
-        memchr(req->path + tpl, '/', req->path_len - tpl) == NULL) {
-        op_tags(lm, req, req->path + tpl, req->path_len - tpl);
-        return;
+    return model_ok(op, x->req, x->seg[0], x->segl[0], seg_member, body, NULL, 0);
+}
+
+/* The function a route names: its name and the qualifier (from the name or the Qualifier
+ * query; both must agree). false after answering. */
+static bool resolve_function(struct rest_ctx *x, const struct route *r)
+{
+    char a[512], q[512], msg[1024];
+    long n = decode_segment(x->seg[0], x->segl[0], a);
+    if (n < 0) {
+        proto_error(x->req, ERR_LAMBDA_VALIDATION, "Invalid function name encoding");
+        return false;
     }
-    if (remove_permission(lm, req))
-        return;
-    const char *seg = NULL;
-    size_t segl = 0;
-    bool path_known;
-    const struct route *hit = match(req, &seg, &segl, &path_known);
-    if (hit == NULL) {
-        if (path_known)
-            proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
-        else
-            proto_error(req, ERR_UNKNOWN_PATH,
-                        "Unknown operation: no Lambda API answers this path");
-        return;
-    }
-    if (hit->op == OP_CREATE) {
-        op_create(lm, req);
-        return;
-    }
-    /* the model first (every member, one message), then the service's own checks */
-    const char *model = model_op(hit->op);
-    json_t *doc = NULL;
-    if (model != NULL && model_checks_body(hit->op) && req->body_len > 0)
-        doc = jsonh_parse(req->body, req->body_len, NULL, 0); /* not JSON: the op says so */
-    if (model != NULL && (req->body_len == 0 || !model_checks_body(hit->op) || doc != NULL) &&
-        !model_ok(model, req, seg, segl, "FunctionName", doc, NULL, 0)) {
-        json_decref(doc);
-        return;
-    }
-    if (hit->op == OP_LIST) {
-        op_list(lm, req);
-        return;
-    }
-    char name[80], msg[1024];
-    enum err e = path_name(seg, segl, name, sizeof name, msg, sizeof msg);
-    char qual[512];
-    if (e == ERR_OK &&
-        query_param(req->query, req->query_len, "Qualifier", qual, sizeof qual) >= 0 &&
-        strcmp(qual, "$LATEST") != 0) {
-        e = ERR_LAMBDA_NOT_FOUND;
-        snprintf(msg, sizeof msg,
-                 "Function not found: arn:aws:lambda:%s:000000000000:function:%s:%s",
-                 lambda_region(lm), name, qual);
-    }
+    enum err e = lambda_resolve_ref(a, (size_t)n, x->name, sizeof x->name, x->qual,
+                                    sizeof x->qual, msg, sizeof msg);
     if (e != ERR_OK) {
-        proto_error(req, e, msg);
-        json_decref(doc);
-        return;
+        proto_error(x->req, e, msg);
+        return false;
     }
-    struct lambda_fn *fn = find_or_404(lm, req, name);
-    if (fn == NULL) {
-        json_decref(doc);
-        return;
+    long ql = query_param(x->req->query, x->req->query_len, "Qualifier", q, sizeof q);
+    if (ql >= 0 && x->qual[0] != '\0' && strcmp(q, x->qual) != 0) {
+        proto_error(x->req, ERR_LAMBDA_INVALID_PARAMETER,
+                    "The derived qualifier from the function name does not match the specified "
+                    "qualifier.");
+        return false;
     }
-    struct call *c = NULL;
-    switch (hit->op) {
+    if (ql >= 0 && x->qual[0] == '\0')
+        snprintf(x->qual, sizeof x->qual, "%.*s", (int)(ql < 139 ? ql : 139), q);
+    bool qualified = x->qual[0] != '\0' && strcmp(x->qual, "$LATEST") != 0;
+    if (qualified && r->quals == Q_FUNCTION_ONLY) {
+        proto_error(x->req, ERR_LAMBDA_INVALID_PARAMETER,
+                    "This operation is permitted on Lambda functions only. Aliases and versions "
+                    "do not support this operation. Please specify either a function name or an "
+                    "unqualified function ARN.");
+        return false;
+    }
+    if (qualified && r->quals == Q_NONE) {
+        char arn[400];
+        qualified_arn(x, arn, sizeof arn);
+        proto_errorf(x->req, ERR_LAMBDA_NOT_FOUND, "Function not found: %s", arn);
+        return false;
+    }
+    if (r->quals != Q_ANY)
+        x->qual[0] = '\0';
+    return true;
+}
+
+/* The operations on one function (its name resolved; fn is at x->qual). */
+static void function_op(struct rest_ctx *x, const struct route *r, struct lambda_fn *fn,
+                        json_t *doc)
+{
+    struct lambda *lm = x->lm;
+    struct proto_req *req = x->req;
+    struct rest_call *c = NULL;
+    bool qualified = x->qual[0] != '\0';
+    switch (r->op) {
     case OP_GET:
-        send_json(req, 200, get_function_json(rs, fn));
+        send_json(req, 200, get_function_json(x->rs, fn, qualified));
         break;
     case OP_GET_CONFIG:
-        send_json(req, 200, config_json(fn));
+        send_json(req, 200, lambda_rest__config(x->rs, fn, qualified));
         break;
-    case OP_DELETE:
-        if ((c = call_new(lm, req, ANSWER_EMPTY, name)) != NULL)
-            lambda_fn_delete(lm, name, call_done, c);
+    case OP_DELETE: {
+        struct lambda_fn_info i;
+        lambda_fn_info(fn, &i);
+        if (strcmp(x->qual, "$LATEST") == 0)
+            proto_error(req, ERR_LAMBDA_INVALID_PARAMETER,
+                        "$LATEST version cannot be deleted without deleting the function.");
+        else if (i.is_alias)
+            proto_errorf(req, ERR_LAMBDA_NOT_FOUND, "Function not found: %s", i.arn);
+        else if ((c = lambda_rest__call(x, ok_empty, 204)) == NULL)
+            ;
+        else if (qualified)
+            lambda_fn_delete_version(lm, fn, lambda_rest__done, c);
+        else
+            lambda_fn_delete(lm, x->name, lambda_rest__done, c);
         break;
+    }
     case OP_UPDATE_CONFIG:
-        op_update_config(lm, req, name);
+        op_update_config(x);
         break;
     case OP_UPDATE_CODE:
-        op_update_code(lm, req, name, doc);
+        op_update_code(x, doc);
         break;
     case OP_INVOKE:
         op_invoke(lm, req, fn);
         break;
     case OP_PUT_CONCURRENCY:
-        op_put_concurrency(lm, req, name);
+        op_put_concurrency(x);
         break;
     case OP_GET_CONCURRENCY: {
         struct lambda_fn_info i;
@@ -1211,52 +1436,200 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
         break;
     }
     case OP_DELETE_CONCURRENCY:
-        if ((c = call_new(lm, req, ANSWER_EMPTY, name)) != NULL)
-            lambda_fn_set_concurrency(lm, name, -1, call_done, c);
+        if ((c = lambda_rest__call(x, ok_empty, 204)) != NULL)
+            lambda_fn_set_concurrency(lm, x->name, -1, lambda_rest__done, c);
         break;
     case OP_LIST_VERSIONS:
-        /* no published versions here: $LATEST is the only one */
-        send_json(req, 200, json_pack("{s:[o]}", "Versions", config_json(fn)));
+        lambda_rest__list_versions(x);
+        break;
+    case OP_PUBLISH_VERSION:
+        lambda_rest__publish_version(x);
         break;
     case OP_GET_CODE_SIGNING:
         send_json(req, 200,
-                  json_pack("{s:s, s:s}", "CodeSigningConfigArn", "", "FunctionName", name));
+                  json_pack("{s:s, s:s}", "CodeSigningConfigArn", "", "FunctionName", x->name));
         break;
     case OP_PUT_EVENT_CONFIG:
     case OP_UPDATE_EVENT_CONFIG:
-        if (hit->op == OP_UPDATE_EVENT_CONFIG && !lambda_fn_event_config(fn)->set)
-            no_event_config(lm, req, fn);
+        if (r->op == OP_UPDATE_EVENT_CONFIG && !lambda_fn_event_config(fn)->set)
+            no_event_config(req, fn);
         else
-            op_event_config(lm, req, fn, hit->op == OP_UPDATE_EVENT_CONFIG);
+            op_event_config(x, fn, r->op == OP_UPDATE_EVENT_CONFIG);
         break;
     case OP_GET_EVENT_CONFIG:
         if (!lambda_fn_event_config(fn)->set)
-            no_event_config(lm, req, fn);
+            no_event_config(req, fn);
         else
             send_json(req, 200, event_config_json(fn));
         break;
     case OP_DELETE_EVENT_CONFIG:
         if (!lambda_fn_event_config(fn)->set)
-            no_event_config(lm, req, fn);
-        else if ((c = call_new(lm, req, ANSWER_EMPTY, name)) != NULL)
-            lambda_fn_delete_event_config(lm, fn, call_done, c);
-        break;
-    case OP_ADD_PERMISSION:
-        op_add_permission(lm, req, fn, name);
-        break;
-    case OP_GET_POLICY:
-        op_get_policy(req, fn);
+            no_event_config(req, fn);
+        else if ((c = lambda_rest__call(x, ok_empty, 204)) != NULL)
+            lambda_fn_delete_event_config(lm, fn, lambda_rest__done, c);
         break;
     case OP_LIST_EVENT_CONFIGS: {
         json_t *arr = json_array();
         if (lambda_fn_event_config(fn)->set)
             json_array_append_new(arr, event_config_json(fn));
+        lambda_fn_each_qualified(fn, list_event_config_cb, arr);
         send_json(req, 200, json_pack("{s:o}", "FunctionEventInvokeConfigs", arr));
         break;
     }
+    case OP_GET_POLICY:
+        op_get_policy(req, fn);
+        break;
+    case OP_REMOVE_PERMISSION:
+        op_remove_permission(x, fn);
+        break;
+    case OP_CREATE_ALIAS:
+        lambda_rest__create_alias(x);
+        break;
+    case OP_LIST_ALIASES:
+        lambda_rest__list_aliases(x);
+        break;
+    case OP_GET_ALIAS:
+        lambda_rest__get_alias(x);
+        break;
+    case OP_UPDATE_ALIAS:
+        lambda_rest__update_alias(x);
+        break;
+    case OP_DELETE_ALIAS:
+        lambda_rest__delete_alias(x);
+        break;
+    case OP_GET_PC:
+        lambda_rest__get_pc(x);
+        break;
+    case OP_DELETE_PC:
+        lambda_rest__delete_pc(x);
+        break;
+    case OP_PUT_PC:
+        lambda_rest__put_pc(x);
+        break;
+    case OP_CREATE_URL:
+        lambda_rest__url(x, "POST");
+        break;
+    case OP_GET_URL:
+        lambda_rest__url(x, "GET");
+        break;
+    case OP_UPDATE_URL:
+        lambda_rest__url(x, "PUT");
+        break;
+    case OP_DELETE_URL:
+        lambda_rest__url(x, "DELETE");
+        break;
+    case OP_LIST_URLS:
+        lambda_rest__list_urls(x);
+        break;
+    case OP_LIST_PC:
+        lambda_rest__list_pc(x);
+        break;
     default:
         break;
     }
+}
+
+/* Routes that find their object themselves (a missing alias, a qualifier that must be an
+ * alias or version) rather than through the function at the qualifier. */
+static bool finds_own_target(enum op op)
+{
+    return op == OP_PUT_PC || op == OP_GET_PC || op == OP_DELETE_PC || op == OP_CREATE_URL ||
+           op == OP_GET_URL || op == OP_UPDATE_URL || op == OP_DELETE_URL ||
+           op == OP_ADD_PERMISSION;
+}
+
+static void handle(struct lambda_rest *rs, struct proto_req *req)
+{
+    struct rest_ctx x = {.rs = rs, .lm = rs->lm, .req = req};
+    size_t tpl = strlen(TAGS_PREFIX);
+    if (req->path_len > tpl && memcmp(req->path, TAGS_PREFIX, tpl) == 0 &&
+        memchr(req->path + tpl, '/', req->path_len - tpl) == NULL) {
+        op_tags(&x, req->path + tpl, req->path_len - tpl);
+        return;
+    }
+    bool path_known;
+    const struct route *r = match(req, x.seg, x.segl, &path_known);
+    if (r == NULL) {
+        if (path_known)
+            proto_respond(req, 405, &ct_json, 1, "{\"message\":\"Method Not Allowed\"}", 32);
+        else
+            proto_error(req, ERR_UNKNOWN_PATH,
+                        "Unknown operation: no Lambda API answers this path");
+        return;
+    }
+    if (r->op == OP_CREATE) {
+        op_create(&x);
+        return;
+    }
+    /* ListProvisionedConcurrencyConfigs is GetProvisionedConcurrencyConfig's path with List */
+    static const struct route list_pc = {"GET", "", OP_LIST_PC, ON_FUNCTION, Q_NONE};
+    char list[16];
+    if (r->op == OP_GET_PC &&
+        query_param(req->query, req->query_len, "List", list, sizeof list) >= 0)
+        r = &list_pc;
+    /* the model first (every member, one message), then the service's own checks */
+    const char *model = model_op(r->op);
+    const char *member = r->on == ON_LAYER ? "LayerName" : "FunctionName";
+    json_t *doc = NULL;
+    if (model != NULL && model_checks_body(r->op) && req->body_len > 0)
+        doc = jsonh_parse(req->body, req->body_len, NULL, 0); /* not JSON: the op says so */
+    /* an alias route's second segment is the model's Name */
+    bool named = r->op == OP_GET_ALIAS || r->op == OP_UPDATE_ALIAS || r->op == OP_DELETE_ALIAS;
+    char second[512];
+    long sl = named ? decode_param(x.seg[1], x.segl[1], second, sizeof second) : -1;
+    struct lambda_param extra = {"Name", second, sl > 0 ? (size_t)sl : 0};
+    if (model != NULL && (req->body_len == 0 || !model_checks_body(r->op) || doc != NULL) &&
+        !model_ok(model, req, x.seg[0], x.segl[0], member, doc, &extra, sl >= 0 ? 1 : 0))
+        goto out;
+    switch (r->on) {
+    case ON_NONE:
+        if (r->op == OP_LIST)
+            op_list(&x);
+        else
+            lambda_rest__list_layers(&x);
+        goto out;
+    case ON_LAYER:
+        switch (r->op) {
+        case OP_PUBLISH_LAYER:
+            lambda_rest__publish_layer(&x);
+            break;
+        case OP_LIST_LAYER_VERSIONS:
+            lambda_rest__list_layer_versions(&x);
+            break;
+        case OP_GET_LAYER:
+            lambda_rest__get_layer(&x);
+            break;
+        case OP_DELETE_LAYER:
+            lambda_rest__delete_layer(&x);
+            break;
+        case OP_ADD_LAYER_PERMISSION:
+            lambda_rest__layer_policy(&x, "POST");
+            break;
+        case OP_GET_LAYER_POLICY:
+            lambda_rest__layer_policy(&x, "GET");
+            break;
+        default:
+            lambda_rest__layer_policy(&x, "DELETE");
+            break;
+        }
+        goto out;
+    case ON_FUNCTION:
+        break;
+    }
+    if (!resolve_function(&x, r))
+        goto out;
+    if (r->op == OP_ADD_PERMISSION) {
+        op_add_permission(&x);
+        goto out;
+    }
+    if (finds_own_target(r->op)) {
+        function_op(&x, r, NULL, doc);
+        goto out;
+    }
+    struct lambda_fn *fn = lambda_rest__target(&x, false);
+    if (fn != NULL)
+        function_op(&x, r, fn, doc);
+out:
     json_decref(doc);
 }
 
@@ -1271,12 +1644,13 @@ static void rest_error_body(enum err e, const char *msg, struct buf *out)
 }
 
 void lambda_rest_init(struct lambda_rest *rs, struct lambda *lm, const char *region,
-                      uint16_t aws_port)
+                      uint16_t aws_port, uint16_t api_port)
 {
     memset(rs, 0, sizeof *rs);
     rs->lm = lm;
     rs->region = region;
     rs->aws_port = aws_port;
+    rs->api_port = api_port;
     memcpy(rs->presign_key, "HAARCODE", 8);
     ids_alnum_upper(rs->presign_key + 8, 12);
     ids_secret(rs->presign_secret, 40);
@@ -1363,23 +1737,37 @@ void lambda_rest_code_download(void *arg, struct proto_req *req)
         proto_respond(req, 403, &ct, 1, denied, sizeof denied - 1);
         return;
     }
-    char name[80];
+    /* <name>[:<qualifier>] for a function's package, layer/<name>/<version> for a layer's */
+    char what[400];
     size_t pl = strlen(CODE_PATH);
-    struct lambda_fn *fn = NULL;
-    if (req->path_len > pl && req->path_len - pl < sizeof name) {
-        memcpy(name, req->path + pl, req->path_len - pl);
-        name[req->path_len - pl] = '\0';
-        fn = lambda_fn_find(rs->lm, name);
+    const char *zip = NULL;
+    if (req->path_len > pl && req->path_len - pl < sizeof what) {
+        memcpy(what, req->path + pl, req->path_len - pl);
+        what[req->path_len - pl] = '\0';
+        char lname[160];
+        int lver = 0, used = 0;
+        struct lambda_layer *l = NULL;
+        if (sscanf(what, "layer/%159[^/]/%d%n", lname, &lver, &used) == 2 &&
+            what[used] == '\0')
+            l = lambda_layer_find(rs->lm, lname, lver);
+        struct lambda_layer_info li;
+        if (l != NULL) {
+            lambda_layer_info(l, &li);
+            zip = li.zip;
+        }
+        struct lambda_fn *fn = l == NULL ? lambda_fn_find_arn(rs->lm, what) : NULL;
+        struct lambda_fn_info i;
+        if (fn != NULL) {
+            lambda_fn_info(fn, &i);
+            zip = i.code_zip;
+        }
     }
-    struct lambda_fn_info i;
-    if (fn != NULL)
-        lambda_fn_info(fn, &i);
-    struct download *d = fn && i.code_zip ? calloc(1, sizeof *d) : NULL;
+    struct download *d = zip ? calloc(1, sizeof *d) : NULL;
     if (d == NULL) {
         proto_error(req, ERR_LAMBDA_NOT_FOUND, "No deployment package for this function");
         return;
     }
-    snprintf(d->path, sizeof d->path, "%s", i.code_zip);
+    snprintf(d->path, sizeof d->path, "%s", zip);
     buf_init(&d->data, 80u << 20);
     d->req = req;
     d->w = (struct work){.run = download_run, .done = download_done, .data = d};
@@ -1393,6 +1781,8 @@ static const char *const paths[] = {"/2015-03-31/functions",
                                     "/2019-09-30/functions/",
                                     "/2020-06-30/functions/",
                                     "/2019-09-25/functions/",
+                                    "/2021-10-31/functions/",
+                                    "/2018-10-31/layers",
                                     NULL};
 
 void lambda_rest_service(struct lambda_rest *rs, struct proto_service *out)

@@ -244,6 +244,9 @@ static const struct lambda_shape shapes[] = {
     {SH("InvocationType", LK_STRING), .enums = e_invocation_type},
     {SH("LogType", LK_STRING), .enums = e_log_type},
     {SH("ReservedConcurrentExecutions", LK_INT), AT_LEAST(0)},
+    {SH("PositiveInteger", LK_INT), AT_LEAST(1)},
+    {SH("MaxItems", LK_INT), BETWEEN(1, 50)},
+    {SH("MaxLayerListItems", LK_INT), BETWEEN(1, 50)},
     {SH("MaxListItems", LK_INT), BETWEEN(1, 10000)},
     {SH("MasterRegion", LK_STRING), .pattern = "ALL|[a-z]{2}(-gov)?-[a-z]+-\\d{1}"},
     {SH("FunctionVersion", LK_STRING), .enums = e_function_version},
@@ -320,6 +323,11 @@ static const struct lambda_shape shapes[] = {
     {SH("SourceOwner", LK_STRING), AT_MOST(12), .pattern = "\\d{12}"},
     {SH("EventSourceToken", LK_STRING), BETWEEN(0, 256), .pattern = "[a-zA-Z0-9._\\-]+"},
     {SH("PrincipalOrgID", LK_STRING), BETWEEN(12, 34), .pattern = "^o-[a-z0-9]{10,32}$"},
+    {SH("OrganizationId", LK_STRING), AT_MOST(34), .pattern = "o-[a-z0-9]{10,32}"},
+    {SH("LayerPermissionAllowedAction", LK_STRING), AT_MOST(22),
+     .pattern = "lambda:GetLayerVersion"},
+    {SH("LayerPermissionAllowedPrincipal", LK_STRING),
+     .pattern = "\\d{12}|\\*|arn:(aws[a-zA-Z-]*):iam::\\d{12}:root"},
     /* structures of CreateFunction / UpdateFunctionConfiguration */
     {SH("FunctionCode", LK_STRUCT), MEMBERS(m_function_code)},
     {SH("VpcConfig", LK_STRUCT), MEMBERS(m_vpc_config)},
@@ -501,6 +509,69 @@ static const struct lambda_member op_create_function_url_config[] = {
     {"AuthType", "authType", "FunctionUrlAuthType", LL_BODY, true},
 };
 
+static const struct lambda_member op_update_function_url_config[] = {
+    {"Cors", "cors", "Cors", LL_BODY, false},
+    {"InvokeMode", "invokeMode", "InvokeMode", LL_BODY, false},
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Qualifier", "qualifier", "FunctionUrlQualifier", LL_QUERY, false},
+    {"AuthType", "authType", "FunctionUrlAuthType", LL_BODY, false},
+};
+
+static const struct lambda_member op_function_url_qualified[] = {
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Qualifier", "qualifier", "FunctionUrlQualifier", LL_QUERY, false},
+};
+
+static const struct lambda_member op_list_function_url_configs[] = {
+    {"MaxItems", "maxItems", "MaxItems", LL_QUERY, false},
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Marker", "marker", "String", LL_QUERY, false},
+};
+
+static const struct lambda_member op_put_provisioned_concurrency[] = {
+    {"ProvisionedConcurrentExecutions", "provisionedConcurrentExecutions", "PositiveInteger",
+     LL_BODY, true},
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Qualifier", "qualifier", "Qualifier", LL_QUERY, true},
+};
+
+static const struct lambda_member op_provisioned_concurrency[] = {
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Qualifier", "qualifier", "Qualifier", LL_QUERY, true},
+};
+
+static const struct lambda_member op_alias_named[] = {
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Name", "name", "Alias", LL_URI, true},
+};
+
+static const struct lambda_member op_list_aliases[] = {
+    {"MaxItems", "maxItems", "MaxListItems", LL_QUERY, false},
+    {"FunctionVersion", "functionVersion", "Version", LL_QUERY, false},
+    {"FunctionName", "functionName", "FunctionName", LL_URI, true},
+    {"Marker", "marker", "String", LL_QUERY, false},
+};
+
+static const struct lambda_member op_layer_named[] = {
+    {"LayerName", "layerName", "LayerName", LL_URI, true},
+};
+
+static const struct lambda_member op_list_layers[] = {
+    {"MaxItems", "maxItems", "MaxLayerListItems", LL_QUERY, false},
+    {"CompatibleRuntime", "compatibleRuntime", "LayerRuntime", LL_QUERY, false},
+    {"CompatibleArchitecture", "compatibleArchitecture", "Architecture", LL_QUERY, false},
+    {"Marker", "marker", "String", LL_QUERY, false},
+};
+
+static const struct lambda_member op_layer_permission[] = {
+    {"RevisionId", "revisionId", "String", LL_BODY, false},
+    {"Principal", "principal", "LayerPermissionAllowedPrincipal", LL_BODY, true},
+    {"LayerName", "layerName", "LayerName", LL_URI, true},
+    {"OrganizationId", "organizationId", "OrganizationId", LL_BODY, false},
+    {"StatementId", "statementId", "StatementId", LL_BODY, true},
+    {"Action", "action", "LayerPermissionAllowedAction", LL_BODY, true},
+};
+
 static const struct lambda_member op_event_invoke_config[] = {
     {"FunctionName", "functionName", "FunctionName", LL_URI, true},
     {"Qualifier", "qualifier", "Qualifier", LL_QUERY, false},
@@ -591,6 +662,16 @@ static const struct lambda_op ops[] = {
     OP("UpdateFunctionEventInvokeConfig", op_event_invoke_config),
     OP("CreateEventSourceMapping", op_create_event_source_mapping),
     OP("AddPermission", op_add_permission),
+    OP("UpdateFunctionUrlConfig", op_update_function_url_config),
+    OP("GetFunctionUrlConfig", op_function_url_qualified),
+    OP("ListFunctionUrlConfigs", op_list_function_url_configs),
+    OP("PutProvisionedConcurrencyConfig", op_put_provisioned_concurrency),
+    OP("GetProvisionedConcurrencyConfig", op_provisioned_concurrency),
+    OP("GetAlias", op_alias_named),
+    OP("ListAliases", op_list_aliases),
+    OP("GetLayerVersion", op_layer_named),
+    OP("ListLayers", op_list_layers),
+    OP("AddLayerVersionPermission", op_layer_permission),
 };
 
 const struct lambda_shape *lambda__shape(const char *name)

@@ -81,8 +81,9 @@ static void invalid_name_msg(const char *in, size_t len, size_t name_len, char *
              (int)len, in, lambda__shape("FunctionName")->pattern);
 }
 
-enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
-                             size_t msglen)
+/* Both resolvers: qual NULL refuses every qualifier but $LATEST (lambda_resolve_name). */
+static enum err resolve(const char *in, size_t len, char *name, size_t namelen, char *qual,
+                        size_t quallen, char *msg, size_t msglen)
 {
     /* split on ':' into at most 8 parts */
     const char *part[8];
@@ -123,12 +124,22 @@ enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t name
     name_len = plen[idx];
     if (!all_name_chars(part[idx], plen[idx]) || plen[idx] > 64 || plen[idx] + 1 > namelen)
         goto invalid;
+    if (qual != NULL)
+        qual[0] = '\0';
     if (idx + 1 < n) {
         const char *q = part[idx + 1];
         size_t ql = plen[idx + 1];
         if (ql == 0)
             goto invalid;
-        if (!(ql == 7 && memcmp(q, "$LATEST", 7) == 0)) {
+        if (qual != NULL) {
+            for (size_t i = 0; i < ql; i++)
+                if (!name_char(q[i]) && q[i] != '$')
+                    goto invalid;
+            if (ql + 1 > quallen)
+                goto invalid;
+            memcpy(qual, q, ql);
+            qual[ql] = '\0';
+        } else if (!(ql == 7 && memcmp(q, "$LATEST", 7) == 0)) {
             if (!all_name_chars(q, ql))
                 goto invalid;
             snprintf(msg, msglen, "Function not found: arn:aws:lambda:::function:%.*s:%.*s",
@@ -144,16 +155,31 @@ invalid:
     return ERR_LAMBDA_VALIDATION;
 }
 
+enum err lambda_resolve_name(const char *in, size_t len, char *name, size_t namelen, char *msg,
+                             size_t msglen)
+{
+    return resolve(in, len, name, namelen, NULL, 0, msg, msglen);
+}
+
+enum err lambda_resolve_ref(const char *in, size_t len, char *name, size_t namelen, char *qual,
+                            size_t quallen, char *msg, size_t msglen)
+{
+    return resolve(in, len, name, namelen, qual, quallen > 0 ? quallen : 1, msg, msglen);
+}
+
 bool lambda_valid_role(const char *role)
 {
     return lambda__pattern_match(lambda__shape("RoleArn")->pattern, role, strlen(role)) == 1;
 }
 
-static const char *const runtimes_ok[] = {"provided.al2023", "provided.al2"};
-static const char *const runtimes_known[] = {"nodejs18.x", "nodejs20.x", "nodejs22.x", "python3.9",
-                                             "python3.10", "python3.11", "python3.12", "python3.13",
-                                             "java11",     "java17",     "java21",     "dotnet8",
-                                             "ruby3.2",    "ruby3.3",    "provided"};
+/* What haar runs: a bootstrap executable, or a managed runtime on the machine's interpreter
+ * (runtime.c), in the order AWS's enum lists them. */
+static const char *const runtimes_ok[] = {
+    "nodejs18.x", "nodejs20.x",  "nodejs22.x",  "nodejs24.x",  "python3.9",       "python3.10",
+    "python3.11", "python3.12",  "python3.13",  "python3.14",  "provided.al2023", "provided.al2"};
+static const char *const runtimes_known[] = {"java11", "java17", "java21", "java25", "dotnet8",
+                                             "dotnet10", "ruby3.2", "ruby3.3", "ruby3.4",
+                                             "provided"};
 
 static const char *const reserved_env[] = {"_HANDLER",
                                            "_X_AMZN_TRACE_ID",
@@ -208,7 +234,7 @@ static enum err check_env(const json_t *vars, char *msg, size_t msglen)
 }
 
 /* The service's runtime check: AWS's message for a name it does not know; haar's for one
- * AWS knows but haar cannot run (no managed runtimes here: a bootstrap executable). */
+ * AWS knows but haar cannot run (Java, .NET, Ruby: no interpreter client here). */
 static enum err check_runtime(const char *runtime, char *msg, size_t msglen)
 {
     for (size_t i = 0; i < sizeof(runtimes_ok) / sizeof(runtimes_ok[0]); i++)
@@ -217,17 +243,23 @@ static enum err check_runtime(const char *runtime, char *msg, size_t msglen)
     bool known = false;
     for (size_t i = 0; i < sizeof(runtimes_known) / sizeof(runtimes_known[0]); i++)
         known |= strcmp(runtime, runtimes_known[i]) == 0;
-    if (known)
+    if (known) {
         snprintf(msg, msglen,
                  "The runtime parameter of %.*s is not supported by this endpoint: use "
-                 "provided.al2023 or provided.al2 (a bootstrap executable).",
+                 "python3.9-python3.14, nodejs18.x-nodejs24.x, provided.al2023 or provided.al2 "
+                 "(a bootstrap executable).",
                  utf8_prefix(runtime, 64), runtime);
-    else
-        snprintf(msg, msglen,
-                 "Value '%.*s' at 'runtime' failed to satisfy constraint: Member must "
-                 "satisfy enum value set: [provided.al2023, provided.al2] or be a valid "
-                 "ARN",
-                 utf8_prefix(runtime, 256), runtime);
+        return ERR_LAMBDA_INVALID_PARAMETER;
+    }
+    char list[512] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof(runtimes_ok) / sizeof(runtimes_ok[0]) && off < sizeof list; i++)
+        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "",
+                                runtimes_ok[i]);
+    snprintf(msg, msglen,
+             "Value '%.*s' at 'runtime' failed to satisfy constraint: Member must satisfy enum "
+             "value set: [%s] or be a valid ARN",
+             utf8_prefix(runtime, 256), runtime, list);
     return ERR_LAMBDA_INVALID_PARAMETER;
 }
 
@@ -276,6 +308,13 @@ enum err lambda_parse_fn_spec(const char *body, size_t len, bool update, json_t 
     spec->timeout = int_member(d, "Timeout");
     spec->memory = int_member(d, "MemorySize");
     spec->architecture = json_string_value(json_array_get(json_object_get(d, "Architectures"), 0));
+    spec->revision_id = update ? jsonh_str(d, "RevisionId", NULL) : NULL;
+    spec->publish = !update && json_is_true(json_object_get(d, "Publish"));
+    json_t *layers = json_object_get(d, "Layers");
+    if (json_is_array(layers)) {
+        spec->layers = layers;
+        spec->has_layers = true;
+    }
     /* then the service's own checks */
     if (!update) {
         spec->name = jsonh_str(d, "FunctionName", NULL);

@@ -42,8 +42,24 @@ static bool message_char(uint32_t c)
            (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
+/* The number of characters of the len bytes, or -1 when they are not UTF-8 or one fails ok
+ * (NULL: any character). */
+static long count_chars(const char *s, size_t len, bool (*ok)(uint32_t c))
+{
+    const unsigned char *u = (const unsigned char *)s;
+    long count = 0;
+    for (size_t i = 0; i < len; count++) {
+        size_t n = utf8_seq_len(u + i, len - i);
+        if (n == 0 || (ok && !ok(code_point(u + i, n))))
+            return -1;
+        i += n;
+    }
+    return count;
+}
+
 bool sqs_valid_message_chars(const char *s, size_t len)
 {
+    /* every body goes through here: the check stays inline */
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         size_t n = utf8_seq_len(u + i, len - i);
@@ -55,37 +71,22 @@ bool sqs_valid_message_chars(const char *s, size_t len)
 }
 
 /* Name characters: A-Z a-z 0-9 _ - . (the documented set) plus the Latin letters
- * U+00C0–U+017F, which AWS accepts too (LocalStack's observation). Returns the number of
- * characters, or -1 when one is not allowed. */
+ * U+00C0–U+017F, which AWS accepts too (LocalStack's observation). */
+static bool name_char(uint32_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || (c >= 0xC0 && c <= 0x17F);
+}
+
+/* The number of characters, or -1 when one is not allowed in a name. */
 static long name_chars(const char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    long count = 0;
-    for (size_t i = 0; i < len; count++) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        if (n == 0)
-            return -1;
-        uint32_t c = code_point(u + i, n);
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-' || c == '.' || (c >= 0xC0 && c <= 0x17F);
-        if (!ok)
-            return -1;
-        i += n;
-    }
-    return count;
+    return count_chars(s, len, name_char);
 }
 
 static long utf8_count(const char *s, size_t len)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    long count = 0;
-    for (size_t i = 0; i < len; count++) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        if (n == 0)
-            return -1;
-        i += n;
-    }
-    return count;
+    return count_chars(s, len, NULL);
 }
 
 static bool prefix_ci(const char *s, size_t len, const char *prefix)

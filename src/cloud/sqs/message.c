@@ -24,6 +24,14 @@ enum {
 
 /* ---- messages ------------------------------------------------------------------------ */
 
+/* Copies len bytes (src may be NULL when len is 0) to p; returns the end. */
+static char *put_bytes(char *p, const void *src, size_t len)
+{
+    if (len)
+        memcpy(p, src, len);
+    return p + len;
+}
+
 struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
                          const char *trace, size_t trace_len, const char *group, size_t group_len,
                          const char *dedup, size_t dedup_len)
@@ -41,20 +49,11 @@ struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, s
     m->group_len = (uint8_t)group_len;
     m->dedup_len = (uint8_t)dedup_len;
     char *p = m->data;
-    if (body_len)
-        memcpy(p, body, body_len);
-    p += body_len;
-    if (attrs_len)
-        memcpy(p, attrs, attrs_len);
-    p += attrs_len;
-    if (trace_len)
-        memcpy(p, trace, trace_len);
-    p += trace_len;
-    if (group_len)
-        memcpy(p, group, group_len);
-    p += group_len;
-    if (dedup_len)
-        memcpy(p, dedup, dedup_len);
+    p = put_bytes(p, body, body_len);
+    p = put_bytes(p, attrs, attrs_len);
+    p = put_bytes(p, trace, trace_len);
+    p = put_bytes(p, group, group_len);
+    put_bytes(p, dedup, dedup_len);
     m->state = M_PENDING;
     return m;
 }
@@ -96,6 +95,15 @@ static void new_id(unsigned char id[16])
     id[8] = (unsigned char)((id[8] & 0x3f) | 0x80);
 }
 
+/* A batch entry's Id as its result shows it (the batch checks bounded its length). */
+static void copy_id(char out[SQS_BATCH_ID_MAX + 1], struct sqs_str id)
+{
+    size_t n = id.len < SQS_BATCH_ID_MAX ? id.len : SQS_BATCH_ID_MAX;
+    if (n)
+        memcpy(out, id.p, n);
+    out[n] = '\0';
+}
+
 static void fmt_seq_number(uint64_t seq, char out[24])
 {
     snprintf(out, 24, "%020" PRIu64, (uint64_t)10000000000000000000ull + seq);
@@ -129,26 +137,12 @@ static void set_state(struct sqs_queue *q, struct msg *m, int st)
 
 static void ready_append(struct sqs_queue *q, struct msg *m)
 {
-    m->next = NULL;
-    m->prev = q->ready_tail;
-    if (q->ready_tail)
-        q->ready_tail->next = m;
-    else
-        q->ready_head = m;
-    q->ready_tail = m;
+    SQS_LIST_APPEND(q->ready_head, q->ready_tail, m, prev, next);
 }
 
 static void ready_unlink(struct sqs_queue *q, struct msg *m)
 {
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        q->ready_head = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        q->ready_tail = m->prev;
-    m->prev = m->next = NULL;
+    SQS_LIST_UNLINK(q->ready_head, q->ready_tail, m, prev, next);
 }
 
 /* FIFO groups */
@@ -174,15 +168,7 @@ static void gready_unlink(struct sqs_queue *q, struct group *g)
 {
     if (!g->ready)
         return;
-    if (g->rprev)
-        g->rprev->rnext = g->rnext;
-    else
-        q->gready_head = g->rnext;
-    if (g->rnext)
-        g->rnext->rprev = g->rprev;
-    else
-        q->gready_tail = g->rprev;
-    g->rprev = g->rnext = NULL;
+    SQS_LIST_UNLINK(q->gready_head, q->gready_tail, g, rprev, rnext);
     g->ready = false;
 }
 
@@ -195,27 +181,13 @@ static void group_refresh(struct sqs_queue *q, struct group *g)
         gready_unlink(q, g);
         return;
     }
-    g->rnext = NULL;
-    g->rprev = q->gready_tail;
-    if (q->gready_tail)
-        q->gready_tail->rnext = g;
-    else
-        q->gready_head = g;
-    q->gready_tail = g;
+    SQS_LIST_APPEND(q->gready_head, q->gready_tail, g, rprev, rnext);
     g->ready = true;
 }
 
 static void group_unlink(struct sqs_queue *q, struct group *g, struct msg *m)
 {
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        g->head = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        g->tail = m->prev;
-    m->prev = m->next = NULL;
+    SQS_LIST_UNLINK(g->head, g->tail, m, prev, next);
     m->group = NULL;
     g->n--;
     if (g->n == 0) {
@@ -250,13 +222,7 @@ int sqs__msg_index(struct sqs_queue *q, struct msg *m, int64_t now, bool append)
     set_state(q, m, hidden ? (m->recv_ms ? M_INFLIGHT : M_DELAYED) : M_VISIBLE);
     if (g) {
         m->group = g;
-        m->next = NULL;
-        m->prev = g->tail;
-        if (g->tail)
-            g->tail->next = m;
-        else
-            g->head = m;
-        g->tail = m;
+        SQS_LIST_APPEND(g->head, g->tail, m, prev, next);
         g->n++;
         if (m->state == M_INFLIGHT)
             g->inflight++;
@@ -340,28 +306,26 @@ static bool has_ready(const struct sqs_queue *q)
 
 /* ---- timers --------------------------------------------------------------------------- */
 
+/* Keeps t due at when (0: stopped); *due is when it was last set for. */
+static void arm(struct timer *t, int64_t *due, int64_t when)
+{
+    if (when == *due && (when == 0 || timer_pending(t)))
+        return;
+    *due = when;
+    if (when)
+        timer_start_epoch(t, when);
+    else
+        timer_stop(t);
+}
+
 void sqs__queue_timers(struct sqs_queue *q)
 {
     if (q->deleted)
         return;
     struct msg *t = sqs_heap_top(&q->timed);
-    int64_t vis = t ? t->visible_ms : 0;
-    if (vis != q->vis_due || (vis && !timer_pending(&q->t_vis))) {
-        q->vis_due = vis;
-        if (vis)
-            timer_start_epoch(&q->t_vis, vis);
-        else
-            timer_stop(&q->t_vis);
-    }
+    arm(&q->t_vis, &q->vis_due, t ? t->visible_ms : 0);
     struct msg *r = sqs_heap_top(&q->ret);
-    int64_t ret = r ? r->enq_ms + (int64_t)q->a.message_retention_period * 1000 : 0;
-    if (ret != q->ret_due || (ret && !timer_pending(&q->t_ret))) {
-        q->ret_due = ret;
-        if (ret)
-            timer_start_epoch(&q->t_ret, ret);
-        else
-            timer_stop(&q->t_ret);
-    }
+    arm(&q->t_ret, &q->ret_due, r ? r->enq_ms + (int64_t)q->a.message_retention_period * 1000 : 0);
 }
 
 void sqs__on_vis_timer(struct timer *t)
@@ -581,15 +545,7 @@ static void unpark(struct sqs_waiter *w)
     struct sqs_queue *q = w->q;
     if (!w->parked)
         return;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->w_head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    else
-        q->w_tail = w->prev;
-    w->prev = w->next = NULL;
+    SQS_LIST_UNLINK(q->w_head, q->w_tail, w, prev, next);
     w->parked = false;
     timer_stop(&w->t);
 }
@@ -853,13 +809,7 @@ static void defer_receive(struct sqs_waiter *w)
 {
     struct sqs *s = w->s;
     w->deferred = true;
-    w->next = NULL;
-    w->prev = s->dw_tail;
-    if (s->dw_tail)
-        s->dw_tail->next = w;
-    else
-        s->dw_head = w;
-    s->dw_tail = w;
+    SQS_LIST_APPEND(s->dw_head, s->dw_tail, w, prev, next);
     timer_start(&s->t_defer, 0);
 }
 
@@ -1010,8 +960,7 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
     struct sqs_waiter *w = calloc(1, sizeof *w + r->nnames * sizeof(struct sqs_str) + names_bytes);
     if (w == NULL || timer_init(&w->t, TIMER_CLOCK, on_wait_timer, w) != 0) {
         free(w);
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
+        return sqs__internal(msg, msglen);
     }
     w->s = q->s;
     w->q = q;
@@ -1059,13 +1008,7 @@ enum err sqs_receive(struct sqs_queue *q, const struct sqs_receive_req *r, sqs_r
         return ERR_OK;
     }
     w->parked = true;
-    w->prev = q->w_tail;
-    w->next = NULL;
-    if (q->w_tail)
-        q->w_tail->next = w;
-    else
-        q->w_head = w;
-    q->w_tail = w;
+    SQS_LIST_APPEND(q->w_head, q->w_tail, w, prev, next);
     w->deadline = clock_now_ms() + (int64_t)wait * 1000;
     timer_start_epoch(&w->t, w->deadline);
     return ERR_OK;
@@ -1131,8 +1074,10 @@ static void send_ctx_free(struct send_ctx *c)
     free(c);
 }
 
+/* Forgets d (its send is not going ahead). */
 static void dedup_drop(struct sqs_queue *q, struct dedup *d)
 {
+    d->pending = false;
     if (sqs_smap_get(&q->dedups, d->key, d->klen) == d)
         sqs_smap_del(&q->dedups, d->key, d->klen);
     d->exp_ms = 0; /* freed when the sweep reaches it */
@@ -1163,11 +1108,10 @@ static void send_committed(void *arg, int rc)
     struct sqs_queue *q = c->q;
     int64_t now = clock_now_ms();
     for (size_t i = 0; i < c->n; i++) {
-        if (c->dd[i]) {
+        if (c->dd[i] && rc != 0)
+            dedup_drop(q, c->dd[i]);
+        else if (c->dd[i])
             c->dd[i]->pending = false;
-            if (rc != 0)
-                dedup_drop(q, c->dd[i]);
-        }
         struct msg *m = c->m[i];
         if (m == NULL || rc != 0)
             continue;
@@ -1197,6 +1141,19 @@ static void send_deferred(void *arg)
     send_committed(arg, 0);
 }
 
+/* What validate.h checks of an entry sent to q. */
+static struct sqs_send_params send_params(const struct sqs_queue *q, const struct sqs_send_entry *e,
+                                          bool in_batch)
+{
+    return (struct sqs_send_params){.fifo = q->a.fifo,
+                                    .content_based_dedup = q->a.content_based_dedup,
+                                    .in_batch = in_batch,
+                                    .has_delay = e->has_delay,
+                                    .delay = e->delay,
+                                    .group_id = e->group_id,
+                                    .dedup_id = e->dedup_id};
+}
+
 /* Checks one entry; on success builds its message (PENDING) into c. Returns the entry's
  * error (msg set) or ERR_OK. */
 static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_send_entry *e,
@@ -1216,13 +1173,7 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
                                 msglen);
     if (rc != ERR_OK)
         return rc;
-    struct sqs_send_params sp = {.fifo = q->a.fifo,
-                                 .content_based_dedup = q->a.content_based_dedup,
-                                 .in_batch = in_batch,
-                                 .has_delay = e->has_delay,
-                                 .delay = e->delay,
-                                 .group_id = e->group_id,
-                                 .dedup_id = e->dedup_id};
+    struct sqs_send_params sp = send_params(q, e, in_batch);
     rc = sqs_check_send_params(&sp, msg, msglen);
     if (rc != ERR_OK)
         return rc;
@@ -1271,18 +1222,13 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
         d = calloc(1, sizeof *d + klen);
         if (d == NULL || sqs_smap_put(&q->dedups, key, klen, d) != 0) {
             free(d);
-            snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-            return ERR_INTERNAL;
+            return sqs__internal(msg, msglen);
         }
         d->klen = klen;
         memcpy(d->key, key, klen);
         d->exp_ms = now + SQS_DEDUP_WINDOW_MS;
         d->pending = true;
-        if (q->dedup_tail)
-            q->dedup_tail->next = d;
-        else
-            q->dedup_head = d;
-        q->dedup_tail = d;
+        SQS_SLIST_APPEND(q->dedup_head, q->dedup_tail, d, next);
         c->dd[i] = d;
     }
 
@@ -1319,12 +1265,10 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
     return ERR_OK;
 oom:
     if (c->dd[i]) {
-        c->dd[i]->pending = false;
         dedup_drop(q, c->dd[i]);
         c->dd[i] = NULL;
     }
-    snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-    return ERR_INTERNAL;
+    return sqs__internal(msg, msglen);
 }
 
 /* Numbers the prepared messages, writes them, and submits (or defers when nothing is new). */
@@ -1383,8 +1327,7 @@ static enum err submit_send(struct send_ctx *c, char *msg, size_t msglen)
     store_batch_submit(s->st, b, send_committed, c);
     return ERR_OK;
 oom:
-    snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-    return ERR_INTERNAL;
+    return sqs__internal(msg, msglen);
 }
 
 static struct send_ctx *send_ctx_new(struct sqs_queue *q, sqs_send_fn done, void *arg, size_t n)
@@ -1404,10 +1347,8 @@ static struct send_ctx *send_ctx_new(struct sqs_queue *q, sqs_send_fn done, void
 static void send_abandon(struct send_ctx *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->dd[i]) {
-            c->dd[i]->pending = false;
+        if (c->dd[i])
             dedup_drop(c->q, c->dd[i]);
-        }
     send_ctx_free(c);
 }
 
@@ -1421,10 +1362,8 @@ enum err sqs_send(struct sqs_queue *q, const struct sqs_send_entry *e, const cha
                   sqs_send_fn done, void *arg, char *msg, size_t msglen)
 {
     struct send_ctx *c = send_ctx_new(q, done, arg, 1);
-    if (c == NULL) {
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
+    if (c == NULL)
+        return sqs__internal(msg, msglen);
     enum err rc =
         prepare_entry(c, 0, e, sender_index(q->s, sender), false, clock_now_ms(), msg, msglen);
     if (rc == ERR_OK)
@@ -1454,13 +1393,7 @@ enum err sqs_send_batch(struct sqs_queue *q, const struct sqs_send_entry *e, siz
     for (size_t i = 0; i < n; i++) {
         if (e[i].pre_err != ERR_OK)
             continue;
-        struct sqs_send_params sp = {.fifo = q->a.fifo,
-                                     .content_based_dedup = q->a.content_based_dedup,
-                                     .in_batch = true,
-                                     .has_delay = e[i].has_delay,
-                                     .delay = e[i].delay,
-                                     .group_id = e[i].group_id,
-                                     .dedup_id = e[i].dedup_id};
+        struct sqs_send_params sp = send_params(q, &e[i], true);
         char m2[SQS_MSG_MAX];
         rc = sqs_check_send_params(&sp, m2, sizeof m2);
         if (rc != ERR_OK && sqs_send_refusal_is_whole_batch(&sp)) {
@@ -1469,22 +1402,17 @@ enum err sqs_send_batch(struct sqs_queue *q, const struct sqs_send_entry *e, siz
         }
     }
     struct send_ctx *c = send_ctx_new(q, done, arg, n);
-    if (c == NULL) {
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
+    if (c == NULL)
+        return sqs__internal(msg, msglen);
     uint32_t si = sender_index(q->s, sender);
     int64_t now = clock_now_ms();
     for (size_t i = 0; i < n; i++) {
         struct sqs_send_result *r = &c->res[i];
-        size_t il = e[i].id.len < SQS_BATCH_ID_MAX ? e[i].id.len : SQS_BATCH_ID_MAX;
-        memcpy(r->id, e[i].id.p, il);
-        r->id[il] = '\0';
+        copy_id(r->id, e[i].id);
         r->e = prepare_entry(c, i, &e[i], si, true, now, r->msg, sizeof r->msg);
         if (r->e == ERR_INTERNAL) {
             send_abandon(c);
-            snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-            return ERR_INTERNAL;
+            return sqs__internal(msg, msglen);
         }
     }
     rc = submit_send(c, msg, msglen);
@@ -1549,10 +1477,8 @@ static void change_committed(void *arg, int rc)
     sqs__wake(q);
     if (rc != 0) {
         for (size_t i = 0; i < c->n; i++)
-            if (c->res[i].e == ERR_OK) {
-                c->res[i].e = ERR_INTERNAL;
-                snprintf(c->res[i].msg, sizeof c->res[i].msg, "%s", err_message(ERR_INTERNAL));
-            }
+            if (c->res[i].e == ERR_OK)
+                c->res[i].e = sqs__internal(c->res[i].msg, sizeof c->res[i].msg);
     }
     if (c->done1)
         c->done1(c->arg, c->res[0].e, c->res[0].e == ERR_OK ? NULL : c->res[0].msg);
@@ -1567,12 +1493,18 @@ static void change_deferred(void *arg)
     change_committed(arg, 0);
 }
 
-static void expired_msg(struct sqs_str h, char *msg, size_t msglen)
+/* FIFO: only the handle of a message's current receive, while it is in flight, acts on it;
+ * another is refused as expired [R]. */
+static enum err check_current(const struct sqs_queue *q, const struct sqs_receipt *r,
+                              const struct msg *m, struct sqs_str h, char *msg, size_t msglen)
 {
+    if (!q->a.fifo || (r->gen == m->gen && m->state == M_INFLIGHT))
+        return ERR_OK;
     snprintf(msg, msglen,
              "Value %.*s for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
              "expired.",
              (int)(h.len > 1024 ? 1024 : h.len), h.p ? h.p : "");
+    return ERR_SQS_INVALID_PARAMETER_VALUE;
 }
 
 /* Finds the message a handle names; ERR_OK with *m NULL when it no longer exists. */
@@ -1603,10 +1535,8 @@ static enum err delete_one(struct change_ctx *c, struct store_batch *b, struct s
         return rc;
     if (m == NULL || m->state == M_GONE)
         return ERR_OK; /* already deleted: succeeds [V] */
-    if (q->a.fifo && (r.gen != m->gen || m->state != M_INFLIGHT)) {
-        expired_msg(h, msg, msglen); /* [R] */
-        return ERR_SQS_INVALID_PARAMETER_VALUE;
-    }
+    if ((rc = check_current(q, &r, m, h, msg, msglen)) != ERR_OK)
+        return rc;
     struct change *ch = &c->ch[c->nch++];
     *ch = (struct change){.m = m, .deleting = true, .prev_visible = m->visible_ms};
     sqs__msg_unindex(q, m);
@@ -1636,10 +1566,8 @@ static enum err visibility_one(struct change_ctx *c, struct store_batch *b, stru
         snprintf(msg, msglen, "%s", err_message(ERR_SQS_MESSAGE_NOT_INFLIGHT));
         return ERR_SQS_MESSAGE_NOT_INFLIGHT;
     }
-    if (q->a.fifo && (r.gen != m->gen || m->state != M_INFLIGHT)) {
-        expired_msg(h, msg, msglen);
-        return ERR_SQS_INVALID_PARAMETER_VALUE;
-    }
+    if ((rc = check_current(q, &r, m, h, msg, msglen)) != ERR_OK)
+        return rc;
     rc = sqs_check_visibility_change(timeout, m->recv_ms, now, msg, msglen);
     if (rc != ERR_OK)
         return rc;
@@ -1648,10 +1576,8 @@ static enum err visibility_one(struct change_ctx *c, struct store_batch *b, stru
                           .prev_state = m->state,
                           .prev_visible = m->visible_ms,
                           .until = now + timeout * 1000};
-    if (hide_until(q, m, ch->until, now) != 0) {
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
+    if (hide_until(q, m, ch->until, now) != 0)
+        return sqs__internal(msg, msglen);
     if (timeout == 0)
         ch->until = m->visible_ms; /* shown at once: nothing to undo but the state */
     c->nch++;
@@ -1661,15 +1587,29 @@ static enum err visibility_one(struct change_ctx *c, struct store_batch *b, stru
     return ERR_OK;
 }
 
-static struct change_ctx *change_ctx_new(struct sqs_queue *q, size_t n)
+/* A change of n entries of q, and the store batch it writes into (*b; NULL without a
+ * store). NULL when out of memory. */
+static struct change_ctx *change_new(struct sqs_queue *q, size_t n, struct store_batch **b)
 {
     struct change_ctx *c = calloc(1, sizeof *c + (n ? n : 1) * sizeof c->res[0]);
-    if (c == NULL)
+    *b = q->s->st ? store_batch_new(q->s->st) : NULL;
+    if (c == NULL || (q->s->st && *b == NULL)) {
+        free(c);
+        store_batch_discard(*b);
         return NULL;
+    }
     c->q = q;
     q->refs++;
     c->n = n;
     return c;
+}
+
+/* Drops a change that is not going ahead. */
+static void change_drop(struct change_ctx *c, struct store_batch *b)
+{
+    store_batch_discard(b);
+    sqs__queue_unref(c->q);
+    free(c);
 }
 
 static enum err change_submit(struct change_ctx *c, struct store_batch *b, char *msg, size_t msglen)
@@ -1681,61 +1621,40 @@ static enum err change_submit(struct change_ctx *c, struct store_batch *b, char 
         return ERR_OK;
     }
     store_batch_discard(b);
-    if (sqs__defer(s, change_deferred, c) != 0) {
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL; /* never in practice: a few bytes */
-    }
+    if (sqs__defer(s, change_deferred, c) != 0)
+        return sqs__internal(msg, msglen); /* never in practice: a few bytes */
     return ERR_OK;
+}
+
+/* DeleteMessage (del) or ChangeMessageVisibility: one change, answered by done. */
+static enum err change_one(struct sqs_queue *q, struct sqs_str handle, bool del, long long timeout,
+                           sqs_done_fn done, void *arg, char *msg, size_t msglen)
+{
+    struct store_batch *b;
+    struct change_ctx *c = change_new(q, 1, &b);
+    if (c == NULL)
+        return sqs__internal(msg, msglen);
+    c->done1 = done;
+    c->arg = arg;
+    enum err rc = del ? delete_one(c, b, handle, msg, msglen)
+                      : visibility_one(c, b, handle, timeout, msg, msglen);
+    if (rc != ERR_OK) {
+        change_drop(c, b);
+        return rc;
+    }
+    return change_submit(c, b, msg, msglen);
 }
 
 enum err sqs_delete_message(struct sqs_queue *q, struct sqs_str handle, sqs_done_fn done, void *arg,
                             char *msg, size_t msglen)
 {
-    struct change_ctx *c = change_ctx_new(q, 1);
-    struct store_batch *b = q->s->st ? store_batch_new(q->s->st) : NULL;
-    if (c == NULL || (q->s->st && b == NULL)) {
-        if (c)
-            sqs__queue_unref(q);
-        free(c);
-        store_batch_discard(b);
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
-    c->done1 = done;
-    c->arg = arg;
-    enum err rc = delete_one(c, b, handle, msg, msglen);
-    if (rc != ERR_OK) {
-        store_batch_discard(b);
-        sqs__queue_unref(q);
-        free(c);
-        return rc;
-    }
-    return change_submit(c, b, msg, msglen);
+    return change_one(q, handle, true, 0, done, arg, msg, msglen);
 }
 
 enum err sqs_change_visibility(struct sqs_queue *q, struct sqs_str handle, long long timeout,
                                sqs_done_fn done, void *arg, char *msg, size_t msglen)
 {
-    struct change_ctx *c = change_ctx_new(q, 1);
-    struct store_batch *b = q->s->st ? store_batch_new(q->s->st) : NULL;
-    if (c == NULL || (q->s->st && b == NULL)) {
-        if (c)
-            sqs__queue_unref(q);
-        free(c);
-        store_batch_discard(b);
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
-    c->done1 = done;
-    c->arg = arg;
-    enum err rc = visibility_one(c, b, handle, timeout, msg, msglen);
-    if (rc != ERR_OK) {
-        store_batch_discard(b);
-        sqs__queue_unref(q);
-        free(c);
-        return rc;
-    }
-    return change_submit(c, b, msg, msglen);
+    return change_one(q, handle, false, timeout, done, arg, msg, msglen);
 }
 
 static enum err batch_change(struct sqs_queue *q, const struct sqs_batch_entry *e, size_t n,
@@ -1749,23 +1668,15 @@ static enum err batch_change(struct sqs_queue *q, const struct sqs_batch_entry *
                                       msg, msglen);
     if (rc != ERR_OK)
         return rc;
-    struct change_ctx *c = change_ctx_new(q, n);
-    struct store_batch *b = q->s->st ? store_batch_new(q->s->st) : NULL;
-    if (c == NULL || (q->s->st && b == NULL)) {
-        if (c)
-            sqs__queue_unref(q);
-        free(c);
-        store_batch_discard(b);
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        return ERR_INTERNAL;
-    }
+    struct store_batch *b;
+    struct change_ctx *c = change_new(q, n, &b);
+    if (c == NULL)
+        return sqs__internal(msg, msglen);
     c->doneb = done;
     c->arg = arg;
     for (size_t i = 0; i < n; i++) {
         struct sqs_batch_result *r = &c->res[i];
-        size_t il = e[i].id.len < SQS_BATCH_ID_MAX ? e[i].id.len : SQS_BATCH_ID_MAX;
-        memcpy(r->id, e[i].id.p, il);
-        r->id[il] = '\0';
+        copy_id(r->id, e[i].id);
         if (e[i].pre_err != ERR_OK) {
             r->e = e[i].pre_err;
             snprintf(r->msg, sizeof r->msg, "%s",
@@ -1775,9 +1686,7 @@ static enum err batch_change(struct sqs_queue *q, const struct sqs_batch_entry *
         if (del) {
             r->e = delete_one(c, b, e[i].handle, r->msg, sizeof r->msg);
         } else if (!e[i].has_timeout) {
-            r->e = ERR_SQS_MISSING_PARAMETER;
-            snprintf(r->msg, sizeof r->msg,
-                     "The request must contain the parameter VisibilityTimeout.");
+            r->e = sqs__missing("VisibilityTimeout", r->msg, sizeof r->msg);
         } else {
             r->e = visibility_one(c, b, e[i].handle, e[i].timeout, r->msg, sizeof r->msg);
         }

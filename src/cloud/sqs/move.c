@@ -195,6 +195,17 @@ static enum err not_found(const char *param, char *msg, size_t msglen)
     return ERR_SQS_RESOURCE_NOT_FOUND;
 }
 
+/* The queue SourceArn names: MissingParameter when absent, ResourceNotFound when not ours. */
+static enum err source_queue(struct sqs *s, struct sqs_str arn, struct sqs_queue **out, char *msg,
+                             size_t msglen)
+{
+    if (arn.p == NULL)
+        return sqs__missing("SourceArn", msg, msglen);
+    if ((*out = sqs_queue_by_arn(s, arn.p, arn.len)) == NULL)
+        return not_found("SourceArn", msg, msglen);
+    return ERR_OK;
+}
+
 static bool is_some_dlq(struct sqs *s, const char *arn)
 {
     for (size_t i = 0; i < s->queues.nb; i++)
@@ -271,13 +282,10 @@ enum err sqs_start_move_task(struct sqs *s, struct sqs_str source_arn, struct sq
                              bool has_rate, long long rate, sqs_done_fn done, void *arg, char *msg,
                              size_t msglen)
 {
-    if (source_arn.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter SourceArn.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
-    struct sqs_queue *src = sqs_queue_by_arn(s, source_arn.p, source_arn.len);
-    if (src == NULL)
-        return not_found("SourceArn", msg, msglen);
+    struct sqs_queue *src = NULL;
+    enum err e = source_queue(s, source_arn, &src, msg, msglen);
+    if (e != ERR_OK)
+        return e;
     if (dest_arn.p != NULL && sqs_queue_by_arn(s, dest_arn.p, dest_arn.len) == NULL)
         return not_found("DestinationArn", msg, msglen);
     if (has_rate && (rate < 1 || rate > SQS_MOVE_RATE_MAX)) {
@@ -336,8 +344,7 @@ oom:
     buf_destroy(&h);
     task_free(t);
     free(c);
-    snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-    return ERR_INTERNAL;
+    return sqs__internal(msg, msglen);
 }
 
 struct cancel_ctx {
@@ -368,10 +375,8 @@ enum err sqs_cancel_move_task(struct sqs *s, struct sqs_str handle, sqs_done_fn 
     buf_init(&b, 4096);
     json_t *doc = NULL;
     enum err e = ERR_OK;
-    if (handle.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter TaskHandle.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
+    if (handle.p == NULL)
+        return sqs__missing("TaskHandle", msg, msglen);
     if (codec_b64_decode(handle.p, handle.len, &b) == 0)
         doc = jsonh_parse(b.data ? b.data : "", b.len, NULL, 0);
     buf_destroy(&b);
@@ -402,8 +407,7 @@ enum err sqs_cancel_move_task(struct sqs *s, struct sqs_str handle, sqs_done_fn 
     }
     struct cancel_ctx *c = calloc(1, sizeof *c);
     if (c == NULL) {
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        e = ERR_INTERNAL;
+        e = sqs__internal(msg, msglen);
         goto out;
     }
     c->done = done;
@@ -415,8 +419,7 @@ enum err sqs_cancel_move_task(struct sqs *s, struct sqs_str handle, sqs_done_fn 
         store_batch_submit(s->st, store_batch_new(s->st), cancel_committed, c);
     } else if (sqs__defer(s, cancel_deferred, c) != 0) {
         free(c);
-        snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
-        e = ERR_INTERNAL;
+        e = sqs__internal(msg, msglen);
     }
 out:
     json_decref(doc);
@@ -427,13 +430,10 @@ enum err sqs_list_move_tasks(struct sqs *s, struct sqs_str source_arn, bool has_
                              void (*emit)(void *arg, const struct sqs_move_info *t), void *arg,
                              char *msg, size_t msglen)
 {
-    if (source_arn.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter SourceArn.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
-    struct sqs_queue *src = sqs_queue_by_arn(s, source_arn.p, source_arn.len);
-    if (src == NULL)
-        return not_found("SourceArn", msg, msglen);
+    struct sqs_queue *src = NULL;
+    enum err e = source_queue(s, source_arn, &src, msg, msglen);
+    if (e != ERR_OK)
+        return e;
     if (has_max && (max < 1 || max > TASKS_KEPT)) {
         snprintf(msg, msglen,
                  "Value %lld for parameter MaxResults is invalid. Reason: You must enter a number "

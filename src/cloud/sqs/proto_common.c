@@ -1,11 +1,14 @@
 /* proto_common.c — see proto_common.h. */
 #include "cloud/sqs/proto_common.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloud/sqs/errors.h"
+
+/* ---- calls ---------------------------------------------------------------------------------- */
 
 static void on_gone(void *arg)
 {
@@ -17,16 +20,15 @@ static void on_gone(void *arg)
     }
 }
 
-struct sqs_call *sqs_call_new(struct proto_req *r, struct sqs *s, bool query)
+struct sqs_call *sqs_call_new(const struct sqs_in *in)
 {
     struct sqs_call *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    c->r = r;
-    c->s = s;
-    c->query = query;
-    snprintf(c->op, sizeof c->op, "%.*s", (int)(r->op_len < 47 ? r->op_len : 47),
-             r->op ? r->op : "");
+    c->r = in->r;
+    c->s = in->s;
+    c->wire = in->wire;
+    c->op = in->op;
     return c;
 }
 
@@ -47,27 +49,6 @@ void sqs_call_free(struct sqs_call *c)
     free(c);
 }
 
-struct sqs_queue *sqs_call_queue(struct proto_req *r, struct sqs *s, bool query, struct sqs_str url)
-{
-    char msg[SQS_MSG_MAX];
-    struct sqs_queue *q = NULL;
-    if (url.p == NULL && query && r->path_len > 1) {
-        /* the query protocol may post to the queue's own URL */
-        url.p = r->path;
-        url.len = r->path_len;
-    }
-    if (url.p == NULL) {
-        sqs_missing(r, "QueueUrl");
-        return NULL;
-    }
-    enum err e = sqs_queue_resolve(s, url, query, &q, msg, sizeof msg);
-    if (e != ERR_OK) {
-        proto_error(r, e, msg);
-        return NULL;
-    }
-    return q;
-}
-
 void sqs_missing(struct proto_req *r, const char *name)
 {
     proto_errorf(r, ERR_SQS_MISSING_PARAMETER, "The request must contain the parameter %s.", name);
@@ -80,13 +61,53 @@ const char *sqs_json_type_ns(enum err e)
     return "com.amazon.coral.service#"; /* the generic shapes (serialization, internal) */
 }
 
-bool sqs_sender_fault(enum err e)
+/* ---- answers ------------------------------------------------------------------------------ */
+
+void sqs_out_begin(struct sqs_out *o, const struct sqs_wire *wire, struct proto_req *r,
+                   const char *op, bool result)
 {
-    return e != ERR_INTERNAL && strcmp(err_fault(e), "Sender") == 0;
+    o->ops = wire->out;
+    o->r = r;
+    o->op = op;
+    o->result = result;
+    o->depth = 0;
+    buf_init(&o->b, SQS_OUT_MAX);
+    o->ops->begin(o, result);
 }
 
-bool sqs_int_of(const char *p, size_t len, long long *out)
+void sqs_out_end(struct sqs_out *o)
 {
-    struct sqs_str s = {p, len};
-    return p != NULL && sqs_parse_int(s, out);
+    assert(o->depth == 0);
+    o->ops->end(o);
+}
+
+void sqs_out_fail(struct sqs_out *o, enum err e, const char *msg)
+{
+    buf_destroy(&o->b);
+    proto_error(o->r, e, msg);
+}
+
+void sqs_out_open(struct sqs_out *o, enum sqs_out_kind kind, const char *name, bool omit_empty)
+{
+    assert(o->depth < SQS_OUT_DEPTH);
+    o->at[o->depth++] =
+        (struct sqs_out_level){.kind = kind, .name = name, .omit_empty = omit_empty};
+    o->ops->open(o);
+}
+
+void sqs_out_close(struct sqs_out *o)
+{
+    assert(o->depth > 0);
+    o->ops->close(o);
+    o->depth--;
+}
+
+struct sqs_out_level *sqs_out_top(struct sqs_out *o)
+{
+    return o->depth > 0 ? &o->at[o->depth - 1] : NULL;
+}
+
+struct sqs_out_level *sqs_out_parent(struct sqs_out *o)
+{
+    return o->depth > 1 ? &o->at[o->depth - 2] : NULL;
 }

@@ -1,16 +1,16 @@
 /*
- * proto_query.c — SQS over the query protocol (see proto_query.h). Member names follow the
- * SQS service model's query serialization: flattened lists and maps (AttributeName.N,
- * Attribute.N.Name/Value, MessageAttribute.N.Name/Value.DataType/Value.StringValue,
- * SendMessageBatchRequestEntry.N.*, Tag.N.Key/Value, TagKey.N), and XML answers
+ * proto_query.c — SQS over the query protocol (see proto_query.h): the query side of
+ * proto_common.h's interface. Member names follow the SQS service model's query
+ * serialization: flattened lists and maps (AttributeName.N, Attribute.N.Name/Value,
+ * MessageAttribute.N.Name/Value.DataType/Value.StringValue, SendMessageBatchRequestEntry.N.*,
+ * Tag.N.Key/Value, TagKey.N), and XML answers
  * <XResponse xmlns=...><XResult>...</XResult><ResponseMetadata><RequestId/>...
  */
 #include "cloud/sqs/proto_query.h"
 
-#include <inttypes.h>
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,17 +18,50 @@
 #include "cloud/proto/xmlw.h"
 #include "cloud/sqs/proto_common.h"
 #include "core/buf.h"
-#include "core/codec.h"
 
 #define XMLNS "http://queue.amazonaws.com/doc/2012-11-05/"
 
 enum {
     MAX_BODY = 16 * 1024 * 1024,
-    OUT_MAX = 24 * 1024 * 1024,
-    MAX_LIST = 64, /* members of a list or map a request may carry */
 };
 
-typedef void (*op_fn)(struct sqs *s, struct proto_req *r, const struct proto_form *f);
+/*
+ * The query protocol's names of the JSON members it flattens, in requests and answers: a
+ * list's items are <query>.N (an answer's: <query> elements), a map's entries <query>.N.<key>
+ * and <query>.N.<value> (<query><key/><value/></query>). NULL query: <Action>ResultEntry.
+ */
+static const struct member {
+    const char *json, *query;
+    const char *key, *value;
+    const char *alt;     /* another spelling, read when the first has nothing (TagQueue) */
+    const char *missing; /* the parameter a refusal of an empty one names (default: json) */
+} members[] = {
+    {"AWSAccountIds", "AWSAccountId", NULL, NULL, NULL, NULL},
+    {"Actions", "ActionName", NULL, NULL, NULL, NULL},
+    {"AttributeNames", "AttributeName", NULL, NULL, NULL, NULL},
+    {"Attributes", "Attribute", "Name", "Value", NULL, "Attribute.1.Name"},
+    {"Failed", "BatchResultErrorEntry", NULL, NULL, NULL, NULL},
+    {"MessageAttributeNames", "MessageAttributeName", NULL, NULL, NULL, NULL},
+    {"MessageAttributes", "MessageAttribute", "Name", "Value", NULL, NULL},
+    {"MessageSystemAttributeNames", "MessageSystemAttributeName", NULL, NULL, NULL, NULL},
+    {"Messages", "Message", NULL, NULL, NULL, NULL},
+    {"QueueUrls", "QueueUrl", NULL, NULL, NULL, NULL},
+    {"Results", NULL, NULL, NULL, NULL, NULL},
+    {"Successful", NULL, NULL, NULL, NULL, NULL},
+    {"TagKeys", "TagKey", NULL, NULL, NULL, NULL},
+    {"Tags", "Tag", "Key", "Value", "Tags", NULL},
+    {"queueUrls", "QueueUrl", NULL, NULL, NULL, NULL},
+    {"tags", "Tag", "Key", "Value", NULL, NULL},
+};
+
+static const struct member *member(const char *json)
+{
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        if (strcmp(members[i].json, json) == 0)
+            return &members[i];
+    assert(!"a member the query protocol does not name");
+    return &members[0];
+}
 
 /* ---- reading the request ------------------------------------------------------------------ */
 
@@ -51,23 +84,13 @@ static struct sqs_str fgetf(const struct proto_form *f, const char *fmt, ...)
     return fget(f, key);
 }
 
-/* An integer parameter; false after answering one that is not a number. */
-static bool fint(struct proto_req *r, const struct proto_form *f, const char *key, bool *has,
-                 long long *out)
+/* The key of a member of in: its name under in's prefix (an entry's). */
+static const char *key_of(const struct sqs_in *in, const char *name, char *buf, size_t len)
 {
-    struct sqs_str v = fget(f, key);
-    *has = false;
-    *out = 0;
-    if (v.p == NULL)
-        return true;
-    if (!sqs_parse_int(v, out)) {
-        proto_errorf(r, ERR_SQS_INVALID_PARAMETER_VALUE,
-                     "Value %.*s for parameter %s is invalid. Reason: Must be an integer.",
-                     (int)(v.len > 64 ? 64 : v.len), v.p, key); /* [E] */
-        return false;
-    }
-    *has = true;
-    return true;
+    if (in->prefix[0] == '\0')
+        return name;
+    snprintf(buf, len, "%s%s", in->prefix, name);
+    return buf;
 }
 
 /* <prefix>.1, <prefix>.2, ... while present. */
@@ -99,7 +122,69 @@ static size_t fmap(const struct proto_form *f, const char *prefix, const char *k
     return n;
 }
 
-/* Message attributes under <prefix>MessageAttribute.N.* (prefix "" or an entry's). */
+static bool get_str(struct sqs_in *in, const char *name, struct sqs_str *out)
+{
+    char key[160];
+    *out = fget(in->src, key_of(in, name, key, sizeof key));
+    return true;
+}
+
+/* An integer parameter; false after answering one that is not a number. */
+static bool get_int(struct sqs_in *in, const char *name, bool *has, long long *out)
+{
+    char buf[160];
+    const char *key = key_of(in, name, buf, sizeof buf);
+    struct sqs_str v = fget(in->src, key);
+    *has = false;
+    *out = 0;
+    if (v.p == NULL)
+        return true;
+    if (!sqs_parse_int(v, out)) {
+        proto_errorf(in->r, ERR_SQS_INVALID_PARAMETER_VALUE,
+                     "Value %.*s for parameter %s is invalid. Reason: Must be an integer.",
+                     (int)(v.len > 64 ? 64 : v.len), v.p, key); /* [E] */
+        return false;
+    }
+    *has = true;
+    return true;
+}
+
+static bool get_list(struct sqs_in *in, const char *name, struct sqs_str *out, size_t cap,
+                     size_t *n)
+{
+    char key[160];
+    *n = flist(in->src, key_of(in, member(name)->query, key, sizeof key), out, cap);
+    return true;
+}
+
+static bool get_map(struct sqs_in *in, const char *name, struct sqs_kv *out, size_t cap, size_t *n)
+{
+    const struct member *m = member(name);
+    *n = fmap(in->src, m->query, m->key, m->value, out, cap);
+    if (*n == 0 && m->alt)
+        *n = fmap(in->src, m->alt, m->key, m->value, out, cap);
+    return true;
+}
+
+/* An empty list or map cannot be told from an absent one: refused once the queue is known. */
+static bool require(struct sqs_in *in, const char *name, size_t n, bool queue_known)
+{
+    if (!queue_known || n > 0)
+        return true;
+    const struct member *m = member(name);
+    sqs_missing(in->r, m->missing ? m->missing : name);
+    return false;
+}
+
+static enum err queue_attrs(struct sqs_in *in, struct sqs_kv *out, size_t cap, size_t *n, char *msg,
+                            size_t msglen)
+{
+    (void)msg;
+    (void)msglen;
+    return get_map(in, "Attributes", out, cap, n) ? ERR_OK : ERR_INTERNAL;
+}
+
+/* Message attributes under <prefix><what>.N.* (prefix "" or an entry's). */
 static size_t fattrs(const struct proto_form *f, const char *prefix, const char *what,
                      struct sqs_attr_in *out, size_t cap)
 {
@@ -119,942 +204,150 @@ static size_t fattrs(const struct proto_form *f, const char *prefix, const char 
     return n;
 }
 
-static struct sqs_queue *queue_of(struct sqs *s, struct proto_req *r, const struct proto_form *f)
+static enum err msg_attrs(struct sqs_in *in, bool system, struct sqs_attrs *set, char *msg,
+                          size_t msglen)
 {
-    return sqs_call_queue(r, s, true, fget(f, "QueueUrl"));
-}
-
-/* ---- answering ----------------------------------------------------------------------------------
- */
-
-struct out {
-    struct buf b;
-    struct xmlw x;
-    char op[48];
-    bool result;
-};
-
-static void out_begin(struct out *o, const char *op, bool result)
-{
-    char tag[64];
-    buf_init(&o->b, OUT_MAX);
-    xw_init(&o->x, &o->b);
-    snprintf(o->op, sizeof o->op, "%s", op);
-    o->result = result;
-    buf_puts(&o->b, "<?xml version=\"1.0\"?>");
-    snprintf(tag, sizeof tag, "%sResponse", op);
-    xw_open_ns(&o->x, tag, XMLNS);
-    if (result) {
-        snprintf(tag, sizeof tag, "%sResult", op);
-        xw_open(&o->x, tag);
-    }
-}
-
-static void out_end(struct proto_req *r, struct out *o)
-{
-    char tag[64];
-    if (o->result) {
-        snprintf(tag, sizeof tag, "%sResult", o->op);
-        xw_close(&o->x, tag);
-    }
-    xw_open(&o->x, "ResponseMetadata");
-    xw_elem(&o->x, "RequestId", r->request_id);
-    xw_close(&o->x, "ResponseMetadata");
-    snprintf(tag, sizeof tag, "%sResponse", o->op);
-    xw_close(&o->x, tag);
-    if (xw_ok(&o->x))
-        proto_ok(r, 200, o->b.data, o->b.len);
-    else
-        proto_error(r, ERR_INTERNAL, NULL);
-    buf_destroy(&o->b);
-}
-
-static void answer_empty(struct proto_req *r, const char *op)
-{
-    struct out o;
-    out_begin(&o, op, false);
-    out_end(r, &o);
-}
-
-static void oom(struct proto_req *r)
-{
-    proto_error(r, ERR_INTERNAL, NULL);
-}
-
-static void done_empty(void *arg, enum err e, const char *msg)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        if (e == ERR_OK)
-            answer_empty(r, c->op);
-        else
-            proto_error(r, e, msg);
-    }
-    sqs_call_free(c);
-}
-
-#define RUN(r, c, e, msg)                                                                          \
-    do {                                                                                           \
-        if ((e) == ERR_OK) {                                                                       \
-            sqs_call_wait(c);                                                                      \
-        } else {                                                                                   \
-            sqs_call_free(c);                                                                      \
-            proto_error((r), (e), (msg));                                                          \
-        }                                                                                          \
-    } while (0)
-
-static struct sqs_call *call(struct sqs *s, struct proto_req *r)
-{
-    struct sqs_call *c = sqs_call_new(r, s, true);
-    if (c == NULL)
-        oom(r);
-    return c;
-}
-
-/* ---- queues -------------------------------------------------------------------------------------
- */
-
-static void done_url(void *arg, enum err e, const char *msg, struct sqs_queue *q)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            char url[SQS_URL_MAX];
-            sqs_queue_url(q, url);
-            out_begin(&o, "CreateQueue", true);
-            xw_elem(&o.x, "QueueUrl", url);
-            out_end(r, &o);
-        }
-    }
-    sqs_call_free(c);
-}
-
-static void op_create_queue(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_str name = fget(f, "QueueName");
-    struct sqs_kv attrs[MAX_LIST], tags[MAX_LIST];
-    size_t na = fmap(f, "Attribute", "Name", "Value", attrs, MAX_LIST);
-    size_t nt = fmap(f, "Tag", "Key", "Value", tags, MAX_LIST);
-    if (name.p == NULL) {
-        sqs_missing(r, "QueueName");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    struct sqs_create_req req = {
-        .name = name, .attrs = attrs, .nattrs = na, .tags = tags, .ntags = nt};
-    enum err e = sqs_create_queue(s, &req, done_url, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_get_queue_url(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q;
-    char msg[SQS_MSG_MAX], url[SQS_URL_MAX];
-    enum err e = sqs_get_queue_url(s, fget(f, "QueueName"), fget(f, "QueueOwnerAWSAccountId"), &q,
-                                   true, msg, sizeof msg);
-    if (e != ERR_OK) {
-        proto_error(r, e, msg);
-        return;
-    }
-    struct out o;
-    sqs_queue_url(q, url);
-    out_begin(&o, "GetQueueUrl", true);
-    xw_elem(&o.x, "QueueUrl", url);
-    out_end(r, &o);
-}
-
-static void op_delete_queue(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_delete_queue(q, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void emit_url(void *arg, const char *url)
-{
-    xw_elem(arg, "QueueUrl", url);
-}
-
-static void op_list_queues(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    bool has_max;
-    long long max;
-    if (!fint(r, f, "MaxResults", &has_max, &max))
-        return;
-    struct out o;
-    char next[SQS_URL_MAX], msg[SQS_MSG_MAX];
-    out_begin(&o, "ListQueues", true);
-    enum err e = sqs_list_queues(s, fget(f, "QueueNamePrefix"), has_max, max, fget(f, "NextToken"),
-                                 emit_url, &o.x, next, msg, sizeof msg);
-    if (e != ERR_OK) {
-        buf_destroy(&o.b);
-        proto_error(r, e, msg);
-        return;
-    }
-    if (next[0])
-        xw_elem(&o.x, "NextToken", next);
-    out_end(r, &o);
-}
-
-static void op_list_dlq_sources(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    bool has_max;
-    long long max;
-    if (!fint(r, f, "MaxResults", &has_max, &max))
-        return;
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct out o;
-    char next[SQS_URL_MAX], msg[SQS_MSG_MAX];
-    out_begin(&o, "ListDeadLetterSourceQueues", true);
-    enum err e = sqs_list_dlq_sources(q, has_max, max, fget(f, "NextToken"), emit_url, &o.x, next,
-                                      msg, sizeof msg);
-    if (e != ERR_OK) {
-        buf_destroy(&o.b);
-        proto_error(r, e, msg);
-        return;
-    }
-    if (next[0])
-        xw_elem(&o.x, "NextToken", next);
-    out_end(r, &o);
-}
-
-static void emit_attr(void *arg, const char *name, const char *value)
-{
-    struct xmlw *x = arg;
-    xw_open(x, "Attribute");
-    xw_elem(x, "Name", name);
-    xw_elem(x, "Value", value);
-    xw_close(x, "Attribute");
-}
-
-static void op_get_queue_attributes(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_str names[MAX_LIST];
-    size_t n = flist(f, "AttributeName", names, MAX_LIST);
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct out o;
-    char msg[SQS_MSG_MAX];
-    out_begin(&o, "GetQueueAttributes", true);
-    enum err e = sqs_get_attributes(q, names, n, emit_attr, &o.x, msg, sizeof msg);
-    if (e != ERR_OK) {
-        buf_destroy(&o.b);
-        proto_error(r, e, msg);
-        return;
-    }
-    out_end(r, &o);
-}
-
-static void op_set_queue_attributes(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_kv kv[MAX_LIST];
-    size_t n = fmap(f, "Attribute", "Name", "Value", kv, MAX_LIST);
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    if (n == 0) {
-        sqs_missing(r, "Attribute.1.Name");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_set_attributes(q, kv, n, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_purge_queue(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_purge(q, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_tag_queue(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_kv tags[MAX_LIST];
-    size_t n = fmap(f, "Tag", "Key", "Value", tags, MAX_LIST);
-    if (n == 0)
-        n = fmap(f, "Tags", "Key", "Value", tags, MAX_LIST);
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    if (n == 0) {
-        sqs_missing(r, "Tags");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_tag_queue(q, tags, n, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_untag_queue(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_str keys[MAX_LIST];
-    size_t n = flist(f, "TagKey", keys, MAX_LIST);
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    if (n == 0) {
-        sqs_missing(r, "TagKeys");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_untag_queue(q, keys, n, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void emit_tag(void *arg, const char *key, const char *value)
-{
-    struct xmlw *x = arg;
-    xw_open(x, "Tag");
-    xw_elem(x, "Key", key);
-    xw_elem(x, "Value", value);
-    xw_close(x, "Tag");
-}
-
-static void op_list_queue_tags(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct out o;
-    out_begin(&o, "ListQueueTags", true);
-    sqs_list_tags(q, emit_tag, &o.x);
-    out_end(r, &o);
-}
-
-static void op_add_permission(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_str accounts[MAX_LIST], actions[MAX_LIST];
-    size_t na = flist(f, "AWSAccountId", accounts, MAX_LIST);
-    size_t nx = flist(f, "ActionName", actions, MAX_LIST);
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_add_permission(q, fget(f, "Label"), accounts, na, actions, nx, done_empty, c,
-                                    msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_remove_permission(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_remove_permission(q, fget(f, "Label"), done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-/* ---- sending
- * ------------------------------------------------------------------------------------- */
-
-struct send_in {
-    size_t n;
-    struct sqs_send_entry e[SQS_BATCH_MAX];
-    struct send_one {
-        struct sqs_attrs attrs, sys;
-        char msg[SQS_MSG_MAX];
-    } one[]; /* as many as the request has entries (ten at most) */
-};
-
-/* Room for n entries (at least one). NULL when out of memory. */
-static struct send_in *send_in_new(size_t n)
-{
-    n = n < 1 ? 1 : n > SQS_BATCH_MAX ? SQS_BATCH_MAX : n;
-    return calloc(1, sizeof(struct send_in) + n * sizeof(struct send_one));
-}
-
-static void send_in_destroy(struct send_in *in)
-{
-    for (size_t i = 0; i < in->n; i++) {
-        sqs_attrs_destroy(&in->one[i].attrs);
-        sqs_attrs_destroy(&in->one[i].sys);
-    }
-}
-
-/* Reads an entry under prefix ("" or "SendMessageBatchRequestEntry.N."); false after
- * answering (a single send answers its attribute refusals here). */
-static bool read_entry(struct proto_req *r, const struct proto_form *f, const char *prefix,
-                       struct send_in *in, size_t i, bool batch)
-{
-    struct sqs_send_entry *e = &in->e[i];
     struct sqs_attr_in a[SQS_MAX_MSG_ATTRS + 2];
-    char key[128];
-    sqs_attrs_init(&in->one[i].attrs);
-    sqs_attrs_init(&in->one[i].sys);
-    in->n = i + 1;
-    e->id = fgetf(f, "%sId", prefix);
-    e->body = fgetf(f, "%sMessageBody", prefix);
-    e->group_id = fgetf(f, "%sMessageGroupId", prefix);
-    e->dedup_id = fgetf(f, "%sMessageDeduplicationId", prefix);
-    snprintf(key, sizeof key, "%sDelaySeconds", prefix);
-    if (!fint(r, f, key, &e->has_delay, &e->delay))
-        return false;
-    size_t n = fattrs(f, prefix, "MessageAttribute", a, SQS_MAX_MSG_ATTRS + 2);
-    enum err rc = sqs_attrs_parse(&in->one[i].attrs, a, n, in->one[i].msg, sizeof in->one[i].msg);
-    if (rc == ERR_OK) {
-        n = fattrs(f, prefix, "MessageSystemAttribute", a, SQS_MAX_MSG_ATTRS + 2);
-        rc = sqs_sysattrs_parse(&in->one[i].sys, a, n, in->one[i].msg, sizeof in->one[i].msg);
-    }
-    if (rc != ERR_OK && !batch) {
-        proto_error(r, rc, in->one[i].msg);
-        return false;
-    }
-    e->attrs = &in->one[i].attrs;
-    e->sys = &in->one[i].sys;
-    e->pre_err = rc;
-    e->pre_msg = in->one[i].msg;
+    size_t n = fattrs(in->src, in->prefix, system ? "MessageSystemAttribute" : "MessageAttribute",
+                      a, SQS_MAX_MSG_ATTRS + 2);
+    return system ? sqs_sysattrs_parse(set, a, n, msg, msglen)
+                  : sqs_attrs_parse(set, a, n, msg, msglen);
+}
+
+/* How many batch entries the request lists (<Action>RequestEntry.N.*, any N in a row). */
+static bool entries(struct sqs_in *in, size_t *n)
+{
+    const struct proto_form *f = in->src;
+    const char *op = in->op;
+    *n = 0;
+    while (*n < 1000 && (fgetf(f, "%sRequestEntry.%zu.Id", op, *n + 1).p != NULL ||
+                         fgetf(f, "%sRequestEntry.%zu.ReceiptHandle", op, *n + 1).p != NULL ||
+                         fgetf(f, "%sRequestEntry.%zu.MessageBody", op, *n + 1).p != NULL))
+        (*n)++;
     return true;
 }
 
-static void send_fields(struct xmlw *x, const struct sqs_send_result *res)
+static bool entry(struct sqs_in *in, size_t i, struct sqs_in *out)
 {
-    xw_elem(x, "MD5OfMessageBody", res->md5_body);
-    if (res->md5_attrs[0])
-        xw_elem(x, "MD5OfMessageAttributes", res->md5_attrs);
-    if (res->md5_sys[0])
-        xw_elem(x, "MD5OfMessageSystemAttributes", res->md5_sys);
-    xw_elem(x, "MessageId", res->message_id);
-    if (res->seq_number[0])
-        xw_elem(x, "SequenceNumber", res->seq_number);
+    *out = *in;
+    snprintf(out->prefix, sizeof out->prefix, "%sRequestEntry.%zu.", in->op, i + 1);
+    return true;
 }
 
-static void done_send(void *arg, enum err e, const char *msg, const struct sqs_send_result *res,
-                      size_t n)
+/* ---- answering ---------------------------------------------------------------------------- */
+
+static void x_begin(struct sqs_out *o, bool result)
 {
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    (void)n;
-    if (r != NULL) {
-        if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            out_begin(&o, "SendMessage", true);
-            send_fields(&o.x, &res[0]);
-            out_end(r, &o);
-        }
+    char tag[64];
+    xw_init(&o->w.x, &o->b);
+    buf_puts(&o->b, "<?xml version=\"1.0\"?>");
+    snprintf(tag, sizeof tag, "%sResponse", o->op);
+    xw_open_ns(&o->w.x, tag, XMLNS);
+    if (result) {
+        snprintf(tag, sizeof tag, "%sResult", o->op);
+        xw_open(&o->w.x, tag);
     }
-    sqs_call_free(c);
 }
 
-static void failed_entry(struct xmlw *x, const char *id, enum err e, const char *msg)
+static void x_end(struct sqs_out *o)
 {
-    xw_open(x, "BatchResultErrorEntry");
-    xw_elem(x, "Id", id);
-    xw_elem(x, "SenderFault", sqs_sender_fault(e) ? "true" : "false");
-    xw_elem(x, "Code", err_query_code(e));
-    xw_elem(x, "Message", msg);
-    xw_close(x, "BatchResultErrorEntry");
-}
-
-static void done_send_batch(void *arg, enum err e, const char *msg,
-                            const struct sqs_send_result *res, size_t n)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            out_begin(&o, "SendMessageBatch", true);
-            for (size_t i = 0; i < n; i++) {
-                if (res[i].e != ERR_OK)
-                    continue;
-                xw_open(&o.x, "SendMessageBatchResultEntry");
-                xw_elem(&o.x, "Id", res[i].id);
-                send_fields(&o.x, &res[i]);
-                xw_close(&o.x, "SendMessageBatchResultEntry");
-            }
-            for (size_t i = 0; i < n; i++)
-                if (res[i].e != ERR_OK)
-                    failed_entry(&o.x, res[i].id, res[i].e, res[i].msg);
-            out_end(r, &o);
-        }
+    char tag[64];
+    struct xmlw *x = &o->w.x;
+    if (o->result) {
+        snprintf(tag, sizeof tag, "%sResult", o->op);
+        xw_close(x, tag);
     }
-    sqs_call_free(c);
+    xw_open(x, "ResponseMetadata");
+    xw_elem(x, "RequestId", o->r->request_id);
+    xw_close(x, "ResponseMetadata");
+    snprintf(tag, sizeof tag, "%sResponse", o->op);
+    xw_close(x, tag);
+    if (xw_ok(x))
+        proto_ok(o->r, 200, o->b.data, o->b.len);
+    else
+        proto_error(o->r, ERR_INTERNAL, NULL);
+    buf_destroy(&o->b);
 }
 
-static void op_send_message(struct sqs *s, struct proto_req *r, const struct proto_form *f)
+/* A list or map has no element of its own: its items or entries are flattened into the
+ * enclosing element. A structure is an element: a list's item, a map entry's value. */
+static void x_open(struct sqs_out *o)
 {
-    struct send_in *in = send_in_new(1);
-    if (in == NULL) {
-        oom(r);
-        return;
+    struct sqs_out_level *l = sqs_out_top(o), *p = sqs_out_parent(o);
+    struct xmlw *x = &o->w.x;
+    if (l->kind != SQS_OUT_STRUCT) {
+        const struct member *m = member(l->name);
+        if (m->query)
+            snprintf(l->item, sizeof l->item, "%s", m->query);
+        else
+            snprintf(l->item, sizeof l->item, "%sResultEntry", o->op);
+        l->key = m->key;
+        l->value = m->value;
+    } else if (p && p->kind == SQS_OUT_MAP) {
+        xw_open(x, p->item);
+        xw_elem(x, p->key, l->name);
+        xw_open(x, p->value);
+    } else {
+        l->tag = p && p->kind == SQS_OUT_LIST ? p->item : l->name;
+        xw_open(x, l->tag);
     }
-    struct sqs_queue *q = NULL;
-    struct sqs_call *c = NULL;
-    if ((q = queue_of(s, r, f)) == NULL || !read_entry(r, f, "", in, 0, false) ||
-        (c = call(s, r)) == NULL)
-        goto out;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_send(q, &in->e[0], r->caller.user_id, done_send, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-out:
-    send_in_destroy(in);
-    free(in);
 }
 
-/* How many batch entries the request lists under prefix (<prefix>.N.Id, any N in a row). */
-static size_t count_entries(const struct proto_form *f, const char *prefix)
+static void x_close(struct sqs_out *o)
 {
-    size_t n = 0;
-    while (n < 1000 && (fgetf(f, "%s.%zu.Id", prefix, n + 1).p != NULL ||
-                        fgetf(f, "%s.%zu.ReceiptHandle", prefix, n + 1).p != NULL ||
-                        fgetf(f, "%s.%zu.MessageBody", prefix, n + 1).p != NULL))
-        n++;
-    return n;
-}
-
-static void op_send_message_batch(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    static const char P[] = "SendMessageBatchRequestEntry";
-    size_t total = count_entries(f, P);
-    struct send_in *in = send_in_new(total);
-    if (in == NULL) {
-        oom(r);
+    struct sqs_out_level *l = sqs_out_top(o), *p = sqs_out_parent(o);
+    if (l->kind != SQS_OUT_STRUCT)
         return;
+    if (p && p->kind == SQS_OUT_MAP) {
+        xw_close(&o->w.x, p->value);
+        xw_close(&o->w.x, p->item);
+    } else {
+        xw_close(&o->w.x, l->tag);
     }
-    struct sqs_queue *q = queue_of(s, r, f);
-    struct sqs_call *c = NULL;
-    if (q == NULL)
-        goto out;
-    for (size_t i = 0; i < total && i < SQS_BATCH_MAX; i++) {
-        char prefix[64];
-        snprintf(prefix, sizeof prefix, "%s.%zu.", P, i + 1);
-        if (!read_entry(r, f, prefix, in, i, true))
-            goto out;
+}
+
+static void x_str(struct sqs_out *o, const char *name, const char *s, size_t len)
+{
+    struct sqs_out_level *l = sqs_out_top(o);
+    struct xmlw *x = &o->w.x;
+    if (s == NULL)
+        s = "";
+    if (l && l->kind == SQS_OUT_LIST) {
+        xw_elemn(x, l->item, s, len);
+    } else if (l && l->kind == SQS_OUT_MAP) {
+        xw_open(x, l->item);
+        xw_elem(x, l->key, name);
+        xw_elemn(x, l->value, s, len);
+        xw_close(x, l->item);
+    } else {
+        xw_elemn(x, name, s, len);
     }
-    if ((c = call(s, r)) == NULL)
-        goto out;
-    char msg[SQS_MSG_MAX];
-    enum err e =
-        sqs_send_batch(q, in->e, total, r->caller.user_id, done_send_batch, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-out:
-    send_in_destroy(in);
-    free(in);
 }
 
-/* ---- receiving
- * ------------------------------------------------------------------------------------ */
-
-static void message_xml(struct xmlw *x, const struct sqs_message *m)
+static void x_num(struct sqs_out *o, const char *name, long long v)
 {
-    xw_open(x, "Message");
-    xw_elem(x, "MessageId", m->message_id);
-    xw_elem(x, "ReceiptHandle", m->receipt);
-    xw_elem(x, "MD5OfBody", m->md5_body);
-    xw_elemn(x, "Body", m->body, m->body_len);
-    for (size_t i = 0; i < m->nsys; i++) {
-        xw_open(x, "Attribute");
-        xw_elem(x, "Name", m->sys[i].name);
-        xw_elemn(x, "Value", m->sys[i].value, m->sys[i].len);
-        xw_close(x, "Attribute");
-    }
-    if (m->attr_mask) {
-        xw_elem(x, "MD5OfMessageAttributes", m->md5_attrs);
-        for (size_t i = 0; i < m->attrs.n; i++) {
-            if (!(m->attr_mask & (1u << i)))
-                continue;
-            const struct sqs_attr *a = &m->attrs.a[i];
-            xw_open(x, "MessageAttribute");
-            xw_elem(x, "Name", a->name);
-            xw_open(x, "Value");
-            if (a->kind == SQS_ATTR_BINARY) {
-                struct buf b;
-                buf_init(&b, 2u << 20);
-                codec_b64_encode(a->value, a->value_len, &b);
-                xw_elemn(x, "BinaryValue", b.data ? b.data : "", b.len);
-                buf_destroy(&b);
-            } else {
-                xw_elemn(x, "StringValue", (const char *)a->value, a->value_len);
-            }
-            xw_elem(x, "DataType", a->type);
-            xw_close(x, "Value");
-            xw_close(x, "MessageAttribute");
-        }
-    }
-    xw_close(x, "Message");
+    char n[24];
+    int len = snprintf(n, sizeof n, "%lld", v);
+    x_str(o, name, n, (size_t)len);
 }
 
-static void done_receive(void *arg, enum err e, const char *msg, const struct sqs_message *m,
-                         size_t n)
+static void x_flag(struct sqs_out *o, const char *name, bool v)
 {
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    c->w = NULL;
-    if (r != NULL) {
-        if (e == ERR_SQS_QUEUE_DOES_NOT_EXIST) {
-            proto_error(r, e, sqs_msg_queue_does_not_exist(true));
-        } else if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            out_begin(&o, "ReceiveMessage", true);
-            for (size_t i = 0; i < n; i++)
-                message_xml(&o.x, &m[i]);
-            out_end(r, &o);
-        }
-    }
-    sqs_call_free(c);
+    x_str(o, name, v ? "true" : "false", v ? 4 : 5);
 }
 
-static void op_receive_message(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_str names[MAX_LIST], sys[MAX_LIST];
-    size_t nn = flist(f, "MessageAttributeName", names, MAX_LIST);
-    size_t ns = flist(f, "AttributeName", sys, MAX_LIST);
-    struct sqs_str sys2[MAX_LIST];
-    size_t ns2 = flist(f, "MessageSystemAttributeName", sys2, MAX_LIST);
-    struct sqs_receive_req req = {0};
-    if (!fint(r, f, "MaxNumberOfMessages", &req.p.has_max, &req.p.max) ||
-        !fint(r, f, "VisibilityTimeout", &req.p.has_visibility, &req.p.visibility) ||
-        !fint(r, f, "WaitTimeSeconds", &req.p.has_wait, &req.p.wait))
-        return;
-    req.p.attempt_id = fget(f, "ReceiveRequestAttemptId");
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    req.sys_mask = sqs_sysattr_select(sys, ns) | sqs_sysattr_select(sys2, ns2);
-    req.names = names;
-    req.nnames = nn;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    struct sqs_waiter *w = NULL;
-    enum err e = sqs_receive(q, &req, done_receive, c, &w, msg, sizeof msg);
-    if (e == ERR_OK)
-        c->w = w;
-    RUN(r, c, e, msg);
-}
+/* ---- the adapter -------------------------------------------------------------------------- */
 
-/* ---- deleting and visibility --------------------------------------------------------------------
- */
-
-static void op_delete_message(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_str handle = fget(f, "ReceiptHandle");
-    if (handle.p == NULL) {
-        sqs_missing(r, "ReceiptHandle");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_delete_message(q, handle, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void op_change_visibility(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    bool has;
-    long long t;
-    if (!fint(r, f, "VisibilityTimeout", &has, &t))
-        return;
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    struct sqs_str handle = fget(f, "ReceiptHandle");
-    if (handle.p == NULL) {
-        sqs_missing(r, "ReceiptHandle");
-        return;
-    }
-    if (!has) {
-        sqs_missing(r, "VisibilityTimeout");
-        return;
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_change_visibility(q, handle, t, done_empty, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void done_batch(void *arg, const struct sqs_batch_result *res, size_t n)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        char entry[64];
-        snprintf(entry, sizeof entry, "%sResultEntry", c->op);
-        struct out o;
-        out_begin(&o, c->op, true);
-        for (size_t i = 0; i < n; i++) {
-            if (res[i].e != ERR_OK)
-                continue;
-            xw_open(&o.x, entry);
-            xw_elem(&o.x, "Id", res[i].id);
-            xw_close(&o.x, entry);
-        }
-        for (size_t i = 0; i < n; i++)
-            if (res[i].e != ERR_OK)
-                failed_entry(&o.x, res[i].id, res[i].e, res[i].msg);
-        out_end(r, &o);
-    }
-    sqs_call_free(c);
-}
-
-static void op_batch_change(struct sqs *s, struct proto_req *r, const struct proto_form *f,
-                            bool del)
-{
-    const char *P =
-        del ? "DeleteMessageBatchRequestEntry" : "ChangeMessageVisibilityBatchRequestEntry";
-    struct sqs_queue *q = queue_of(s, r, f);
-    if (q == NULL)
-        return;
-    size_t total = count_entries(f, P);
-    struct sqs_batch_entry e[SQS_BATCH_MAX];
-    memset(e, 0, sizeof e);
-    for (size_t i = 0; i < total && i < SQS_BATCH_MAX; i++) {
-        char key[96];
-        e[i].id = fgetf(f, "%s.%zu.Id", P, i + 1);
-        e[i].handle = fgetf(f, "%s.%zu.ReceiptHandle", P, i + 1);
-        snprintf(key, sizeof key, "%s.%zu.VisibilityTimeout", P, i + 1);
-        if (!del && !fint(r, f, key, &e[i].has_timeout, &e[i].timeout))
-            return;
-        if (e[i].handle.p == NULL) {
-            e[i].pre_err = ERR_SQS_MISSING_PARAMETER;
-            e[i].pre_msg = "The request must contain the parameter ReceiptHandle.";
-        }
-    }
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err rc = del ? sqs_delete_batch(q, e, total, done_batch, c, msg, sizeof msg)
-                      : sqs_change_visibility_batch(q, e, total, done_batch, c, msg, sizeof msg);
-    RUN(r, c, rc, msg);
-}
-
-static void op_delete_message_batch(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    op_batch_change(s, r, f, true);
-}
-
-static void op_change_visibility_batch(struct sqs *s, struct proto_req *r,
-                                       const struct proto_form *f)
-{
-    op_batch_change(s, r, f, false);
-}
-
-/* ---- message move tasks -------------------------------------------------------------------------
- */
-
-static void done_start_task(void *arg, enum err e, const char *msg)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            out_begin(&o, "StartMessageMoveTask", true);
-            xw_elem(&o.x, "TaskHandle", msg);
-            out_end(r, &o);
-        }
-    }
-    sqs_call_free(c);
-}
-
-static void op_start_move_task(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    bool has_rate;
-    long long rate;
-    if (!fint(r, f, "MaxNumberOfMessagesPerSecond", &has_rate, &rate))
-        return;
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e = sqs_start_move_task(s, fget(f, "SourceArn"), fget(f, "DestinationArn"), has_rate,
-                                     rate, done_start_task, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void done_cancel_task(void *arg, enum err e, const char *msg)
-{
-    struct sqs_call *c = arg;
-    struct proto_req *r = sqs_call_req(c);
-    if (r != NULL) {
-        if (e != ERR_OK) {
-            proto_error(r, e, msg);
-        } else {
-            struct out o;
-            out_begin(&o, "CancelMessageMoveTask", true);
-            xw_elem(&o.x, "ApproximateNumberOfMessagesMoved", msg);
-            out_end(r, &o);
-        }
-    }
-    sqs_call_free(c);
-}
-
-static void op_cancel_move_task(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    struct sqs_call *c = call(s, r);
-    if (c == NULL)
-        return;
-    char msg[SQS_MSG_MAX];
-    enum err e =
-        sqs_cancel_move_task(s, fget(f, "TaskHandle"), done_cancel_task, c, msg, sizeof msg);
-    RUN(r, c, e, msg);
-}
-
-static void emit_task(void *arg, const struct sqs_move_info *t)
-{
-    struct xmlw *x = arg;
-    xw_open(x, "ListMessageMoveTasksResultEntry");
-    if (t->handle)
-        xw_elem(x, "TaskHandle", t->handle);
-    xw_elem(x, "Status", t->status);
-    xw_elem(x, "SourceArn", t->source_arn);
-    if (t->dest_arn)
-        xw_elem(x, "DestinationArn", t->dest_arn);
-    if (t->rate)
-        xw_elem_int(x, "MaxNumberOfMessagesPerSecond", t->rate);
-    xw_elem_int(x, "ApproximateNumberOfMessagesMoved", t->moved);
-    xw_elem_int(x, "ApproximateNumberOfMessagesToMove", t->to_move);
-    if (t->failure)
-        xw_elem(x, "FailureReason", t->failure);
-    xw_elem_int(x, "StartedTimestamp", t->started_ms);
-    xw_close(x, "ListMessageMoveTasksResultEntry");
-}
-
-static void op_list_move_tasks(struct sqs *s, struct proto_req *r, const struct proto_form *f)
-{
-    bool has_max;
-    long long max;
-    if (!fint(r, f, "MaxResults", &has_max, &max))
-        return;
-    struct out o;
-    char msg[SQS_MSG_MAX];
-    out_begin(&o, "ListMessageMoveTasks", true);
-    enum err e = sqs_list_move_tasks(s, fget(f, "SourceArn"), has_max, max, emit_task, &o.x, msg,
-                                     sizeof msg);
-    if (e != ERR_OK) {
-        buf_destroy(&o.b);
-        proto_error(r, e, msg);
-        return;
-    }
-    out_end(r, &o);
-}
-
-/* ---- dispatch -----------------------------------------------------------------------------------
- */
-
-static const struct {
-    const char *name;
-    op_fn fn;
-    bool queueless; /* not valid when posted to a queue's URL */
-} ops[] = {
-    {"AddPermission", op_add_permission, false},
-    {"CancelMessageMoveTask", op_cancel_move_task, true},
-    {"ChangeMessageVisibility", op_change_visibility, false},
-    {"ChangeMessageVisibilityBatch", op_change_visibility_batch, false},
-    {"CreateQueue", op_create_queue, true},
-    {"DeleteMessage", op_delete_message, false},
-    {"DeleteMessageBatch", op_delete_message_batch, false},
-    {"DeleteQueue", op_delete_queue, false},
-    {"GetQueueAttributes", op_get_queue_attributes, false},
-    {"GetQueueUrl", op_get_queue_url, true},
-    {"ListDeadLetterSourceQueues", op_list_dlq_sources, false},
-    {"ListMessageMoveTasks", op_list_move_tasks, true},
-    {"ListQueueTags", op_list_queue_tags, false},
-    {"ListQueues", op_list_queues, true},
-    {"PurgeQueue", op_purge_queue, false},
-    {"ReceiveMessage", op_receive_message, false},
-    {"RemovePermission", op_remove_permission, false},
-    {"SendMessage", op_send_message, false},
-    {"SendMessageBatch", op_send_message_batch, false},
-    {"SetQueueAttributes", op_set_queue_attributes, false},
-    {"StartMessageMoveTask", op_start_move_task, true},
-    {"TagQueue", op_tag_queue, false},
-    {"UntagQueue", op_untag_queue, false},
-};
-
-static const char *const actions[] = {
-    "AddPermission",
-    "CancelMessageMoveTask",
-    "ChangeMessageVisibility",
-    "ChangeMessageVisibilityBatch",
-    "CreateQueue",
-    "DeleteMessage",
-    "DeleteMessageBatch",
-    "DeleteQueue",
-    "GetQueueAttributes",
-    "GetQueueUrl",
-    "ListDeadLetterSourceQueues",
-    "ListMessageMoveTasks",
-    "ListQueueTags",
-    "ListQueues",
-    "PurgeQueue",
-    "ReceiveMessage",
-    "RemovePermission",
-    "SendMessage",
-    "SendMessageBatch",
-    "SetQueueAttributes",
-    "StartMessageMoveTask",
-    "TagQueue",
-    "UntagQueue",
-    NULL,
-};
+static const struct sqs_in_ops in_ops = {get_str,     get_int,   get_list, get_map, require,
+                                         queue_attrs, msg_attrs, entries,  entry};
+static const struct sqs_out_ops out_ops = {x_begin, x_end, x_open, x_close, x_str, x_num, x_flag};
+static const struct sqs_wire wire = {true, &in_ops, &out_ops};
 
 void sqs_query_handle(void *engine, struct proto_req *r)
 {
-    struct sqs *s = engine;
-    size_t i, n = sizeof ops / sizeof ops[0];
-    for (i = 0; i < n; i++)
-        if (strlen(ops[i].name) == r->op_len && memcmp(ops[i].name, r->op, r->op_len) == 0)
-            break;
-    bool on_queue = r->path_len > 1;
-    if (i == n || (on_queue && ops[i].queueless)) {
+    bool queueless = false;
+    const struct sqs_action *act = sqs_action_find(r->op, r->op_len, &queueless);
+    if (act == NULL || (r->path_len > 1 && queueless)) {
         proto_errorf(r, ERR_SQS_INVALID_ACTION, "The action %.*s is not valid for this endpoint.",
                      (int)(r->op_len > 64 ? 64 : r->op_len), r->op ? r->op : "");
         return;
@@ -1069,7 +362,8 @@ void sqs_query_handle(void *engine, struct proto_req *r)
                     "The request parameters could not be decoded.");
         return;
     }
-    ops[i].fn(s, r, &f);
+    struct sqs_in in = {.wire = &wire, .r = r, .s = engine, .src = &f};
+    sqs_action_run(act, &in);
     proto_form_destroy(&f);
 }
 
@@ -1078,7 +372,7 @@ void sqs_query_service(struct sqs *s, struct proto_service *out)
     *out = (struct proto_service){
         .name = "sqs",
         .protocol = PROTO_QUERY,
-        .actions = actions,
+        .actions = sqs_action_names,
         .xmlns = XMLNS,
         .max_body = MAX_BODY,
         .handle = sqs_query_handle,

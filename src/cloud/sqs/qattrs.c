@@ -180,6 +180,36 @@ static enum err redrive_refusal(const char *param, struct sqs_str text, const ch
     return ERR_SQS_INVALID_PARAMETER_VALUE;
 }
 
+/* Parses the text of a policy document (param, "what") that must be a JSON map into *out. */
+static enum err policy_map(const char *param, struct sqs_str text, const char *what, json_t **out,
+                           char *msg, size_t msglen)
+{
+    char reason[64];
+    *out = text.p ? jsonh_parse(text.p, text.len, NULL, 0) : NULL;
+    if (json_is_object(*out))
+        return ERR_OK;
+    snprintf(reason, sizeof reason, "%s is not a valid JSON map.", what);
+    return redrive_refusal(param, text, reason, msg, msglen);
+}
+
+/* Refuses a policy document with a key other than a and b. */
+static enum err other_keys(const char *param, struct sqs_str text, json_t *j, const char *a,
+                           const char *b, char *msg, size_t msglen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        if (strcmp(key, a) != 0 && strcmp(key, b) != 0) {
+            char reason[128];
+            snprintf(reason, sizeof reason, "Only following attributes are supported: [%s, %s].", a,
+                     b);
+            return redrive_refusal(param, text, reason, msg, msglen);
+        }
+    }
+    return ERR_OK;
+}
+
 static bool arn_ok(const json_t *v)
 {
     if (!json_is_string(v))
@@ -192,43 +222,28 @@ static bool arn_ok(const json_t *v)
 enum err sqs_redrive_parse(struct sqs_str text, struct sqs_redrive *out, char *msg, size_t msglen)
 {
     static const char P[] = "RedrivePolicy";
-    enum err rc = ERR_SQS_INVALID_PARAMETER_VALUE;
+    json_t *j;
     memset(out, 0, sizeof(*out));
-    json_t *j = text.p ? jsonh_parse(text.p, text.len, NULL, 0) : NULL;
-    if (!json_is_object(j)) {
-        rc = redrive_refusal(P, text, "Redrive policy is not a valid JSON map.", msg, msglen);
+    enum err rc = policy_map(P, text, "Redrive policy", &j, msg, msglen);
+    if (rc != ERR_OK)
         goto out;
-    }
     /* AWS reports a missing maxReceiveCount first, even when deadLetterTargetArn is missing
      * too (an AWS answer quoted in a public bug report) */
-    json_t *arn = json_object_get(j, "deadLetterTargetArn");
-    json_t *count = json_object_get(j, "maxReceiveCount");
-    if (count == NULL) {
-        rc = redrive_refusal(P, text,
-                             "Redrive policy does not contain mandatory attribute: "
-                             "maxReceiveCount.",
-                             msg, msglen);
-        goto out;
-    }
-    if (arn == NULL) {
-        rc = redrive_refusal(P, text,
-                             "Redrive policy does not contain mandatory attribute: "
-                             "deadLetterTargetArn.",
-                             msg, msglen);
-        goto out;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v)
-    {
-        if (strcmp(key, "deadLetterTargetArn") != 0 && strcmp(key, "maxReceiveCount") != 0) {
-            rc = redrive_refusal(P, text,
-                                 "Only following attributes are supported: "
-                                 "[deadLetterTargetArn, maxReceiveCount].",
-                                 msg, msglen);
+    static const char *const mandatory[] = {"maxReceiveCount", "deadLetterTargetArn"};
+    for (size_t k = 0; k < 2; k++) {
+        if (json_object_get(j, mandatory[k]) == NULL) {
+            char reason[96];
+            snprintf(reason, sizeof reason,
+                     "Redrive policy does not contain mandatory attribute: %s.", mandatory[k]);
+            rc = redrive_refusal(P, text, reason, msg, msglen);
             goto out;
         }
     }
+    json_t *arn = json_object_get(j, "deadLetterTargetArn");
+    json_t *count = json_object_get(j, "maxReceiveCount");
+    if ((rc = other_keys(P, text, j, "deadLetterTargetArn", "maxReceiveCount", msg, msglen)) !=
+        ERR_OK)
+        goto out;
     if (!arn_ok(arn)) {
         rc = redrive_refusal(P, text, "Invalid value for deadLetterTargetArn.", msg, msglen);
         goto out;
@@ -275,25 +290,12 @@ enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *
                                  size_t msglen)
 {
     static const char P[] = "RedriveAllowPolicy";
-    enum err rc = ERR_SQS_INVALID_PARAMETER_VALUE;
+    json_t *j;
     memset(out, 0, sizeof(*out));
-    json_t *j = text.p ? jsonh_parse(text.p, text.len, NULL, 0) : NULL;
-    if (!json_is_object(j)) {
-        rc = redrive_refusal(P, text, "Redrive allow policy is not a valid JSON map.", msg, msglen);
+    enum err rc = policy_map(P, text, "Redrive allow policy", &j, msg, msglen);
+    if (rc != ERR_OK || (rc = other_keys(P, text, j, "redrivePermission", "sourceQueueArns", msg,
+                                         msglen)) != ERR_OK)
         goto out;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v)
-    {
-        if (strcmp(key, "redrivePermission") != 0 && strcmp(key, "sourceQueueArns") != 0) {
-            rc = redrive_refusal(P, text,
-                                 "Only following attributes are supported: "
-                                 "[redrivePermission, sourceQueueArns].",
-                                 msg, msglen);
-            goto out;
-        }
-    }
     json_t *perm = json_object_get(j, "redrivePermission");
     json_t *arns = json_object_get(j, "sourceQueueArns");
     int p = -1;
@@ -329,6 +331,7 @@ enum err sqs_redrive_allow_parse(struct sqs_str text, struct sqs_redrive_allow *
         goto fail;
     }
     size_t i;
+    json_t *v;
     json_array_foreach(arns, i, v)
     {
         if (!arn_ok(v)) {

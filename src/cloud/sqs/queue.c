@@ -26,10 +26,16 @@ static bool str_is(struct sqs_str s, const char *c)
     return s.p && s.len == n && memcmp(s.p, c, n) == 0;
 }
 
-static enum err oom(char *msg, size_t msglen)
+enum err sqs__internal(char *msg, size_t msglen)
 {
     snprintf(msg, msglen, "%s", err_message(ERR_INTERNAL));
     return ERR_INTERNAL;
+}
+
+enum err sqs__missing(const char *name, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "The request must contain the parameter %s.", name);
+    return ERR_SQS_MISSING_PARAMETER;
 }
 
 /* ---- interned strings ------------------------------------------------------------------ */
@@ -77,12 +83,7 @@ int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg)
         return -1;
     d->fn = fn;
     d->arg = arg;
-    d->next = NULL;
-    if (s->def_tail)
-        s->def_tail->next = d;
-    else
-        s->def_head = d;
-    s->def_tail = d;
+    SQS_SLIST_APPEND(s->def_head, s->def_tail, d, next);
     timer_start(&s->t_defer, 0);
     return 0;
 }
@@ -170,7 +171,7 @@ static enum err done_submit(struct done_ctx *c, struct store_batch *b, char *msg
     store_batch_discard(b);
     if (sqs__defer(c->s, done_deferred, c) != 0) {
         done_free(c);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     return ERR_OK;
 }
@@ -178,6 +179,21 @@ static enum err done_submit(struct done_ctx *c, struct store_batch *b, char *msg
 static struct store_batch *batch_new(struct sqs *s)
 {
     return s->st ? store_batch_new(s->st) : NULL;
+}
+
+/* A completion for a command on q, and the store batch the command writes into (*b; NULL
+ * without a store). NULL when out of memory, with nothing left allocated. */
+static struct done_ctx *done_begin(struct sqs_queue *q, sqs_done_fn done, void *arg,
+                                   struct store_batch **b)
+{
+    struct done_ctx *c = done_new(q->s, q, done, arg);
+    *b = batch_new(q->s);
+    if (c != NULL && (q->s->st == NULL || *b != NULL))
+        return c;
+    if (c)
+        done_free(c);
+    store_batch_discard(*b);
+    return NULL;
 }
 
 /* ---- queues -------------------------------------------------------------------------------- */
@@ -439,7 +455,7 @@ static json_t *merged_tags(const json_t *base, const struct sqs_kv *tags, size_t
     json_t *t = base ? json_deep_copy(base) : json_object();
     *e = ERR_OK;
     if (t == NULL) {
-        *e = oom(msg, msglen);
+        *e = sqs__internal(msg, msglen);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -451,7 +467,7 @@ static json_t *merged_tags(const json_t *base, const struct sqs_kv *tags, size_t
         snprintf(key, sizeof key, S_FMT, S_ARG(tags[i].name));
         if (val == NULL || json_object_set_new(t, key, json_string(val)) != 0) {
             free(val);
-            *e = oom(msg, msglen);
+            *e = sqs__internal(msg, msglen);
             goto fail;
         }
         free(val);
@@ -522,7 +538,7 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
         if (e != ERR_OK)
             return e;
         if ((c = done_new(s, q, NULL, arg)) == NULL)
-            return oom(msg, msglen);
+            return sqs__internal(msg, msglen);
         c->qdone = done;
         if (q->creating && s->st != NULL) {
             /* answered after the first create commits */
@@ -531,7 +547,7 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
         }
         if (sqs__defer(s, create_existing, c) != 0) {
             done_free(c);
-            return oom(msg, msglen);
+            return sqs__internal(msg, msglen);
         }
         return ERR_OK;
     }
@@ -554,7 +570,7 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
     if (q == NULL) {
         sqs_qattrs_destroy(&a);
         json_decref(tags);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     json_decref(q->tags);
     q->tags = tags;
@@ -566,7 +582,7 @@ enum err sqs_create_queue(struct sqs *s, const struct sqs_create_req *r, sqs_que
         free(c);
         store_batch_discard(b);
         sqs__queue_unref(q);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     s->next_queue_id++;
     c->qdone = done;
@@ -624,7 +640,7 @@ enum err sqs_provision(struct sqs *s, struct sqs_str name, const struct sqs_kv *
     while (!p.called && timer_run_due() > 0)
         ;
     if (!p.called)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     if (p.e != ERR_OK)
         snprintf(msg, msglen, "%s", p.msg);
     return p.e;
@@ -657,15 +673,12 @@ enum err sqs_delete_queue(struct sqs_queue *q, sqs_done_fn done, void *arg, char
                           size_t msglen)
 {
     struct sqs *s = q->s;
-    struct done_ctx *c = done_new(s, q, done, arg);
-    struct store_batch *b = batch_new(s);
+    struct store_batch *b = NULL;
     int64_t *when = malloc(sizeof *when);
-    if (c == NULL || (s->st && b == NULL) || when == NULL) {
-        if (c)
-            done_free(c);
-        store_batch_discard(b);
+    struct done_ctx *c = when ? done_begin(q, done, arg, &b) : NULL;
+    if (c == NULL) {
         free(when);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     *when = clock_now_ms();
     free(sqs_smap_del(&s->deleted, q->name, strlen(q->name)));
@@ -697,10 +710,8 @@ enum err sqs_get_queue_url(struct sqs *s, struct sqs_str name, struct sqs_str ow
                            struct sqs_queue **out, bool query, char *msg, size_t msglen)
 {
     *out = NULL;
-    if (name.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter QueueName.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
+    if (name.p == NULL)
+        return sqs__missing("QueueName", msg, msglen);
     if (owner.p == NULL ||
         (owner.len == strlen(s->account) && memcmp(owner.p, s->account, owner.len) == 0))
         *out = sqs_queue_find(s, name.p, name.len);
@@ -836,7 +847,7 @@ enum err sqs_get_attributes(struct sqs_queue *q, const struct sqs_str *names, si
                                    .last_modified_s = q->modified_ms / 1000};
     e = sqs_qattrs_render(&q->a, &live, mask, emit, arg);
     if (e != ERR_OK)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     return ERR_OK;
 }
 
@@ -856,7 +867,7 @@ enum err sqs_set_attributes(struct sqs_queue *q, const struct sqs_kv *kv, size_t
     struct sqs *s = q->s;
     struct sqs_qattrs work;
     if (sqs_qattrs_copy(&work, &q->a) != ERR_OK)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     uint32_t changed = 0;
     enum err e = sqs_qattrs_set(&work, kv, n, &changed, msg, msglen);
     if (e == ERR_OK && (changed & (1u << SQS_QA_REDRIVE_POLICY)))
@@ -866,14 +877,11 @@ enum err sqs_set_attributes(struct sqs_queue *q, const struct sqs_kv *kv, size_t
         sqs_qattrs_destroy(&work);
         return e;
     }
-    struct done_ctx *c = done_new(s, q, done, arg);
-    struct store_batch *b = batch_new(s);
-    if (c == NULL || (s->st && b == NULL)) {
-        if (c)
-            done_free(c);
-        store_batch_discard(b);
+    struct store_batch *b;
+    struct done_ctx *c = done_begin(q, done, arg, &b);
+    if (c == NULL) {
         sqs_qattrs_destroy(&work);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     c->old = q->a;
     c->have_old = true;
@@ -901,14 +909,10 @@ enum err sqs_purge(struct sqs_queue *q, sqs_done_fn done, void *arg, char *msg, 
                  q->name); /* [R] */
         return ERR_SQS_PURGE_IN_PROGRESS;
     }
-    struct done_ctx *c = done_new(s, q, done, arg);
-    struct store_batch *b = batch_new(s);
-    if (c == NULL || (s->st && b == NULL)) {
-        if (c)
-            done_free(c);
-        store_batch_discard(b);
-        return oom(msg, msglen);
-    }
+    struct store_batch *b;
+    struct done_ctx *c = done_begin(q, done, arg, &b);
+    if (c == NULL)
+        return sqs__internal(msg, msglen);
     q->purged_ms = now;
     q->seq_purged = q->next_seq;
     sqs__drop_all(q);
@@ -933,15 +937,11 @@ static void tags_undo(struct done_ctx *c)
 static enum err tags_apply(struct sqs_queue *q, json_t *t, sqs_done_fn done, void *arg, char *msg,
                            size_t msglen)
 {
-    struct sqs *s = q->s;
-    struct done_ctx *c = done_new(s, q, done, arg);
-    struct store_batch *b = batch_new(s);
-    if (c == NULL || (s->st && b == NULL)) {
-        if (c)
-            done_free(c);
-        store_batch_discard(b);
+    struct store_batch *b;
+    struct done_ctx *c = done_begin(q, done, arg, &b);
+    if (c == NULL) {
         json_decref(t);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     c->old_tags = q->tags;
     c->undo = tags_undo;
@@ -966,7 +966,7 @@ enum err sqs_untag_queue(struct sqs_queue *q, const struct sqs_str *keys, size_t
 {
     json_t *t = json_deep_copy(q->tags);
     if (t == NULL)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     for (size_t i = 0; i < n; i++) {
         char key[512];
         snprintf(key, sizeof key, S_FMT, S_ARG(keys[i]));
@@ -1006,21 +1006,17 @@ static void perm_after(struct done_ctx *c)
 static enum err policy_apply(struct sqs_queue *q, json_t *doc, sqs_done_fn done, void *arg,
                              char *msg, size_t msglen)
 {
-    struct sqs *s = q->s;
     char *text = NULL;
     if (doc != NULL && json_array_size(json_object_get(doc, "Statement")) > 0)
         text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     bool empty = text == NULL;
     if (!empty && text == NULL)
-        return oom(msg, msglen);
-    struct done_ctx *c = done_new(s, q, done, arg);
-    struct store_batch *b = batch_new(s);
-    if (c == NULL || (s->st && b == NULL)) {
-        if (c)
-            done_free(c);
-        store_batch_discard(b);
+        return sqs__internal(msg, msglen);
+    struct store_batch *b;
+    struct done_ctx *c = done_begin(q, done, arg, &b);
+    if (c == NULL) {
         free(text);
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     }
     c->old.policy = q->a.policy;
     c->undo = perm_undo;
@@ -1072,6 +1068,13 @@ static bool label_ok(struct sqs_str l)
     return true;
 }
 
+static enum err label_invalid(struct sqs_str label, const char *reason, char *msg, size_t msglen)
+{
+    snprintf(msg, msglen, "Value " S_FMT " for parameter Label is invalid. Reason: %s",
+             S_ARG(label), reason);
+    return ERR_SQS_INVALID_PARAMETER_VALUE;
+}
+
 enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
                             const struct sqs_str *accounts, size_t naccounts,
                             const struct sqs_str *actions, size_t nactions, sqs_done_fn done,
@@ -1088,49 +1091,33 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
                                         "PurgeQueue",
                                         "ListQueueTags",
                                         NULL};
-    if (label.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter Label.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
-    if (naccounts == 0) {
-        snprintf(msg, msglen, "The request must contain the parameter AWSAccountIds.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
-    if (nactions == 0) {
-        snprintf(msg, msglen, "The request must contain the parameter Actions.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
-    if (!label_ok(label)) {
-        snprintf(msg, msglen,
-                 "Value " S_FMT " for parameter Label is invalid. Reason: Must match "
-                 "pattern ^[a-zA-Z0-9_-]{1,80}$.",
-                 S_ARG(label)); /* [E] */
-        return ERR_SQS_INVALID_PARAMETER_VALUE;
-    }
+    if (label.p == NULL)
+        return sqs__missing("Label", msg, msglen);
+    if (naccounts == 0)
+        return sqs__missing("AWSAccountIds", msg, msglen);
+    if (nactions == 0)
+        return sqs__missing("Actions", msg, msglen);
+    if (!label_ok(label))
+        return label_invalid(label, "Must match pattern ^[a-zA-Z0-9_-]{1,80}$.", msg,
+                             msglen); /* [E] */
     json_t *doc = policy_doc(q);
     if (doc == NULL)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     json_t *stmts = json_object_get(doc, "Statement");
     if (find_sid(stmts, label) >= 0) {
         json_decref(doc);
-        snprintf(msg, msglen,
-                 "Value " S_FMT " for parameter Label is invalid. Reason: Already "
-                 "exists.",
-                 S_ARG(label)); /* [R] */
-        return ERR_SQS_INVALID_PARAMETER_VALUE;
+        return label_invalid(label, "Already exists.", msg, msglen); /* [R] */
     }
+    enum err e = ERR_SQS_INVALID_PARAMETER_VALUE;
     json_t *principals = json_array(), *acts = json_array();
     for (size_t i = 0; i < naccounts; i++) {
         char p[64];
         if (!sqs_valid_account_id(accounts[i])) {
-            json_decref(doc);
-            json_decref(principals);
-            json_decref(acts);
             snprintf(msg, msglen,
                      "Value [" S_FMT "] for parameter PrincipalId is invalid. "
                      "Reason: Unable to verify.",
                      S_ARG(accounts[i])); /* [E] */
-            return ERR_SQS_INVALID_PARAMETER_VALUE;
+            goto out;
         }
         snprintf(p, sizeof p, "arn:aws:iam::" S_FMT ":root", S_ARG(accounts[i]));
         json_array_append_new(principals, json_string(p));
@@ -1140,14 +1127,11 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
         for (const char *const *k = known; *k; k++)
             ok = ok || str_is(actions[i], *k);
         if (!ok) {
-            json_decref(doc);
-            json_decref(principals);
-            json_decref(acts);
             snprintf(msg, msglen,
                      "Value SQS:" S_FMT " for parameter ActionName is invalid. "
                      "Reason: Please refer to the appropriate WSDL for a list of valid actions.",
                      S_ARG(actions[i])); /* [E] */
-            return ERR_SQS_INVALID_PARAMETER_VALUE;
+            goto out;
         }
         char a[64];
         snprintf(a, sizeof a, "SQS:" S_FMT, S_ARG(actions[i]));
@@ -1162,13 +1146,13 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
         "Action",
         json_array_size(acts) == 1 ? json_incref(json_array_get(acts, 0)) : json_incref(acts),
         "Resource", q->arn);
+    if (st == NULL || json_array_append_new(stmts, st) != 0)
+        e = sqs__internal(msg, msglen);
+    else
+        e = policy_apply(q, doc, done, arg, msg, msglen);
+out:
     json_decref(principals);
     json_decref(acts);
-    if (st == NULL || json_array_append_new(stmts, st) != 0) {
-        json_decref(doc);
-        return oom(msg, msglen);
-    }
-    enum err e = policy_apply(q, doc, done, arg, msg, msglen);
     json_decref(doc);
     return e;
 }
@@ -1176,22 +1160,16 @@ enum err sqs_add_permission(struct sqs_queue *q, struct sqs_str label,
 enum err sqs_remove_permission(struct sqs_queue *q, struct sqs_str label, sqs_done_fn done,
                                void *arg, char *msg, size_t msglen)
 {
-    if (label.p == NULL) {
-        snprintf(msg, msglen, "The request must contain the parameter Label.");
-        return ERR_SQS_MISSING_PARAMETER;
-    }
+    if (label.p == NULL)
+        return sqs__missing("Label", msg, msglen);
     json_t *doc = policy_doc(q);
     if (doc == NULL)
-        return oom(msg, msglen);
+        return sqs__internal(msg, msglen);
     json_t *stmts = json_object_get(doc, "Statement");
     long i = find_sid(stmts, label);
     if (i < 0) {
         json_decref(doc);
-        snprintf(msg, msglen,
-                 "Value " S_FMT " for parameter Label is invalid. Reason: can't "
-                 "find label.",
-                 S_ARG(label)); /* [R] */
-        return ERR_SQS_INVALID_PARAMETER_VALUE;
+        return label_invalid(label, "can't find label.", msg, msglen); /* [R] */
     }
     json_array_remove(stmts, (size_t)i);
     enum err e = policy_apply(q, doc, done, arg, msg, msglen);

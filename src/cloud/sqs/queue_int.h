@@ -34,6 +34,38 @@ struct store;
 struct store_stmt;
 struct store_batch;
 
+/* Intrusive lists, named by their fields: the container's head and tail, the element x's
+ * prev and next. Each argument is evaluated more than once: pass plain lvalues.
+ * SQS_SLIST_APPEND: a singly-linked list kept in order (a FIFO queue). */
+#define SQS_SLIST_APPEND(head, tail, x, next)                                                      \
+    do {                                                                                           \
+        (x)->next = NULL;                                                                          \
+        if (tail)                                                                                  \
+            (tail)->next = (x);                                                                    \
+        else                                                                                       \
+            (head) = (x);                                                                          \
+        (tail) = (x);                                                                              \
+    } while (0)
+
+#define SQS_LIST_APPEND(head, tail, x, prev, next)                                                 \
+    do {                                                                                           \
+        (x)->prev = (tail);                                                                        \
+        SQS_SLIST_APPEND(head, tail, x, next);                                                     \
+    } while (0)
+
+#define SQS_LIST_UNLINK(head, tail, x, prev, next)                                                 \
+    do {                                                                                           \
+        if ((x)->prev)                                                                             \
+            (x)->prev->next = (x)->next;                                                           \
+        else                                                                                       \
+            (head) = (x)->next;                                                                    \
+        if ((x)->next)                                                                             \
+            (x)->next->prev = (x)->prev;                                                           \
+        else                                                                                       \
+            (tail) = (x)->prev;                                                                    \
+        (x)->prev = (x)->next = NULL;                                                              \
+    } while (0)
+
 enum msg_state { M_PENDING, M_DELAYED, M_VISIBLE, M_INFLIGHT, M_GONE };
 
 struct group;
@@ -239,6 +271,13 @@ void sqs__queue_unref(struct sqs_queue *q);
 
 /* Runs fn(arg) from a timer, soon. Returns 0 or -1 (out of memory). */
 int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg);
+
+/* A command that cannot go on (out of memory, a failed commit): writes InternalFailure's
+ * message into msg and returns ERR_INTERNAL. */
+enum err sqs__internal(char *msg, size_t msglen);
+
+/* "The request must contain the parameter <name>.": returns ERR_SQS_MISSING_PARAMETER. */
+enum err sqs__missing(const char *name, char *msg, size_t msglen);
 
 /* Timer callbacks of a queue (data: the queue). */
 void sqs__on_vis_timer(struct timer *t);

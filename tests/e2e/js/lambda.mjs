@@ -65,7 +65,7 @@ try {
   check(small.name === "ValidationException" && small.$metadata.httpStatusCode === 400 &&
         small.message.includes("Value '64' at 'memorySize'"), `MemorySize 64: ${small.message}`);
   await rejects(lambda.send(new CreateFunctionCommand({
-    FunctionName: `${name}-bad`, Runtime: "python3.12", Role: role, Handler: "bootstrap",
+    FunctionName: `${name}-bad`, Runtime: "java17", Role: role, Handler: "bootstrap",
     Code: { ZipFile: readFileSync(echoZip) },
   })), InvalidParameterValueException, "a runtime haar cannot run");
 

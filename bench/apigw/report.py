@@ -8,8 +8,10 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchreport  # noqa: E402
 
 PEERS = ("haar", "nginx", "uvicorn", "serverless-offline")
 TARGETS = {  # issue #10
@@ -56,7 +58,6 @@ def ratio(a, b):
 
 def main():
     work, out, seconds = sys.argv[1], sys.argv[2], int(float(sys.argv[3]))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     runs = {c: {p: parse_wrk(os.path.join(work, f"wrk-{p}-{c}.txt")) for p in PEERS}
             for c in (16, 64)}
     cpu = {}
@@ -69,11 +70,7 @@ def main():
                           "functions_us": round(f / hz * 1e6 / n, 1)}
         except (OSError, ValueError):
             pass
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except OSError:
-        commit = ""
+    commit = benchreport.commit()
     loads = {}
     for k in ("before", "after"):
         try:
@@ -118,8 +115,7 @@ def main():
         "haar_api_environments": envs,
         "targets": {k: {"value": v, "target": t, "met": verdict[k]} for k, (v, t) in checks.items()},
     }
-    with open(out + ".json", "w") as f:
-        json.dump(doc, f, indent=1)
+    benchreport.write_json(out + ".json", doc, indent=1)
     lines = [
         "# API Gateway benchmark", "",
         f"{doc['when']}, commit {commit}, {doc['cpus']} CPUs, kernel {doc['kernel']}, 1-minute load "

@@ -6,20 +6,14 @@ usage: report.py WORK_DIR OUT_PREFIX SECONDS MILLION
 import datetime
 import json
 import os
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchreport  # noqa: E402
 
 SERVERS = ("haar", "dynalite_memory", "dynalite_disk")
 MODES = ("put", "get", "update", "query")
 TARGET_RATIO = 3.0
-
-
-def load_json(path, default=None):
-    try:
-        with open(path) as f:
-            return json.loads(f.read())
-    except (OSError, ValueError):
-        return default
 
 
 def load_lines(path):
@@ -37,18 +31,12 @@ def load_lines(path):
 
 def main():
     work, out, seconds, million = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     paths = {}
     for s in SERVERS:
         for r in load_lines(os.path.join(work, f"paths-{s}.jsonl")):
             paths.setdefault(s, {})[f"{r['mode']}/{r['connections']}"] = r
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except OSError:
-        commit = ""
-    loadavg = (open(os.path.join(work, "loadavg")).read().split() or ["?"])[0] \
-        if os.path.exists(os.path.join(work, "loadavg")) else "?"
+    commit = benchreport.commit()
+    loadavg = benchreport.loadavg(os.path.join(work, "loadavg"))
     dsync = open(os.path.join(work, "dsync.txt")).read().strip() \
         if os.path.exists(os.path.join(work, "dsync.txt")) else ""
     ratios = {}
@@ -57,23 +45,21 @@ def main():
         for peer in ("dynalite_memory", "dynalite_disk"):
             p = paths.get(peer, {}).get(key, {}).get("per_s")
             ratios[f"{key}/{peer}"] = round(h / p, 2) if h and p else None
-    m = load_json(os.path.join(work, "million.json"), {})
-    mq = load_json(os.path.join(work, "query-million.json"), {})
-    sq = load_json(os.path.join(work, "query-small.json"), {})
-    mq16 = load_json(os.path.join(work, "query-million-16.json"), {})
-    size = load_json(os.path.join(work, "million-size.json"), {})
-    fill = load_json(os.path.join(work, "fill-million.json"), {})
+    m = benchreport.load_json(os.path.join(work, "million.json"), {})
+    mq = benchreport.load_json(os.path.join(work, "query-million.json"), {})
+    sq = benchreport.load_json(os.path.join(work, "query-small.json"), {})
+    mq16 = benchreport.load_json(os.path.join(work, "query-million-16.json"), {})
+    size = benchreport.load_json(os.path.join(work, "million-size.json"), {})
+    fill = benchreport.load_json(os.path.join(work, "fill-million.json"), {})
     doc = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit, "seconds": float(seconds), "loadavg": loadavg, "dsync_write": dsync,
         "paths": paths, "ratios_vs_peer": ratios, "target_ratio": TARGET_RATIO,
-        "rss_after_paths_kb": load_json(os.path.join(work, "rss-haar.json"), {}).get("rss_kb"),
+        "rss_after_paths_kb": benchreport.load_json(os.path.join(work, "rss-haar.json"), {}).get("rss_kb"),
         "million": {**m, "fill": fill, "state": size, "query_1m": mq, "query_1k": sq,
                     "query_1m_16": mq16} if million else None,
     }
-    with open(out + ".json", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    benchreport.write_json(out + ".json", doc, indent=1)
     lines = [
         "# DynamoDB benchmark", "",
         f"Run {doc['date']} at commit `{commit}` by `bench/dynamodb/run` ({seconds} s per point, "

@@ -4,24 +4,17 @@
 usage: report.py WORK_DIR OUT_PREFIX SECONDS
 """
 import datetime
-import json
 import os
 import platform
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchreport  # noqa: E402
 
 TARGETS = {
     "putevents_vs_moto": 20.0,  # haar's PutEvents rate over moto's, same run
     "day_ms": 100.0,            # a day of rate(5 minutes) on the manual clock
 }
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.loads(f.read())
-    except (OSError, ValueError):
-        return None
 
 
 def ratio(a, b):
@@ -30,20 +23,12 @@ def ratio(a, b):
 
 def main():
     work, out, seconds = sys.argv[1], sys.argv[2], int(float(sys.argv[3]))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    put = {(who, c): load(os.path.join(work, f"put-{who}-{c}.json"))
+    put = {(who, c): benchreport.load_json(os.path.join(work, f"put-{who}-{c}.json"))
            for who in ("haar", "moto") for c in (1, 16)}
-    sched = load(os.path.join(work, "schedule.json"))
-    day = load(os.path.join(work, "day.json"))["days"]
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except OSError:
-        commit = "?"
-    try:
-        load_before = open(os.path.join(work, "loadavg")).read().split()[0]
-    except OSError:
-        load_before = "?"
+    sched = benchreport.load_json(os.path.join(work, "schedule.json"))
+    day = benchreport.load_json(os.path.join(work, "day.json"))["days"]
+    commit = benchreport.commit() or "?"
+    load_before = benchreport.loadavg(os.path.join(work, "loadavg"))
     try:
         moto_version = open(os.path.join(work, "moto.version")).read().strip()
     except OSError:
@@ -74,9 +59,7 @@ def main():
                        "met": day_ms <= TARGETS["day_ms"]},
         },
     }
-    with open(out + ".json", "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    benchreport.write_json(out + ".json", result)
 
     md = [
         "# EventBridge benchmark", "",

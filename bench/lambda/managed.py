@@ -38,49 +38,15 @@ CREDS = Credentials("test", "test")
 HELLO_PY = "def handler(event, context):\n    return {'hello': event.get('who', 'world')}\n"
 HELLO_NODE = ("module.exports.handler = async (event) => ({ hello: event.who || 'world' });\n")
 
-# The floors: the smallest loop that loads the same handler and serves the Runtime API
-# (tests/runtimes/bench_runtimes.py measures the same pair against its own fake API).
-FLOOR_PY = """
-import http.client, json, os
-from lambda_function import handler
-c = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
-while True:
-    c.request("GET", "/2018-06-01/runtime/invocation/next")
-    r = c.getresponse()
-    if r.status != 200:
-        raise SystemExit(1)
-    event = json.loads(r.read())
-    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
-    c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
-              json.dumps(handler(event, None)).encode())
-    c.getresponse().read()
-"""
+# The floors: the smallest loop that loads the same handler and serves the Runtime API, the
+# very ones tests/runtimes/bench_runtimes.py measures against its own fake API. Its Node.js
+# floor is an ES module importing index.mjs: the same handler as an ES module, in a folder
+# of its own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tests", "runtimes"))
+from bench_runtimes import FLOOR_NODE, FLOOR_PY  # noqa: E402
 
-FLOOR_NODE = """
-const http = require('node:http');
-const { handler } = require(process.env.LAMBDA_TASK_ROOT + '/index.js');
-const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const call = (method, path, body) => new Promise((resolve, reject) => {
-  const req = http.request({ host, port, method, path, agent }, (res) => {
-    const chunks = [];
-    res.on('data', (c) => chunks.push(c));
-    res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
-      body: Buffer.concat(chunks).toString() }));
-  });
-  req.on('error', reject);
-  req.end(body);
-});
-(async () => {
-  for (;;) {
-    const next = await call('GET', '/2018-06-01/runtime/invocation/next');
-    if (next.status !== 200) process.exit(1);
-    const rid = next.headers['lambda-runtime-aws-request-id'];
-    await call('POST', `/2018-06-01/runtime/invocation/${rid}/response`,
-      JSON.stringify(await handler(JSON.parse(next.body), {})));
-  }
-})();
-"""
+HELLO_NODE_ESM = "export const handler = async (event) => ({ hello: event.who || 'world' });\n"
 
 EVENT = b'{"who":"bench"}'
 
@@ -161,16 +127,14 @@ def zip_of(files, modes=None):
 def coldstart_floors(build, work, rounds):
     """Spawn -> first response of the floors and of haar's clients (coldstart.c)."""
     tp, tn = os.path.join(work, "task-py"), os.path.join(work, "task-node")
-    os.makedirs(tp, exist_ok=True)
-    os.makedirs(tn, exist_ok=True)
-    with open(os.path.join(tp, "lambda_function.py"), "w") as f:
-        f.write(HELLO_PY)
-    with open(os.path.join(tp, "floor.py"), "w") as f:
-        f.write(FLOOR_PY)
-    with open(os.path.join(tn, "index.js"), "w") as f:
-        f.write(HELLO_NODE)
-    with open(os.path.join(tn, "floor.js"), "w") as f:
-        f.write(FLOOR_NODE)
+    tf = os.path.join(work, "task-node-floor")
+    for d, files in ((tp, {"lambda_function.py": HELLO_PY, "floor.py": FLOOR_PY}),
+                     (tn, {"index.js": HELLO_NODE}),
+                     (tf, {"index.mjs": HELLO_NODE_ESM, "floor.mjs": FLOOR_NODE})):
+        os.makedirs(d, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
     node = shutil.which("node") or "/usr/bin/node"
     rt = os.path.join(build, "runtimes")
     with open(os.path.join(work, "event.json"), "wb") as f:
@@ -179,7 +143,7 @@ def coldstart_floors(build, work, rounds):
         f"python_floor=LAMBDA_TASK_ROOT={tp} {PY} {tp}/floor.py",
         f"python_client=_HANDLER=lambda_function.handler LAMBDA_TASK_ROOT={tp} "
         f"AWS_EXECUTION_ENV=AWS_Lambda_python3.11 {PY} {rt}/python/bootstrap.py",
-        f"node_floor=LAMBDA_TASK_ROOT={tn} {node} {tn}/floor.js",
+        f"node_floor=LAMBDA_TASK_ROOT={tf} {node} {tf}/floor.mjs",
         f"node_client=_HANDLER=index.handler LAMBDA_TASK_ROOT={tn} "
         f"AWS_EXECUTION_ENV=AWS_Lambda_nodejs20.x {node} {rt}/node/bootstrap.mjs",
     ]  # the C bootstrap's own figures are bench/lambda/run's (b), with its /health event

@@ -7,8 +7,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchreport  # noqa: E402
 
 TARGETS = {
     "warm_p50_us": 150,          # warm Invoke p50, 1 client
@@ -28,22 +30,13 @@ def ratio(a, b):
 
 def main():
     work, out, seconds, rounds = sys.argv[1], sys.argv[2], int(float(sys.argv[3])), int(sys.argv[4])
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     warm_all = {lang: {c: load(os.path.join(work, f"warm-{lang}-{c}.json")) for c in (1, 16)}
                 for lang in ("c", "python")}
     warm = warm_all["c"]
     cold = {v["name"]: v for v in load(os.path.join(work, "cold.json"))["variants"]}
     loop = load(os.path.join(work, "loop.json"))
-    try:
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True, timeout=5).stdout.strip()
-    except OSError:
-        commit = ""
-    try:
-        with open(os.path.join(work, "loadavg")) as f:
-            loadavg = f.read().split()[0]
-    except OSError:
-        loadavg = "?"
+    commit = benchreport.commit()
+    loadavg = benchreport.loadavg(os.path.join(work, "loadavg"))
     c, py = cold.get("c", {}), cold.get("python", {})
     fa = cold.get("python_fastapi")
     checks = {
@@ -84,9 +77,7 @@ def main():
     if managed is not None:
         result["managed"] = managed
         result["targets"].update(managed_targets(managed))
-    with open(out + ".json", "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
+    benchreport.write_json(out + ".json", result)
 
     r = result["ratios"]
     lines = [

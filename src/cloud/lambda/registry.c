@@ -25,6 +25,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 #define DEFAULT_MAX_RETRIES 2
 #define DEFAULT_MAX_AGE_S   21600
@@ -1656,34 +1657,11 @@ const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision
     return fn->policy;
 }
 
-/* IAM's ArnLike: '*' any run, '?' one character. */
-static bool arn_like(const char *pat, const char *s)
-{
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*pat == '?' || *pat == *s) {
-            pat++;
-            s++;
-        } else if (*pat == '*') {
-            star = pat++;
-            mark = s;
-        } else if (star != NULL) {
-            pat = star + 1;
-            s = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 /* A string or an array of strings holding one that fits s (exactly, or as a pattern). */
 static bool any_of(const json_t *v, const char *s, bool pattern)
 {
     if (json_is_string(v))
-        return pattern ? arn_like(json_string_value(v), s) : strcmp(json_string_value(v), s) == 0;
+        return pattern ? str_glob(json_string_value(v), s) : strcmp(json_string_value(v), s) == 0;
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e) if (any_of(e, s, pattern)) return true;

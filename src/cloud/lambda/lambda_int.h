@@ -350,6 +350,13 @@ void lambda__reap_orphans(struct lambda *lm);
 
 /* ---- invoke.c ---- */
 void lambda__finish(struct lambda_inv *inv, bool function_error, const char *body, size_t len);
+/* The most an error body of the daemon's own (a timeout, a runtime that cannot start) takes. */
+#define ERROR_DOC_MAX 8192
+/* Appends a function error the daemon reports itself, {"errorType":type,"errorMessage":msg}
+ * with msg formatted from fmt, to out (escaped as JSON needs). Returns BUF_OK or a buf error
+ * (out then holds what fitted). */
+int lambda__error_doc(struct buf *out, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void lambda__dispatch_events(struct lambda_fn *fn);
 void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager);
 /* An idle environment is free: gives it the next pending or queued invocation. */

@@ -37,3 +37,17 @@ bool str_glob(const char *pat, const char *s)
         pat++;
     return *pat == '\0';
 }
+
+size_t str_lower_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(key_at(arr, mid), key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

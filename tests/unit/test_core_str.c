@@ -1,4 +1,4 @@
-/* Unit tests: core/str (glob matching, byte copies) and core/status (reason phrases). */
+/* Unit tests: core/str (glob matching, byte copies, sorted search) and core/status (reason phrases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +61,34 @@ static void test_dupn_keeps_bytes_and_terminates(void **state)
     free(d);
 }
 
+static const char *const sorted[] = {"alpha", "beta", "beta", "delta", "omega"};
+
+static const char *sorted_at(const void *arr, size_t i)
+{
+    return ((const char *const *)arr)[i];
+}
+
+static const struct {
+    const char *key;
+    size_t n; /* how many of sorted[] the search sees */
+    size_t want;
+} lower_cases[] = {
+    {"alpha", 5, 0}, {"", 5, 0},      {"a", 5, 0},      {"beta", 5, 1}, {"bz", 5, 3},
+    {"delta", 5, 3}, {"omega", 5, 4}, {"zulu", 5, 5},   {"x", 0, 0},    {"beta", 1, 1},
+    {"alpha", 1, 0}, {"gamma", 4, 4}, {"charlie", 3, 3},
+};
+
+static void test_lower_bound_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof lower_cases / sizeof lower_cases[0]; i++) {
+        size_t got = str_lower_bound(sorted, lower_cases[i].n, sorted_at, lower_cases[i].key);
+        if (got != lower_cases[i].want)
+            fail_msg("lower bound %zu: '%s' in %zu gave %zu, want %zu", i, lower_cases[i].key,
+                     lower_cases[i].n, got, lower_cases[i].want);
+    }
+}
+
 static void test_status_reasons(void **state)
 {
     (void)state;
@@ -79,6 +107,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_table),
         cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
+        cmocka_unit_test(test_lower_bound_table),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

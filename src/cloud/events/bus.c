@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS events_buses (name TEXT PRIMARY KEY, doc TEXT NOT NULL)"
@@ -472,18 +473,15 @@ static void rule_free(struct ev_rule *r)
     free(r);
 }
 
+static const char *rule_name_at(const void *rules, size_t i)
+{
+    return ((struct ev_rule *const *)rules)[i]->name;
+}
+
 /* Index of the first rule whose name is >= name. */
 static size_t rule_lower(const struct ev_bus *b, const char *name)
 {
-    size_t lo = 0, hi = b->nrules;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(b->rules[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return str_lower_bound(b->rules, b->nrules, rule_name_at, name);
 }
 
 struct ev_rule *events__rule(struct ev_bus *b, const char *name)
@@ -519,17 +517,15 @@ static void rule_remove(struct ev_bus *b, struct ev_rule *r)
     b->index_dirty = true;
 }
 
+static const char *bus_name_at(const void *buses, size_t i)
+{
+    return ((struct ev_bus *const *)buses)[i]->name;
+}
+
+/* Index of the first bus whose name is >= name. */
 static size_t bus_lower(const struct events *ev, const char *name)
 {
-    size_t lo = 0, hi = ev->nbuses;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(ev->buses[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return str_lower_bound(ev->buses, ev->nbuses, bus_name_at, name);
 }
 
 struct ev_bus *events__bus(struct events *ev, const char *name)
@@ -602,6 +598,11 @@ struct ev_target *events__target(struct ev_rule *r, const char *id)
 
 /* ---- the match index ---- */
 
+static const char *src_at(const void *idx, size_t i)
+{
+    return ((const struct ev_src *)idx)[i].source;
+}
+
 static int cmp_src(const void *a, const void *b)
 {
     return strcmp(((const struct ev_src *)a)->source, ((const struct ev_src *)b)->source);
@@ -642,14 +643,7 @@ void events__candidates(struct ev_bus *b, const char *source,
                 cb(arg, b->rules[i]);
         return;
     }
-    size_t lo = 0, hi = b->nidx;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(b->idx[mid].source, source) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = str_lower_bound(b->idx, b->nidx, src_at, source);
     /* the callback may not change the bus, so the index stays valid while it runs */
     for (size_t i = lo; i < b->nidx && strcmp(b->idx[i].source, source) == 0; i++)
         cb(arg, b->idx[i].rule);

@@ -21,4 +21,9 @@ bool str_glob(const char *pat, const char *s);
 size_t str_lower_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
                        const char *key);
 
+/* The index of the first of those entries whose key is greater than key (n when there is
+ * none): where a listing that resumes after key starts. */
+size_t str_upper_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key);
+
 #endif

@@ -71,21 +71,25 @@ static const char *sorted_at(const void *arr, size_t i)
 static const struct {
     const char *key;
     size_t n; /* how many of sorted[] the search sees */
-    size_t want;
-} lower_cases[] = {
-    {"alpha", 5, 0}, {"", 5, 0},      {"a", 5, 0},      {"beta", 5, 1}, {"bz", 5, 3},
-    {"delta", 5, 3}, {"omega", 5, 4}, {"zulu", 5, 5},   {"x", 0, 0},    {"beta", 1, 1},
-    {"alpha", 1, 0}, {"gamma", 4, 4}, {"charlie", 3, 3},
+    size_t lower, upper; /* the first index >= key, > key */
+} bound_cases[] = {
+    {"alpha", 5, 0, 1}, {"", 5, 0, 0},      {"a", 5, 0, 0},     {"beta", 5, 1, 3},
+    {"bz", 5, 3, 3},    {"delta", 5, 3, 4}, {"omega", 5, 4, 5}, {"zulu", 5, 5, 5},
+    {"x", 0, 0, 0},     {"beta", 1, 1, 1},  {"alpha", 1, 0, 1}, {"gamma", 4, 4, 4},
+    {"charlie", 3, 3, 3},
 };
 
-static void test_lower_bound_table(void **state)
+static void test_bound_table(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof lower_cases / sizeof lower_cases[0]; i++) {
-        size_t got = str_lower_bound(sorted, lower_cases[i].n, sorted_at, lower_cases[i].key);
-        if (got != lower_cases[i].want)
-            fail_msg("lower bound %zu: '%s' in %zu gave %zu, want %zu", i, lower_cases[i].key,
-                     lower_cases[i].n, got, lower_cases[i].want);
+    for (size_t i = 0; i < sizeof bound_cases / sizeof bound_cases[0]; i++) {
+        size_t n = bound_cases[i].n;
+        const char *key = bound_cases[i].key;
+        size_t lo = str_lower_bound(sorted, n, sorted_at, key);
+        size_t up = str_upper_bound(sorted, n, sorted_at, key);
+        if (lo != bound_cases[i].lower || up != bound_cases[i].upper)
+            fail_msg("bounds %zu: '%s' in %zu gave [%zu, %zu), want [%zu, %zu)", i, key, n, lo,
+                     up, bound_cases[i].lower, bound_cases[i].upper);
     }
 }
 
@@ -107,7 +111,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_table),
         cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
-        cmocka_unit_test(test_lower_bound_table),
+        cmocka_unit_test(test_bound_table),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1074,6 +1074,26 @@ void events_restore(struct events *ev)
 
 /* ---- commands ---- */
 
+/* Installs the new state st of rule name of bus b as the change ch: r is the rule, or NULL to
+ * create it. Consumes ch and st, also on failure (out of memory, ch or st's tags NULL). */
+static enum err put_rule(struct events *ev, struct ev_bus *b, struct ev_rule *r, const char *name,
+                         struct change *ch, struct ev_state *st, char *msg, size_t msglen)
+{
+    bool fresh = r == NULL;
+    if (ch == NULL || st->tags == NULL || (fresh && (r = rule_new(ev, b, name)) == NULL) ||
+        (fresh && !rule_insert(b, r))) {
+        if (fresh)
+            rule_free(r);
+        if (ch)
+            change_free(ch);
+        state_release(st);
+        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
+    }
+    ch->had = !fresh;
+    install(ch, r, st);
+    return ERR_OK;
+}
+
 enum err events_put_rule(struct events *ev, const struct events_rule_spec *s, char *msg,
                          size_t msglen, events_done_fn done, void *arg)
 {
@@ -1109,19 +1129,7 @@ enum err events_put_rule(struct events *ev, const struct events_rule_spec *s, ch
         }
     }
     struct change *ch = change_new(ev, CH_RULE, b->name, s->name, done, arg);
-    bool fresh = r == NULL;
-    if (ch == NULL || st.tags == NULL || (fresh && (r = rule_new(ev, b, s->name)) == NULL) ||
-        (fresh && !rule_insert(b, r))) {
-        if (fresh)
-            rule_free(r);
-        if (ch)
-            change_free(ch);
-        state_release(&st);
-        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
-    }
-    ch->had = !fresh;
-    install(ch, r, &st);
-    return ERR_OK;
+    return put_rule(ev, b, r, s->name, ch, &st, msg, msglen);
 }
 
 enum err events_set_rule_state(struct events *ev, const char *bus, const char *name, bool enabled,
@@ -1488,19 +1496,7 @@ enum err events_provision_schedule(struct events *ev, const struct events_provis
         st.tags = json_deep_copy(p->tags);
     }
     struct change *ch = change_new(ev, CH_RULE, EVENTS_DEFAULT_BUS, p->rule, NULL, NULL);
-    bool fresh = r == NULL;
-    if (ch == NULL || st.tags == NULL || (fresh && (r = rule_new(ev, b, p->rule)) == NULL) ||
-        (fresh && !rule_insert(b, r))) {
-        if (fresh)
-            rule_free(r);
-        if (ch)
-            change_free(ch);
-        state_release(&st);
-        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
-    }
-    ch->had = !fresh;
-    install(ch, r, &st);
-    return ERR_OK;
+    return put_rule(ev, b, r, p->rule, ch, &st, msg, msglen);
 }
 
 /* ---- reads ---- */
@@ -1540,9 +1536,7 @@ bool events_rule_each(struct events *ev, const char *bus, const char *prefix, co
     if (b == NULL)
         return false;
     size_t plen = prefix ? strlen(prefix) : 0;
-    size_t i = after ? rule_lower(b, after) : 0;
-    if (after && i < b->nrules && strcmp(b->rules[i]->name, after) == 0)
-        i++;
+    size_t i = after ? str_upper_bound(b->rules, b->nrules, rule_name_at, after) : 0;
     for (; i < b->nrules; i++) {
         if (plen && strncmp(b->rules[i]->name, prefix, plen) != 0)
             continue;
@@ -1576,9 +1570,7 @@ void events_bus_each(struct events *ev, const char *prefix, const char *after,
                      bool (*cb)(void *arg, const struct events_bus_info *b), void *arg)
 {
     size_t plen = prefix ? strlen(prefix) : 0;
-    size_t i = after ? bus_lower(ev, after) : 0;
-    if (after && i < ev->nbuses && strcmp(ev->buses[i]->name, after) == 0)
-        i++;
+    size_t i = after ? str_upper_bound(ev->buses, ev->nbuses, bus_name_at, after) : 0;
     for (; i < ev->nbuses; i++) {
         if (plen && strncmp(ev->buses[i]->name, prefix, plen) != 0)
             continue;

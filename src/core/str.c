@@ -37,3 +37,31 @@ bool str_glob(const char *pat, const char *s)
         pat++;
     return *pat == '\0';
 }
+
+/* The first entry for which strcmp(entry, key) > limit: the lower bound (limit -1) or the upper
+ * bound (limit 0). */
+static size_t bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                    const char *key, int limit)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(key_at(arr, mid), key) <= limit)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t str_lower_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key)
+{
+    return bound(arr, n, key_at, key, -1);
+}
+
+size_t str_upper_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key)
+{
+    return bound(arr, n, key_at, key, 0);
+}

@@ -16,4 +16,14 @@ char *str_dupn(const char *s, size_t n);
  * strlen(pat) * strlen(s) at worst. */
 bool str_glob(const char *pat, const char *s);
 
+/* The index of the first of n entries, sorted by strcmp on their keys, whose key is not less
+ * than key (n when there is none): a binary search. key_at(arr, i) gives entry i's key. */
+size_t str_lower_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key);
+
+/* The index of the first of those entries whose key is greater than key (n when there is
+ * none): where a listing that resumes after key starts. */
+size_t str_upper_bound(const void *arr, size_t n, const char *(*key_at)(const void *arr, size_t i),
+                       const char *key);
+
 #endif

@@ -1,4 +1,4 @@
-/* Unit tests: core/str (glob matching, byte copies) and core/status (reason phrases). */
+/* Unit tests: core/str (glob matching, byte copies, sorted search) and core/status (reason phrases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,6 +61,38 @@ static void test_dupn_keeps_bytes_and_terminates(void **state)
     free(d);
 }
 
+static const char *const sorted[] = {"alpha", "beta", "beta", "delta", "omega"};
+
+static const char *sorted_at(const void *arr, size_t i)
+{
+    return ((const char *const *)arr)[i];
+}
+
+static const struct {
+    const char *key;
+    size_t n; /* how many of sorted[] the search sees */
+    size_t lower, upper; /* the first index >= key, > key */
+} bound_cases[] = {
+    {"alpha", 5, 0, 1}, {"", 5, 0, 0},      {"a", 5, 0, 0},     {"beta", 5, 1, 3},
+    {"bz", 5, 3, 3},    {"delta", 5, 3, 4}, {"omega", 5, 4, 5}, {"zulu", 5, 5, 5},
+    {"x", 0, 0, 0},     {"beta", 1, 1, 1},  {"alpha", 1, 0, 1}, {"gamma", 4, 4, 4},
+    {"charlie", 3, 3, 3},
+};
+
+static void test_bound_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bound_cases / sizeof bound_cases[0]; i++) {
+        size_t n = bound_cases[i].n;
+        const char *key = bound_cases[i].key;
+        size_t lo = str_lower_bound(sorted, n, sorted_at, key);
+        size_t up = str_upper_bound(sorted, n, sorted_at, key);
+        if (lo != bound_cases[i].lower || up != bound_cases[i].upper)
+            fail_msg("bounds %zu: '%s' in %zu gave [%zu, %zu), want [%zu, %zu)", i, key, n, lo,
+                     up, bound_cases[i].lower, bound_cases[i].upper);
+    }
+}
+
 static void test_status_reasons(void **state)
 {
     (void)state;
@@ -79,6 +111,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_glob_table),
         cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
+        cmocka_unit_test(test_bound_table),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "test_lambda_host.h"
 
 #define T0      1767225600000LL /* 2026-01-01T00:00:00Z */
 #define MINUTE  60000LL
@@ -895,24 +896,6 @@ static int fake_listen(void *arg, struct lambda_env *env, uint16_t *port, void *
     *port = 9;
     *listener = NULL;
     return 0;
-}
-static void fake_unlisten(void *arg, void *l)
-{
-    (void)arg;
-    (void)l;
-}
-static void *fake_watch(void *arg, int fd, void (*on_data)(void *, const char *, size_t),
-                        void *cbarg)
-{
-    (void)arg;
-    (void)on_data;
-    (void)cbarg;
-    close(fd);
-    return NULL;
-}
-static void fake_unwatch(void *h)
-{
-    (void)h;
 }
 
 static void test_lambda_target_gets_an_event_invocation(void **state)

@@ -23,6 +23,7 @@
 #include "core/work.h"
 #include "cloud/store/store.h"
 #include "core/fs.h"
+#include "test_lambda_host.h"
 #include <zip.h>
 
 static struct lambda_env *last_env;
@@ -37,24 +38,6 @@ static int fake_listen(void *arg, struct lambda_env *env, uint16_t *port, void *
     *port = 9;
     *listener = NULL;
     return 0;
-}
-static void fake_unlisten(void *arg, void *l)
-{
-    (void)arg;
-    (void)l;
-}
-static void *fake_watch(void *arg, int fd, void (*on_data)(void *, const char *, size_t),
-                        void *cbarg)
-{
-    (void)arg;
-    (void)on_data;
-    (void)cbarg;
-    close(fd);
-    return NULL;
-}
-static void fake_unwatch(void *h)
-{
-    (void)h;
 }
 
 struct waiter {

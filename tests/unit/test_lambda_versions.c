@@ -24,6 +24,7 @@
 #include "core/fs.h"
 #include "core/timer.h"
 #include "core/work.h"
+#include "test_lambda_host.h"
 
 static struct lambda_env *last_env;
 static struct store *st;
@@ -36,24 +37,6 @@ static int fake_listen(void *arg, struct lambda_env *env, uint16_t *port, void *
     *port = 9;
     *listener = NULL;
     return 0;
-}
-static void fake_unlisten(void *arg, void *l)
-{
-    (void)arg;
-    (void)l;
-}
-static void *fake_watch(void *arg, int fd, void (*on_data)(void *, const char *, size_t),
-                        void *cbarg)
-{
-    (void)arg;
-    (void)on_data;
-    (void)cbarg;
-    close(fd);
-    return NULL;
-}
-static void fake_unwatch(void *h)
-{
-    (void)h;
 }
 
 static void turn(struct lambda *lm)

@@ -969,6 +969,18 @@ static struct api *api_or_fail(struct mop *op, const char *api_id)
     return a;
 }
 
+/* a's part of that kind and id, or NULL after completing op with NotFoundException. */
+static struct res *kid_or_fail(struct mop *op, struct api *a, enum apigw_kind kind,
+                               const char *id)
+{
+    struct res *r = kid_find(a, kind, id);
+    if (r == NULL) {
+        not_found_msg(op->gw, kind, id, op->msg, sizeof op->msg);
+        mop_complete(op, ERR_APIGW_NOT_FOUND, NULL);
+    }
+    return r;
+}
+
 /* Begins a change of a: the snapshot to undo it. false (after completing) when out of
  * memory. */
 static bool begin(struct mop *op, struct api *a)
@@ -1108,12 +1120,9 @@ void apigw_update(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
         mop_commit(op, a);
         return;
     }
-    struct res *r = kid_find(a, kind, id);
-    if (r == NULL) {
-        not_found_msg(gw, kind, id, op->msg, sizeof op->msg);
-        mop_complete(op, ERR_APIGW_NOT_FOUND, NULL);
+    struct res *r = kid_or_fail(op, a, kind, id);
+    if (r == NULL)
         return;
-    }
     json_t *doc = json_deep_copy(r->doc);
     json_t *p = json_deep_copy(patch);
     json_object_del(p, id_members[kind]); /* ids and stage names do not change */
@@ -1191,12 +1200,9 @@ void apigw_delete(struct apigw *gw, enum apigw_kind kind, const char *api_id, co
     }
     if (!begin(op, a))
         return;
-    struct res *r = kid_find(a, kind, id);
-    if (r == NULL) {
-        not_found_msg(gw, kind, id, op->msg, sizeof op->msg);
-        mop_complete(op, ERR_APIGW_NOT_FOUND, NULL);
+    struct res *r = kid_or_fail(op, a, kind, id);
+    if (r == NULL)
         return;
-    }
     enum err e = still_used(a, r, op->msg, sizeof op->msg);
     if (e != ERR_OK) {
         mop_complete(op, e, NULL);

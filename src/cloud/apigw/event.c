@@ -351,7 +351,24 @@ static void str_field(struct jsonw *w, const char *key, const char *val)
     jw_kstr(w, key, val ? val : "");
 }
 
-/* The outcome of a whole event: our own errors first, then the writer's. */
+/* Parses req into p and opens, in w writing into out, the event object of that payload
+ * version. APIGW_OK, or the parse's error (p then freed). */
+static int start(const struct apigw_request *req, struct parsed *p, struct jsonw *w,
+                 struct buf *out, const char *version)
+{
+    int rc = parse(req, p);
+    if (rc != APIGW_OK) {
+        parsed_free(p);
+        return rc;
+    }
+    jw_init(w, out);
+    jw_obj(w);
+    str_field(w, "version", version);
+    return APIGW_OK;
+}
+
+/* The outcome of a whole event that start began: our own errors first, then the writer's; p is
+ * freed. */
 static int finish(struct parsed *p, const struct jsonw *w)
 {
     int rc = p->err != APIGW_OK ? p->err : jw_error(w);
@@ -490,15 +507,10 @@ static int event2(const struct apigw_request *req, const struct apigw_event_ctx 
                   bool authorizer, struct buf *out)
 {
     struct parsed p;
-    int rc = parse(req, &p);
-    if (rc != APIGW_OK) {
-        parsed_free(&p);
-        return rc;
-    }
     struct jsonw w;
-    jw_init(&w, out);
-    jw_obj(&w);
-    str_field(&w, "version", "2.0");
+    int rc = start(req, &p, &w, out, "2.0");
+    if (rc != APIGW_OK)
+        return rc;
     if (authorizer) {
         str_field(&w, "type", "REQUEST");
         str_field(&w, "routeArn", route_arn);
@@ -672,15 +684,10 @@ int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx
                    struct buf *out)
 {
     struct parsed p;
-    int rc = parse(req, &p);
-    if (rc != APIGW_OK) {
-        parsed_free(&p);
-        return rc;
-    }
     struct jsonw w;
-    jw_init(&w, out);
-    jw_obj(&w);
-    str_field(&w, "version", "1.0");
+    int rc = start(req, &p, &w, out, "1.0");
+    if (rc != APIGW_OK)
+        return rc;
     str_field(&w, "resource", c->resource);
     jw_kstrn(&w, "path", req->path, req->path_len);
     jw_kstrn(&w, "httpMethod", req->method, req->method_len);

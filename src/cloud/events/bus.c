@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS events_buses (name TEXT PRIMARY KEY, doc TEXT NOT NULL)"
@@ -472,18 +473,15 @@ static void rule_free(struct ev_rule *r)
     free(r);
 }
 
+static const char *rule_name_at(const void *rules, size_t i)
+{
+    return ((struct ev_rule *const *)rules)[i]->name;
+}
+
 /* Index of the first rule whose name is >= name. */
 static size_t rule_lower(const struct ev_bus *b, const char *name)
 {
-    size_t lo = 0, hi = b->nrules;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(b->rules[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return str_lower_bound(b->rules, b->nrules, rule_name_at, name);
 }
 
 struct ev_rule *events__rule(struct ev_bus *b, const char *name)
@@ -519,17 +517,15 @@ static void rule_remove(struct ev_bus *b, struct ev_rule *r)
     b->index_dirty = true;
 }
 
+static const char *bus_name_at(const void *buses, size_t i)
+{
+    return ((struct ev_bus *const *)buses)[i]->name;
+}
+
+/* Index of the first bus whose name is >= name. */
 static size_t bus_lower(const struct events *ev, const char *name)
 {
-    size_t lo = 0, hi = ev->nbuses;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(ev->buses[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return str_lower_bound(ev->buses, ev->nbuses, bus_name_at, name);
 }
 
 struct ev_bus *events__bus(struct events *ev, const char *name)
@@ -602,6 +598,11 @@ struct ev_target *events__target(struct ev_rule *r, const char *id)
 
 /* ---- the match index ---- */
 
+static const char *src_at(const void *idx, size_t i)
+{
+    return ((const struct ev_src *)idx)[i].source;
+}
+
 static int cmp_src(const void *a, const void *b)
 {
     return strcmp(((const struct ev_src *)a)->source, ((const struct ev_src *)b)->source);
@@ -642,14 +643,7 @@ void events__candidates(struct ev_bus *b, const char *source,
                 cb(arg, b->rules[i]);
         return;
     }
-    size_t lo = 0, hi = b->nidx;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcmp(b->idx[mid].source, source) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = str_lower_bound(b->idx, b->nidx, src_at, source);
     /* the callback may not change the bus, so the index stays valid while it runs */
     for (size_t i = lo; i < b->nidx && strcmp(b->idx[i].source, source) == 0; i++)
         cb(arg, b->idx[i].rule);
@@ -1080,6 +1074,26 @@ void events_restore(struct events *ev)
 
 /* ---- commands ---- */
 
+/* Installs the new state st of rule name of bus b as the change ch: r is the rule, or NULL to
+ * create it. Consumes ch and st, also on failure (out of memory, ch or st's tags NULL). */
+static enum err put_rule(struct events *ev, struct ev_bus *b, struct ev_rule *r, const char *name,
+                         struct change *ch, struct ev_state *st, char *msg, size_t msglen)
+{
+    bool fresh = r == NULL;
+    if (ch == NULL || st->tags == NULL || (fresh && (r = rule_new(ev, b, name)) == NULL) ||
+        (fresh && !rule_insert(b, r))) {
+        if (fresh)
+            rule_free(r);
+        if (ch)
+            change_free(ch);
+        state_release(st);
+        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
+    }
+    ch->had = !fresh;
+    install(ch, r, st);
+    return ERR_OK;
+}
+
 enum err events_put_rule(struct events *ev, const struct events_rule_spec *s, char *msg,
                          size_t msglen, events_done_fn done, void *arg)
 {
@@ -1115,19 +1129,7 @@ enum err events_put_rule(struct events *ev, const struct events_rule_spec *s, ch
         }
     }
     struct change *ch = change_new(ev, CH_RULE, b->name, s->name, done, arg);
-    bool fresh = r == NULL;
-    if (ch == NULL || st.tags == NULL || (fresh && (r = rule_new(ev, b, s->name)) == NULL) ||
-        (fresh && !rule_insert(b, r))) {
-        if (fresh)
-            rule_free(r);
-        if (ch)
-            change_free(ch);
-        state_release(&st);
-        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
-    }
-    ch->had = !fresh;
-    install(ch, r, &st);
-    return ERR_OK;
+    return put_rule(ev, b, r, s->name, ch, &st, msg, msglen);
 }
 
 enum err events_set_rule_state(struct events *ev, const char *bus, const char *name, bool enabled,
@@ -1494,19 +1496,7 @@ enum err events_provision_schedule(struct events *ev, const struct events_provis
         st.tags = json_deep_copy(p->tags);
     }
     struct change *ch = change_new(ev, CH_RULE, EVENTS_DEFAULT_BUS, p->rule, NULL, NULL);
-    bool fresh = r == NULL;
-    if (ch == NULL || st.tags == NULL || (fresh && (r = rule_new(ev, b, p->rule)) == NULL) ||
-        (fresh && !rule_insert(b, r))) {
-        if (fresh)
-            rule_free(r);
-        if (ch)
-            change_free(ch);
-        state_release(&st);
-        return fail(msg, msglen, ERR_EVENTS_INTERNAL, "%s", OOM);
-    }
-    ch->had = !fresh;
-    install(ch, r, &st);
-    return ERR_OK;
+    return put_rule(ev, b, r, p->rule, ch, &st, msg, msglen);
 }
 
 /* ---- reads ---- */
@@ -1546,9 +1536,7 @@ bool events_rule_each(struct events *ev, const char *bus, const char *prefix, co
     if (b == NULL)
         return false;
     size_t plen = prefix ? strlen(prefix) : 0;
-    size_t i = after ? rule_lower(b, after) : 0;
-    if (after && i < b->nrules && strcmp(b->rules[i]->name, after) == 0)
-        i++;
+    size_t i = after ? str_upper_bound(b->rules, b->nrules, rule_name_at, after) : 0;
     for (; i < b->nrules; i++) {
         if (plen && strncmp(b->rules[i]->name, prefix, plen) != 0)
             continue;
@@ -1582,9 +1570,7 @@ void events_bus_each(struct events *ev, const char *prefix, const char *after,
                      bool (*cb)(void *arg, const struct events_bus_info *b), void *arg)
 {
     size_t plen = prefix ? strlen(prefix) : 0;
-    size_t i = after ? bus_lower(ev, after) : 0;
-    if (after && i < ev->nbuses && strcmp(ev->buses[i]->name, after) == 0)
-        i++;
+    size_t i = after ? str_upper_bound(ev->buses, ev->nbuses, bus_name_at, after) : 0;
     for (; i < ev->nbuses; i++) {
         if (plen && strncmp(ev->buses[i]->name, prefix, plen) != 0)
             continue;

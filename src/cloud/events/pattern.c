@@ -1952,20 +1952,15 @@ struct walk {
     long budget;
 };
 
+static const char *prefix_at(const void *prefixes, size_t i)
+{
+    return ((char *const *)prefixes)[i];
+}
+
 static bool is_prefix(const struct events_pattern *p, const char *s)
 {
-    size_t lo = 0, hi = p->nprefixes;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(p->prefixes[mid], s);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    size_t i = str_lower_bound(p->prefixes, p->nprefixes, prefix_at, s);
+    return i < p->nprefixes && strcmp(p->prefixes[i], s) == 0;
 }
 
 static int find_path(const struct events_pattern *p, const char *s)

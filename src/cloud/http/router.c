@@ -260,6 +260,7 @@ enum err router_verify(const struct router *rt, struct proto_req *req, const cha
     memset(&req->caller, 0, sizeof req->caller);
     snprintf(req->caller.account, sizeof req->caller.account, ACCOUNT);
     struct cred_ctx c = {rt, &req->caller};
+    /* real time: signatures come from clients on the real clock, whatever haar's clock says */
     enum sigv4_status st = sigv4_verify(&sr, rt->region, service, true, clock_real_now_ms(),
                                         secret_of, &c, msg, msglen);
     if (st == SIGV4_OK) {
@@ -278,38 +279,10 @@ enum err router_verify(const struct router *rt, struct proto_req *req, const cha
 static bool authorized(const struct router *rt, struct proto_req *req,
                        const struct proto_service *svc)
 {
-    struct {
-        struct sigv4_header h[128];
-        size_t n;
-    } l = {.n = 0};
-    http_each_header_as_sent(req, add_header, &l);
-    struct sigv4_request sr = {.method = req->method,
-                               .method_len = req->method_len,
-                               .path = req->path,
-                               .path_len = req->path_len,
-                               .query = req->query_len ? req->query : NULL,
-                               .query_len = req->query_len,
-                               .headers = l.h,
-                               .nheaders = l.n,
-                               .body = req->body,
-                               .body_len = req->body_len};
     char msg[8192];
-    memset(&req->caller, 0, sizeof req->caller);
-    snprintf(req->caller.account, sizeof req->caller.account, ACCOUNT);
-    struct cred_ctx c = {rt, &req->caller};
-    /* real time: signatures come from clients on the real clock, whatever haar's clock says */
-    enum sigv4_status st = sigv4_verify(&sr, rt->region, signing_name(svc), true,
-                                        clock_real_now_ms(), secret_of, &c, msg, sizeof msg);
-    if (st == SIGV4_OK) {
-        struct sigv4_auth a;
-        if (sigv4_parse(&sr, &a, NULL, 0) == SIGV4_OK)
-            snprintf(req->caller.access_key, sizeof req->caller.access_key, "%s", a.access_key);
+    enum err e = router_verify(rt, req, signing_name(svc), msg, sizeof msg);
+    if (e == ERR_OK)
         return true;
-    }
-    enum err e = st == SIGV4_MISSING       ? ERR_MISSING_AUTH
-                 : st == SIGV4_MALFORMED   ? ERR_INCOMPLETE_SIGNATURE
-                 : st == SIGV4_UNKNOWN_KEY ? ERR_UNRECOGNIZED_CLIENT
-                                           : ERR_INVALID_SIGNATURE;
     /* AWS's JSON-protocol services answer these 400, the others 403 */
     enum proto_kind k = svc->protocol;
     proto_error_status(req, e, k == PROTO_JSON10 || k == PROTO_JSON11 ? 400 : err_status(e), msg);

@@ -13,6 +13,7 @@
 #include <zip.h>
 
 #include "cloud/lambda/lambda_int.h"
+#include "core/codec.h"
 #include "core/fs.h"
 
 enum { MAX_UNZIPPED = 262144000, MAX_ENTRIES = 20000 };
@@ -233,4 +234,13 @@ void lambda__code_gc(struct lambda *lm)
         rmdir(fdir); /* only when empty: a function without code left */
     }
     closedir(d);
+}
+
+void lambda__sha_b64(const unsigned char sha[32], char out[48])
+{
+    struct buf b64;
+    buf_init(&b64, 64);
+    codec_b64_encode(sha, 32, &b64);
+    snprintf(out, 48, "%s", b64.data ? b64.data : "");
+    buf_destroy(&b64);
 }

@@ -1212,17 +1212,18 @@ static void on_deadline(struct timer *t)
     struct lambda_inv *inv = env->inv;
     if (inv == NULL || env->killed != KILL_NONE)
         return;
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":\"RequestId: %s Error: Task "
-             "timed out after %d.00 seconds\"}",
-             inv->rid, env->fn->timeout);
+    struct buf body;
+    buf_init(&body, ERROR_DOC_MAX);
+    lambda__error_doc(&body, "Sandbox.Timedout",
+                      "RequestId: %s Error: Task timed out after %d.00 seconds", inv->rid,
+                      env->fn->timeout);
     char ts[40];
     clock_format_iso(clock_now_ms(), true, ts, sizeof ts);
     lambda__env_logf(env, "%s %s Task timed out after %d.00 seconds", ts, inv->rid,
                      env->fn->timeout);
     lambda__env_kill(env, KILL_TIMEOUT);
-    lambda__env_end_inv(env, true, body, strlen(body), "timeout");
+    lambda__env_end_inv(env, true, body.data ? body.data : "", body.len, "timeout");
+    buf_destroy(&body);
 }
 
 static void exit_text(int status, char *out, size_t outlen)
@@ -1244,13 +1245,24 @@ static struct lambda_env *find_runtime(struct lambda *lm, int pid)
     return NULL;
 }
 
+/* Ends the environment's invocation with the error its runtime's exit makes (type, why). */
+static void end_exited(struct lambda_env *env, const char *type, const char *why)
+{
+    struct buf body;
+    buf_init(&body, ERROR_DOC_MAX);
+    lambda__error_doc(&body, type, "RequestId: %s Error: Runtime exited with error: %s",
+                      env->inv->rid, why);
+    lambda__env_end_inv(env, true, body.data ? body.data : "", body.len, "error");
+    buf_destroy(&body);
+}
+
 void lambda_child_exited(struct lambda *lm, int pid, int status)
 {
     struct lambda_env *env = find_runtime(lm, pid);
     if (env == NULL)
         return; /* a descendant the daemon reaped as subreaper */
     struct lambda_fn *fn = env->fn;
-    char why[64], body[512];
+    char why[64];
     exit_text(status, why, sizeof why);
     /* the sandbox goes with its runtime: whatever bootstrap started dies too */
     if (env->killed == KILL_NONE && lambda__cg_env_oom(env)) {
@@ -1274,15 +1286,11 @@ void lambda_child_exited(struct lambda *lm, int pid, int status)
         drain_output(env);
     if (env->inv != NULL) {
         const char *type = env->killed == KILL_OOM ? "Runtime.OutOfMemory" : "Runtime.ExitError";
-        snprintf(body, sizeof body,
-                 "{\"errorType\":\"%s\",\"errorMessage\":\"RequestId: %s Error: Runtime exited "
-                 "with error: %s\"}",
-                 type, env->inv->rid, why);
         if (env->killed != KILL_OOM) /* the OOM line was logged when it was killed */
             lambda__env_logf(env, "RequestId: %s Error: Runtime exited with error: %s",
                              env->inv->rid, why);
         lambda__env_logf(env, "%s", type);
-        lambda__env_end_inv(env, true, body, strlen(body), "error");
+        end_exited(env, type, why);
     } else if (env->state == ENV_STARTING && env->killed != KILL_RETIRE && fn->pending.n > 0) {
         /* init failed: the invocation that started this environment gets the error */
         struct lambda_inv *inv = fn->pending.head;
@@ -1301,15 +1309,11 @@ void lambda_child_exited(struct lambda *lm, int pid, int status)
         } else {
             const char *type =
                 env->killed == KILL_OOM ? "Runtime.OutOfMemory" : "Runtime.ExitError";
-            snprintf(body, sizeof body,
-                     "{\"errorType\":\"%s\",\"errorMessage\":\"RequestId: %s Error: Runtime "
-                     "exited with error: %s\"}",
-                     type, inv->rid, why);
             lambda__env_logf(env,
                              "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: "
                              "error\tError Type: %s",
                              env->init_ms, type);
-            lambda__env_end_inv(env, true, body, strlen(body), "error");
+            end_exited(env, type, why);
         }
     }
     LOG_DEBUG("env_exit", NULL, "%s pid=%d %s", fn->name, pid, why);

@@ -2,6 +2,7 @@
  * invoke.c — invocations: admission under the concurrency limits, placement on environments,
  * the Event queue (durable, retried on the clock, aged out), and completions.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/jsonw.h"
 #include "core/log.h"
 
 enum {
@@ -204,13 +206,14 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
             break;
         }
         q_pop(&fn->pending);
-        char body[256];
-        snprintf(body, sizeof body,
-                 "{\"errorType\":\"Sandbox.Timedout\",\"errorMessage\":\"RequestId: %s Error: "
-                 "Task timed out after %d.00 seconds\"}",
-                 inv->rid, fn->timeout);
+        struct buf body;
+        buf_init(&body, ERROR_DOC_MAX);
+        lambda__error_doc(&body, "Sandbox.Timedout",
+                          "RequestId: %s Error: Task timed out after %d.00 seconds", inv->rid,
+                          fn->timeout);
         LOG_WARN("invoke_timeout", inv->rid, "%s: no environment took the event", fn->name);
-        lambda__finish(inv, true, body, strlen(body));
+        lambda__finish(inv, true, body.data ? body.data : "", body.len);
+        buf_destroy(&body);
     }
     if (fn->pending.head && now - fn->pending.head->queued_ms >= EAGER_SPAWN_MS)
         eager = true;
@@ -229,22 +232,24 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
                 complete_error(inv, ERR_LAMBDA_INVALID_RUNTIME,
                                inv->err_text ? inv->err_text : "Unsupported runtime", NULL);
             } else {
-                char body[800];
-                snprintf(body, sizeof body,
-                         "{\"errorType\":\"Runtime.InvalidRuntime\",\"errorMessage\":\"%s\"}",
-                         why);
-                finish_later(inv, body, strlen(body));
+                struct buf body;
+                buf_init(&body, ERROR_DOC_MAX);
+                lambda__error_doc(&body, "Runtime.InvalidRuntime", "%s", why);
+                finish_later(inv, body.data ? body.data : "", body.len);
+                buf_destroy(&body);
             }
             continue;
         }
         if (client[0] == '\0' && access(exe, X_OK) != 0) {
             struct lambda_inv *inv = q_pop(&fn->pending);
-            char body[PATH_MAX + 256];
-            snprintf(body, sizeof body,
-                     "{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: "
-                     "%s Error: Couldn't find valid bootstrap(s): [%s/bootstrap]\"}",
-                     inv->rid, fn->code_dir);
-            finish_later(inv, body, strlen(body));
+            struct buf body;
+            buf_init(&body, ERROR_DOC_MAX);
+            lambda__error_doc(&body, "Runtime.InvalidEntrypoint",
+                              "RequestId: %s Error: Couldn't find valid bootstrap(s): "
+                              "[%s/bootstrap]",
+                              inv->rid, fn->code_dir);
+            finish_later(inv, body.data ? body.data : "", body.len);
+            buf_destroy(&body);
             continue;
         }
         if (!lambda__env_room(fn) && !free_an_idle_env(lm, fn))
@@ -726,6 +731,26 @@ void lambda_inv_detach(struct lambda_inv *inv)
         pending_arm(fn);
         lambda__dispatch_events(fn);
     }
+}
+
+int lambda__error_doc(struct buf *out, const char *type, const char *fmt, ...)
+{
+    struct buf msg;
+    buf_init(&msg, ERROR_DOC_MAX);
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    struct jsonw w;
+    jw_init(&w, out);
+    jw_obj(&w);
+    jw_kstr(&w, "errorType", type);
+    jw_kstrn(&w, "errorMessage", msg.data ? msg.data : "", msg.len);
+    jw_obj_end(&w);
+    if (rc == BUF_OK)
+        rc = jw_error(&w);
+    buf_destroy(&msg);
+    return rc;
 }
 
 void lambda__finish(struct lambda_inv *inv, bool function_error, const char *body, size_t len)

@@ -315,6 +315,16 @@ void lambda__retire_envs(struct lambda_fn *fn);
 /* Commits the function's record (or its deletion); done(arg, rc) from the store. */
 void lambda__persist_fn(struct lambda_fn *fn, void (*done)(void *arg, int rc), void *arg);
 
+/* Resource policies ({"Version","Id","Statement":[...]}, of functions and of layer versions).
+ * The statement with this Sid, or NULL; *at (when not NULL) gets its index. */
+json_t *lambda__policy_statement(const json_t *policy, const char *sid, size_t *at);
+/* Appends a copy of st to *policy, which is created when NULL. Returns 0, or -1 when out of
+ * memory (*policy may then be a new, empty document). */
+int lambda__policy_add(json_t **policy, const json_t *st);
+/* Removes the statement at index at (from lambda__policy_statement); a policy left with no
+ * statement is freed and *policy set to NULL. */
+void lambda__policy_remove(json_t **policy, size_t at);
+
 /* ---- env.c ---- */
 /* Starts an environment for fn (provisioned: kept warm, AWS_LAMBDA_INITIALIZATION_TYPE
  * provisioned-concurrency). NULL when it cannot start. */
@@ -340,6 +350,13 @@ void lambda__reap_orphans(struct lambda *lm);
 
 /* ---- invoke.c ---- */
 void lambda__finish(struct lambda_inv *inv, bool function_error, const char *body, size_t len);
+/* The most an error body of the daemon's own (a timeout, a runtime that cannot start) takes. */
+#define ERROR_DOC_MAX 8192
+/* Appends a function error the daemon reports itself, {"errorType":type,"errorMessage":msg}
+ * with msg formatted from fmt, to out (escaped as JSON needs). Returns BUF_OK or a buf error
+ * (out then holds what fitted). */
+int lambda__error_doc(struct buf *out, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void lambda__dispatch_events(struct lambda_fn *fn);
 void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager);
 /* An idle environment is free: gives it the next pending or queued invocation. */
@@ -437,5 +454,8 @@ void lambda__code_release(struct lambda *lm, const char *dir);
 void lambda__code_gc(struct lambda *lm);
 /* The bytes a code folder and its zip take (for the storage quota). */
 int64_t lambda__code_size(const char *dir);
+/* The CodeSha256 form of a SHA-256: its base64 (44 characters) into out; "" when out of
+ * memory. */
+void lambda__sha_b64(const unsigned char sha[32], char out[48]);
 
 #endif

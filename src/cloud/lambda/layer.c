@@ -454,11 +454,7 @@ static void publish_unzipped(struct work *w)
         lop_finish(o);
         return;
     }
-    struct buf b64;
-    buf_init(&b64, 64);
-    codec_b64_encode(o->sha, 32, &b64);
-    snprintf(l->sha, sizeof l->sha, "%s", b64.data ? b64.data : "");
-    buf_destroy(&b64);
+    lambda__sha_b64(o->sha, l->sha);
     l->size = (long long)o->zip_len;
     l->unzipped = o->unzipped;
     persist_layer(o, publish_committed);
@@ -567,21 +563,6 @@ static void policy_committed(void *arg, int rc)
     lop_finish(o);
 }
 
-static json_t *statement_at(const json_t *policy, const char *sid, size_t *at)
-{
-    size_t i;
-    json_t *st;
-    json_array_foreach(json_object_get(policy, "Statement"), i, st)
-    {
-        if (strcmp(jsonh_str(st, "Sid", ""), sid) == 0) {
-            if (at != NULL)
-                *at = i;
-            return st;
-        }
-    }
-    return NULL;
-}
-
 static struct lop *begin_policy(struct lambda *lm, struct lambda_layer *l, const char *rev,
                                 lambda_op_fn done, void *arg)
 {
@@ -607,17 +588,14 @@ void lambda_layer_add_permission(struct lambda *lm, struct lambda_layer *l, cons
     if (o == NULL)
         return;
     const char *sid = jsonh_str(st, "Sid", "");
-    if (statement_at(l->policy, sid, NULL) != NULL) {
+    if (lambda__policy_statement(l->policy, sid, NULL) != NULL) {
         lop_complete(o, ERR_LAMBDA_CONFLICT,
                      "The statement id (%s) provided already exists. Please provide a new "
                      "statement id, or remove the existing statement.",
                      sid);
         return;
     }
-    if (l->policy == NULL)
-        l->policy = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default",
-                              "Statement");
-    if (json_array_append_new(json_object_get(l->policy, "Statement"), json_deep_copy(st)) != 0) {
+    if (lambda__policy_add(&l->policy, st) != 0) {
         lop_complete(o, ERR_LAMBDA_SERVICE, "out of memory");
         return;
     }
@@ -632,17 +610,12 @@ void lambda_layer_remove_permission(struct lambda *lm, struct lambda_layer *l, c
     if (o == NULL)
         return;
     size_t at;
-    if (statement_at(l->policy, sid, &at) == NULL) {
+    if (lambda__policy_statement(l->policy, sid, &at) == NULL) {
         lop_complete(o, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.",
                      sid);
         return;
     }
-    json_t *list = json_object_get(l->policy, "Statement");
-    json_array_remove(list, at);
-    if (json_array_size(list) == 0) {
-        json_decref(l->policy);
-        l->policy = NULL;
-    }
+    lambda__policy_remove(&l->policy, at);
     ids_uuid4(l->policy_rev);
     persist_layer(o, policy_committed);
 }

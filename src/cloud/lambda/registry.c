@@ -25,6 +25,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 #define DEFAULT_MAX_RETRIES 2
 #define DEFAULT_MAX_AGE_S   21600
@@ -880,11 +881,7 @@ static int place_code(struct op *op, struct lambda_fn *fn)
     }
     memcpy(op->old_dir, fn->code_dir, sizeof op->old_dir);
     memcpy(fn->code_dir, op->final_dir, (size_t)n + 1);
-    struct buf b64;
-    buf_init(&b64, 64);
-    codec_b64_encode(op->sha, 32, &b64);
-    snprintf(fn->sha, sizeof fn->sha, "%s", b64.data ? b64.data : "");
-    buf_destroy(&b64);
+    lambda__sha_b64(op->sha, fn->sha);
     fn->code_size = (long long)op->zip_len;
     op->lm->code_bytes += op->unzipped + (int64_t)op->zip_len;
     return 0;
@@ -1187,13 +1184,9 @@ static void code_from_dir(struct lambda_fn *fn, const char *dir)
     close(fd);
     unsigned char h[32];
     codec_sha256(data.data ? data.data : "", data.len, h);
-    struct buf b64;
-    buf_init(&b64, 64);
-    codec_b64_encode(h, 32, &b64);
-    snprintf(fn->sha, sizeof fn->sha, "%s", b64.data ? b64.data : "");
+    lambda__sha_b64(h, fn->sha);
     fn->code_size = (long long)data.len;
     fn->code_unzipped = (long long)data.len;
-    buf_destroy(&b64);
     buf_destroy(&data);
 }
 
@@ -1575,7 +1568,7 @@ void lambda_fn_delete_event_config(struct lambda *lm, struct lambda_fn *fn, lamb
 
 /* ---- the resource policy ---- */
 
-static json_t *statement_of(const json_t *policy, const char *sid, size_t *at)
+json_t *lambda__policy_statement(const json_t *policy, const char *sid, size_t *at)
 {
     size_t i;
     json_t *st;
@@ -1588,6 +1581,24 @@ static json_t *statement_of(const json_t *policy, const char *sid, size_t *at)
         }
     }
     return NULL;
+}
+
+int lambda__policy_add(json_t **policy, const json_t *st)
+{
+    if (*policy == NULL)
+        *policy = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default",
+                            "Statement");
+    return json_array_append_new(json_object_get(*policy, "Statement"), json_deep_copy(st));
+}
+
+void lambda__policy_remove(json_t **policy, size_t at)
+{
+    json_t *list = json_object_get(*policy, "Statement");
+    json_array_remove(list, at);
+    if (json_array_size(list) == 0) {
+        json_decref(*policy);
+        *policy = NULL;
+    }
 }
 
 static bool stale_revision(struct op *op, struct lambda_fn *fn, const char *rev)
@@ -1606,16 +1617,12 @@ void lambda_fn_add_permission(struct lambda *lm, struct lambda_fn *fn, const jso
     if (op == NULL || stale_revision(op, fn, revision_id))
         return;
     const char *sid = jsonh_str(statement, "Sid", "");
-    if (statement_of(fn->policy, sid, NULL) != NULL) {
+    if (lambda__policy_statement(fn->policy, sid, NULL) != NULL) {
         op_complete(op, ERR_LAMBDA_CONFLICT, "The statement id (%s) provided already exists. "
                     "Please specify a new statement id, or remove the existing statement.", sid);
         return;
     }
-    if (fn->policy == NULL)
-        fn->policy = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default",
-                               "Statement");
-    if (json_array_append_new(json_object_get(fn->policy, "Statement"),
-                              json_deep_copy(statement)) != 0) {
+    if (lambda__policy_add(&fn->policy, statement) != 0) {
         op_complete(op, ERR_LAMBDA_SERVICE, "out of memory");
         return;
     }
@@ -1634,17 +1641,12 @@ void lambda_fn_remove_permission(struct lambda *lm, struct lambda_fn *fn, const 
         op_complete(op, ERR_LAMBDA_NOT_FOUND, "No policy is associated with the given resource.");
         return;
     }
-    if (statement_of(fn->policy, sid, &at) == NULL) {
+    if (lambda__policy_statement(fn->policy, sid, &at) == NULL) {
         op_complete(op, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.",
                     sid);
         return;
     }
-    json_t *list = json_object_get(fn->policy, "Statement");
-    json_array_remove(list, at);
-    if (json_array_size(list) == 0) {
-        json_decref(fn->policy);
-        fn->policy = NULL;
-    }
+    lambda__policy_remove(&fn->policy, at);
     ids_uuid4(fn->policy_rev);
     op_commit_change(op);
 }
@@ -1656,34 +1658,11 @@ const json_t *lambda_fn_policy(const struct lambda_fn *fn, const char **revision
     return fn->policy;
 }
 
-/* IAM's ArnLike: '*' any run, '?' one character. */
-static bool arn_like(const char *pat, const char *s)
-{
-    const char *star = NULL, *mark = NULL;
-    while (*s) {
-        if (*pat == '?' || *pat == *s) {
-            pat++;
-            s++;
-        } else if (*pat == '*') {
-            star = pat++;
-            mark = s;
-        } else if (star != NULL) {
-            pat = star + 1;
-            s = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 /* A string or an array of strings holding one that fits s (exactly, or as a pattern). */
 static bool any_of(const json_t *v, const char *s, bool pattern)
 {
     if (json_is_string(v))
-        return pattern ? arn_like(json_string_value(v), s) : strcmp(json_string_value(v), s) == 0;
+        return pattern ? str_glob(json_string_value(v), s) : strcmp(json_string_value(v), s) == 0;
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e) if (any_of(e, s, pattern)) return true;

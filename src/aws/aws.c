@@ -4,7 +4,6 @@
 #include "aws/aws.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,18 +71,6 @@ bool aws_error_is(const struct aws_error *err, const char *code)
     return err != NULL && err->rc == AWS_ESERVICE && strcmp(err->code, code) == 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- default hooks ------------------------------------------------------------------- */
 
 static int64_t real_now_ms(void *arg)
@@ -131,7 +118,7 @@ static int max_attempts_of(aws_getenv_fn get, void *arg, int *out, char *err, si
     errno = 0;
     long n = strtol(v, &end, 10);
     if (errno != 0 || *end != '\0' || n < 1 || n > 100) {
-        set_err(err, errlen, "AWS_MAX_ATTEMPTS=%.32s: expected a number from 1 to 100", v);
+        aws__set_err(err, errlen, "AWS_MAX_ATTEMPTS=%.32s: expected a number from 1 to 100", v);
         return -1;
     }
     *out = (int)n;
@@ -143,7 +130,7 @@ struct aws_client *aws_client_new(const struct aws_client_options *o, char *err,
     struct aws_client *c = calloc(1, sizeof *c);
     int max_attempts;
     if (c == NULL) {
-        set_err(err, errlen, "out of memory");
+        aws__set_err(err, errlen, "out of memory");
         return NULL;
     }
     if (o != NULL)
@@ -189,7 +176,7 @@ struct aws_client *aws_client_new(const struct aws_client_options *o, char *err,
         if (c->svc[s].conn == NULL) {
             struct aws_http_conn *conn = aws_http_conn_new(&c->svc[s].ep, b);
             if (conn == NULL) {
-                set_err(err, errlen, "cannot set up a connection to %s", c->svc[s].ep.url);
+                aws__set_err(err, errlen, "cannot set up a connection to %s", c->svc[s].ep.url);
                 goto fail;
             }
             c->conns[c->nconns++] = conn;

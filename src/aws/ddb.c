@@ -144,6 +144,16 @@ static void write_expr_args(struct jsonw *w, const struct aws_ddb_name *names, s
 
 /* ---- calls ----------------------------------------------------------------------------- */
 
+/* Starts a request's body in req (a buffer of AWS_MAX_REQUEST bytes at most; the caller
+ * destroys it): an object, through w, that names the table. */
+static void begin_request(struct buf *req, struct jsonw *w, const char *table)
+{
+    buf_init(req, AWS_MAX_REQUEST);
+    jw_init(w, req);
+    jw_obj(w);
+    jw_kstr(w, "TableName", table);
+}
+
 static int fail(struct aws_error *err, int rc, const char *msg)
 {
     memset(err, 0, sizeof *err);
@@ -190,10 +200,7 @@ int aws_ddb_put_item(struct aws_client *c, const struct aws_ddb_put *p, int64_t 
     json_t *ans = NULL;
     if (old != NULL)
         *old = NULL;
-    buf_init(&req, AWS_MAX_REQUEST);
-    jw_init(&w, &req);
-    jw_obj(&w);
-    jw_kstr(&w, "TableName", p->table);
+    begin_request(&req, &w, p->table);
     write_map(&w, "Item", p->item, p->nitem);
     if (p->condition != NULL)
         jw_kstr(&w, "ConditionExpression", p->condition);
@@ -215,10 +222,7 @@ int aws_ddb_get_item(struct aws_client *c, const struct aws_ddb_get *g, int64_t 
     struct jsonw w;
     json_t *ans = NULL;
     *item = NULL;
-    buf_init(&req, AWS_MAX_REQUEST);
-    jw_init(&w, &req);
-    jw_obj(&w);
-    jw_kstr(&w, "TableName", g->table);
+    begin_request(&req, &w, g->table);
     write_map(&w, "Key", g->key, g->nkey);
     if (g->consistent)
         jw_kbool(&w, "ConsistentRead", true);
@@ -243,10 +247,7 @@ int aws_ddb_update_item(struct aws_client *c, const struct aws_ddb_update *u, in
     struct aws_ddb_item *failed = NULL;
     if (attrs != NULL)
         *attrs = NULL;
-    buf_init(&req, AWS_MAX_REQUEST);
-    jw_init(&w, &req);
-    jw_obj(&w);
-    jw_kstr(&w, "TableName", u->table);
+    begin_request(&req, &w, u->table);
     write_map(&w, "Key", u->key, u->nkey);
     jw_kstr(&w, "UpdateExpression", u->update);
     if (u->condition != NULL)
@@ -277,10 +278,7 @@ int aws_ddb_query(struct aws_client *c, const struct aws_ddb_query *q, int64_t d
     struct jsonw w;
     json_t *ans = NULL;
     memset(page, 0, sizeof *page);
-    buf_init(&req, AWS_MAX_REQUEST);
-    jw_init(&w, &req);
-    jw_obj(&w);
-    jw_kstr(&w, "TableName", q->table);
+    begin_request(&req, &w, q->table);
     if (q->index != NULL)
         jw_kstr(&w, "IndexName", q->index);
     jw_kstr(&w, "KeyConditionExpression", q->key_condition);

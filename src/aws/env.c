@@ -9,9 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void aws__set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (err == NULL || errlen == 0)
@@ -71,12 +69,12 @@ int aws_env_credentials(aws_getenv_fn get, void *arg, struct aws_credentials *ou
         if (v == NULL && !fields[i].required)
             continue;
         if (v == NULL) {
-            set_err(err, errlen, "%s is not set", fields[i].var);
+            aws__set_err(err, errlen, "%s is not set", fields[i].var);
             return -1;
         }
         if (!copy_value((char *)out + fields[i].offset, fields[i].cap, v)) {
-            set_err(err, errlen, "%s is longer than %zu bytes or not printable ASCII",
-                    fields[i].var, fields[i].cap - 1);
+            aws__set_err(err, errlen, "%s is longer than %zu bytes or not printable ASCII",
+                         fields[i].var, fields[i].cap - 1);
             memset(out, 0, sizeof *out);
             return -1;
         }
@@ -90,7 +88,7 @@ int aws_env_region(aws_getenv_fn get, void *arg, char *out, size_t cap, char *er
     if (v == NULL)
         v = lookup(get, arg, "AWS_DEFAULT_REGION");
     if (v == NULL) {
-        set_err(err, errlen, "no region: set AWS_REGION (or AWS_DEFAULT_REGION)");
+        aws__set_err(err, errlen, "no region: set AWS_REGION (or AWS_DEFAULT_REGION)");
         return -1;
     }
     size_t n = strlen(v);
@@ -98,7 +96,7 @@ int aws_env_region(aws_getenv_fn get, void *arg, char *out, size_t cap, char *er
     for (size_t i = 0; ok && i < n; i++)
         ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-';
     if (!ok) {
-        set_err(err, errlen, "region '%.64s' is not a region name", v);
+        aws__set_err(err, errlen, "region '%.64s' is not a region name", v);
         return -1;
     }
     memcpy(out, v, n + 1);
@@ -116,17 +114,17 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
     } else if (strncasecmp(url, "http://", 7) == 0) {
         p = url + 7;
     } else {
-        set_err(err, errlen, "endpoint '%.200s' is not an http:// or https:// URL", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' is not an http:// or https:// URL", url);
         return -1;
     }
     size_t auth_len = strcspn(p, "/?#");
     const char *path = p + auth_len;
     if (*path == '?' || *path == '#' || strpbrk(path, "?#") != NULL) {
-        set_err(err, errlen, "endpoint '%.200s' has a query or fragment", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' has a query or fragment", url);
         return -1;
     }
     if (memchr(p, '@', auth_len) != NULL) {
-        set_err(err, errlen, "endpoint '%.200s' carries user information", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' carries user information", url);
         return -1;
     }
     /* host and port */
@@ -135,14 +133,14 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
     if (auth_len > 0 && *p == '[') {
         const char *rb = memchr(p, ']', auth_len);
         if (rb == NULL) {
-            set_err(err, errlen, "endpoint '%.200s': unclosed '['", url);
+            aws__set_err(err, errlen, "endpoint '%.200s': unclosed '['", url);
             return -1;
         }
         host = p + 1;
         host_len = (size_t)(rb - host);
         if (rb + 1 < p + auth_len) {
             if (rb[1] != ':') {
-                set_err(err, errlen, "endpoint '%.200s': bad authority", url);
+                aws__set_err(err, errlen, "endpoint '%.200s': bad authority", url);
                 return -1;
             }
             port = rb + 2;
@@ -153,7 +151,7 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
         port = colon ? colon + 1 : NULL;
     }
     if (host_len == 0 || host_len >= sizeof out->host) {
-        set_err(err, errlen, "endpoint '%.200s' has no host (or an over-long one)", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' has no host (or an over-long one)", url);
         return -1;
     }
     memcpy(out->host, host, host_len);
@@ -163,17 +161,17 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
         long v = 0;
         const char *e = p + auth_len;
         if (port == e) {
-            set_err(err, errlen, "endpoint '%.200s' has an empty port", url);
+            aws__set_err(err, errlen, "endpoint '%.200s' has an empty port", url);
             return -1;
         }
         for (const char *s = port; s < e; s++) {
             if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > 65535) {
-                set_err(err, errlen, "endpoint '%.200s' has a bad port", url);
+                aws__set_err(err, errlen, "endpoint '%.200s' has a bad port", url);
                 return -1;
             }
         }
         if (v == 0) {
-            set_err(err, errlen, "endpoint '%.200s' has port 0", url);
+            aws__set_err(err, errlen, "endpoint '%.200s' has port 0", url);
             return -1;
         }
         out->port = (int)v;
@@ -185,7 +183,7 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
             : snprintf(out->authority, sizeof out->authority, v6 ? "[%s]:%d" : "%s:%d", out->host,
                        out->port);
     if (n < 0 || (size_t)n >= sizeof out->authority) {
-        set_err(err, errlen, "endpoint '%.200s' is too long", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' is too long", url);
         return -1;
     }
     /* the path prefix, without trailing slashes */
@@ -193,7 +191,7 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
     while (pl > 0 && path[pl - 1] == '/')
         pl--;
     if (pl >= sizeof out->path) {
-        set_err(err, errlen, "endpoint '%.200s' has an over-long path", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' has an over-long path", url);
         return -1;
     }
     memcpy(out->path, path, pl);
@@ -201,7 +199,7 @@ int aws_endpoint_parse(const char *url, struct aws_endpoint *out, char *err, siz
     n = snprintf(out->url, sizeof out->url, "%s://%s%s", out->tls ? "https" : "http",
                  out->authority, out->path);
     if (n < 0 || (size_t)n >= sizeof out->url) {
-        set_err(err, errlen, "endpoint '%.200s' is too long", url);
+        aws__set_err(err, errlen, "endpoint '%.200s' is too long", url);
         return -1;
     }
     return 0;
@@ -238,7 +236,7 @@ int aws_env_endpoint(aws_getenv_fn get, void *arg, const char *env_id, const cha
         const char *suffix = "amazonaws.com";
         src = AWS_ENDPOINT_REGIONAL;
         if (region == NULL || *region == '\0') {
-            set_err(err, errlen, "no endpoint for %s: no region", prefix);
+            aws__set_err(err, errlen, "no endpoint for %s: no region", prefix);
             return -1;
         }
         for (size_t i = 0; i < sizeof PARTITIONS / sizeof PARTITIONS[0]; i++)
@@ -249,7 +247,7 @@ int aws_env_endpoint(aws_getenv_fn get, void *arg, const char *env_id, const cha
             }
         int n = snprintf(url, sizeof url, "https://%s.%s.%s", prefix, region, suffix);
         if (n < 0 || (size_t)n >= sizeof url) {
-            set_err(err, errlen, "no endpoint for %s: region too long", prefix);
+            aws__set_err(err, errlen, "no endpoint for %s: region too long", prefix);
             return -1;
         }
         v = url;

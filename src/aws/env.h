@@ -26,6 +26,11 @@ typedef const char *(*aws_getenv_fn)(void *arg, const char *name);
 /* The process environment (getenv); arg is unused. */
 const char *aws_env_getenv(void *arg, const char *name);
 
+/* Internal to src/aws (env.c, aws.c): formats a reason into err, cut to errlen bytes; does
+ * nothing when err is NULL or errlen is 0. */
+void aws__set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 enum {
     AWS_ACCESS_KEY_MAX = 128,
     AWS_SECRET_MAX = 128,

@@ -518,17 +518,19 @@ static void test_ddb_query(void **state)
     struct aws_ddb_attr values[] = {{":s", aws_ddb_s("QUEUED")}};
     struct aws_ddb_attr start[] = {
         {"id", aws_ddb_s("z")}, {"status", aws_ddb_s("QUEUED")}, {"created_at", aws_ddb_s("2025")}};
-    struct aws_ddb_query q = {.table = "t",
-                              .index = "by-status",
-                              .key_condition = "#s = :s",
-                              .names = names,
-                              .nnames = 1,
-                              .values = values,
-                              .nvalues = 1,
-                              .limit = 2,
-                              .descending = true,
-                              .start_key = start,
-                              .nstart = 3};
+    /* the two queries: a page after a start key, then a count */
+    const struct aws_ddb_query by_status = {.table = "t",
+                                            .index = "by-status",
+                                            .key_condition = "#s = :s",
+                                            .names = names,
+                                            .nnames = 1,
+                                            .values = values,
+                                            .nvalues = 1};
+    struct aws_ddb_query q = by_status;
+    q.limit = 2;
+    q.descending = true;
+    q.start_key = start;
+    q.nstart = 3;
     struct aws_ddb_page page;
     struct aws_error err;
     assert_int_equal(aws_ddb_query(x->c, &q, 0, &page, &err), AWS_OK);
@@ -546,14 +548,8 @@ static void test_ddb_query(void **state)
         "\"ExpressionAttributeValues\":{\":s\":{\"S\":\"QUEUED\"}},\"Limit\":2,"
         "\"ScanIndexForward\":false,\"ExclusiveStartKey\":{\"id\":{\"S\":\"z\"},"
         "\"status\":{\"S\":\"QUEUED\"},\"created_at\":{\"S\":\"2025\"}}}");
-    struct aws_ddb_query count = {.table = "t",
-                                  .index = "by-status",
-                                  .key_condition = "#s = :s",
-                                  .names = names,
-                                  .nnames = 1,
-                                  .values = values,
-                                  .nvalues = 1,
-                                  .count_only = true};
+    struct aws_ddb_query count = by_status;
+    count.count_only = true;
     assert_int_equal(aws_ddb_query(x->c, &count, 0, &page, &err), AWS_OK);
     assert_int_equal(page.count, 0);
     assert_int_equal(page.matched, 7);
@@ -579,33 +575,24 @@ static void test_ddb_bad_answer(void **state)
 static void test_settings(void **state)
 {
     (void)state;
+    /* clang-format off */
     static const struct {
         struct env env;
-        const char *want;
+        const char *want; /* what the reason must name */
     } CASES[] = {
         {{{{"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"}}}, "AWS_ACCESS_KEY_ID"},
         {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}}}, "region"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"},
-           {"AWS_SECRET_ACCESS_KEY", "s"},
-           {"AWS_REGION", "eu-west-1"},
-           {"HAAR_AWS_HTTP", "native"}}},
-         "HAAR_AWS_HTTP"}, /* https endpoints need libcurl */
-        {{{{"AWS_ACCESS_KEY_ID", "a"},
-           {"AWS_SECRET_ACCESS_KEY", "s"},
-           {"AWS_REGION", "eu-west-1"},
-           {"HAAR_AWS_HTTP", "quic"}}},
-         "HAAR_AWS_HTTP"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"},
-           {"AWS_SECRET_ACCESS_KEY", "s"},
-           {"AWS_REGION", "eu-west-1"},
-           {"AWS_MAX_ATTEMPTS", "0"}}},
-         "AWS_MAX_ATTEMPTS"},
-        {{{{"AWS_ACCESS_KEY_ID", "a"},
-           {"AWS_SECRET_ACCESS_KEY", "s"},
-           {"AWS_REGION", "eu-west-1"},
-           {"AWS_ENDPOINT_URL", "localhost:4566"}}},
-         "endpoint"},
+        /* https endpoints need libcurl */
+        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+           {"HAAR_AWS_HTTP", "native"}}}, "HAAR_AWS_HTTP"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+           {"HAAR_AWS_HTTP", "quic"}}}, "HAAR_AWS_HTTP"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+           {"AWS_MAX_ATTEMPTS", "0"}}}, "AWS_MAX_ATTEMPTS"},
+        {{{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}, {"AWS_REGION", "eu-west-1"},
+           {"AWS_ENDPOINT_URL", "localhost:4566"}}}, "endpoint"},
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         struct aws_client_options o = {.getenv = env_get, .getenv_arg = (void *)&CASES[i].env};
         char err[256] = "";

@@ -15,16 +15,12 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "aws/ddb.h"
+#include "fn_test.h"
 #include "functions/api/api.h"
-#include "functions/common/fn.h"
 #include "functions/common/task.h"
-#include "runtime/runtime_log.h"
-#include "test_aws_fake.h"
 
 /* ---- POST /tasks bodies ---- */
 
@@ -335,77 +331,35 @@ static void test_render(void **state)
 
 /* ---- the handler against scripted AWS ---- */
 
-#define TID    "0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8b"
-#define MSG_OK "{\"MessageId\":\"m-1\",\"MD5OfMessageBody\":\"%s\"}"
-
-struct api_ctx {
-    struct fake f;
-    char url[64];
-    struct env env;
-    struct fn_app app;
-};
-
 static int api_setup(void **state)
 {
-    struct api_ctx *x = calloc(1, sizeof *x);
-    char err[256];
-    fake_start(&x->f);
-    snprintf(x->url, sizeof x->url, "http://127.0.0.1:%d", x->f.port);
-    x->env =
-        (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
-                      {"AWS_SECRET_ACCESS_KEY", SECRET},
-                      {"AWS_REGION", "eu-west-1"},
-                      {"AWS_ENDPOINT_URL", x->url},
-                      {"AWS_MAX_ATTEMPTS", "1"},
-                      {"HAAR_ENVIRONMENT", "test"},
-                      {"TASKS_TABLE", "haar-test-tasks"},
-                      {"TASKS_STATUS_INDEX", "by-status"},
-                      {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"}}};
-    assert_int_equal(fn_env_load(&x->app.env, env_get, &x->env, err, sizeof err), 0);
-    struct aws_client_options o = {.getenv = env_get, .getenv_arg = &x->env};
-    x->app.aws = aws_client_new(&o, err, sizeof err);
-    assert_non_null(x->app.aws);
-    runtime_log_set_level(RUNTIME_LOG_FATAL); /* keep the test output quiet */
-    static int devnull = -1;
-    if (devnull < 0)
-        devnull = open("/dev/null", O_WRONLY);
-    runtime_log_set_fd(devnull); /* metrics lines too */
-    *state = x;
-    return 0;
+    static const char *const EXTRA[][2] = {{"HAAR_ENVIRONMENT", "test"}, {NULL, NULL}};
+    return fn_test_setup(state, EXTRA);
 }
 
-static int api_teardown(void **state)
+/* Adds to obj the pairs of list (NULL: none): "name<eq>value" items joined by sep. */
+static void add_pairs(json_t *obj, const char *list, char sep, const char *eq)
 {
-    struct api_ctx *x = *state;
-    fn_app_destroy(&x->app);
-    fake_stop(&x->f);
-    free(x);
-    return 0;
+    for (const char *p = list; p != NULL && *p;) {
+        const char *end = strchr(p, sep), *at = strchr(p, eq[0]);
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *value = at + strlen(eq);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(at - p), p);
+        json_object_set_new(obj, name, json_stringn(value, n - (size_t)(value - p)));
+        p += n + (end != NULL);
+    }
 }
 
 /* Invokes the handler with one gateway event; returns the proxy answer (caller frees).
  * headers: "name: value" lines separated by '\n' (lowercase names), or NULL. */
-static json_t *call(struct api_ctx *x, const char *method, const char *path, const char *query,
+static json_t *call(struct fn_test_ctx *x, const char *method, const char *path, const char *query,
                     const char *headers, const char *body)
 {
     json_t *h = json_object(), *q = json_object();
     json_object_set_new(h, "host", json_string("127.0.0.1:8080"));
-    for (const char *l = headers; l != NULL && *l;) {
-        const char *nl = strchr(l, '\n'), *colon = strchr(l, ':');
-        size_t n = nl ? (size_t)(nl - l) : strlen(l);
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(colon - l), l);
-        json_object_set_new(h, name, json_stringn(colon + 2, n - (size_t)(colon + 2 - l)));
-        l += n + (nl != NULL);
-    }
-    for (const char *p = query; p != NULL && *p;) {
-        const char *amp = strchr(p, '&'), *eq = strchr(p, '=');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
-        json_object_set_new(q, name, json_stringn(eq + 1, n - (size_t)(eq + 1 - p)));
-        p += n + (amp != NULL);
-    }
+    add_pairs(h, headers, '\n', ": ");
+    add_pairs(q, query, '&', "=");
     json_t *ev =
         json_pack("{s:s,s:s,s:s,s:s,s:o,s:{s:{s:s,s:s}},s:b}", "version", "2.0", "routeKey",
                   "$default", "rawPath", path, "rawQueryString", query ? query : "", "headers", h,
@@ -456,35 +410,14 @@ static const char *error_code(json_t *body)
     return json_string_value(json_object_get(json_object_get(body, "error"), "code"));
 }
 
-static json_t *sent_body(struct api_ctx *x, size_t i)
-{
-    assert_true(i < x->f.nreqs);
-    json_t *j = json_loads(x->f.reqs[i].body, 0, NULL);
-    assert_non_null(j);
-    return j;
-}
-
-static void send_ok(char *out, size_t cap, const char *id, const char *kind)
-{
-    /* the MD5 of the message the api sends for (id, kind) */
-    char body[128], md5[33];
-    snprintf(body, sizeof body, "{\"id\":\"%s\",\"kind\":\"%s\"}", id, kind);
-    unsigned char d[16];
-    unsigned int dl;
-    EVP_Digest(body, strlen(body), d, &dl, EVP_md5(), NULL);
-    for (int i = 0; i < 16; i++)
-        snprintf(md5 + 2 * i, 3, "%02x", d[i]);
-    snprintf(out, cap, MSG_OK, md5);
-}
-
 static void test_create(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     /* the id is random: the fake answers SendMessage with an MD5 it cannot know, so derive
      * the id from a key to know it in advance */
     char id[TASK_ID_LEN + 1], ok[160];
     task_id_derived("idempotency-key", "k-1", 3, id);
-    send_ok(ok, sizeof ok, id, "echo");
+    fn_test_send_answer(ok, sizeof ok, id, "echo");
     struct step s[] = {{200, "{}", NULL, 0, false}, {200, ok, NULL, 0, false}};
     fake_script(&x->f, s, 2);
     json_t *res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-1",
@@ -505,7 +438,7 @@ static void test_create(void **state)
     assert_int_equal(x->f.nreqs, 2);
     assert_string_equal(x->f.reqs[0].target, "DynamoDB_20120810.PutItem");
     assert_string_equal(x->f.reqs[1].target, "AmazonSQS.SendMessage");
-    json_t *put = sent_body(x, 0);
+    json_t *put = fn_test_sent(x, 0);
     assert_string_equal(json_string_value(json_object_get(put, "ConditionExpression")),
                         "attribute_not_exists(#id)");
     json_t *item = json_object_get(put, "Item");
@@ -516,7 +449,7 @@ static void test_create(void **state)
     assert_string_equal(json_string_value(json_object_get(json_object_get(item, "payload"), "S")),
                         "{\"hello\":\"world\"}");
     json_decref(put);
-    json_t *msg = sent_body(x, 1);
+    json_t *msg = fn_test_sent(x, 1);
     assert_string_equal(json_string_value(json_object_get(msg, "QueueUrl")),
                         "http://127.0.0.1:4566/000000000000/haar-test-tasks");
     json_decref(msg);
@@ -536,7 +469,7 @@ static void test_create(void **state)
     json_decref(res);
     assert_int_equal(x->f.nreqs, 3);
     assert_string_equal(x->f.reqs[2].target, "DynamoDB_20120810.UpdateItem");
-    json_t *mark = sent_body(x, 2);
+    json_t *mark = fn_test_sent(x, 2);
     assert_non_null(
         strstr(json_string_value(json_object_get(mark, "UpdateExpression")), "enqueue_failed"));
     json_decref(mark);
@@ -558,7 +491,7 @@ static void replay_item(char *out, size_t cap, const char *id, const char *hash,
 
 static void test_replay(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char id[TASK_ID_LEN + 1], ok[160];
     task_id_derived("idempotency-key", "k-2", 3, id);
     struct api_create c;
@@ -592,7 +525,7 @@ static void test_replay(void **state)
     char flagged[1200];
     replay_item(flagged, sizeof flagged, id, hash, "QUEUED", ",\"enqueue_failed\":{\"BOOL\":true}");
     api_create_destroy(&c);
-    send_ok(ok, sizeof ok, id, "echo");
+    fn_test_send_answer(ok, sizeof ok, id, "echo");
     struct step s2[] = {{400, flagged, NULL, 0, false}, {200, ok, NULL, 0, false}};
     fake_script(&x->f, s2, 2);
     res = call(x, "POST", "/tasks", NULL, "idempotency-key: k-2", req);
@@ -614,7 +547,7 @@ static void test_replay(void **state)
 
 static void test_bad_requests(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     static const struct {
         const char *method, *path, *query, *headers, *body;
         int status;
@@ -656,7 +589,7 @@ static void test_bad_requests(void **state)
 
 static void test_read_and_list(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     const char *item = "{\"Item\":{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"echo\"},"
                        "\"status\":{\"S\":\"SUCCEEDED\"},\"payload\":{\"S\":\"{\\\"a\\\":1}\"},"
                        "\"result\":{\"S\":\"{\\\"a\\\":1}\"},\"attempts\":{\"N\":\"1\"},"
@@ -670,7 +603,7 @@ static void test_read_and_list(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(b, "result"), "a")), 1);
     json_decref(b);
     json_decref(res);
-    json_t *get = sent_body(x, 0);
+    json_t *get = fn_test_sent(x, 0);
     assert_true(json_is_true(json_object_get(get, "ConsistentRead")));
     json_decref(get);
     res = call(x, "GET", "/tasks/" TID, NULL, NULL, NULL);
@@ -696,7 +629,7 @@ static void test_read_and_list(void **state)
     snprintf(q, sizeof q, "status=SUCCEEDED&next=%s", next);
     json_decref(b);
     json_decref(res);
-    json_t *query = sent_body(x, 0);
+    json_t *query = fn_test_sent(x, 0);
     assert_int_equal(json_integer_value(json_object_get(query, "Limit")), 1);
     assert_true(json_is_false(json_object_get(query, "ScanIndexForward")));
     assert_string_equal(json_string_value(json_object_get(query, "IndexName")), "by-status");
@@ -708,7 +641,7 @@ static void test_read_and_list(void **state)
     assert_null(json_object_get(b, "next"));
     json_decref(b);
     json_decref(res);
-    query = sent_body(x, 1);
+    query = fn_test_sent(x, 1);
     json_t *esk = json_object_get(query, "ExclusiveStartKey");
     assert_string_equal(json_string_value(json_object_get(json_object_get(esk, "id"), "S")), TID);
     assert_int_equal(json_integer_value(json_object_get(query, "Limit")), API_DEFAULT_LIMIT);
@@ -717,9 +650,9 @@ static void test_read_and_list(void **state)
 
 static void test_retry(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char ok[160];
-    send_ok(ok, sizeof ok, TID, "fail");
+    fn_test_send_answer(ok, sizeof ok, TID, "fail");
     const char *updated =
         "{\"Attributes\":{\"id\":{\"S\":\"" TID "\"},\"kind\":{\"S\":\"fail\"},"
         "\"status\":{\"S\":\"QUEUED\"},\"payload\":{\"S\":\"{}\"},\"attempts\":{\"N\":\"5\"}}}";
@@ -728,7 +661,7 @@ static void test_retry(void **state)
     json_t *res = call(x, "POST", "/tasks/" TID "/retry", NULL, NULL, NULL);
     assert_int_equal(status_of(res), 202);
     json_decref(res);
-    json_t *u = sent_body(x, 0);
+    json_t *u = fn_test_sent(x, 0);
     assert_string_equal(json_string_value(json_object_get(u, "ConditionExpression")), "#s = :f");
     json_decref(u);
     assert_string_equal(x->f.reqs[1].target, "AmazonSQS.SendMessage");
@@ -756,7 +689,7 @@ static void test_retry(void **state)
 
 static void test_dependency_errors(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     struct step s[] = {
         {400,
          "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException\"}",
@@ -777,7 +710,7 @@ static void test_dependency_errors(void **state)
 
 static void test_health_and_events(void **state)
 {
-    struct api_ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     json_t *res = call(x, "GET", "/health", NULL, NULL, NULL);
     assert_int_equal(status_of(res), 200);
     json_decref(res);
@@ -799,7 +732,7 @@ static void test_health_and_events(void **state)
 
 int main(void)
 {
-#define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, api_setup, api_teardown)
+#define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, api_setup, fn_test_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_create),
         cmocka_unit_test(test_parse_create_sizes),

@@ -16,18 +16,14 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 
-#include "functions/common/fn.h"
+#include "fn_test.h"
 #include "functions/producer/producer.h"
 #include "functions/worker/worker.h"
 #include "runtime/runtime_emf.h"
 #include "runtime/runtime_log.h"
-#include "test_aws_fake.h"
 
-#define TID "0b2f6a5e-2c1d-4e8f-9a7b-3c4d5e6f7a8b"
 #define CCF                                                                                        \
     "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException\","            \
     "\"message\":\"The conditional request failed\""
@@ -64,51 +60,16 @@ static void test_decisions(void **state)
 
 /* ---- the handlers against scripted AWS ---- */
 
-struct ctx {
-    struct fake f;
-    char url[64];
-    struct env env;
-    struct fn_app app;
-};
-
 static int setup(void **state)
 {
-    struct ctx *x = calloc(1, sizeof *x);
-    char err[256];
-    fake_start(&x->f);
-    snprintf(x->url, sizeof x->url, "http://127.0.0.1:%d", x->f.port);
-    x->env =
-        (struct env){{{"AWS_ACCESS_KEY_ID", "AKIDTEST"},
-                      {"AWS_SECRET_ACCESS_KEY", SECRET},
-                      {"AWS_REGION", "eu-west-1"},
-                      {"AWS_ENDPOINT_URL", x->url},
-                      {"AWS_MAX_ATTEMPTS", "1"},
-                      {"MAX_RECEIVE_COUNT", "5"},
-                      {"TASKS_TABLE", "haar-test-tasks"},
-                      {"TASKS_STATUS_INDEX", "by-status"},
-                      {"TASKS_QUEUE_URL", "http://127.0.0.1:4566/000000000000/haar-test-tasks"},
-                      {"SCHEDULE_RULE", "haar-test-schedule"},
-                      {"SCHEDULE_TASKS", "[{\"kind\":\"report\",\"payload\":{}}]"}}};
-    assert_int_equal(fn_env_load(&x->app.env, env_get, &x->env, err, sizeof err), 0);
+    static const char *const EXTRA[][2] = {
+        {"MAX_RECEIVE_COUNT", "5"},
+        {"SCHEDULE_RULE", "haar-test-schedule"},
+        {"SCHEDULE_TASKS", "[{\"kind\":\"report\",\"payload\":{}}]"},
+        {NULL, NULL}};
+    fn_test_setup(state, EXTRA);
+    struct fn_test_ctx *x = *state;
     assert_int_equal(x->app.env.max_receive_count, 5);
-    struct aws_client_options o = {.getenv = env_get, .getenv_arg = &x->env};
-    x->app.aws = aws_client_new(&o, err, sizeof err);
-    assert_non_null(x->app.aws);
-    runtime_log_set_level(RUNTIME_LOG_FATAL);
-    static int devnull = -1;
-    if (devnull < 0)
-        devnull = open("/dev/null", O_WRONLY);
-    runtime_log_set_fd(devnull);
-    *state = x;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct ctx *x = *state;
-    fn_app_destroy(&x->app);
-    fake_stop(&x->f);
-    free(x);
     return 0;
 }
 
@@ -125,7 +86,7 @@ static json_t *record(const char *message_id, const char *id, int receive_count,
 
 /* Runs the worker on the records (consumed); returns the message ids reported failed,
  * comma-joined, into failed. deadline_in_ms: the invocation's remaining time. */
-static void run_worker(struct ctx *x, json_t *records, int64_t deadline_in_ms, char *failed,
+static void run_worker(struct fn_test_ctx *x, json_t *records, int64_t deadline_in_ms, char *failed,
                        size_t cap)
 {
     json_t *ev = json_pack("{s:o}", "Records", records);
@@ -150,14 +111,6 @@ static void run_worker(struct ctx *x, json_t *records, int64_t deadline_in_ms, c
     }
     json_decref(res);
     buf_destroy(&out);
-}
-
-static json_t *sent(struct ctx *x, size_t i)
-{
-    assert_true(i < x->f.nreqs);
-    json_t *j = json_loads(x->f.reqs[i].body, 0, NULL);
-    assert_non_null(j);
-    return j;
 }
 
 /* An expression attribute value's S (or N) as text. */
@@ -191,7 +144,7 @@ static void started(char *out, size_t cap, const char *kind, const char *payload
 
 static void test_worker_success(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char start[512], failed[256];
     started(start, sizeof start, "echo", "{\"a\":1}", 1);
     struct step s[] = {{200, start, NULL, 0, false}, {200, "{}", NULL, 0, false}};
@@ -199,7 +152,7 @@ static void test_worker_success(void **state)
     run_worker(x, json_pack("[o]", record("m-1", TID, 1, NULL)), 5000, failed, sizeof failed);
     assert_string_equal(failed, "");
     assert_int_equal(x->f.nreqs, 2);
-    json_t *st = sent(x, 0), *fin = sent(x, 1);
+    json_t *st = fn_test_sent(x, 0), *fin = fn_test_sent(x, 1);
     assert_string_equal(x->f.reqs[0].target, "DynamoDB_20120810.UpdateItem");
     assert_string_equal(expr(st, "ConditionExpression"),
                         "#s = :q OR (#s = :r AND lease_until < :nowms)");
@@ -217,59 +170,67 @@ static void test_worker_success(void **state)
     json_decref(fin);
 }
 
-static void test_worker_attempts(void **state)
-{
-    struct ctx *x = *state;
-    char start[512], failed[256];
+/* A failed attempt: the task the start hands back (kind, payload, attempts so far), the
+ * delivery's receive count, and what the worker must do — the ids it reports failed (the
+ * message kept), and the finish it writes: the next status, the error code (NULL: not
+ * checked), whether it sets finished_at (-1: not checked). */
+static const struct attempt_case {
+    const char *what, *kind, *payload;
+    int attempts, receive_count;
+    const char *failed, *next, *code;
+    int finished;
+} ATTEMPTS[] = {
     /* attempt 2 of a task failing 3 times, delivery 2 of 5: back to QUEUED, message kept */
-    started(start, sizeof start, "fail", "{\"times\":3}", 2);
-    struct step s[] = {{200, start, NULL, 0, false}, {200, "{}", NULL, 0, false}};
-    fake_script(&x->f, s, 2);
-    run_worker(x, json_pack("[o]", record("m-1", TID, 2, NULL)), 5000, failed, sizeof failed);
-    assert_string_equal(failed, "m-1");
-    json_t *fin = sent(x, 1);
-    assert_string_equal(value_of(fin, ":next"), "QUEUED");
-    assert_string_equal(value_of(fin, ":code"), "TaskFailed");
-    assert_null(strstr(expr(fin, "UpdateExpression"), "finished_at"));
-    json_decref(fin);
-
+    {"retried", "fail", "{\"times\":3}", 2, 2, "m-1", "QUEUED", "TaskFailed", 0},
     /* the last delivery (receive count = max receive count): FAILED first, the message kept
      * so the queue moves it to the dead-letter queue */
-    started(start, sizeof start, "fail", "{\"times\":9}", 5);
-    fake_script(&x->f, s, 2);
-    run_worker(x, json_pack("[o]", record("m-1", TID, 5, NULL)), 5000, failed, sizeof failed);
-    assert_string_equal(failed, "m-1");
-    fin = sent(x, 1);
-    assert_string_equal(value_of(fin, ":next"), "FAILED");
-    assert_non_null(strstr(expr(fin, "UpdateExpression"), "finished_at"));
-    json_decref(fin);
-
+    {"last delivery", "fail", "{\"times\":9}", 5, 5, "m-1", "FAILED", NULL, 1},
     /* an attempt that cannot succeed (an unknown kind): FAILED at once, the message deleted */
-    started(start, sizeof start, "teleport", "{}", 1);
-    fake_script(&x->f, s, 2);
-    run_worker(x, json_pack("[o]", record("m-1", TID, 1, NULL)), 5000, failed, sizeof failed);
-    assert_string_equal(failed, "");
-    fin = sent(x, 1);
-    assert_string_equal(value_of(fin, ":next"), "FAILED");
-    assert_string_equal(value_of(fin, ":code"), "UnknownKind");
-    json_decref(fin);
+    {"cannot succeed", "teleport", "{}", 1, 1, "", "FAILED", "UnknownKind", -1},
+    /* a sleep that outlasts the invocation: failed cleanly (at once), not started */
+    {"outlasts the invocation", "sleep", "{\"ms\":600000}", 1, 1, "m-1", "QUEUED",
+     "DeadlineExceeded", -1},
+};
 
-    /* a sleep that outlasts the invocation: failed cleanly, not started */
-    started(start, sizeof start, "sleep", "{\"ms\":600000}", 1);
-    fake_script(&x->f, s, 2);
-    int64_t t0 = fn_now_ms();
-    run_worker(x, json_pack("[o]", record("m-1", TID, 1, NULL)), 5000, failed, sizeof failed);
-    assert_true(fn_now_ms() - t0 < 1000);
-    assert_string_equal(failed, "m-1");
-    fin = sent(x, 1);
-    assert_string_equal(value_of(fin, ":code"), "DeadlineExceeded");
-    assert_string_equal(value_of(fin, ":next"), "QUEUED");
-    json_decref(fin);
+/* True when got is want (got may be NULL: absent). */
+static bool is(const char *got, const char *want)
+{
+    return got != NULL && strcmp(got, want) == 0;
+}
+
+static void test_worker_attempts(void **state)
+{
+    struct fn_test_ctx *x = *state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof ATTEMPTS / sizeof ATTEMPTS[0]; i++) {
+        const struct attempt_case *c = &ATTEMPTS[i];
+        char start[512], failed[256];
+        started(start, sizeof start, c->kind, c->payload, c->attempts);
+        struct step s[] = {{200, start, NULL, 0, false}, {200, "{}", NULL, 0, false}};
+        fake_script(&x->f, s, 2);
+        int64_t t0 = fn_now_ms();
+        run_worker(x, json_pack("[o]", record("m-1", TID, c->receive_count, NULL)), 5000, failed,
+                   sizeof failed);
+        int64_t took = fn_now_ms() - t0;
+        json_t *fin = fn_test_sent(x, 1);
+        const char *update = expr(fin, "UpdateExpression");
+        bool finished = update != NULL && strstr(update, "finished_at") != NULL;
+        if (took >= 1000 || strcmp(failed, c->failed) != 0 ||
+            !is(value_of(fin, ":next"), c->next) ||
+            (c->code != NULL && !is(value_of(fin, ":code"), c->code)) ||
+            (c->finished >= 0 && finished != (c->finished == 1))) {
+            printf("FAIL %s: took %lld ms, failed '%s', update %s\n", c->what, (long long)took,
+                   failed, update ? update : "(none)");
+            failures++;
+        }
+        json_decref(fin);
+    }
+    assert_int_equal(failures, 0);
 }
 
 static void test_worker_not_started(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char failed[256];
     /* finished already (a duplicate delivery): nothing runs, the message is deleted */
     struct step done[] = {
@@ -315,7 +276,7 @@ static void test_worker_not_started(void **state)
 
 static void test_worker_no_time(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char failed[256];
     struct step s[] = {{200, "{}", NULL, 0, false}};
     /* under a second left: not started; kept */
@@ -328,7 +289,7 @@ static void test_worker_no_time(void **state)
     run_worker(x, json_pack("[o]", record("m-1", TID, 5, NULL)), 800, failed, sizeof failed);
     assert_string_equal(failed, "m-1");
     assert_int_equal(x->f.nreqs, 1);
-    json_t *u = sent(x, 0);
+    json_t *u = fn_test_sent(x, 0);
     assert_string_equal(expr(u, "ConditionExpression"), "#s = :q");
     assert_string_equal(value_of(u, ":f"), "FAILED");
     assert_string_equal(value_of(u, ":code"), "DeadlineExceeded");
@@ -337,7 +298,7 @@ static void test_worker_no_time(void **state)
 
 static void test_worker_lease_lost(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char start[512], failed[256];
     started(start, sizeof start, "echo", "{}", 1);
     /* the finish finds another run's id: that run owns the task, this message is done */
@@ -362,7 +323,7 @@ static void test_worker_lease_lost(void **state)
 
 static void test_worker_bad_events(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     struct runtime_invocation inv = {.request_id = "w", .user = &x->app};
     struct buf out;
     struct runtime_error err;
@@ -426,18 +387,6 @@ static void test_log_with_metrics(void **state)
 
 /* ---- the producer ---- */
 
-static void md5_answer(char *out, size_t cap, const char *id, const char *kind)
-{
-    char body[128], md5[33];
-    unsigned char d[16];
-    unsigned int dl;
-    snprintf(body, sizeof body, "{\"id\":\"%s\",\"kind\":\"%s\"}", id, kind);
-    EVP_Digest(body, strlen(body), d, &dl, EVP_md5(), NULL);
-    for (int i = 0; i < 16; i++)
-        snprintf(md5 + 2 * i, 3, "%02x", d[i]);
-    snprintf(out, cap, "{\"MessageId\":\"m\",\"MD5OfMessageBody\":\"%s\"}", md5);
-}
-
 static const char EVENT[] =
     "{\"version\":\"0\",\"id\":\"e-1\",\"detail-type\":\"Scheduled "
     "Event\",\"source\":\"aws.events\","
@@ -445,7 +394,7 @@ static const char EVENT[] =
     "\"resources\":[\"arn:aws:events:eu-west-1:000000000000:rule/"
     "haar-test-schedule\"],\"detail\":{}}";
 
-static json_t *run_producer(struct ctx *x, const char *event, int *rc)
+static json_t *run_producer(struct fn_test_ctx *x, const char *event, int *rc)
 {
     struct runtime_invocation inv = {
         .request_id = "p-1", .deadline_ms = fn_now_ms() + 5000, .user = &x->app};
@@ -475,11 +424,11 @@ static void test_producer_ids(void **state)
 
 static void test_producer(void **state)
 {
-    struct ctx *x = *state;
+    struct fn_test_ctx *x = *state;
     char id[TASK_ID_LEN + 1], ok[160];
     int rc;
     assert_int_equal(producer_task_id("haar-test-schedule", "2026-01-01T00:05:00Z", 0, id), 0);
-    md5_answer(ok, sizeof ok, id, "report");
+    fn_test_send_answer(ok, sizeof ok, id, "report");
     const char *empty = "{\"Items\":[],\"Count\":0,\"ScannedCount\":0}";
     struct step s[] = {{200, "{}", NULL, 0, false},
                        {200, ok, NULL, 0, false},
@@ -493,7 +442,7 @@ static void test_producer(void **state)
     json_decref(res);
     assert_int_equal(x->f.nreqs, 4);
     assert_string_equal(x->f.reqs[0].target, "DynamoDB_20120810.PutItem");
-    json_t *put = sent(x, 0);
+    json_t *put = fn_test_sent(x, 0);
     json_t *item = json_object_get(put, "Item");
     assert_string_equal(json_string_value(json_object_get(json_object_get(item, "id"), "S")), id);
     assert_string_equal(json_string_value(json_object_get(json_object_get(item, "source"), "S")),
@@ -501,7 +450,7 @@ static void test_producer(void **state)
     json_decref(put);
     assert_string_equal(x->f.reqs[1].target, "AmazonSQS.SendMessage");
     /* the sweep looks for stuck QUEUED and RUNNING tasks */
-    json_t *q1 = sent(x, 2), *q2 = sent(x, 3);
+    json_t *q1 = fn_test_sent(x, 2), *q2 = fn_test_sent(x, 3);
     assert_string_equal(value_of(q1, ":s"), "QUEUED");
     assert_string_equal(value_of(q2, ":s"), "RUNNING");
     assert_string_equal(expr(q2, "FilterExpression"), "lease_until < :lease");
@@ -530,7 +479,7 @@ static void test_producer(void **state)
              "\"QUEUED\"}}],"
              "\"Count\":1,\"ScannedCount\":1}",
              TID);
-    md5_answer(ok2, sizeof ok2, TID, "echo");
+    fn_test_send_answer(ok2, sizeof ok2, TID, "echo");
     struct step sw[] = {{400, CCF ",\"Item\":{\"id\":{\"S\":\"x\"}}}", NULL, 0, false},
                         {200, stuck, NULL, 0, false},
                         {200, ok2, NULL, 0, false},
@@ -540,7 +489,7 @@ static void test_producer(void **state)
     assert_int_equal(rc, 0);
     assert_int_equal(json_integer_value(json_object_get(res, "resent")), 1);
     json_decref(res);
-    json_t *m = sent(x, 2);
+    json_t *m = fn_test_sent(x, 2);
     assert_non_null(strstr(json_string_value(json_object_get(m, "MessageBody")), TID));
     json_decref(m);
 
@@ -564,7 +513,7 @@ static void test_producer(void **state)
 
 int main(void)
 {
-#define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define WITH_AWS(t) cmocka_unit_test_setup_teardown(t, setup, fn_test_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decisions),    WITH_AWS(test_worker_success),
         WITH_AWS(test_worker_attempts),      WITH_AWS(test_worker_not_started),

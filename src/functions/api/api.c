@@ -517,14 +517,20 @@ done:
     api_create_destroy(&c);
 }
 
-static void handle_get(struct request *q, struct reply *r)
+/* Answers 404 for the task id (a copy of at most TASK_ID_LEN bytes): no such task. */
+static void reply_no_task(struct reply *r, const char *id)
 {
     struct api_problem p;
+    problem(&p, 404, "NotFound", "no task '%s'", id);
+    reply_problem(r, &p);
+}
+
+static void handle_get(struct request *q, struct reply *r)
+{
     struct aws_error err;
     struct aws_ddb_item *task = NULL;
     if (!q->id_valid) {
-        problem(&p, 404, "NotFound", "no task '%.64s'", q->id);
-        reply_problem(r, &p);
+        reply_no_task(r, q->id);
         return;
     }
     if (taskdb_get(&q->db, q->id, fn_deadline(q->inv, FN_RESERVE_MS), &task, &err) != AWS_OK) {
@@ -532,8 +538,7 @@ static void handle_get(struct request *q, struct reply *r)
         return;
     }
     if (task == NULL) {
-        problem(&p, 404, "NotFound", "no task '%s'", q->id);
-        reply_problem(r, &p);
+        reply_no_task(r, q->id);
         return;
     }
     reply_task(r, 200, task);
@@ -598,8 +603,7 @@ static void handle_retry(struct request *q, struct reply *r)
     struct aws_error err;
     struct aws_ddb_item *task = NULL;
     if (!q->id_valid) {
-        problem(&p, 404, "NotFound", "no task '%.64s'", q->id);
-        reply_problem(r, &p);
+        reply_no_task(r, q->id);
         return;
     }
     int rc =
@@ -616,12 +620,13 @@ static void handle_retry(struct request *q, struct reply *r)
         }
     } else if (aws_error_is(&err, "ConditionalCheckFailedException")) {
         const char *status = aws_ddb_item_s(task, "status", NULL);
-        if (task == NULL || status == NULL)
-            problem(&p, 404, "NotFound", "no task '%s'", q->id);
-        else
+        if (task == NULL || status == NULL) {
+            reply_no_task(r, q->id);
+        } else {
             problem(&p, 409, "NotFailed", "task %s is %s; only a FAILED task can be retried", q->id,
                     status);
-        reply_problem(r, &p);
+            reply_problem(r, &p);
+        }
     } else {
         reply_dependency(r, "retrying the task", &err);
     }

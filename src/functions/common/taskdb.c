@@ -89,24 +89,66 @@ int taskdb_enqueue(struct taskdb *db, const char *id, const char *kind, int64_t 
     return rc;
 }
 
+/* The UpdateItem on the task `id` that every state change below is: `update` under
+ * `condition`, with its own placeholders. With task non-NULL, *task is the task after the
+ * write, or as it was when the condition failed (NULL when missing); with NULL, nothing
+ * comes back. */
+static int update_task(struct taskdb *db, const char *id, const char *update, const char *condition,
+                       const struct aws_ddb_name *names, size_t nnames,
+                       const struct aws_ddb_attr *values, size_t nvalues, int64_t deadline,
+                       struct aws_ddb_item **task, struct aws_error *err)
+{
+    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
+    struct aws_ddb_update u = {.table = db->table,
+                               .key = key,
+                               .nkey = 1,
+                               .update = update,
+                               .condition = condition,
+                               .names = names,
+                               .nnames = nnames,
+                               .values = values,
+                               .nvalues = nvalues};
+    if (task != NULL) {
+        u.ret = AWS_DDB_RETURN_ALL_NEW;
+        u.old_on_condition_failure = true;
+    }
+    return aws_ddb_update_item(db->aws, &u, deadline, task, err);
+}
+
+/* The Query of the tasks whose status is the value `:s` of values, through the status
+ * index. */
+static struct aws_ddb_query status_query(const struct taskdb *db, const struct aws_ddb_attr *values)
+{
+    return (struct aws_ddb_query){.table = db->table,
+                                  .index = db->index,
+                                  .key_condition = "#s = :s",
+                                  .names = NAME_STATUS,
+                                  .nnames = 1,
+                                  .values = values,
+                                  .nvalues = 1};
+}
+
+/* Continues q after the index key (id, status, created_at) of a previous page's last
+ * item; start holds the key for as long as q is used. */
+static void start_after(struct aws_ddb_query *q, struct aws_ddb_attr start[3], const char *id,
+                        const char *status, const char *created)
+{
+    start[0] = (struct aws_ddb_attr){"id", aws_ddb_s(id)};
+    start[1] = (struct aws_ddb_attr){"status", aws_ddb_s(status)};
+    start[2] = (struct aws_ddb_attr){"created_at", aws_ddb_s(created)};
+    q->start_key = start;
+    q->nstart = 3;
+}
+
 void taskdb_mark_enqueue_failed(struct taskdb *db, const char *id, int64_t now_ms, int64_t deadline)
 {
     char now[25];
     struct aws_error err;
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
         {":q", aws_ddb_s("QUEUED")}, {":t", aws_ddb_bool(true)}, {":now", aws_ddb_s(now)}};
-    struct aws_ddb_update u = {.table = db->table,
-                               .key = key,
-                               .nkey = 1,
-                               .update = "SET enqueue_failed = :t, updated_at = :now",
-                               .condition = "#s = :q",
-                               .names = NAME_STATUS,
-                               .nnames = 1,
-                               .values = values,
-                               .nvalues = 3};
-    (void)aws_ddb_update_item(db->aws, &u, deadline, NULL, &err);
+    (void)update_task(db, id, "SET enqueue_failed = :t, updated_at = :now", "#s = :q", NAME_STATUS,
+                      1, values, 3, deadline, NULL, &err);
 }
 
 bool taskdb_needs_enqueue(const struct aws_ddb_item *task, int64_t now_ms)
@@ -137,22 +179,11 @@ int taskdb_list(struct taskdb *db, enum task_status status, int limit, const cha
     const char *name = task_status_name(status);
     struct aws_ddb_attr values[] = {{":s", aws_ddb_s(name)}};
     struct aws_ddb_attr start[3];
-    struct aws_ddb_query q = {.table = db->table,
-                              .index = db->index,
-                              .key_condition = "#s = :s",
-                              .names = NAME_STATUS,
-                              .nnames = 1,
-                              .values = values,
-                              .nvalues = 1,
-                              .limit = limit,
-                              .descending = true};
-    if (start_id != NULL && start_created != NULL) {
-        start[0] = (struct aws_ddb_attr){"id", aws_ddb_s(start_id)};
-        start[1] = (struct aws_ddb_attr){"status", aws_ddb_s(name)};
-        start[2] = (struct aws_ddb_attr){"created_at", aws_ddb_s(start_created)};
-        q.start_key = start;
-        q.nstart = 3;
-    }
+    struct aws_ddb_query q = status_query(db, values);
+    q.limit = limit;
+    q.descending = true;
+    if (start_id != NULL && start_created != NULL)
+        start_after(&q, start, start_id, name, start_created);
     return aws_ddb_query(db->aws, &q, deadline, page, err);
 }
 
@@ -166,21 +197,10 @@ int taskdb_count(struct taskdb *db, enum task_status status, int64_t deadline, i
     *count = 0;
     for (;;) {
         struct aws_ddb_page page;
-        struct aws_ddb_query q = {.table = db->table,
-                                  .index = db->index,
-                                  .key_condition = "#s = :s",
-                                  .names = NAME_STATUS,
-                                  .nnames = 1,
-                                  .values = values,
-                                  .nvalues = 1,
-                                  .count_only = true};
-        if (last_id[0] != '\0') {
-            start[0] = (struct aws_ddb_attr){"id", aws_ddb_s(last_id)};
-            start[1] = (struct aws_ddb_attr){"status", aws_ddb_s(name)};
-            start[2] = (struct aws_ddb_attr){"created_at", aws_ddb_s(last_created)};
-            q.start_key = start;
-            q.nstart = 3;
-        }
+        struct aws_ddb_query q = status_query(db, values);
+        q.count_only = true;
+        if (last_id[0] != '\0')
+            start_after(&q, start, last_id, name, last_created);
         int rc = aws_ddb_query(db->aws, &q, deadline, &page, err);
         if (rc != AWS_OK) {
             aws_ddb_page_destroy(&page);
@@ -207,29 +227,18 @@ int taskdb_start(struct taskdb *db, const char *id, const char *run_id, int64_t 
 {
     char now[25];
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
         {":q", aws_ddb_s("QUEUED")},   {":r", aws_ddb_s("RUNNING")},
         {":run", aws_ddb_s(run_id)},   {":lease", aws_ddb_n(lease_until)},
         {":nowms", aws_ddb_n(now_ms)}, {":now", aws_ddb_s(now)},
         {":one", aws_ddb_n(1)},
     };
-    struct aws_ddb_update u = {
-        .table = db->table,
-        .key = key,
-        .nkey = 1,
-        .update = "SET #s = :r, run_id = :run, lease_until = :lease, started_at = :now, "
-                  "updated_at = :now ADD attempts :one",
-        .condition = "#s = :q OR (#s = :r AND lease_until < :nowms)",
-        .names = NAME_STATUS,
-        .nnames = 1,
-        .values = values,
-        .nvalues = 7,
-        .ret = AWS_DDB_RETURN_ALL_NEW,
-        .old_on_condition_failure = true,
-    };
     *task = NULL;
-    int rc = aws_ddb_update_item(db->aws, &u, deadline, task, err);
+    int rc = update_task(db, id,
+                         "SET #s = :r, run_id = :run, lease_until = :lease, started_at = :now, "
+                         "updated_at = :now ADD attempts :one",
+                         "#s = :q OR (#s = :r AND lease_until < :nowms)", NAME_STATUS, 1, values, 7,
+                         deadline, task, err);
     if (rc == AWS_OK) {
         *outcome = TASKDB_STARTED;
         return AWS_OK;
@@ -251,25 +260,16 @@ int taskdb_succeed(struct taskdb *db, const char *id, const char *run_id, const 
 {
     char now[25];
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
         {":r", aws_ddb_s("RUNNING")}, {":done", aws_ddb_s("SUCCEEDED")},
         {":run", aws_ddb_s(run_id)},  {":res", aws_ddb_sn(result, result_len)},
         {":now", aws_ddb_s(now)},
     };
-    struct aws_ddb_update u = {
-        .table = db->table,
-        .key = key,
-        .nkey = 1,
-        .update = "SET #s = :done, #r = :res, finished_at = :now, updated_at = :now "
-                  "REMOVE run_id, lease_until, error_code, error_message, enqueue_failed",
-        .condition = "#s = :r AND run_id = :run",
-        .names = NAME_STATUS_RESULT,
-        .nnames = 2,
-        .values = values,
-        .nvalues = 5,
-    };
-    return aws_ddb_update_item(db->aws, &u, deadline, NULL, err);
+    return update_task(db, id,
+                       "SET #s = :done, #r = :res, finished_at = :now, updated_at = :now "
+                       "REMOVE run_id, lease_until, error_code, error_message, enqueue_failed",
+                       "#s = :r AND run_id = :run", NAME_STATUS_RESULT, 2, values, 5, deadline,
+                       NULL, err);
 }
 
 int taskdb_fail(struct taskdb *db, const char *id, const char *run_id, const char *code,
@@ -278,28 +278,18 @@ int taskdb_fail(struct taskdb *db, const char *id, const char *run_id, const cha
 {
     char now[25];
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     size_t ml = strnlen(message, TASKDB_MAX_ERROR_MESSAGE);
     struct aws_ddb_attr values[] = {
         {":r", aws_ddb_s("RUNNING")},      {":next", aws_ddb_s(final ? "FAILED" : "QUEUED")},
         {":run", aws_ddb_s(run_id)},       {":code", aws_ddb_s(code)},
         {":msg", aws_ddb_sn(message, ml)}, {":now", aws_ddb_s(now)},
     };
-    struct aws_ddb_update u = {
-        .table = db->table,
-        .key = key,
-        .nkey = 1,
-        .update = final ? "SET #s = :next, error_code = :code, error_message = :msg, "
-                          "finished_at = :now, updated_at = :now REMOVE run_id, lease_until"
-                        : "SET #s = :next, error_code = :code, error_message = :msg, "
-                          "updated_at = :now REMOVE run_id, lease_until",
-        .condition = "#s = :r AND run_id = :run",
-        .names = NAME_STATUS,
-        .nnames = 1,
-        .values = values,
-        .nvalues = 6,
-    };
-    return aws_ddb_update_item(db->aws, &u, deadline, NULL, err);
+    const char *update = final ? "SET #s = :next, error_code = :code, error_message = :msg, "
+                                 "finished_at = :now, updated_at = :now REMOVE run_id, lease_until"
+                               : "SET #s = :next, error_code = :code, error_message = :msg, "
+                                 "updated_at = :now REMOVE run_id, lease_until";
+    return update_task(db, id, update, "#s = :r AND run_id = :run", NAME_STATUS, 1, values, 6,
+                       deadline, NULL, err);
 }
 
 int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code, const char *message,
@@ -307,24 +297,14 @@ int taskdb_fail_unstarted(struct taskdb *db, const char *id, const char *code, c
 {
     char now[25];
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
         {":q", aws_ddb_s("QUEUED")},  {":f", aws_ddb_s("FAILED")}, {":code", aws_ddb_s(code)},
         {":msg", aws_ddb_s(message)}, {":now", aws_ddb_s(now)},
     };
-    struct aws_ddb_update u = {
-        .table = db->table,
-        .key = key,
-        .nkey = 1,
-        .update = "SET #s = :f, error_code = :code, error_message = :msg, finished_at = :now, "
-                  "updated_at = :now",
-        .condition = "#s = :q",
-        .names = NAME_STATUS,
-        .nnames = 1,
-        .values = values,
-        .nvalues = 5,
-    };
-    return aws_ddb_update_item(db->aws, &u, deadline, NULL, err);
+    return update_task(db, id,
+                       "SET #s = :f, error_code = :code, error_message = :msg, finished_at = :now, "
+                       "updated_at = :now",
+                       "#s = :q", NAME_STATUS, 1, values, 5, deadline, NULL, err);
 }
 
 int taskdb_retry(struct taskdb *db, const char *id, int64_t now_ms, int64_t deadline,
@@ -332,28 +312,16 @@ int taskdb_retry(struct taskdb *db, const char *id, int64_t now_ms, int64_t dead
 {
     char now[25];
     fn_iso_ms(now_ms, now);
-    struct aws_ddb_attr key[] = {{"id", aws_ddb_s(id)}};
     struct aws_ddb_attr values[] = {
         {":f", aws_ddb_s("FAILED")},
         {":q", aws_ddb_s("QUEUED")},
         {":now", aws_ddb_s(now)},
         {":one", aws_ddb_n(1)},
     };
-    struct aws_ddb_update u = {
-        .table = db->table,
-        .key = key,
-        .nkey = 1,
-        .update = "SET #s = :q, updated_at = :now REMOVE finished_at, enqueue_failed "
-                  "ADD retries :one",
-        .condition = "#s = :f",
-        .names = NAME_STATUS,
-        .nnames = 1,
-        .values = values,
-        .nvalues = 4,
-        .ret = AWS_DDB_RETURN_ALL_NEW,
-        .old_on_condition_failure = true,
-    };
-    return aws_ddb_update_item(db->aws, &u, deadline, task, err);
+    return update_task(db, id,
+                       "SET #s = :q, updated_at = :now REMOVE finished_at, enqueue_failed "
+                       "ADD retries :one",
+                       "#s = :f", NAME_STATUS, 1, values, 4, deadline, task, err);
 }
 
 int taskdb_stale(struct taskdb *db, enum task_status status, int64_t now_ms, int limit,

@@ -8,14 +8,9 @@
 
 enum { FAIL_MAX_TIMES = 1000 };
 
-static const char *const FIELDS[] = {"times", NULL};
-
 static int fail_validate(const json_t *payload, char *msg, size_t msglen)
 {
-    json_int_t times = 1;
-    if (task_payload_only(payload, FIELDS, msg, msglen) != 0)
-        return -1;
-    return task_payload_int(payload, "times", 0, FAIL_MAX_TIMES, &times, msg, msglen);
+    return task_payload_one_int(payload, "times", 0, FAIL_MAX_TIMES, msg, msglen);
 }
 
 static int fail_run(const struct task_run *run, struct task_outcome *out)
@@ -27,8 +22,7 @@ static int fail_run(const struct task_run *run, struct task_outcome *out)
     if (run->attempt <= times)
         return task_fail(out, "TaskFailed", true, "attempt %d of %lld that fail on purpose",
                          run->attempt, (long long)times);
-    out->result = json_pack("{s:i}", "attempts", run->attempt);
-    return out->result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
+    return task_result(out, json_pack("{s:i}", "attempts", run->attempt));
 }
 
 const struct task_kind task_kind_fail = {"fail", fail_validate, fail_run};

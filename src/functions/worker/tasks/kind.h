@@ -63,4 +63,13 @@ int task_payload_int(const json_t *payload, const char *name, json_int_t min, js
 /* Refuses members of payload not in allowed (NULL-terminated): 0, or -1 with a message. */
 int task_payload_only(const json_t *payload, const char *const *allowed, char *msg, size_t msglen);
 
+/* Checks a payload whose one member may be the integer `name` in [min, max] (or none):
+ * task_payload_only, then task_payload_int. 0, or -1 with a message. */
+int task_payload_one_int(const json_t *payload, const char *name, json_int_t min, json_int_t max,
+                         char *msg, size_t msglen);
+
+/* Ends a run with result (taken): 0; result NULL (building it ran out of memory) fails the
+ * run as task_fail does, retryable, and returns -1. */
+int task_result(struct task_outcome *out, json_t *result);
+
 #endif

@@ -85,3 +85,19 @@ int task_payload_only(const json_t *payload, const char *const *allowed, char *m
     }
     return 0;
 }
+
+int task_payload_one_int(const json_t *payload, const char *name, json_int_t min, json_int_t max,
+                         char *msg, size_t msglen)
+{
+    const char *const allowed[] = {name, NULL};
+    json_int_t v;
+    if (task_payload_only(payload, allowed, msg, msglen) != 0)
+        return -1;
+    return task_payload_int(payload, name, min, max, &v, msg, msglen);
+}
+
+int task_result(struct task_outcome *out, json_t *result)
+{
+    out->result = result;
+    return result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
+}

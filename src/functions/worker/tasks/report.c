@@ -30,8 +30,7 @@ static int report_run(const struct task_run *run, struct task_outcome *out)
         json_object_set_new(counts, task_status_name((enum task_status)s), json_integer(n));
         total += n;
     }
-    out->result = json_pack("{s:o,s:I}", "counts", counts, "total", (json_int_t)total);
-    return out->result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
+    return task_result(out, json_pack("{s:o,s:I}", "counts", counts, "total", (json_int_t)total));
 }
 
 const struct task_kind task_kind_report = {"report", report_validate, report_run};

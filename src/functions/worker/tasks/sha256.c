@@ -35,9 +35,8 @@ static int sha256_run(const struct task_run *run, struct task_outcome *out)
         hex[2 * i + 1] = HEX[d[i] & 15];
     }
     hex[64] = '\0';
-    out->result =
-        json_pack("{s:s,s:I}", "sha256", hex, "bytes", (json_int_t)json_string_length(data));
-    return out->result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
+    return task_result(
+        out, json_pack("{s:s,s:I}", "sha256", hex, "bytes", (json_int_t)json_string_length(data)));
 }
 
 const struct task_kind task_kind_sha256 = {"sha256", sha256_validate, sha256_run};

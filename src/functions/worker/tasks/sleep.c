@@ -12,14 +12,9 @@
 
 enum { SLEEP_MAX_MS = 900000 };
 
-static const char *const FIELDS[] = {"ms", NULL};
-
 static int sleep_validate(const json_t *payload, char *msg, size_t msglen)
 {
-    json_int_t ms = 0;
-    if (task_payload_only(payload, FIELDS, msg, msglen) != 0)
-        return -1;
-    return task_payload_int(payload, "ms", 0, SLEEP_MAX_MS, &ms, msg, msglen);
+    return task_payload_one_int(payload, "ms", 0, SLEEP_MAX_MS, msg, msglen);
 }
 
 static int sleep_run(const struct task_run *run, struct task_outcome *out)
@@ -36,8 +31,7 @@ static int sleep_run(const struct task_run *run, struct task_outcome *out)
     struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
-    out->result = json_pack("{s:I}", "slept_ms", ms);
-    return out->result ? 0 : task_fail(out, "OutOfMemory", true, "no memory for the result");
+    return task_result(out, json_pack("{s:I}", "slept_ms", ms));
 }
 
 const struct task_kind task_kind_sleep = {"sleep", sleep_validate, sleep_run};

@@ -293,5 +293,6 @@ def test_haar_status_shows_queues_and_the_worker_mapping(haar):
     lines = p.stdout.splitlines()
     assert any(l.split()[:2] == ["queue", "haar-dev-tasks"] and "dlq=haar-dev-tasks-dlq" in l
                for l in lines), p.stdout
-    assert any(l.split()[:4] == ["mapping", "haar-dev-tasks", "->", "haar-dev-worker"]
+    # the mapping invokes the worker through its live alias, as 30_app wires it
+    assert any(l.split()[:4] == ["mapping", "haar-dev-tasks", "->", "haar-dev-worker:live"]
                for l in lines), p.stdout

@@ -32,8 +32,12 @@ lint:
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The e2e files run side by side (pytest-xdist): a file per worker at a time, since the tests
+# of a file share its daemon and run in order. E2E_WORKERS=0 runs them one after another.
+E2E_WORKERS ?= 4
 e2e: build
-	@HAAR_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+	@HAAR_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider \
+	  $(if $(filter 0,$(E2E_WORKERS)),,-n $(E2E_WORKERS) --dist loadfile) tests/e2e
 
 runtimes:
 	@$(PYTHON) -m pytest -q -p no:cacheprovider tests/runtimes

@@ -25,6 +25,8 @@ def kill_config(tmp_path):
     c = json.loads((REPO / "infra/envs/dev/terraform.tfvars.json").read_text())
     c["queue"].update({"visibility_timeout_seconds": 12, "max_receive_count": 5})
     c["functions"]["worker"]["timeout_seconds"] = 2
+    # a batch's work fits in one run even on a loaded machine: at most 5 tasks of ≤ 100 ms
+    c["functions"]["worker"]["batch_size"] = 5
     # The check reads every accepted task once a second: the stage's throttle must not
     # answer it (a 429 is the gateway's word, not the task's), so it is raised here.
     c["api"].update({"throttling_rate_limit": 100000, "throttling_burst_limit": 100000})
@@ -36,7 +38,7 @@ def kill_config(tmp_path):
 def poster(port, stop, accepted, lock, n):
     """Posts tasks on one kept-alive connection until stop or the daemon goes away."""
     bodies = [json.dumps({"kind": "echo", "payload": {"poster": n}}),
-              json.dumps({"kind": "sleep", "payload": {"ms": 300}}),
+              json.dumps({"kind": "sleep", "payload": {"ms": 100}}),
               json.dumps({"kind": "sha256", "payload": {"data": f"p{n}"}})]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     i = 0

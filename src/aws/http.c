@@ -5,13 +5,15 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include <curl/curl.h> /* types and constants only: libcurl itself is opened when needed */
+#include <dlfcn.h>
 
 #include "core/buf.h"
 #include "runtime/runtime_http.h"
@@ -86,6 +88,63 @@ static int64_t now_ms(void)
 
 /* ---- libcurl ---------------------------------------------------------------------------- */
 
+/*
+ * libcurl is opened the first time a connection needs it (an https:// endpoint, or
+ * HAAR_AWS_HTTP=curl), not linked: loading it and the libraries it pulls in (TLS, GSSAPI,
+ * LDAP, ...) cost every process ~3 ms at start, a cold start under haar up that never uses
+ * it. packaging/build ships it in the layer all the same.
+ */
+static struct curl_lib {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *h, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *h);
+    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *h);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *line);
+    void (*slist_free_all)(struct curl_slist *list);
+} lib;
+
+/* Opens libcurl and initialises it once; 0, or -1 (said on stderr: the function's log). */
+static int curl_load(void)
+{
+    static int state; /* 0 not tried, 1 loaded, -1 failed */
+    if (state != 0)
+        return state > 0 ? 0 : -1;
+    state = -1;
+    static const struct {
+        const char *name;
+        size_t offset;
+    } SYMS[] = {
+        {"curl_global_init", offsetof(struct curl_lib, global_init)},
+        {"curl_easy_init", offsetof(struct curl_lib, easy_init)},
+        {"curl_easy_setopt", offsetof(struct curl_lib, easy_setopt)},
+        {"curl_easy_perform", offsetof(struct curl_lib, easy_perform)},
+        {"curl_easy_getinfo", offsetof(struct curl_lib, easy_getinfo)},
+        {"curl_easy_cleanup", offsetof(struct curl_lib, easy_cleanup)},
+        {"curl_slist_append", offsetof(struct curl_lib, slist_append)},
+        {"curl_slist_free_all", offsetof(struct curl_lib, slist_free_all)},
+    };
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        fprintf(stderr, "haar-aws: https needs libcurl.so.4, which cannot be loaded: %s\n",
+                dlerror());
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof SYMS / sizeof SYMS[0]; i++) {
+        void *sym = dlsym(h, SYMS[i].name);
+        if (sym == NULL) {
+            fprintf(stderr, "haar-aws: libcurl.so.4 lacks %s\n", SYMS[i].name);
+            return -1;
+        }
+        memcpy((char *)&lib + SYMS[i].offset, &sym, sizeof sym);
+    }
+    if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
+    state = 1;
+    return 0;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
     struct aws_http_conn *c = arg;
@@ -132,34 +191,30 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 
 static int curl_setup(struct aws_http_conn *c)
 {
-    static bool global_done;
-    if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return -1;
-        global_done = true;
-    }
-    c->curl = curl_easy_init();
+    if (curl_load() != 0)
+        return -1;
+    c->curl = lib.easy_init();
     if (c->curl == NULL)
         return -1;
     CURL *h = c->curl;
     bool ok =
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_USERAGENT, "haar-aws/1.0") == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, c) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_HEADERDATA, c) == CURLE_OK &&
-        curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AWS_HTTP_MAX_BODY) == CURLE_OK;
+        lib.easy_setopt(h, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_USERAGENT, "haar-aws/1.0") == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_WRITEDATA, c) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_HEADERDATA, c) == CURLE_OK &&
+        lib.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AWS_HTTP_MAX_BODY) == CURLE_OK;
     return ok ? 0 : -1;
 }
 
 /* Appends one header line to *list; false when out of memory (the list stays as it was). */
 static bool add_line(struct curl_slist **list, const char *line)
 {
-    struct curl_slist *l = curl_slist_append(*list, line);
+    struct curl_slist *l = lib.slist_append(*list, line);
     if (l == NULL)
         return false;
     *list = l;
@@ -199,28 +254,28 @@ static int curl_send(struct aws_http_conn *c, const struct aws_http_request *r,
     if (deadline > 0)
         total_ms = deadline - now > 1 ? (long)(deadline - now) : 1;
     bool post = strcmp(r->method, "POST") == 0;
-    if (curl_easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK)
+    if (lib.easy_setopt(h, CURLOPT_URL, c->url) != CURLE_OK ||
+        lib.easy_setopt(h, CURLOPT_HTTPHEADER, list) != CURLE_OK ||
+        lib.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
+        lib.easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK)
         goto done;
     if (post) {
-        if (curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "") != CURLE_OK ||
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) != CURLE_OK)
+        if (lib.easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
+            lib.easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "") != CURLE_OK ||
+            lib.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) != CURLE_OK)
             goto done;
-    } else if (curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
-               curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST,
+    } else if (lib.easy_setopt(h, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+               lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST,
                                 strcmp(r->method, "GET") == 0 ? NULL : r->method) != CURLE_OK) {
         goto done;
     }
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = lib.easy_perform(h);
     long status = 0, connects = 0;
-    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
+    lib.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
     c->curl_connects += (unsigned long)connects;
     switch (cc) {
     case CURLE_OK:
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         res->status = (int)status;
         res->body = c->body.data;
         res->body_len = c->body.len;
@@ -247,8 +302,8 @@ static int curl_send(struct aws_http_conn *c, const struct aws_http_request *r,
         break;
     }
 done:
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(list);
+    lib.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    lib.slist_free_all(list);
     return rc;
 }
 
@@ -328,7 +383,7 @@ void aws_http_conn_free(struct aws_http_conn *c)
     if (c->backend == AWS_HTTP_NATIVE)
         runtime_http_conn_destroy(&c->native);
     if (c->curl != NULL)
-        curl_easy_cleanup(c->curl);
+        lib.easy_cleanup(c->curl);
     runtime_http_response_destroy(&c->nres);
     buf_destroy(&c->head);
     buf_destroy(&c->body);

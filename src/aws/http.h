@@ -10,6 +10,8 @@
  *    calls per task, so it is the default wherever it can be used (haar up).
  *  - curl: libcurl (an easy handle kept per endpoint, so its connection is reused), for
  *    https:// — the real AWS endpoints, where TLS is needed and the native client has none.
+ *    libcurl is opened (dlopen) by the first connection that needs it, not linked: loading it
+ *    and what it pulls in cost ~3 ms at every process start.
  * HAAR_AWS_HTTP=curl forces libcurl for http:// too (tests run the flow both ways);
  * HAAR_AWS_HTTP=native on an https:// endpoint is refused.
  *

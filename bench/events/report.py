@@ -71,7 +71,7 @@ def main():
         f"HTTP/1.1 keep-alive, closed loop, {seconds} s after 1 s of warm-up (`putevents.c`). "
         "The 100 rules (`setup_rules.py`) each name one source, one detail-type, a numeric and "
         "a prefix condition on the detail: every entry is tried against 10 rules and matches one. "
-        "The rules have no targets (SQS is not in haar yet; moto's Lambda targets need Docker), "
+        "The rules have no targets (moto's Lambda targets need Docker, and a target's delivery is not what is compared), "
         "so this measures ingestion and matching. Same run, same load generator, "
         f"moto {moto_version or '(absent)'} (`python3 -m moto.server`).", "",
         "| server | connections | requests/s | events/s | p50 µs | p90 µs | p99 µs | errors |",

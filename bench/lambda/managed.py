@@ -161,7 +161,7 @@ def invoke_load(build, port, fn, conns, seconds, work, event="event.json"):
                           str(seconds), "1"], capture_output=True, text=True,
                          timeout=seconds + 120)
     if out.returncode != 0:
-        raise RuntimeError("invoke_load: " + out.stderr[-500:])
+        raise RuntimeError(f"invoke_load {fn}: " + (out.stderr + out.stdout)[-500:])
     return json.loads(out.stdout)
 
 
@@ -187,10 +187,16 @@ def haar_side(build, work, rounds, seconds):
                                    "rb").read()}, {"bootstrap": 0o755})),
         }
         import base64
+        # the api function refuses to start without its table and queue (it answers /health
+        # without using them): placeholders, as bench/lambda/run gives it
+        env = {lang: {} for lang in fns}
+        env["c"] = {"TASKS_TABLE": "bench", "TASKS_STATUS_INDEX": "status",
+                    "TASKS_QUEUE_URL": "http://127.0.0.1:1/000000000000/bench"}
         for lang, (runtime, handler, code) in fns.items():
             lam.call("POST", "/2015-03-31/functions", json.dumps({
                 "FunctionName": f"bench-{lang}", "Runtime": runtime, "Handler": handler,
                 "Role": "arn:aws:iam::000000000000:role/bench", "MemorySize": 256,
+                "Environment": {"Variables": env[lang]},
                 "Code": {"ZipFile": base64.b64encode(code).decode()}}).encode())
         # the C function is the api function: it answers GET /health (bench/lambda/run's event)
         cold = {lang: [] for lang in fns}
@@ -203,7 +209,8 @@ def haar_side(build, work, rounds, seconds):
                 fn = f"bench-{lang}"
                 # a configuration change retires the environments: the next invoke is cold
                 lam.call("PUT", f"/2015-03-31/functions/{fn}/configuration",
-                         json.dumps({"Environment": {"Variables": {"ROUND": str(r)}}}).encode())
+                         json.dumps({"Environment": {"Variables": {
+                             "ROUND": str(r), **env[lang]}}}).encode())
                 if lang == "c":
                     ms, _ = lam.call("POST", f"/2015-03-31/functions/{fn}/invocations",
                                      c_event, timed=True)

@@ -18,34 +18,11 @@
 #include "cloud/apigw/proto_rest.h"
 #include "core/timer.h"
 
+#include "fuzz_conn.h"
+
 static struct apigw *gw;
 static struct proto_service svc;
 static char api_id[16];
-
-struct conn {
-    int answers;
-    void (*gone)(void *);
-    void *gone_arg;
-};
-
-static void c_respond(struct proto_req *r, int status, const struct proto_hdr *h, size_t n,
-                      const void *body, size_t len)
-{
-    (void)h, (void)n, (void)body, (void)len;
-    struct conn *c = r->conn;
-    c->answers++;
-    if (status < 200 || status > 599)
-        abort();
-}
-
-static void c_on_gone(struct proto_req *r, void (*fn)(void *), void *arg)
-{
-    struct conn *c = r->conn;
-    c->gone = fn;
-    c->gone_arg = arg;
-}
-
-static const struct proto_conn_ops ops = {c_respond, c_on_gone};
 
 static void created(void *arg, enum err e, const char *msg, const json_t *doc)
 {

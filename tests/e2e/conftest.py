@@ -71,6 +71,21 @@ def manual_haar(tmp_path_factory):
     assert d.stop() == 0, d.stderr_tail()
 
 
+# The files that take longest (mostly Terraform waiting on its own provider, and the kill -9
+# rounds) run first, so that with `make e2e`'s workers they do not become the tail of the run.
+# The order within a file is kept: its tests share a daemon and build on each other.
+LONGEST_FIRST = ("test_terraform_sqs.py", "test_terraform_client.py",
+                 "test_terraform_dynamodb.py", "test_tasks_kill.py", "test_terraform_lambda2.py",
+                 "test_dynamodb_crash.py", "test_events.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)  # stable: each file's own order stays
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """On failure, attaches the tail of the session daemon's stderr to the report."""

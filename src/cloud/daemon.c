@@ -460,20 +460,21 @@ static int parse_args(int argc, char **argv, struct up_opts *o)
     return -1;
 }
 
-static void find_config(const struct up_opts *o, const char *exe_dir, char *path, size_t cap)
+void daemon_config_path(const char *config_path, const char *env, char *path, size_t cap)
 {
-    if (o->config_path != NULL) {
-        snprintf(path, cap, "%s", o->config_path);
+    if (config_path != NULL) {
+        snprintf(path, cap, "%s", config_path);
         return;
     }
-    config_default_path(".", o->env, path, cap);
+    config_default_path(".", env, path, cap);
     if (access(path, R_OK) == 0)
         return;
-    char root[PATH_MAX + 8];
+    char exe_dir[PATH_MAX] = ".", root[PATH_MAX + 8];
+    daemon_exe_dir(exe_dir, sizeof exe_dir);
     snprintf(root, sizeof root, "%s/../..", exe_dir);
-    config_default_path(root, o->env, path, cap);
+    config_default_path(root, env, path, cap);
     if (access(path, R_OK) != 0)
-        config_default_path(".", o->env, path, cap);
+        config_default_path(".", env, path, cap);
 }
 
 /* The environment's own functions, from the build folder, as Terraform deploys them. */
@@ -809,7 +810,7 @@ int daemon_up(int argc, char **argv)
     rc = 1;
     char exe_dir[PATH_MAX] = ".", path[PATH_MAX], sdir[PATH_MAX], fdir[PATH_MAX], err[1024];
     daemon_exe_dir(exe_dir, sizeof exe_dir);
-    find_config(&o, exe_dir, path, sizeof path);
+    daemon_config_path(o.config_path, o.env, path, sizeof path);
     struct daemon dm = {.lock_fd = -1};
     dm.started_ms = clock_real_now_ms();
     dm.cfg = config_load(path, err, sizeof err);

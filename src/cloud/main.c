@@ -39,10 +39,8 @@ static int verb_describe(int argc, char **argv)
         }
     }
     char p[4096], err[1024];
-    if (path == NULL) {
-        config_default_path(".", env, p, sizeof(p));
-        path = p;
-    }
+    daemon_config_path(path, env, p, sizeof p); /* where `haar up` would look */
+    path = p;
     struct config *cfg = config_load(path, err, sizeof(err));
     if (cfg == NULL) {
         fprintf(stderr, "%s\n", err);

@@ -6,7 +6,7 @@ import json
 import subprocess
 import time
 
-from e2e_helpers import ENV_FUNCTIONS, free_port, invoke, run_haar
+from e2e_helpers import ENV_FUNCTIONS, HAAR, free_port, invoke, run_haar
 
 
 def health_event(path="/health", method="GET"):
@@ -103,3 +103,15 @@ def test_haar_endpoint_env_var_is_the_default_endpoint(haar):
     p = run_haar("status", env={"HAAR_ENDPOINT": haar.aws_url})
     assert p.returncode == 0, (p.returncode, p.stderr)
     assert "haar-dev-api" in p.stdout
+
+
+def test_describe_finds_the_config_where_haar_up_does(tmp_path):
+    """Outside the repository, `haar describe` reads the configuration `haar up` would: the
+    one under the executable's ../.. (the repository, for build/bin/haar)."""
+    p = subprocess.run([str(HAAR), "describe", "--env", "dev", "--json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["environment"] == "dev"
+    p = subprocess.run([str(HAAR), "describe", "--env", "nope", "--json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "infra/envs/nope/terraform.tfvars.json" in p.stderr, p.stderr

@@ -54,41 +54,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (gw == NULL)
         init();
-    const char *p = (const char *)data, *end = p + size;
-    const char *line[2] = {"", ""};
-    size_t ll[2] = {0, 0};
-    for (int i = 0; i < 2 && p < end; i++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        line[i] = p;
-        ll[i] = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        p = nl ? nl + 1 : end;
-    }
-    char method[16], path[4096];
-    snprintf(method, sizeof method, "%.*s", (int)(ll[0] < 15 ? ll[0] : 15), line[0]);
+    struct fuzz_input in;
+    fuzz_split(data, size, &in);
     /* {api} → the API made at start */
+    char path[4096];
     size_t o = 0;
-    for (size_t i = 0; i < ll[1] && o + 16 < sizeof path; i++) {
-        if (ll[1] - i >= 5 && memcmp(line[1] + i, "{api}", 5) == 0) {
+    for (size_t i = 0; i < in.path_len && o + 16 < sizeof path; i++) {
+        if (in.path_len - i >= 5 && memcmp(in.path + i, "{api}", 5) == 0) {
             o += (size_t)snprintf(path + o, sizeof path - o, "%s", api_id);
             i += 4;
         } else {
-            path[o++] = line[1][i];
+            path[o++] = in.path[i];
         }
     }
     path[o] = '\0';
-    char *q = memchr(path, '?', o);
     struct conn c = {0};
-    struct proto_req r = {.method = method,
-                          .method_len = strlen(method),
-                          .path = path,
-                          .path_len = q ? (size_t)(q - path) : o,
-                          .query = q ? q + 1 : "",
-                          .query_len = q ? o - (size_t)(q + 1 - path) : 0,
-                          .body = p,
-                          .body_len = (size_t)(end - p),
-                          .service = &svc,
-                          .ops = &ops,
-                          .conn = &c};
+    struct proto_req r = fuzz_request(&in, path, o, &svc, &c);
     svc.handle(svc.engine, &r);
     for (int i = 0; i < 100 && c.answers == 0; i++)
         timer_run_due();

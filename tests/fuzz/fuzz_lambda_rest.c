@@ -80,34 +80,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (lm == NULL)
         init();
-    const char *p = (const char *)data, *end = p + size;
-    const char *line[2] = {"", ""};
-    size_t ll[2] = {0, 0};
-    for (int i = 0; i < 2 && p < end; i++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        line[i] = p;
-        ll[i] = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        p = nl ? nl + 1 : end;
-    }
-    char method[16], path[4096];
-    snprintf(method, sizeof method, "%.*s", (int)(ll[0] < 15 ? ll[0] : 15), line[0]);
-    snprintf(path, sizeof path, "%.*s", (int)(ll[1] < 4095 ? ll[1] : 4095), line[1]);
-    size_t o = strlen(path);
+    struct fuzz_input in;
+    fuzz_split(data, size, &in);
+    char path[4096];
+    snprintf(path, sizeof path, "%.*s", (int)(in.path_len < 4095 ? in.path_len : 4095), in.path);
     if (strstr(path, "/invocations") != NULL)
         return 0; /* would start environments */
-    char *q = memchr(path, '?', o);
     struct conn c = {0};
-    struct proto_req r = {.method = method,
-                          .method_len = strlen(method),
-                          .path = path,
-                          .path_len = q ? (size_t)(q - path) : o,
-                          .query = q ? q + 1 : "",
-                          .query_len = q ? o - (size_t)(q + 1 - path) : 0,
-                          .body = p,
-                          .body_len = (size_t)(end - p),
-                          .service = &svc,
-                          .ops = &ops,
-                          .conn = &c};
+    struct proto_req r = fuzz_request(&in, path, strlen(path), &svc, &c);
     svc.handle(svc.engine, &r);
     for (int i = 0; i < 1000 && c.answers == 0; i++) {
         work_poll();

@@ -211,6 +211,9 @@ static int max_pollers(struct esm_mapping *m)
 
 static void on_poller_timer(struct timer *t);
 
+/* A poller's batch is the invocation's payload as it grows: this, the records, then "]}". */
+#define RECORDS_OPEN "{\"Records\":["
+
 static struct poller *poller_add(struct esm_mapping *m)
 {
     struct poller *p = calloc(1, sizeof *p);
@@ -219,7 +222,8 @@ static struct poller *poller_add(struct esm_mapping *m)
         return NULL;
     }
     p->m = m;
-    buf_init(&p->ev, ESM_PAYLOAD_MAX);
+    buf_init(&p->ev, ESM_PAYLOAD_MAX + 64); /* the records and their {"Records":[...]} */
+    buf_puts(&p->ev, RECORDS_OPEN);
     p->next = m->pollers;
     m->pollers = p;
     m->npollers++;
@@ -231,6 +235,7 @@ static void poller_reset(struct poller *p)
     p->n = 0;
     p->ndrop = 0;
     buf_reset(&p->ev);
+    buf_puts(&p->ev, RECORDS_OPEN);
     p->window_running = p->window_done = false;
     timer_stop(&p->t);
 }
@@ -483,19 +488,14 @@ static void invoke(struct poller *p)
         poll(p);
         return;
     }
-    struct buf payload;
-    buf_init(&payload, ESM_PAYLOAD_MAX + 64);
-    buf_puts(&payload, "{\"Records\":[");
-    buf_append(&payload, p->ev.data, p->ev.len);
-    buf_puts(&payload, "]}");
+    buf_puts(&p->ev, "]}");
     char rid[37];
     struct lambda_inv *inv = NULL;
     p->invoking = true;
     m->invoking++;
     if (fn != NULL)
-        inv = lambda_invoke(m->e->lm, fn, LAMBDA_INV_SYNC, payload.data, payload.len, NULL, false,
+        inv = lambda_invoke(m->e->lm, fn, LAMBDA_INV_SYNC, p->ev.data, p->ev.len, NULL, false,
                             invoked, p, rid);
-    buf_destroy(&payload);
     if (inv == NULL) {
         /* no function (or no memory): the batch fails, the messages come back */
         struct lambda_result r = {.err = ERR_LAMBDA_SERVICE};
@@ -538,7 +538,7 @@ static void received(void *arg, enum err e, const char *msg, const struct sqs_me
             if (grow(&p->drop, &p->capdrop, p->ndrop + 1))
                 p->drop[p->ndrop++] = r;
         } else if (grow(&p->recs, &p->cap, p->n + 1)) {
-            if (p->ev.len > 0)
+            if (p->n > 0)
                 buf_puts(&p->ev, ",");
             buf_append(&p->ev, one.data, one.len);
             p->recs[p->n++] = r;

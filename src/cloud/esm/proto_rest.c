@@ -271,10 +271,6 @@ static void op_create(struct esm *e, struct proto_req *r)
     json_decref(doc);
 }
 
-struct list_out {
-    struct jsonw w;
-};
-
 static void emit(void *arg, const struct esm_info *m)
 {
     mapping_json(arg, m);

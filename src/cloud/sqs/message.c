@@ -672,7 +672,6 @@ static void recv_committed(void *arg, int rc)
 static int take(struct sqs_waiter *w, struct store_batch *b, struct msg *m, int64_t now, int64_t vt)
 {
     struct sqs_queue *q = w->q;
-    int64_t old_vis = m->visible_ms;
     if (hide_until(q, m, now + vt, now) != 0)
         return -1;
     if (vt <= 0 && m->state == M_VISIBLE) {
@@ -684,7 +683,6 @@ static int take(struct sqs_waiter *w, struct store_batch *b, struct msg *m, int6
         m->state = M_INFLIGHT; /* counted as visible; restored below */
         m->visible_ms = now;
     }
-    (void)old_vis;
     m->recv_count++;
     m->gen++;
     m->recv_ms = now;

@@ -34,7 +34,6 @@ struct sqs_call *sqs_call_new(const struct sqs_in *in)
 
 void sqs_call_wait(struct sqs_call *c)
 {
-    c->waiting = true;
     proto_on_gone(c->r, on_gone, c);
 }
 

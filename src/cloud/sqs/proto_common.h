@@ -189,7 +189,6 @@ struct sqs_call {
     struct sqs *s;
     const struct sqs_wire *wire;
     struct sqs_waiter *w; /* a receive in progress */
-    bool waiting;
     const char *op; /* the action's name (static) */
 };
 

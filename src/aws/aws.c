@@ -13,6 +13,7 @@
 
 #include "core/ids.h"
 #include "core/sigv4.h"
+#include "runtime/runtime.h"
 
 /* The services the functions call, as their SDK models describe them. */
 static const struct service_row {
@@ -76,9 +77,7 @@ bool aws_error_is(const struct aws_error *err, const char *code)
 static int64_t real_now_ms(void *arg)
 {
     (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return runtime_now_ms();
 }
 
 static void real_sleep_ms(void *arg, int64_t ms)

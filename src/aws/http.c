@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 
 #include "core/buf.h"
+#include "runtime/runtime.h"
 #include "runtime/runtime_http.h"
 
 enum { HEAD_MAX = 16 * 1024, CAPTURED_MAX = 128 };
@@ -77,13 +78,6 @@ int aws_http_backend_for(const struct aws_endpoint *ep, const char *override,
                  "HAAR_AWS_HTTP=%.32s: expected curl or native (native for http:// only)",
                  override);
     return -1;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- libcurl ---------------------------------------------------------------------------- */
@@ -227,7 +221,7 @@ static int curl_send(struct aws_http_conn *c, const struct aws_http_request *r,
     struct curl_slist *list = NULL;
     int rc = AWS_HTTP_ENOMEM;
     char line[HEAD_MAX];
-    int64_t now = now_ms();
+    int64_t now = runtime_now_ms();
     CURL *h = c->curl;
 
     buf_reset(&c->body);

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cloud/events/schedule.h"
 #include "core/buf.h"
@@ -754,17 +755,6 @@ static int parse_str(struct ctx *c, const struct field *f, const json_t *v, char
  * the file may not set them (in any case: IAM compares tag keys case-insensitively). */
 static const char *const FIXED_TAGS[CONFIG_FIXED_TAGS] = {"Project", "Environment", "ManagedBy"};
 
-static bool same_ignoring_case(const char *a, const char *b)
-{
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
-        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
-        if (x != y)
-            return false;
-    }
-    return *a == *b;
-}
-
 /* AWS tags: at most f->max (50 per resource less the fixed ones), keys 1..128 not starting
  * "aws:" and not a fixed tag, values 0..256 strings. */
 static int parse_strmap(struct ctx *c, const struct field *f, const json_t *v, json_t **out)
@@ -787,7 +777,7 @@ static int parse_strmap(struct ctx *c, const struct field *f, const json_t *v, j
         if (strncmp(k, "aws:", 4) == 0)
             return fail(c, "tag keys beginning with \"aws:\" are reserved by AWS");
         for (size_t i = 0; i < CONFIG_FIXED_TAGS; i++)
-            if (same_ignoring_case(k, FIXED_TAGS[i]))
+            if (strcasecmp(k, FIXED_TAGS[i]) == 0)
                 return fail(c, "the tag %s is set by haar from the configuration; remove it",
                             FIXED_TAGS[i]);
         if (!json_is_string(item))

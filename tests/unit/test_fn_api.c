@@ -372,7 +372,7 @@ static json_t *call(struct fn_test_ctx *x, const char *method, const char *path,
     char *text = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     struct runtime_invocation inv = {
-        .request_id = "r-1", .deadline_ms = fn_now_ms() + 5000, .user = &x->app};
+        .request_id = "r-1", .deadline_ms = runtime_now_ms() + 5000, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, RUNTIME_MAX_RESPONSE);

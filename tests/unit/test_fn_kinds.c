@@ -131,7 +131,7 @@ static void test_echo(void **state)
     (void)state;
     struct task_outcome o;
     assert_int_equal(
-        run_kind("echo", "{\"a\":[1,\"\\u00e9\"],\"b\":{}}", 1, fn_now_ms() + 1000, NULL, &o), 0);
+        run_kind("echo", "{\"a\":[1,\"\\u00e9\"],\"b\":{}}", 1, runtime_now_ms() + 1000, NULL, &o), 0);
     assert_result(&o, "{\"a\":[1,\"\\u00e9\"],\"b\":{}}");
 }
 
@@ -139,16 +139,16 @@ static void test_sleep(void **state)
 {
     (void)state;
     struct task_outcome o;
-    int64_t t0 = fn_now_ms();
+    int64_t t0 = runtime_now_ms();
     assert_int_equal(run_kind("sleep", "{\"ms\":30}", 1, t0 + 5000, NULL, &o), 0);
-    assert_true(fn_now_ms() - t0 >= 30);
+    assert_true(runtime_now_ms() - t0 >= 30);
     assert_result(&o, "{\"slept_ms\":30}");
     assert_int_equal(run_kind("sleep", "{}", 1, t0 + 5000, NULL, &o), 0);
     assert_result(&o, "{\"slept_ms\":0}");
     /* past the deadline: refused at once, cleanly, and worth another attempt */
-    t0 = fn_now_ms();
+    t0 = runtime_now_ms();
     assert_int_equal(run_kind("sleep", "{\"ms\":60000}", 1, t0 + 200, NULL, &o), -1);
-    assert_true(fn_now_ms() - t0 < 100);
+    assert_true(runtime_now_ms() - t0 < 100);
     assert_string_equal(o.code, "DeadlineExceeded");
     assert_true(o.retryable);
     assert_null(o.result);
@@ -158,7 +158,7 @@ static void test_fail(void **state)
 {
     (void)state;
     struct task_outcome o;
-    int64_t d = fn_now_ms() + 1000;
+    int64_t d = runtime_now_ms() + 1000;
     for (int attempt = 1; attempt <= 3; attempt++) {
         assert_int_equal(run_kind("fail", "{\"times\":3}", attempt, d, NULL, &o), -1);
         assert_string_equal(o.code, "TaskFailed");
@@ -179,7 +179,7 @@ static void test_sha256(void **state)
 {
     (void)state;
     struct task_outcome o;
-    int64_t d = fn_now_ms() + 1000;
+    int64_t d = runtime_now_ms() + 1000;
     assert_int_equal(run_kind("sha256", "{\"data\":\"abc\"}", 1, d, NULL, &o), 0);
     assert_result(
         &o, "{\"sha256\":\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\","
@@ -229,7 +229,7 @@ static void test_report(void **state)
     struct taskdb db = {
         .aws = c, .table = "haar-test-tasks", .index = "by-status", .queue_url = "q"};
     struct task_outcome out;
-    assert_int_equal(run_kind("report", "{}", 1, fn_now_ms() + 5000, &db, &out), 0);
+    assert_int_equal(run_kind("report", "{}", 1, runtime_now_ms() + 5000, &db, &out), 0);
     /* QUEUED took two pages: 2 + 1 */
     assert_result(&out, "{\"counts\":{\"QUEUED\":3,\"RUNNING\":1,\"SUCCEEDED\":5,\"FAILED\":0},"
                         "\"total\":9}");
@@ -250,7 +250,7 @@ static void test_report(void **state)
          "\"message\":\"Requested resource not found\"}",
          NULL, 0, false}};
     fake_script(&f, bad, 1);
-    assert_int_equal(run_kind("report", "{}", 1, fn_now_ms() + 5000, &db, &out), -1);
+    assert_int_equal(run_kind("report", "{}", 1, runtime_now_ms() + 5000, &db, &out), -1);
     assert_string_equal(out.code, "DependencyFailed");
     assert_true(out.retryable);
     assert_non_null(strstr(out.message, "ResourceNotFoundException"));

@@ -93,7 +93,7 @@ static void run_worker(struct fn_test_ctx *x, json_t *records, int64_t deadline_
     char *text = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     struct runtime_invocation inv = {
-        .request_id = "w-1", .deadline_ms = fn_now_ms() + deadline_in_ms, .user = &x->app};
+        .request_id = "w-1", .deadline_ms = runtime_now_ms() + deadline_in_ms, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, 1 << 20);
@@ -165,7 +165,7 @@ static void test_worker_success(void **state)
     assert_string_equal(expr(fin, "ConditionExpression"), "#s = :r AND run_id = :run");
     /* the lease is the invocation's end */
     int64_t lease = strtoll(value_of(st, ":lease"), NULL, 10);
-    assert_true(lease > fn_now_ms() && lease <= fn_now_ms() + 5000);
+    assert_true(lease > runtime_now_ms() && lease <= runtime_now_ms() + 5000);
     json_decref(st);
     json_decref(fin);
 }
@@ -208,10 +208,10 @@ static void test_worker_attempts(void **state)
         started(start, sizeof start, c->kind, c->payload, c->attempts);
         struct step s[] = {{200, start, NULL, 0, false}, {200, "{}", NULL, 0, false}};
         fake_script(&x->f, s, 2);
-        int64_t t0 = fn_now_ms();
+        int64_t t0 = runtime_now_ms();
         run_worker(x, json_pack("[o]", record("m-1", TID, c->receive_count, NULL)), 5000, failed,
                    sizeof failed);
-        int64_t took = fn_now_ms() - t0;
+        int64_t took = runtime_now_ms() - t0;
         json_t *fin = fn_test_sent(x, 1);
         const char *update = expr(fin, "UpdateExpression");
         bool finished = update != NULL && strstr(update, "finished_at") != NULL;
@@ -397,7 +397,7 @@ static const char EVENT[] =
 static json_t *run_producer(struct fn_test_ctx *x, const char *event, int *rc)
 {
     struct runtime_invocation inv = {
-        .request_id = "p-1", .deadline_ms = fn_now_ms() + 5000, .user = &x->app};
+        .request_id = "p-1", .deadline_ms = runtime_now_ms() + 5000, .user = &x->app};
     struct buf out;
     struct runtime_error err;
     buf_init(&out, 4096);

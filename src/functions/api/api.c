@@ -421,7 +421,7 @@ static bool enqueue(struct request *q, struct reply *r, const char *id, const ch
     int64_t deadline = fn_deadline(q->inv, FN_RESERVE_MS);
     if (taskdb_enqueue(&q->db, id, kind, deadline, &err) == AWS_OK)
         return true;
-    taskdb_mark_enqueue_failed(&q->db, id, fn_now_ms(), deadline);
+    taskdb_mark_enqueue_failed(&q->db, id, runtime_now_ms(), deadline);
     runtime_log(RUNTIME_LOG_ERROR, "task stored but not enqueued", "taskId", id, "code",
                 err.code[0] ? err.code : aws_strerror(err.rc), "detail", err.message,
                 (const char *)NULL);
@@ -472,7 +472,7 @@ static void handle_create(struct request *q, struct reply *r)
     } else {
         task_id_random(id);
     }
-    int64_t now = fn_now_ms();
+    int64_t now = runtime_now_ms();
     fn_iso_ms(now, now_iso);
     struct taskdb_new t = {.id = id,
                            .kind = c.kind->name,
@@ -607,7 +607,7 @@ static void handle_retry(struct request *q, struct reply *r)
         return;
     }
     int rc =
-        taskdb_retry(&q->db, q->id, fn_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS), &task, &err);
+        taskdb_retry(&q->db, q->id, runtime_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS), &task, &err);
     if (rc == AWS_OK) {
         const char *kind = aws_ddb_item_s(task, "kind", NULL);
         if (enqueue(q, r, q->id, kind ? kind : "")) {

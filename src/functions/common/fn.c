@@ -80,17 +80,10 @@ void fn_app_destroy(struct fn_app *app)
     app->aws = NULL;
 }
 
-int64_t fn_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t fn_deadline(const struct runtime_invocation *inv, int64_t reserve_ms)
 {
     if (inv == NULL || inv->deadline_ms <= 0)
-        return fn_now_ms() + FN_DEFAULT_BUDGET_MS;
+        return runtime_now_ms() + FN_DEFAULT_BUDGET_MS;
     return inv->deadline_ms - reserve_ms;
 }
 

@@ -62,9 +62,6 @@ void fn_app_destroy(struct fn_app *app);
  * FN_DEFAULT_BUDGET_MS when the Runtime API gave none). Epoch ms. */
 int64_t fn_deadline(const struct runtime_invocation *inv, int64_t reserve_ms);
 
-/* Epoch ms of CLOCK_REALTIME. */
-int64_t fn_now_ms(void);
-
 /* Writes ms as "2026-01-01T00:00:00.000Z" (24 characters and a NUL). */
 void fn_iso_ms(int64_t ms, char out[25]);
 

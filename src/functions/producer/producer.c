@@ -51,7 +51,7 @@ static int produce(struct taskdb *db, const struct runtime_invocation *inv, cons
                            .payload = text,
                            .payload_len = strlen(text),
                            .source = "schedule",
-                           .now_ms = fn_now_ms()};
+                           .now_ms = runtime_now_ms()};
     int64_t deadline = fn_deadline(inv, FN_RESERVE_MS);
     int rc = taskdb_create(db, &t, deadline, &existing, &err);
     free(text);
@@ -66,7 +66,7 @@ static int produce(struct taskdb *db, const struct runtime_invocation *inv, cons
     }
     if (taskdb_enqueue(db, id, kind, deadline, &err) != AWS_OK) {
         /* stored, not queued: flagged, and the sweep sends it */
-        taskdb_mark_enqueue_failed(db, id, fn_now_ms(), deadline);
+        taskdb_mark_enqueue_failed(db, id, runtime_now_ms(), deadline);
         runtime_log(RUNTIME_LOG_ERROR, "scheduled task stored but not enqueued", "taskId", id,
                     "code", err.code[0] ? err.code : aws_strerror(err.rc), "detail", err.message,
                     (const char *)NULL);
@@ -84,7 +84,7 @@ static int sweep(struct taskdb *db, const struct runtime_invocation *inv)
         struct aws_error err;
         struct aws_ddb_page page;
         int64_t deadline = fn_deadline(inv, FN_RESERVE_MS);
-        if (taskdb_stale(db, STUCK[s], fn_now_ms(), PRODUCER_SWEEP_PAGE, deadline, &page, &err) !=
+        if (taskdb_stale(db, STUCK[s], runtime_now_ms(), PRODUCER_SWEEP_PAGE, deadline, &page, &err) !=
             AWS_OK) {
             runtime_log(RUNTIME_LOG_WARN, "sweep: cannot list stuck tasks", "status",
                         task_status_name(STUCK[s]), "code", err.code, "detail", err.message,

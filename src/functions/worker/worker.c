@@ -132,9 +132,9 @@ static enum worker_event run_kind(struct job *j, const struct aws_ddb_item *task
                            .attempt = attempts > 0 && attempts < 1000000 ? (int)attempts : 1,
                            .deadline_ms = fn_deadline(j->inv, WORKER_RECORD_RESERVE_MS),
                            .db = &j->db};
-    int64_t t0 = fn_now_ms();
+    int64_t t0 = runtime_now_ms();
     int rc = k->run(&run, &j->outcome);
-    j->duration_ms = fn_now_ms() - t0;
+    j->duration_ms = runtime_now_ms() - t0;
     json_decref(p);
     if (rc == 0)
         return WORKER_SUCCEEDED;
@@ -150,14 +150,14 @@ static enum worker_event store_outcome(struct job *j, enum worker_event ev)
     int rc;
     if (ev == WORKER_SUCCEEDED) {
         char *text = json_dumps(j->outcome.result, JSON_COMPACT | JSON_ENCODE_ANY);
-        rc = text ? taskdb_succeed(&j->db, j->id, j->run_id, text, strlen(text), fn_now_ms(),
+        rc = text ? taskdb_succeed(&j->db, j->id, j->run_id, text, strlen(text), runtime_now_ms(),
                                    deadline, &err)
                   : AWS_ENOMEM;
         free(text);
     } else {
         struct worker_action a = worker_decide(ev, j->last);
         rc = taskdb_fail(&j->db, j->id, j->run_id, j->outcome.code, j->outcome.message,
-                         a.mark_failed, fn_now_ms(), deadline, &err);
+                         a.mark_failed, runtime_now_ms(), deadline, &err);
     }
     if (rc == AWS_OK)
         return ev;
@@ -180,7 +180,7 @@ static enum worker_event process(struct job *j)
         log_record(RUNTIME_LOG_ERROR, "message does not name a task", j, "BadMessage", NULL);
         return WORKER_BAD_MESSAGE;
     }
-    int64_t now = fn_now_ms();
+    int64_t now = runtime_now_ms();
     if (fn_deadline(j->inv, WORKER_RECORD_RESERVE_MS) <= now) {
         if (j->last) {
             (void)taskdb_fail_unstarted(&j->db, j->id, "DeadlineExceeded",
@@ -238,7 +238,7 @@ static void report(struct job *j, enum worker_event ev)
             {"TasksSucceeded", "Count", 1},
             {"TaskDuration", "Milliseconds", (double)j->duration_ms},
             {"QueueLatency", "Milliseconds",
-             j->rec.sent_ms > 0 ? (double)(fn_now_ms() - j->duration_ms - j->rec.sent_ms) : 0},
+             j->rec.sent_ms > 0 ? (double)(runtime_now_ms() - j->duration_ms - j->rec.sent_ms) : 0},
         };
         fn_log_metrics(j->app, RUNTIME_LOG_INFO, "task succeeded", kv, 4, j->kind, m, 3);
     } else if (ev == WORKER_FAILED_RETRY || ev == WORKER_FAILED_FOREVER) {

@@ -23,7 +23,7 @@ static int sleep_run(const struct task_run *run, struct task_outcome *out)
     char msg[128];
     if (task_payload_int(run->payload, "ms", 0, SLEEP_MAX_MS, &ms, msg, sizeof msg) != 0)
         return task_fail(out, "InvalidPayload", false, "%s", msg);
-    int64_t left = run->deadline_ms - fn_now_ms();
+    int64_t left = run->deadline_ms - runtime_now_ms();
     if (ms > left)
         return task_fail(out, "DeadlineExceeded", true,
                          "sleeping %lld ms needs more than the %lld ms left in this run",

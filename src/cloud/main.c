@@ -1,12 +1,10 @@
 /*
  * main.c — the `haar` command: one verb table, each verb a function.
  */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cloud/cli.h"
@@ -57,21 +55,19 @@ static int verb_describe(int argc, char **argv)
     return rc;
 }
 
-/* http: the verb talks to a daemon through libcurl (only those pay for curl_global_init). */
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
-    bool http;
     const char *help;
 } verbs[] = {
-    {"up", daemon_up, false, "run the local cloud: haar up [--env NAME] [--state-dir DIR] ..."},
-    {"invoke", cli_invoke, true, "invoke a function: haar invoke NAME [--payload JSON|@FILE]"},
-    {"status", cli_status, true, "show what a running daemon hosts: haar status [--endpoint URL]"},
-    {"logs", logs_cli, true, "print a function's logs: haar logs NAME [--follow] [--since 10m]"},
-    {"trigger", events_trigger_cli, true, "fire an EventBridge rule now: haar trigger RULE"},
-    {"schedule", events_schedule_cli, false,
+    {"up", daemon_up, "run the local cloud: haar up [--env NAME] [--state-dir DIR] ..."},
+    {"invoke", cli_invoke, "invoke a function: haar invoke NAME [--payload JSON|@FILE]"},
+    {"status", cli_status, "show what a running daemon hosts: haar status [--endpoint URL]"},
+    {"logs", logs_cli, "print a function's logs: haar logs NAME [--follow] [--since 10m]"},
+    {"trigger", events_trigger_cli, "fire an EventBridge rule now: haar trigger RULE"},
+    {"schedule", events_schedule_cli,
      "print fire times: haar schedule next EXPR [--count N] [--from ISO8601]"},
-    {"describe", verb_describe, false,
+    {"describe", verb_describe,
      "print the environment's resources: haar describe --env NAME --json"},
 };
 
@@ -94,12 +90,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
         if (strcmp(argv[1], verbs[i].name) == 0) {
-            if (verbs[i].http)
-                curl_global_init(CURL_GLOBAL_DEFAULT);
-            int rc = verbs[i].fn(argc - 1, argv + 1);
-            if (verbs[i].http)
-                curl_global_cleanup();
-            return rc;
+            return verbs[i].fn(argc - 1, argv + 1);
         }
     }
     fprintf(stderr, "haar: unknown verb '%s'\n", argv[1]);

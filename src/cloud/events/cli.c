@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
+#include "cloud/client.h"
 #include "cloud/events/schedule.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -153,51 +153,23 @@ int events_schedule_cli(int argc, char **argv)
 
 static const char trigger_usage[] = "usage: haar trigger RULE [--bus NAME] [--endpoint URL]\n";
 
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+/* POST /_haar/events/trigger for rule on bus (unsigned: /_haar/ paths take none); the
+ * answer's JSON in *doc (new reference). Returns the HTTP status, or -1 when the daemon
+ * cannot be reached. */
+static long trigger_once(struct client *c, const char *rule, const char *bus, json_t **doc)
 {
-    return buf_append(arg, p, sz * n) == BUF_OK ? sz * n : 0;
-}
-
-/* One request to the daemon's /_haar/ side (unsigned: /_haar/ paths take no signature).
- * Returns the HTTP status, or -1 when the daemon cannot be reached. */
-static long haar_request(const char *method, const char *url, const char *body, struct buf *out)
-{
-    CURL *c = curl_easy_init();
-    if (c == NULL)
-        return -1;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    if (body != NULL)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    long status = -1;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return status;
-}
-
-/* POST /_haar/events/trigger for rule on bus; the answer's JSON in *doc (new reference). */
-static long trigger_once(const char *endpoint, const char *rule, const char *bus, json_t **doc)
-{
-    char url[1024];
-    snprintf(url, sizeof url, "%s/_haar/events/trigger", endpoint);
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
     json_t *req = json_pack("{s:s, s:s}", "rule", rule, "bus", bus);
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
-    struct buf out;
-    buf_init(&out, 1 << 20);
-    long status = body ? haar_request("POST", url, body, &out) : -1;
+    struct client_reply r = {0};
+    long status = -1;
+    if (body != NULL && client_request(c, "POST", "/_haar/events/trigger", NULL, headers, body,
+                                       strlen(body), &r) == 0)
+        status = r.status;
     free(body);
-    *doc = status > 0 ? jsonh_parse(out.data ? out.data : "", out.len, NULL, 0) : NULL;
-    buf_destroy(&out);
+    *doc = status > 0 ? client_reply_json(&r) : NULL;
+    buf_destroy(&r.body);
     return status;
 }
 
@@ -223,27 +195,25 @@ int events_trigger_cli(int argc, char **argv)
         fputs(trigger_usage, stderr);
         return 2;
     }
-    if (endpoint == NULL) {
-        const char *e = getenv("HAAR_ENDPOINT");
-        endpoint = e && *e ? e : "http://127.0.0.1:4566";
-    }
+    struct client c;
+    if (client_init(&c, "trigger", endpoint, NULL) != 0)
+        return 1;
     json_t *doc = NULL;
-    long status = trigger_once(endpoint, rule, bus, &doc);
+    long status = trigger_once(&c, rule, bus, &doc);
     if (status == 404) {
         /* the environment's short form: "schedule" is <project>-<environment>-schedule */
-        char url[1024], full[300];
-        snprintf(url, sizeof url, "%s/_haar/health", endpoint);
-        struct buf out;
-        buf_init(&out, 16 << 20);
+        char full[300];
+        struct client_reply r = {0};
         json_t *h = NULL;
-        if (haar_request("GET", url, NULL, &out) == 200)
-            h = jsonh_parse(out.data ? out.data : "", out.len, NULL, 0);
-        buf_destroy(&out);
+        if (client_request(&c, "GET", "/_haar/health", NULL, NULL, NULL, 0, &r) == 0 &&
+            r.status == 200)
+            h = client_reply_json(&r);
+        buf_destroy(&r.body);
         snprintf(full, sizeof full, "%s-%s-%s", jsonh_str(h, "project", "haar"),
                  jsonh_str(h, "environment", "dev"), rule);
         json_decref(h);
         json_t *again = NULL;
-        long st = trigger_once(endpoint, full, bus, &again);
+        long st = trigger_once(&c, full, bus, &again);
         if (st == 200) {
             json_decref(doc);
             doc = again;
@@ -254,7 +224,7 @@ int events_trigger_cli(int argc, char **argv)
     }
     int rc = 1;
     if (status < 0) {
-        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", endpoint);
+        fprintf(stderr, "haar: no daemon answers at %s (is `haar up` running?)\n", c.endpoint);
     } else if (status != 200) {
         fprintf(stderr, "haar trigger: %s\n", jsonh_str(doc, "message", "failed"));
     } else {
@@ -265,5 +235,6 @@ int events_trigger_cli(int argc, char **argv)
         rc = 0;
     }
     json_decref(doc);
+    client_destroy(&c);
     return rc;
 }

@@ -1,6 +1,8 @@
 #include "core/codec.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <string.h>
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -53,7 +55,27 @@ int codec_b64_decode(const char *text, size_t len, struct buf *out)
     return rc;
 }
 
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void codec_sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
+{
+    pthread_once(&g_sha256_once, fetch_sha256);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int olen = 32;
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, g_sha256 ? g_sha256 : EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, a, an) != 1 || (bn > 0 && EVP_DigestUpdate(ctx, b, bn) != 1) ||
+        EVP_DigestFinal_ex(ctx, out, &olen) != 1)
+        memset(out, 0, 32); /* out of memory: a digest that matches nothing */
+    EVP_MD_CTX_free(ctx);
+}
+
 void codec_sha256(const void *data, size_t len, unsigned char out[32])
 {
-    SHA256(data, len, out);
+    codec_sha256_2(data, len, NULL, 0, out);
 }

@@ -45,7 +45,11 @@ static inline int codec_hexval(char c)
     return -1;
 }
 
-/* SHA-256 of len bytes into out[32]. */
+/* SHA-256 of len bytes into out[32]. Thread-safe; the digest is fetched from OpenSSL once
+ * (its one-shot SHA256() looks it up, under a lock, on every call). */
 void codec_sha256(const void *data, size_t len, unsigned char out[32]);
+
+/* SHA-256 of a (an bytes) followed by b (bn bytes, may be 0) into out[32]. */
+void codec_sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32]);
 
 #endif

@@ -9,8 +9,6 @@
 #include "core/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +25,6 @@
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const char HEX[] = "0123456789abcdef";
-
-static void sha256(const void *p, size_t n, unsigned char out[32]);
 
 /* Appends the NUL-terminated strings given, up to a NULL: the hot paths' formatting, without
  * printf's cost. Returns 0, or -1 when one does not fit. */
@@ -582,7 +578,7 @@ static int canonical_request(const struct sigv4_request *req, const struct sigv4
     if (req->body_len == 0)
         return buf_puts(out, EMPTY_SHA256) == BUF_OK ? 0 : -1;
     unsigned char digest[32];
-    sha256(req->body, req->body_len, digest);
+    codec_sha256(req->body, req->body_len, digest);
     hex_encode(digest, 32, hex);
     return buf_append(out, hex, 64) == BUF_OK ? 0 : -1;
 }
@@ -598,63 +594,33 @@ int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, s
 {
     unsigned char digest[32];
     char hex[65];
-    sha256(canonical, len, digest);
+    codec_sha256(canonical, len, digest);
     hex_encode(digest, 32, hex);
     return put_parts(out, ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region, "/",
                      auth->service, "/aws4_request\n", hex, (const char *)NULL);
 }
 
 /* ---- SHA-256 and HMAC ------------------------------------------------------------------- *
- * OpenSSL 3's one-shot HMAC() and SHA256() look the algorithm up (a locked fetch) on every
- * call; a signature needs two digests and five HMACs, on every request of every client and
- * the daemon. The digest is fetched once, and the signing key — which changes with the day,
- * region, service and secret only — is kept in a small per-thread cache. */
-
-static EVP_MD *g_sha256;
-static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
-
-static void fetch_sha256(void)
-{
-    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static const EVP_MD *sha256_md(void)
-{
-    pthread_once(&g_sha256_once, fetch_sha256);
-    return g_sha256 ? g_sha256 : EVP_sha256();
-}
-
-/* SHA-256 of the concatenation of two parts (b may be empty). */
-static void sha256_2(const void *a, size_t an, const void *b, size_t bn, unsigned char out[32])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int olen = 32;
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1 ||
-        EVP_DigestUpdate(ctx, a, an) != 1 || (bn > 0 && EVP_DigestUpdate(ctx, b, bn) != 1) ||
-        EVP_DigestFinal_ex(ctx, out, &olen) != 1)
-        memset(out, 0, 32); /* out of memory: a signature that matches nothing */
-    EVP_MD_CTX_free(ctx);
-}
-
-static void sha256(const void *p, size_t n, unsigned char out[32])
-{
-    sha256_2(p, n, NULL, 0, out);
-}
+ * OpenSSL 3's one-shot HMAC() looks the algorithm up (a locked fetch) on every call; a
+ * signature needs two digests and five HMACs, on every request of every client and the
+ * daemon. The HMACs are built on codec_sha256_2 (the digest fetched once), and the signing
+ * key — which changes with the day, region, service and secret only — is kept in a small
+ * per-thread cache. */
 
 /* HMAC-SHA256 (RFC 2104), keys up to 64 bytes used as they are, longer ones hashed. */
 static void hmac(const void *key, size_t klen, const char *data, size_t dlen, unsigned char out[32])
 {
     unsigned char k[64] = {0}, pad[64], inner[32];
     if (klen > 64)
-        sha256(key, klen, k);
+        codec_sha256(key, klen, k);
     else
         memcpy(k, key, klen);
     for (int i = 0; i < 64; i++)
         pad[i] = (unsigned char)(k[i] ^ 0x36);
-    sha256_2(pad, 64, data, dlen, inner);
+    codec_sha256_2(pad, 64, data, dlen, inner);
     for (int i = 0; i < 64; i++)
         pad[i] = (unsigned char)(k[i] ^ 0x5c);
-    sha256_2(pad, 64, inner, 32, out);
+    codec_sha256_2(pad, 64, inner, 32, out);
     OPENSSL_cleanse(k, sizeof k);
     OPENSSL_cleanse(pad, sizeof pad);
 }

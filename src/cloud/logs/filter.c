@@ -23,7 +23,7 @@ int logs__event_cmp(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static bool selected(const struct logs_filter *f, const char *name)
+bool logs__filter_selected(const struct logs_filter *f, const char *name)
 {
     if (f->prefix)
         return strncmp(name, f->prefix, strlen(f->prefix)) == 0;
@@ -60,7 +60,7 @@ int logs__filter(struct logs *lg, struct logs_group *g, const struct logs_filter
     int64_t first = INT64_MAX, last = INT64_MIN; /* the streams' time span */
     for (size_t i = 0; i < n; i++) {
         int64_t a, b, c;
-        if (selected(f, logs__stream_name(streams[i])) &&
+        if (logs__filter_selected(f, logs__stream_name(streams[i])) &&
             logs__stream_stats(lg, streams[i], &a, &b, &c)) {
             first = a < first ? a : first;
             last = b > last ? b : last;
@@ -77,7 +77,7 @@ int logs__filter(struct logs *lg, struct logs_group *g, const struct logs_filter
         int64_t lo = day > start ? day : start,
                 hi = day + LOGS_DAY_MS < end ? day + LOGS_DAY_MS : end;
         for (size_t i = 0; i < n; i++) {
-            if (!selected(f, logs__stream_name(streams[i])))
+            if (!logs__filter_selected(f, logs__stream_name(streams[i])))
                 continue;
             size_t before = set->n;
             if (logs__stream_read(lg, streams[i], lo, hi, set) != 0)

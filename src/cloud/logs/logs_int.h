@@ -190,6 +190,10 @@ struct logs_filter {
     int64_t after_off;
 };
 
+/* True when f searches the stream named name (its prefix, or its names, or every stream).
+ * (filter.c) */
+bool logs__filter_selected(const struct logs_filter *f, const char *name);
+
 /* Adds to set the group's matching events in the answer's order (timestamp, stream hash,
  * offset), reading a day at a time and stopping at a day boundary once more than f->limit
  * events matched or about 32 MB were read (*more is then true: events from *read_until on

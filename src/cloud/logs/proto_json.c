@@ -904,12 +904,7 @@ static enum err op_filter_log_events(struct ctx *c)
     size_t searched = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = logs__stream_name(streams[i]);
-        if (prefix ? strncmp(name, prefix, strlen(prefix)) != 0 : false)
-            continue;
-        bool listed = names == NULL;
-        for (size_t k = 0; k < nwanted && !listed; k++)
-            listed = strcmp(wanted[k], name) == 0;
-        if (!listed)
+        if (!logs__filter_selected(&f, name))
             continue;
         put(c, searched++ ? ",{\"logStreamName\":" : "{\"logStreamName\":");
         put_str(c, name);

@@ -1016,7 +1016,7 @@ def test_9_double_forked_setsid_child_counts_against_memory_and_dies(iso_haar, s
     that takes 300 MB: the environment is killed for memory (Runtime.OutOfMemory) and the
     grandchild with it (it outlived the function with 1.5 GB)."""
     lam = boto_client("lambda", iso_haar.aws_url)
-    name = create(lam, "escape", timeout=10, memory=128, prefix="escape-mem")
+    name = create(lam, "escape", timeout=30, memory=128, prefix="escape-mem")
     pidfile = scratch / "setsid-mem"
     try:
         status, _, body, ferr = invoke(lam, name, {"mode": "setsid", "pidfile": str(pidfile),
@@ -1040,7 +1040,7 @@ def _kill_left(pidfile):
 
 def test_9_setsid_child_dies_with_delete_function(iso_haar, scratch):
     lam = boto_client("lambda", iso_haar.aws_url)
-    name = create(lam, "escape", timeout=10, prefix="escape-del")
+    name = create(lam, "escape", timeout=30, prefix="escape-del")
     pidfile = scratch / "setsid-del"
     status, _, body, ferr = invoke(lam, name, {"mode": "setsid", "pidfile": str(pidfile),
                                                "mb": 0, "hold": 0})
@@ -1064,7 +1064,7 @@ def test_9_kill_9_then_the_next_daemon_kills_what_the_crash_left(tmp_path, scrat
     pid = None
     try:
         lam = boto_client("lambda", d.aws_url)
-        name = create(lam, "escape", timeout=10, prefix="orphan")
+        name = create(lam, "escape", timeout=30, prefix="orphan")
         pidfile = scratch / "forked"
         status, _, body, ferr = invoke(lam, name, {"mode": "fork", "pidfile": str(pidfile),
                                                    "hold": 0.2})

@@ -424,20 +424,6 @@ static struct call *call_new(struct proto_req *r, int status, bool empty)
     return c;
 }
 
-/* The tagKeys query members (UntagResource), as an array. */
-static json_t *tag_keys(const struct proto_req *r)
-{
-    json_t *keys = json_array();
-    size_t pos = 0;
-    struct url_member m;
-    char v[1024];
-    while (url_query_next(r->query, r->query_len, &pos, &m))
-        if (m.key_len == 7 && memcmp(m.key, "tagKeys", 7) == 0 &&
-            url_decode(m.value, m.value_len, URL_PLUS_SPACE, v, sizeof v) >= 0)
-            json_array_append_new(keys, json_string(v));
-    return keys;
-}
-
 /* The body, parsed and cleaned for a kind; NULL after answering 400. */
 static json_t *body_of(struct proto_req *r, enum apigw_kind kind, bool create)
 {
@@ -552,7 +538,7 @@ static void handle(void *engine, struct proto_req *r)
         break;
     }
     case OP_UNTAG:
-        t = tag_keys(r);
+        t = proto_query_all(r, "tagKeys");
         if ((c = call_new(r, 204, true)) != NULL)
             apigw_tags_change(gw, caps[0], NULL, t, call_done, c);
         break;

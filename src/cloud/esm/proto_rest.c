@@ -276,26 +276,14 @@ static void emit(void *arg, const struct esm_info *m)
     mapping_json(arg, m);
 }
 
-/* A query member, decoded into out (cap bytes); false when absent. */
-static bool query_get(const struct proto_req *r, const char *key, char *out, size_t cap)
-{
-    size_t pos = 0;
-    struct url_member m;
-    while (url_query_next(r->query, r->query_len, &pos, &m)) {
-        if (m.key_len == strlen(key) && memcmp(m.key, key, m.key_len) == 0)
-            return url_decode(m.value, m.value_len, URL_PLUS_SPACE, out, cap) >= 0;
-    }
-    return false;
-}
-
 static void op_list(struct esm *e, struct proto_req *r)
 {
     char source[512], fn[512], marker[64], max_s[32];
-    bool has_source = query_get(r, "EventSourceArn", source, sizeof source);
-    bool has_fn = query_get(r, "FunctionName", fn, sizeof fn);
-    bool has_marker = query_get(r, "Marker", marker, sizeof marker);
+    bool has_source = proto_query(r, "EventSourceArn", source, sizeof source) >= 0;
+    bool has_fn = proto_query(r, "FunctionName", fn, sizeof fn) >= 0;
+    bool has_marker = proto_query(r, "Marker", marker, sizeof marker) >= 0;
     long long max = LIST_DEFAULT;
-    if (query_get(r, "MaxItems", max_s, sizeof max_s)) {
+    if (proto_query(r, "MaxItems", max_s, sizeof max_s) >= 0) {
         char *end;
         max = strtoll(max_s, &end, 10);
         if (*end != '\0' || max < 1 || max > LIST_MAX) {
@@ -396,15 +384,7 @@ static void op_tags(struct esm *e, struct proto_req *r, const char *arn)
             return;
         }
     } else if (proto_method_is(r, "DELETE")) {
-        c.keys = json_array();
-        size_t pos = 0;
-        struct url_member m;
-        while (url_query_next(r->query, r->query_len, &pos, &m)) {
-            char v[512];
-            if (m.key_len == 7 && memcmp(m.key, "tagKeys", 7) == 0 &&
-                url_decode(m.value, m.value_len, URL_PLUS_SPACE, v, sizeof v) >= 0)
-                json_array_append_new(c.keys, json_string(v));
-        }
+        c.keys = proto_query_all(r, "tagKeys");
     } else {
         proto_error(r, ERR_UNKNOWN_PATH, "Unknown operation");
         return;

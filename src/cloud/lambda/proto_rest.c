@@ -297,17 +297,6 @@ static json_t *event_config_json(const struct lambda_fn *fn)
 
 /* ---- query strings and path segments ---- */
 
-/* The decoded value of the first member called key: its length, or -1. */
-static long query_param(const char *q, size_t ql, const char *key, char *out, size_t outlen)
-{
-    size_t pos = 0, kl = strlen(key);
-    struct url_member m;
-    while (url_query_next(q, ql, &pos, &m))
-        if (m.key_len == kl && memcmp(m.key, key, kl) == 0)
-            return url_decode(m.value, m.value_len, 0, out, outlen);
-    return -1;
-}
-
 /* A path segment percent-decoded once, and again when an SDK double-encoded it (a '%' is
  * left): its length, or -1 when it does not decode into out (512 bytes). */
 static long decode_segment(const char *seg, size_t len, char out[512])
@@ -318,11 +307,6 @@ static long decode_segment(const char *seg, size_t len, char out[512])
         (n = url_decode(out, (size_t)n, 0, twice, sizeof twice)) >= 0)
         memcpy(out, twice, (size_t)n + 1);
     return n;
-}
-
-long lambda_rest__query(const struct proto_req *req, const char *key, char *out, size_t outlen)
-{
-    return query_param(req->query, req->query_len, key, out, outlen);
 }
 
 long lambda_rest__segment(const char *seg, size_t len, char out[512])
@@ -491,8 +475,7 @@ static void gather_params(const struct proto_req *req, const char *seg, size_t s
         add_param(m, seg_member, m->name, decode_param(seg, segl, m->name, sizeof m->name));
     for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         char *out = (char *)m + queries[i].off;
-        add_param(m, queries[i].member, out,
-                  query_param(req->query, req->query_len, queries[i].key, out, queries[i].cap));
+        add_param(m, queries[i].member, out, proto_query(req, queries[i].key, out, queries[i].cap));
     }
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
         size_t vl;
@@ -677,9 +660,9 @@ static void op_list(struct rest_ctx *x)
     struct proto_req *req = x->req;
     char marker[256] = "", maxs[32], fv[16];
     long max = 50;
-    if (query_param(req->query, req->query_len, "Marker", marker, sizeof marker) < 0)
+    if (proto_query(req, "Marker", marker, sizeof marker) < 0)
         marker[0] = '\0';
-    if (query_param(req->query, req->query_len, "MaxItems", maxs, sizeof maxs) >= 0) {
+    if (proto_query(req, "MaxItems", maxs, sizeof maxs) >= 0) {
         char *end;
         max = strtol(maxs, &end, 10);
         if (*end != '\0' || max < 1 || max > 10000) {
@@ -689,8 +672,7 @@ static void op_list(struct rest_ctx *x)
             return;
         }
     }
-    bool all = query_param(req->query, req->query_len, "FunctionVersion", fv, sizeof fv) >= 0 &&
-               strcmp(fv, "ALL") == 0;
+    bool all = proto_query(req, "FunctionVersion", fv, sizeof fv) >= 0 && strcmp(fv, "ALL") == 0;
     struct list_ctx c = {.rs = x->rs, .arr = json_array(), .marker = marker, .max = max,
                          .all = all};
     lambda_fn_each(x->lm, list_cb, &c);
@@ -1073,22 +1055,6 @@ static struct lambda_fn *tags_target(struct lambda *lm, struct proto_req *req, c
     return fn;
 }
 
-/* The non-empty tagKeys=... members of an UntagResource query, decoded, as a JSON array. */
-static json_t *query_tag_keys(const char *q, size_t ql)
-{
-    json_t *keys = json_array();
-    size_t pos = 0;
-    struct url_member m;
-    while (keys != NULL && url_query_next(q, ql, &pos, &m)) {
-        char k[520];
-        long n;
-        if (m.key_len == 7 && memcmp(m.key, "tagKeys", 7) == 0 &&
-            (n = url_decode(m.value, m.value_len, 0, k, sizeof k)) > 0)
-            json_array_append_new(keys, json_stringn(k, (size_t)n));
-    }
-    return keys;
-}
-
 /* The TagKeys of an UntagResource as model params (borrowed from keys). NULL when none. */
 static struct lambda_param *tag_key_params(const json_t *keys, size_t *n)
 {
@@ -1126,7 +1092,7 @@ static void op_tags(struct rest_ctx *x, const char *seg, size_t segl)
         }
     }
     if (del) {
-        keys = query_tag_keys(req->query, req->query_len);
+        keys = proto_query_all(req, "tagKeys");
         kp = tag_key_params(keys, &nk);
     }
     /* the model first: the resource ARN, the tags or tag keys */
@@ -1283,7 +1249,7 @@ static void op_remove_permission(struct rest_ctx *x, struct lambda_fn *fn)
         return;
     }
     struct rest_call *c = lambda_rest__call(x, ok_empty, 204);
-    bool has_rev = query_param(x->req->query, x->req->query_len, "RevisionId", rev, sizeof rev) >= 0;
+    bool has_rev = proto_query(x->req, "RevisionId", rev, sizeof rev) >= 0;
     if (c != NULL)
         lambda_fn_remove_permission(x->lm, fn, sid, has_rev ? rev : NULL, lambda_rest__done, c);
 }
@@ -1356,7 +1322,7 @@ static bool resolve_function(struct rest_ctx *x, const struct route *r)
         proto_error(x->req, e, msg);
         return false;
     }
-    long ql = query_param(x->req->query, x->req->query_len, "Qualifier", q, sizeof q);
+    long ql = proto_query(x->req, "Qualifier", q, sizeof q);
     if (ql >= 0 && x->qual[0] != '\0' && strcmp(q, x->qual) != 0) {
         proto_error(x->req, ERR_LAMBDA_INVALID_PARAMETER,
                     "The derived qualifier from the function name does not match the specified "
@@ -1564,8 +1530,7 @@ static void handle(struct lambda_rest *rs, struct proto_req *req)
     /* ListProvisionedConcurrencyConfigs is GetProvisionedConcurrencyConfig's path with List */
     static const struct route list_pc = {"GET", "", OP_LIST_PC, ON_FUNCTION, Q_NONE};
     char list[16];
-    if (r->op == OP_GET_PC &&
-        query_param(req->query, req->query_len, "List", list, sizeof list) >= 0)
+    if (r->op == OP_GET_PC && proto_query(req, "List", list, sizeof list) >= 0)
         r = &list_pc;
     /* the model first (every member, one message), then the service's own checks */
     const char *model = model_op(r->op);

@@ -52,8 +52,6 @@ void lambda_rest__done(void *arg, enum err e, const char *msg);
 void lambda_rest__json(struct proto_req *req, int status, json_t *j); /* takes j */
 void lambda_rest__empty(struct proto_req *req, int status);
 
-/* The decoded value of the first query member called key: its length, or -1. */
-long lambda_rest__query(const struct proto_req *req, const char *key, char *out, size_t outlen);
 /* A path segment percent-decoded (twice when an SDK encoded it twice) into out (512 bytes):
  * its length or -1. */
 long lambda_rest__segment(const char *seg, size_t len, char out[512]);

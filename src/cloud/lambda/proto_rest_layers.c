@@ -237,11 +237,10 @@ static void list_init(struct layer_list *ll, struct rest_ctx *x)
     char m[32];
     *ll = (struct layer_list){.x = x, .items = json_array(), .max = 50};
     ll->has_runtime =
-        lambda_rest__query(x->req, "CompatibleRuntime", ll->runtime, sizeof ll->runtime) >= 0;
-    ll->has_arch =
-        lambda_rest__query(x->req, "CompatibleArchitecture", ll->arch, sizeof ll->arch) >= 0;
-    ll->past = lambda_rest__query(x->req, "Marker", ll->marker, sizeof ll->marker) < 0;
-    if (lambda_rest__query(x->req, "MaxItems", m, sizeof m) >= 0 && strtol(m, NULL, 10) > 0)
+        proto_query(x->req, "CompatibleRuntime", ll->runtime, sizeof ll->runtime) >= 0;
+    ll->has_arch = proto_query(x->req, "CompatibleArchitecture", ll->arch, sizeof ll->arch) >= 0;
+    ll->past = proto_query(x->req, "Marker", ll->marker, sizeof ll->marker) < 0;
+    if (proto_query(x->req, "MaxItems", m, sizeof m) >= 0 && strtol(m, NULL, 10) > 0)
         ll->max = strtol(m, NULL, 10);
 }
 
@@ -267,9 +266,9 @@ void lambda_rest__list_layer_versions(struct rest_ctx *x)
 void lambda_rest__list_layers(struct rest_ctx *x)
 {
     char find[32], arn[600];
-    if (lambda_rest__query(x->req, "find", find, sizeof find) >= 0) {
+    if (proto_query(x->req, "find", find, sizeof find) >= 0) {
         /* GetLayerVersionByArn: ?find=LayerVersion&Arn=... */
-        long n = lambda_rest__query(x->req, "Arn", arn, sizeof arn);
+        long n = proto_query(x->req, "Arn", arn, sizeof arn);
         char msg[1024];
         enum err e = n < 0 ? ERR_LAMBDA_VALIDATION
                            : lambda_validate_value("LayerVersionArn", "arn", arn, (size_t)n, msg,
@@ -364,7 +363,7 @@ void lambda_rest__layer_policy(struct rest_ctx *x, const char *method)
     if (strcmp(method, "DELETE") == 0) {
         char sid[512], rev[128];
         long n = lambda_rest__segment(x->seg[2], x->segl[2], sid);
-        bool has_rev = lambda_rest__query(x->req, "RevisionId", rev, sizeof rev) >= 0;
+        bool has_rev = proto_query(x->req, "RevisionId", rev, sizeof rev) >= 0;
         if (n < 0) {
             proto_error(x->req, ERR_LAMBDA_VALIDATION, "Invalid statement id encoding");
             return;

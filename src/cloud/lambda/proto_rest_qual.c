@@ -79,10 +79,10 @@ static void page_init(struct page *p, const struct rest_ctx *x, long max_default
 {
     char m[32];
     *p = (struct page){.x = x, .items = json_array(), .max = max_default};
-    if (lambda_rest__query(x->req, "Marker", p->marker, sizeof p->marker) < 0)
+    if (proto_query(x->req, "Marker", p->marker, sizeof p->marker) < 0)
         p->marker[0] = '\0';
     p->past = p->marker[0] == '\0';
-    if (lambda_rest__query(x->req, "MaxItems", m, sizeof m) >= 0) {
+    if (proto_query(x->req, "MaxItems", m, sizeof m) >= 0) {
         long v = strtol(m, NULL, 10);
         if (v > 0)
             p->max = v;
@@ -307,8 +307,7 @@ void lambda_rest__list_aliases(struct rest_ctx *x)
     struct alias_page ap;
     page_init(&ap.p, x, 50);
     ap.version =
-        lambda_rest__query(x->req, "FunctionVersion", version, sizeof version) >= 0 ? version
-                                                                                     : NULL;
+        proto_query(x->req, "FunctionVersion", version, sizeof version) >= 0 ? version : NULL;
     lambda_fn_each_qualified(fn, alias_cb, &ap);
     page_send(&ap.p, "Aliases");
 }

@@ -5,10 +5,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/jsonw.h"
+#include "core/url.h"
+
+#include <jansson.h>
 
 #include <zlib.h>
 
@@ -35,6 +39,44 @@ const char *proto_header(const struct proto_req *r, const char *name, size_t *le
     }
     *len = 0;
     return NULL;
+}
+
+/* The next query member named key from *pos (kl bytes), raw; false at the end. */
+static bool next_named(const struct proto_req *r, size_t *pos, const char *key, size_t kl,
+                       struct url_member *m)
+{
+    while (url_query_next(r->query, r->query_len, pos, m))
+        if (m->key_len == kl && memcmp(m->key, key, kl) == 0)
+            return true;
+    return false;
+}
+
+long proto_query(const struct proto_req *r, const char *key, char *out, size_t outlen)
+{
+    size_t pos = 0;
+    struct url_member m;
+    if (!next_named(r, &pos, key, strlen(key), &m))
+        return -1;
+    return url_decode(m.value, m.value_len, URL_PLUS_SPACE, out, outlen);
+}
+
+struct json_t *proto_query_all(const struct proto_req *r, const char *key)
+{
+    json_t *all = json_array();
+    size_t pos = 0, kl = strlen(key);
+    struct url_member m;
+    while (all != NULL && next_named(r, &pos, key, kl, &m)) {
+        char *v = malloc(m.value_len + 1); /* decoding never lengthens */
+        long n = v ? url_decode(m.value, m.value_len, URL_PLUS_SPACE, v, m.value_len + 1) : -1;
+        if (v == NULL) {
+            json_decref(all);
+            all = NULL;
+        } else if (n > 0) {
+            json_array_append_new(all, json_stringn(v, (size_t)n));
+        }
+        free(v);
+    }
+    return all;
 }
 
 bool proto_method_is(const struct proto_req *r, const char *m)

@@ -115,6 +115,21 @@ void proto_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);
  * length in *len, or NULL. */
 const char *proto_header(const struct proto_req *r, const char *name, size_t *len);
 
+/*
+ * Query members, read form-style: '+' is a space (SDKs send "%2B" for a '+'), "%XX" a byte.
+ * A malformed escape or a decoded NUL makes a member unreadable (as if absent).
+ */
+
+/* The decoded value of the first query member named key (exact, case-sensitive) into out
+ * (outlen bytes with the NUL): its length, or -1 when there is none, it is unreadable or it
+ * does not fit. */
+long proto_query(const struct proto_req *r, const char *key, char *out, size_t outlen);
+
+/* Every query member named key whose decoded value is non-empty (UntagResource's tagKeys),
+ * in the order sent, as a JSON array of strings (new reference, NULL when out of memory).
+ * Values of any length are kept; unreadable ones and those that are not UTF-8 are left out. */
+struct json_t *proto_query_all(const struct proto_req *r, const char *key);
+
 /* True when the method is m (exact, e.g. "GET"). */
 bool proto_method_is(const struct proto_req *r, const char *m);
 

@@ -609,17 +609,52 @@ static void ok_statement(struct rest_call *c)
     send_json(c->req, 201, json_pack("{s:s}", "Statement", c->text));
 }
 
+/* ---- paged lists ---- */
+
+void lambda_rest__page_init(struct rest_page *p, const struct rest_ctx *x, long max_default,
+                            bool sorted)
+{
+    char m[32];
+    *p = (struct rest_page){.x = x, .items = json_array(), .max = max_default, .sorted = sorted};
+    if (proto_query(x->req, "Marker", p->marker, sizeof p->marker) < 0)
+        p->marker[0] = '\0';
+    p->past = p->marker[0] == '\0';
+    if (proto_query(x->req, "MaxItems", m, sizeof m) >= 0 && strtol(m, NULL, 10) > 0)
+        p->max = strtol(m, NULL, 10);
+}
+
+bool lambda_rest__page_wants(struct rest_page *p, const char *key)
+{
+    if (p->sorted && !p->past && strcmp(key, p->marker) <= 0)
+        return false;
+    if (!p->sorted && !p->past) {
+        p->past = strcmp(key, p->marker) == 0;
+        return false;
+    }
+    if ((long)json_array_size(p->items) >= p->max) {
+        p->more = true;
+        return false;
+    }
+    snprintf(p->next, sizeof p->next, "%s", key);
+    return true;
+}
+
+void lambda_rest__page_send(struct rest_page *p, const char *list_name)
+{
+    json_t *j = json_pack("{s:o}", list_name, p->items);
+    if (p->more)
+        json_object_set_new(j, "NextMarker", json_string(p->next));
+    send_json(p->x->req, 200, j);
+}
+
 /* ---- ListFunctions ---- */
 
 struct list_ctx {
-    const struct lambda_rest *rs;
-    json_t *arr;
-    const char *marker;
-    long max;
-    char next[200];
-    bool more, all;
+    struct rest_page page;
+    bool all;
 };
 
+/* Lists fn; false once the page is full. */
 static bool list_one(struct list_ctx *c, struct lambda_fn *fn, bool qualified)
 {
     struct lambda_fn_info i;
@@ -627,15 +662,9 @@ static bool list_one(struct list_ctx *c, struct lambda_fn *fn, bool qualified)
     char key[200];
     snprintf(key, sizeof key, "%s:%s", i.name,
              strcmp(i.qualifier, "$LATEST") == 0 ? "" : i.qualifier);
-    if (c->marker[0] && strcmp(key, c->marker) <= 0)
-        return true;
-    if ((long)json_array_size(c->arr) >= c->max) {
-        c->more = true;
-        return false;
-    }
-    snprintf(c->next, sizeof c->next, "%s", key);
-    json_array_append_new(c->arr, lambda_rest__config(c->rs, fn, qualified));
-    return true;
+    if (lambda_rest__page_wants(&c->page, key))
+        json_array_append_new(c->page.items, lambda_rest__config(c->page.x->rs, fn, qualified));
+    return !c->page.more;
 }
 
 static bool list_version_cb(void *arg, struct lambda_fn *q)
@@ -652,34 +681,19 @@ static bool list_cb(void *arg, struct lambda_fn *fn)
         return false;
     if (c->all) /* FunctionVersion=ALL: each published version after its function */
         lambda_fn_each_qualified(fn, list_version_cb, c);
-    return !c->more;
+    return !c->page.more;
 }
 
+/* ListFunctions: the model has checked MaxItems (1..10000). Keys "name:qualifier" come sorted
+ * by name, so a page resumes after its marker even when that function went. */
 static void op_list(struct rest_ctx *x)
 {
-    struct proto_req *req = x->req;
-    char marker[256] = "", maxs[32], fv[16];
-    long max = 50;
-    if (proto_query(req, "Marker", marker, sizeof marker) < 0)
-        marker[0] = '\0';
-    if (proto_query(req, "MaxItems", maxs, sizeof maxs) >= 0) {
-        char *end;
-        max = strtol(maxs, &end, 10);
-        if (*end != '\0' || max < 1 || max > 10000) {
-            proto_error(req, ERR_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'maxItems' failed to satisfy "
-                        "constraint: Member must have value between 1 and 10000");
-            return;
-        }
-    }
-    bool all = proto_query(req, "FunctionVersion", fv, sizeof fv) >= 0 && strcmp(fv, "ALL") == 0;
-    struct list_ctx c = {.rs = x->rs, .arr = json_array(), .marker = marker, .max = max,
-                         .all = all};
+    char fv[16];
+    struct list_ctx c;
+    lambda_rest__page_init(&c.page, x, 50, true);
+    c.all = proto_query(x->req, "FunctionVersion", fv, sizeof fv) >= 0 && strcmp(fv, "ALL") == 0;
     lambda_fn_each(x->lm, list_cb, &c);
-    json_t *j = json_pack("{s:o}", "Functions", c.arr);
-    if (c.more)
-        json_object_set_new(j, "NextMarker", json_string(c.next));
-    send_json(req, 200, j);
+    lambda_rest__page_send(&c.page, "Functions");
 }
 
 /* ---- Invoke ---- */

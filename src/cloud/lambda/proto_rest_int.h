@@ -52,6 +52,32 @@ void lambda_rest__done(void *arg, enum err e, const char *msg);
 void lambda_rest__json(struct proto_req *req, int status, json_t *j); /* takes j */
 void lambda_rest__empty(struct proto_req *req, int status);
 
+/*
+ * A paged list (the List* operations): the items after the request's Marker (a key; none or
+ * "": from the first), at most MaxItems (its range checked by the model; absent or not a
+ * positive number: the list's default), and NextMarker, the last item's key, when more follow.
+ * The walk asks lambda_rest__page_wants for each item's key and appends the wanted ones.
+ */
+struct rest_page {
+    const struct rest_ctx *x;
+    json_t *items;
+    char marker[256];
+    char next[256];
+    long max;
+    /* keys come sorted: the page starts at the first key after the marker (whose item may
+     * have gone); otherwise right after the marker's own item */
+    bool sorted;
+    bool past, more;
+};
+
+void lambda_rest__page_init(struct rest_page *p, const struct rest_ctx *x, long max_default,
+                            bool sorted);
+/* Whether the item keyed key goes on the page (then the caller appends it to p->items):
+ * false before the marker and once the page is full — p->more then says to stop the walk. */
+bool lambda_rest__page_wants(struct rest_page *p, const char *key);
+/* Answers 200 {list_name: the items, NextMarker}; the items go with it. */
+void lambda_rest__page_send(struct rest_page *p, const char *list_name);
+
 /* A path segment percent-decoded (twice when an SDK encoded it twice) into out (512 bytes):
  * its length or -1. */
 long lambda_rest__segment(const char *seg, size_t len, char out[512]);

@@ -186,11 +186,9 @@ void lambda_rest__delete_layer(struct rest_ctx *x)
 
 /* A listing: the filters, the page. */
 struct layer_list {
-    struct rest_ctx *x;
-    json_t *items;
-    char runtime[64], arch[32], marker[300], next[300];
-    bool has_runtime, has_arch, past, more, latest_only;
-    long max;
+    struct rest_page page;
+    char runtime[64], arch[32];
+    bool has_runtime, has_arch, latest_only;
     char last_name[160]; /* ListLayers: the name whose newest match is already listed */
 };
 
@@ -214,42 +212,23 @@ static bool layer_cb(void *arg, struct lambda_layer *l)
     if (ll->latest_only && strcmp(ll->last_name, i.name) == 0)
         return true; /* an older version of a layer already listed */
     snprintf(ll->last_name, sizeof ll->last_name, "%s", i.name);
-    const char *key = ll->latest_only ? i.name : i.version_arn;
-    if (!ll->past) {
-        ll->past = strcmp(key, ll->marker) == 0;
-        return true;
-    }
-    if ((long)json_array_size(ll->items) >= ll->max) {
-        ll->more = true;
-        return false;
-    }
-    snprintf(ll->next, sizeof ll->next, "%s", key);
+    if (!lambda_rest__page_wants(&ll->page, ll->latest_only ? i.name : i.version_arn))
+        return !ll->page.more;
     json_t *item = version_item(&i);
     if (ll->latest_only)
         item = json_pack("{s:s, s:s, s:o}", "LayerName", i.name, "LayerArn", i.arn,
                          "LatestMatchingVersion", item);
-    json_array_append_new(ll->items, item);
+    json_array_append_new(ll->page.items, item);
     return true;
 }
 
 static void list_init(struct layer_list *ll, struct rest_ctx *x)
 {
-    char m[32];
-    *ll = (struct layer_list){.x = x, .items = json_array(), .max = 50};
+    *ll = (struct layer_list){0};
+    lambda_rest__page_init(&ll->page, x, 50, false);
     ll->has_runtime =
         proto_query(x->req, "CompatibleRuntime", ll->runtime, sizeof ll->runtime) >= 0;
     ll->has_arch = proto_query(x->req, "CompatibleArchitecture", ll->arch, sizeof ll->arch) >= 0;
-    ll->past = proto_query(x->req, "Marker", ll->marker, sizeof ll->marker) < 0;
-    if (proto_query(x->req, "MaxItems", m, sizeof m) >= 0 && strtol(m, NULL, 10) > 0)
-        ll->max = strtol(m, NULL, 10);
-}
-
-static void list_send(struct layer_list *ll, const char *name)
-{
-    json_t *j = json_pack("{s:o}", name, ll->items);
-    if (ll->more)
-        json_object_set_new(j, "NextMarker", json_string(ll->next));
-    lambda_rest__json(ll->x->req, 200, j);
 }
 
 void lambda_rest__list_layer_versions(struct rest_ctx *x)
@@ -260,7 +239,7 @@ void lambda_rest__list_layer_versions(struct rest_ctx *x)
     struct layer_list ll;
     list_init(&ll, x);
     lambda_layer_each(x->lm, name, layer_cb, &ll);
-    list_send(&ll, "LayerVersions");
+    lambda_rest__page_send(&ll.page, "LayerVersions");
 }
 
 void lambda_rest__list_layers(struct rest_ctx *x)
@@ -292,7 +271,7 @@ void lambda_rest__list_layers(struct rest_ctx *x)
     list_init(&ll, x);
     ll.latest_only = true;
     lambda_layer_each(x->lm, NULL, layer_cb, &ll);
-    list_send(&ll, "Layers");
+    lambda_rest__page_send(&ll.page, "Layers");
 }
 
 /* ---- policies ---- */

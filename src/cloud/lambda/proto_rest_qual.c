@@ -65,64 +65,16 @@ void lambda_rest__publish_version(struct rest_ctx *x)
     json_decref(doc);
 }
 
-/* A paged list: items after the marker (a key), at most max; NextMarker when cut. */
-struct page {
-    const struct rest_ctx *x;
-    json_t *items;
-    char marker[256];
-    long max;
-    char next[256];
-    bool more, past;
-};
-
-static void page_init(struct page *p, const struct rest_ctx *x, long max_default)
-{
-    char m[32];
-    *p = (struct page){.x = x, .items = json_array(), .max = max_default};
-    if (proto_query(x->req, "Marker", p->marker, sizeof p->marker) < 0)
-        p->marker[0] = '\0';
-    p->past = p->marker[0] == '\0';
-    if (proto_query(x->req, "MaxItems", m, sizeof m) >= 0) {
-        long v = strtol(m, NULL, 10);
-        if (v > 0)
-            p->max = v;
-    }
-}
-
-/* Adds an item (its key for markers); false once the page is full. */
-static bool page_add(struct page *p, const char *key, json_t *item)
-{
-    if (!p->past) {
-        p->past = strcmp(key, p->marker) == 0;
-        json_decref(item);
-        return true;
-    }
-    if ((long)json_array_size(p->items) >= p->max) {
-        p->more = true;
-        json_decref(item);
-        return false;
-    }
-    snprintf(p->next, sizeof p->next, "%s", key);
-    json_array_append_new(p->items, item);
-    return true;
-}
-
-static void page_send(struct page *p, const char *list_name)
-{
-    json_t *j = json_pack("{s:o}", list_name, p->items);
-    if (p->more)
-        json_object_set_new(j, "NextMarker", json_string(p->next));
-    lambda_rest__json(p->x->req, 200, j);
-}
-
 static bool version_cb(void *arg, struct lambda_fn *q)
 {
-    struct page *p = arg;
+    struct rest_page *p = arg;
     struct lambda_fn_info i;
     lambda_fn_info(q, &i);
     if (i.is_alias)
         return true;
-    return page_add(p, i.qualifier, lambda_rest__config(p->x->rs, q, true));
+    if (lambda_rest__page_wants(p, i.qualifier))
+        json_array_append_new(p->items, lambda_rest__config(p->x->rs, q, true));
+    return !p->more;
 }
 
 void lambda_rest__list_versions(struct rest_ctx *x)
@@ -130,11 +82,13 @@ void lambda_rest__list_versions(struct rest_ctx *x)
     struct lambda_fn *fn = function_or_404(x);
     if (fn == NULL)
         return;
-    struct page p;
-    page_init(&p, x, 50);
-    if (page_add(&p, "$LATEST", lambda_rest__config(x->rs, fn, true)))
+    struct rest_page p;
+    lambda_rest__page_init(&p, x, 50, false);
+    if (lambda_rest__page_wants(&p, "$LATEST"))
+        json_array_append_new(p.items, lambda_rest__config(x->rs, fn, true));
+    if (!p.more)
         lambda_fn_each_qualified(fn, version_cb, &p);
-    page_send(&p, "Versions");
+    lambda_rest__page_send(&p, "Versions");
 }
 
 /* ---- aliases ---- */
@@ -285,7 +239,7 @@ void lambda_rest__delete_alias(struct rest_ctx *x)
 }
 
 struct alias_page {
-    struct page p;
+    struct rest_page p;
     const char *version;
 };
 
@@ -295,7 +249,9 @@ static bool alias_cb(void *arg, struct lambda_fn *q)
     struct lambda_alias_info i;
     if (!lambda_alias_info(q, &i) || (ap->version && strcmp(ap->version, i.version) != 0))
         return true;
-    return page_add(&ap->p, i.arn, alias_json(q));
+    if (lambda_rest__page_wants(&ap->p, i.arn))
+        json_array_append_new(ap->p.items, alias_json(q));
+    return !ap->p.more;
 }
 
 void lambda_rest__list_aliases(struct rest_ctx *x)
@@ -305,11 +261,11 @@ void lambda_rest__list_aliases(struct rest_ctx *x)
         return;
     char version[64];
     struct alias_page ap;
-    page_init(&ap.p, x, 50);
+    lambda_rest__page_init(&ap.p, x, 50, false);
     ap.version =
         proto_query(x->req, "FunctionVersion", version, sizeof version) >= 0 ? version : NULL;
     lambda_fn_each_qualified(fn, alias_cb, &ap);
-    page_send(&ap.p, "Aliases");
+    lambda_rest__page_send(&ap.p, "Aliases");
 }
 
 /* ---- provisioned concurrency ---- */
@@ -398,14 +354,16 @@ void lambda_rest__delete_pc(struct rest_ctx *x)
 
 static bool pc_cb(void *arg, struct lambda_fn *q)
 {
-    struct page *p = arg;
+    struct rest_page *p = arg;
     struct lambda_pc_info i;
     lambda_pc_info(q, &i);
     if (!i.set)
         return true;
     struct lambda_fn_info fi;
     lambda_fn_info(q, &fi);
-    return page_add(p, fi.arn, pc_json(q, true));
+    if (lambda_rest__page_wants(p, fi.arn))
+        json_array_append_new(p->items, pc_json(q, true));
+    return !p->more;
 }
 
 void lambda_rest__list_pc(struct rest_ctx *x)
@@ -413,10 +371,10 @@ void lambda_rest__list_pc(struct rest_ctx *x)
     struct lambda_fn *fn = function_or_404(x);
     if (fn == NULL)
         return;
-    struct page p;
-    page_init(&p, x, 50);
+    struct rest_page p;
+    lambda_rest__page_init(&p, x, 50, false);
     lambda_fn_each_qualified(fn, pc_cb, &p);
-    page_send(&p, "ProvisionedConcurrencyConfigs");
+    lambda_rest__page_send(&p, "ProvisionedConcurrencyConfigs");
 }
 
 /* ---- function URLs ---- */
@@ -510,14 +468,16 @@ void lambda_rest__url(struct rest_ctx *x, const char *method)
 
 static bool url_cb(void *arg, struct lambda_fn *q)
 {
-    struct page *p = arg;
+    struct rest_page *p = arg;
     struct lambda_url_info u;
     lambda_url_info(q, &u);
     if (!u.set)
         return true;
     struct lambda_fn_info i;
     lambda_fn_info(q, &i);
-    return page_add(p, i.arn, url_json(p->x->rs, q, true));
+    if (lambda_rest__page_wants(p, i.arn))
+        json_array_append_new(p->items, url_json(p->x->rs, q, true));
+    return !p->more;
 }
 
 void lambda_rest__list_urls(struct rest_ctx *x)
@@ -527,9 +487,9 @@ void lambda_rest__list_urls(struct rest_ctx *x)
         proto_error(x->req, ERR_LAMBDA_NOT_FOUND, "Function does not exist");
         return;
     }
-    struct page p;
-    page_init(&p, x, 50);
+    struct rest_page p;
+    lambda_rest__page_init(&p, x, 50, false);
     if (url_cb(&p, fn))
         lambda_fn_each_qualified(fn, url_cb, &p);
-    page_send(&p, "FunctionUrlConfigs");
+    lambda_rest__page_send(&p, "FunctionUrlConfigs");
 }

@@ -680,30 +680,30 @@ bool lambda__env_room(const struct lambda_fn *fn)
     return base->reserved < 0 || base->total_envs < base->reserved;
 }
 
-int lambda__env_command(struct lambda_fn *fn, char *exe, size_t exelen, char *client,
-                        size_t clientlen, char *msg, size_t msglen)
+int lambda__env_command(struct lambda_fn *fn, struct lambda_env_cmd *cmd, char *msg, size_t msglen)
 {
     struct lambda *lm = fn->lm;
     if (!lambda__managed_runtime(fn->runtime)) {
-        snprintf(exe, exelen, "%s/bootstrap", fn->code_dir);
-        client[0] = '\0';
+        snprintf(cmd->exe, sizeof cmd->exe, "%s/bootstrap", fn->code_dir);
+        cmd->client[0] = '\0';
         return 0;
     }
     const struct lambda_interp *it = lambda__interp_for(lm, fn->runtime, msg, msglen);
     if (it == NULL)
         return -1;
-    if (lambda__runtime_client(lm, fn->runtime, client, clientlen) != 0) {
+    if (lambda__runtime_client(lm, fn->runtime, cmd->client, sizeof cmd->client) != 0) {
         snprintf(msg, msglen,
                  "The runtime client for %s is missing (%s): haar's runtimes/ folder must sit "
                  "next to its bin/ folder",
-                 fn->runtime, client);
+                 fn->runtime, cmd->client);
         return -1;
     }
-    snprintf(exe, exelen, "%s", it->path);
+    snprintf(cmd->exe, sizeof cmd->exe, "%s", it->path);
     return 0;
 }
 
-struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned)
+struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned,
+                                     const struct lambda_env_cmd *cmd)
 {
     struct lambda *lm = fn->lm;
     struct lambda_env *env = calloc(1, sizeof *env);
@@ -735,12 +735,8 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned)
     envp = build_envp(env);
     if (envp == NULL)
         goto fail;
-    char exe[PATH_MAX + 16], client[PATH_MAX + 32], why[512];
-    if (lambda__env_command(fn, exe, sizeof exe, client, sizeof client, why, sizeof why) != 0) {
-        errno = ENOENT;
-        goto fail;
-    }
-    char *argv[3] = {client[0] ? exe : "bootstrap", client[0] ? client : NULL, NULL};
+    char *argv[3] = {cmd->client[0] ? (char *)cmd->exe : "bootstrap",
+                     cmd->client[0] ? (char *)cmd->client : NULL, NULL};
     struct opt_entry oe = {NULL, false, "", ""};
     if (env->opt_dir[0] != '\0' && lm->opt_mode == OPT_MOUNT) {
         oe.dir = env->opt_dir;
@@ -754,7 +750,7 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned)
     cg_procs = lambda__cg_env_open(env);
     if (cg_procs >= 0)
         cg_dir = open(env->cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    pid_t pid = spawn_child(exe, argv, envp, out[1], err[1], env->code_dir, getpid(), cg_procs,
+    pid_t pid = spawn_child(cmd->exe, argv, envp, out[1], err[1], env->code_dir, getpid(), cg_procs,
                             cg_dir, &oe);
     if (cg_procs >= 0)
         close(cg_procs);

@@ -219,9 +219,9 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
         eager = true;
     int soon = eager ? 0 : returning_envs(fn);
     while (fn->pending.n > fn->n_starting + soon && !fn->deleted) {
-        char exe[PATH_MAX + 16], client[PATH_MAX + 32], why[512];
-        if (lambda__env_command(fn, exe, sizeof exe, client, sizeof client, why, sizeof why) !=
-            0) {
+        struct lambda_env_cmd cmd;
+        char why[512];
+        if (lambda__env_command(fn, &cmd, why, sizeof why) != 0) {
             /* a managed runtime the machine cannot run: InvalidRuntimeException, as AWS
              * answers for a runtime it does not support */
             struct lambda_inv *inv = q_pop(&fn->pending);
@@ -240,7 +240,7 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
             }
             continue;
         }
-        if (client[0] == '\0' && access(exe, X_OK) != 0) {
+        if (cmd.client[0] == '\0' && access(cmd.exe, X_OK) != 0) {
             struct lambda_inv *inv = q_pop(&fn->pending);
             struct buf body;
             buf_init(&body, ERROR_DOC_MAX);
@@ -256,7 +256,7 @@ void lambda__spawn_for_pending(struct lambda_fn *fn, bool eager)
             break; /* at the limit: an environment that frees up takes the work */
         if (!lambda__env_room(fn))
             break; /* the reaped one still counts until its process is gone */
-        if (lambda__env_spawn(fn, false) == NULL) {
+        if (lambda__env_spawn(fn, false, &cmd) == NULL) {
             struct lambda_inv *inv = q_pop(&fn->pending);
             admit(inv, -1);
             complete_error(inv, ERR_LAMBDA_SERVICE, "Cannot start an execution environment", NULL);

@@ -326,9 +326,16 @@ int lambda__policy_add(json_t **policy, const json_t *st);
 void lambda__policy_remove(json_t **policy, size_t at);
 
 /* ---- env.c ---- */
-/* Starts an environment for fn (provisioned: kept warm, AWS_LAMBDA_INITIALIZATION_TYPE
- * provisioned-concurrency). NULL when it cannot start. */
-struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned);
+/* What an environment of a function runs: exe (its bootstrap, or the interpreter) and, for a
+ * managed runtime, the client script ("" otherwise). */
+struct lambda_env_cmd {
+    char exe[PATH_MAX + 16];
+    char client[PATH_MAX + 32];
+};
+/* Starts an environment for fn running cmd (from lambda__env_command; provisioned: kept
+ * warm, AWS_LAMBDA_INITIALIZATION_TYPE provisioned-concurrency). NULL when it cannot start. */
+struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned,
+                                     const struct lambda_env_cmd *cmd);
 void lambda__env_destroy(struct lambda_env *env);
 /* Samples every environment's memory (the engine's sweep timer). */
 void lambda__sweep(struct lambda *lm);
@@ -339,10 +346,9 @@ void lambda__env_end_inv(struct lambda_env *env, bool function_error, const char
                          size_t len, const char *status);
 void lambda__env_logf(struct lambda_env *env, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* What an environment of fn runs: exe (bootstrap, or the interpreter) and, for a managed
- * runtime, the client script. 0, or -1 with why in msg (no interpreter, no client). */
-int lambda__env_command(struct lambda_fn *fn, char *exe, size_t exelen, char *client,
-                        size_t clientlen, char *msg, size_t msglen);
+/* What an environment of fn runs, into *cmd: 0, or -1 with why in msg (no interpreter, no
+ * client). */
+int lambda__env_command(struct lambda_fn *fn, struct lambda_env_cmd *cmd, char *msg, size_t msglen);
 /* Environments that may still exist under the account's and the function's limits. */
 bool lambda__env_room(const struct lambda_fn *fn);
 /* Kills processes recorded by a crashed predecessor (store table lambda_pids). */

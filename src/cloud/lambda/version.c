@@ -373,7 +373,12 @@ void lambda__pc_fill(struct lambda_fn *v)
     if (v->pc_failures >= PC_MAX_FAILURES)
         return; /* its init keeps failing: FAILED until the configuration changes */
     while (have < want && lambda__env_room(v)) {
-        if (lambda__env_spawn(v, true) == NULL) {
+        struct lambda_env_cmd cmd;
+        char why[512];
+        bool runnable = lambda__env_command(v, &cmd, why, sizeof why) == 0;
+        if (!runnable)
+            LOG_ERROR("env_start", NULL, "%s: cannot start environment: %s", v->name, why);
+        if (!runnable || lambda__env_spawn(v, true, &cmd) == NULL) {
             timer_start(&v->pc_timer, PC_RETRY_MS);
             break;
         }

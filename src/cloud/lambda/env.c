@@ -778,7 +778,6 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned,
     env->cold_pending = true;
     env->next = fn->envs;
     fn->envs = env;
-    fn->n_envs++;
     fn->base->total_envs++;
     fn->n_starting++;
     lm->n_envs++;
@@ -847,7 +846,6 @@ void lambda__env_destroy(struct lambda_env *env)
     if (*pp)
         *pp = env->next;
     remove_idle(env);
-    fn->n_envs--;
     fn->base->total_envs--;
     lm->n_envs--;
     if (env->state == ENV_STARTING)

@@ -187,7 +187,7 @@ struct lambda_fn {
     int busy_ops;  /* commands in progress that will touch it */
     int generation;
     int inflight;
-    int n_envs, n_starting;
+    int n_starting;
     struct lambda_env *envs;
     struct lambda_env *idle;
     struct inv_queue pending;

@@ -35,8 +35,9 @@ static bool safe_name(const char *n)
     return true;
 }
 
-int lambda__unzip(const void *data, size_t len, const char *dir, int64_t *unzipped, char *msg,
-                  size_t msglen)
+/* Unpacks a zip into dir (see lambda__code_unpack). */
+static int unzip(const void *data, size_t len, const char *dir, int64_t *unzipped, char *msg,
+                 size_t msglen)
 {
     *unzipped = 0;
     zip_error_t ze;
@@ -147,6 +148,33 @@ out:
     if (za)
         zip_discard(za);
     return rc;
+}
+
+int lambda__code_unpack(const void *zip, size_t len, const char *dir, const char *what,
+                        unsigned char sha[32], int64_t *unzipped, char *msg, size_t msglen)
+{
+    codec_sha256(zip, len, sha);
+    if (unzip(zip, len, dir, unzipped, msg, msglen) != 0)
+        return -1;
+    /* the package itself, for Code.Location / Content.Location */
+    char zpath[PATH_MAX + 8];
+    snprintf(zpath, sizeof zpath, "%s.zip", dir);
+    if (fs_write_atomic(zpath, zip, len, 0600) != 0) {
+        snprintf(msg, msglen, "Cannot store the %s: %s", what, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+bool lambda__code_over_quota(const struct lambda *lm, int64_t more, char *msg, size_t msglen)
+{
+    if (lm->opt.code_storage_max <= 0 || lm->code_bytes + more <= lm->opt.code_storage_max)
+        return false;
+    snprintf(msg, msglen,
+             "Code storage limit exceeded: the account's function code would take more than "
+             "%lld bytes.",
+             (long long)lm->opt.code_storage_max);
+    return true;
 }
 
 int64_t lambda__code_size(const char *dir)

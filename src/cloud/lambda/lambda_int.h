@@ -449,11 +449,16 @@ const struct lambda_interp *lambda__interp_for(struct lambda *lm, const char *ru
 int lambda__runtime_client(struct lambda *lm, const char *runtime, char *out, size_t outlen);
 
 /* ---- code.c ---- */
-/* Unpacks a zip into dir (created), keeping exec bits; refuses absolute paths and "..",
- * stops at the unzipped-size limit. Returns 0, or -1 with an AWS-style message. Thread-safe
- * (runs on the work pool). *unzipped gets the bytes written. */
-int lambda__unzip(const void *zip, size_t len, const char *dir, int64_t *unzipped, char *msg,
-                  size_t msglen);
+/* Takes a package (a function's or a layer's, what names it in messages) into dir: its
+ * SHA-256 into sha, the zip unpacked into dir (created; exec bits kept, absolute paths and
+ * ".." refused, stopping at the unzipped-size limit; *unzipped gets the bytes written) and
+ * kept beside as dir.zip. Returns 0, or -1 with an AWS-style message. Thread-safe (runs on
+ * the work pool); on failure the caller removes dir and dir.zip. */
+int lambda__code_unpack(const void *zip, size_t len, const char *dir, const char *what,
+                        unsigned char sha[32], int64_t *unzipped, char *msg, size_t msglen);
+/* Whether more bytes of code would take the account past its code storage limit; when so,
+ * msg says it as AWS does (CodeStorageExceededException). */
+bool lambda__code_over_quota(const struct lambda *lm, int64_t more, char *msg, size_t msglen);
 /* Removes a code folder and its zip once no environment runs it. */
 void lambda__code_release(struct lambda *lm, const char *dir);
 /* Removes what no function uses under <state>/lambda: old versions, unfinished unpacks. */

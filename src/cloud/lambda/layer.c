@@ -381,11 +381,6 @@ static void persist_layer(struct lop *o, void (*done)(void *arg, int rc))
     store_batch_submit(lm->store, b, done, o);
 }
 
-static bool over_quota(struct lambda *lm, int64_t more)
-{
-    return lm->opt.code_storage_max > 0 && lm->code_bytes + more > lm->opt.code_storage_max;
-}
-
 static void publish_committed(void *arg, int rc)
 {
     struct lop *o = arg;
@@ -412,16 +407,8 @@ static void publish_committed(void *arg, int rc)
 static void publish_run(struct work *w)
 {
     struct lop *o = w->data;
-    codec_sha256(o->zip, o->zip_len, o->sha);
-    o->rc = lambda__unzip(o->zip, o->zip_len, o->tmp, &o->unzipped, o->msg, sizeof o->msg);
-    if (o->rc != 0)
-        return;
-    char zpath[PATH_MAX + 8];
-    snprintf(zpath, sizeof zpath, "%s.zip", o->tmp);
-    if (fs_write_atomic(zpath, o->zip, o->zip_len, 0600) != 0) {
-        snprintf(o->msg, sizeof o->msg, "Cannot store the layer's package: %s", strerror(errno));
-        o->rc = -1;
-    }
+    o->rc = lambda__code_unpack(o->zip, o->zip_len, o->tmp, "layer's package", o->sha, &o->unzipped,
+                                o->msg, sizeof o->msg);
 }
 
 static void publish_unzipped(struct work *w)
@@ -431,13 +418,10 @@ static void publish_unzipped(struct work *w)
     char ztmp[PATH_MAX + 8], zdst[PATH_MAX + 8];
     snprintf(ztmp, sizeof ztmp, "%s.zip", o->tmp);
     snprintf(zdst, sizeof zdst, "%s.zip", l->dir);
-    if (o->rc == 0 && over_quota(o->lm, o->unzipped + (int64_t)o->zip_len)) {
+    if (o->rc == 0 &&
+        lambda__code_over_quota(o->lm, o->unzipped + (int64_t)o->zip_len, o->msg, sizeof o->msg)) {
         o->rc = -1;
         o->err = ERR_LAMBDA_CODE_STORAGE;
-        snprintf(o->msg, sizeof o->msg,
-                 "Code storage limit exceeded: the account's function code would take more "
-                 "than %lld bytes.",
-                 (long long)o->lm->opt.code_storage_max);
     } else if (o->rc == 0 && (rename(o->tmp, l->dir) != 0 || rename(ztmp, zdst) != 0)) {
         o->rc = -1;
         o->err = ERR_LAMBDA_SERVICE;
@@ -474,12 +458,9 @@ void lambda_layer_publish(struct lambda *lm, const struct lambda_layer_spec *s,
         lop_complete(o, ERR_LAMBDA_SERVICE, "out of memory");
         return;
     }
-    if (over_quota(lm, (int64_t)s->zip_len)) {
+    if (lambda__code_over_quota(lm, (int64_t)s->zip_len, o->msg, sizeof o->msg)) {
         free(l);
-        lop_complete(o, ERR_LAMBDA_CODE_STORAGE,
-                     "Code storage limit exceeded: the account's function code would take more "
-                     "than %lld bytes.",
-                     (long long)lm->opt.code_storage_max);
+        lop_complete(o, ERR_LAMBDA_CODE_STORAGE, NULL);
         return;
     }
     memcpy(o->zip, s->zip, s->zip_len);

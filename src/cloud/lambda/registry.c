@@ -829,19 +829,8 @@ static void not_found(struct lambda *lm, const char *name, struct op *op)
 static void unzip_run(struct work *w)
 {
     struct op *op = w->data;
-    codec_sha256(op->zip, op->zip_len, op->sha);
-    op->rc =
-        lambda__unzip(op->zip, op->zip_len, op->tmp_dir, &op->unzipped, op->msg, sizeof op->msg);
-    if (op->rc != 0)
-        return;
-    /* the package itself, for GetFunction's Code.Location */
-    char zpath[PATH_MAX + 8];
-    snprintf(zpath, sizeof zpath, "%s.zip", op->tmp_dir);
-    if (fs_write_atomic(zpath, op->zip, op->zip_len, 0600) != 0) {
-        snprintf(op->msg, sizeof op->msg, "Cannot store the deployment package: %s",
-                 strerror(errno));
-        op->rc = -1;
-    }
+    op->rc = lambda__code_unpack(op->zip, op->zip_len, op->tmp_dir, "deployment package", op->sha,
+                                 &op->unzipped, op->msg, sizeof op->msg);
 }
 
 static void discard_tmp(struct op *op)
@@ -894,24 +883,10 @@ static void unplace_code(struct op *op, struct lambda_fn *fn)
     lambda__code_release(op->lm, op->final_dir);
 }
 
-static bool over_quota(struct lambda *lm, int64_t more)
-{
-    return lm->opt.code_storage_max > 0 && lm->code_bytes + more > lm->opt.code_storage_max;
-}
-
-static void quota_msg(struct op *op)
-{
-    snprintf(op->msg, sizeof op->msg,
-             "Code storage limit exceeded: the account's function code would take more than "
-             "%lld bytes.",
-             (long long)op->lm->opt.code_storage_max);
-}
-
 /* Starts unpacking op->zip (copied) into a temporary folder of fn. */
 static void start_unzip(struct op *op, const char *name, const void *zip, size_t len)
 {
-    if (over_quota(op->lm, (int64_t)len)) {
-        quota_msg(op);
+    if (lambda__code_over_quota(op->lm, (int64_t)len, op->msg, sizeof op->msg)) {
         op_complete(op, ERR_LAMBDA_CODE_STORAGE, NULL);
         return;
     }
@@ -1058,10 +1033,10 @@ static void create_unzipped(struct work *w)
         op_finish(op);
         return;
     }
-    if (over_quota(op->lm, op->unzipped + (int64_t)op->zip_len)) {
+    if (lambda__code_over_quota(op->lm, op->unzipped + (int64_t)op->zip_len, op->msg,
+                                sizeof op->msg)) {
         discard_tmp(op);
         fn->deleted = true;
-        quota_msg(op);
         op->err = ERR_LAMBDA_CODE_STORAGE;
         op_finish(op);
         return;
@@ -1252,9 +1227,9 @@ static void code_unzipped(struct work *w)
         op_finish(op);
         return;
     }
-    if (over_quota(op->lm, op->unzipped + (int64_t)op->zip_len)) {
+    if (lambda__code_over_quota(op->lm, op->unzipped + (int64_t)op->zip_len, op->msg,
+                                sizeof op->msg)) {
         discard_tmp(op);
-        quota_msg(op);
         op->err = ERR_LAMBDA_CODE_STORAGE;
         op_finish(op);
         return;

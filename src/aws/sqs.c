@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "core/codec.h"
 #include "core/jsonw.h"
 
 enum { ANSWER_MAX = 64 * 1024 };
@@ -28,16 +29,11 @@ static void md5_hex(const void *p, size_t n, char out[33])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dl = 0;
-    static const char HEX[] = "0123456789abcdef";
     pthread_once(&g_md5_once, fetch_md5);
     out[0] = '\0';
     if (EVP_Digest(p, n, d, &dl, g_md5 ? g_md5 : EVP_md5(), NULL) != 1 || dl != 16)
         return;
-    for (unsigned i = 0; i < 16; i++) {
-        out[2 * i] = HEX[d[i] >> 4];
-        out[2 * i + 1] = HEX[d[i] & 15];
-    }
-    out[32] = '\0';
+    codec_hex(d, 16, out);
 }
 
 static int fail(struct aws_error *err, int rc, const char *msg)

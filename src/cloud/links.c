@@ -26,12 +26,12 @@ enum { CODE_MAX = 32 };
 /* The sender of the messages EventBridge sends (SenderId on receive). */
 #define EVENTS_SENDER "AROAEVENTBRIDGE00000:events.amazonaws.com"
 
-/* One send in flight. A refusal found before SQS took the message is answered from a
- * zero-delay timer: the hook's contract is that done never runs inside send_sqs. */
+/* One send in flight. A refusal found before SQS took the message is answered on the loop's
+ * next turn: the hook's contract is that done never runs inside send_sqs. */
 struct relay {
     events_sent_fn done;
     void *done_arg;
-    struct timer later;
+    struct timer_defer later;
     enum events_outcome o;
     char code[CODE_MAX];
     char msg[SQS_MSG_MAX];
@@ -41,20 +41,19 @@ static void relay_answer(struct relay *r)
 {
     r->done(r->done_arg, r->o, r->o == EVENTS_SENT ? NULL : r->code,
             r->o == EVENTS_SENT ? NULL : r->msg);
-    timer_destroy(&r->later);
     free(r);
 }
 
-static void relay_later(struct timer *t)
+static void relay_later(struct timer_defer *d)
 {
-    relay_answer(t->data);
+    relay_answer(d->data);
 }
 
 static void relay_refuse(struct relay *r, enum events_outcome o, const char *code)
 {
     r->o = o;
     snprintf(r->code, sizeof r->code, "%s", code);
-    timer_start(&r->later, 0);
+    timer_defer(&r->later, relay_later, r, NULL);
 }
 
 static void relay_sent(void *arg, enum err e, const char *msg, const struct sqs_send_result *res,
@@ -76,8 +75,7 @@ static void send_sqs(void *arg, const struct events_sqs_message *m, events_sent_
 {
     struct sqs *s = arg;
     struct relay *r = calloc(1, sizeof *r);
-    if (r == NULL || timer_init(&r->later, TIMER_REAL, relay_later, r) != 0) {
-        free(r);
+    if (r == NULL) {
         LOG_ERROR("links", NULL, "out of memory sending to %s: the event is lost", m->queue_arn);
         return;
     }

@@ -1,5 +1,5 @@
 /*
- * codec.h — base64 (standard alphabet, padded) and SHA-256. Stateless, thread-safe.
+ * codec.h — base64 (standard alphabet, padded), hex and SHA-256. Stateless, thread-safe.
  */
 #ifndef HAAR_CORE_CODEC_H
 #define HAAR_CORE_CODEC_H
@@ -32,6 +32,9 @@ static inline int codec_b64val(char c)
         return 63;
     return -1;
 }
+
+/* Writes the lowercase hex of len bytes and a NUL into out (2 * len + 1 bytes). */
+void codec_hex(const void *data, size_t len, char *out);
 
 /* The value of a hex digit (either case), or -1. */
 static inline int codec_hexval(char c)

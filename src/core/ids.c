@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/codec.h"
+
 static unsigned char pool[4096];
 static size_t pool_left;
 
@@ -35,7 +37,18 @@ int ids_random(void *out, size_t n)
     return 0;
 }
 
-static const char hexd[] = "0123456789abcdef";
+void ids_uuid_format(const unsigned char b[16], char out[IDS_UUID_LEN + 1])
+{
+    static const size_t groups[] = {4, 2, 2, 2, 6}; /* bytes per dash-separated group */
+    size_t o = 0, i = 0;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        if (g > 0)
+            out[o++] = '-';
+        codec_hex(b + i, groups[g], out + o);
+        i += groups[g];
+        o += 2 * groups[g];
+    }
+}
 
 void ids_uuid4(char out[IDS_UUID_LEN + 1])
 {
@@ -43,14 +56,7 @@ void ids_uuid4(char out[IDS_UUID_LEN + 1])
     ids_random(r, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hexd[r[i] >> 4];
-        out[o++] = hexd[r[i] & 15];
-    }
-    out[o] = '\0';
+    ids_uuid_format(r, out);
 }
 
 void ids_hex(char *out, size_t nbytes)
@@ -60,10 +66,8 @@ void ids_hex(char *out, size_t nbytes)
     while (nbytes > 0) {
         size_t take = nbytes < sizeof(r) ? nbytes : sizeof(r);
         ids_random(r, take);
-        for (size_t i = 0; i < take; i++) {
-            out[o++] = hexd[r[i] >> 4];
-            out[o++] = hexd[r[i] & 15];
-        }
+        codec_hex(r, take, out + o);
+        o += 2 * take;
         nbytes -= take;
     }
     out[o] = '\0';

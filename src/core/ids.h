@@ -18,6 +18,10 @@ int ids_random(void *out, size_t n);
  * which must hold IDS_UUID_LEN + 1 bytes. */
 void ids_uuid4(char out[IDS_UUID_LEN + 1]);
 
+/* Writes 16 bytes as a lowercase UUID (8-4-4-4-12 hex, as they are: the caller sets the
+ * version and variant bits) and a NUL into out. */
+void ids_uuid_format(const unsigned char b[16], char out[IDS_UUID_LEN + 1]);
+
 /* Writes `nbytes * 2` lowercase hex digits of randomness and a NUL into out
  * (out holds 2*nbytes+1). */
 void ids_hex(char *out, size_t nbytes);

@@ -1,7 +1,8 @@
 /*
  * timer.c — two binary min-heaps of timer pointers, ordered by (due, seq). Each timer keeps
  * its heap index (slot) so stopping one is O(log n). Arrays grow in timer_init, never in
- * timer_start.
+ * timer_start. Deferred calls are a doubly-linked FIFO, each stamped with the turn it was
+ * queued in, so a turn runs exactly the calls queued before it began.
  */
 #include "core/timer.h"
 
@@ -18,6 +19,9 @@ struct heap {
 
 static struct heap heaps[2];
 static uint64_t next_seq;
+
+static struct timer_defer *defer_head, *defer_tail;
+static uint64_t turn; /* timer_run_due calls so far */
 
 static bool before(const struct timer *a, const struct timer *b)
 {
@@ -143,8 +147,95 @@ unsigned timer_count(enum timer_domain d)
     return heaps[d].n;
 }
 
+/* ---- deferred calls ---- */
+
+static void defer_unlink(struct timer_defer *d)
+{
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        defer_head = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        defer_tail = d->prev;
+    d->prev = d->next = NULL;
+    d->pending = false;
+}
+
+void timer_defer(struct timer_defer *d, timer_defer_fn fn, void *data, const void *owner)
+{
+    if (d->pending)
+        defer_unlink(d);
+    d->fn = fn;
+    d->data = data;
+    d->owner = owner;
+    d->turn = turn;
+    d->pending = true;
+    d->next = NULL;
+    d->prev = defer_tail;
+    if (defer_tail)
+        defer_tail->next = d;
+    else
+        defer_head = d;
+    defer_tail = d;
+}
+
+void timer_defer_cancel(struct timer_defer *d)
+{
+    if (d->pending)
+        defer_unlink(d);
+}
+
+bool timer_defer_pending(const struct timer_defer *d)
+{
+    return d->pending;
+}
+
+int timer_defer_take(const void *owner, timer_defer_fn fn)
+{
+    /* set aside first: fn may queue calls of the same owner again */
+    struct timer_defer *head = NULL, *tail = NULL;
+    for (struct timer_defer *d = defer_head, *next; d != NULL; d = next) {
+        next = d->next;
+        if (d->owner != owner)
+            continue;
+        defer_unlink(d);
+        if (tail)
+            tail->next = d;
+        else
+            head = d;
+        tail = d;
+    }
+    int n = 0;
+    for (struct timer_defer *d = head, *next; d != NULL; d = next, n++) {
+        next = d->next;
+        d->next = NULL;
+        fn(d);
+    }
+    return n;
+}
+
+/* Runs the calls queued before this turn began; returns how many. */
+static int run_deferred(void)
+{
+    uint64_t this_turn = ++turn;
+    int ran = 0;
+    while (defer_head != NULL && defer_head->turn < this_turn) {
+        struct timer_defer *d = defer_head;
+        defer_unlink(d);
+        d->fn(d);
+        ran++;
+    }
+    return ran;
+}
+
+/* ---- the loop's side ---- */
+
 int64_t timer_wait_ms(void)
 {
+    if (defer_head != NULL)
+        return 0;
     int64_t wait = -1;
     for (int d = 0; d < 2; d++) {
         struct heap *h = &heaps[d];
@@ -186,7 +277,7 @@ static struct timer *pop_due(void)
 
 int timer_run_due(void)
 {
-    int ran = 0;
+    int ran = run_deferred();
     /* bounded: timers a callback restarts for "now" would otherwise spin forever */
     for (int budget = 100000; budget > 0; budget--) {
         struct timer *t = pop_due();

@@ -44,6 +44,18 @@ static void test_b64_rejects_garbage(void **state)
     buf_destroy(&d);
 }
 
+static void test_hex(void **state)
+{
+    (void)state;
+    const unsigned char b[] = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
+    char out[2 * sizeof b + 1];
+    memset(out, 'x', sizeof out);
+    codec_hex(b, sizeof b, out);
+    assert_string_equal(out, "00017f80abff");
+    codec_hex(b, 0, out);
+    assert_string_equal(out, "");
+}
+
 static void test_sha256_known(void **state)
 {
     (void)state;
@@ -92,15 +104,15 @@ static void test_utf8(void **state)
 {
     (void)state;
     assert_int_equal(seq("a"), 1);
-    assert_int_equal(seq("\xc3\xa9"), 2);             /* é */
-    assert_int_equal(seq("\xe1\x88\xb4"), 3);         /* U+1234 */
-    assert_int_equal(seq("\xf0\x9f\x98\x80"), 4);     /* U+1F600 */
-    assert_int_equal(seq("\xc0\xaf"), 0);             /* overlong '/' */
-    assert_int_equal(seq("\xe0\x80\xaf"), 0);         /* overlong, 3 bytes */
-    assert_int_equal(seq("\xed\xa0\x80"), 0);         /* surrogate U+D800 */
-    assert_int_equal(seq("\xf4\x90\x80\x80"), 0);     /* past U+10FFFF */
-    assert_int_equal(seq("\xe1\x88"), 0);             /* truncated */
-    assert_int_equal(seq("\xc3("), 0);                /* bad continuation */
+    assert_int_equal(seq("\xc3\xa9"), 2);         /* é */
+    assert_int_equal(seq("\xe1\x88\xb4"), 3);     /* U+1234 */
+    assert_int_equal(seq("\xf0\x9f\x98\x80"), 4); /* U+1F600 */
+    assert_int_equal(seq("\xc0\xaf"), 0);         /* overlong '/' */
+    assert_int_equal(seq("\xe0\x80\xaf"), 0);     /* overlong, 3 bytes */
+    assert_int_equal(seq("\xed\xa0\x80"), 0);     /* surrogate U+D800 */
+    assert_int_equal(seq("\xf4\x90\x80\x80"), 0); /* past U+10FFFF */
+    assert_int_equal(seq("\xe1\x88"), 0);         /* truncated */
+    assert_int_equal(seq("\xc3("), 0);            /* bad continuation */
     assert_int_equal(seq("\xff"), 0);
     assert_int_equal(utf8_chars(""), 0);
     assert_int_equal(utf8_chars("a\xc3\xa9\xe1\x88\xb4"), 3);
@@ -111,6 +123,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64_round_trip),
         cmocka_unit_test(test_b64_rejects_garbage),
+        cmocka_unit_test(test_hex),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_json_helpers),
         cmocka_unit_test(test_utf8),

@@ -24,6 +24,17 @@ static void test_uuid4_shape(void **state)
     assert_string_not_equal(a, b);
 }
 
+static void test_uuid_format(void **state)
+{
+    (void)state;
+    unsigned char b[16];
+    for (int i = 0; i < 16; i++)
+        b[i] = (unsigned char)(i * 17);
+    char out[IDS_UUID_LEN + 1];
+    ids_uuid_format(b, out);
+    assert_string_equal(out, "00112233-4455-6677-8899-aabbccddeeff");
+}
+
 static void test_is_uuid_rejects(void **state)
 {
     (void)state;
@@ -58,6 +69,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid4_shape),
+        cmocka_unit_test(test_uuid_format),
         cmocka_unit_test(test_is_uuid_rejects),
         cmocka_unit_test(test_hex_and_secret),
     };

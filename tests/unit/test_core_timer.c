@@ -1,5 +1,6 @@
 /* Unit tests: core/timer — ordering, stop/restart from callbacks, the two domains, the
- * manual clock's advance, and many timers (heap invariants under random operations). */
+ * manual clock's advance, many timers (heap invariants under random operations), and
+ * deferred calls (order, cancel, turns, taking an owner's calls back). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,8 +129,8 @@ static void test_real_timers_run_in_real_time_under_a_manual_clock(void **state)
     struct tt a, b;
     mk(&a, &r, 1, TIMER_REAL);
     mk(&b, &r, 2, TIMER_CLOCK);
-    timer_start(&a.t, 0);       /* a deferred call: due now */
-    timer_start(&b.t, 0);       /* a CLOCK timer due now runs too */
+    timer_start(&a.t, 0); /* a deferred call: due now */
+    timer_start(&b.t, 0); /* a CLOCK timer due now runs too */
     assert_int_equal(timer_wait_ms(), 0);
     assert_int_equal(timer_run_due(), 2);
     timer_start(&a.t, 60000);
@@ -212,6 +213,180 @@ static void test_many_random_operations(void **state)
     clock_set_real();
 }
 
+/* ---- deferred calls ---- */
+
+struct dc {
+    struct timer_defer d;
+    struct rec *rec;
+    int id;
+    struct dc *then;          /* deferred by this one's call */
+    struct timer_defer *stop; /* cancelled by this one's call */
+};
+
+static void dc_ran(struct timer_defer *d)
+{
+    struct dc *x = d->data;
+    x->rec->order[x->rec->n++] = x->id;
+    if (x->then)
+        timer_defer(&x->then->d, dc_ran, x->then, NULL);
+    if (x->stop)
+        timer_defer_cancel(x->stop);
+}
+
+static void dc_mk(struct dc *x, struct rec *r, int id)
+{
+    memset(x, 0, sizeof *x);
+    x->rec = r;
+    x->id = id;
+}
+
+static void test_defer_runs_next_turn_in_queue_order(void **state)
+{
+    (void)state;
+    struct rec r = {0};
+    struct dc a, b, c;
+    dc_mk(&a, &r, 1);
+    dc_mk(&b, &r, 2);
+    dc_mk(&c, &r, 3);
+    assert_false(timer_defer_pending(&a.d));
+    assert_int_equal(timer_wait_ms(), -1);
+    timer_defer(&b.d, dc_ran, &b, NULL);
+    timer_defer(&a.d, dc_ran, &a, NULL);
+    timer_defer(&c.d, dc_ran, &c, NULL);
+    timer_defer(&b.d, dc_ran, &b, NULL); /* queued again: moves to the back, runs once */
+    assert_true(timer_defer_pending(&b.d));
+    assert_int_equal(r.n, 0); /* never inside the call */
+    assert_int_equal(timer_wait_ms(), 0);
+    assert_int_equal(timer_run_due(), 3);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.order[0], 1);
+    assert_int_equal(r.order[1], 3);
+    assert_int_equal(r.order[2], 2);
+    assert_false(timer_defer_pending(&a.d));
+    assert_int_equal(timer_run_due(), 0);
+    assert_int_equal(timer_wait_ms(), -1);
+}
+
+static void test_defer_cancel(void **state)
+{
+    (void)state;
+    struct rec r = {0};
+    struct dc a, b, c, z;
+    dc_mk(&a, &r, 1);
+    dc_mk(&b, &r, 2);
+    dc_mk(&c, &r, 3);
+    memset(&z, 0, sizeof z);
+    timer_defer_cancel(&z.d); /* a zeroed node: no-op */
+    a.stop = &c.d;            /* a cancels c, queued behind it in the same turn */
+    timer_defer(&a.d, dc_ran, &a, NULL);
+    timer_defer(&b.d, dc_ran, &b, NULL);
+    timer_defer(&c.d, dc_ran, &c, NULL);
+    timer_defer_cancel(&b.d);
+    timer_defer_cancel(&b.d); /* twice: no-op */
+    assert_false(timer_defer_pending(&b.d));
+    assert_int_equal(timer_run_due(), 1);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.order[0], 1);
+    assert_false(timer_defer_pending(&c.d));
+    assert_int_equal(timer_wait_ms(), -1);
+    /* cancelled, a node can be queued again */
+    timer_defer(&b.d, dc_ran, &b, NULL);
+    assert_int_equal(timer_run_due(), 1);
+    assert_int_equal(r.order[1], 2);
+}
+
+/* A call that defers another: the second waits for the following turn, behind calls queued
+ * in between; the loop does not sleep meanwhile. */
+static void test_defer_from_a_deferred_call_waits_a_turn(void **state)
+{
+    (void)state;
+    struct rec r = {0};
+    struct dc a, b, c;
+    dc_mk(&a, &r, 1);
+    dc_mk(&b, &r, 2);
+    dc_mk(&c, &r, 3);
+    a.then = &b;
+    b.then = &a; /* a chain of deferrals runs one link per turn, never spinning */
+    timer_defer(&a.d, dc_ran, &a, NULL);
+    assert_int_equal(timer_run_due(), 1);
+    assert_int_equal(r.n, 1);
+    assert_true(timer_defer_pending(&b.d));
+    assert_int_equal(timer_wait_ms(), 0);
+    timer_defer(&c.d, dc_ran, &c, NULL); /* queued after b, between the turns */
+    assert_int_equal(timer_run_due(), 2);
+    assert_int_equal(r.order[1], 2);
+    assert_int_equal(r.order[2], 3);
+    b.then = NULL;
+    assert_int_equal(timer_run_due(), 1); /* a again, queued by b */
+    assert_int_equal(r.order[3], 1);
+    assert_int_equal(timer_run_due(), 1); /* b again, queued by a: the end of the chain */
+    assert_int_equal(timer_run_due(), 0);
+    assert_int_equal(r.n, 5);
+}
+
+/* Deferred calls follow no clock: a manual clock does not hold them back, and moving it does
+ * not run them. They run before the turn's due timers. */
+static void test_defer_under_a_manual_clock(void **state)
+{
+    (void)state;
+    clock_set_manual(T0);
+    struct rec r = {0};
+    struct dc a;
+    struct tt t;
+    dc_mk(&a, &r, 1);
+    mk(&t, &r, 2, TIMER_CLOCK);
+    timer_start(&t.t, 0);
+    timer_defer(&a.d, dc_ran, &a, NULL);
+    assert_int_equal(timer_advance(T0 + 1000), 1); /* the timer, not the call */
+    assert_int_equal(r.order[0], 2);
+    assert_true(timer_defer_pending(&a.d));
+    assert_int_equal(timer_wait_ms(), 0);
+    timer_start(&t.t, 0);
+    assert_int_equal(timer_run_due(), 2);
+    assert_int_equal(r.order[1], 1);
+    assert_int_equal(r.order[2], 2);
+    assert_int_equal(clock_now_ms(), T0 + 1000);
+    timer_destroy(&t.t);
+    clock_set_real();
+}
+
+static struct rec *taken;
+
+static void dc_taken(struct timer_defer *d)
+{
+    struct dc *x = d->data;
+    taken->order[taken->n++] = x->id;
+}
+
+/* An owner going away takes its calls back, in queue order; the others stay queued. */
+static void test_defer_take_an_owners_calls(void **state)
+{
+    (void)state;
+    struct rec r = {0}, t = {0};
+    struct dc a, b, c, d;
+    int owner1 = 1, owner2 = 2;
+    dc_mk(&a, &r, 1);
+    dc_mk(&b, &r, 2);
+    dc_mk(&c, &r, 3);
+    dc_mk(&d, &r, 4);
+    timer_defer(&a.d, dc_ran, &a, &owner1);
+    timer_defer(&b.d, dc_ran, &b, &owner2);
+    timer_defer(&c.d, dc_ran, &c, &owner1);
+    timer_defer(&d.d, dc_ran, &d, NULL);
+    taken = &t;
+    assert_int_equal(timer_defer_take(&owner1, dc_taken), 2);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.order[0], 1);
+    assert_int_equal(t.order[1], 3);
+    assert_false(timer_defer_pending(&a.d));
+    assert_false(timer_defer_pending(&c.d));
+    assert_int_equal(timer_defer_take(&owner1, dc_taken), 0);
+    assert_int_equal(timer_run_due(), 2);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.order[0], 2);
+    assert_int_equal(r.order[1], 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +395,11 @@ int main(void)
         cmocka_unit_test(test_real_timers_run_in_real_time_under_a_manual_clock),
         cmocka_unit_test(test_epoch_start),
         cmocka_unit_test(test_many_random_operations),
+        cmocka_unit_test(test_defer_runs_next_turn_in_queue_order),
+        cmocka_unit_test(test_defer_cancel),
+        cmocka_unit_test(test_defer_from_a_deferred_call_waits_a_turn),
+        cmocka_unit_test(test_defer_under_a_manual_clock),
+        cmocka_unit_test(test_defer_take_an_owners_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

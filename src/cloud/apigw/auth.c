@@ -809,8 +809,7 @@ void apigw_auth_cache_key(const char *authorizer_id, const struct apigw_kv *valu
     }
     EVP_DigestFinal_ex(md, h, &hl);
     EVP_MD_CTX_free(md);
-    for (size_t i = 0; i < 32; i++)
-        snprintf(key + 2 * i, 3, "%02x", h[i]);
+    codec_hex(h, 32, key);
 }
 
 struct cent {

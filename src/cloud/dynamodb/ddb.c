@@ -49,29 +49,20 @@ void ddb__reply(struct ddb_call *c)
     call_free(c);
 }
 
-void ddb__finish(struct ddb_call *c)
+static void on_ready(struct timer_defer *d)
 {
-    struct ddb *db = c->db;
-    c->next = NULL;
-    if (db->ready_tail)
-        db->ready_tail->next = c;
-    else
-        db->ready_head = c;
-    db->ready_tail = c;
-    if (!timer_pending(&db->ready_timer))
-        timer_start(&db->ready_timer, 0);
+    ddb__reply(d->data);
 }
 
-static void on_ready(struct timer *t)
+void ddb__finish(struct ddb_call *c)
 {
-    struct ddb *db = t->data;
-    struct ddb_call *c = db->ready_head;
-    db->ready_head = db->ready_tail = NULL;
-    while (c) {
-        struct ddb_call *next = c->next;
-        ddb__reply(c);
-        c = next;
-    }
+    timer_defer(&c->ready, on_ready, c, c->db);
+}
+
+/* Answers now every call still waiting for its turn (start-up and shutdown: no loop). */
+static void answer_waiting(struct ddb *db)
+{
+    timer_defer_take(db, on_ready);
 }
 
 int ddb__fail(struct ddb_call *c, enum err code, const char *fmt, ...)
@@ -325,8 +316,7 @@ struct ddb *ddb_new(struct store *st, const struct ddb_options *o, char *err, si
     snprintf(db->region, sizeof db->region, "%s", o && o->region ? o->region : "us-east-1");
     snprintf(db->account, sizeof db->account, "%s", o && o->account ? o->account : "000000000000");
     buf_init(&db->scratch, DDB_ITEM_MAX * 4);
-    if (timer_init(&db->ready_timer, TIMER_REAL, on_ready, db) != 0 ||
-        timer_init(&db->ttl_timer, TIMER_CLOCK, ddb__ttl_fire, db) != 0 ||
+    if (timer_init(&db->ttl_timer, TIMER_CLOCK, ddb__ttl_fire, db) != 0 ||
         timer_init(&db->bg_timer, TIMER_REAL, on_bg, db) != 0 ||
         timer_init(&db->token_timer, TIMER_CLOCK, ddb__token_expire, db) != 0) {
         snprintf(err, errlen, "out of memory");
@@ -352,7 +342,7 @@ void ddb_free(struct ddb *db)
     if (db == NULL)
         return;
     /* answers still queued go out now (shutdown) */
-    on_ready(&db->ready_timer);
+    answer_waiting(db);
     for (size_t i = 0; i < db->ntables; i++) {
         struct ddb_table *t = db->tables[i];
         while (t->pend) {
@@ -367,7 +357,6 @@ void ddb_free(struct ddb *db)
     free(db->tables);
     free(db->overlay);
     ddb__tokens_free(db);
-    timer_destroy(&db->ready_timer);
     timer_destroy(&db->ttl_timer);
     timer_destroy(&db->bg_timer);
     timer_destroy(&db->token_timer);
@@ -407,7 +396,7 @@ static enum err run_sync(struct ddb *db, enum ddb_op op, json_t *req, char *msg,
     for (int i = 0; i < 1000 && !s.done; i++) {
         store_flush(db->store);
         timer_run_due();
-        on_ready(&db->ready_timer);
+        answer_waiting(db);
     }
     snprintf(msg, msglen, "%s", s.done ? s.msg : "did not complete");
     return s.done ? s.err : ERR_DDB_INTERNAL;

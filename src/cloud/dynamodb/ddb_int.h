@@ -140,10 +140,8 @@ struct ddb {
     int64_t next_id;
     struct ddb_pend **overlay; /* hash table */
     size_t overlay_cap, npend;
-    struct ddb_call *ready_head, *ready_tail; /* answers waiting for the deferred timer */
-    struct timer ready_timer;                 /* TIMER_REAL */
-    struct timer ttl_timer;                   /* TIMER_CLOCK */
-    int64_t ttl_due_ms;                       /* when ttl_timer is due; -1 none */
+    struct timer ttl_timer; /* TIMER_CLOCK */
+    int64_t ttl_due_ms;     /* when ttl_timer is due; -1 none */
     bool ttl_sweeping;
     struct timer bg_timer; /* TIMER_REAL: backfills and purges */
     bool restored;
@@ -161,9 +159,9 @@ struct ddb_call {
     ddb_reply_fn done;
     void *arg;
     struct ddb_err err;
-    struct buf out; /* the answer, or an error's extra members */
-    struct ddb_call *next;
-    void *state; /* an operation's own state */
+    struct buf out;           /* the answer, or an error's extra members */
+    struct timer_defer ready; /* its answer, waiting for the loop's next turn (owner: db) */
+    void *state;              /* an operation's own state */
     void (*state_free)(void *state);
 };
 
@@ -175,7 +173,7 @@ int ddb__fail(struct ddb_call *c, enum err code, const char *fmt, ...)
  * when prefix is true and the message does not already carry it. Returns -1. */
 int ddb__fail_err(struct ddb_call *c, struct ddb_err *err, bool prefix);
 
-/* Answers the call later (deferred timer) and frees it. */
+/* Answers the call on the loop's next turn (timer_defer) and frees it. */
 void ddb__finish(struct ddb_call *c);
 
 /* Answers the call now (from a completion) and frees it. */

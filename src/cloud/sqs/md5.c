@@ -3,15 +3,7 @@
 
 #include <openssl/evp.h>
 
-static void to_hex(const unsigned char *d, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
+#include "core/codec.h"
 
 void sqs_md5_hex(const void *data, size_t len, char out[SQS_MD5_HEX_LEN + 1])
 {
@@ -21,7 +13,7 @@ void sqs_md5_hex(const void *data, size_t len, char out[SQS_MD5_HEX_LEN + 1])
         out[0] = '\0'; /* libcrypto without MD5: nothing sensible to answer */
         return;
     }
-    to_hex(d, 16, out);
+    codec_hex(d, 16, out);
 }
 
 /* Feeds a 4-byte big-endian length and the bytes. */
@@ -56,7 +48,7 @@ bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_
     unsigned int n = 0;
     if (EVP_DigestFinal_ex(ctx, d, &n) != 1 || n != 16)
         goto out;
-    to_hex(d, 16, out);
+    codec_hex(d, 16, out);
     done = true;
 out:
     EVP_MD_CTX_free(ctx);

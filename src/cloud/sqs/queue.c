@@ -76,30 +76,32 @@ const char *sqs__string(const struct sqs *s, uint32_t i)
 
 /* ---- deferred completions ---------------------------------------------------------------- */
 
+static void run_deferred(struct timer_defer *td)
+{
+    struct sqs_deferred *d = td->data;
+    d->fn(d->arg);
+    free(d);
+}
+
+static void drop_deferred(struct timer_defer *td)
+{
+    free(td->data);
+}
+
 int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg)
 {
-    struct sqs_deferred *d = malloc(sizeof *d);
+    struct sqs_deferred *d = calloc(1, sizeof *d);
     if (d == NULL)
         return -1;
     d->fn = fn;
     d->arg = arg;
-    SQS_SLIST_APPEND(s->def_head, s->def_tail, d, next);
-    timer_start(&s->t_defer, 0);
+    timer_defer(&d->turn, run_deferred, d, s);
     return 0;
 }
 
 static void on_defer(struct timer *t)
 {
-    struct sqs *s = t->data;
-    struct sqs_deferred *d = s->def_head;
-    s->def_head = s->def_tail = NULL;
-    while (d) {
-        struct sqs_deferred *next = d->next;
-        d->fn(d->arg);
-        free(d);
-        d = next;
-    }
-    sqs__flush_deferred_receives(s);
+    sqs__flush_deferred_receives(t->data);
 }
 
 /* A completion of a command that answers no data, deferred or after a commit. */
@@ -1282,11 +1284,7 @@ void sqs_free(struct sqs *s)
     sqs__tasks_free(s);
     sqs__drop_deferred_receives(s);
     /* deferred completions are dropped (their callers are going away too) */
-    while (s->def_head) {
-        struct sqs_deferred *d = s->def_head;
-        s->def_head = d->next;
-        free(d);
-    }
+    timer_defer_take(s, drop_deferred);
     sqs_smap_each(&s->queues, free_queue_entry, NULL);
     sqs_smap_destroy(&s->queues);
     sqs_smap_each(&s->deleted, free_ptr, NULL);

@@ -200,10 +200,10 @@ struct sqs_waiter {
     uint32_t gen[SQS_RECEIVE_BATCH_MAX];
 };
 
-/* A deferred completion (answers decided at once go out from a timer, never inside the
- * call). */
+/* A deferred completion (answers decided at once go out on the loop's next turn, never
+ * inside the call). */
 struct sqs_deferred {
-    struct sqs_deferred *next;
+    struct timer_defer turn; /* owner: the engine */
     void (*fn)(void *arg);
     void *arg;
 };
@@ -229,11 +229,10 @@ struct sqs {
     struct sqs_smap interned; /* string -> index + 1 */
     char **strings;           /* index -> string (index 0 = "") */
     uint32_t nstrings, capstrings;
-    struct sqs_smap deleted; /* recently deleted names -> (int64_t *) when */
-    struct sqs_deferred *def_head, *def_tail;
+    struct sqs_smap deleted;              /* recently deleted names -> (int64_t *) when */
     struct sqs_waiter *dw_head, *dw_tail; /* receives answered empty at once */
-    struct timer t_defer;
-    struct sqs_move_task *tasks; /* newest first */
+    struct timer t_defer;                 /* TIMER_REAL 0: answers them */
+    struct sqs_move_task *tasks;          /* newest first */
     long long live_msgs;
 };
 
@@ -269,7 +268,8 @@ struct sqs_queue *sqs__queue_new(struct sqs *s, uint64_t id, const char *name,
                                  struct sqs_qattrs *a);
 void sqs__queue_unref(struct sqs_queue *q);
 
-/* Runs fn(arg) from a timer, soon. Returns 0 or -1 (out of memory). */
+/* Runs fn(arg) on the loop's next turn (timer_defer), after the calls deferred before it.
+ * Returns 0 or -1 (out of memory). */
 int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg);
 
 /* A command that cannot go on (out of memory, a failed commit): writes InternalFailure's

@@ -138,11 +138,7 @@ int api_request_hash(const struct api_create *c, char out[65])
     if (canon != NULL && buf_puts(&h, c->kind->name) == BUF_OK &&
         buf_append(&h, "\n", 1) == BUF_OK && buf_puts(&h, canon) == BUF_OK) {
         codec_sha256(h.data, h.len, d);
-        for (int i = 0; i < 32; i++) {
-            out[2 * i] = "0123456789abcdef"[d[i] >> 4];
-            out[2 * i + 1] = "0123456789abcdef"[d[i] & 15];
-        }
-        out[64] = '\0';
+        codec_hex(d, 32, out);
         rc = 0;
     }
     free(canon);
@@ -606,8 +602,8 @@ static void handle_retry(struct request *q, struct reply *r)
         reply_no_task(r, q->id);
         return;
     }
-    int rc =
-        taskdb_retry(&q->db, q->id, runtime_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS), &task, &err);
+    int rc = taskdb_retry(&q->db, q->id, runtime_now_ms(), fn_deadline(q->inv, FN_RESERVE_MS),
+                          &task, &err);
     if (rc == AWS_OK) {
         const char *kind = aws_ddb_item_s(task, "kind", NULL);
         if (enqueue(q, r, q->id, kind ? kind : "")) {

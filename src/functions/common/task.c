@@ -37,19 +37,6 @@ void task_id_random(char out[TASK_ID_LEN + 1])
     ids_uuid4(out);
 }
 
-static void format_uuid(const unsigned char b[16], char out[TASK_ID_LEN + 1])
-{
-    static const char HEX[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = HEX[b[i] >> 4];
-        out[o++] = HEX[b[i] & 15];
-    }
-    out[o] = '\0';
-}
-
 int task_id_derived(const char *ns, const void *data, size_t len, char out[TASK_ID_LEN + 1])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
@@ -64,7 +51,7 @@ int task_id_derived(const char *ns, const void *data, size_t len, char out[TASK_
         return -1;
     d[6] = (unsigned char)((d[6] & 0x0f) | 0x80); /* version 8 */
     d[8] = (unsigned char)((d[8] & 0x3f) | 0x80); /* variant 10 */
-    format_uuid(d, out);
+    ids_uuid_format(d, out);
     return 0;
 }
 

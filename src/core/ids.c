@@ -76,7 +76,7 @@ void ids_hex(char *out, size_t nbytes)
 static void from_alphabet(char *out, size_t n, const char *alpha, size_t alen)
 {
     for (size_t i = 0; i < n; i++) {
-        unsigned char c;
+        unsigned char c = 0;
         do
             ids_random(&c, 1);
         while (c >= 256 - (256 % alen)); /* no modulo bias */

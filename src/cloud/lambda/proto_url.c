@@ -211,8 +211,8 @@ static void iam_authorizer(const struct proto_req *req, struct buf *out)
 void lambda_url_handle(void *arg, struct proto_req *req)
 {
     struct lambda_url_srv *u = arg;
-    const char *id, *path;
-    size_t idl, pathl;
+    const char *id = NULL, *path = NULL;
+    size_t idl = 0, pathl = 0;
     struct exchange *x = malloc(sizeof *x + req->nheaders * sizeof x->headers[0]);
     if (x == NULL) {
         static const struct proto_hdr ct = {"content-type", "application/json", 0};

@@ -208,19 +208,23 @@ def test_failure_partial_failures_invalid_answers_and_dlq(env):
         {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": "fail now"}])
     assert len(wait_events(env, seen)[0]["Records"]) == 2
     settle(env, url, (0, 2))
-    # an invalid batchItemFailures answer fails the whole batch too
-    env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=False)
-    wait_until(lambda: env["lam"].get_event_source_mapping(UUID=m["UUID"])["State"] == "Disabled", 10)
-    env["sqs"].purge_queue(QueueUrl=url)
-    clock(env["daemon"], advance=61)
-    env["sqs"].send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": "invalid answer"}])
-    env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=True)
-    assert len(wait_events(env, seen)[0]["Records"]) == 2
-    settle(env, url, (0, 2))
-    clock(env["daemon"], advance=30)
-    recs = wait_events(env, seen)[0]["Records"]
-    assert sorted(x["attributes"]["ApproximateReceiveCount"] for x in recs) == ["2", "2"]
+    # an invalid batchItemFailures answer fails the whole batch too, and so does one naming a
+    # message id the batch does not hold (beside ones it does)
+    for body in ("invalid answer", "unknown id"):
+        env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=False)
+        wait_until(lambda: env["lam"].get_event_source_mapping(UUID=m["UUID"])["State"] ==
+                   "Disabled", 10)
+        env["sqs"].purge_queue(QueueUrl=url)
+        clock(env["daemon"], advance=61)
+        env["sqs"].send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": body},
+            {"Id": "c", "MessageBody": "bad too"}])
+        env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=True)
+        assert len(wait_events(env, seen)[0]["Records"]) == 3
+        settle(env, url, (0, 3))
+        clock(env["daemon"], advance=30)
+        recs = wait_events(env, seen)[0]["Records"]
+        assert sorted(x["attributes"]["ApproximateReceiveCount"] for x in recs) == ["2"] * 3
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 

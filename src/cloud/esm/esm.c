@@ -377,13 +377,38 @@ static bool grow(struct rec **a, size_t *cap, size_t need)
 
 /* ---- invoking ---- */
 
+/* Orders records by message id, then by their place in the batch. */
+static int rec_cmp(const void *a, const void *b)
+{
+    const struct rec *x = *(const struct rec *const *)a, *y = *(const struct rec *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* The first record (in batch order) of the n in by_id (sorted by rec_cmp) with message id
+ * id; NULL when none has it. */
+static const struct rec *rec_find(const struct rec *const *by_id, size_t n, const char *id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(by_id[mid]->id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(by_id[lo]->id, id) == 0 ? by_id[lo] : NULL;
+}
+
 /* The failed item ids of a ReportBatchItemFailures answer into failed (true per record);
- * false when the answer fails the whole batch (AWS-CONTRACTS.md §4). */
+ * false when the answer fails the whole batch (AWS-CONTRACTS.md §4), or out of memory. The
+ * ids are looked up in the batch sorted once: n log n for a batch of n. */
 static bool item_failures(const struct poller *p, const char *body, size_t len, bool *failed)
 {
     if (len == 0)
         return true;
     json_t *doc = jsonh_parse(body, len, NULL, 0);
+    const struct rec **by_id = NULL;
     bool ok = false;
     if (doc == NULL)
         goto out; /* invalid JSON */
@@ -400,6 +425,14 @@ static bool item_failures(const struct poller *p, const char *body, size_t len, 
     }
     if (!json_is_array(list))
         goto out;
+    if (json_array_size(list) > 0) {
+        by_id = malloc((p->n ? p->n : 1) * sizeof *by_id);
+        if (by_id == NULL)
+            goto out;
+        for (size_t k = 0; k < p->n; k++)
+            by_id[k] = &p->recs[k];
+        qsort(by_id, p->n, sizeof *by_id, rec_cmp);
+    }
     size_t i;
     json_t *it;
     json_array_foreach(list, i, it)
@@ -407,16 +440,14 @@ static bool item_failures(const struct poller *p, const char *body, size_t len, 
         json_t *id = json_object_get(it, "itemIdentifier");
         if (!json_is_string(id) || json_string_length(id) == 0)
             goto out;
-        size_t k;
-        for (k = 0; k < p->n; k++)
-            if (strcmp(p->recs[k].id, json_string_value(id)) == 0)
-                break;
-        if (k == p->n)
+        const struct rec *r = rec_find(by_id, p->n, json_string_value(id));
+        if (r == NULL)
             goto out; /* an unknown message id */
-        failed[k] = true;
+        failed[r - p->recs] = true;
     }
     ok = true;
 out:
+    free(by_id);
     json_decref(doc);
     return ok;
 }

@@ -242,6 +242,40 @@ def test_empty_answer_is_success_and_filters_delete_what_they_drop(env):
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 
+def test_filters_see_every_member_of_the_record(env):
+    # each pattern matches on a different member of the record the function gets: the body
+    # as a string (not JSON), system attributes, string and binary message attributes
+    qname, url = queue(env)
+    patterns = [{"body": ["plain text"]},
+                {"attributes": {"ApproximateReceiveCount": ["1"]}, "body": [{"prefix": "attr "}]},
+                {"messageAttributes": {"color": {"stringValue": ["red"], "dataType": ["String"]}}},
+                {"messageAttributes": {"bin": {"binaryValue": ["AAE="]}}},
+                {"eventSource": ["aws:sqs"], "awsRegion": [{"exists": True}],
+                 "body": {"n": [{"numeric": [">", 10]}]}}]
+    m = mapping(env, qname, FilterCriteria={
+        "Filters": [{"Pattern": json.dumps(x)} for x in patterns]})
+    seen = set(p.name for p in env["events"].iterdir())
+    send = env["sqs"].send_message
+    send(QueueUrl=url, MessageBody="plain text")
+    send(QueueUrl=url, MessageBody="plain text, no")
+    send(QueueUrl=url, MessageBody="attr one")
+    send(QueueUrl=url, MessageBody="red", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "red"}})
+    send(QueueUrl=url, MessageBody="blue", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "blue"}})
+    send(QueueUrl=url, MessageBody="bin", MessageAttributes={
+        "bin": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+    send(QueueUrl=url, MessageBody=json.dumps({"n": 11}))
+    send(QueueUrl=url, MessageBody=json.dumps({"n": 9}))
+    kept = []
+    while len(kept) < 5:
+        for ev in wait_events(env, seen):
+            kept += [x["body"] for x in ev["Records"]]
+    settle(env, url, (0, 0))  # the ones filtered out are deleted
+    assert sorted(kept) == sorted(["plain text", "attr one", "red", "bin", json.dumps({"n": 11})])
+    env["lam"].delete_event_source_mapping(UUID=m["UUID"])
+
+
 def test_pollers_scale_with_a_backlog(env):
     qname, url = queue(env)
     # a backlog first, then the mapping: full receives add pollers up to MaximumConcurrency

@@ -208,19 +208,23 @@ def test_failure_partial_failures_invalid_answers_and_dlq(env):
         {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": "fail now"}])
     assert len(wait_events(env, seen)[0]["Records"]) == 2
     settle(env, url, (0, 2))
-    # an invalid batchItemFailures answer fails the whole batch too
-    env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=False)
-    wait_until(lambda: env["lam"].get_event_source_mapping(UUID=m["UUID"])["State"] == "Disabled", 10)
-    env["sqs"].purge_queue(QueueUrl=url)
-    clock(env["daemon"], advance=61)
-    env["sqs"].send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": "invalid answer"}])
-    env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=True)
-    assert len(wait_events(env, seen)[0]["Records"]) == 2
-    settle(env, url, (0, 2))
-    clock(env["daemon"], advance=30)
-    recs = wait_events(env, seen)[0]["Records"]
-    assert sorted(x["attributes"]["ApproximateReceiveCount"] for x in recs) == ["2", "2"]
+    # an invalid batchItemFailures answer fails the whole batch too, and so does one naming a
+    # message id the batch does not hold (beside ones it does)
+    for body in ("invalid answer", "unknown id"):
+        env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=False)
+        wait_until(lambda: env["lam"].get_event_source_mapping(UUID=m["UUID"])["State"] ==
+                   "Disabled", 10)
+        env["sqs"].purge_queue(QueueUrl=url)
+        clock(env["daemon"], advance=61)
+        env["sqs"].send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "a", "MessageBody": "fine"}, {"Id": "b", "MessageBody": body},
+            {"Id": "c", "MessageBody": "bad too"}])
+        env["lam"].update_event_source_mapping(UUID=m["UUID"], Enabled=True)
+        assert len(wait_events(env, seen)[0]["Records"]) == 3
+        settle(env, url, (0, 3))
+        clock(env["daemon"], advance=30)
+        recs = wait_events(env, seen)[0]["Records"]
+        assert sorted(x["attributes"]["ApproximateReceiveCount"] for x in recs) == ["2"] * 3
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 
@@ -235,6 +239,40 @@ def test_empty_answer_is_success_and_filters_delete_what_they_drop(env):
     assert [json.loads(x["body"])["kind"] for x in recs] == ["keep"]
     settle(env, url, (0, 0))
     assert m["FilterCriteria"]["Filters"][0]["Pattern"] == json.dumps({"body": {"kind": ["keep"]}})
+    env["lam"].delete_event_source_mapping(UUID=m["UUID"])
+
+
+def test_filters_see_every_member_of_the_record(env):
+    # each pattern matches on a different member of the record the function gets: the body
+    # as a string (not JSON), system attributes, string and binary message attributes
+    qname, url = queue(env)
+    patterns = [{"body": ["plain text"]},
+                {"attributes": {"ApproximateReceiveCount": ["1"]}, "body": [{"prefix": "attr "}]},
+                {"messageAttributes": {"color": {"stringValue": ["red"], "dataType": ["String"]}}},
+                {"messageAttributes": {"bin": {"binaryValue": ["AAE="]}}},
+                {"eventSource": ["aws:sqs"], "awsRegion": [{"exists": True}],
+                 "body": {"n": [{"numeric": [">", 10]}]}}]
+    m = mapping(env, qname, FilterCriteria={
+        "Filters": [{"Pattern": json.dumps(x)} for x in patterns]})
+    seen = set(p.name for p in env["events"].iterdir())
+    send = env["sqs"].send_message
+    send(QueueUrl=url, MessageBody="plain text")
+    send(QueueUrl=url, MessageBody="plain text, no")
+    send(QueueUrl=url, MessageBody="attr one")
+    send(QueueUrl=url, MessageBody="red", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "red"}})
+    send(QueueUrl=url, MessageBody="blue", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "blue"}})
+    send(QueueUrl=url, MessageBody="bin", MessageAttributes={
+        "bin": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+    send(QueueUrl=url, MessageBody=json.dumps({"n": 11}))
+    send(QueueUrl=url, MessageBody=json.dumps({"n": 9}))
+    kept = []
+    while len(kept) < 5:
+        for ev in wait_events(env, seen):
+            kept += [x["body"] for x in ev["Records"]]
+    settle(env, url, (0, 0))  # the ones filtered out are deleted
+    assert sorted(kept) == sorted(["plain text", "attr one", "red", "bin", json.dumps({"n": 11})])
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 

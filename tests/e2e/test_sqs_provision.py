@@ -2,6 +2,7 @@
 names of DESIGN.md, the attributes and the redrive policy of the file, the DLQ's redrive allow
 policy as infra/layers/20_infra makes it), keeps their messages across restarts, and applies
 a changed attribute of the file at the next start."""
+import hashlib
 import json
 
 from e2e_helpers import ACCOUNT, REGION, REPO, Daemon, boto_client
@@ -38,7 +39,9 @@ def test_queues_from_config_keep_messages_and_take_changes(tmp_path):
         lam = boto_client("lambda", d.aws_url)
         m = lam.list_event_source_mappings(FunctionName="haar-dev-worker")["EventSourceMappings"][0]
         lam.update_event_source_mapping(UUID=m["UUID"], Enabled=False)
-        sqs.send_message(QueueUrl=dlq, MessageBody="kept")
+        sent = sqs.send_message(QueueUrl=dlq, MessageBody="kept", MessageAttributes={
+            "n": {"DataType": "Number", "StringValue": "7"},
+            "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
     finally:
         assert d.stop() == 0
     # a changed attribute in the file is applied; messages stay
@@ -51,7 +54,11 @@ def test_queues_from_config_keep_messages_and_take_changes(tmp_path):
         url = sqs.get_queue_url(QueueName="haar-dev-tasks")["QueueUrl"]
         dlq = sqs.get_queue_url(QueueName="haar-dev-tasks-dlq")["QueueUrl"]
         assert int(attrs(sqs, url)["VisibilityTimeout"]) == config["queue"]["visibility_timeout_seconds"]
-        assert sqs.receive_message(QueueUrl=dlq)["Messages"][0]["Body"] == "kept"
+        got = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])["Messages"][0]
+        assert got["Body"] == "kept"
+        # the digests made when the restart loaded the message are the send's
+        assert got["MD5OfBody"] == hashlib.md5(b"kept").hexdigest() == sent["MD5OfMessageBody"]
+        assert got["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
         lam = boto_client("lambda", d.aws_url)
         ms = lam.list_event_source_mappings(FunctionName="haar-dev-worker")["EventSourceMappings"]
         assert len(ms) == 1 and ms[0]["UUID"] == m["UUID"]  # the same mapping, enabled again

@@ -17,7 +17,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "cloud/sqs/attrs.h"
+#include "cloud/sqs/md5.h"
 #include "cloud/sqs/queue.h"
 #include "cloud/store/store.h"
 #include "core/clock.h"
@@ -104,7 +107,7 @@ struct res {
         char id[40], receipt[64], body[256], count[16], group[130], seqno[24], dlq_src[200];
         char sent[24], first[24];
         int nattrs;
-        char md5_attrs[40];
+        char md5_body[40], md5_attrs[40];
     } m[10];
     struct sqs_send_result sr[10];
     struct sqs_batch_result br[10];
@@ -170,6 +173,7 @@ static void on_receive(void *arg, enum err e, const char *msg, const struct sqs_
         for (size_t k = 0; k < m[i].attrs.n; k++)
             if (m[i].attr_mask & (1u << k))
                 r->m[i].nattrs++;
+        snprintf(r->m[i].md5_body, sizeof r->m[i].md5_body, "%s", m[i].md5_body);
         snprintf(r->m[i].md5_attrs, sizeof r->m[i].md5_attrs, "%s", m[i].md5_attrs);
     }
 }
@@ -216,7 +220,8 @@ static struct sqs_send_result send1(struct sqs_queue *q, const char *body)
 
 static const struct sqs_str ALL[] = {{"All", 3}};
 
-static struct res receive_ex(struct sqs_queue *q, int max, int vt, int wait, const char *attempt)
+static struct res receive_names(struct sqs_queue *q, int max, int vt, int wait, const char *attempt,
+                                const struct sqs_str *names, size_t nnames)
 {
     struct res r = {0};
     struct sqs_receive_req req = {.p = {.has_max = true,
@@ -227,8 +232,8 @@ static struct res receive_ex(struct sqs_queue *q, int max, int vt, int wait, con
                                         .wait = wait,
                                         .attempt_id = S(attempt)},
                                   .sys_mask = UINT32_MAX,
-                                  .names = ALL,
-                                  .nnames = 1};
+                                  .names = names,
+                                  .nnames = nnames};
     char msg[1024];
     enum err rc = sqs_receive(q, &req, on_receive, &r, NULL, msg, sizeof msg);
     if (rc != ERR_OK)
@@ -236,6 +241,11 @@ static struct res receive_ex(struct sqs_queue *q, int max, int vt, int wait, con
     assert_int_equal(r.calls, 0);
     settle();
     return r;
+}
+
+static struct res receive_ex(struct sqs_queue *q, int max, int vt, int wait, const char *attempt)
+{
+    return receive_names(q, max, vt, wait, attempt, ALL, 1);
 }
 
 static struct res receive(struct sqs_queue *q, int max, int vt)
@@ -916,6 +926,76 @@ static void test_restart(void **state)
     assert_string_not_equal(r4.m[0].receipt, r2.m[0].receipt);
 }
 
+/* Message attributes parsed from the JSON protocol's form. */
+static void attrs_of(struct sqs_attrs *set, const char *json)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    assert_non_null(j);
+    char msg[512];
+    sqs_attrs_init(set);
+    assert_int_equal(sqs_attrs_parse_json(set, j, msg, sizeof msg), ERR_OK);
+    json_decref(j);
+}
+
+/* MD5OfBody and MD5OfMessageAttributes are made at the send and at the load: every receive
+ * (all attributes, some, none; before and after a restart) answers the body's MD5 and the
+ * digest of what it selects. */
+static void test_digests(void **state)
+{
+    (void)state;
+    struct sqs_queue *q = create("digests", NULL, 0);
+    static const char *const all_json = "{\"b\": {\"DataType\": \"String\", \"StringValue\":"
+                                        " \"x\"}, \"a\": {\"DataType\": \"Number\","
+                                        " \"StringValue\": \"1\"}}";
+    struct sqs_attrs all, only_a;
+    attrs_of(&all, all_json);
+    attrs_of(&only_a, "{\"a\": {\"DataType\": \"Number\", \"StringValue\": \"1\"}}");
+    char md5_all[SQS_MD5_HEX_LEN + 1], md5_a[SQS_MD5_HEX_LEN + 1];
+    assert_true(sqs_md5_attrs(&all, UINT32_MAX, md5_all));
+    assert_true(sqs_md5_attrs(&only_a, UINT32_MAX, md5_a));
+    assert_string_not_equal(md5_all, md5_a);
+
+    struct res r = {0};
+    struct sqs_send_entry e = {.body = S("Test message."), .attrs = &all};
+    char msg[1024];
+    assert_int_equal(sqs_send(q, &e, "AIDATEST", on_send, &r, msg, sizeof msg), ERR_OK);
+    settle();
+    assert_int_equal(r.e, ERR_OK);
+    assert_string_equal(r.sr[0].md5_body, "e4e68fb7bd0e697a0ae8f1bb342846b3");
+    assert_string_equal(r.sr[0].md5_attrs, md5_all);
+    send1(q, "plain");
+
+    static const struct sqs_str A[] = {{"a", 1}};
+    for (int round = 0; round < 2; round++) {
+        struct res got = receive_names(q, 10, 0, 0, NULL, ALL, 1);
+        assert_int_equal(got.n, 2);
+        for (size_t i = 0; i < got.n; i++) {
+            bool test = strcmp(got.m[i].body, "Test message.") == 0;
+            char md5[SQS_MD5_HEX_LEN + 1];
+            sqs_md5_hex(got.m[i].body, strlen(got.m[i].body), md5);
+            assert_string_equal(got.m[i].md5_body, md5);
+            assert_string_equal(got.m[i].md5_attrs, test ? md5_all : "");
+        }
+        got = receive_names(q, 10, 0, 0, NULL, A, 1);
+        assert_int_equal(got.n, 2);
+        for (size_t i = 0; i < got.n; i++) {
+            bool test = strcmp(got.m[i].body, "Test message.") == 0;
+            assert_string_equal(got.m[i].md5_attrs, test ? md5_a : "");
+        }
+        got = receive_names(q, 10, 0, 0, NULL, NULL, 0);
+        assert_int_equal(got.n, 2);
+        assert_string_equal(got.m[0].md5_attrs, "");
+        assert_string_equal(got.m[1].md5_attrs, "");
+        /* the digests the load makes are the same */
+        close_engine();
+        open_engine();
+        q = sqs_queue_find(sq, "digests", 7);
+        assert_non_null(q);
+    }
+    sqs_attrs_destroy(&all);
+    sqs_attrs_destroy(&only_a);
+}
+
 static void emit_tag(void *arg, const char *k, const char *v)
 {
     char *out = arg;
@@ -1008,6 +1088,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_move_task, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_digests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tags_and_attributes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_queues, setup, teardown),
     };

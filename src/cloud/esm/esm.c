@@ -269,6 +269,19 @@ static void delete_recs(struct sqs_queue *q, const struct rec *recs, size_t n)
     }
 }
 
+/* A record's attributes in AWS's order: the standard ones, the FIFO ones between (as the
+ * docs show them). */
+static const char *const SYS_ORDER[] = {"ApproximateReceiveCount",
+                                        "SentTimestamp",
+                                        "SequenceNumber",
+                                        "MessageGroupId",
+                                        "SenderId",
+                                        "MessageDeduplicationId",
+                                        "ApproximateFirstReceiveTimestamp",
+                                        "AWSTraceHeader",
+                                        "DeadLetterQueueSourceArn",
+                                        NULL};
+
 static void sys_json(struct jsonw *w, const struct sqs_message *v, const char *name)
 {
     for (size_t i = 0; i < v->nsys; i++)
@@ -280,24 +293,13 @@ static void sys_json(struct jsonw *w, const struct sqs_message *v, const char *n
 static void record_json(struct jsonw *w, const struct esm_mapping *m, const struct sqs_message *v,
                         const char *region)
 {
-    /* AWS's order: the standard attributes, the FIFO ones between (as the docs show them) */
-    static const char *const order[] = {"ApproximateReceiveCount",
-                                        "SentTimestamp",
-                                        "SequenceNumber",
-                                        "MessageGroupId",
-                                        "SenderId",
-                                        "MessageDeduplicationId",
-                                        "ApproximateFirstReceiveTimestamp",
-                                        "AWSTraceHeader",
-                                        "DeadLetterQueueSourceArn",
-                                        NULL};
     jw_obj(w);
     jw_kstr(w, "messageId", v->message_id);
     jw_kstr(w, "receiptHandle", v->receipt);
     jw_kstrn(w, "body", v->body, v->body_len);
     jw_key(w, "attributes");
     jw_obj(w);
-    for (const char *const *o = order; *o; o++)
+    for (const char *const *o = SYS_ORDER; *o; o++)
         sys_json(w, v, *o);
     jw_obj_end(w);
     jw_key(w, "messageAttributes");
@@ -337,25 +339,91 @@ static void record_json(struct jsonw *w, const struct esm_mapping *m, const stru
     jw_obj_end(w);
 }
 
-/* True when the record passes the mapping's filters (none: every record does). The body is
- * matched as JSON when it is JSON, else as a string (AWS's rule). */
-static bool passes(const struct esm_mapping *m, const char *record, size_t len)
+/* Sets o[key] to v (consumed); false when v is NULL (out of memory, or a string that is not
+ * UTF-8) or the set fails. */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+    return v != NULL && json_object_set_new(o, key, v) == 0;
+}
+
+/* v's message attributes as record_json writes them. NULL out of memory. */
+static json_t *attrs_doc(const struct sqs_message *v)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    for (size_t i = 0; ok && i < v->attrs.n; i++) {
+        const struct sqs_attr *a = &v->attrs.a[i];
+        json_t *one = json_object();
+        ok = put(o, a->name, one);
+        if (ok && a->kind == SQS_ATTR_BINARY) {
+            struct buf b;
+            buf_init(&b, 2u << 20);
+            codec_b64_encode(a->value, a->value_len, &b);
+            ok = put(one, "binaryValue", json_stringn(b.data ? b.data : "", b.len));
+            buf_destroy(&b);
+        } else if (ok) {
+            ok = put(one, "stringValue", json_stringn((const char *)a->value, a->value_len));
+        }
+        ok = ok && put(one, "stringListValues", json_array()) &&
+             put(one, "binaryListValues", json_array()) &&
+             put(one, "dataType", json_string(a->type));
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* v's body as the filters see it: parsed when it is a JSON object or array (AWS's rule),
+ * else the string. */
+static json_t *body_doc(const struct sqs_message *v)
+{
+    json_t *body = events_event_parse(v->body, v->body_len);
+    if (json_is_object(body) || json_is_array(body))
+        return body;
+    json_decref(body);
+    return json_stringn(v->body, v->body_len);
+}
+
+/* The record of v as the filters see it: record_json's members, made directly (never by
+ * parsing the rendered record; the body is parsed once). NULL out of memory, or when a
+ * string is not UTF-8 (the engine's messages always are). */
+static json_t *record_doc(const struct esm_mapping *m, const struct sqs_message *v,
+                          const char *region)
+{
+    json_t *rec = json_object(), *sys = json_object();
+    bool ok = rec != NULL && sys != NULL && put(rec, "messageId", json_string(v->message_id)) &&
+              put(rec, "receiptHandle", json_string(v->receipt)) && put(rec, "body", body_doc(v)) &&
+              put(rec, "attributes", json_incref(sys)) &&
+              put(rec, "messageAttributes", attrs_doc(v)) &&
+              put(rec, "md5OfMessageAttributes",
+                  v->md5_attrs[0] ? json_string(v->md5_attrs) : json_null()) &&
+              put(rec, "md5OfBody", json_string(v->md5_body)) &&
+              put(rec, "eventSource", json_string("aws:sqs")) &&
+              put(rec, "eventSourceARN", json_string(m->source_arn)) &&
+              put(rec, "awsRegion", json_string(region));
+    for (const char *const *o = SYS_ORDER; ok && *o; o++)
+        for (size_t i = 0; ok && i < v->nsys; i++)
+            if (strcmp(v->sys[i].name, *o) == 0)
+                ok = put(sys, *o, json_stringn(v->sys[i].value, v->sys[i].len));
+    json_decref(sys);
+    if (!ok) {
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
+}
+
+/* True when v's record passes the mapping's filters (none: every record does). */
+static bool passes(const struct esm_mapping *m, const struct sqs_message *v, const char *region)
 {
     if (m->npats == 0)
         return true;
-    json_t *rec = jsonh_parse(record, len, NULL, 0);
+    json_t *rec = record_doc(m, v, region);
     bool ok = false;
-    if (rec != NULL) {
-        json_t *body = json_object_get(rec, "body");
-        json_t *parsed = json_is_string(body)
-                             ? events_event_parse(json_string_value(body), json_string_length(body))
-                             : NULL;
-        if (json_is_object(parsed) || json_is_array(parsed))
-            json_object_set(rec, "body", parsed);
-        json_decref(parsed);
-        for (size_t i = 0; i < m->npats && !ok; i++)
-            ok = events_pattern_match(m->pats[i], rec);
-    }
+    for (size_t i = 0; rec != NULL && i < m->npats && !ok; i++)
+        ok = events_pattern_match(m->pats[i], rec);
     json_decref(rec);
     return ok;
 }
@@ -377,13 +445,38 @@ static bool grow(struct rec **a, size_t *cap, size_t need)
 
 /* ---- invoking ---- */
 
+/* Orders records by message id, then by their place in the batch. */
+static int rec_cmp(const void *a, const void *b)
+{
+    const struct rec *x = *(const struct rec *const *)a, *y = *(const struct rec *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* The first record (in batch order) of the n in by_id (sorted by rec_cmp) with message id
+ * id; NULL when none has it. */
+static const struct rec *rec_find(const struct rec *const *by_id, size_t n, const char *id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(by_id[mid]->id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(by_id[lo]->id, id) == 0 ? by_id[lo] : NULL;
+}
+
 /* The failed item ids of a ReportBatchItemFailures answer into failed (true per record);
- * false when the answer fails the whole batch (AWS-CONTRACTS.md §4). */
+ * false when the answer fails the whole batch (AWS-CONTRACTS.md §4), or out of memory. The
+ * ids are looked up in the batch sorted once: n log n for a batch of n. */
 static bool item_failures(const struct poller *p, const char *body, size_t len, bool *failed)
 {
     if (len == 0)
         return true;
     json_t *doc = jsonh_parse(body, len, NULL, 0);
+    const struct rec **by_id = NULL;
     bool ok = false;
     if (doc == NULL)
         goto out; /* invalid JSON */
@@ -400,6 +493,14 @@ static bool item_failures(const struct poller *p, const char *body, size_t len, 
     }
     if (!json_is_array(list))
         goto out;
+    if (json_array_size(list) > 0) {
+        by_id = malloc((p->n ? p->n : 1) * sizeof *by_id);
+        if (by_id == NULL)
+            goto out;
+        for (size_t k = 0; k < p->n; k++)
+            by_id[k] = &p->recs[k];
+        qsort(by_id, p->n, sizeof *by_id, rec_cmp);
+    }
     size_t i;
     json_t *it;
     json_array_foreach(list, i, it)
@@ -407,16 +508,14 @@ static bool item_failures(const struct poller *p, const char *body, size_t len, 
         json_t *id = json_object_get(it, "itemIdentifier");
         if (!json_is_string(id) || json_string_length(id) == 0)
             goto out;
-        size_t k;
-        for (k = 0; k < p->n; k++)
-            if (strcmp(p->recs[k].id, json_string_value(id)) == 0)
-                break;
-        if (k == p->n)
+        const struct rec *r = rec_find(by_id, p->n, json_string_value(id));
+        if (r == NULL)
             goto out; /* an unknown message id */
-        failed[k] = true;
+        failed[r - p->recs] = true;
     }
     ok = true;
 out:
+    free(by_id);
     json_decref(doc);
     return ok;
 }
@@ -507,6 +606,27 @@ static void invoke(struct poller *p)
 
 /* ---- receiving ---- */
 
+enum added { ADD_OK, ADD_DROP, ADD_NO_ROOM };
+
+/* Writes v's record straight into p's payload. ADD_OK; ADD_DROP when the record is larger
+ * than a payload on its own (AWS deletes it); ADD_NO_ROOM when it does not fit beside the
+ * records already there (the payload is left as it was). */
+static enum added add_record(struct poller *p, const struct sqs_message *v, const char *region)
+{
+    size_t mark = p->ev.len;
+    if (p->n > 0 && buf_puts(&p->ev, ",") != BUF_OK)
+        return ADD_NO_ROOM;
+    size_t start = p->ev.len;
+    struct jsonw w;
+    jw_init(&w, &p->ev);
+    record_json(&w, p->m, v, region);
+    bool written = jw_ok(&w);
+    if (written && p->ev.len - start <= ESM_PAYLOAD_MAX)
+        return ADD_OK;
+    p->ev.len = mark;
+    return written || p->n == 0 ? ADD_DROP : ADD_NO_ROOM;
+}
+
 static void received(void *arg, enum err e, const char *msg, const struct sqs_message *v, size_t n)
 {
     struct poller *p = arg;
@@ -525,25 +645,20 @@ static void received(void *arg, enum err e, const char *msg, const struct sqs_me
     }
     const char *region = sqs_region(m->e->sqs);
     size_t want = (size_t)(m->batch < SQS_RECEIVE_BATCH_MAX ? m->batch : SQS_RECEIVE_BATCH_MAX);
-    for (size_t i = 0; i < n; i++) {
-        struct buf one;
-        struct jsonw w;
-        buf_init(&one, ESM_PAYLOAD_MAX);
-        jw_init(&w, &one);
-        record_json(&w, m, &v[i], region);
+    bool no_room = false;
+    for (size_t i = 0; i < n && !no_room; i++) {
         struct rec r;
         snprintf(r.id, sizeof r.id, "%s", v[i].message_id);
         snprintf(r.rh, sizeof r.rh, "%s", v[i].receipt);
-        if (!jw_ok(&w) || !passes(m, one.data, one.len)) {
-            if (grow(&p->drop, &p->capdrop, p->ndrop + 1))
-                p->drop[p->ndrop++] = r;
-        } else if (grow(&p->recs, &p->cap, p->n + 1)) {
-            if (p->n > 0)
-                buf_puts(&p->ev, ",");
-            buf_append(&p->ev, one.data, one.len);
+        enum added a = ADD_DROP; /* filtered out */
+        if (passes(m, &v[i], region))
+            a = grow(&p->recs, &p->cap, p->n + 1) ? add_record(p, &v[i], region) : ADD_NO_ROOM;
+        if (a == ADD_OK)
             p->recs[p->n++] = r;
-        }
-        buf_destroy(&one);
+        else if (a == ADD_DROP && grow(&p->drop, &p->capdrop, p->ndrop + 1))
+            p->drop[p->ndrop++] = r;
+        else if (a == ADD_NO_ROOM && p->n > 0)
+            no_room = true; /* it and the rest stay in flight: they show again, in order */
     }
     /* a full receive means a backlog: one more poller, up to the limit */
     if (n == want && n > 0 && running(m) && m->npollers < max_pollers(m)) {
@@ -551,7 +666,8 @@ static void received(void *arg, enum err e, const char *msg, const struct sqs_me
         if (np)
             poll(np);
     }
-    bool full = p->n >= (size_t)m->batch || p->ev.len + PAYLOAD_MARGIN >= ESM_PAYLOAD_MAX;
+    bool full =
+        no_room || p->n >= (size_t)m->batch || p->ev.len + PAYLOAD_MARGIN >= ESM_PAYLOAD_MAX;
     if (n == 0 && p->n == 0 && p->ndrop == 0) {
         /* the long poll came back empty: one poller less when several wait */
         if (p->q) {

@@ -1,19 +1,34 @@
 /* md5.c — see md5.h. */
 #include "cloud/sqs/md5.h"
 
+#include <string.h>
+
 #include <openssl/evp.h>
 
 #include "core/codec.h"
 
+void sqs_md5_fmt(const unsigned char *d, char out[SQS_MD5_HEX_LEN + 1])
+{
+    if (d == NULL)
+        out[0] = '\0';
+    else
+        codec_hex(d, SQS_MD5_LEN, out);
+}
+
+bool sqs_md5(const void *data, size_t len, unsigned char d[SQS_MD5_LEN])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, md, &n, EVP_md5(), NULL) != 1 || n != SQS_MD5_LEN)
+        return false; /* libcrypto without MD5: nothing sensible to answer */
+    memcpy(d, md, SQS_MD5_LEN);
+    return true;
+}
+
 void sqs_md5_hex(const void *data, size_t len, char out[SQS_MD5_HEX_LEN + 1])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (EVP_Digest(data, len, d, &n, EVP_md5(), NULL) != 1 || n != 16) {
-        out[0] = '\0'; /* libcrypto without MD5: nothing sensible to answer */
-        return;
-    }
-    codec_hex(d, 16, out);
+    unsigned char d[SQS_MD5_LEN];
+    sqs_md5_fmt(sqs_md5(data, len, d) ? d : NULL, out);
 }
 
 /* Feeds a 4-byte big-endian length and the bytes. */
@@ -24,10 +39,9 @@ static int update_field(EVP_MD_CTX *ctx, const void *p, size_t len)
     return EVP_DigestUpdate(ctx, l, 4) == 1 && EVP_DigestUpdate(ctx, p, len) == 1;
 }
 
-bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_HEX_LEN + 1])
+bool sqs_md5_attrs_bin(const struct sqs_attrs *set, uint32_t mask, unsigned char d[SQS_MD5_LEN])
 {
     bool done = false;
-    out[0] = '\0';
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1)
         goto out;
@@ -44,13 +58,21 @@ bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_
     }
     if (used == 0)
         goto out;
-    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (EVP_DigestFinal_ex(ctx, d, &n) != 1 || n != 16)
+    if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != SQS_MD5_LEN)
         goto out;
-    codec_hex(d, 16, out);
+    memcpy(d, md, SQS_MD5_LEN);
     done = true;
 out:
     EVP_MD_CTX_free(ctx);
+    return done;
+}
+
+bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_HEX_LEN + 1])
+{
+    unsigned char d[SQS_MD5_LEN];
+    bool done = sqs_md5_attrs_bin(set, mask, d);
+    sqs_md5_fmt(done ? d : NULL, out);
     return done;
 }

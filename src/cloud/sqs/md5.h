@@ -19,9 +19,18 @@
 
 #include "cloud/sqs/attrs.h"
 
-enum { SQS_MD5_HEX_LEN = 32 };
+enum { SQS_MD5_LEN = 16, SQS_MD5_HEX_LEN = 32 };
 
-/* Writes the lowercase hex MD5 of len bytes and a NUL into out. */
+/* Writes the MD5 of len bytes into d and returns true; false (d unset) when libcrypto has
+ * no MD5. */
+bool sqs_md5(const void *data, size_t len, unsigned char d[SQS_MD5_LEN]);
+
+/* Writes d as lowercase hex and a NUL into out; d NULL (a digest that could not be made)
+ * writes "". */
+void sqs_md5_fmt(const unsigned char *d, char out[SQS_MD5_HEX_LEN + 1]);
+
+/* Writes the lowercase hex MD5 of len bytes and a NUL into out ("" when libcrypto has no
+ * MD5). */
 void sqs_md5_hex(const void *data, size_t len, char out[SQS_MD5_HEX_LEN + 1]);
 
 /*
@@ -31,5 +40,8 @@ void sqs_md5_hex(const void *data, size_t len, char out[SQS_MD5_HEX_LEN + 1]);
  * the field). Also serves MD5OfMessageSystemAttributes, given the system attribute set.
  */
 bool sqs_md5_attrs(const struct sqs_attrs *set, uint32_t mask, char out[SQS_MD5_HEX_LEN + 1]);
+/* The same digest as bytes into d; false (d unset) when nothing is selected or libcrypto
+ * has no MD5. */
+bool sqs_md5_attrs_bin(const struct sqs_attrs *set, uint32_t mask, unsigned char d[SQS_MD5_LEN]);
 
 #endif

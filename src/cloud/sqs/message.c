@@ -32,11 +32,29 @@ static char *put_bytes(char *p, const void *src, size_t len)
     return p + len;
 }
 
-struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
-                         const char *trace, size_t trace_len, const char *group, size_t group_len,
-                         const char *dedup, size_t dedup_len)
+/* Makes m's digests: MD5OfBody, and MD5OfMessageAttributes over set (NULL: decoded from
+ * m's encoded attributes). */
+static void msg_digest(struct msg *m, const struct sqs_attrs *set)
 {
-    size_t n = body_len + attrs_len + trace_len + group_len + dedup_len;
+    if (sqs_md5(msg_body(m), m->body_len, m->md5_body))
+        m->md5s |= MSG_MD5_BODY;
+    if (m->attrs_len == 0)
+        return;
+    struct sqs_attrs decoded;
+    sqs_attrs_init(&decoded);
+    if (set == NULL && sqs_attrs_decode(&decoded, msg_attrs(m), m->attrs_len) == ERR_OK)
+        set = &decoded;
+    if (set != NULL && sqs_md5_attrs_bin(set, UINT32_MAX, msg_attrs_md5(m)))
+        m->md5s |= MSG_MD5_ATTRS;
+    sqs_attrs_destroy(&decoded);
+}
+
+struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
+                         const struct sqs_attrs *set, const char *trace, size_t trace_len,
+                         const char *group, size_t group_len, const char *dedup, size_t dedup_len)
+{
+    size_t attrs_md5_len = attrs_len ? SQS_MD5_LEN : 0;
+    size_t n = body_len + attrs_len + attrs_md5_len + trace_len + group_len + dedup_len;
     if (body_len > UINT32_MAX || attrs_len > UINT32_MAX || trace_len > UINT16_MAX ||
         group_len > UINT8_MAX || dedup_len > UINT8_MAX)
         return NULL;
@@ -51,10 +69,12 @@ struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, s
     char *p = m->data;
     p = put_bytes(p, body, body_len);
     p = put_bytes(p, attrs, attrs_len);
+    p += attrs_md5_len; /* msg_digest's */
     p = put_bytes(p, trace, trace_len);
     p = put_bytes(p, group, group_len);
     put_bytes(p, dedup, dedup_len);
     m->state = M_PENDING;
+    msg_digest(m, set);
     return m;
 }
 
@@ -575,11 +595,14 @@ static void view_of(struct sqs_waiter *w, struct msg *m, uint32_t gen, struct sq
     sqs_receipt_encode(&q->s->key, &rc, v->receipt);
     v->body = msg_body(m);
     v->body_len = m->body_len;
-    sqs_md5_hex(v->body, v->body_len, v->md5_body);
+    sqs_md5_fmt(m->md5s & MSG_MD5_BODY ? m->md5_body : NULL, v->md5_body);
     if (m->attrs_len > 0 && w->nnames > 0 &&
         sqs_attrs_decode(&v->attrs, msg_attrs(m), m->attrs_len) == ERR_OK) {
         v->attr_mask = sqs_attrs_select(&v->attrs, w->names, w->nnames);
-        if (v->attr_mask)
+        uint32_t all = (uint32_t)((1ull << v->attrs.n) - 1);
+        if (v->attr_mask == all && (m->md5s & MSG_MD5_ATTRS))
+            sqs_md5_fmt(msg_attrs_md5(m), v->md5_attrs); /* the digest made at the send */
+        else if (v->attr_mask)
             sqs_md5_attrs(&v->attrs, v->attr_mask, v->md5_attrs);
     }
     uint32_t mask = w->sys_mask;
@@ -1152,6 +1175,22 @@ static struct sqs_send_params send_params(const struct sqs_queue *q, const struc
                                     .dedup_id = e->dedup_id};
 }
 
+/* Writes e's digests into res: those m made (NULL: e stores nothing, they are made here). */
+static void send_digests(struct sqs_send_result *res, const struct sqs_send_entry *e, struct msg *m)
+{
+    if (m == NULL) {
+        sqs_md5_hex(e->body.p, e->body.len, res->md5_body);
+        if (e->attrs && e->attrs->n)
+            sqs_md5_attrs(e->attrs, UINT32_MAX, res->md5_attrs);
+    } else {
+        sqs_md5_fmt(m->md5s & MSG_MD5_BODY ? m->md5_body : NULL, res->md5_body);
+        if (e->attrs && e->attrs->n)
+            sqs_md5_fmt(m->md5s & MSG_MD5_ATTRS ? msg_attrs_md5(m) : NULL, res->md5_attrs);
+    }
+    if (e->sys && e->sys->n)
+        sqs_md5_attrs(e->sys, UINT32_MAX, res->md5_sys);
+}
+
 /* Checks one entry; on success builds its message (PENDING) into c. Returns the entry's
  * error (msg set) or ERR_OK. */
 static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_send_entry *e,
@@ -1175,12 +1214,6 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
     rc = sqs_check_send_params(&sp, msg, msglen);
     if (rc != ERR_OK)
         return rc;
-
-    sqs_md5_hex(e->body.p, e->body.len, res->md5_body);
-    if (e->attrs && e->attrs->n)
-        sqs_md5_attrs(e->attrs, UINT32_MAX, res->md5_attrs);
-    if (e->sys && e->sys->n)
-        sqs_md5_attrs(e->sys, UINT32_MAX, res->md5_sys);
 
     /* FIFO deduplication */
     char dedup_id[SQS_FIFO_ID_MAX + 1] = "";
@@ -1214,6 +1247,7 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
             /* a duplicate: the first message's id and number, nothing stored */
             fmt_uuid(d->msg_id, res->message_id);
             fmt_seq_number(d->seq, res->seq_number);
+            send_digests(res, e, NULL);
             c->dupof[i] = d;
             return ERR_OK;
         }
@@ -1244,11 +1278,12 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
         trace_len = e->sys->a[0].value_len;
     }
     struct msg *m =
-        sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, trace, trace_len, e->group_id.p,
-                     e->group_id.p ? e->group_id.len : 0, dedup_id, dedup_len);
+        sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, e->attrs, trace, trace_len,
+                     e->group_id.p, e->group_id.p ? e->group_id.len : 0, dedup_id, dedup_len);
     buf_destroy(&enc);
     if (m == NULL)
         goto oom;
+    send_digests(res, e, m);
     new_id(m->id);
     m->sender = sender;
     m->sent_ms = now;

@@ -3,10 +3,14 @@
  * store), move.c (message move tasks) and index.c. Not a public contract: see queue.h.
  *
  * A message is one allocation: struct msg followed by its bytes (body, encoded message
- * attributes, AWSTraceHeader, MessageGroupId, MessageDeduplicationId). Its sender and its
- * dead-letter source ARN are interned strings (a few distinct values for millions of
- * messages). Measured size: sizeof(struct msg) is 128 bytes; with the seq map slot (16 at
- * half load) and the heap slots (8 + 8) a queued message costs its bytes + ~170.
+ * attributes and, when it has attributes, their MD5, AWSTraceHeader, MessageGroupId,
+ * MessageDeduplicationId). Its sender and its dead-letter source ARN are interned strings (a
+ * few distinct values for millions of messages). Its digests (MD5OfBody, and
+ * MD5OfMessageAttributes over all its attributes) are made once, when it is sent or loaded,
+ * not per receive (only a receive selecting some of its attributes digests those). Measured size:
+ * sizeof(struct msg) is 144 bytes; with the seq map slot (16 at half load) and the heap slots (8 +
+ * 8) a queued message costs its bytes + ~186 (and 16 more for the digest of its attributes when it
+ * has some).
  *
  * States: PENDING (its send is not committed yet: no index knows it), DELAYED and INFLIGHT
  * (in the timed heap, hidden until visible_ms), VISIBLE (standard: in the ready list; FIFO:
@@ -25,6 +29,7 @@
 
 #include "cloud/sqs/attrs.h"
 #include "cloud/sqs/index.h"
+#include "cloud/sqs/md5.h"
 #include "cloud/sqs/qattrs.h"
 #include "cloud/sqs/queue.h"
 #include "cloud/sqs/receipt.h"
@@ -68,6 +73,9 @@ struct store_batch;
 
 enum msg_state { M_PENDING, M_DELAYED, M_VISIBLE, M_INFLIGHT, M_GONE };
 
+/* struct msg's md5s: the digests it holds (libcrypto without MD5 makes none). */
+enum { MSG_MD5_BODY = 1, MSG_MD5_ATTRS = 2 };
+
 struct group;
 
 struct msg {
@@ -88,9 +96,11 @@ struct msg {
     uint16_t trace_len;
     uint8_t group_len, dedup_len;
     uint8_t state;
-    uint8_t pins;         /* receives waiting for their commit to answer with it */
-    bool dead;            /* freed once unpinned */
-    unsigned char id[16]; /* MessageId (a UUID) */
+    uint8_t pins;                        /* receives waiting for their commit to answer with it */
+    bool dead;                           /* freed once unpinned */
+    unsigned char id[16];                /* MessageId (a UUID) */
+    unsigned char md5_body[SQS_MD5_LEN]; /* MD5OfBody (MSG_MD5_BODY) */
+    uint8_t md5s;                        /* MSG_MD5_* */
     char data[];
 };
 
@@ -102,9 +112,18 @@ static inline const char *msg_attrs(const struct msg *m)
 {
     return m->data + m->body_len;
 }
+/* MD5OfMessageAttributes over all the attributes (MSG_MD5_ATTRS; room only when attrs_len). */
+static inline unsigned char *msg_attrs_md5(struct msg *m)
+{
+    return (unsigned char *)m->data + m->body_len + m->attrs_len;
+}
+static inline size_t msg_attrs_md5_len(const struct msg *m)
+{
+    return m->attrs_len ? SQS_MD5_LEN : 0;
+}
 static inline const char *msg_trace(const struct msg *m)
 {
-    return m->data + m->body_len + m->attrs_len;
+    return m->data + m->body_len + m->attrs_len + msg_attrs_md5_len(m);
 }
 static inline const char *msg_group(const struct msg *m)
 {
@@ -116,7 +135,8 @@ static inline const char *msg_dedup(const struct msg *m)
 }
 static inline size_t msg_data_len(const struct msg *m)
 {
-    return (size_t)m->body_len + m->attrs_len + m->trace_len + m->group_len + m->dedup_len;
+    return (size_t)m->body_len + m->attrs_len + msg_attrs_md5_len(m) + m->trace_len + m->group_len +
+           m->dedup_len;
 }
 
 /* A FIFO message group: its messages in order, ready when its head is visible and nothing
@@ -242,10 +262,12 @@ struct sqs {
 uint32_t sqs__intern(struct sqs *s, const char *p, size_t len);
 const char *sqs__string(const struct sqs *s, uint32_t i);
 
-/* A new message (state PENDING) holding copies of the bytes; NULL out of memory. */
+/* A new message (state PENDING) holding copies of the bytes and their digests; NULL out of
+ * memory. set: the attributes that attrs encodes (sqs_attrs_encode), or NULL to decode them
+ * from attrs. */
 struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
-                         const char *trace, size_t trace_len, const char *group, size_t group_len,
-                         const char *dedup, size_t dedup_len);
+                         const struct sqs_attrs *set, const char *trace, size_t trace_len,
+                         const char *group, size_t group_len, const char *dedup, size_t dedup_len);
 /* Frees m now or, when a receive still pins it, once unpinned. */
 void sqs__msg_release(struct msg *m);
 

@@ -24,8 +24,6 @@
 #define SKEW_MS      (5 * 60 * 1000LL)
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static const char HEX[] = "0123456789abcdef";
-
 /* Appends the NUL-terminated strings given, up to a NULL: the hot paths' formatting, without
  * printf's cost. Returns 0, or -1 when one does not fit. */
 static int put_parts(struct buf *b, ...)
@@ -38,15 +36,6 @@ static int put_parts(struct buf *b, ...)
         rc = buf_puts(b, p) == BUF_OK ? 0 : -1;
     va_end(ap);
     return rc;
-}
-
-static void hex_encode(const unsigned char *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = HEX[in[i] >> 4];
-        out[2 * i + 1] = HEX[in[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
@@ -579,7 +568,7 @@ static int canonical_request(const struct sigv4_request *req, const struct sigv4
         return buf_puts(out, EMPTY_SHA256) == BUF_OK ? 0 : -1;
     unsigned char digest[32];
     codec_sha256(req->body, req->body_len, digest);
-    hex_encode(digest, 32, hex);
+    codec_hex(digest, 32, hex);
     return buf_append(out, hex, 64) == BUF_OK ? 0 : -1;
 }
 
@@ -595,7 +584,7 @@ int sigv4_string_to_sign(const struct sigv4_auth *auth, const char *canonical, s
     unsigned char digest[32];
     char hex[65];
     codec_sha256(canonical, len, digest);
-    hex_encode(digest, 32, hex);
+    codec_hex(digest, 32, hex);
     return put_parts(out, ALGORITHM "\n", auth->amz_date, "\n", auth->date, "/", auth->region, "/",
                      auth->service, "/aws4_request\n", hex, (const char *)NULL);
 }
@@ -671,7 +660,7 @@ void sigv4_sign(const char *secret, const struct sigv4_auth *auth, const char *s
     unsigned char key[32], sig[32];
     signing_key(secret, auth, key);
     hmac(key, 32, sts, len, sig);
-    hex_encode(sig, 32, out_hex);
+    codec_hex(sig, 32, out_hex);
     OPENSSL_cleanse(key, sizeof key);
 }
 

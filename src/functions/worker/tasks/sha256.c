@@ -23,18 +23,13 @@ static int sha256_validate(const json_t *payload, char *msg, size_t msglen)
 
 static int sha256_run(const struct task_run *run, struct task_outcome *out)
 {
-    static const char HEX[] = "0123456789abcdef";
     json_t *data = json_object_get(run->payload, "data");
     unsigned char d[32];
     char hex[65];
     if (!json_is_string(data))
         return task_fail(out, "InvalidPayload", false, "payload.data must be a string");
     codec_sha256(json_string_value(data), json_string_length(data), d);
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = HEX[d[i] >> 4];
-        hex[2 * i + 1] = HEX[d[i] & 15];
-    }
-    hex[64] = '\0';
+    codec_hex(d, 32, hex);
     return task_result(
         out, json_pack("{s:s,s:I}", "sha256", hex, "bytes", (json_int_t)json_string_length(data)));
 }

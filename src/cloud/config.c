@@ -1060,29 +1060,42 @@ static int cross_batching_window(struct ctx *c, struct config *cfg)
     return 0;
 }
 
+/* Where each function's reserved_concurrency is set, by CONFIG_FN_*. */
+static const char *const RESERVED_PATHS[CONFIG_FN_COUNT] = {
+    "functions.api.reserved_concurrency", "functions.worker.reserved_concurrency",
+    "functions.producer.reserved_concurrency"};
+
+/* The first function (CONFIG_FN_*) at which the reservations so far (-1, unreserved, counts
+ * nothing) add up to more than cap, with that sum in *total; -1 when they never do. */
+static int reserved_over(const struct config *cfg, long long cap, long long *total)
+{
+    *total = 0;
+    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
+        if (cfg->functions[i].reserved_concurrency > 0)
+            *total += cfg->functions[i].reserved_concurrency;
+        if (*total > cap)
+            return i;
+    }
+    return -1;
+}
+
 static int cross_reserved_concurrency(struct ctx *c, struct config *cfg)
 {
-    static const char *const paths[CONFIG_FN_COUNT] = {"functions.api.reserved_concurrency",
-                                                       "functions.worker.reserved_concurrency",
-                                                       "functions.producer.reserved_concurrency"};
     int limit = cfg->emulator.account_concurrency_limit;
-    long long total = 0;
-    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
-        int r = cfg->functions[i].reserved_concurrency;
-        if (r > limit)
-            return fail_at(c, paths[i],
-                           "%d is more than emulator.account_concurrency_limit (%d); use -1 "
-                           "(unreserved) or 0..%d",
-                           r, limit, limit);
-        if (r > 0)
-            total += r;
-        if (total > limit)
-            return fail_at(c, paths[i],
-                           "the functions reserve %lld in total, more than "
-                           "emulator.account_concurrency_limit (%d)",
-                           total, limit);
-    }
-    return 0;
+    long long total;
+    int i = reserved_over(cfg, limit, &total);
+    if (i < 0)
+        return 0;
+    int r = cfg->functions[i].reserved_concurrency;
+    if (r > limit)
+        return fail_at(c, RESERVED_PATHS[i],
+                       "%d is more than emulator.account_concurrency_limit (%d); use -1 "
+                       "(unreserved) or 0..%d",
+                       r, limit, limit);
+    return fail_at(c, RESERVED_PATHS[i],
+                   "the functions reserve %lld in total, more than "
+                   "emulator.account_concurrency_limit (%d)",
+                   total, limit);
 }
 
 /* On AWS, Lambda keeps 100 of the account's concurrency unreserved: PutFunctionConcurrency
@@ -1090,22 +1103,16 @@ static int cross_reserved_concurrency(struct ctx *c, struct config *cfg)
  * account's real quota (new accounts may have as little as 10). */
 static int cross_aws_reserved_concurrency(struct ctx *c, struct config *cfg)
 {
-    static const char *const paths[CONFIG_FN_COUNT] = {"functions.api.reserved_concurrency",
-                                                       "functions.worker.reserved_concurrency",
-                                                       "functions.producer.reserved_concurrency"};
     int limit = cfg->deploy.account_concurrency_limit;
     long long reservable = limit > 100 ? limit - 100 : 0;
-    long long total = 0;
-    for (int i = 0; i < CONFIG_FN_COUNT; i++) {
-        if (cfg->functions[i].reserved_concurrency > 0)
-            total += cfg->functions[i].reserved_concurrency;
-        if (total > reservable)
-            return fail_at(c, paths[i],
-                           "the functions reserve %lld in total; AWS keeps 100 of "
-                           "deploy.account_concurrency_limit (%d) unreserved, so at most %lld",
-                           total, limit, reservable);
-    }
-    return 0;
+    long long total;
+    int i = reserved_over(cfg, reservable, &total);
+    if (i < 0)
+        return 0;
+    return fail_at(c, RESERVED_PATHS[i],
+                   "the functions reserve %lld in total; AWS keeps 100 of "
+                   "deploy.account_concurrency_limit (%d) unreserved, so at most %lld",
+                   total, limit, reservable);
 }
 
 static int cross_throttling(struct ctx *c, struct config *cfg)

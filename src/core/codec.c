@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 void codec_hex(const void *data, size_t len, char *out)
@@ -16,23 +17,38 @@ void codec_hex(const void *data, size_t len, char *out)
 }
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int codec_b64_encode(const void *data, size_t len, struct buf *out)
+/* Appends the base64 of len bytes in alphabet; a last group of 1 or 2 bytes is padded with
+ * '=' to four characters when pad, else ends after its 2 or 3. */
+static int b64_encode(const unsigned char *p, size_t len, const char *alphabet, bool pad,
+                      struct buf *out)
 {
-    const unsigned char *p = data;
-    int rc = buf_reserve(out, (len + 2) / 3 * 4);
+    size_t tail = len % 3;
+    int rc = buf_reserve(out, len / 3 * 4 + (tail == 0 ? 0 : pad ? 4 : tail + 1));
     for (size_t i = 0; rc == BUF_OK && i < len; i += 3) {
         unsigned v = (unsigned)p[i] << 16;
         if (i + 1 < len)
             v |= (unsigned)p[i + 1] << 8;
         if (i + 2 < len)
             v |= p[i + 2];
-        char q[4] = {b64chars[(v >> 18) & 63], b64chars[(v >> 12) & 63],
-                     i + 1 < len ? b64chars[(v >> 6) & 63] : '=',
-                     i + 2 < len ? b64chars[v & 63] : '='};
-        rc = buf_append(out, q, 4);
+        char q[4] = {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63],
+                     i + 1 < len ? alphabet[(v >> 6) & 63] : '=',
+                     i + 2 < len ? alphabet[v & 63] : '='};
+        rc = buf_append(out, q, i + 3 <= len || pad ? 4 : len - i + 1);
     }
     return rc;
+}
+
+int codec_b64_encode(const void *data, size_t len, struct buf *out)
+{
+    return b64_encode(data, len, b64chars, true, out);
+}
+
+int codec_b64url_encode(const void *data, size_t len, struct buf *out)
+{
+    return b64_encode(data, len, b64url_chars, false, out);
 }
 
 int codec_b64_decode(const char *text, size_t len, struct buf *out)

@@ -1,5 +1,6 @@
 /*
- * codec.h — base64 (standard alphabet, padded), hex and SHA-256. Stateless, thread-safe.
+ * codec.h — base64 (standard alphabet, padded; or base64url), hex and SHA-256. Stateless,
+ * thread-safe.
  */
 #ifndef HAAR_CORE_CODEC_H
 #define HAAR_CORE_CODEC_H
@@ -11,6 +12,13 @@
 
 /* Appends the base64 of len bytes to out. Returns BUF_OK or a buf error. */
 int codec_b64_encode(const void *data, size_t len, struct buf *out);
+
+/* Appends the base64url of len bytes to out: RFC 4648 §5's alphabet ('-' and '_'), without
+ * padding. Returns BUF_OK or a buf error. */
+int codec_b64url_encode(const void *data, size_t len, struct buf *out);
+
+/* Writes the lowercase hex of len bytes and a NUL into out (2 * len + 1 bytes). Cannot fail. */
+void codec_hex(const void *data, size_t len, char *out);
 
 /* Appends the decoded bytes of base64 text (padding optional, no whitespace allowed except
  * trailing newlines) to out. Returns BUF_OK, a buf error, or -10 if the text is not base64. */
@@ -32,9 +40,6 @@ static inline int codec_b64val(char c)
         return 63;
     return -1;
 }
-
-/* Writes the lowercase hex of len bytes and a NUL into out (2 * len + 1 bytes). */
-void codec_hex(const void *data, size_t len, char *out);
 
 /* The value of a hex digit (either case), or -1. */
 static inline int codec_hexval(char c)

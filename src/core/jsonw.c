@@ -14,26 +14,25 @@ void jw_init(struct jsonw *w, struct buf *b)
 
 bool jw_ok(const struct jsonw *w)
 {
-    return !w->failed;
+    return w->err == BUF_OK;
 }
 
 int jw_error(const struct jsonw *w)
 {
-    return w->failed ? (w->err != BUF_OK ? w->err : BUF_ETOOBIG) : BUF_OK;
+    return w->err;
 }
 
-/* Records a failure (the first one's code is kept). */
+/* Records a failure (the first one's code is kept); rc is a buf error, never BUF_OK. */
 static void fail(struct jsonw *w, int rc)
 {
-    if (!w->failed)
+    if (w->err == BUF_OK)
         w->err = rc;
-    w->failed = true;
 }
 
 static void put(struct jsonw *w, const char *s, size_t n)
 {
     int rc;
-    if (!w->failed && (rc = buf_append(w->b, s, n)) != BUF_OK)
+    if (jw_ok(w) && (rc = buf_append(w->b, s, n)) != BUF_OK)
         fail(w, rc);
 }
 
@@ -156,8 +155,8 @@ void jw_keyn(struct jsonw *w, const char *key, size_t len)
 {
     int rc;
     before_value(w);
-    if (!w->failed && ((rc = jw_escape(w->b, key, len)) != BUF_OK ||
-                       (rc = buf_append(w->b, ":", 1)) != BUF_OK))
+    if (jw_ok(w) &&
+        ((rc = jw_escape(w->b, key, len)) != BUF_OK || (rc = buf_append(w->b, ":", 1)) != BUF_OK))
         fail(w, rc);
     w->after_key = true;
 }
@@ -171,7 +170,7 @@ void jw_strn(struct jsonw *w, const char *s, size_t len)
 {
     int rc;
     before_value(w);
-    if (!w->failed && (rc = jw_escape(w->b, s, len)) != BUF_OK)
+    if (jw_ok(w) && (rc = jw_escape(w->b, s, len)) != BUF_OK)
         fail(w, rc);
 }
 
@@ -213,7 +212,7 @@ void jw_json(struct jsonw *w, const json_t *v)
 {
     int rc;
     before_value(w);
-    if (!w->failed && (rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, w->b)) != BUF_OK)
+    if (jw_ok(w) && (rc = jsonh_dump_buf(v, JSON_COMPACT | JSON_ENCODE_ANY, w->b)) != BUF_OK)
         fail(w, rc < 0 ? rc : BUF_ENOMEM);
 }
 

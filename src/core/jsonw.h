@@ -26,8 +26,9 @@ struct jsonw {
     uint64_t need_comma; /* bit d: the container at depth d has a member already */
     int depth;
     bool after_key; /* a key was written: the next value follows it */
-    bool failed;
-    int err; /* why it failed: BUF_ENOMEM or BUF_ETOOBIG (nesting too deep counts as too big) */
+    /* BUF_OK until the first failure, then why: BUF_ENOMEM or BUF_ETOOBIG (nesting too deep
+     * or a close without an open counts as too big). */
+    int err;
 };
 
 /* Starts writing into b (appending to what it holds). */

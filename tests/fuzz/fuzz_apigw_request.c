@@ -216,6 +216,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_reset(&b);
     if (apigw_event_authorizer_v2(&req, &c, "arn:x", hdrs, nh < 3 ? nh : 3, &b) == APIGW_OK)
         check_json(&b);
+    buf_reset(&b);
+    if (apigw_event_authorizer_v1(&req, &c, "arn:x", hdrs, nh < 3 ? nh : 3, &b) == APIGW_OK)
+        check_json(&b);
     buf_destroy(&b);
     /* the gateway */
     struct answer a = {0};

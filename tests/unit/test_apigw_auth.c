@@ -400,6 +400,58 @@ static void test_authorizer_event(void **state)
     buf_destroy(&rarn);
 }
 
+/* The 1.0 authorizer event is the 1.0 integration event with type, methodArn and the
+ * comma-joined identitySource after its version, byte for byte; both strings are escaped. */
+static void test_authorizer_event_v1(void **state)
+{
+    (void)state;
+    static const char head[] = "{\"version\":\"1.0\",";
+    static const char want[] = "{\"version\":\"1.0\",\"type\":\"REQUEST\",\"methodArn\":"
+                               "\"arn:\\\"x\",\"identitySource\":\"a\\\"b,c\\\\d\",";
+    struct apigw_kv hs[] = {{"Authorization", 13, "secretToken", 11}};
+    struct apigw_request req = {.method = "GET",
+                                .method_len = 3,
+                                .path = "/test/request",
+                                .path_len = 13,
+                                .query = "a=1",
+                                .query_len = 3,
+                                .headers = hs,
+                                .nheaders = 1,
+                                .body = "x",
+                                .body_len = 1,
+                                .source_ip = "1.2.3.4",
+                                .protocol = "HTTP/1.1",
+                                .time_ms = 0};
+    struct apigw_event_ctx ctx = {.account_id = "123456789012",
+                                  .api_id = "abcdef123",
+                                  .domain_name = "d",
+                                  .domain_prefix = "d",
+                                  .stage = "test",
+                                  .route_key = "GET /request",
+                                  .resource = "/request",
+                                  .request_id = "r"};
+    struct apigw_kv ident[] = {{"", 0, "a\"b", 3}, {"", 0, "c\\d", 3}};
+    struct buf plain, out;
+    buf_init(&plain, 1u << 16);
+    buf_init(&out, 1u << 16);
+    assert_int_equal(apigw_event_v1(&req, &ctx, &plain), APIGW_OK);
+    assert_int_equal(apigw_event_authorizer_v1(&req, &ctx, "arn:\"x", ident, 2, &out), APIGW_OK);
+    assert_true(plain.len > sizeof head - 1);
+    assert_memory_equal(plain.data, head, sizeof head - 1);
+    assert_int_equal(out.len, sizeof want - 1 + plain.len - (sizeof head - 1));
+    assert_memory_equal(out.data, want, sizeof want - 1);
+    assert_memory_equal(out.data + sizeof want - 1, plain.data + sizeof head - 1,
+                        plain.len - (sizeof head - 1));
+    buf_reset(&out);
+    assert_int_equal(apigw_event_authorizer_v1(&req, &ctx, "arn", NULL, 0, &out), APIGW_OK);
+    json_t *ev = json_loads(out.data, 0, NULL);
+    assert_non_null(ev);
+    assert_string_equal(jsonh_str(ev, "identitySource", "-"), "");
+    json_decref(ev);
+    buf_destroy(&plain);
+    buf_destroy(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_lambda_simple),  cmocka_unit_test(test_lambda_policy),
         cmocka_unit_test(test_route_arn),      cmocka_unit_test(test_identity),
         cmocka_unit_test(test_cache),      cmocka_unit_test(test_authorizer_event),
+        cmocka_unit_test(test_authorizer_event_v1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,26 @@ static void test_hex(void **state)
     assert_string_equal(out, "");
 }
 
+/* base64url: RFC 4648 §5's alphabet, no padding; the buffer needs only the unpadded length. */
+static void test_b64url(void **state)
+{
+    (void)state;
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "\xfb\xff\xbf"};
+    static const char *const enc[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "-_-_"};
+    for (int i = 0; i < 7; i++) {
+        struct buf b;
+        buf_init(&b, strlen(enc[i]));
+        assert_int_equal(codec_b64url_encode(plain[i], strlen(plain[i]), &b), BUF_OK);
+        assert_int_equal(b.len, strlen(enc[i]));
+        assert_memory_equal(b.data ? b.data : "", enc[i], strlen(enc[i]));
+        buf_destroy(&b);
+    }
+    struct buf b;
+    buf_init(&b, 2);
+    assert_int_equal(codec_b64url_encode("fo", 2, &b), BUF_ETOOBIG);
+    buf_destroy(&b);
+}
+
 static void test_sha256_known(void **state)
 {
     (void)state;
@@ -124,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_b64_round_trip),
         cmocka_unit_test(test_b64_rejects_garbage),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_b64url),
         cmocka_unit_test(test_sha256_known),
         cmocka_unit_test(test_json_helpers),
         cmocka_unit_test(test_utf8),

@@ -90,6 +90,17 @@ static void test_transform_cases(void **state)
         } else {
             ok++;
         }
+        /* a target without options takes the whole event: the text the deliveries share */
+        bool whole = spec.input == NULL && spec.input_path == NULL && !spec.has_transformer;
+        size_t tlen = 0;
+        char *text = whole ? events_input_event_text(ev, &tlen) : NULL;
+        if (events_input_is_event(in) != whole ||
+            (whole && (body == NULL || text == NULL || tlen != len || strcmp(text, body) != 0))) {
+            print_error("case %zu (%s): whole event %d, text %s\n", i, name, whole,
+                        text ? text : "(null)");
+            bad++;
+        }
+        free(text);
         free(body);
         events_input_free(in);
     }

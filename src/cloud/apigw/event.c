@@ -680,14 +680,40 @@ static void v1_context(const struct apigw_request *req, const struct apigw_event
     jw_obj_end(w);
 }
 
-int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx *c,
-                   struct buf *out)
+/* The 1.0 authorizer's identitySource: the values comma-joined, as one string (at most 64 KiB
+ * of them). */
+static void v1_identity(struct parsed *p, const struct apigw_kv *ident, size_t nident,
+                        struct jsonw *w)
+{
+    struct buf joined;
+    buf_init(&joined, 64 * 1024);
+    int rc = BUF_OK;
+    for (size_t i = 0; rc == BUF_OK && i < nident; i++) {
+        if (i > 0)
+            rc = buf_append(&joined, ",", 1);
+        if (rc == BUF_OK)
+            rc = buf_append(&joined, ident[i].value, ident[i].value_len);
+    }
+    if (rc != BUF_OK)
+        p->err = rc;
+    jw_kstrn(w, "identitySource", joined.data ? joined.data : "", joined.len);
+    buf_destroy(&joined);
+}
+
+static int event1(const struct apigw_request *req, const struct apigw_event_ctx *c,
+                  const char *method_arn, const struct apigw_kv *ident, size_t nident,
+                  bool authorizer, struct buf *out)
 {
     struct parsed p;
     struct jsonw w;
     int rc = start(req, &p, &w, out, "1.0");
     if (rc != APIGW_OK)
         return rc;
+    if (authorizer) {
+        str_field(&w, "type", "REQUEST");
+        str_field(&w, "methodArn", method_arn);
+        v1_identity(&p, ident, nident, &w);
+    }
     str_field(&w, "resource", c->resource);
     jw_kstrn(&w, "path", req->path, req->path_len);
     jw_kstrn(&w, "httpMethod", req->method, req->method_len);
@@ -701,4 +727,17 @@ int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx
     write_body(req, true, &p, &w);
     jw_obj_end(&w);
     return finish(&p, &w);
+}
+
+int apigw_event_v1(const struct apigw_request *req, const struct apigw_event_ctx *ctx,
+                   struct buf *out)
+{
+    return event1(req, ctx, NULL, NULL, 0, false, out);
+}
+
+int apigw_event_authorizer_v1(const struct apigw_request *req, const struct apigw_event_ctx *ctx,
+                              const char *method_arn, const struct apigw_kv *identity,
+                              size_t nidentity, struct buf *out)
+{
+    return event1(req, ctx, method_arn, identity, nidentity, true, out);
 }

@@ -70,6 +70,16 @@ int apigw_event_authorizer_v2(const struct apigw_request *req, const struct apig
                               const char *route_arn, const struct apigw_kv *identity,
                               size_t nidentity, struct buf *out);
 
+/*
+ * Appends the 1.0 request event a Lambda authorizer receives (REST APIs' REQUEST authorizers
+ * get this shape): the 1.0 integration event with "type":"REQUEST", methodArn and
+ * identitySource (the values of the authorizer's identity sources comma-joined, at most 64 KiB)
+ * after its version. Same returns.
+ */
+int apigw_event_authorizer_v1(const struct apigw_request *req, const struct apigw_event_ctx *ctx,
+                              const char *method_arn, const struct apigw_kv *identity,
+                              size_t nidentity, struct buf *out);
+
 /* True when a body of this Content-Type (NULL: none) is sent to the function as text. */
 bool apigw_event_text_type(const char *ct, size_t len);
 

@@ -23,7 +23,6 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json.h"
-#include "core/jsonw.h"
 #include "core/log.h"
 #include "core/timer.h"
 
@@ -506,43 +505,6 @@ static void on_authorizer(void *arg, const struct lambda_result *res)
     lambda_decide(x, res->body, res->len, true, true);
 }
 
-/* The payload 1.0 authorizer event: the 1.0 request event with type REQUEST, methodArn and
- * identitySource (the values comma-joined) at its head, as REST APIs' REQUEST authorizers
- * get it. */
-static int authorizer_event_v1(const struct apigw_exchange *x, const struct apigw_event_ctx *c,
-                               const char *arn, const struct apigw_kv *ident, size_t n,
-                               struct buf *out)
-{
-    static const char head[] = "{\"version\":\"1.0\",";
-    struct buf ev, joined;
-    buf_init(&ev, 2 * APIGW_MAX_PAYLOAD);
-    buf_init(&joined, 64 * 1024);
-    int rc = apigw_event_v1(&x->req, c, &ev);
-    for (size_t i = 0; rc == APIGW_OK && i < n; i++) {
-        if (i > 0)
-            rc = buf_append(&joined, ",", 1);
-        if (rc == APIGW_OK)
-            rc = buf_append(&joined, ident[i].value, ident[i].value_len);
-    }
-    if (rc == APIGW_OK && (ev.len < sizeof head - 1 || memcmp(ev.data, head, sizeof head - 1)))
-        rc = APIGW_ENOMEM; /* cannot happen: apigw_event_v1 starts so */
-    if (rc == APIGW_OK)
-        rc = buf_puts(out, "{\"version\":\"1.0\",\"type\":\"REQUEST\",\"methodArn\":");
-    if (rc == APIGW_OK)
-        rc = jw_escape(out, arn, strlen(arn));
-    if (rc == APIGW_OK)
-        rc = buf_puts(out, ",\"identitySource\":");
-    if (rc == APIGW_OK)
-        rc = jw_escape(out, joined.data ? joined.data : "", joined.len);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, ",", 1);
-    if (rc == APIGW_OK)
-        rc = buf_append(out, ev.data + sizeof head - 1, ev.len - (sizeof head - 1));
-    buf_destroy(&ev);
-    buf_destroy(&joined);
-    return rc;
-}
-
 static void authorize_lambda(struct apigw_exchange *x)
 {
     struct apigw *gw = x->gw;
@@ -595,7 +557,7 @@ static void authorize_lambda(struct apigw_exchange *x)
     c.authorizer_json = NULL;
     buf_reset(&gw->ev);
     if (au->v1)
-        rc = authorizer_event_v1(x, &c, arn.data ? arn.data : "", ident, n, &gw->ev);
+        rc = apigw_event_authorizer_v1(&x->req, &c, arn.data ? arn.data : "", ident, n, &gw->ev);
     else
         rc = apigw_event_authorizer_v2(&x->req, &c, arn.data ? arn.data : "", ident, n, &gw->ev);
     buf_destroy(&arn);

@@ -20,7 +20,6 @@
 #include <strings.h>
 
 #include <jansson.h>
-#include <zlib.h>
 
 #include "cloud/dynamodb/ddb.h"
 #include "core/jsonw.h"
@@ -72,20 +71,6 @@ void ddb_error_body(enum err e, const char *msg, const char *extra, size_t extra
 
 /* ---- answering ---- */
 
-static void respond(struct proto_req *r, int status, const char *ctype, const void *body,
-                    size_t len)
-{
-    char crc[16];
-    snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)(body ? body : ""), (uInt)len));
-    struct proto_hdr h[3];
-    size_t n = 0;
-    if (ctype)
-        h[n++] = (struct proto_hdr){"content-type", ctype, 0};
-    h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
-    h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
-    proto_respond(r, status, h, n, body ? body : "", len);
-}
-
 static void respond_error(struct proto_req *r, const char *ctype, enum err e, const char *msg,
                           const char *extra, size_t extra_len)
 {
@@ -93,7 +78,7 @@ static void respond_error(struct proto_req *r, const char *ctype, enum err e, co
     buf_init(&b, 80 * 1024 * 1024);
     ddb_error_body(e, msg, extra, extra_len, &b);
     int status = err_status(e == ERR_INTERNAL ? ERR_DDB_INTERNAL : e);
-    respond(r, status, ctype, b.data, b.len);
+    proto_answer(r, status, ctype, b.data, b.len);
     buf_destroy(&b);
 }
 
@@ -115,7 +100,7 @@ static void on_reply(void *arg, const struct ddb_reply *rep)
     struct pending *p = arg;
     if (!p->gone) {
         if (rep->err == ERR_OK)
-            respond(p->r, 200, p->ctype, rep->body, rep->len);
+            proto_answer(p->r, 200, p->ctype, rep->body, rep->len);
         else
             respond_error(p->r, p->ctype, rep->err, rep->message, rep->body,
                           rep->body ? rep->len : 0);
@@ -146,12 +131,12 @@ static void handle(void *engine, struct proto_req *r)
     bool json = ct && ctype_is(ct, cl, CT_JSON);
     if (!proto_method_is(r, "POST") || (r->body_len > 0 && !json10 && !json)) {
         static const char body[] = "<UnknownOperationException/>\n";
-        respond(r, 404, NULL, body, sizeof body - 1);
+        proto_answer(r, 404, NULL, body, sizeof body - 1);
         return;
     }
     const char *ctype = json ? CT_JSON : CT_JSON10;
     if (r->body_len > MAX_BODY) {
-        respond(r, 413, NULL, "", 0);
+        proto_answer(r, 413, NULL, "", 0);
         return;
     }
     json_t *req = NULL;

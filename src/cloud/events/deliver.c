@@ -174,7 +174,8 @@ static bool intake_submit(struct intake *in)
     return true;
 }
 
-/* Adds a delivery of event (object + its text) to target t of rule r. */
+/* Adds a delivery of event (object + its text, from events_input_event_text) to target t of
+ * rule r. A target that takes the whole event shares the text instead of rendering its own. */
 static void intake_add(struct intake *in, struct ev_rule *r, const struct ev_target *t,
                        const json_t *event, const char *text, size_t text_len, int64_t event_ms,
                        const char *ingest)
@@ -182,15 +183,19 @@ static void intake_add(struct intake *in, struct ev_rule *r, const struct ev_tar
     struct events *ev = in->ev;
     struct events_input_ctx ctx = {r->arn, r->name, ingest};
     size_t blen = 0;
-    char *body = events_input_render(t->in, event, &ctx, &blen);
-    if (body != NULL && blen == text_len && memcmp(body, text, blen) == 0) {
-        free(body); /* the whole event: kept once */
-        body = NULL;
-        blen = 0;
-    } else if (body == NULL) {
-        LOG_ERROR("events_deliver", NULL, "%s/%s: out of memory rendering the input", r->arn,
-                  t->id);
-        return;
+    char *body = NULL;
+    if (!events_input_is_event(t->in)) {
+        body = events_input_render(t->in, event, &ctx, &blen);
+        if (body == NULL) {
+            LOG_ERROR("events_deliver", NULL, "%s/%s: out of memory rendering the input", r->arn,
+                      t->id);
+            return;
+        }
+        if (blen == text_len && memcmp(body, text, blen) == 0) {
+            free(body); /* the whole event after all ("$"): kept once */
+            body = NULL;
+            blen = 0;
+        }
     }
     if (in->n == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 8;
@@ -252,12 +257,8 @@ static void on_candidate(void *arg, struct ev_rule *r)
     m->in->ev->stats.matched++;
     if (r->st.nt == 0)
         return;
-    if (m->text == NULL) {
-        m->text = json_dumps(m->event, JSON_COMPACT);
-        if (m->text == NULL)
-            return;
-        m->text_len = strlen(m->text);
-    }
+    if (m->text == NULL && (m->text = events_input_event_text(m->event, &m->text_len)) == NULL)
+        return;
     for (size_t i = 0; i < r->st.nt; i++)
         intake_add(m->in, r, r->st.t[i], m->event, m->text, m->text_len, m->event_ms, m->ingest);
 }
@@ -317,7 +318,8 @@ size_t events__fire(struct ev_rule *r, int64_t when_ms)
     struct events *ev = r->ev;
     ev->stats.fired++;
     json_t *event = events_scheduled_event(ev->account, ev->region, r->arn, when_ms, NULL);
-    char *text = event ? json_dumps(event, JSON_COMPACT) : NULL;
+    size_t len = 0;
+    char *text = event ? events_input_event_text(event, &len) : NULL;
     struct intake *in = text ? intake_new(ev, NULL, NULL) : NULL;
     size_t n = r->st.nt;
     if (in == NULL) {
@@ -326,7 +328,6 @@ size_t events__fire(struct ev_rule *r, int64_t when_ms)
     } else {
         char ingest[32];
         clock_format_iso(when_ms, false, ingest, sizeof ingest);
-        size_t len = strlen(text);
         for (size_t i = 0; i < r->st.nt; i++)
             intake_add(in, r, r->st.t[i], event, text, len, when_ms, ingest);
         intake_submit(in);

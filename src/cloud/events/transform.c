@@ -345,9 +345,12 @@ static void put(struct out *o, const char *s, size_t n)
     o->s[o->n] = '\0';
 }
 
+/* How a value goes into a body as JSON (the whole event included). */
+#define DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
+
 static void put_json(struct out *o, const json_t *v)
 {
-    char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+    char *d = json_dumps(v, DUMP_FLAGS);
     if (d == NULL) {
         o->oom = true;
         return;
@@ -422,6 +425,19 @@ static void put_text_value(struct out *o, const char *s, bool in_string)
     json_t *j = json_string(s ? s : "");
     put_value(o, j, in_string);
     json_decref(j);
+}
+
+bool events_input_is_event(const struct events_input *in)
+{
+    return in->kind == IN_EVENT;
+}
+
+char *events_input_event_text(const json_t *event, size_t *len)
+{
+    char *d = json_dumps(event, DUMP_FLAGS);
+    if (d != NULL)
+        *len = strlen(d);
+    return d;
 }
 
 char *events_input_render(const struct events_input *in, const json_t *event,

@@ -24,6 +24,7 @@
 #ifndef HAAR_CLOUD_EVENTS_TRANSFORM_H
 #define HAAR_CLOUD_EVENTS_TRANSFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,15 @@ struct events_input *events_input_new(const struct events_input_spec *spec, char
 
 /* Frees; accepts NULL. */
 void events_input_free(struct events_input *in);
+
+/* True when the target takes the whole event (no input options): its body is
+ * events_input_event_text's, the same for every such target, so callers may share one copy. */
+bool events_input_is_event(const struct events_input *in);
+
+/* The whole event (a JSON object, borrowed) as a target without input options gets it.
+ * Returns a new NUL-terminated string (free()) and its length in *len, or NULL when out of
+ * memory. */
+char *events_input_event_text(const json_t *event, size_t *len);
 
 /*
  * The body for one matched event (a JSON object, borrowed). Returns a new NUL-terminated

@@ -176,10 +176,19 @@ void proto_errorf(struct proto_req *r, enum err e, const char *fmt, ...)
 
 void proto_ok(struct proto_req *r, int status, const void *body, size_t len)
 {
+    proto_answer(r, status, content_type(r), body, len);
+}
+
+void proto_answer(struct proto_req *r, int status, const char *ctype, const void *body, size_t len)
+{
     char crc[16];
-    struct proto_hdr h[3] = {{"content-type", content_type(r), 0},
-                             {"x-amzn-requestid", r->request_id, 0}};
-    size_t n = 2;
+    struct proto_hdr h[3];
+    size_t n = 0;
+    if (body == NULL)
+        body = "";
+    if (ctype != NULL)
+        h[n++] = (struct proto_hdr){"content-type", ctype, 0};
+    h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
     enum proto_kind k = kind_of(r);
     if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
         snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)body, (uInt)len));

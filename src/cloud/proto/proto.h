@@ -157,4 +157,11 @@ void proto_error_body(const struct proto_req *r, enum err e, const char *msg, st
  * x-amzn-requestid. */
 void proto_ok(struct proto_req *r, int status, const void *body, size_t len);
 
+/* Answers status with body (NULL: empty), Content-Type ctype (none when NULL: for a service
+ * that echoes the request's, as DynamoDB does application/json, or answers some failures
+ * without one), x-amzn-requestid and, for a JSON service that asks, x-amz-crc32. proto_ok
+ * is this with the service's content type. */
+void proto_answer(struct proto_req *r, int status, const char *ctype, const void *body,
+                  size_t len);
+
 #endif

@@ -161,6 +161,7 @@ int api_check_idempotency_key(const char *key, struct api_problem *p)
 
 /* ---- cursors ------------------------------------------------------------------------------ */
 
+/* The cursors' alphabet (base64url, RFC 4648 §5), for reading them back. */
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 int api_cursor_encode(const char *id, const char *created_at, enum task_status status, char *out,
@@ -172,23 +173,13 @@ int api_cursor_encode(const char *id, const char *created_at, enum task_status s
     if (n < 0 || (size_t)n >= sizeof json || !task_id_valid(id, strlen(id)) ||
         strpbrk(created_at, "\"\\") != NULL)
         return -1;
-    size_t o = 0;
-    for (int i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)json[i] << 16;
-        int k = n - i;
-        if (k > 1)
-            v |= (unsigned char)json[i + 1] << 8;
-        if (k > 2)
-            v |= (unsigned char)json[i + 2];
-        int chars = k >= 3 ? 4 : k + 1;
-        for (int c = 0; c < chars; c++) {
-            if (o + 1 >= cap)
-                return -1;
-            out[o++] = B64URL[(v >> (18 - 6 * c)) & 63];
-        }
-    }
-    out[o] = '\0';
-    return 0;
+    struct buf b;
+    buf_init(&b, cap > 0 ? cap - 1 : 0); /* and the NUL */
+    int rc = codec_b64url_encode(json, (size_t)n, &b) == BUF_OK && cap > 0 ? 0 : -1;
+    if (rc == 0)
+        memcpy(out, b.data, b.len + 1);
+    buf_destroy(&b);
+    return rc;
 }
 
 int api_cursor_decode(const char *cursor, enum task_status status, char id[TASK_ID_LEN + 1],

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 /* The settings, as a table: variable, where it goes, whether it must be set. */
 static const struct {
@@ -89,27 +90,8 @@ int64_t fn_deadline(const struct runtime_invocation *inv, int64_t reserve_ms)
 
 void fn_iso_ms(int64_t ms, char out[25])
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (ms < 0 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999) {
+    if (clock_format_iso(ms, true, out, 25) < 0)
         memcpy(out, "1970-01-01T00:00:00.000Z", 25);
-        return;
-    }
-    /* by hand: this runs several times per task, and printf is a tenth of a request's CPU */
-    const int parts[7] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,      tm.tm_hour,
-                          tm.tm_min,         tm.tm_sec,     (int)(ms % 1000)};
-    static const struct {
-        int width;
-        char after;
-    } LAYOUT[7] = {{4, '-'}, {2, '-'}, {2, 'T'}, {2, ':'}, {2, ':'}, {2, '.'}, {3, 'Z'}};
-    size_t o = 0;
-    for (int i = 0; i < 7; i++) {
-        for (int k = LAYOUT[i].width - 1, v = parts[i]; k >= 0; k--, v /= 10)
-            out[o + (size_t)k] = (char)('0' + v % 10);
-        o += (size_t)LAYOUT[i].width;
-        out[o++] = LAYOUT[i].after;
-    }
-    out[o] = '\0';
 }
 
 void fn_metrics(const struct fn_app *app, const char *kind, const struct runtime_emf_metric *m,

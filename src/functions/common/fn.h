@@ -62,7 +62,8 @@ void fn_app_destroy(struct fn_app *app);
  * FN_DEFAULT_BUDGET_MS when the Runtime API gave none). Epoch ms. */
 int64_t fn_deadline(const struct runtime_invocation *inv, int64_t reserve_ms);
 
-/* Writes ms as "2026-01-01T00:00:00.000Z" (24 characters and a NUL). */
+/* Writes ms as "2026-01-01T00:00:00.000Z" (24 characters and a NUL; clock_format_iso), or
+ * "1970-01-01T00:00:00.000Z" for a time before 1970 or past 9999. */
 void fn_iso_ms(int64_t ms, char out[25]);
 
 /* Emits one EMF line in FN_METRICS_NAMESPACE with the dimension Environment (and Kind when

@@ -1,9 +1,11 @@
 #include "core/ids.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/clock.h"
 #include "core/codec.h"
 
 static unsigned char pool[4096];
@@ -71,6 +73,14 @@ void ids_hex(char *out, size_t nbytes)
         nbytes -= take;
     }
     out[o] = '\0';
+}
+
+void ids_trace_root(char out[IDS_TRACE_ROOT_LEN + 1])
+{
+    char hex[25];
+    ids_hex(hex, 12);
+    snprintf(out, IDS_TRACE_ROOT_LEN + 1, "Root=1-%08llx-%s",
+             (unsigned long long)(clock_real_now_ms() / 1000) & 0xffffffffULL, hex);
 }
 
 static void from_alphabet(char *out, size_t n, const char *alpha, size_t alen)

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-enum { IDS_UUID_LEN = 36, IDS_HEX32_LEN = 32 };
+enum { IDS_UUID_LEN = 36, IDS_HEX32_LEN = 32, IDS_TRACE_ROOT_LEN = 40 };
 
 /* Fills n random bytes. Returns 0, or -1 if the kernel gave none (never in practice). */
 int ids_random(void *out, size_t n);
@@ -25,6 +25,10 @@ void ids_uuid_format(const unsigned char b[16], char out[IDS_UUID_LEN + 1]);
 /* Writes `nbytes * 2` lowercase hex digits of randomness and a NUL into out
  * (out holds 2*nbytes+1). */
 void ids_hex(char *out, size_t nbytes);
+
+/* Writes a new X-Ray trace root, "Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>"
+ * (IDS_TRACE_ROOT_LEN characters), and a NUL into out: the X-Amzn-Trace-Id of a request. */
+void ids_trace_root(char out[IDS_TRACE_ROOT_LEN + 1]);
 
 /* Writes `n` characters from [A-Z0-9] (for access key ids) or [A-Za-z0-9+/] (secrets). */
 void ids_alnum_upper(char *out, size_t n);

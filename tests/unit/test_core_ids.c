@@ -3,10 +3,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "core/ids.h"
 
 static void test_uuid4_shape(void **state)
@@ -65,13 +67,35 @@ static void test_hex_and_secret(void **state)
     assert_int_equal(strlen(big), 10000);
 }
 
+/* X-Amzn-Trace-Id's root: "Root=1-", the epoch seconds in 8 hex digits, '-', 24 random hex. */
+static void test_trace_root(void **state)
+{
+    (void)state;
+    char a[IDS_TRACE_ROOT_LEN + 1], b[IDS_TRACE_ROOT_LEN + 1];
+    long long before = clock_real_now_ms() / 1000;
+    ids_trace_root(a);
+    ids_trace_root(b);
+    long long after = clock_real_now_ms() / 1000;
+    assert_int_equal(strlen(a), IDS_TRACE_ROOT_LEN);
+    assert_memory_equal(a, "Root=1-", 7);
+    assert_int_equal(a[15], '-');
+    for (int i = 7; i < IDS_TRACE_ROOT_LEN; i++)
+        if (i != 15)
+            assert_non_null(strchr("0123456789abcdef", a[i]));
+    char secs[9];
+    memcpy(secs, a + 7, 8);
+    secs[8] = '\0';
+    long long t = strtoll(secs, NULL, 16);
+    assert_true(t >= before && t <= after);
+    assert_string_not_equal(a + 16, b + 16); /* 96 random bits each */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uuid4_shape),
-        cmocka_unit_test(test_uuid_format),
-        cmocka_unit_test(test_is_uuid_rejects),
-        cmocka_unit_test(test_hex_and_secret),
+        cmocka_unit_test(test_uuid4_shape),     cmocka_unit_test(test_uuid_format),
+        cmocka_unit_test(test_is_uuid_rejects), cmocka_unit_test(test_hex_and_secret),
+        cmocka_unit_test(test_trace_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,13 +103,6 @@ static void make_request_id(char out[24])
     out[16] = '\0';
 }
 
-static void trace_id(char *out, size_t len)
-{
-    char hex[25];
-    ids_hex(hex, 12);
-    snprintf(out, len, "Root=1-%08llx-%s", (long long)(clock_real_now_ms() / 1000), hex);
-}
-
 /* ---- finishing ---- */
 
 static void release(struct apigw_exchange *x)
@@ -316,10 +309,10 @@ static bool permitted(const struct apigw_exchange *x, const struct lambda_fn *fn
     return ok;
 }
 
-static void event_ctx(const struct apigw_exchange *x, struct apigw_event_ctx *c, char *trace,
-                      size_t tracelen, char *port, size_t portlen)
+static void event_ctx(const struct apigw_exchange *x, struct apigw_event_ctx *c,
+                      char trace[IDS_TRACE_ROOT_LEN + 1], char *port, size_t portlen)
 {
-    trace_id(trace, tracelen);
+    ids_trace_root(trace);
     snprintf(port, portlen, "%u", x->gw->opt.api_port);
     *c = (struct apigw_event_ctx){
         .account_id = x->gw->account,
@@ -395,8 +388,8 @@ static void integrate(struct apigw_exchange *x, bool now)
         return;
     }
     struct apigw_event_ctx c;
-    char trace[64], port[8];
-    event_ctx(x, &c, trace, sizeof trace, port, sizeof port);
+    char trace[IDS_TRACE_ROOT_LEN + 1], port[8];
+    event_ctx(x, &c, trace, port, sizeof port);
     buf_reset(&gw->ev);
     int rc = ig->v1 ? apigw_event_v1(&x->req, &c, &gw->ev) : apigw_event_v2(&x->req, &c, &gw->ev);
     if (rc == APIGW_OK && gw->ev.len > LAMBDA_MAX_SYNC_PAYLOAD)
@@ -552,8 +545,8 @@ static void authorize_lambda(struct apigw_exchange *x)
     apigw_route_arn(gw->region, gw->account, x->st->api_id, x->st->name, x->req.method,
                     x->req.method_len, x->rest, x->rest_len, &arn);
     struct apigw_event_ctx c;
-    char trace[64], port[8];
-    event_ctx(x, &c, trace, sizeof trace, port, sizeof port);
+    char trace[IDS_TRACE_ROOT_LEN + 1], port[8];
+    event_ctx(x, &c, trace, port, sizeof port);
     c.authorizer_json = NULL;
     buf_reset(&gw->ev);
     if (au->v1)

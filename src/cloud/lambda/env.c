@@ -615,8 +615,8 @@ struct opt_entry {
  * across vfork.
  */
 static pid_t __attribute__((noinline))
-spawn_child(const char *exe, char *const *argv, char **envp, int out_w, int err_w,
-            const char *dir, pid_t parent, int cg_procs, int cg_dir, const struct opt_entry *opt)
+spawn_child(const char *exe, char *const *argv, char **envp, int out_w, int err_w, const char *dir,
+            pid_t parent, int cg_procs, int cg_dir, const struct opt_entry *opt)
 {
     /* Born in the environment's cgroup (clone3 CLONE_INTO_CGROUP): moving a process there
      * afterwards (a write to cgroup.procs) waits for an RCU grace period, ~10 ms of every cold
@@ -655,8 +655,8 @@ spawn_child(const char *exe, char *const *argv, char **envp, int out_w, int err_
     dup2(out_w, 1);
     dup2(err_w, 2);
     close_range(3, ~0U, 0);
-    if (opt->dir != NULL && lambda__opt_enter(opt->dir, opt->userns, opt->uid_map,
-                                              opt->gid_map) != 0) {
+    if (opt->dir != NULL &&
+        lambda__opt_enter(opt->dir, opt->userns, opt->uid_map, opt->gid_map) != 0) {
         static const char msg[] = "haar: cannot mount the function's layers on /opt\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
         (void)w;
@@ -990,8 +990,8 @@ bool lambda_env_owns_peer(struct lambda_env *env, int fd)
     int holder = 0;
     tree_walk_find(env, inode, &holder); /* the process connecting may be new */
     if (holder != 0) {
-        LOG_DEBUG("runtime_api", NULL, "%s: peer pid=%d checked in %.2f ms", env->fn->name,
-                  holder, (double)(clock_mono_ns() - t0) / 1e6);
+        LOG_DEBUG("runtime_api", NULL, "%s: peer pid=%d checked in %.2f ms", env->fn->name, holder,
+                  (double)(clock_mono_ns() - t0) / 1e6);
         return true;
     }
     log_refusal(env, inode);
@@ -1014,13 +1014,12 @@ void lambda__env_deliver(struct lambda_env *env, struct lambda_inv *inv)
     /* the runtime's deadline is true time, even under a manual clock */
     int64_t deadline_epoch = clock_real_now_ms() + (int64_t)fn->timeout * 1000;
     lambda__env_logf(env, "START RequestId: %s Version: %s", inv->rid, fn->qual);
-    char trace[96], hex[25], parent[17];
-    ids_hex(hex, 12);
+    char root[IDS_TRACE_ROOT_LEN + 1], parent[17], trace[96];
+    ids_trace_root(root);
     ids_hex(parent, 8);
-    snprintf(trace, sizeof trace, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
-             (long long)(clock_real_now_ms() / 1000), hex, parent);
-    w->deliver(w, inv->rid, deadline_epoch, inv->invoked_arn[0] ? inv->invoked_arn : fn->arn,
-               trace, inv->client_context, inv->payload, inv->len);
+    snprintf(trace, sizeof trace, "%s;Parent=%s;Sampled=0", root, parent);
+    w->deliver(w, inv->rid, deadline_epoch, inv->invoked_arn[0] ? inv->invoked_arn : fn->arn, trace,
+               inv->client_context, inv->payload, inv->len);
 }
 
 /* The environment is ready for an event: it takes the next one, or waits idle. */

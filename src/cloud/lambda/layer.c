@@ -129,8 +129,7 @@ static json_t *layer_doc(const struct lambda_layer *l)
 
 static void set_arns(struct lambda *lm, struct lambda_layer *l)
 {
-    snprintf(l->arn, sizeof l->arn, "arn:aws:lambda:%s:000000000000:layer:%s", lm->region,
-             l->name);
+    snprintf(l->arn, sizeof l->arn, "arn:aws:lambda:%s:000000000000:layer:%s", lm->region, l->name);
     snprintf(l->version_arn, sizeof l->version_arn, "%s:%d", l->arn, l->version);
 }
 
@@ -212,8 +211,8 @@ static bool parse_arn(const char *arn, char *region, size_t rl, char *account, s
         }
     if (n != 8 || len[0] != 3 || memcmp(p[0], "arn", 3) != 0 || len[2] != 6 ||
         memcmp(p[2], "lambda", 6) != 0 || len[5] != 5 || memcmp(p[5], "layer", 5) != 0 ||
-        len[3] >= rl || len[4] >= al || len[6] == 0 || len[6] >= nl || len[7] == 0 ||
-        len[7] > 9 || strspn(p[7], "0123456789") < len[7])
+        len[3] >= rl || len[4] >= al || len[6] == 0 || len[6] >= nl || len[7] == 0 || len[7] > 9 ||
+        strspn(p[7], "0123456789") < len[7])
         return false;
     snprintf(region, rl, "%.*s", (int)len[3], p[3]);
     snprintf(account, al, "%.*s", (int)len[4], p[4]);
@@ -592,8 +591,7 @@ void lambda_layer_remove_permission(struct lambda *lm, struct lambda_layer *l, c
         return;
     size_t at;
     if (lambda__policy_statement(l->policy, sid, &at) == NULL) {
-        lop_complete(o, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.",
-                     sid);
+        lop_complete(o, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.", sid);
         return;
     }
     lambda__policy_remove(&l->policy, at);
@@ -769,8 +767,7 @@ struct opt_merge *lambda__opt_prepare(struct lambda *lm, const json_t *arns)
     codec_sha256(key.data ? key.data : "", key.len, h);
     buf_destroy(&key);
     char hex[33], rnd[17];
-    for (int k = 0; k < 16; k++)
-        snprintf(hex + 2 * k, 3, "%02x", h[k]);
+    codec_hex(h, 16, hex);
     ids_hex(rnd, 8);
     if (snprintf(m->target, sizeof m->target, "%s/lambda/.opt/%s", lm->state_dir, hex) >=
             (int)sizeof m->target ||
@@ -840,8 +837,7 @@ static int merge_tree(const char *src, const char *dst, int depth)
         char s[PATH_MAX], t[PATH_MAX];
         struct stat st;
         if (snprintf(s, sizeof s, "%s/%s", src, e->d_name) >= (int)sizeof s ||
-            snprintf(t, sizeof t, "%s/%s", dst, e->d_name) >= (int)sizeof t ||
-            lstat(s, &st) != 0) {
+            snprintf(t, sizeof t, "%s/%s", dst, e->d_name) >= (int)sizeof t || lstat(s, &st) != 0) {
             rc = -1;
             break;
         }
@@ -867,8 +863,7 @@ void lambda__opt_run(struct opt_merge *m)
             m->rc = -1;
     }
     if (m->rc != 0) {
-        snprintf(m->msg, sizeof m->msg, "Cannot merge the function's layers: %s",
-                 strerror(errno));
+        snprintf(m->msg, sizeof m->msg, "Cannot merge the function's layers: %s", strerror(errno));
         fs_remove_tree(m->tmp);
     }
 }

@@ -272,11 +272,12 @@ void lambda_url_handle(void *arg, struct proto_req *req)
         return;
     }
     if (req->body_len > LAMBDA_MAX_SYNC_PAYLOAD) {
-        send_message(x, 413, "Request must be smaller than 6291456 bytes for the InvokeFunction "
-                             "operation");
+        send_message(x, 413,
+                     "Request must be smaller than 6291456 bytes for the InvokeFunction "
+                     "operation");
         return;
     }
-    char domain[160], prefix[48], trace[64], port[8], hex[25], reqid[37];
+    char domain[160], prefix[48], trace[IDS_TRACE_ROOT_LEN + 1], port[8], reqid[37];
     const char *host;
     size_t hn = host_name(req, &host);
     if (hn > 0 && hn < sizeof domain && memmem(host, hn, HOST_MARK, sizeof HOST_MARK - 1))
@@ -284,9 +285,7 @@ void lambda_url_handle(void *arg, struct proto_req *req)
     else
         snprintf(domain, sizeof domain, "%.*s.lambda-url.%s.localhost", (int)idl, id, u->region);
     snprintf(prefix, sizeof prefix, "%.*s", (int)(idl < 47 ? idl : 47), id);
-    ids_hex(hex, 12);
-    snprintf(trace, sizeof trace, "Root=1-%08llx-%s", (long long)(clock_real_now_ms() / 1000),
-             hex);
+    ids_trace_root(trace);
     snprintf(port, sizeof port, "%u", u->api_port);
     ids_uuid4(reqid);
     struct buf auth;
@@ -317,8 +316,8 @@ void lambda_url_handle(void *arg, struct proto_req *req)
             send_message(x, 413, "Request Entity Too Large");
         return;
     }
-    x->inv = lambda_invoke(u->lm, fn, LAMBDA_INV_SYNC, ev.data, ev.len, NULL, false, on_invoked,
-                           x, NULL);
+    x->inv = lambda_invoke(u->lm, fn, LAMBDA_INV_SYNC, ev.data, ev.len, NULL, false, on_invoked, x,
+                           NULL);
     buf_destroy(&ev);
     if (x->inv == NULL) {
         send_message(x, 502, "Internal Server Error");

@@ -151,7 +151,7 @@ struct lambda_fn *lambda_fn_find_qualified(struct lambda *lm, const char *name,
 {
     if (qualifier == NULL || qualifier[0] == '\0' || strcmp(qualifier, "$LATEST") == 0)
         return lambda_fn_find(lm, name);
-    char key[sizeof ((struct lambda_fn *)0)->key];
+    char key[sizeof((struct lambda_fn *)0)->key];
     if (snprintf(key, sizeof key, "%s:%s", name, qualifier) >= (int)sizeof key)
         return NULL;
     struct lambda_fn *fn = find_any(lm, key);
@@ -361,21 +361,22 @@ static json_t *obj_doc(const struct lambda_fn *fn)
         (json_int_t)fn->code_size, "code_unzipped", (json_int_t)fn->code_unzipped, "sha", fn->sha,
         "last_modified", (json_int_t)fn->last_modified, "evcfg", evcfg_doc(&fn->evcfg), "policy",
         fn->policy, "policy_rev", fn->policy_rev, "revision", fn->revision, "layers", fn->layers,
-        "opt_dir", fn->opt_dir, "pc", "set", fn->pc.set, "requested", fn->pc.requested,
-        "modified", (json_int_t)fn->pc.modified);
+        "opt_dir", fn->opt_dir, "pc", "set", fn->pc.set, "requested", fn->pc.requested, "modified",
+        (json_int_t)fn->pc.modified);
     if (j == NULL)
         return NULL;
     if (fn->url.set)
-        json_object_set_new(
-            j, "url",
-            json_pack("{s:s, s:s, s:s, s:O?, s:I, s:I}", "id", fn->url.id, "auth", fn->url.auth,
-                      "mode", fn->url.mode, "cors", fn->url.cors, "created",
-                      (json_int_t)fn->url.created, "modified", (json_int_t)fn->url.modified));
+        json_object_set_new(j, "url",
+                            json_pack("{s:s, s:s, s:s, s:O?, s:I, s:I}", "id", fn->url.id, "auth",
+                                      fn->url.auth, "mode", fn->url.mode, "cors", fn->url.cors,
+                                      "created", (json_int_t)fn->url.created, "modified",
+                                      (json_int_t)fn->url.modified));
     if (fn->kind == FN_VERSION)
         json_object_set_new(j, "published_rev", json_integer(fn->published_rev));
     if (fn->kind == FN_ALIAS)
-        json_object_set_new(j, "alias", json_pack("{s:s, s:s, s:f}", "to", fn->alias_to, "extra",
-                                                  fn->alias_extra, "weight", fn->alias_weight));
+        json_object_set_new(j, "alias",
+                            json_pack("{s:s, s:s, s:f}", "to", fn->alias_to, "extra",
+                                      fn->alias_extra, "weight", fn->alias_weight));
     if (fn->kind == FN_LATEST) {
         json_object_set_new(j, "reserved", json_integer(fn->reserved));
         json_object_set_new(j, "key", json_string(fn->key_id));
@@ -471,8 +472,7 @@ static void obj_apply(struct lambda_fn *fn, const json_t *j)
 {
     long long v;
     if (fn->kind != FN_ALIAS) {
-        snprintf(fn->runtime, sizeof fn->runtime, "%s",
-                 jsonh_str(j, "runtime", "provided.al2023"));
+        snprintf(fn->runtime, sizeof fn->runtime, "%s", jsonh_str(j, "runtime", "provided.al2023"));
         free(fn->role);
         fn->role = xstrdup(jsonh_str(j, "role", NULL));
         free(fn->handler);
@@ -765,8 +765,7 @@ static struct op *begin_change(struct lambda *lm, struct lambda_fn *fn, lambda_o
     return op;
 }
 
-struct op *lambda__op_change(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done,
-                             void *arg)
+struct op *lambda__op_change(struct lambda *lm, struct lambda_fn *fn, lambda_op_fn done, void *arg)
 {
     return begin_change(lm, fn, done, arg);
 }
@@ -802,8 +801,8 @@ void lambda__op_commit_delete(struct op *op, struct lambda_fn *child)
     lambda__persist_fn(child, child_delete_committed, op);
 }
 
-void lambda__op_refuse(struct lambda *lm, lambda_op_fn done, void *arg, enum err e,
-                       const char *fmt, ...)
+void lambda__op_refuse(struct lambda *lm, lambda_op_fn done, void *arg, enum err e, const char *fmt,
+                       ...)
 {
     struct op *op = op_new(lm, OP_CHANGE, NULL, done, arg);
     if (op == NULL) {
@@ -852,8 +851,7 @@ static void discard_tmp(struct op *op)
 static int place_code(struct op *op, struct lambda_fn *fn)
 {
     char hex[17], rnd[9];
-    for (int i = 0; i < 8; i++)
-        snprintf(hex + 2 * i, 3, "%02x", op->sha[i]);
+    codec_hex(op->sha, 8, hex);
     ids_hex(rnd, 4);
     int n = snprintf(op->final_dir, sizeof op->final_dir, "%s/lambda/%s/%s-%s", op->lm->state_dir,
                      fn->name, hex, rnd);
@@ -966,7 +964,7 @@ static enum err check_runnable(struct lambda *lm, const char *runtime, char *msg
     if (runtime == NULL || !lambda__managed_runtime(runtime) || !lm->opt.strict_runtimes)
         return ERR_OK;
     return lambda__interp_for(lm, runtime, msg, msglen) != NULL ? ERR_OK
-                                                               : ERR_LAMBDA_INVALID_PARAMETER;
+                                                                : ERR_LAMBDA_INVALID_PARAMETER;
 }
 
 /* ---- CreateFunction ---- */
@@ -1051,8 +1049,8 @@ static void create_unzipped(struct work *w)
     }
     fn->code_unzipped = op->unzipped;
     if (fn->layers != NULL) {
-        enum err e = lambda__layers_check(op->lm, fn->layers, fn->code_unzipped, op->msg,
-                                          sizeof op->msg);
+        enum err e =
+            lambda__layers_check(op->lm, fn->layers, fn->code_unzipped, op->msg, sizeof op->msg);
         if (e != ERR_OK) {
             create_fail(op, e);
             return;
@@ -1234,9 +1232,9 @@ static void code_unzipped(struct work *w)
         op_finish(op);
         return;
     }
-    enum err e = fn->layers ? lambda__layers_check(op->lm, fn->layers, op->unzipped, op->msg,
-                                                   sizeof op->msg)
-                            : ERR_OK;
+    enum err e =
+        fn->layers ? lambda__layers_check(op->lm, fn->layers, op->unzipped, op->msg, sizeof op->msg)
+                   : ERR_OK;
     if (e != ERR_OK) {
         discard_tmp(op);
         op->err = e;
@@ -1561,8 +1559,8 @@ json_t *lambda__policy_statement(const json_t *policy, const char *sid, size_t *
 int lambda__policy_add(json_t **policy, const json_t *st)
 {
     if (*policy == NULL)
-        *policy = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default",
-                            "Statement");
+        *policy =
+            json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", "default", "Statement");
     return json_array_append_new(json_object_get(*policy, "Statement"), json_deep_copy(st));
 }
 
@@ -1580,7 +1578,8 @@ static bool stale_revision(struct op *op, struct lambda_fn *fn, const char *rev)
 {
     if (rev == NULL || strcmp(rev, fn->policy_rev) == 0)
         return false;
-    op_complete(op, ERR_LAMBDA_PRECONDITION, "The Revision Id provided does not match the latest "
+    op_complete(op, ERR_LAMBDA_PRECONDITION,
+                "The Revision Id provided does not match the latest "
                 "Revision Id. Call the GetPolicy API to retrieve the latest Revision Id");
     return true;
 }
@@ -1593,8 +1592,10 @@ void lambda_fn_add_permission(struct lambda *lm, struct lambda_fn *fn, const jso
         return;
     const char *sid = jsonh_str(statement, "Sid", "");
     if (lambda__policy_statement(fn->policy, sid, NULL) != NULL) {
-        op_complete(op, ERR_LAMBDA_CONFLICT, "The statement id (%s) provided already exists. "
-                    "Please specify a new statement id, or remove the existing statement.", sid);
+        op_complete(op, ERR_LAMBDA_CONFLICT,
+                    "The statement id (%s) provided already exists. "
+                    "Please specify a new statement id, or remove the existing statement.",
+                    sid);
         return;
     }
     if (lambda__policy_add(&fn->policy, statement) != 0) {
@@ -1617,8 +1618,7 @@ void lambda_fn_remove_permission(struct lambda *lm, struct lambda_fn *fn, const 
         return;
     }
     if (lambda__policy_statement(fn->policy, sid, &at) == NULL) {
-        op_complete(op, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.",
-                    sid);
+        op_complete(op, ERR_LAMBDA_NOT_FOUND, "Statement %s is not found in resource policy.", sid);
         return;
     }
     lambda__policy_remove(&fn->policy, at);
@@ -1885,21 +1885,26 @@ json_t *lambda_health_json(const struct lambda *lm)
                 for (struct lambda_env *e = fn->idle; e; e = e->idle_next)
                     idle++;
                 if (pass == 0) { /* the function, counting over its versions */
-                    json_t *o = json_pack(
-                        "{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "name", fn->name,
-                        "state", "Active", "environments", fn->total_envs, "idle", idle,
-                        "in_flight", fn->total_inflight, "queued_events", fn->events.n,
-                        "memory_mb", fn->memory, "reserved_concurrency", fn->reserved, "versions",
-                        0, "aliases", 0);
+                    json_t *o =
+                        json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "name",
+                                  fn->name, "state", "Active", "environments", fn->total_envs,
+                                  "idle", idle, "in_flight", fn->total_inflight, "queued_events",
+                                  fn->events.n, "memory_mb", fn->memory, "reserved_concurrency",
+                                  fn->reserved, "versions", 0, "aliases", 0);
                     json_object_set(by_name, fn->name, o);
                     json_array_append_new(arr, o);
                     continue;
                 }
                 json_t *o = json_object_get(by_name, fn->name);
                 const char *k = fn->kind == FN_VERSION ? "versions" : "aliases";
-                json_object_set_new(o, k, json_integer(json_integer_value(json_object_get(o, k)) + 1));
-                json_object_set_new(o, "idle", json_integer(json_integer_value(json_object_get(o, "idle")) + idle));
-                json_object_set_new(o, "queued_events", json_integer(json_integer_value(json_object_get(o, "queued_events")) + fn->events.n));
+                json_object_set_new(o, k,
+                                    json_integer(json_integer_value(json_object_get(o, k)) + 1));
+                json_object_set_new(
+                    o, "idle", json_integer(json_integer_value(json_object_get(o, "idle")) + idle));
+                json_object_set_new(
+                    o, "queued_events",
+                    json_integer(json_integer_value(json_object_get(o, "queued_events")) +
+                                 fn->events.n));
             }
         }
     json_decref(by_name);

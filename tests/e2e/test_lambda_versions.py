@@ -278,3 +278,49 @@ def test_function_with_publish_on_create(lam):
         lam.delete_function(FunctionName=name)
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_function(FunctionName=name, Qualifier="1")
+
+
+def test_list_functions_pages_names_sharing_a_prefix_and_ten_versions_or_more(lam):
+    # ListFunctions resumes after its marker by name, then version number: "p1" and "p-a"
+    # sort after "p" although their keys "p1:" / "p-a:" are below "p:" byte by byte, and
+    # version 10 comes after 9 although "10" < "9" as text
+    base = unique_name("pg")
+    names = [base, base + "1", base + "-a"]
+    for n in names:
+        lam.create_function(FunctionName=n, Runtime=PY, Role="arn:aws:iam::000000000000:role/r",
+                            Handler="app.handler", Code={"ZipFile": code(n)})
+    try:
+        for i in range(11):
+            lam.update_function_configuration(FunctionName=base, Description=f"d{i}")
+            wait_until(lambda: lam.get_function_configuration(FunctionName=base)
+                       ["LastUpdateStatus"] == "Successful", 10, what="update")
+            assert lam.publish_version(FunctionName=base)["Version"] == str(i + 1)
+
+        def mine(fns):
+            return [(f["FunctionName"], f["Version"]) for f in fns if f["FunctionName"] in names]
+
+        whole = mine(lam.list_functions(FunctionVersion="ALL", MaxItems=10000)["Functions"])
+        assert sorted(whole) == sorted([(base, "$LATEST")] + [(base, str(v)) for v in range(1, 12)]
+                                       + [(base + "1", "$LATEST"), (base + "-a", "$LATEST")])
+        for size in (1, 2, 5):
+            paged, marker = [], None
+            for _ in range(1000):
+                kw = {"Marker": marker} if marker else {}
+                page = lam.list_functions(FunctionVersion="ALL", MaxItems=size, **kw)
+                paged += mine(page["Functions"])
+                marker = page.get("NextMarker")
+                if not marker:
+                    break
+            assert paged == whole, size
+        # without versions, names only: the same names in the same order, page by page
+        paged, marker = [], None
+        for _ in range(1000):
+            page = lam.list_functions(MaxItems=1, **({"Marker": marker} if marker else {}))
+            paged += mine(page["Functions"])
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        assert paged == [x for x in whole if x[1] == "$LATEST"]
+    finally:
+        for n in names:
+            lam.delete_function(FunctionName=n)

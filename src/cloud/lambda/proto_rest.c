@@ -116,10 +116,10 @@ static const struct route routes[] = {
      Q_ANY},
     {"GET", "/2019-09-25/functions/{}/event-invoke-config", OP_GET_EVENT_CONFIG, ON_FUNCTION,
      Q_ANY},
-    {"DELETE", "/2019-09-25/functions/{}/event-invoke-config", OP_DELETE_EVENT_CONFIG,
-     ON_FUNCTION, Q_ANY},
-    {"GET", "/2019-09-25/functions/{}/event-invoke-config/list", OP_LIST_EVENT_CONFIGS,
-     ON_FUNCTION, Q_NONE},
+    {"DELETE", "/2019-09-25/functions/{}/event-invoke-config", OP_DELETE_EVENT_CONFIG, ON_FUNCTION,
+     Q_ANY},
+    {"GET", "/2019-09-25/functions/{}/event-invoke-config/list", OP_LIST_EVENT_CONFIGS, ON_FUNCTION,
+     Q_NONE},
     {"POST", F "/policy", OP_ADD_PERMISSION, ON_FUNCTION, Q_ANY},
     {"GET", F "/policy", OP_GET_POLICY, ON_FUNCTION, Q_ANY},
     {"DELETE", F "/policy/{}", OP_REMOVE_PERMISSION, ON_FUNCTION, Q_ANY},
@@ -216,10 +216,10 @@ json_t *lambda_rest__config(const struct lambda_rest *rs, struct lambda_fn *fn, 
     json_t *j = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:[s],"
         " s:{s:s}, s:{s:s, s:s}, s:{s:i}, s:s}",
-        "FunctionName", i.name, "FunctionArn", arn, "Runtime", i.runtime, "Role", i.role,
-        "Handler", i.handler, "CodeSize", (json_int_t)i.code_size, "Description", i.description,
-        "CodeSha256", i.code_sha256, "Timeout", i.timeout, "MemorySize", i.memory, "LastModified",
-        lm_s, "Version", i.version ? i.version : "$LATEST", "State", "Active", "LastUpdateStatus",
+        "FunctionName", i.name, "FunctionArn", arn, "Runtime", i.runtime, "Role", i.role, "Handler",
+        i.handler, "CodeSize", (json_int_t)i.code_size, "Description", i.description, "CodeSha256",
+        i.code_sha256, "Timeout", i.timeout, "MemorySize", i.memory, "LastModified", lm_s,
+        "Version", i.version ? i.version : "$LATEST", "State", "Active", "LastUpdateStatus",
         "Successful", "PackageType", "Zip", "Architectures", i.arch, "TracingConfig", "Mode",
         "PassThrough", "LoggingConfig", "LogFormat", "Text", "LogGroup", group, "EphemeralStorage",
         "Size", 512, "RevisionId", i.revision);
@@ -238,8 +238,7 @@ static json_t *config_json(const struct lambda_rest *rs, struct lambda_fn *fn)
 #define CODE_PATH       "/_haar/lambda/code/"
 #define CODE_URL_EXPIRY 600
 
-void lambda_rest__code_url(const struct lambda_rest *rs, const char *what, char *out,
-                           size_t outlen)
+void lambda_rest__code_url(const struct lambda_rest *rs, const char *what, char *out, size_t outlen)
 {
     char host[32], path[600];
     snprintf(host, sizeof host, "127.0.0.1:%u", rs->aws_port);
@@ -247,15 +246,14 @@ void lambda_rest__code_url(const struct lambda_rest *rs, const char *what, char 
     struct buf q;
     buf_init(&q, 1024);
     out[0] = '\0';
-    if (sigv4_presign("GET", host, path, rs->presign_key, rs->presign_secret, rs->region,
-                      "lambda", clock_real_now_ms(), CODE_URL_EXPIRY, &q) == 0)
+    if (sigv4_presign("GET", host, path, rs->presign_key, rs->presign_secret, rs->region, "lambda",
+                      clock_real_now_ms(), CODE_URL_EXPIRY, &q) == 0)
         snprintf(out, outlen, "http://%s%s?%s", host, path, q.data);
     buf_destroy(&q);
 }
 
 /* GetFunction: Code.Location is a presigned URL that expires, as AWS's. */
-static json_t *get_function_json(const struct lambda_rest *rs, struct lambda_fn *fn,
-                                 bool qualified)
+static json_t *get_function_json(const struct lambda_rest *rs, struct lambda_fn *fn, bool qualified)
 {
     struct lambda_fn *shown = lambda_fn_target(fn);
     struct lambda_fn_info i;
@@ -524,8 +522,7 @@ static void call_gone(void *arg)
     c->req = NULL;
 }
 
-struct rest_call *lambda_rest__call(struct rest_ctx *x, void (*ok)(struct rest_call *c),
-                                    int status)
+struct rest_call *lambda_rest__call(struct rest_ctx *x, void (*ok)(struct rest_call *c), int status)
 {
     struct rest_call *c = calloc(1, sizeof *c);
     if (c == NULL) {
@@ -623,9 +620,27 @@ void lambda_rest__page_init(struct rest_page *p, const struct rest_ctx *x, long 
         p->max = strtol(m, NULL, 10);
 }
 
+/* ListFunctions' keys "name:qualifier" in the order it walks them: by name (strcmp, as
+ * lambda_fn_each sorts), then $LATEST (an empty qualifier) before versions in numeric order.
+ * Comparing the whole keys with strcmp would put "fn1:" before "fn:" and "fn:10" before
+ * "fn:9", and a page would resume past functions and versions it never showed. */
+static int fn_key_cmp(const char *a, const char *b)
+{
+    const char *ca = strrchr(a, ':'), *cb = strrchr(b, ':');
+    size_t na = ca ? (size_t)(ca - a) : strlen(a), nb = cb ? (size_t)(cb - b) : strlen(b);
+    int c = memcmp(a, b, na < nb ? na : nb);
+    if (c != 0 || na != nb)
+        return c != 0 ? c : na < nb ? -1 : 1;
+    const char *qa = ca ? ca + 1 : "", *qb = cb ? cb + 1 : "";
+    size_t la = strlen(qa), lb = strlen(qb);
+    if (la != lb && qa[strspn(qa, "0123456789")] == '\0' && qb[strspn(qb, "0123456789")] == '\0')
+        return la < lb ? -1 : 1; /* numbers without leading zeros: the shorter is smaller */
+    return strcmp(qa, qb);
+}
+
 bool lambda_rest__page_wants(struct rest_page *p, const char *key)
 {
-    if (p->sorted && !p->past && strcmp(key, p->marker) <= 0)
+    if (p->sorted && !p->past && fn_key_cmp(key, p->marker) <= 0)
         return false;
     if (!p->sorted && !p->past) {
         p->past = strcmp(key, p->marker) == 0;
@@ -1027,8 +1042,8 @@ static void no_event_config(struct proto_req *req, struct lambda_fn *fn)
         proto_errorf(req, ERR_LAMBDA_NOT_FOUND,
                      "The function %s:$LATEST doesn't have an EventInvokeConfig", i.arn);
     else
-        proto_errorf(req, ERR_LAMBDA_NOT_FOUND,
-                     "The function %s doesn't have an EventInvokeConfig", i.arn);
+        proto_errorf(req, ERR_LAMBDA_NOT_FOUND, "The function %s doesn't have an EventInvokeConfig",
+                     i.arn);
 }
 
 static bool list_event_config_cb(void *arg, struct lambda_fn *q)
@@ -1174,10 +1189,10 @@ static json_t *statement_json(const json_t *doc, const char *fn_arn)
                   {"EventSourceToken", "lambda:EventSourceToken"},
                   {"PrincipalOrgID", "aws:PrincipalOrgID"},
                   {"FunctionUrlAuthType", "lambda:FunctionUrlAuthType"}};
-    json_t *st = json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", jsonh_str(doc, "StatementId", ""),
-                           "Effect", "Allow", "Principal",
-                           principal_json(jsonh_str(doc, "Principal", "")), "Action",
-                           jsonh_str(doc, "Action", ""), "Resource", fn_arn);
+    json_t *st =
+        json_pack("{s:s, s:s, s:o, s:s, s:s}", "Sid", jsonh_str(doc, "StatementId", ""), "Effect",
+                  "Allow", "Principal", principal_json(jsonh_str(doc, "Principal", "")), "Action",
+                  jsonh_str(doc, "Action", ""), "Resource", fn_arn);
     json_t *cond = json_object(), *eq = json_object();
     for (size_t i = 0; i < sizeof equals / sizeof equals[0]; i++)
         if (jsonh_str(doc, equals[i].member, NULL) != NULL)
@@ -1330,8 +1345,8 @@ static bool resolve_function(struct rest_ctx *x, const struct route *r)
         proto_error(x->req, ERR_LAMBDA_VALIDATION, "Invalid function name encoding");
         return false;
     }
-    enum err e = lambda_resolve_ref(a, (size_t)n, x->name, sizeof x->name, x->qual,
-                                    sizeof x->qual, msg, sizeof msg);
+    enum err e = lambda_resolve_ref(a, (size_t)n, x->name, sizeof x->name, x->qual, sizeof x->qual,
+                                    msg, sizeof msg);
     if (e != ERR_OK) {
         proto_error(x->req, e, msg);
         return false;
@@ -1726,8 +1741,7 @@ void lambda_rest_code_download(void *arg, struct proto_req *req)
         char lname[160];
         int lver = 0, used = 0;
         struct lambda_layer *l = NULL;
-        if (sscanf(what, "layer/%159[^/]/%d%n", lname, &lver, &used) == 2 &&
-            what[used] == '\0')
+        if (sscanf(what, "layer/%159[^/]/%d%n", lname, &lver, &used) == 2 && what[used] == '\0')
             l = lambda_layer_find(rs->lm, lname, lver);
         struct lambda_layer_info li;
         if (l != NULL) {
@@ -1754,15 +1768,10 @@ void lambda_rest_code_download(void *arg, struct proto_req *req)
     work_submit(&d->w); /* reading up to 70 MB stays off the loop */
 }
 
-static const char *const paths[] = {"/2015-03-31/functions",
-                                    "/2017-03-31/tags/",
-                                    "/2017-10-31/functions/",
-                                    "/2019-09-30/functions/",
-                                    "/2020-06-30/functions/",
-                                    "/2019-09-25/functions/",
-                                    "/2021-10-31/functions/",
-                                    "/2018-10-31/layers",
-                                    NULL};
+static const char *const paths[] = {
+    "/2015-03-31/functions",  "/2017-03-31/tags/",      "/2017-10-31/functions/",
+    "/2019-09-30/functions/", "/2020-06-30/functions/", "/2019-09-25/functions/",
+    "/2021-10-31/functions/", "/2018-10-31/layers",     NULL};
 
 void lambda_rest_service(struct lambda_rest *rs, struct proto_service *out)
 {

@@ -64,8 +64,9 @@ struct rest_page {
     char marker[256];
     char next[256];
     long max;
-    /* keys come sorted: the page starts at the first key after the marker (whose item may
-     * have gone); otherwise right after the marker's own item */
+    /* keys are ListFunctions' "name:qualifier", walked in order: the page starts at the
+     * first key after the marker (whose item may have gone); otherwise right after the
+     * marker's own item */
     bool sorted;
     bool past, more;
 };

@@ -276,6 +276,27 @@ def test_filters_see_every_member_of_the_record(env):
     env["lam"].delete_event_source_mapping(UUID=m["UUID"])
 
 
+def test_records_past_the_payload_wait_for_the_next_batch(env):
+    # seven 1 MB messages come in one receive: six fill the 6 MB payload, the seventh stays in
+    # flight (the payload is never broken or short of a record that is then deleted) and is
+    # the next batch once its visibility timeout ends
+    qname, url = queue(env)
+    bodies = [str(i) * 1000000 for i in range(7)]
+    for b in bodies:
+        env["sqs"].send_message(QueueUrl=url, MessageBody=b)
+    seen = set(p.name for p in env["events"].iterdir())
+    m = mapping(env, qname)
+    first = wait_events(env, seen)[0]["Records"]
+    assert len(first) == 6
+    settle(env, url, (0, 1))
+    clock(env["daemon"], advance=31)
+    second = wait_events(env, seen)[0]["Records"]
+    assert len(second) == 1 and second[0]["attributes"]["ApproximateReceiveCount"] == "2"
+    settle(env, url, (0, 0))
+    assert sorted(x["body"] for x in first + second) == bodies
+    env["lam"].delete_event_source_mapping(UUID=m["UUID"])
+
+
 def test_pollers_scale_with_a_backlog(env):
     qname, url = queue(env)
     # a backlog first, then the mapping: full receives add pollers up to MaximumConcurrency

@@ -623,7 +623,8 @@ static enum added add_record(struct poller *p, const struct sqs_message *v, cons
     bool written = jw_ok(&w);
     if (written && p->ev.len - start <= ESM_PAYLOAD_MAX)
         return ADD_OK;
-    p->ev.len = mark;
+    p->ev.len = mark; /* back to the records before it, NUL-terminated as a buf keeps it */
+    p->ev.data[mark] = '\0';
     return written || p->n == 0 ? ADD_DROP : ADD_NO_ROOM;
 }
 

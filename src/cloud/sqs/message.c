@@ -826,12 +826,16 @@ static void attempt_record(struct sqs_waiter *w)
     }
 }
 
+static void receive_deferred(struct timer_defer *d)
+{
+    deliver(d->data, ERR_OK, NULL);
+}
+
+/* Answers w on the loop's next turn (an answer decided at once never goes out inside the
+ * call). */
 static void defer_receive(struct sqs_waiter *w)
 {
-    struct sqs *s = w->s;
-    w->deferred = true;
-    SQS_LIST_APPEND(s->dw_head, s->dw_tail, w, prev, next);
-    timer_start(&s->t_defer, 0);
+    timer_defer(&w->turn, receive_deferred, w, w->s);
 }
 
 /* Serves w now: takes messages and commits, or leaves w->n == 0. Returns true when w is
@@ -888,19 +892,6 @@ void sqs__wake(struct sqs_queue *q)
             timer_start_epoch(&w->t, w->deadline);
             break;
         }
-    }
-}
-
-void sqs__flush_deferred_receives(struct sqs *s)
-{
-    struct sqs_waiter *w = s->dw_head;
-    s->dw_head = s->dw_tail = NULL;
-    while (w) {
-        struct sqs_waiter *next = w->next;
-        w->deferred = false;
-        w->next = NULL;
-        deliver(w, ERR_OK, NULL);
-        w = next;
     }
 }
 
@@ -1050,7 +1041,7 @@ void sqs_receive_cancel(struct sqs_waiter *w)
 
 bool sqs_receive_try_cancel(struct sqs_waiter *w)
 {
-    if (w->parked || (w->deferred && w->n == 0)) {
+    if (w->parked || (timer_defer_pending(&w->turn) && w->n == 0)) {
         sqs_receive_cancel(w);
         return true;
     }
@@ -1756,13 +1747,10 @@ void sqs__drop_all(struct sqs_queue *q)
     sqs__queue_timers(q);
 }
 
-void sqs__drop_deferred_receives(struct sqs *s)
+bool sqs__drop_deferred_receive(struct timer_defer *d)
 {
-    struct sqs_waiter *w = s->dw_head;
-    s->dw_head = s->dw_tail = NULL;
-    while (w) {
-        struct sqs_waiter *next = w->next;
-        waiter_free(w);
-        w = next;
-    }
+    if (d->fn != receive_deferred)
+        return false;
+    waiter_free(d->data);
+    return true;
 }

@@ -83,9 +83,11 @@ static void run_deferred(struct timer_defer *td)
     free(d);
 }
 
+/* The engine's deferred calls, dropped as it goes away: receive answers and completions. */
 static void drop_deferred(struct timer_defer *td)
 {
-    free(td->data);
+    if (!sqs__drop_deferred_receive(td))
+        free(td->data);
 }
 
 int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg)
@@ -97,11 +99,6 @@ int sqs__defer(struct sqs *s, void (*fn)(void *arg), void *arg)
     d->arg = arg;
     timer_defer(&d->turn, run_deferred, d, s);
     return 0;
-}
-
-static void on_defer(struct timer *t)
-{
-    sqs__flush_deferred_receives(t->data);
 }
 
 /* A completion of a command that answers no data, deferred or after a commit. */
@@ -1229,10 +1226,6 @@ struct sqs *sqs_new(struct store *st, const struct sqs_options *o, char *err, si
     sqs_smap_init(&s->interned);
     sqs_smap_init(&s->deleted);
     s->next_queue_id = 1;
-    if (timer_init(&s->t_defer, TIMER_REAL, on_defer, s) != 0) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     /* index 0 is "" */
     s->strings = calloc(16, sizeof *s->strings);
     s->capstrings = 16;
@@ -1282,8 +1275,7 @@ void sqs_free(struct sqs *s)
     if (s == NULL)
         return;
     sqs__tasks_free(s);
-    sqs__drop_deferred_receives(s);
-    /* deferred completions are dropped (their callers are going away too) */
+    /* deferred answers are dropped (their callers are going away too) */
     timer_defer_take(s, drop_deferred);
     sqs_smap_each(&s->queues, free_queue_entry, NULL);
     sqs_smap_destroy(&s->queues);
@@ -1293,6 +1285,5 @@ void sqs_free(struct sqs *s)
     for (uint32_t i = 0; i < s->nstrings; i++)
         free(s->strings[i]);
     free(s->strings);
-    timer_destroy(&s->t_defer);
     free(s);
 }

@@ -212,8 +212,9 @@ struct sqs_waiter {
     char attempt[SQS_FIFO_ID_MAX + 1];
     struct timer t;
     int64_t deadline;               /* epoch ms the long poll ends */
-    struct sqs_waiter *prev, *next; /* the queue's parked list, or the engine's deferred list */
-    bool parked, deferred, committing, cancelled;
+    struct sqs_waiter *prev, *next; /* the queue's parked list */
+    struct timer_defer turn;        /* its answer on the next turn (owner: the engine) */
+    bool parked, committing, cancelled;
     bool moved; /* its selection moved messages to a dead-letter queue */
     size_t n;
     struct msg *got[SQS_RECEIVE_BATCH_MAX];
@@ -249,10 +250,8 @@ struct sqs {
     struct sqs_smap interned; /* string -> index + 1 */
     char **strings;           /* index -> string (index 0 = "") */
     uint32_t nstrings, capstrings;
-    struct sqs_smap deleted;              /* recently deleted names -> (int64_t *) when */
-    struct sqs_waiter *dw_head, *dw_tail; /* receives answered empty at once */
-    struct timer t_defer;                 /* TIMER_REAL 0: answers them */
-    struct sqs_move_task *tasks;          /* newest first */
+    struct sqs_smap deleted;     /* recently deleted names -> (int64_t *) when */
+    struct sqs_move_task *tasks; /* newest first */
     long long live_msgs;
 };
 
@@ -318,8 +317,9 @@ int sqs__move_add(struct sqs_moves *mv, struct store_batch *b, struct sqs_queue 
                   struct sqs_queue *dst, struct msg *m, bool dlq_src);
 void sqs__moves_submit(struct sqs_moves *mv, struct store_batch *b);
 
-/* Answers the receives the engine decided at once (from the TIMER_REAL 0 timer). */
-void sqs__flush_deferred_receives(struct sqs *s);
+/* sqs_free: frees d's receive without its callback when d is a deferred receive answer;
+ * false for any other deferred call of the engine. */
+bool sqs__drop_deferred_receive(struct timer_defer *d);
 /* Parked receives of a queue that is going away answer QueueDoesNotExist. */
 void sqs__fail_waiters(struct sqs_queue *q);
 /* Frees every live message of q (not PENDING or GONE ones: their operations own them). */
@@ -343,8 +343,6 @@ int sqs__put_dedup(struct store_batch *b, const struct sqs_queue *q, const struc
 int sqs__take_seqs(struct store_batch *b, struct sqs_queue *q, size_t count, uint64_t *first,
                    uint64_t *hw);
 void sqs__hw_committed(struct sqs_queue *q, uint64_t hw);
-/* Drops the receives waiting for the deferral timer, without their callbacks (sqs_free). */
-void sqs__drop_deferred_receives(struct sqs *s);
 
 /* ---- move.c ---- */
 

@@ -32,10 +32,13 @@ static char *put_bytes(char *p, const void *src, size_t len)
     return p + len;
 }
 
-/* Makes m's digests: MD5OfBody, and MD5OfMessageAttributes over set (NULL: decoded from
- * m's encoded attributes). */
+/* Makes m's digests once: MD5OfBody, and MD5OfMessageAttributes over set (NULL: decoded
+ * from m's encoded attributes). */
 static void msg_digest(struct msg *m, const struct sqs_attrs *set)
 {
+    if (m->md5s & MSG_MD5_MADE)
+        return;
+    m->md5s |= MSG_MD5_MADE;
     if (sqs_md5(msg_body(m), m->body_len, m->md5_body))
         m->md5s |= MSG_MD5_BODY;
     if (m->attrs_len == 0)
@@ -50,8 +53,8 @@ static void msg_digest(struct msg *m, const struct sqs_attrs *set)
 }
 
 struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
-                         const struct sqs_attrs *set, const char *trace, size_t trace_len,
-                         const char *group, size_t group_len, const char *dedup, size_t dedup_len)
+                         const char *trace, size_t trace_len, const char *group, size_t group_len,
+                         const char *dedup, size_t dedup_len)
 {
     size_t attrs_md5_len = attrs_len ? SQS_MD5_LEN : 0;
     size_t n = body_len + attrs_len + attrs_md5_len + trace_len + group_len + dedup_len;
@@ -74,7 +77,6 @@ struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, s
     p = put_bytes(p, group, group_len);
     put_bytes(p, dedup, dedup_len);
     m->state = M_PENDING;
-    msg_digest(m, set);
     return m;
 }
 
@@ -595,6 +597,7 @@ static void view_of(struct sqs_waiter *w, struct msg *m, uint32_t gen, struct sq
     sqs_receipt_encode(&q->s->key, &rc, v->receipt);
     v->body = msg_body(m);
     v->body_len = m->body_len;
+    msg_digest(m, NULL);
     sqs_md5_fmt(m->md5s & MSG_MD5_BODY ? m->md5_body : NULL, v->md5_body);
     if (m->attrs_len > 0 && w->nnames > 0 &&
         sqs_attrs_decode(&v->attrs, msg_attrs(m), m->attrs_len) == ERR_OK) {
@@ -1269,11 +1272,12 @@ static enum err prepare_entry(struct send_ctx *c, size_t i, const struct sqs_sen
         trace_len = e->sys->a[0].value_len;
     }
     struct msg *m =
-        sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, e->attrs, trace, trace_len,
-                     e->group_id.p, e->group_id.p ? e->group_id.len : 0, dedup_id, dedup_len);
+        sqs__msg_new(e->body.p, e->body.len, enc.data, enc.len, trace, trace_len, e->group_id.p,
+                     e->group_id.p ? e->group_id.len : 0, dedup_id, dedup_len);
     buf_destroy(&enc);
     if (m == NULL)
         goto oom;
+    msg_digest(m, e->attrs);
     send_digests(res, e, m);
     new_id(m->id);
     m->sender = sender;

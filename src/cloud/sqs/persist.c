@@ -351,7 +351,7 @@ static bool msg_row(void *arg, const struct store_row *r)
     const void *trace = col_blob(r, 13, &tl);
     const void *grp = col_blob(r, 14, &gl);
     const void *dedup = col_blob(r, 15, &dl);
-    struct msg *m = sqs__msg_new(body, bl, attrs, al, NULL, trace, tl, grp, gl, dedup, dl);
+    struct msg *m = sqs__msg_new(body, bl, attrs, al, trace, tl, grp, gl, dedup, dl);
     if (m == NULL || idl != 16) {
         free(m);
         l->bad++;

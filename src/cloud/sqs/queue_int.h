@@ -73,8 +73,10 @@ struct store_batch;
 
 enum msg_state { M_PENDING, M_DELAYED, M_VISIBLE, M_INFLIGHT, M_GONE };
 
-/* struct msg's md5s: the digests it holds (libcrypto without MD5 makes none). */
-enum { MSG_MD5_BODY = 1, MSG_MD5_ATTRS = 2 };
+/* struct msg's md5s: the digests it holds (libcrypto without MD5 makes none), and whether
+ * they were made: at the send, or at the first receive of a message loaded at start (a
+ * restart with a million messages does not hash them all before it is ready). */
+enum { MSG_MD5_BODY = 1, MSG_MD5_ATTRS = 2, MSG_MD5_MADE = 4 };
 
 struct group;
 
@@ -261,12 +263,12 @@ struct sqs {
 uint32_t sqs__intern(struct sqs *s, const char *p, size_t len);
 const char *sqs__string(const struct sqs *s, uint32_t i);
 
-/* A new message (state PENDING) holding copies of the bytes and their digests; NULL out of
- * memory. set: the attributes that attrs encodes (sqs_attrs_encode), or NULL to decode them
- * from attrs. */
+/* A new message (state PENDING) holding copies of the bytes (attrs: sqs_attrs_encode's); NULL
+ * out of memory. Its digests are made by the send that makes it, or (a message loaded at
+ * start) at its first receive. */
 struct msg *sqs__msg_new(const char *body, size_t body_len, const void *attrs, size_t attrs_len,
-                         const struct sqs_attrs *set, const char *trace, size_t trace_len,
-                         const char *group, size_t group_len, const char *dedup, size_t dedup_len);
+                         const char *trace, size_t trace_len, const char *group, size_t group_len,
+                         const char *dedup, size_t dedup_len);
 /* Frees m now or, when a receive still pins it, once unpinned. */
 void sqs__msg_release(struct msg *m);
 

@@ -62,9 +62,15 @@ def mapping(env, qname, **kw):
     return m
 
 
+def snapshot(env):
+    """The event files there now, those still being written included (by their final name)."""
+    return set(p.name.removesuffix(".part") for p in env["events"].iterdir())
+
+
 def events_since(env, seen):
     """New event files (sorted by time), as parsed JSON."""
-    files = sorted(p for p in env["events"].iterdir() if p.name not in seen)
+    files = sorted(p for p in env["events"].iterdir()
+                   if p.name.endswith(".json") and p.name not in seen)
     out = []
     for p in files:
         seen.add(p.name)
@@ -155,7 +161,7 @@ def test_mapping_api_and_states(env):
 def test_event_shape_and_success_deletes(env):
     qname, url = queue(env)
     m = mapping(env, qname, FunctionResponseTypes=["ReportBatchItemFailures"])
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     sent = env["sqs"].send_message(QueueUrl=url, MessageBody='{"foo": "bar"}', MessageAttributes={
         "Author": {"DataType": "String", "StringValue": "John Grisham"}})
     ev = wait_events(env, seen)[0]
@@ -185,7 +191,7 @@ def test_failure_partial_failures_invalid_answers_and_dlq(env):
     dlq, dlq_url = queue(env)
     qname, url = queue(env, vt=30, dlq=dlq, max_receive=2)
     m = mapping(env, qname, FunctionResponseTypes=["ReportBatchItemFailures"])
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     # partial: only the listed message stays; it comes back after the visibility timeout
     env["sqs"].send_message_batch(QueueUrl=url, Entries=[
         {"Id": "a", "MessageBody": "good"}, {"Id": "b", "MessageBody": "bad one"}])
@@ -232,7 +238,7 @@ def test_empty_answer_is_success_and_filters_delete_what_they_drop(env):
     qname, url = queue(env)
     m = mapping(env, qname, FunctionResponseTypes=["ReportBatchItemFailures"],
                 FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["keep"]}})}]})
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     env["sqs"].send_message(QueueUrl=url, MessageBody=json.dumps({"kind": "drop"}))
     env["sqs"].send_message(QueueUrl=url, MessageBody=json.dumps({"kind": "keep", "x": "empty"}))
     recs = wait_events(env, seen)[0]["Records"]
@@ -254,7 +260,7 @@ def test_filters_see_every_member_of_the_record(env):
                  "body": {"n": [{"numeric": [">", 10]}]}}]
     m = mapping(env, qname, FilterCriteria={
         "Filters": [{"Pattern": json.dumps(x)} for x in patterns]})
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     send = env["sqs"].send_message
     send(QueueUrl=url, MessageBody="plain text")
     send(QueueUrl=url, MessageBody="plain text, no")
@@ -284,7 +290,7 @@ def test_records_past_the_payload_wait_for_the_next_batch(env):
     bodies = [str(i) * 1000000 for i in range(7)]
     for b in bodies:
         env["sqs"].send_message(QueueUrl=url, MessageBody=b)
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     m = mapping(env, qname)
     first = wait_events(env, seen)[0]["Records"]
     assert len(first) == 6
@@ -342,7 +348,7 @@ def test_the_worker_mapping_from_config(env):
     # queue's visibility timeout, batchItemFailures only those, exhausted ones reach the DLQ
     lam.update_event_source_mapping(UUID=w["UUID"], FunctionName=env["fn"])
     wait_until(lambda: lam.get_event_source_mapping(UUID=w["UUID"])["State"] == "Enabled", 10)
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     try:
         sqs.send_message_batch(QueueUrl=url, Entries=[
             {"Id": "a", "MessageBody": "ok"}, {"Id": "b", "MessageBody": "bad task"}])
@@ -366,7 +372,7 @@ def test_the_worker_mapping_from_config(env):
 def test_batching_window_gathers_until_it_ends(env):
     qname, url = queue(env)
     m = mapping(env, qname, BatchSize=50, MaximumBatchingWindowInSeconds=5)
-    seen = set(p.name for p in env["events"].iterdir())
+    seen = snapshot(env)
     for i in range(3):
         env["sqs"].send_message(QueueUrl=url, MessageBody=f"w{i}")
     time.sleep(1)

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cloud/lambda/lambda_int.h"
@@ -38,9 +39,11 @@
 #include "core/log.h"
 
 enum {
-    WALK_MAX = 1024,    /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
-    WALK_TEXT = 16384,  /* /proc/<pid>/task/<pid>/children, statm */
-    ADOPT_EVERY_MS = 5, /* orphans are looked for at most this often */
+    WALK_MAX = 1024,         /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
+    WALK_TEXT = 16384,       /* /proc/<pid>/task/<pid>/children, statm */
+    ADOPT_EVERY_MS = 5,      /* orphans are looked for at most this often */
+    ORPHAN_UNREAD_MS = 2000, /* an orphan younger than this whose variables read empty is
+                              * looked at again; older, it cleared them and is killed */
     LINE_MAX_BYTES = 256 * 1024,
     SAMPLE_MS = 5,        /* memory of a busy environment's tree */
     SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
@@ -195,6 +198,18 @@ static unsigned long long proc_start(int pid)
         if (*p == ' ')
             field++;
     return strtoull(p, NULL, 10);
+}
+
+/* How long ago a process started, in ms; INT64_MAX when it is gone or unreadable. */
+static int64_t proc_age_ms(int pid)
+{
+    unsigned long long start = proc_start(pid);
+    struct timespec ts;
+    long tick = sysconf(_SC_CLK_TCK);
+    if (start == 0 || tick <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+        return INT64_MAX;
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return now_ms - (int64_t)(start * 1000 / (unsigned long long)tick);
 }
 
 static void persist_pid(struct lambda *lm, const struct tree_pid *tp, bool add)
@@ -386,17 +401,21 @@ static bool is_zombie(int pid)
     return p == NULL || p[1] == '\0' || p[2] == 'Z';
 }
 
-/* The environment whose log stream a process's variables name (one per environment). */
-static struct lambda_env *env_of_orphan(struct lambda *lm, int pid)
+/* The environment whose log stream a process's variables name (one per environment).
+ * *unread is set when the variables could not be read, or read empty: a process in the
+ * middle of an exec shows none for a moment (its new image's are not laid out yet). */
+static struct lambda_env *env_of_orphan(struct lambda *lm, int pid, bool *unread)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    *unread = true;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
     char *text = malloc(WALK_TEXT * 4);
     ssize_t n = text ? read(fd, text, WALK_TEXT * 4 - 1) : -1;
     close(fd);
+    *unread = n <= 0;
     struct lambda_env *found = NULL;
     static const char key[] = "AWS_LAMBDA_LOG_STREAM_NAME=";
     for (ssize_t i = 0; n > 0 && i < n && found == NULL;
@@ -453,11 +472,14 @@ static void adopt_orphans(struct lambda *lm)
             int pid = (int)c;
             if (is_known(lm, pid) || is_zombie(pid))
                 continue; /* a zombie is reaped on its SIGCHLD */
-            struct lambda_env *env = env_of_orphan(lm, pid);
+            bool unread;
+            struct lambda_env *env = env_of_orphan(lm, pid, &unread);
             if (env != NULL) {
                 LOG_INFO("orphan", NULL, "%s: pid %d left its environment's tree; kept with it",
                          env->fn->name, pid);
                 tree_add(env, pid);
+            } else if (unread && proc_age_ms(pid) < ORPHAN_UNREAD_MS) {
+                continue; /* mid-exec, most likely: looked at again next time */
             } else if (proc_start(pid) != 0) {
                 LOG_WARN("orphan", NULL, "pid %d left a tree whose environment is gone: killed",
                          pid);

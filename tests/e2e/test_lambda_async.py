@@ -164,13 +164,13 @@ def test_clock_endpoint(manual_haar, haar):
 
 
 def test_many_event_invocations_all_run_once(lam, make_function, scratch):
-    name = make_function("touch", prefix="fanout")
+    name = make_function("touch", prefix="fanout", timeout=60)  # 20 bash starts at once
     touch = scratch / "fan"
     n = 20
     for i in range(n):
         assert invoke(lam, name, {"touch": str(touch), "value": f"v{i}"},
                       InvocationType="Event")[0] == 202
-    lines = wait_until(lambda: (lambda x: x if len(x) >= n else None)(read_lines(touch)), 20,
+    lines = wait_until(lambda: (lambda x: x if len(x) >= n else None)(read_lines(touch)), 120,
                        what=f"{n} Event invocations to run")
     time.sleep(0.5)
     lines = read_lines(touch)

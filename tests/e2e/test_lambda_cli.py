@@ -91,7 +91,8 @@ def test_cli_update_function_code_takes_effect_on_next_invoke(aws, lam, make_fun
     status, _, body, ferr = invoke(lam, name, {"echo": "no more"})
     assert (status, ferr) == (200, None)
     result = json.loads(body)
-    assert set(result) == {"pid", "request_id", "count", "deadline_ms"}  # the worker answered
+    # the worker answered
+    assert set(result) == {"pid", "request_id", "count", "deadline_ms", "began_us", "ended_us"}
     assert result["count"] == 1
 
 

@@ -17,6 +17,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.request
 
 import botocore.exceptions
 import pytest
@@ -73,9 +74,22 @@ def test_function_credentials_are_accepted_by_the_endpoint(haar, lam, make_funct
     assert got["FunctionName"] == name
 
 
-def test_sequential_invokes_reuse_one_warm_environment(lam, make_function):
+def idle_environments(haar, name):
+    with urllib.request.urlopen(haar.aws_url + "/_haar/health", timeout=10) as r:
+        fns = json.loads(r.read())["lambda"]["functions"]
+    return next(f["idle"] for f in fns if f["name"] == name)
+
+
+def test_sequential_invokes_reuse_one_warm_environment(haar, lam, make_function):
+    """An invocation after the last one's environment is back in /next runs there. (One
+    arriving while the runtime is still on its way back waits 100 ms for it, then starts
+    another: on a loaded machine the bash runtime takes longer than that, hence the wait.)"""
     name = make_function("worker", prefix="warm")
-    results = [json.loads(invoke(lam, name, {})[2]) for _ in range(3)]
+    results = []
+    for _ in range(3):
+        results.append(json.loads(invoke(lam, name, {})[2]))
+        wait_until(lambda: idle_environments(haar, name) == 1, 30,
+                   what="the environment to ask for its next invocation")
     assert len({r["pid"] for r in results}) == 1, results
     assert [r["count"] for r in results] == [1, 2, 3]
     assert len({r["request_id"] for r in results}) == 3
@@ -91,14 +105,14 @@ def test_parallel_invokes_run_in_distinct_environments_concurrently(haar, make_f
         barrier.wait(5)
         return invoke(c, name, {"sleep": 1.5})
 
-    t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(n) as pool:
         results = list(pool.map(one, clients))
-    elapsed = time.monotonic() - t0
     assert all((s, f) == (200, None) for s, _, _, f in results), results
-    pids = {json.loads(b)["pid"] for _, _, b, _ in results}
-    assert len(pids) == n, pids
-    assert elapsed < 4.0, f"{n} parallel 1.5 s invokes took {elapsed:.2f}s (serialised?)"
+    got = [json.loads(b) for _, _, b, _ in results]
+    assert len({r["pid"] for r in got}) == n, got
+    # all four were sleeping at one moment: the last to start began before the first ended
+    # (wall-clock bounds would fail on a loaded machine, where cold starts take seconds)
+    assert max(r["began_us"] for r in got) < min(r["ended_us"] for r in got), got
 
 
 def test_reserved_concurrency_one_throttles_the_overlapping_invoke(haar, lam, aws, make_function,

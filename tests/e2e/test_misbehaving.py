@@ -85,7 +85,7 @@ def test_response_over_6mb_is_refused(lam, make_function, echo_fn, scratch):
 
 def test_many_functions_at_once_then_all_deleted(haar, lam, make_function, echo_fn):
     """Eight functions started at once all answer; deleting them stops their processes."""
-    names = [make_function("worker", prefix=f"many{i}") for i in range(8)]
+    names = [make_function("worker", prefix=f"many{i}", timeout=60) for i in range(8)]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(
             lambda n: invoke(boto_client("lambda", haar.aws_url), n, {}), names))

@@ -787,7 +787,6 @@ static void run_loop(struct daemon *dm, bool (*until)(struct daemon *dm), int64_
                 wait = left > 0 ? left : 0;
         }
         http_run(dm->srv, wait);
-        timer_run_due();
     }
 }
 

@@ -22,6 +22,8 @@ static uint64_t next_seq;
 
 static struct timer_defer *defer_head, *defer_tail;
 static uint64_t turn; /* timer_run_due calls so far */
+static void (*defer_wake)(void *arg);
+static void *defer_wake_arg;
 
 static bool before(const struct timer *a, const struct timer *b)
 {
@@ -179,6 +181,14 @@ void timer_defer(struct timer_defer *d, timer_defer_fn fn, void *data, const voi
     else
         defer_head = d;
     defer_tail = d;
+    if (d == defer_head && defer_wake != NULL)
+        defer_wake(defer_wake_arg);
+}
+
+void timer_defer_set_wake(void (*wake)(void *arg), void *arg)
+{
+    defer_wake = wake;
+    defer_wake_arg = arg;
 }
 
 void timer_defer_cancel(struct timer_defer *d)

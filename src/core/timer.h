@@ -90,6 +90,11 @@ struct timer_defer {
  * cancelled. owner (NULL allowed) is recorded for timer_defer_take. */
 void timer_defer(struct timer_defer *d, timer_defer_fn fn, void *data, const void *owner);
 
+/* Sets who hears that the deferred queue went from empty to not empty (NULL: nobody): the
+ * loop, so that it runs them within the turn it is in rather than after its next wait.
+ * wake must not run deferred calls itself. */
+void timer_defer_set_wake(void (*wake)(void *arg), void *arg);
+
 /* Unqueues d if pending; no-op otherwise (a zeroed d included). */
 void timer_defer_cancel(struct timer_defer *d);
 

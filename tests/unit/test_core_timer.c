@@ -387,6 +387,40 @@ static void test_defer_take_an_owners_calls(void **state)
     assert_int_equal(r.order[1], 4);
 }
 
+static int wakes;
+
+static void count_wake(void *arg)
+{
+    assert_ptr_equal(arg, &wakes);
+    wakes++;
+}
+
+/* The loop hears when the queue goes from empty to not empty, and only then. */
+static void test_defer_wake_on_first_call_queued(void **state)
+{
+    (void)state;
+    struct rec r = {0};
+    struct dc a, b;
+    dc_mk(&a, &r, 1);
+    dc_mk(&b, &r, 2);
+    wakes = 0;
+    timer_defer_set_wake(count_wake, &wakes);
+    timer_defer(&a.d, dc_ran, &a, NULL);
+    assert_int_equal(wakes, 1);
+    timer_defer(&b.d, dc_ran, &b, NULL); /* not empty before: no wake */
+    assert_int_equal(wakes, 1);
+    assert_int_equal(r.n, 0); /* the hook runs nothing */
+    assert_int_equal(timer_run_due(), 2);
+    timer_defer(&a.d, dc_ran, &a, NULL); /* empty again: heard again */
+    assert_int_equal(wakes, 2);
+    timer_defer_cancel(&a.d);
+    timer_defer_set_wake(NULL, NULL);
+    timer_defer(&b.d, dc_ran, &b, NULL); /* nobody listening */
+    assert_int_equal(wakes, 2);
+    assert_int_equal(timer_run_due(), 1);
+    assert_int_equal(r.n, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_defer_from_a_deferred_call_waits_a_turn),
         cmocka_unit_test(test_defer_under_a_manual_clock),
         cmocka_unit_test(test_defer_take_an_owners_calls),
+        cmocka_unit_test(test_defer_wake_on_first_call_queued),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,13 @@ struct http_profile {
 
 struct http_server {
     h2o_evloop_t *loop;
+    /* The daemon's timers and deferred calls run inside h2o's turn, from a zero timeout:
+     * h2o finishes the writes they start at once. Run from outside it, a written answer
+     * waited for the next turn, one EPOLLOUT round trip (two epoll_ctl and a poll more per
+     * request). */
+    h2o_timeout_t turn;
+    h2o_timeout_entry_t turn_entry;
+    bool in_turn;
     struct http_profile *profiles;
     struct http_listener *all_listeners;  /* every listener struct, for http_server_free */
     struct http_listener *free_listeners; /* closed ones, reused */
@@ -634,12 +641,32 @@ void http_each_header_as_sent(const struct proto_req *pr,
 
 /* ---- server, profiles, listeners ---- */
 
+static void on_turn(h2o_timeout_entry_t *e)
+{
+    struct http_server *srv = H2O_STRUCT_FROM_MEMBER(struct http_server, turn_entry, e);
+    srv->in_turn = true;
+    timer_run_due();
+    srv->in_turn = false;
+}
+
+/* Asks h2o to run the timers within its current turn (or its next one, without waiting).
+ * Not while they run: what they queue waits for a turn of its own, after the next poll. */
+static void want_turn(void *arg)
+{
+    struct http_server *srv = arg;
+    if (!srv->in_turn && !h2o_timeout_is_linked(&srv->turn_entry))
+        h2o_timeout_link(srv->loop, &srv->turn, &srv->turn_entry);
+}
+
 struct http_server *http_server_new(void)
 {
     struct http_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return NULL;
     srv->loop = h2o_evloop_create();
+    h2o_timeout_init(srv->loop, &srv->turn, 0);
+    srv->turn_entry.cb = on_turn;
+    timer_defer_set_wake(want_turn, srv);
     return srv;
 }
 
@@ -675,6 +702,9 @@ void http_server_free(struct http_server *srv)
         free(l);
         l = n;
     }
+    timer_defer_set_wake(NULL, NULL);
+    if (h2o_timeout_is_linked(&srv->turn_entry))
+        h2o_timeout_unlink(&srv->turn_entry);
     /* h2o 2.2 cannot tear a context down cleanly with live connections (kept-alive clients,
      * parked long polls); the process is about to exit, so h2o's loop, contexts and
      * connections are left to the OS (sanitizer builds suppress those, see main.c). */
@@ -849,6 +879,8 @@ unsigned http_listener_conns(const struct http_listener *l)
 
 int http_run(struct http_server *srv, int64_t max_wait_ms)
 {
+    if (timer_wait_ms() == 0)
+        want_turn(srv);
     int32_t wait = max_wait_ms < 0 || max_wait_ms > INT32_MAX ? INT32_MAX : (int32_t)max_wait_ms;
     return h2o_evloop_run(srv->loop, wait) == 0 ? 0 : -1;
 }

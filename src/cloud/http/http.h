@@ -104,8 +104,10 @@ void http_listener_close(struct http_listener *l);
 /* Open connections of a listener (for tests and /_haar/health). */
 unsigned http_listener_conns(const struct http_listener *l);
 
-/* Runs one loop turn, waiting at most max_wait_ms (-1: until something happens) for events.
- * Returns 0, or -1 on error. */
+/* Runs one loop turn, waiting at most max_wait_ms (-1: until something happens) for events,
+ * then the timers and deferred calls (core/timer.h) that are due, inside h2o's turn so that
+ * the answers they write go out in it. A timer that falls due during the wait runs in the
+ * next call, which then does not wait. Returns 0, or -1 on error. */
 int http_run(struct http_server *srv, int64_t max_wait_ms);
 
 /*

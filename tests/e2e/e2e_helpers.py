@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 import zipfile
 from pathlib import Path
@@ -181,6 +182,21 @@ class Daemon:
         self._reader.join(5)
         self._stderr.close()
         return rc
+
+
+def health(daemon, timeout=10):
+    """GET /_haar/health on the AWS port (unsigned), parsed."""
+    with urllib.request.urlopen(daemon.aws_url + "/_haar/health", timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+def fn_health(daemon, name):
+    """The function's row in /_haar/health (environments, idle, in_flight, queued_events...)."""
+    return next(f for f in health(daemon)["lambda"]["functions"] if f["name"] == name)
+
+
+# The keys of the worker fixture's answer (tests/e2e/fixtures/worker.sh).
+WORKER_ANSWER = {"pid", "request_id", "count", "deadline_ms", "began_us", "ended_us"}
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ Expected values come from AWS's documentation (AWS-CONTRACTS.md §2): {"message"
 import base64
 import http.client
 import json
-import os
 import re
 import subprocess
 import threading

@@ -11,8 +11,8 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, Daemon, boto_client, free_ports, make_zip,
-                         read_lines, require_haar, unique_name, wait_active, wait_until)
+from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, WORKER_ANSWER, Daemon, boto_client, free_ports,
+                         make_zip, read_lines, require_haar, unique_name, wait_active, wait_until)
 
 DEV_TFVARS = REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json"
 
@@ -98,7 +98,7 @@ def test_sigterm_lets_in_flight_invocation_finish(tmp_path):
             assert r["StatusCode"] == 200
             assert "FunctionError" not in r, r
             result = json.loads(r["Payload"].read())
-            assert set(result) == {"pid", "request_id", "count", "deadline_ms", "began_us", "ended_us"}
+            assert set(result) == WORKER_ANSWER
         rc = d.proc.wait(15)
         assert rc == 0, d.stderr_tail()
         assert time.monotonic() - t0 < 12
@@ -194,7 +194,7 @@ def test_queued_event_invocation_survives_restart(tmp_path):
         d.wait_ready()
         lam = boto_client("lambda", d.aws_url)
         lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
-                            Code={"ZipFile": make_zip("touch")}, Timeout=60)
+                            Code={"ZipFile": make_zip("touch")}, Timeout=5)
         wait_active(lam, name)
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
         r = lam.invoke(FunctionName=name, InvocationType="Event",
@@ -228,7 +228,7 @@ def test_acknowledged_event_invocations_survive_kill_9(tmp_path):
         d.wait_ready()
         lam = boto_client("lambda", d.aws_url)
         lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="bootstrap",
-                            Code={"ZipFile": make_zip("touch")}, Timeout=5)
+                            Code={"ZipFile": make_zip("touch")}, Timeout=60)
         wait_active(lam, name)
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
         clients = [boto_client("lambda", d.aws_url) for _ in range(6)]

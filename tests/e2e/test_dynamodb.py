@@ -6,7 +6,6 @@ unknown operations, content types, CRC32).
 
 Expected texts come from AWS-RECORDED.md §2, dynalite's tests (written against DynamoDB)
 and moto's aws_verified tests; the README lists where haar knowingly differs."""
-import base64
 import json
 import zlib
 from decimal import Decimal

@@ -13,11 +13,10 @@ environments instead of starting 288."""
 import calendar
 import json
 import time
-import urllib.request
 
 import pytest
 
-from e2e_helpers import (ACCOUNT, REGION, REPO, Daemon, boto_client, clock, run_haar,
+from e2e_helpers import (ACCOUNT, REGION, REPO, Daemon, boto_client, clock, health, run_haar,
                          wait_until)
 
 T0 = "2026-01-01T00:00:00Z"
@@ -48,11 +47,6 @@ def daemon(tmp_path_factory):
     d = start(work, config_file(work))
     yield d
     assert d.stop(30) == 0, d.stderr_tail()
-
-
-def health(d):
-    with urllib.request.urlopen(d.aws_url + "/_haar/health", timeout=10) as r:
-        return json.loads(r.read())
 
 
 def deliveries(d):

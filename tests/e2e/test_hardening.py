@@ -28,8 +28,8 @@ import botocore.exceptions
 import pytest
 
 from e2e_helpers import (HAAR, REPO, ROLE, RUNTIME, Daemon, boto_client, client_error,
-                         free_ports, invoke, make_zip, pid_alive, raw_request, read_lines,
-                         require_haar, unique_name, wait_active, wait_until)
+                         fn_health, free_ports, health, invoke, make_zip, pid_alive, raw_request,
+                         read_lines, unique_name, wait_active, wait_until)
 
 DEV_TFVARS = REPO / "infra" / "envs" / "dev" / "terraform.tfvars.json"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -105,15 +105,6 @@ def own_daemon(tmp_path, mutate=None, extra_args=(), env=None):
         d.stop(5)
         raise
     return d
-
-
-def health(daemon, timeout=5):
-    with urllib.request.urlopen(daemon.aws_url + "/_haar/health", timeout=timeout) as r:
-        return json.loads(r.read())
-
-
-def fn_health(daemon, name):
-    return next(f for f in health(daemon)["lambda"]["functions"] if f["name"] == name)
 
 
 def create(lam, fixture=None, zip_bytes=None, timeout=3, memory=128, env=None, prefix=None):

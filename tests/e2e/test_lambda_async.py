@@ -14,9 +14,9 @@ import time
 import botocore.exceptions
 import pytest
 
-from e2e_helpers import (ROLE, RUNTIME, boto_client, client_error, clock, invoke, make_zip,
-                         not_found_message, raw_request, read_lines, unique_name, wait_active,
-                         wait_until)
+from e2e_helpers import (ROLE, RUNTIME, boto_client, client_error, clock, fn_health, invoke,
+                         make_zip, not_found_message, raw_request, read_lines, unique_name,
+                         wait_active, wait_until)
 
 
 def test_event_invocation_is_202_and_runs_the_function(lam, make_function, scratch):
@@ -42,10 +42,7 @@ def _manual_function(lam, fixture, **kw):
 
 def _queued(daemon, name):
     """The function's queued Event invocations (waiting for a retry among them)."""
-    import urllib.request
-    with urllib.request.urlopen(daemon.aws_url + "/_haar/health", timeout=10) as r:
-        fns = json.loads(r.read())["lambda"]["functions"]
-    return next(f["queued_events"] for f in fns if f["name"] == name)
+    return fn_health(daemon, name)["queued_events"]
 
 
 def _wait_retry_scheduled(daemon, name):

@@ -10,7 +10,8 @@ import urllib.request
 
 import pytest
 
-from e2e_helpers import (BUILD, REGION, REPO, client_error, invoke, unique_name, zip_files)
+from e2e_helpers import (BUILD, REGION, REPO, client_error, health, invoke, unique_name,
+                         zip_files)
 
 PY = "python3.11"
 ACCOUNT = "000000000000"
@@ -204,11 +205,6 @@ def test_a_c_function_links_a_shared_library_from_a_layer(lam, layers, tmp_path)
         assert ferr == "Unhandled" and json.loads(body)["errorType"] == "Runtime.ExitError"
     finally:
         lam.delete_function(FunctionName=name)
-
-
-def health(d):
-    with urllib.request.urlopen(d.aws_url + "/_haar/health", timeout=10) as r:
-        return json.loads(r.read())
 
 
 def test_health_says_how_layers_reach_opt(haar):

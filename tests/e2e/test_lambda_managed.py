@@ -7,7 +7,6 @@ them, a layer providing a module each imports, and a runtime whose version the m
 import base64
 import json
 import re
-import time
 
 import pytest
 

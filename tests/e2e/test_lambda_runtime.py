@@ -17,13 +17,12 @@ import re
 import subprocess
 import threading
 import time
-import urllib.request
 
 import botocore.exceptions
 import pytest
 
-from e2e_helpers import (REGION, assert_serving, boto_client, client_error, function_arn, invoke,
-                         pid_alive, read_lines, wait_active, wait_until)
+from e2e_helpers import (REGION, assert_serving, boto_client, client_error, fn_health,
+                         function_arn, invoke, pid_alive, read_lines, wait_active, wait_until)
 
 
 def test_function_sees_lambda_environment_variables(haar, lam, make_function):
@@ -74,12 +73,6 @@ def test_function_credentials_are_accepted_by_the_endpoint(haar, lam, make_funct
     assert got["FunctionName"] == name
 
 
-def idle_environments(haar, name):
-    with urllib.request.urlopen(haar.aws_url + "/_haar/health", timeout=10) as r:
-        fns = json.loads(r.read())["lambda"]["functions"]
-    return next(f["idle"] for f in fns if f["name"] == name)
-
-
 def test_sequential_invokes_reuse_one_warm_environment(haar, lam, make_function):
     """An invocation after the last one's environment is back in /next runs there. (One
     arriving while the runtime is still on its way back waits 100 ms for it, then starts
@@ -88,7 +81,7 @@ def test_sequential_invokes_reuse_one_warm_environment(haar, lam, make_function)
     results = []
     for _ in range(3):
         results.append(json.loads(invoke(lam, name, {})[2]))
-        wait_until(lambda: idle_environments(haar, name) == 1, 30,
+        wait_until(lambda: fn_health(haar, name)["idle"] == 1, 30,
                    what="the environment to ask for its next invocation")
     assert len({r["pid"] for r in results}) == 1, results
     assert [r["count"] for r in results] == [1, 2, 3]

@@ -9,8 +9,8 @@ import collections
 
 import pytest
 
-from e2e_helpers import (REGION, boto_client, client_error, function_arn, invoke, unique_name, wait_until,
-                         zip_files)
+from e2e_helpers import (REGION, boto_client, client_error, fn_health, function_arn, invoke,
+                         unique_name, wait_until, zip_files)
 
 PY = "python3.11"
 
@@ -217,7 +217,6 @@ def test_event_invocation_records_reach_their_destinations(haar, lam):
         sqs.delete_queue(QueueUrl=done)
 
 def test_provisioned_concurrency_keeps_environments_warm(haar, lam, fn):
-    import urllib.request
     lam.publish_version(FunctionName=fn)
     lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
     with pytest.raises(lam.exceptions.InvalidParameterValueException):
@@ -236,14 +235,10 @@ def test_provisioned_concurrency_keeps_environments_warm(haar, lam, fn):
     c = wait_until(ready, 15, 0.1, "provisioned concurrency READY")
     assert c["AllocatedProvisionedConcurrentExecutions"] == 2
 
-    def envs():
-        with urllib.request.urlopen(haar.aws_url + "/_haar/health", timeout=10) as r:
-            h = json.loads(r.read())
-        return next(f for f in h["lambda"]["functions"] if f["name"] == fn)["environments"]
-    assert envs() == 2  # warm before any invocation
+    assert fn_health(haar, fn)["environments"] == 2  # warm before any invocation
     got, _ = ran(lam, f"{fn}:live")
     assert got["init"] == "provisioned-concurrency"
-    assert envs() == 2  # it ran on a warm one
+    assert fn_health(haar, fn)["environments"] == 2  # it ran on a warm one
     listed = lam.list_provisioned_concurrency_configs(FunctionName=fn)
     assert [x["FunctionArn"] for x in listed["ProvisionedConcurrencyConfigs"]] == [
         function_arn(fn) + ":live"]

@@ -10,7 +10,6 @@ import subprocess
 import threading
 import time
 
-import pytest
 
 from e2e_helpers import HAAR, READY_RE, REPO, boto_client, free_ports, require_haar
 

@@ -2,7 +2,6 @@
 every operation and its error paths (botocore parses the XML and checks the message MD5s),
 and /usr/bin/aws sqs (the CLI 2.9) for the commands people type. Real clock: visibility and
 retention on the manual clock are test_sqs_esm.py's and the unit tests' business."""
-import base64
 import hashlib
 import json
 import time

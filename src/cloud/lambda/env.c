@@ -200,13 +200,12 @@ static unsigned long long proc_start(int pid)
     return strtoull(p, NULL, 10);
 }
 
-/* How long ago a process started, in ms; INT64_MAX when it is gone or unreadable. */
-static int64_t proc_age_ms(int pid)
+/* How long ago a process that proc_start says started at start did, in ms. */
+static int64_t age_ms(unsigned long long start)
 {
-    unsigned long long start = proc_start(pid);
     struct timespec ts;
     long tick = sysconf(_SC_CLK_TCK);
-    if (start == 0 || tick <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
+    if (tick <= 0 || clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
         return INT64_MAX;
     int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     return now_ms - (int64_t)(start * 1000 / (unsigned long long)tick);
@@ -474,13 +473,16 @@ static void adopt_orphans(struct lambda *lm)
                 continue; /* a zombie is reaped on its SIGCHLD */
             bool unread;
             struct lambda_env *env = env_of_orphan(lm, pid, &unread);
+            unsigned long long start;
             if (env != NULL) {
                 LOG_INFO("orphan", NULL, "%s: pid %d left its environment's tree; kept with it",
                          env->fn->name, pid);
                 tree_add(env, pid);
-            } else if (unread && proc_age_ms(pid) < ORPHAN_UNREAD_MS) {
+            } else if ((start = proc_start(pid)) == 0) {
+                continue; /* gone meanwhile */
+            } else if (unread && age_ms(start) < ORPHAN_UNREAD_MS) {
                 continue; /* mid-exec, most likely: looked at again next time */
-            } else if (proc_start(pid) != 0) {
+            } else {
                 LOG_WARN("orphan", NULL, "pid %d left a tree whose environment is gone: killed",
                          pid);
                 kill(pid, SIGKILL);

@@ -71,6 +71,43 @@ int runtime_error_set(struct runtime_error *err, const char *type, const char *f
     return -1;
 }
 
+/* _X_AMZN_TRACE_ID for the invocation, or none. Not setenv(): glibc keeps every value it
+ * was ever given (it cannot know whether the program still holds one it handed out), so
+ * a new trace id per invocation grew the process without bound. One buffer of ours sits
+ * in the environment (putenv) and is rewritten; a longer value moves it to a bigger one. */
+static void set_trace_env(struct runtime *rt, const char *trace)
+{
+    static const char name[] = "_X_AMZN_TRACE_ID=";
+    if (trace == NULL) {
+        unsetenv("_X_AMZN_TRACE_ID");
+        free(rt->trace_var);
+        rt->trace_var = NULL;
+        rt->trace_cap = 0;
+        return;
+    }
+    size_t n = strlen(trace);
+    if (n >= rt->trace_cap) {
+        size_t cap = n < 256 ? 256 : n + 1;
+        char *var = malloc(sizeof name - 1 + cap);
+        if (var == NULL) {
+            set_trace_env(rt, NULL);
+            return;
+        }
+        memcpy(var, name, sizeof name - 1);
+        memcpy(var + sizeof name - 1, trace, n + 1);
+        if (putenv(var) != 0) {
+            free(var);
+            set_trace_env(rt, NULL);
+            return;
+        }
+        free(rt->trace_var); /* no longer in the environment: putenv replaced it */
+        rt->trace_var = var;
+        rt->trace_cap = cap;
+        return;
+    }
+    memcpy(rt->trace_var + sizeof name - 1, trace, n + 1);
+}
+
 int runtime_init(struct runtime *rt, const char *api, runtime_handler handler, void *user)
 {
     memset(rt, 0, sizeof *rt);
@@ -94,6 +131,7 @@ void runtime_destroy(struct runtime *rt)
 {
     if (rt == NULL)
         return;
+    set_trace_env(rt, NULL);
     runtime_http_conn_destroy(&rt->conn);
     runtime_http_response_destroy(&rt->res);
     buf_destroy(&rt->out);
@@ -210,21 +248,27 @@ static int post_result(struct runtime *rt, const char *id, bool ok, const struct
         brc = render_error(rt, err, "Runtime.HandlerError", extra, sizeof extra);
     if (brc != BUF_OK)
         return RUNTIME_HTTP_ENOMEM;
+    /* GET /next rides behind the result (runtime_http_request_then). Should the result be
+     * refused after all (413 from a server whose limit is below ours), the error post that
+     * follows goes on a new connection and the GET left standing on this one is dropped. */
     int rc;
     if (ok)
-        rc = runtime_http_request(&rt->conn, "POST", rt->path.data, NULL, "application/json",
-                                  rt->out.data, rt->out.len, &rt->res);
+        rc = runtime_http_request_then(&rt->conn, "POST", rt->path.data, NULL, "application/json",
+                                       rt->out.data, rt->out.len, &rt->res, "GET", NEXT_PATH);
     else
-        rc = runtime_http_request(&rt->conn, "POST", rt->path.data, extra, ERROR_CONTENT_TYPE,
-                                  rt->post.data, rt->post.len, &rt->res);
+        rc = runtime_http_request_then(&rt->conn, "POST", rt->path.data, extra, ERROR_CONTENT_TYPE,
+                                       rt->post.data, rt->post.len, &rt->res, "GET", NEXT_PATH);
     return rc == RUNTIME_HTTP_OK ? rt->res.status : rc;
 }
 
 /* One GET /next → handler → POST cycle. Returns 1 when an invocation was handled, 0 when
- * a failure was counted, -1 on a fatal answer. */
+ * a failure was counted, -1 on a fatal answer. The GET may already be on its way, pipelined
+ * behind the last POST. */
 static int run_once(struct runtime *rt)
 {
-    int rc = runtime_http_request(&rt->conn, "GET", NEXT_PATH, NULL, NULL, NULL, 0, &rt->res);
+    int rc = runtime_http_await(&rt->conn, &rt->res);
+    if (rc == RUNTIME_HTTP_ECLOSED) /* none pending, or the server closed before answering */
+        rc = runtime_http_request(&rt->conn, "GET", NEXT_PATH, NULL, NULL, NULL, 0, &rt->res);
     if (rc != RUNTIME_HTTP_OK) {
         count_failure(rt, "GET /runtime/invocation/next: %s", runtime_http_strerror(rc));
         return 0;
@@ -261,10 +305,7 @@ static int run_once(struct runtime *rt)
         .cold_start = rt->cold,
         .user = rt->user,
     };
-    if (inv.trace_id != NULL)
-        setenv("_X_AMZN_TRACE_ID", inv.trace_id, 1);
-    else
-        unsetenv("_X_AMZN_TRACE_ID");
+    set_trace_env(rt, inv.trace_id);
     runtime_log_set_context(id, inv.trace_id, inv.cold_start);
 
     struct runtime_error err;

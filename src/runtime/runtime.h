@@ -90,6 +90,8 @@ struct runtime {
     unsigned long invocations; /* handled (response or error posted) */
     bool cold;                 /* no invocation handled yet */
     char last_error[256];      /* why the loop stopped, for the exit message */
+    char *trace_var;           /* "_X_AMZN_TRACE_ID=..." while in the environment */
+    size_t trace_cap;          /* the value's room in trace_var */
 };
 
 /* Prepares a runtime for the Runtime API at `api` ("host:port"). Does not connect.

@@ -558,6 +558,8 @@ int runtime_http_conn_init(struct runtime_http_conn *c, const char *hostport)
     c->addrlen = 0;
     c->connect_deadline_ms = c->deadline_ms = 0;
     c->timed_out = false;
+    c->pending = false;
+    c->req_split = 0;
     buf_init(&c->req, RUNTIME_HTTP_MAX_HEAD);
     c->rd.in = NULL;
     if (hostport == NULL || strlen(hostport) >= sizeof c->hostport)
@@ -604,6 +606,7 @@ void runtime_http_conn_close(struct runtime_http_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
+    c->pending = false;
     if (c->rd.in != NULL)
         runtime_http_reader_reset(&c->rd);
 }
@@ -676,15 +679,25 @@ static int conn_open(struct runtime_http_conn *c)
     return RUNTIME_HTTP_OK;
 }
 
-/* Writes the whole request with as few sendmsg() calls as the kernel allows (one). */
+/* Writes the whole request (and the one pipelined behind it) with as few sendmsg() calls as
+ * the kernel allows (one). */
 static int conn_send(struct runtime_http_conn *c, const void *body, size_t body_len)
 {
-    struct iovec iov[2] = {{c->req.data, c->req.len}, {(void *)body, body_len}};
+    struct iovec iov[3] = {{c->req.data, c->req_split},
+                           {(void *)body, body_len},
+                           {c->req.data + c->req_split, c->req.len - c->req_split}};
     struct msghdr msg = {0};
     msg.msg_iov = iov;
-    msg.msg_iovlen = body_len > 0 ? 2 : 1;
+    msg.msg_iovlen = 3;
     int flags = MSG_NOSIGNAL | (c->deadline_ms > 0 ? MSG_DONTWAIT : 0);
-    while (msg.msg_iovlen > 0) {
+    for (;;) {
+        /* empty iovecs are skipped, so a partial write never leaves one at the front */
+        while (msg.msg_iovlen > 0 && msg.msg_iov[0].iov_len == 0) {
+            msg.msg_iov++;
+            msg.msg_iovlen--;
+        }
+        if (msg.msg_iovlen == 0)
+            return RUNTIME_HTTP_OK;
         ssize_t n = sendmsg(c->fd, &msg, flags);
         if (n < 0) {
             if (errno == EINTR)
@@ -705,14 +718,13 @@ static int conn_send(struct runtime_http_conn *c, const void *body, size_t body_
             msg.msg_iov[0].iov_len -= left;
         }
     }
-    return RUNTIME_HTTP_OK;
 }
 
-static int build_head(struct runtime_http_conn *c, const char *method, const char *path,
-                      const char *extra, const char *content_type, bool has_body, size_t body_len)
+/* Appends one request head to c->req. */
+static int append_head(struct runtime_http_conn *c, const char *method, const char *path,
+                       const char *extra, const char *content_type, bool has_body, size_t body_len)
 {
     struct buf *b = &c->req;
-    buf_reset(b);
     int rc = buf_puts(b, method);
     rc = rc ? rc : buf_puts(b, " ");
     rc = rc ? rc : buf_puts(b, path);
@@ -732,13 +744,20 @@ static int build_head(struct runtime_http_conn *c, const char *method, const cha
     return rc == BUF_OK ? RUNTIME_HTTP_OK : from_buf_rc(rc);
 }
 
-int runtime_http_request(struct runtime_http_conn *c, const char *method, const char *path,
-                         const char *extra, const char *content_type, const void *body,
-                         size_t body_len, struct runtime_http_response *res)
+int runtime_http_request_then(struct runtime_http_conn *c, const char *method, const char *path,
+                              const char *extra, const char *content_type, const void *body,
+                              size_t body_len, struct runtime_http_response *res,
+                              const char *then_method, const char *then_path)
 {
     bool has_body = body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
     bool head = strcmp(method, "HEAD") == 0;
-    int rc = build_head(c, method, path, extra, content_type, has_body, body_len);
+    if (c->pending) /* an answer nobody read would be taken for this one's */
+        runtime_http_conn_close(c);
+    buf_reset(&c->req);
+    int rc = append_head(c, method, path, extra, content_type, has_body, body_len);
+    c->req_split = c->req.len;
+    if (rc == RUNTIME_HTTP_OK && then_method != NULL)
+        rc = append_head(c, then_method, then_path, NULL, NULL, false, 0);
     if (rc != RUNTIME_HTTP_OK)
         return rc;
     c->timed_out = false;
@@ -751,7 +770,7 @@ int runtime_http_request(struct runtime_http_conn *c, const char *method, const 
                 return rc;
             fresh = true;
         }
-        c->requests++;
+        c->requests += then_method != NULL ? 2 : 1;
         bool dead = false;
         rc = conn_send(c, body, body_len);
         if (rc == RUNTIME_HTTP_OK) {
@@ -763,6 +782,8 @@ int runtime_http_request(struct runtime_http_conn *c, const char *method, const 
         if (rc == RUNTIME_HTTP_OK) {
             if (res->close)
                 runtime_http_conn_close(c);
+            else
+                c->pending = then_method != NULL;
             return RUNTIME_HTTP_OK;
         }
         runtime_http_conn_close(c);
@@ -772,5 +793,27 @@ int runtime_http_request(struct runtime_http_conn *c, const char *method, const 
         if (fresh || !dead)
             return rc;
     }
+    return rc;
+}
+
+int runtime_http_request(struct runtime_http_conn *c, const char *method, const char *path,
+                         const char *extra, const char *content_type, const void *body,
+                         size_t body_len, struct runtime_http_response *res)
+{
+    return runtime_http_request_then(c, method, path, extra, content_type, body, body_len, res,
+                                     NULL, NULL);
+}
+
+int runtime_http_await(struct runtime_http_conn *c, struct runtime_http_response *res)
+{
+    if (!c->pending || c->fd < 0)
+        return RUNTIME_HTTP_ECLOSED;
+    c->pending = false;
+    c->timed_out = false;
+    int rc = runtime_http_read_response(&c->rd, res, false);
+    if (rc != RUNTIME_HTTP_OK || res->close)
+        runtime_http_conn_close(c);
+    if (rc != RUNTIME_HTTP_OK && c->timed_out)
+        return RUNTIME_HTTP_ETIMEOUT;
     return rc;
 }

@@ -6,7 +6,8 @@
  * ≈ 10k with libcurl (DESIGN.md). This layer does exactly what a Lambda Runtime API needs:
  *
  *  - requests written with one sendmsg() (head + body iovecs), explicit Content-Length,
- *    never chunked, never Expect: 100-continue;
+ *    never chunked, never Expect: 100-continue; a bodiless request may ride behind another
+ *    in the same write (HTTP/1.1 pipelining: the runtime's GET /next behind its result);
  *  - responses parsed from bounded buffers: status line, headers (names matched
  *    case-insensitively), bodies delimited by Content-Length, chunked encoding or the
  *    connection's close; 1xx interim responses skipped;
@@ -125,7 +126,9 @@ struct runtime_http_conn {
      * the caller before a request; RUNTIME_HTTP_ETIMEOUT when one passes. */
     int64_t connect_deadline_ms;
     int64_t deadline_ms;
-    bool timed_out; /* the last request ended on a deadline */
+    bool timed_out;   /* the last request ended on a deadline */
+    bool pending;     /* a pipelined request was sent and its answer is still unread */
+    size_t req_split; /* c->req holds the request's head up to here, a pipelined one after */
 };
 
 /* Resolves "host:port" ("[v6addr]:port" too) and prepares a closed connection. Does not
@@ -148,5 +151,21 @@ void runtime_http_conn_close(struct runtime_http_conn *c);
 int runtime_http_request(struct runtime_http_conn *c, const char *method, const char *path,
                          const char *extra, const char *content_type, const void *body,
                          size_t body_len, struct runtime_http_response *res);
+
+/* runtime_http_request, with a bodiless `then_method then_path` request pipelined behind it
+ * in the same write (RFC 9112 §9.3: answers come in request order). Reads the first answer
+ * into res. On RUNTIME_HTTP_OK c->pending tells whether the second request is still
+ * standing (read its answer with runtime_http_await); it is not when the first answer
+ * closed the connection, and the caller sends it again. The Lambda runtime posts a result
+ * with GET /next behind it: one write and one wake-up fewer per invocation. */
+int runtime_http_request_then(struct runtime_http_conn *c, const char *method, const char *path,
+                              const char *extra, const char *content_type, const void *body,
+                              size_t body_len, struct runtime_http_response *res,
+                              const char *then_method, const char *then_path);
+
+/* Reads the answer to the pipelined request into res. RUNTIME_HTTP_ECLOSED when none is
+ * pending or the server closed the connection before its first byte (send it again);
+ * other errors close the connection. */
+int runtime_http_await(struct runtime_http_conn *c, struct runtime_http_response *res);
 
 #endif

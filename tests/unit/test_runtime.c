@@ -45,6 +45,14 @@ struct rec {
     char head[HEAD_MAX];
     char body[BODY_MAX];
     size_t body_len;
+    bool more; /* the next request's bytes had come with it (pipelined) */
+};
+
+/* Bytes a connection received past the request read last: a pipelining client sends the
+ * next request in the same write. */
+struct carry {
+    char in[HEAD_MAX + BODY_MAX];
+    size_t len;
 };
 
 struct fake {
@@ -57,6 +65,7 @@ struct fake {
     struct rec reqs[MAX_STEPS];
     size_t nreqs;
     int accepts;
+    struct carry carry; /* of the connection being served */
 };
 
 /* ---- the fake Runtime API ---------------------------------------------------------- */
@@ -122,39 +131,43 @@ static void step_accepted(struct fake *f)
               "Content-Length: 15\r\n\r\n{\"status\":\"OK\"}");
 }
 
-/* Reads one request into r; returns false at EOF, error or timeout. */
-static bool read_request(int fd, struct rec *r)
+/* Reads one request into r (taking what c holds first); returns false at EOF, error or
+ * timeout. */
+static bool read_request(int fd, struct carry *c, struct rec *r)
 {
-    size_t got = 0;
     char *end = NULL;
     memset(r, 0, sizeof *r);
-    while (end == NULL) {
-        if (got >= HEAD_MAX - 1)
+    for (;;) {
+        c->in[c->len] = '\0';
+        end = strstr(c->in, "\r\n\r\n");
+        if (end != NULL)
+            break;
+        if (c->len >= HEAD_MAX - 1)
             return false;
-        ssize_t n = recv(fd, r->head + got, HEAD_MAX - 1 - got, 0);
+        ssize_t n = recv(fd, c->in + c->len, sizeof c->in - 1 - c->len, 0);
         if (n <= 0)
             return false;
-        got += (size_t)n;
-        r->head[got] = '\0';
-        end = strstr(r->head, "\r\n\r\n");
+        c->len += (size_t)n;
     }
-    size_t head_len = (size_t)(end - r->head) + 4;
-    size_t extra = got - head_len;
+    size_t head_len = (size_t)(end - c->in) + 4;
     size_t length = 0;
-    for (char *p = r->head; (p = strchr(p, '\n')) != NULL; p++)
+    for (char *p = c->in; (p = strchr(p, '\n')) != NULL && p < end; p++)
         if (strncasecmp(p + 1, "content-length:", 15) == 0)
             length = strtoul(p + 16, NULL, 10);
-    if (length >= BODY_MAX || extra > length)
+    if (length >= BODY_MAX || head_len >= HEAD_MAX)
         return false;
-    memcpy(r->body, r->head + head_len, extra);
-    r->head[head_len] = '\0';
-    while (extra < length) {
-        ssize_t n = recv(fd, r->body + extra, length - extra, 0);
+    while (c->len < head_len + length) {
+        ssize_t n = recv(fd, c->in + c->len, sizeof c->in - 1 - c->len, 0);
         if (n <= 0)
             return false;
-        extra += (size_t)n;
+        c->len += (size_t)n;
     }
+    memcpy(r->head, c->in, head_len);
+    r->head[head_len] = '\0';
+    memcpy(r->body, c->in + head_len, length);
     r->body_len = length;
+    c->len -= head_len + length;
+    memmove(c->in, c->in + head_len + length, c->len);
     return true;
 }
 
@@ -184,9 +197,11 @@ static void *fake_main(void *arg)
         struct timeval tv = {5, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         bool open = true;
+        f->carry.len = 0;
         while (open && next < f->nsteps) {
-            if (!read_request(fd, &f->reqs[f->nreqs]))
+            if (!read_request(fd, &f->carry, &f->reqs[f->nreqs]))
                 break;
+            f->reqs[f->nreqs].more = f->carry.len > 0;
             f->nreqs++;
             const struct step *s = &f->steps[next++];
             if (s->kind != STEP_CLOSE)
@@ -231,7 +246,7 @@ static struct {
     char events[MAX_CALLS][256];
     bool cold[MAX_CALLS];
     int64_t remaining[MAX_CALLS];
-    char trace_env[MAX_CALLS][160];
+    char trace_env[MAX_CALLS][512];
     bool trace_set[MAX_CALLS];
     char client_context[MAX_CALLS][128];
     size_t out_size; /* > 0: answer with this many bytes */
@@ -317,6 +332,8 @@ static void test_loop_keeps_one_connection(void **state)
         snprintf(line, sizeof line, "\r\nContent-Length: %zu\r\n", strlen(want));
         assert_true(head_has(post, line));
         assert_true(head_has(post, "\r\nHost: 127.0.0.1:"));
+        assert_true(post->more); /* GET /next came in the same write, behind the result */
+        assert_false(get->more);
         assert_false(head_has(post, "Transfer-Encoding"));
         assert_false(head_has(post, "Expect:"));
         assert_string_equal(hs.ids[i], ids[i]);
@@ -636,6 +653,7 @@ static void test_response_too_large_becomes_error(void **state)
     step_next(&f, "big-1", NULL, "{}");
     step_text(&f, STEP_SEND,
               "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}");
+    step_add(&f, STEP_CLOSE); /* the GET pipelined behind the refused POST: dropped */
     step_accepted(&f);
     fake_run(&f);
     hs.out_size = 10000;
@@ -645,11 +663,13 @@ static void test_response_too_large_becomes_error(void **state)
     assert_int_equal(rt.failures, 0);
     runtime_destroy(&rt);
     fake_stop(&f);
-    assert_int_equal(f.nreqs, 3);
+    assert_int_equal(f.nreqs, 4);
+    assert_int_equal(f.accepts, 2);
     assert_int_equal(f.reqs[1].body_len, 10000);
-    assert_true(strstr(f.reqs[2].head, "/big-1/error HTTP/1.1") != NULL);
+    assert_true(strncmp(f.reqs[2].head, "GET /2018-06-01/runtime/invocation/next ", 40) == 0);
+    assert_true(strstr(f.reqs[3].head, "/big-1/error HTTP/1.1") != NULL);
     assert_true(
-        head_has(&f.reqs[2], "Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"));
+        head_has(&f.reqs[3], "Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"));
 }
 
 static void test_deadline_trace_and_context(void **state)
@@ -687,6 +707,38 @@ static void test_deadline_trace_and_context(void **state)
     assert_int_equal(hs.remaining[1], 0);
 }
 
+/* The trace id goes into the environment without setenv's copy per value (which glibc keeps
+ * for the process's life: ~140 bytes more per invocation); the buffer grows for a long one. */
+static void test_trace_env_follows_each_invocation(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_start(&f);
+    char longer[400], extra[3][512];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    const char *traces[3] = {"Root=1-00000000-000000000000000000000001", longer,
+                             "Root=1-00000000-000000000000000000000003"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(extra[i], sizeof extra[i], "Lambda-Runtime-Trace-Id: %s\r\n", traces[i]);
+        char id[16];
+        snprintf(id, sizeof id, "tr-%d", i);
+        step_next(&f, id, extra[i], "{}");
+        step_accepted(&f);
+    }
+    fake_run(&f);
+    struct runtime rt;
+    assert_int_equal(runtime_init(&rt, f.api, recording_handler, NULL), 0);
+    assert_int_equal(runtime_run(&rt, 3), 0);
+    assert_string_equal(getenv("_X_AMZN_TRACE_ID"), traces[2]);
+    runtime_destroy(&rt);
+    fake_stop(&f);
+    assert_int_equal(hs.calls, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(hs.trace_env[i], traces[i]);
+    assert_null(getenv("_X_AMZN_TRACE_ID")); /* the runtime's buffer left with it */
+}
+
 static void test_connect_refused_counts(void **state)
 {
     (void)state;
@@ -720,6 +772,7 @@ int main(void)
         cmocka_unit_test_setup(test_post_rejected_counts, setup),
         cmocka_unit_test_setup(test_response_too_large_becomes_error, setup),
         cmocka_unit_test_setup(test_deadline_trace_and_context, setup),
+        cmocka_unit_test_setup(test_trace_env_follows_each_invocation, setup),
         cmocka_unit_test_setup(test_connect_refused_counts, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,9 @@ struct fn_proc {
     int lfd, fd;
     pid_t pid;
     char log_path[64];
+    char in[1 << 20]; /* what the connection sent, the request being read first */
+    size_t got;       /* bytes in `in` */
+    size_t used;      /* the last request's bytes, dropped from `in` at the next read */
 };
 
 struct request {
@@ -56,6 +59,7 @@ static void fn_start(struct fn_proc *p, const char *fn)
         print_message("notice: %s not built; skipping\n", path);
         skip();
     }
+    p->got = p->used = 0;
     p->lfd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(p->lfd >= 0);
     struct sockaddr_in a = {0};
@@ -70,11 +74,17 @@ static void fn_start(struct fn_proc *p, const char *fn)
     snprintf(env_name, sizeof env_name, "AWS_LAMBDA_FUNCTION_NAME=haar-test-%s", fn);
     /* the settings both targets give the functions; the AWS endpoint is a closed port (these
      * tests exercise the runtime side, not AWS calls) */
-    char *envp[] = {env_api, env_name, "AWS_REGION=eu-west-1", "AWS_ACCESS_KEY_ID=AKIDTEST",
-                    "AWS_SECRET_ACCESS_KEY=test", "AWS_ENDPOINT_URL=http://127.0.0.1:9",
-                    "AWS_MAX_ATTEMPTS=1", "TASKS_TABLE=haar-test-tasks",
+    char *envp[] = {env_api,
+                    env_name,
+                    "AWS_REGION=eu-west-1",
+                    "AWS_ACCESS_KEY_ID=AKIDTEST",
+                    "AWS_SECRET_ACCESS_KEY=test",
+                    "AWS_ENDPOINT_URL=http://127.0.0.1:9",
+                    "AWS_MAX_ATTEMPTS=1",
+                    "TASKS_TABLE=haar-test-tasks",
                     "TASKS_STATUS_INDEX=by-status",
-                    "TASKS_QUEUE_URL=http://127.0.0.1:9/000000000000/haar-test-tasks", NULL};
+                    "TASKS_QUEUE_URL=http://127.0.0.1:9/000000000000/haar-test-tasks",
+                    NULL};
     snprintf(p->log_path, sizeof p->log_path, "/tmp/haar-test-fn-XXXXXX");
     int logfd = mkstemp(p->log_path);
     assert_true(logfd >= 0);
@@ -112,19 +122,26 @@ static char *fn_stop(struct fn_proc *p)
     return text;
 }
 
-static void read_request(int fd, struct request *r)
+/* Reads one request; bytes past it (a request pipelined behind it) stay for the next call. */
+static void read_request(struct fn_proc *p, struct request *r)
 {
-    static char in[1 << 20];
-    size_t got = 0;
+    int fd = p->fd;
+    char *in = p->in;
+    size_t got = p->got, used = p->used, cap = sizeof p->in;
+    memmove(in, in + used, got - used);
+    got -= used;
+    used = 0;
     char *end = NULL;
-    while (end == NULL) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        assert_int_equal(poll(&pfd, 1, 5000), 1);
-        ssize_t n = recv(fd, in + got, sizeof in - 1 - got, 0);
-        assert_true(n > 0);
-        got += (size_t)n;
+    for (;;) {
         in[got] = '\0';
         end = strstr(in, "\r\n\r\n");
+        if (end != NULL)
+            break;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        ssize_t n = recv(fd, in + got, cap - 1 - got, 0);
+        assert_true(n > 0);
+        got += (size_t)n;
     }
     size_t head = (size_t)(end - in) + 4, length = 0;
     for (char *q = in; (q = strchr(q, '\n')) != NULL && q < end; q++)
@@ -133,7 +150,7 @@ static void read_request(int fd, struct request *r)
     while (got < head + length) {
         struct pollfd pfd = {fd, POLLIN, 0};
         assert_int_equal(poll(&pfd, 1, 5000), 1);
-        ssize_t n = recv(fd, in + got, sizeof in - 1 - got, 0);
+        ssize_t n = recv(fd, in + got, cap - 1 - got, 0);
         assert_true(n > 0);
         got += (size_t)n;
     }
@@ -142,6 +159,8 @@ static void read_request(int fd, struct request *r)
     r->head[head] = '\0';
     r->body = in + head;
     r->body_len = length;
+    p->got = got;
+    p->used = head + length;
 }
 
 static void send_text(int fd, const char *s, size_t n)
@@ -158,7 +177,7 @@ static void send_text(int fd, const char *s, size_t n)
 static json_t *invoke(struct fn_proc *p, const char *id, const char *event, bool *is_error)
 {
     struct request r;
-    read_request(p->fd, &r);
+    read_request(p, &r);
     assert_true(strncmp(r.head, "GET /2018-06-01/runtime/invocation/next ", 40) == 0);
     char head[512];
     int n = snprintf(head, sizeof head,
@@ -169,7 +188,7 @@ static json_t *invoke(struct fn_proc *p, const char *id, const char *event, bool
                      id, strlen(event));
     send_text(p->fd, head, (size_t)n);
     send_text(p->fd, event, strlen(event));
-    read_request(p->fd, &r);
+    read_request(p, &r);
     char want[256];
     snprintf(want, sizeof want, "POST /2018-06-01/runtime/invocation/%s/", id);
     assert_true(strncmp(r.head, want, strlen(want)) == 0);

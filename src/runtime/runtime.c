@@ -237,7 +237,8 @@ int runtime_post_init_error(struct runtime *rt, const struct runtime_error *err)
 
 /* Posts the handler's outcome for request `id`. Returns the HTTP status or a negative
  * RUNTIME_HTTP_* error. */
-static int post_result(struct runtime *rt, const char *id, bool ok, const struct runtime_error *err)
+static int post_result(struct runtime *rt, const char *id, bool ok, const struct runtime_error *err,
+                       bool last)
 {
     char extra[RUNTIME_ERROR_TYPE_MAX + 64];
     buf_reset(&rt->path);
@@ -248,23 +249,25 @@ static int post_result(struct runtime *rt, const char *id, bool ok, const struct
         brc = render_error(rt, err, "Runtime.HandlerError", extra, sizeof extra);
     if (brc != BUF_OK)
         return RUNTIME_HTTP_ENOMEM;
-    /* GET /next rides behind the result (runtime_http_request_then). Should the result be
-     * refused after all (413 from a server whose limit is below ours), the error post that
-     * follows goes on a new connection and the GET left standing on this one is dropped. */
+    /* GET /next rides behind the result (runtime_http_request_then), unless this is the
+     * last invocation the loop was asked for. Should the result be refused after all (413
+     * from a server whose limit is below ours), the error post that follows goes on a new
+     * connection and the GET left standing on this one is dropped. */
+    const char *then = last ? NULL : "GET";
     int rc;
     if (ok)
         rc = runtime_http_request_then(&rt->conn, "POST", rt->path.data, NULL, "application/json",
-                                       rt->out.data, rt->out.len, &rt->res, "GET", NEXT_PATH);
+                                       rt->out.data, rt->out.len, &rt->res, then, NEXT_PATH);
     else
         rc = runtime_http_request_then(&rt->conn, "POST", rt->path.data, extra, ERROR_CONTENT_TYPE,
-                                       rt->post.data, rt->post.len, &rt->res, "GET", NEXT_PATH);
+                                       rt->post.data, rt->post.len, &rt->res, then, NEXT_PATH);
     return rc == RUNTIME_HTTP_OK ? rt->res.status : rc;
 }
 
 /* One GET /next → handler → POST cycle. Returns 1 when an invocation was handled, 0 when
  * a failure was counted, -1 on a fatal answer. The GET may already be on its way, pipelined
  * behind the last POST. */
-static int run_once(struct runtime *rt)
+static int run_once(struct runtime *rt, bool last)
 {
     int rc = runtime_http_await(&rt->conn, &rt->res);
     if (rc == RUNTIME_HTTP_ECLOSED) /* none pending, or the server closed before answering */
@@ -322,14 +325,14 @@ static int run_once(struct runtime *rt)
     rt->cold = false;
     rt->invocations++;
 
-    int status = post_result(rt, id, hrc == 0, &err);
+    int status = post_result(rt, id, hrc == 0, &err, last);
     if (status == 413 && hrc == 0) {
         /* the Runtime API refused an oversized response: fail the invocation instead */
         runtime_error_set(&err, "Function.ResponseSizeTooLarge",
                           "Response payload size (%zu bytes) exceeded maximum allowed payload "
                           "size (%d bytes).",
                           rt->out.len, RUNTIME_MAX_RESPONSE);
-        status = post_result(rt, id, false, &err);
+        status = post_result(rt, id, false, &err, last);
     }
     if (status < 0) {
         count_failure(rt, "POST /runtime/invocation/%s/%s: %s", id, hrc == 0 ? "response" : "error",
@@ -349,7 +352,7 @@ int runtime_run(struct runtime *rt, long max)
 {
     long handled = 0;
     while (max < 0 || handled < max) {
-        int rc = run_once(rt);
+        int rc = run_once(rt, max >= 0 && handled + 1 >= max);
         if (rc < 0)
             return 1;
         handled += rc;

@@ -86,6 +86,7 @@ int runtime_http_reader_init(struct runtime_http_reader *rd, runtime_http_read_f
     rd->read = read;
     rd->ctx = ctx;
     rd->pos = rd->len = 0;
+    rd->total = 0;
     rd->in = malloc(RUNTIME_HTTP_READ_SIZE);
     return rd->in ? RUNTIME_HTTP_OK : RUNTIME_HTTP_ENOMEM;
 }
@@ -126,6 +127,7 @@ static int reader_fill(struct runtime_http_reader *rd)
     if ((size_t)n > RUNTIME_HTTP_READ_SIZE - rd->len)
         return RUNTIME_HTTP_EIO; /* a broken source; never trust it past the buffer */
     rd->len += (size_t)n;
+    rd->total += (uint64_t)n;
     return 1;
 }
 
@@ -529,9 +531,32 @@ static int wait_ready(struct runtime_http_conn *c, int fd, short events, int64_t
     }
 }
 
+static void set_lowat(int fd, int bytes)
+{
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+}
+
 static ssize_t socket_read(void *ctx, char *p, size_t n)
 {
     struct runtime_http_conn *c = ctx;
+    if (c->lowat_once > 1) {
+        /* one read that waits for lowat_once bytes (see then_answer_len); blocking only: a
+         * deadline's poll() would not wake before the mark either */
+        int lowat = c->lowat_once;
+        c->lowat_once = 0;
+        if (c->deadline_ms <= 0) {
+            set_lowat(c->fd, lowat);
+            ssize_t got;
+            do
+                got = recv(c->fd, p, n, 0);
+            while (got < 0 && errno == EINTR);
+            int err = errno;
+            set_lowat(c->fd, 1);
+            if (got >= 0)
+                return got;
+            return err == ECONNRESET ? 0 : -1;
+        }
+    }
     for (;;) {
         if (c->deadline_ms > 0 && wait_ready(c, c->fd, POLLIN, c->deadline_ms) != 0)
             return -1;
@@ -560,6 +585,8 @@ int runtime_http_conn_init(struct runtime_http_conn *c, const char *hostport)
     c->timed_out = false;
     c->pending = false;
     c->req_split = 0;
+    c->then_answer_len = 0;
+    c->lowat_once = 0;
     buf_init(&c->req, RUNTIME_HTTP_MAX_HEAD);
     c->rd.in = NULL;
     if (hostport == NULL || strlen(hostport) >= sizeof c->hostport)
@@ -607,6 +634,8 @@ void runtime_http_conn_close(struct runtime_http_conn *c)
         close(c->fd);
     c->fd = -1;
     c->pending = false;
+    c->then_answer_len = 0;
+    c->lowat_once = 0;
     if (c->rd.in != NULL)
         runtime_http_reader_reset(&c->rd);
 }
@@ -774,7 +803,15 @@ int runtime_http_request_then(struct runtime_http_conn *c, const char *method, c
         bool dead = false;
         rc = conn_send(c, body, body_len);
         if (rc == RUNTIME_HTTP_OK) {
+            uint64_t from = c->rd.total - (c->rd.len - c->rd.pos);
+            if (then_method != NULL && c->then_answer_len > 0 && c->then_answer_len < INT32_MAX)
+                c->lowat_once = (int)c->then_answer_len + 1;
             rc = runtime_http_read_response(&c->rd, res, head);
+            c->lowat_once = 0;
+            if (then_method != NULL && rc == RUNTIME_HTTP_OK)
+                c->then_answer_len = res->status >= 200 && res->status < 300
+                                         ? (size_t)(c->rd.total - (c->rd.len - c->rd.pos) - from)
+                                         : 0; /* after a refusal, the next answer is read at once */
             dead = rc == RUNTIME_HTTP_ECLOSED;
         } else {
             dead = true;

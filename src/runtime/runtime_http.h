@@ -93,6 +93,7 @@ struct runtime_http_reader {
     void *ctx;
     char *in; /* RUNTIME_HTTP_READ_SIZE bytes, owned */
     size_t pos, len;
+    uint64_t total; /* bytes the source gave so far */
 };
 
 /* Sets the reader up over `read`. Returns RUNTIME_HTTP_OK or RUNTIME_HTTP_ENOMEM. */
@@ -129,6 +130,16 @@ struct runtime_http_conn {
     bool timed_out;   /* the last request ended on a deadline */
     bool pending;     /* a pipelined request was sent and its answer is still unread */
     size_t req_split; /* c->req holds the request's head up to here, a pipelined one after */
+    /* The answer to a request with another pipelined behind it (the runtime's 202 to its
+     * result) is of no use before the next one starts (its next event). The bytes the last
+     * such answer took, when it was a 2xx (0: none yet, or it was not), become plus one the
+     * socket's receive low-water mark (SO_RCVLOWAT) for the first read of the next, so the
+     * process sleeps through the 202 and wakes once, when the event arrives. A bigger
+     * answer (an error's JSON) still wakes it at once, and a connection's end always does;
+     * an answer no longer than the last 2xx waits for the event. The mark is put back to 1
+     * as soon as that read returns. */
+    size_t then_answer_len;
+    int lowat_once; /* > 1: the next socket read waits for this many bytes */
 };
 
 /* Resolves "host:port" ("[v6addr]:port" too) and prepares a closed connection. Does not

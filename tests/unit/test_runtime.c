@@ -39,6 +39,7 @@ struct step {
     enum step_kind kind;
     char wire[WIRE_MAX];
     size_t len;
+    int delay_ms; /* waited before sending */
 };
 
 struct rec {
@@ -92,6 +93,7 @@ static struct step *step_add(struct fake *f, enum step_kind kind)
     struct step *s = &f->steps[f->nsteps++];
     s->kind = kind;
     s->len = 0;
+    s->delay_ms = 0;
     return s;
 }
 
@@ -204,6 +206,8 @@ static void *fake_main(void *arg)
             f->reqs[f->nreqs].more = f->carry.len > 0;
             f->nreqs++;
             const struct step *s = &f->steps[next++];
+            if (s->delay_ms > 0)
+                poll(NULL, 0, s->delay_ms);
             if (s->kind != STEP_CLOSE)
                 send_all(fd, s->wire, s->len);
             if (s->kind != STEP_SEND)
@@ -332,7 +336,8 @@ static void test_loop_keeps_one_connection(void **state)
         snprintf(line, sizeof line, "\r\nContent-Length: %zu\r\n", strlen(want));
         assert_true(head_has(post, line));
         assert_true(head_has(post, "\r\nHost: 127.0.0.1:"));
-        assert_true(post->more); /* GET /next came in the same write, behind the result */
+        /* GET /next came in the same write, behind the result, but for the last one asked for */
+        assert_int_equal(post->more, i < 2);
         assert_false(get->more);
         assert_false(head_has(post, "Transfer-Encoding"));
         assert_false(head_has(post, "Expect:"));
@@ -654,22 +659,25 @@ static void test_response_too_large_becomes_error(void **state)
     step_text(&f, STEP_SEND,
               "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}");
     step_add(&f, STEP_CLOSE); /* the GET pipelined behind the refused POST: dropped */
+    step_accepted(&f);        /* the error, on a new connection */
+    step_next(&f, "ok-2", NULL, "{}");
     step_accepted(&f);
     fake_run(&f);
     hs.out_size = 10000;
     struct runtime rt;
     assert_int_equal(runtime_init(&rt, f.api, recording_handler, NULL), 0);
-    assert_int_equal(runtime_run(&rt, 1), 0);
+    assert_int_equal(runtime_run(&rt, 2), 0);
     assert_int_equal(rt.failures, 0);
     runtime_destroy(&rt);
     fake_stop(&f);
-    assert_int_equal(f.nreqs, 4);
+    assert_int_equal(f.nreqs, 6);
     assert_int_equal(f.accepts, 2);
     assert_int_equal(f.reqs[1].body_len, 10000);
     assert_true(strncmp(f.reqs[2].head, "GET /2018-06-01/runtime/invocation/next ", 40) == 0);
     assert_true(strstr(f.reqs[3].head, "/big-1/error HTTP/1.1") != NULL);
     assert_true(
         head_has(&f.reqs[3], "Lambda-Runtime-Function-Error-Type: Function.ResponseSizeTooLarge"));
+    assert_true(strstr(f.reqs[5].head, "/ok-2/response HTTP/1.1") != NULL);
 }
 
 static void test_deadline_trace_and_context(void **state)
@@ -739,6 +747,49 @@ static void test_trace_env_follows_each_invocation(void **state)
     assert_null(getenv("_X_AMZN_TRACE_ID")); /* the runtime's buffer left with it */
 }
 
+static const char accepted_padded[] = "HTTP/1.1 202 Accepted\r\nX-Padding: 0123456789\r\n"
+                                      "Content-Length: 15\r\n\r\n{\"status\":\"OK\"}";
+
+/* The 202 to a result is read together with the next event (SO_RCVLOWAT: the size of the last
+ * such answer plus one): an answer shorter than the last, its event late, must still come
+ * through, and so must a short answer after which the server hangs up. */
+static void test_result_answer_waits_for_the_event(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_start(&f);
+    step_next(&f, "lw-1", NULL, "{}");
+    step_text(&f, STEP_SEND, accepted_padded); /* the mark is learned from this one */
+    step_next(&f, "lw-2", NULL, "{}");
+    step_text(&f, STEP_SEND, accepted_padded); /* the last of runtime_run(2): no GET behind */
+    step_next(&f, "lw-3", NULL, "{}");
+    step_accepted(&f); /* shorter than the mark... */
+    step_next(&f, "lw-4", NULL, "{}");
+    f.steps[f.nsteps - 1].delay_ms = 300; /* ...and its event late */
+    step_text(&f, STEP_SEND_CLOSE, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+    step_next(&f, "lw-5", NULL, "{}"); /* short, then the hang-up: on a new connection */
+    step_accepted(&f);
+    fake_run(&f);
+    struct runtime rt;
+    assert_int_equal(runtime_init(&rt, f.api, recording_handler, NULL), 0);
+    assert_int_equal(runtime_run(&rt, 2), 0);
+    assert_int_equal(rt.conn.then_answer_len, strlen(accepted_padded));
+    assert_int_equal(runtime_run(&rt, 3), 0);
+    assert_int_equal(rt.failures_total, 0);
+    assert_int_equal(rt.conn.connects, 2);
+    int lowat = 0;
+    socklen_t len = sizeof lowat;
+    assert_true(rt.conn.fd >= 0);
+    assert_int_equal(getsockopt(rt.conn.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len), 0);
+    assert_int_equal(lowat, 1); /* put back after each such read */
+    runtime_destroy(&rt);
+    fake_stop(&f);
+    assert_int_equal(hs.calls, 5);
+    assert_string_equal(hs.ids[3], "lw-4");
+    assert_string_equal(hs.ids[4], "lw-5");
+    assert_int_equal(f.accepts, 2);
+}
+
 static void test_connect_refused_counts(void **state)
 {
     (void)state;
@@ -773,6 +824,7 @@ int main(void)
         cmocka_unit_test_setup(test_response_too_large_becomes_error, setup),
         cmocka_unit_test_setup(test_deadline_trace_and_context, setup),
         cmocka_unit_test_setup(test_trace_env_follows_each_invocation, setup),
+        cmocka_unit_test_setup(test_result_answer_waits_for_the_event, setup),
         cmocka_unit_test_setup(test_connect_refused_counts, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

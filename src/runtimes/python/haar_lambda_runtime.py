@@ -24,7 +24,6 @@ Exit status: 1 after an init error (posted to /runtime/init/error first), 1 when
 API fails (a non-200 from /next, such as the 500 "container error", or a broken connection).
 """
 
-import http.client
 import json
 import os
 import sys
@@ -572,33 +571,212 @@ class Invocation:
                  "identity", "tenant_id", "content_type", "body")
 
 
+class _Closed(Exception):
+    """The server closed the connection before the first byte of an answer."""
+
+
+class _Answer:
+    __slots__ = ("status", "headers", "body", "close")
+
+    def getheader(self, name):
+        return self.headers.get(name.lower())
+
+
 class RuntimeClient:
-    """The Runtime API over one kept-alive HTTP/1.1 connection (reopened once when the
-    server has closed an idle one). Not thread-safe."""
+    """The Runtime API over one kept-alive HTTP/1.1 connection, reopened once when the server
+    has closed an idle one. Its own few lines of HTTP rather than http.client, whose header
+    parsing (email.parser) cost more than the rest of the client's work per invocation and
+    whose import a cold start paid for. As the C runtime does, a result goes out with GET
+    /next pipelined behind it, and the answer to the result (a 202) is read together with the
+    next event: the first read after a result waits (SO_RCVLOWAT) for one byte more than the
+    last 2xx answer to a result took, so the process wakes once per invocation; an error's
+    bigger answer and a closed connection still wake it at once. Not thread-safe."""
+
+    _READ = 65536
+    _HEAD_MAX = 65536
 
     def __init__(self, address):
-        self._conn = http.client.HTTPConnection(address)
+        host, _, port = address.rpartition(":")
+        self._host = address
+        self._addr = (host[1:-1] if host.startswith("[") else host, int(port))
+        self._sock = None
+        self._buf = bytearray()  # bytes read past the last answer
+        self._received = 0  # bytes read from this connection
+        self._pending = False  # a GET /next sent behind the last request awaits its answer
+        self._mark = 0  # bytes the last 2xx answer to a result took (0: none yet)
+        self._next_head = self._head("GET", API_PREFIX + "/invocation/next", None, {})
 
-    def _request(self, method, path, body=None, headers=None):
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = None
+        self._buf = bytearray()
+        self._pending = False
+        self._mark = 0
+
+    def _connect(self):
+        import socket
+        self._sock = socket.create_connection(self._addr)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._received = 0
+
+    def _head(self, method, path, body, headers):
+        lines = ["%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, path, self._host)]
+        for name, value in headers.items():
+            lines.append("%s: %s\r\n" % (name, value))
+        if body is not None or method == "POST":
+            lines.append("Content-Length: %d\r\n" % len(body or b""))
+        lines.append("\r\n")
+        return "".join(lines).encode("latin-1")
+
+    def _fill(self, lowat=0):
+        """Reads more bytes; lowat > 1 makes this one read wait for that many."""
+        sock = self._sock
+        if lowat > 1:
+            import socket
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, lowat)
+            try:
+                data = sock.recv(self._READ)
+            finally:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+        else:
+            data = sock.recv(self._READ)
+        self._received += len(data)
+        self._buf += data
+        return len(data)
+
+    def _line(self):
+        buf = self._buf
+        while True:
+            end = buf.find(b"\r\n")
+            if end >= 0:
+                line = bytes(buf[:end])
+                del buf[:end + 2]
+                return line
+            if len(buf) > self._HEAD_MAX or not self._fill():
+                raise OSError("broken chunked answer")
+
+    def _exactly(self, n):
+        while len(self._buf) < n:
+            if not self._fill():
+                raise OSError("the answer ended early")
+        body = bytes(self._buf[:n])
+        del self._buf[:n]
+        return body
+
+    def _answer(self, lowat=0):
+        """Reads one answer. _Closed when the connection ended before its first byte."""
+        buf = self._buf
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > self._HEAD_MAX:
+                    raise OSError("answer head too long")
+                if not self._fill(lowat):
+                    if buf:
+                        raise OSError("the answer ended early")
+                    raise _Closed()
+                lowat = 0
+                continue
+            lines = bytes(buf[:end]).decode("latin-1").split("\r\n")
+            del buf[:end + 4]
+            version, _, rest = lines[0].partition(" ")
+            code = rest[:3]
+            if not version.startswith("HTTP/1.") or not code.isdigit():
+                raise OSError("not an HTTP/1.x answer: %r" % lines[0][:80])
+            ans = _Answer()
+            ans.status = int(code)
+            ans.headers = headers = {}
+            for line in lines[1:]:
+                name, sep, value = line.partition(":")
+                if not sep:
+                    raise OSError("malformed header line: %r" % line[:80])
+                name = name.strip().lower()
+                value = value.strip()
+                headers[name] = headers[name] + ", " + value if name in headers else value
+            if ans.status >= 200:  # 1xx: an interim answer, the real one follows
+                break
+        conn = headers.get("connection", "").lower()
+        ans.close = "close" in conn or (version == "HTTP/1.0" and "keep-alive" not in conn)
+        length = headers.get("content-length")
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = self._line().split(b";", 1)[0].strip()
+                n = int(size, 16)
+                if n == 0:
+                    while self._line():  # trailers
+                        pass
+                    break
+                parts.append(self._exactly(n))
+                self._exactly(2)
+            ans.body = b"".join(parts)
+        elif "transfer-encoding" in headers:
+            raise OSError("unsupported transfer coding")
+        elif length is not None:
+            if not length.isdigit():
+                raise OSError("bad Content-Length %r" % length[:40])
+            ans.body = self._exactly(int(length))
+        else:  # the body runs to the connection's end
+            while self._fill():
+                pass
+            ans.body = bytes(buf)
+            del buf[:]
+            ans.close = True
+        return ans
+
+    def _request(self, method, path, body=None, headers=None, then_next=False):
+        """Sends one request (with GET /next behind it when then_next) and reads its answer."""
+        data = self._head(method, path, body, headers or {}) + (body or b"")
+        if then_next:
+            data += self._next_head
+        if self._pending:  # an answer nobody read would be taken for this one's
+            self.close()
         for attempt in (0, 1):
-            reused = self._conn.sock is not None
+            reused = self._sock is not None
             try:
                 if not reused:
-                    self._conn.connect()
-                    import socket
-                    self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self._conn.request(method, path, body, headers or {})
-                resp = self._conn.getresponse()
-                return resp, resp.read()
-            except (OSError, http.client.HTTPException) as e:
-                self._conn.close()
-                if attempt or not reused:
-                    raise RuntimeApiError("%s %s: %s" % (method, path, e)) from None
+                    self._connect()
+                self._sock.sendall(data)
+                at = self._received - len(self._buf)
+                ans = self._answer(self._mark + 1 if then_next and self._mark else 0)
+            except (OSError, ValueError, _Closed) as e:
+                self.close()
+                if attempt or not reused or not isinstance(e, (_Closed, ConnectionError)):
+                    raise RuntimeApiError("%s %s: %s" % (
+                        method, path, str(e) or "the server closed the connection")) from None
+                continue
+            if then_next:
+                took = self._received - len(self._buf) - at
+                self._mark = took if 200 <= ans.status < 300 else 0
+            if ans.close:
+                self.close()
+            else:
+                self._pending = then_next
+            return ans
         raise AssertionError("unreachable")
+
+    def _next_answer(self):
+        """The answer to GET /next: the one sent behind the last result, or a new one."""
+        if self._pending:
+            self._pending = False
+            try:
+                ans = self._answer()
+            except _Closed:
+                self.close()
+            except (OSError, ValueError) as e:
+                self.close()
+                raise RuntimeApiError("GET /runtime/invocation/next: %s" % e) from None
+            else:
+                if ans.close:
+                    self.close()
+                return ans
+        return self._request("GET", API_PREFIX + "/invocation/next")
 
     def next(self):
         """Blocks for the next event; raises RuntimeApiError unless the answer is 200."""
-        resp, body = self._request("GET", API_PREFIX + "/invocation/next")
+        resp = self._next_answer()
+        body = resp.body
         if resp.status != 200:
             raise RuntimeApiError("GET /runtime/invocation/next: %d %s" % (
                 resp.status, body[:200].decode("utf-8", "replace")))
@@ -624,17 +802,17 @@ class RuntimeClient:
         """Posts a result; the server's answer (202, or 413 past the 6 MB limit, which ends
         the invocation with its own error) is not ours to act on."""
         self._request("POST", "%s/invocation/%s/response" % (API_PREFIX, request_id), body,
-                      {"Content-Type": content_type})
+                      {"Content-Type": content_type}, then_next=True)
 
-    def post_error(self, path, error):
+    def post_error(self, path, error, then_next=False):
         body = json.dumps(error, cls=_Encoder).encode("utf-8")
         self._request("POST", API_PREFIX + path, body, {
             "Content-Type": "application/json",  # as AWS's clients send errors
             ERROR_TYPE_HEADER: header_safe(error.get("errorType") or "Runtime.Unknown"),
-        })
+        }, then_next)
 
     def post_invocation_error(self, request_id, error):
-        self.post_error("/invocation/%s/error" % request_id, error)
+        self.post_error("/invocation/%s/error" % request_id, error, then_next=True)
 
     def post_init_error(self, error):
         self.post_error("/init/error", error)

@@ -33,6 +33,72 @@ def start(running, api, task, handler, runtime=RUNTIME, extra=None):
     return running(start_node(api, task, handler, runtime, extra))
 
 
+def test_result_and_next_share_a_write(function, running):
+    """The result goes out with GET /next pipelined behind it; a late event, and a shorter
+    answer followed by a hang-up (a new connection), still come through."""
+    import socket
+    import threading
+    import types
+
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(4)
+    ls.settimeout(10)
+    got = []
+    accepted = b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
+
+    def event(rid):
+        return (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: " + rid +
+                b"\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+
+    def read_heads(c, n):
+        data = b""
+        while data.count(b"\r\n\r\n") < n:
+            more = c.recv(65536)
+            if not more:
+                break
+            data += more
+        return data
+
+    def serve():
+        try:
+            c, _ = ls.accept()
+            c.settimeout(10)
+            got.append(read_heads(c, 1))
+            c.sendall(event(b"p-1"))
+            got.append(read_heads(c, 2))
+            c.sendall(accepted)
+            time.sleep(0.2)
+            c.sendall(event(b"p-2"))
+            got.append(read_heads(c, 2))
+            c.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            c.close()
+            c, _ = ls.accept()
+            c.settimeout(10)
+            got.append(read_heads(c, 1))
+            c.sendall(event(b"p-3"))
+            got.append(read_heads(c, 2))
+            c.sendall(accepted)
+            c.close()
+        except OSError as e:
+            got.append(e)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    api = types.SimpleNamespace(address="127.0.0.1:%d" % ls.getsockname()[1])
+    start(running, api, function({"index.js": ECHO_CJS}), "index.handler")
+    t.join(15)
+    ls.close()
+    assert len(got) == 5, got
+    assert got[1].startswith(b"POST /2018-06-01/runtime/invocation/p-1/response HTTP/1.1\r\n")
+    assert b'"count":1}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n' in got[1]
+    assert b"/p-2/response HTTP/1.1" in got[2]
+    assert got[3].startswith(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n")
+    assert got[4].startswith(b"POST /2018-06-01/runtime/invocation/p-3/response HTTP/1.1\r\n")
+    assert b'"count":3' in got[4]
+
+
 def test_cjs_init_once(api, function, running):
     p = start(running, api, function({"index.js": ECHO_CJS}), "index.handler")
     for i in range(1, 4):

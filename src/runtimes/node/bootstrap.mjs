@@ -30,7 +30,7 @@
  */
 
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -361,35 +361,205 @@ export function serializeResponse(body) {
   }
 }
 
-/** The Runtime API over one kept-alive connection (an Agent with one socket). */
+const HEAD_MAX = 64 * 1024;
+
+/** A complete chunked body in buf from pos: {body, end}, or null while bytes are missing. */
+function parseChunked(buf, pos) {
+  const parts = [];
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) return null;
+    const size = parseInt(buf.toString('latin1', pos, eol).split(';')[0].trim(), 16);
+    if (!Number.isInteger(size) || size < 0) throw new Error('bad chunk size');
+    pos = eol + 2;
+    if (size === 0) {
+      for (;;) { // trailers, up to an empty line
+        const e = buf.indexOf('\r\n', pos);
+        if (e < 0) return null;
+        const empty = e === pos;
+        pos = e + 2;
+        if (empty) return { body: Buffer.concat(parts), end: pos };
+      }
+    }
+    if (buf.length < pos + size + 2) return null;
+    parts.push(buf.subarray(pos, pos + size));
+    pos += size + 2;
+  }
+}
+
+/**
+ * The Runtime API over one kept-alive HTTP/1.1 connection with a few lines of HTTP of its own
+ * (node:http's client cost more per invocation than the rest of the runtime). A result whose
+ * callback goes on to the next invocation goes out with GET /next pipelined behind it in the
+ * same write; answers come in request order. The socket keeps the process alive only while an
+ * answer is awaited (as an Agent's free socket does not), so an emptied event loop is still
+ * seen. A request that finds the kept-alive connection closed before any byte of its answer
+ * is sent once more on a new one.
+ */
 class RuntimeClient {
   constructor(hostPort) {
     const i = hostPort.lastIndexOf(':');
-    this.hostname = hostPort.slice(0, i);
+    const host = hostPort.slice(0, i);
+    this.hostPort = hostPort;
+    this.host = host.startsWith('[') ? host.slice(1, -1) : host;
     this.port = Number(hostPort.slice(i + 1));
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.sock = null;
+    this.buf = Buffer.alloc(0);
+    this.waiting = []; // {resolve, reject}, in request order
+    this.pendingNext = null; // the answer to a GET /next sent behind a result
+    this.nextHead = this._head('GET', `${API_PREFIX}/invocation/next`, {}, -1);
   }
 
-  _request(method, urlPath, body, headers) {
-    return new Promise((resolve, reject) => {
-      const req = http.request({
-        hostname: this.hostname, port: this.port, path: urlPath, method, headers,
-        agent: this.agent,
-      }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers,
-          body: Buffer.concat(chunks) }));
-        res.on('error', (e) => reject(new RuntimeApiError(`${method} ${urlPath}: ${e.message}`)));
-      });
-      req.on('error', (e) => reject(new RuntimeApiError(`${method} ${urlPath}: ${e.message}`)));
-      req.end(body);
+  _head(method, urlPath, headers, length) {
+    let h = `${method} ${urlPath} HTTP/1.1\r\nHost: ${this.hostPort}\r\n`;
+    for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
+    if (length >= 0) h += `Content-Length: ${length}\r\n`;
+    return Buffer.from(h + '\r\n', 'latin1');
+  }
+
+  _connect() {
+    const sock = net.connect({ host: this.host, port: this.port });
+    sock.setNoDelay(true);
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    sock.on('data', (d) => this._onData(sock, d));
+    sock.on('error', (e) => this._onGone(sock, e));
+    sock.on('close', () => this._onGone(sock, null));
+  }
+
+  /* The connection ended (err null: closed): every waiter fails; the first one learns whether
+   * any byte of its answer had come (broken: an answer that could not be parsed). */
+  _onGone(sock, err, broken = false) {
+    if (sock !== this.sock) return;
+    this.sock = null;
+    const partial = broken || this.buf.length > 0;
+    const waiting = this.waiting;
+    this.waiting = [];
+    waiting.forEach((w, i) => {
+      const e = new Error(err ? err.message : 'the server closed the connection');
+      e.beforeAnswer = i > 0 || !partial;
+      w.reject(e);
     });
+  }
+
+  _onData(sock, d) {
+    if (sock !== this.sock) return;
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    try {
+      while (this.waiting.length) {
+        const answer = this._parse();
+        if (answer === null) break;
+        this.waiting.shift().resolve(answer);
+        if (answer.close) {
+          sock.destroy();
+          this._onGone(sock, null);
+          return;
+        }
+      }
+      if (!this.waiting.length) sock.unref();
+    } catch (e) {
+      sock.destroy();
+      this._onGone(sock, e, true);
+    }
+  }
+
+  /** One complete answer from the buffer, or null while bytes are missing. */
+  _parse() {
+    const buf = this.buf;
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (buf.length > HEAD_MAX) throw new Error('answer head too long');
+      return null;
+    }
+    const lines = buf.toString('latin1', 0, end).split('\r\n');
+    const m = /^HTTP\/1\.(\d) (\d{3})/.exec(lines[0]);
+    if (!m) throw new Error(`not an HTTP/1.x answer: ${lines[0].slice(0, 80)}`);
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const c = line.indexOf(':');
+      if (c <= 0) throw new Error(`malformed header line: ${line.slice(0, 80)}`);
+      const name = line.slice(0, c).trim().toLowerCase();
+      const value = line.slice(c + 1).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    const status = Number(m[2]);
+    const start = end + 4;
+    if (status < 200) { // an interim answer: the real one follows
+      this.buf = buf.subarray(start);
+      return this._parse();
+    }
+    let body;
+    let next;
+    if ((headers['transfer-encoding'] ?? '').toLowerCase() === 'chunked') {
+      const c = parseChunked(buf, start);
+      if (c === null) return null;
+      ({ body, end: next } = c);
+    } else if ('transfer-encoding' in headers) {
+      throw new Error('unsupported transfer coding');
+    } else {
+      const length = headers['content-length'];
+      if (length === undefined || !/^\d+$/.test(length)) {
+        throw new Error('an answer without a usable Content-Length');
+      }
+      next = start + Number(length);
+      if (buf.length < next) return null;
+      body = Buffer.from(buf.subarray(start, next));
+    }
+    this.buf = buf.subarray(next);
+    const conn = (headers.connection ?? '').toLowerCase();
+    const close = conn.includes('close') || (m[1] === '0' && !conn.includes('keep-alive'));
+    return { status, headers, body, close };
+  }
+
+  /* Sends the bytes; resolves with the answer (and, with thenNext, leaves the GET's in
+   * pendingNext). One more try on a new connection when a reused one was already closed. */
+  async _send(label, bytes, thenNext, retried = false) {
+    const reused = this.sock !== null;
+    if (!reused) this._connect();
+    const sock = this.sock;
+    const answer = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (thenNext) {
+      this.pendingNext = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+      this.pendingNext.catch(() => {}); // awaited by next(), or dropped with the connection
+    }
+    sock.ref();
+    sock.write(bytes);
+    try {
+      return await answer;
+    } catch (e) {
+      if (thenNext) this.pendingNext = null;
+      if (e.beforeAnswer && reused && !retried) return this._send(label, bytes, thenNext, true);
+      throw new RuntimeApiError(`${label}: ${e.message}`);
+    }
+  }
+
+  _request(method, urlPath, body, headers, thenNext) {
+    if (this.pendingNext !== null) { // an answer nobody read would be taken for this one's
+      this.pendingNext = null;
+      if (this.sock) this.sock.destroy();
+      this._onGone(this.sock, null);
+    }
+    const head = this._head(method, urlPath, headers ?? {}, body ? body.length : -1);
+    const parts = body ? [head, body] : [head];
+    if (thenNext) parts.push(this.nextHead);
+    return this._send(`${method} ${urlPath}`, Buffer.concat(parts), thenNext);
   }
 
   /** The next event: {body (string), headers (lowercase names)}; rejects unless 200. */
   async next() {
-    const r = await this._request('GET', `${API_PREFIX}/invocation/next`);
+    let r = null;
+    if (this.pendingNext !== null) {
+      const pending = this.pendingNext;
+      this.pendingNext = null;
+      try {
+        r = await pending;
+      } catch (e) {
+        if (!e.beforeAnswer) {
+          throw new RuntimeApiError(`GET /runtime/invocation/next: ${e.message}`);
+        }
+      }
+    }
+    if (r === null) r = await this._request('GET', `${API_PREFIX}/invocation/next`);
     if (r.status !== 200) {
       throw new RuntimeApiError(`GET /runtime/invocation/next: ${r.status} ` +
         r.body.toString('utf8', 0, 200));
@@ -401,37 +571,38 @@ class RuntimeClient {
   }
 
   /* A POST whose answer (202, or 413 past the 6 MB limit, which ends the invocation with its
-   * own error) is not ours to act on; a broken connection ends the environment. */
-  _post(urlPath, body, headers, callback) {
+   * own error) is not ours to act on; a broken connection ends the environment. thenNext: the
+   * callback goes on to the next invocation, so GET /next rides behind the POST. */
+  _post(urlPath, body, headers, callback, thenNext) {
     const buf = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
-    this._request('POST', urlPath, buf, { ...headers, 'Content-Length': buf.length })
-      .then(() => callback(), fatal);
+    this._request('POST', urlPath, buf, headers, thenNext === true).then(() => callback(), fatal);
   }
 
-  postInvocationResponse(result, id, callback) {
+  postInvocationResponse(result, id, callback, thenNext) {
     this._post(`${API_PREFIX}/invocation/${encodeURIComponent(id)}/response`,
-      serializeResponse(result), { 'Content-Type': 'application/json' }, callback);
+      serializeResponse(result), { 'Content-Type': 'application/json' }, callback, thenNext);
   }
 
-  postStreamedResponse(body, contentType, id, callback) {
+  postStreamedResponse(body, contentType, id, callback, thenNext) {
     this._post(`${API_PREFIX}/invocation/${encodeURIComponent(id)}/response`, body,
-      { 'Content-Type': contentType }, callback);
+      { 'Content-Type': contentType }, callback, thenNext);
   }
 
-  _postError(urlPath, error, callback) {
+  _postError(urlPath, error, callback, thenNext) {
     const doc = toRapidResponse(error);
     this._post(urlPath, serializeResponse(doc), {
       'Content-Type': 'application/json',
       [ERROR_TYPE_HEADER]: headerSafe(doc.errorType ?? 'Runtime.Unknown'),
-    }, callback);
+    }, callback, thenNext);
   }
 
-  postInvocationError(error, id, callback) {
-    this._postError(`${API_PREFIX}/invocation/${encodeURIComponent(id)}/error`, error, callback);
+  postInvocationError(error, id, callback, thenNext) {
+    this._postError(`${API_PREFIX}/invocation/${encodeURIComponent(id)}/error`, error, callback,
+      thenNext);
   }
 
   postInitError(error, callback) {
-    this._postError(`${API_PREFIX}/init/error`, error, callback);
+    this._postError(`${API_PREFIX}/init/error`, error, callback, false);
   }
 }
 
@@ -494,7 +665,7 @@ function forwardTraceId(headers) {
 function buildCallbackContext(client, id, scheduleNext, logError) {
   const postError = (err, cb) => {
     logError('Invoke Error', err);
-    client.postInvocationError(err, id, cb);
+    client.postInvocationError(err, id, cb, true);
   };
   let completed = false;
   const complete = (result, cb) => {
@@ -504,7 +675,7 @@ function buildCallbackContext(client, id, scheduleNext, logError) {
       return;
     }
     completed = true;
-    client.postInvocationResponse(result, id, cb);
+    client.postInvocationResponse(result, id, cb, true);
   };
   let waitForEmptyEventLoop = true;
   const callback = (err, result) => {
@@ -667,7 +838,7 @@ class Runtime {
     const fail = (err) => {
       beforeExit.reset();
       this.logError('Invoke Error', err);
-      this.client.postInvocationError(err, id, () => this.scheduleIteration());
+      this.client.postInvocationError(err, id, () => this.scheduleIteration(), true);
     };
     try {
       const event = JSON.parse(body);
@@ -685,7 +856,7 @@ class Runtime {
       if (!out.stream.writableFinished) await new Promise((r) => out.stream.once('finish', r));
       beforeExit.reset();
       this.client.postStreamedResponse(out.body(), out.contentType(), id,
-        () => this.scheduleIteration());
+        () => this.scheduleIteration(), true);
     } catch (err) {
       fail(err);
     }
@@ -708,9 +879,9 @@ class Runtime {
       if (this.isAsync) {
         const err = new NodeJsExit();
         this.logError('Invoke Error', err);
-        this.client.postInvocationError(err, id, () => this.scheduleIteration());
+        this.client.postInvocationError(err, id, () => this.scheduleIteration(), true);
       } else {
-        this.client.postInvocationResponse(null, id, () => this.scheduleIteration());
+        this.client.postInvocationResponse(null, id, () => this.scheduleIteration(), true);
       }
     });
   }

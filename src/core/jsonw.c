@@ -100,6 +100,11 @@ int jw_escape(struct buf *b, const char *s, size_t len)
     size_t run = 0, i = 0;
     int rc = buf_append(b, "\"", 1);
     while (i < len && rc == BUF_OK) {
+        /* the common case first, in a tight loop: printable ASCII that needs no escape */
+        while (i < len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+            i++;
+        if (i == len)
+            break;
         unsigned char ch = u[i];
         char esc[8];
         const char *e = NULL;

@@ -65,3 +65,22 @@ size_t str_upper_bound(const void *arr, size_t n, const char *(*key_at)(const vo
 {
     return bound(arr, n, key_at, key, 0);
 }
+
+size_t str_i64(int64_t v, char *out)
+{
+    char tmp[STR_I64_MAX];
+    size_t n = 0;
+    /* through the unsigned magnitude: -INT64_MIN does not fit an int64_t */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n > 0)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}

@@ -6,6 +6,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Room str_i64 needs: "-9223372036854775808" and a NUL. */
+#define STR_I64_MAX 21
+
+/* Writes v in decimal (and a NUL) to out, which has STR_I64_MAX bytes; returns the digits'
+ * count. The hot paths' integer formatting, without printf's format parsing. */
+size_t str_i64(int64_t v, char *out);
 
 /* A NUL-terminated heap copy of the n bytes at s (which may hold NULs; the copy keeps them),
  * or NULL when out of memory. The caller frees it. */

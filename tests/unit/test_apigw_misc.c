@@ -79,7 +79,8 @@ static void test_throttle_rate(void **state)
     apigw_throttle_free(NULL);
 }
 
-static const char *const origins[] = {"https://app.example", "http:" "//*"};
+static const char *const origins[] = {"https://app.example", "http:"
+                                                             "//*"};
 static const char *const methods[] = {"GET", "POST"};
 static const char *const allow_h[] = {"authorization", "content-type"};
 static const char *const expose[] = {"x-request-id"};
@@ -100,8 +101,8 @@ static void test_cors(void **state)
     struct apigw_cors c = {origins, 2, methods, 2, allow_h, 2, expose, 1, 300, true};
     struct apigw_kv pre[] = {{"Origin", 6, "https://app.example", 19},
                              {"Access-Control-Request-Method", 29, "POST", 4}};
-    struct apigw_request req = {.method = "OPTIONS", .method_len = 7, .headers = pre,
-                                .nheaders = 2};
+    struct apigw_request req = {
+        .method = "OPTIONS", .method_len = 7, .headers = pre, .nheaders = 2};
     assert_true(apigw_cors_is_preflight(&req));
     struct apigw_response r;
     apigw_response_init(&r);
@@ -185,10 +186,10 @@ static void test_accesslog(void **state)
     assert_int_equal(apigw_accesslog_format(apigw_accesslog_default_format,
                                             strlen(apigw_accesslog_default_format), &v, &out),
                      0);
-    assert_string_equal(out.data,
-                        "{ \"requestId\":\"rid\", \"ip\": \"1.2.3.4\", \"requestTime\":\"04/Mar/2020:"
-                        "19:03:58 +0000\", \"httpMethod\":\"GET\",\"routeKey\":\"GET /pets/{id}\", "
-                        "\"status\":\"200\",\"protocol\":\"HTTP/1.1\", \"responseLength\":\"17\" }");
+    assert_string_equal(
+        out.data, "{ \"requestId\":\"rid\", \"ip\": \"1.2.3.4\", \"requestTime\":\"04/Mar/2020:"
+                  "19:03:58 +0000\", \"httpMethod\":\"GET\",\"routeKey\":\"GET /pets/{id}\", "
+                  "\"status\":\"200\",\"protocol\":\"HTTP/1.1\", \"responseLength\":\"17\" }");
     static const struct {
         const char *fmt, *want;
     } cases[] = {
@@ -312,6 +313,14 @@ static void test_helpers(void **state)
     assert_int_equal(apigw_clf_time(1583348638390, t, sizeof t), 26);
     assert_string_equal(t, "04/Mar/2020:19:03:58 +0000");
     assert_int_equal(apigw_clf_time(0, t, 10), -1);
+    assert_int_equal(apigw_clf_time(0, t, sizeof t), 26);
+    assert_string_equal(t, "01/Jan/1970:00:00:00 +0000");
+    assert_int_equal(apigw_clf_time(253402300799999, t, sizeof t), 26); /* the last of 9999 */
+    assert_string_equal(t, "31/Dec/9999:23:59:59 +0000");
+    assert_int_equal(apigw_clf_time(253402300800000, t, sizeof t), -1); /* year 10000 */
+    buf_reset(&b);
+    assert_int_equal(jw_escape(&b, "plain run \x7f then \"q\"", 20), 0);
+    assert_string_equal(b.data, "\"plain run \x7f then \\\"q\\\"\"");
     assert_true(utf8_valid("\xe2\x82\xac", 3));
     assert_false(utf8_valid("\xe2\x82", 2));
     buf_destroy(&b);
@@ -320,9 +329,9 @@ static void test_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket),     cmocka_unit_test(test_throttle_rate),
-        cmocka_unit_test(test_cors),       cmocka_unit_test(test_accesslog),
-        cmocka_unit_test(test_route_api),  cmocka_unit_test(test_response_api),
+        cmocka_unit_test(test_bucket),    cmocka_unit_test(test_throttle_rate),
+        cmocka_unit_test(test_cors),      cmocka_unit_test(test_accesslog),
+        cmocka_unit_test(test_route_api), cmocka_unit_test(test_response_api),
         cmocka_unit_test(test_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

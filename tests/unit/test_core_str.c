@@ -1,4 +1,5 @@
-/* Unit tests: core/str (glob matching, byte copies, sorted search) and core/status (reason phrases). */
+/* Unit tests: core/str (glob matching, byte copies, sorted search) and core/status (reason
+ * phrases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,12 +71,12 @@ static const char *sorted_at(const void *arr, size_t i)
 
 static const struct {
     const char *key;
-    size_t n; /* how many of sorted[] the search sees */
+    size_t n;            /* how many of sorted[] the search sees */
     size_t lower, upper; /* the first index >= key, > key */
 } bound_cases[] = {
-    {"alpha", 5, 0, 1}, {"", 5, 0, 0},      {"a", 5, 0, 0},     {"beta", 5, 1, 3},
-    {"bz", 5, 3, 3},    {"delta", 5, 3, 4}, {"omega", 5, 4, 5}, {"zulu", 5, 5, 5},
-    {"x", 0, 0, 0},     {"beta", 1, 1, 1},  {"alpha", 1, 0, 1}, {"gamma", 4, 4, 4},
+    {"alpha", 5, 0, 1},   {"", 5, 0, 0},      {"a", 5, 0, 0},     {"beta", 5, 1, 3},
+    {"bz", 5, 3, 3},      {"delta", 5, 3, 4}, {"omega", 5, 4, 5}, {"zulu", 5, 5, 5},
+    {"x", 0, 0, 0},       {"beta", 1, 1, 1},  {"alpha", 1, 0, 1}, {"gamma", 4, 4, 4},
     {"charlie", 3, 3, 3},
 };
 
@@ -88,8 +89,29 @@ static void test_bound_table(void **state)
         size_t lo = str_lower_bound(sorted, n, sorted_at, key);
         size_t up = str_upper_bound(sorted, n, sorted_at, key);
         if (lo != bound_cases[i].lower || up != bound_cases[i].upper)
-            fail_msg("bounds %zu: '%s' in %zu gave [%zu, %zu), want [%zu, %zu)", i, key, n, lo,
-                     up, bound_cases[i].lower, bound_cases[i].upper);
+            fail_msg("bounds %zu: '%s' in %zu gave [%zu, %zu), want [%zu, %zu)", i, key, n, lo, up,
+                     bound_cases[i].lower, bound_cases[i].upper);
+    }
+}
+
+static void test_i64_decimal(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t v;
+        const char *text;
+    } cases[] = {
+        {0, "0"},
+        {7, "7"},
+        {-1, "-1"},
+        {1234567890, "1234567890"},
+        {INT64_MAX, "9223372036854775807"},
+        {INT64_MIN, "-9223372036854775808"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[STR_I64_MAX];
+        assert_int_equal(str_i64(cases[i].v, out), strlen(cases[i].text));
+        assert_string_equal(out, cases[i].text);
     }
 }
 
@@ -112,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_glob_table),
         cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
         cmocka_unit_test(test_bound_table),
+        cmocka_unit_test(test_i64_decimal),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,10 @@
 /* accesslog.c — see accesslog.h. */
 #include "cloud/apigw/accesslog.h"
 
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "core/str.h"
 
 const char apigw_accesslog_default_format[] =
     "{ \"requestId\":\"$context.requestId\", \"ip\": \"$context.identity.sourceIp\", "
@@ -29,42 +29,66 @@ enum kind { STR, INT, TIME, EPOCH, QUOTED };
 
 static const struct var {
     const char *name;
+    size_t len; /* of name */
     enum kind kind;
     size_t off;
 } vars[] = {
-    {"accountId", STR, offsetof(struct apigw_log_vars, account_id)},
-    {"apiId", STR, offsetof(struct apigw_log_vars, api_id)},
-    {"authorizer.error", STR, offsetof(struct apigw_log_vars, authorizer_error)},
-    {"authorizer.principalId", STR, offsetof(struct apigw_log_vars, authorizer_principal_id)},
-    {"awsEndpointRequestId", STR, offsetof(struct apigw_log_vars, integration_request_id)},
-    {"dataProcessed", INT, offsetof(struct apigw_log_vars, data_processed)},
-    {"domainName", STR, offsetof(struct apigw_log_vars, domain_name)},
-    {"domainPrefix", STR, offsetof(struct apigw_log_vars, domain_prefix)},
-    {"error.message", STR, offsetof(struct apigw_log_vars, error_message)},
-    {"error.messageString", QUOTED, offsetof(struct apigw_log_vars, error_message)},
-    {"error.responseType", STR, offsetof(struct apigw_log_vars, error_response_type)},
-    {"extendedRequestId", STR, offsetof(struct apigw_log_vars, extended_request_id)},
-    {"httpMethod", STR, offsetof(struct apigw_log_vars, http_method)},
-    {"identity.sourceIp", STR, offsetof(struct apigw_log_vars, source_ip)},
-    {"identity.userAgent", STR, offsetof(struct apigw_log_vars, user_agent)},
-    {"integration.error", STR, offsetof(struct apigw_log_vars, integration_error_message)},
-    {"integration.integrationStatus", INT, offsetof(struct apigw_log_vars, integration_status)},
-    {"integration.latency", INT, offsetof(struct apigw_log_vars, integration_latency)},
-    {"integration.requestId", STR, offsetof(struct apigw_log_vars, integration_request_id)},
-    {"integration.status", INT, offsetof(struct apigw_log_vars, function_status)},
-    {"integrationErrorMessage", STR, offsetof(struct apigw_log_vars, integration_error_message)},
-    {"integrationLatency", INT, offsetof(struct apigw_log_vars, integration_latency)},
-    {"integrationStatus", INT, offsetof(struct apigw_log_vars, integration_status)},
-    {"path", STR, offsetof(struct apigw_log_vars, path)},
-    {"protocol", STR, offsetof(struct apigw_log_vars, protocol)},
-    {"requestId", STR, offsetof(struct apigw_log_vars, request_id)},
-    {"requestTime", TIME, offsetof(struct apigw_log_vars, request_time_ms)},
-    {"requestTimeEpoch", EPOCH, offsetof(struct apigw_log_vars, request_time_ms)},
-    {"responseLatency", INT, offsetof(struct apigw_log_vars, response_latency)},
-    {"responseLength", INT, offsetof(struct apigw_log_vars, response_length)},
-    {"routeKey", STR, offsetof(struct apigw_log_vars, route_key)},
-    {"stage", STR, offsetof(struct apigw_log_vars, stage)},
-    {"status", INT, offsetof(struct apigw_log_vars, status)},
+    {"accountId", sizeof "accountId" - 1, STR, offsetof(struct apigw_log_vars, account_id)},
+    {"apiId", sizeof "apiId" - 1, STR, offsetof(struct apigw_log_vars, api_id)},
+    {"authorizer.error", sizeof "authorizer.error" - 1, STR,
+     offsetof(struct apigw_log_vars, authorizer_error)},
+    {"authorizer.principalId", sizeof "authorizer.principalId" - 1, STR,
+     offsetof(struct apigw_log_vars, authorizer_principal_id)},
+    {"awsEndpointRequestId", sizeof "awsEndpointRequestId" - 1, STR,
+     offsetof(struct apigw_log_vars, integration_request_id)},
+    {"dataProcessed", sizeof "dataProcessed" - 1, INT,
+     offsetof(struct apigw_log_vars, data_processed)},
+    {"domainName", sizeof "domainName" - 1, STR, offsetof(struct apigw_log_vars, domain_name)},
+    {"domainPrefix", sizeof "domainPrefix" - 1, STR,
+     offsetof(struct apigw_log_vars, domain_prefix)},
+    {"error.message", sizeof "error.message" - 1, STR,
+     offsetof(struct apigw_log_vars, error_message)},
+    {"error.messageString", sizeof "error.messageString" - 1, QUOTED,
+     offsetof(struct apigw_log_vars, error_message)},
+    {"error.responseType", sizeof "error.responseType" - 1, STR,
+     offsetof(struct apigw_log_vars, error_response_type)},
+    {"extendedRequestId", sizeof "extendedRequestId" - 1, STR,
+     offsetof(struct apigw_log_vars, extended_request_id)},
+    {"httpMethod", sizeof "httpMethod" - 1, STR, offsetof(struct apigw_log_vars, http_method)},
+    {"identity.sourceIp", sizeof "identity.sourceIp" - 1, STR,
+     offsetof(struct apigw_log_vars, source_ip)},
+    {"identity.userAgent", sizeof "identity.userAgent" - 1, STR,
+     offsetof(struct apigw_log_vars, user_agent)},
+    {"integration.error", sizeof "integration.error" - 1, STR,
+     offsetof(struct apigw_log_vars, integration_error_message)},
+    {"integration.integrationStatus", sizeof "integration.integrationStatus" - 1, INT,
+     offsetof(struct apigw_log_vars, integration_status)},
+    {"integration.latency", sizeof "integration.latency" - 1, INT,
+     offsetof(struct apigw_log_vars, integration_latency)},
+    {"integration.requestId", sizeof "integration.requestId" - 1, STR,
+     offsetof(struct apigw_log_vars, integration_request_id)},
+    {"integration.status", sizeof "integration.status" - 1, INT,
+     offsetof(struct apigw_log_vars, function_status)},
+    {"integrationErrorMessage", sizeof "integrationErrorMessage" - 1, STR,
+     offsetof(struct apigw_log_vars, integration_error_message)},
+    {"integrationLatency", sizeof "integrationLatency" - 1, INT,
+     offsetof(struct apigw_log_vars, integration_latency)},
+    {"integrationStatus", sizeof "integrationStatus" - 1, INT,
+     offsetof(struct apigw_log_vars, integration_status)},
+    {"path", sizeof "path" - 1, STR, offsetof(struct apigw_log_vars, path)},
+    {"protocol", sizeof "protocol" - 1, STR, offsetof(struct apigw_log_vars, protocol)},
+    {"requestId", sizeof "requestId" - 1, STR, offsetof(struct apigw_log_vars, request_id)},
+    {"requestTime", sizeof "requestTime" - 1, TIME,
+     offsetof(struct apigw_log_vars, request_time_ms)},
+    {"requestTimeEpoch", sizeof "requestTimeEpoch" - 1, EPOCH,
+     offsetof(struct apigw_log_vars, request_time_ms)},
+    {"responseLatency", sizeof "responseLatency" - 1, INT,
+     offsetof(struct apigw_log_vars, response_latency)},
+    {"responseLength", sizeof "responseLength" - 1, INT,
+     offsetof(struct apigw_log_vars, response_length)},
+    {"routeKey", sizeof "routeKey" - 1, STR, offsetof(struct apigw_log_vars, route_key)},
+    {"stage", sizeof "stage" - 1, STR, offsetof(struct apigw_log_vars, stage)},
+    {"status", sizeof "status" - 1, INT, offsetof(struct apigw_log_vars, status)},
 };
 
 static bool ident_char(char c)
@@ -78,10 +102,12 @@ static int put(struct buf *out, const char *s, size_t len)
 {
     if (s == NULL || len == 0)
         return buf_append(out, "-", 1);
-    int rc = buf_reserve(out, len);
+    size_t at = out->len;
+    int rc = buf_append(out, s, len);
     for (size_t i = 0; rc == BUF_OK && i < len; i++) {
-        char c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-        rc = buf_append(out, &c, 1);
+        unsigned char c = (unsigned char)out->data[at + i];
+        if (c < 0x20 || c == 0x7f)
+            out->data[at + i] = ' ';
     }
     return rc;
 }
@@ -98,7 +124,7 @@ static int put_var(struct buf *out, const struct apigw_log_vars *v, const char *
 {
     static const char claims[] = "authorizer.claims.", auth[] = "authorizer.";
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        if (strlen(vars[i].name) != nl || memcmp(vars[i].name, name, nl) != 0)
+        if (vars[i].len != nl || memcmp(vars[i].name, name, nl) != 0)
             continue;
         const char *base = (const char *)v + vars[i].off;
         char tmp[40];
@@ -122,8 +148,7 @@ static int put_var(struct buf *out, const struct apigw_log_vars *v, const char *
             memcpy(&n, base, sizeof n);
             if (n < 0)
                 return put(out, NULL, 0);
-            int k = snprintf(tmp, sizeof tmp, "%" PRId64, n);
-            return put(out, tmp, (size_t)k);
+            return put(out, tmp, str_i64(n, tmp));
         }
         case TIME: {
             int64_t n;

@@ -43,15 +43,36 @@ const struct apigw_kv *apigw_request_header(const struct apigw_request *req, con
     return NULL;
 }
 
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
 int apigw_clf_time(int64_t epoch_ms, char *out, size_t outlen)
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t secs = (time_t)(epoch_ms / 1000);
     struct tm tm;
-    if (outlen < 27 || gmtime_r(&secs, &tm) == NULL)
+    /* dd/Mon/yyyy:HH:MM:SS +0000, written by hand: twice per request (event, access log) */
+    if (outlen < 27 || gmtime_r(&secs, &tm) == NULL || tm.tm_year < -1900 ||
+        tm.tm_year > 9999 - 1900)
         return -1;
-    int n = snprintf(out, outlen, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
-                     months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return n > 0 && (size_t)n < outlen ? n : -1;
+    char *p = put2(out, tm.tm_mday);
+    *p++ = '/';
+    memcpy(p, months[tm.tm_mon], 3);
+    p += 3;
+    *p++ = '/';
+    p = put2(p, (tm.tm_year + 1900) / 100);
+    p = put2(p, (tm.tm_year + 1900) % 100);
+    *p++ = ':';
+    p = put2(p, tm.tm_hour);
+    *p++ = ':';
+    p = put2(p, tm.tm_min);
+    *p++ = ':';
+    p = put2(p, tm.tm_sec);
+    memcpy(p, " +0000", sizeof " +0000");
+    return (int)(p - out) + 6;
 }

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/status.h"
+#include "core/str.h"
 #include "core/timer.h"
 
 enum {
@@ -328,7 +329,6 @@ static void cap_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
 
 static const struct proto_conn_ops cap_ops = {cap_respond, cap_on_gone};
 
-
 /* A refused request's connection, once h2o let go of it: the answer is written, the sending
  * side shut, and what the client still sends is read and dropped (never kept) for a moment,
  * so that it reads the answer rather than a reset. */
@@ -466,6 +466,20 @@ static void rescreen(struct timer *t)
 
 /* ---- requests ---- */
 
+/* Dotted-quad text of an IPv4 address (at least 16 bytes of room); inet_ntop goes through
+ * sprintf, on every request. */
+static void ipv4_text(const unsigned char a[4], char *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        char d[STR_I64_MAX];
+        size_t k = str_i64(a[i], d);
+        memcpy(out + n, d, k);
+        n += k;
+        out[n++] = i < 3 ? '.' : '\0';
+    }
+}
+
 static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l)
 {
     struct proto_req *pr = &r->pr;
@@ -495,10 +509,9 @@ static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l
     struct sockaddr_storage ss;
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
     if (sl > 0 && ss.ss_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, pr->source_ip,
-                  sizeof pr->source_ip);
+        ipv4_text((const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr, pr->source_ip);
     else
-        snprintf(pr->source_ip, sizeof pr->source_ip, "127.0.0.1");
+        memcpy(pr->source_ip, "127.0.0.1", sizeof "127.0.0.1");
     ids_uuid4(pr->request_id);
     pr->ops = &conn_ops;
     pr->conn = r;
@@ -536,7 +549,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     l->fn(l->arg, &r->pr);
     return 0;
 }
-
 
 static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
                       const void *body, size_t len)

@@ -38,6 +38,7 @@
 
 #include "core/clock.h"
 #include "core/fs.h"
+#include "core/str.h"
 #include "core/timer.h"
 
 #define MAX_OPEN_FILES 64
@@ -115,7 +116,7 @@ struct logs {
     struct logs_stream *lru_head, *lru_tail;
     size_t nopen;
     size_t pending_total;
-    struct logs_stream *last; /* logs_put's one-entry cache */
+    struct logs_stream *last;  /* logs_put's one-entry cache */
     struct timer flush_timer;  /* TIMER_REAL: buffered events written within FLUSH_MS */
     struct timer expire_timer; /* TIMER_CLOCK: retention, every EXPIRE_MS of the clock */
 };
@@ -949,26 +950,17 @@ static int put_escaped(struct buf *b, const char *msg, size_t len)
     size_t run = 0;
     int rc = BUF_OK;
     for (size_t i = 0; i < len && rc == BUF_OK; i++) {
-        const char *esc = NULL;
-        switch (msg[i]) {
-        case '\\':
-            esc = "\\\\";
-            break;
-        case '\n':
-            esc = "\\n";
-            break;
-        case '\r':
-            esc = "\\r";
-            break;
-        case '\0':
-            esc = "\\0";
-            break;
-        default:
+        unsigned char c = (unsigned char)msg[i];
+        if (c > '\\' || (c != '\\' && c != '\n' && c != '\r' && c != '\0'))
             continue;
-        }
         rc = buf_append(b, msg + run, i - run);
         if (rc == BUF_OK)
-            rc = buf_append(b, esc, 2);
+            rc = buf_append(b,
+                            c == '\\'   ? "\\\\"
+                            : c == '\n' ? "\\n"
+                            : c == '\r' ? "\\r"
+                                        : "\\0",
+                            2);
         run = i + 1;
     }
     if (rc == BUF_OK)
@@ -996,9 +988,12 @@ int logs__put_at(struct logs *lg, struct logs_stream *s, int64_t ts_ms, int64_t 
         sg->sorted = true;
     }
     int64_t line_off = sg->bytes + (int64_t)before;
-    char head[48];
-    int hn = snprintf(head, sizeof head, "%lld %lld ", (long long)ts_ms, (long long)ingest_ms);
-    if (buf_append(&s->pending, head, (size_t)hn) != BUF_OK ||
+    char head[2 * STR_I64_MAX + 2];
+    size_t hn = str_i64(ts_ms, head);
+    head[hn++] = ' ';
+    hn += str_i64(ingest_ms, head + hn);
+    head[hn++] = ' ';
+    if (buf_append(&s->pending, head, hn) != BUF_OK ||
         put_escaped(&s->pending, msg, len) != BUF_OK ||
         buf_append(&s->pending, "\n", 1) != BUF_OK) {
         s->pending.len = before; /* drop the partial line */

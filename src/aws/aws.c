@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/sigv4.h"
 #include "runtime/runtime.h"
 
@@ -259,7 +260,7 @@ static void copy_text(char *dst, size_t cap, const char *s, size_t n)
  * the part after '#' (and before any ':', as SDKs read it). */
 static void parse_error(const struct aws_http_response *res, struct aws_error *err)
 {
-    json_t *j = json_loadb(res->body ? res->body : "", res->body_len, 0, NULL);
+    json_t *j = jsonh_loadb(res->body ? res->body : "", res->body_len, 0, NULL);
     const char *type = json_string_value(json_object_get(j, "__type"));
     const char *msg = json_string_value(json_object_get(j, "message"));
     if (msg == NULL)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/json.h"
 #include "core/jsonw.h"
 
 enum { ANSWER_MAX = 4 * 1024 * 1024 };
@@ -68,7 +69,7 @@ bool aws_ddb_item_has(const struct aws_ddb_item *it, const char *name)
 
 struct aws_ddb_item *aws_ddb_item_parse(const char *json, size_t len)
 {
-    json_t *m = json_loadb(json, len, 0, NULL);
+    json_t *m = jsonh_loadb(json, len, 0, NULL);
     struct aws_ddb_item *it = item_wrap(m);
     json_decref(m);
     return it;
@@ -178,7 +179,7 @@ static int call(struct aws_client *c, const char *op, struct jsonw *w, const str
     rc = aws_client_call(c, AWS_DYNAMODB, op, req->data, req->len, deadline_ms, &ans, err);
     if (rc == AWS_OK ||
         (failed_item != NULL && aws_error_is(err, "ConditionalCheckFailedException")))
-        *answer = json_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
+        *answer = jsonh_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
     if (rc == AWS_OK && !json_is_object(*answer)) {
         json_decref(*answer);
         *answer = NULL;

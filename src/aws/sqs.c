@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "core/codec.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 
 enum { ANSWER_MAX = 64 * 1024 };
@@ -83,7 +84,7 @@ int aws_sqs_send_message(struct aws_client *c, const struct aws_sqs_message *m, 
     rc = aws_client_call(c, AWS_SQS, "SendMessage", req.data, req.len, deadline_ms, &ans, err);
     if (rc != AWS_OK)
         goto done;
-    j = json_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
+    j = jsonh_loadb(ans.data ? ans.data : "", ans.len, 0, NULL);
     const char *id = json_string_value(json_object_get(j, "MessageId"));
     const char *md5 = json_string_value(json_object_get(j, "MD5OfMessageBody"));
     char want[33];

@@ -1,6 +1,12 @@
 #include "core/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codec.h"
+#include "core/utf8.h"
 
 const char *jsonh_str(const json_t *obj, const char *key, const char *dflt)
 {
@@ -39,8 +45,331 @@ int jsonh_dump_buf(const json_t *j, size_t flags, struct buf *out)
 json_t *jsonh_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *j = jsonh_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (j == NULL && err != NULL && errlen > 0)
         snprintf(err, errlen, "%s at line %d column %d", je.text, je.line, je.column);
     return j;
+}
+
+/* ---- jsonh_loadb's reader ---------------------------------------------------------------- */
+
+enum { FAST_MAX_DEPTH = 512 };
+
+struct reader {
+    const unsigned char *p, *end;
+    size_t flags;
+    int depth;
+    char *tmp; /* decoded strings with escapes */
+    size_t tmpcap;
+};
+
+static void skip_ws(struct reader *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+        r->p++;
+}
+
+static int hex4(const unsigned char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = codec_hexval((char)p[i]);
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static bool tmp_room(struct reader *r, size_t need)
+{
+    if (need <= r->tmpcap)
+        return true;
+    size_t cap = r->tmpcap ? r->tmpcap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *t = realloc(r->tmp, cap);
+    if (t == NULL)
+        return false;
+    r->tmp = t;
+    r->tmpcap = cap;
+    return true;
+}
+
+/* The string at r->p (after its opening quote): *s and *n are its decoded bytes, in the input
+ * when it has no escape, else in r->tmp. false: declined. */
+static bool read_string(struct reader *r, const char **s, size_t *n)
+{
+    const unsigned char *start = r->p;
+    const unsigned char *q = start;
+    while (q < r->end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x80)
+        q++;
+    if (q < r->end && *q == '"') { /* plain ASCII, the common case */
+        *s = (const char *)start;
+        *n = (size_t)(q - start);
+        r->p = q + 1;
+        return true;
+    }
+    size_t len = 0;
+    q = start;
+    while (q < r->end) {
+        unsigned char c = *q;
+        if (c == '"') {
+            *s = len ? r->tmp : "";
+            *n = len;
+            r->p = q + 1;
+            return true;
+        }
+        if (!tmp_room(r, len + 4))
+            return false;
+        if (c < 0x20)
+            return false; /* a control character: jansson's error */
+        if (c >= 0x80) {
+            size_t k = utf8_seq_len(q, (size_t)(r->end - q));
+            if (k == 0)
+                return false;
+            memcpy(r->tmp + len, q, k);
+            len += k;
+            q += k;
+            continue;
+        }
+        if (c != '\\') {
+            r->tmp[len++] = (char)c;
+            q++;
+            continue;
+        }
+        if (r->end - q < 2)
+            return false;
+        char e = (char)q[1];
+        const char *simple = strchr("\"\\/bfnrt", e);
+        if (e != '\0' && e != 'u' && simple != NULL) {
+            static const char out[] = "\"\\/\b\f\n\r\t";
+            r->tmp[len++] = out[simple - "\"\\/bfnrt"];
+            q += 2;
+            continue;
+        }
+        if (e != 'u' || r->end - q < 6)
+            return false;
+        int cp = hex4(q + 2);
+        q += 6;
+        if (cp <= 0)
+            return false; /* bad hex, or \u0000 */
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return false; /* a lone low surrogate */
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            if (r->end - q < 6 || q[0] != '\\' || q[1] != 'u')
+                return false;
+            int lo = hex4(q + 2);
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            q += 6;
+        }
+        if (cp < 0x80) {
+            r->tmp[len++] = (char)cp;
+        } else if (cp < 0x800) {
+            r->tmp[len++] = (char)(0xC0 | cp >> 6);
+            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            r->tmp[len++] = (char)(0xE0 | cp >> 12);
+            r->tmp[len++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            r->tmp[len++] = (char)(0xF0 | cp >> 18);
+            r->tmp[len++] = (char)(0x80 | (cp >> 12 & 0x3F));
+            r->tmp[len++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    return false; /* unterminated */
+}
+
+/* An integer (no fraction, no exponent: those are left to jansson, as are leading zeros and
+ * values past json_int_t). NULL: declined. */
+static json_t *read_number(struct reader *r)
+{
+    const unsigned char *q = r->p;
+    bool neg = q < r->end && *q == '-';
+    if (neg)
+        q++;
+    const unsigned char *digits = q;
+    uint64_t v = 0;
+    while (q < r->end && *q >= '0' && *q <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return NULL;
+        v = v * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    size_t nd = (size_t)(q - digits);
+    if (nd == 0 || (nd > 1 && *digits == '0'))
+        return NULL;
+    if (q < r->end && (*q == '.' || *q == 'e' || *q == 'E'))
+        return NULL;
+    if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+        return NULL;
+    r->p = q;
+    json_int_t i = neg ? (json_int_t)(0 - v) : (json_int_t)v;
+    return json_integer(i);
+}
+
+static bool literal(struct reader *r, const char *word, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+        return false;
+    r->p += n;
+    return true;
+}
+
+static json_t *read_value(struct reader *r);
+
+static json_t *read_object(struct reader *r)
+{
+    json_t *obj = json_object();
+    if (obj == NULL)
+        return NULL;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        return obj;
+    }
+    for (;;) {
+        const char *key;
+        size_t klen;
+        skip_ws(r);
+        if (r->p >= r->end || *r->p != '"')
+            break;
+        r->p++;
+        if (!read_string(r, &key, &klen))
+            break;
+        /* the key outlives the value's decoding (which reuses tmp): keep a copy */
+        char small[128];
+        char *k = klen < sizeof small ? small : malloc(klen + 1);
+        if (k == NULL)
+            break;
+        memcpy(k, key, klen);
+        k[klen] = '\0';
+        skip_ws(r);
+        json_t *v = NULL;
+        if (r->p < r->end && *r->p == ':') {
+            r->p++;
+            v = read_value(r);
+        }
+        bool ok = v != NULL;
+        if (ok && (r->flags & JSON_REJECT_DUPLICATES) && json_object_getn(obj, k, klen) != NULL)
+            ok = false;
+        if (ok && json_object_setn_new_nocheck(obj, k, klen, v) != 0) {
+            ok = false;
+            v = NULL; /* setn_new consumed it */
+        }
+        if (!ok)
+            json_decref(v);
+        if (k != small)
+            free(k);
+        if (!ok)
+            break;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return obj;
+        }
+        break;
+    }
+    json_decref(obj);
+    return NULL;
+}
+
+static json_t *read_array(struct reader *r)
+{
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return NULL;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == ']') {
+        r->p++;
+        return arr;
+    }
+    for (;;) {
+        json_t *v = read_value(r);
+        if (v == NULL || json_array_append_new(arr, v) != 0)
+            break;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == ']') {
+            r->p++;
+            return arr;
+        }
+        break;
+    }
+    json_decref(arr);
+    return NULL;
+}
+
+static json_t *read_value(struct reader *r)
+{
+    skip_ws(r);
+    if (r->p >= r->end)
+        return NULL;
+    unsigned char c = *r->p;
+    json_t *v = NULL;
+    if (c == '{' || c == '[') {
+        if (++r->depth > FAST_MAX_DEPTH)
+            return NULL;
+        r->p++;
+        v = c == '{' ? read_object(r) : read_array(r);
+        r->depth--;
+    } else if (c == '"') {
+        const char *s;
+        size_t n;
+        r->p++;
+        if (read_string(r, &s, &n))
+            v = json_stringn_nocheck(s, n);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        v = read_number(r);
+    } else if (c == 't') {
+        v = literal(r, "true", 4) ? json_true() : NULL;
+    } else if (c == 'f') {
+        v = literal(r, "false", 5) ? json_false() : NULL;
+    } else if (c == 'n') {
+        v = literal(r, "null", 4) ? json_null() : NULL;
+    }
+    return v;
+}
+
+json_t *jsonh_loadb_fast(const char *text, size_t len, size_t flags)
+{
+    const size_t known = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL;
+    if (text == NULL || (flags & ~known) != 0)
+        return NULL;
+    struct reader r = {
+        .p = (const unsigned char *)text, .end = (const unsigned char *)text + len, .flags = flags};
+    json_t *v = read_value(&r);
+    free(r.tmp);
+    if (v == NULL)
+        return NULL;
+    skip_ws(&r);
+    if (r.p != r.end || (!(flags & JSON_DECODE_ANY) && !json_is_object(v) && !json_is_array(v))) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+json_t *jsonh_loadb(const char *text, size_t len, size_t flags, json_error_t *err)
+{
+    json_t *v = jsonh_loadb_fast(text, len, flags);
+    if (v == NULL)
+        return json_loadb(text, len, flags, err);
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->line = err->column = -1;
+        memcpy(err->source, "<buffer>", sizeof "<buffer>");
+    }
+    return v;
 }

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "cloud/dynamodb/ddb.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 
 #define MAX_BODY  (16 * 1024 * 1024)
@@ -142,7 +143,7 @@ static void handle(void *engine, struct proto_req *r)
     json_t *req = NULL;
     if (r->body_len > 0) {
         json_error_t je;
-        req = json_loadb(r->body, r->body_len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+        req = jsonh_loadb(r->body, r->body_len, JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
         if (req == NULL) {
             respond_error(r, ctype, ERR_DDB_SERIALIZATION, NULL, NULL, 0);
             return;

@@ -1276,7 +1276,7 @@ static void events_proto(void *engine, struct proto_req *r)
     }
     json_error_t jerr;
     c.req = r->body_len == 0 ? json_object()
-                             : json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+                             : jsonh_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(c.req)) {
         e = ERR_SERIALIZATION;
         c.msg[0] = '\0';

@@ -339,7 +339,7 @@ static void ignore_result(void *arg, const struct lambda_result *res)
 /* A JSON value of the bytes (or the bytes as a string when they are not JSON). New ref. */
 static json_t *as_json(const char *s, size_t len)
 {
-    json_t *j = s && len ? json_loadb(s, len, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *j = s && len ? jsonh_loadb(s, len, JSON_DECODE_ANY, NULL) : NULL;
     return j ? j : s && len ? json_stringn(s, len) : json_null();
 }
 

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 #include "core/utf8.h"
 
@@ -1300,7 +1301,7 @@ int logs_api_handle(struct logs *lg, const char *op, const char *body, size_t le
     json_error_t jerr;
     /* an empty body is an empty request, as AWS treats it */
     c.req =
-        len == 0 ? json_object() : json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+        len == 0 ? json_object() : jsonh_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (c.req == NULL || !json_is_object(c.req)) {
         e = ERR_SERIALIZATION;
         c.msg[0] = '\0';

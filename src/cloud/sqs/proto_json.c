@@ -13,6 +13,7 @@
 
 #include "cloud/sqs/proto_common.h"
 #include "core/buf.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 
 enum {
@@ -275,7 +276,7 @@ void sqs_json_handle(void *engine, struct proto_req *r)
     }
     json_error_t je;
     json_t *doc =
-        r->body_len == 0 ? json_object() : json_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &je);
+        r->body_len == 0 ? json_object() : jsonh_loadb(r->body, r->body_len, JSON_ALLOW_NUL, &je);
     if (!json_is_object(doc)) {
         json_decref(doc);
         proto_error(r, ERR_SERIALIZATION, NULL);

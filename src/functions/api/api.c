@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 #include "functions/common/fn.h"
 #include "functions/common/taskdb.h"
@@ -58,7 +59,7 @@ int api_parse_create(const char *body, size_t len, struct api_create *c, struct 
     if (len == 0)
         return problem(p, 400, "InvalidRequest",
                        "the body must be a JSON object: {\"kind\": ..., \"payload\": {...}}");
-    doc = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+    doc = jsonh_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
     if (doc == NULL) {
         problem(p, 400, "InvalidJson", "the body is not JSON: %s (line %d, column %d)", je.text,
                 je.line, je.column);
@@ -204,7 +205,7 @@ int api_cursor_decode(const char *cursor, enum task_status status, char id[TASK_
             json[o++] = (char)((v >> bits) & 0xff);
         }
     }
-    json_t *doc = json_loadb(json, o, JSON_REJECT_DUPLICATES, NULL);
+    json_t *doc = jsonh_loadb(json, o, JSON_REJECT_DUPLICATES, NULL);
     const char *i = json_string_value(json_object_get(doc, "id"));
     const char *c = json_string_value(json_object_get(doc, "created_at"));
     const char *s = json_string_value(json_object_get(doc, "status"));
@@ -646,7 +647,7 @@ int api_handle(const struct runtime_invocation *inv, const char *event, size_t l
     size_t idlen;
     int rc = 0;
 
-    json_t *ev = json_loadb(event, len, 0, &jerr);
+    json_t *ev = jsonh_loadb(event, len, 0, &jerr);
     if (ev == NULL)
         return runtime_error_set(err, "Handler.InvalidEvent", "event is not JSON: %s", jerr.text);
     if (json_unpack(ev, "{s:{s:{s:s}}}", "requestContext", "http", "method", &q.method) != 0 ||

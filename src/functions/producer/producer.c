@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/json.h"
 #include "core/jsonw.h"
 #include "functions/common/fn.h"
 #include "functions/common/taskdb.h"
@@ -115,7 +116,7 @@ int producer_handle(const struct runtime_invocation *inv, const char *event, siz
     struct taskdb db;
     json_error_t jerr;
     int created = 0, existed = 0, failed = 0;
-    json_t *ev = json_loadb(event, len, 0, &jerr);
+    json_t *ev = jsonh_loadb(event, len, 0, &jerr);
     json_t *tasks = NULL;
     int rc = 0;
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/ids.h"
+#include "core/json.h"
 #include "core/jsonw.h"
 #include "functions/common/taskdb.h"
 #include "functions/worker/tasks/kind.h"
@@ -93,7 +94,7 @@ static void log_record(enum runtime_log_level level, const char *message, const 
  * task that is gone); a message that names nothing is kept, to end in the dead-letter queue. */
 static bool parse_message(struct job *j)
 {
-    json_t *m = json_loadb(j->rec.body, j->rec.body_len, 0, NULL);
+    json_t *m = jsonh_loadb(j->rec.body, j->rec.body_len, 0, NULL);
     json_t *idv = json_object_get(m, "id");
     const char *id = json_string_value(idv);
     size_t n = id ? json_string_length(idv) : 0;
@@ -121,7 +122,7 @@ static enum worker_event run_kind(struct job *j, const struct aws_ddb_item *task
                   kind ? kind : "");
         return WORKER_FAILED_FOREVER;
     }
-    json_t *p = payload ? json_loadb(payload, plen, JSON_ALLOW_NUL, NULL) : NULL;
+    json_t *p = payload ? jsonh_loadb(payload, plen, JSON_ALLOW_NUL, NULL) : NULL;
     if (!json_is_object(p)) {
         json_decref(p);
         task_fail(&j->outcome, "InvalidPayload", false, "the stored payload is not a JSON object");
@@ -259,7 +260,7 @@ int worker_handle(const struct runtime_invocation *inv, const char *event, size_
 {
     struct fn_app *app = inv->user;
     json_error_t jerr;
-    json_t *ev = json_loadb(event, len, 0, &jerr);
+    json_t *ev = jsonh_loadb(event, len, 0, &jerr);
     if (ev == NULL)
         return runtime_error_set(err, "Handler.InvalidEvent", "event is not JSON: %s", jerr.text);
     json_t *records = json_object_get(ev, "Records");

@@ -15,6 +15,7 @@ the environment haar gives a function, and collects its stdout and stderr lines.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -335,3 +336,71 @@ def start_python(api, task_root, handler, runtime="python3.11", extra=None, pyth
 def start_node(api, task_root, handler, runtime="nodejs20.x", extra=None, node=NODE):
     return RuntimeProcess([node, NODE_BOOTSTRAP],
                           function_env(api, task_root, handler, runtime, extra), cwd="/")
+
+
+class PipeliningRuntimeAPI:
+    """A raw-socket Runtime API that plays one script, for the clients' pipelining tests: an
+    event; the result's 202 once the result and the GET pipelined behind it have come; the
+    next event 200 ms later; a short 202 to that result, then a hang-up; on a new connection
+    a third event and a 202 to its result. `got` holds what each read took (the bytes, or the
+    OSError that ended the script). Start the client on `address`, then call finish()."""
+
+    ACCEPTED = b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
+
+    def __init__(self):
+        self._ls = socket.socket()
+        self._ls.bind(("127.0.0.1", 0))
+        self._ls.listen(4)
+        self._ls.settimeout(10)
+        self.address = "127.0.0.1:%d" % self._ls.getsockname()[1]
+        self.got = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _event(rid):
+        return (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: " + rid +
+                b"\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+
+    @staticmethod
+    def _heads(c, n):
+        data = b""
+        while data.count(b"\r\n\r\n") < n:
+            more = c.recv(65536)
+            if not more:
+                break
+            data += more
+        return data
+
+    def _accept(self):
+        c, _ = self._ls.accept()
+        c.settimeout(10)
+        return c
+
+    def _serve(self):
+        try:
+            c = self._accept()
+            self.got.append(self._heads(c, 1))
+            c.sendall(self._event(b"p-1"))
+            self.got.append(self._heads(c, 2))  # the result and the GET behind it
+            c.sendall(self.ACCEPTED)
+            time.sleep(0.2)
+            c.sendall(self._event(b"p-2"))
+            self.got.append(self._heads(c, 2))
+            c.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+            c.close()
+            c = self._accept()
+            self.got.append(self._heads(c, 1))
+            c.sendall(self._event(b"p-3"))
+            self.got.append(self._heads(c, 1))
+            c.sendall(self.ACCEPTED)
+            c.close()
+        except OSError as e:
+            self.got.append(e)
+
+    def finish(self):
+        """Waits for the script's end; returns got."""
+        self._thread.join(15)
+        self._ls.close()
+        return self.got

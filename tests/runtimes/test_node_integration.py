@@ -9,10 +9,11 @@ import os
 import re
 import subprocess
 import time
+import types
 
 import pytest
 
-from fake_runtime_api import NODE, NODE_BOOTSTRAP, start_node
+from fake_runtime_api import NODE, NODE_BOOTSTRAP, PipeliningRuntimeAPI, start_node
 
 MAJOR = int(subprocess.run([NODE, "-p", "process.versions.node.split('.')[0]"],
                            capture_output=True, text=True, check=True, timeout=30).stdout)
@@ -36,60 +37,10 @@ def start(running, api, task, handler, runtime=RUNTIME, extra=None):
 def test_result_and_next_share_a_write(function, running):
     """The result goes out with GET /next pipelined behind it; a late event, and a shorter
     answer followed by a hang-up (a new connection), still come through."""
-    import socket
-    import threading
-    import types
-
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    ls.settimeout(10)
-    got = []
-    accepted = b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
-
-    def event(rid):
-        return (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: " + rid +
-                b"\r\nLambda-Runtime-Deadline-Ms: 99999999999999\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-
-    def read_heads(c, n):
-        data = b""
-        while data.count(b"\r\n\r\n") < n:
-            more = c.recv(65536)
-            if not more:
-                break
-            data += more
-        return data
-
-    def serve():
-        try:
-            c, _ = ls.accept()
-            c.settimeout(10)
-            got.append(read_heads(c, 1))
-            c.sendall(event(b"p-1"))
-            got.append(read_heads(c, 2))
-            c.sendall(accepted)
-            time.sleep(0.2)
-            c.sendall(event(b"p-2"))
-            got.append(read_heads(c, 2))
-            c.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
-            c.close()
-            c, _ = ls.accept()
-            c.settimeout(10)
-            got.append(read_heads(c, 1))
-            c.sendall(event(b"p-3"))
-            got.append(read_heads(c, 2))
-            c.sendall(accepted)
-            c.close()
-        except OSError as e:
-            got.append(e)
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    api = types.SimpleNamespace(address="127.0.0.1:%d" % ls.getsockname()[1])
-    start(running, api, function({"index.js": ECHO_CJS}), "index.handler")
-    t.join(15)
-    ls.close()
+    server = PipeliningRuntimeAPI()
+    start(running, types.SimpleNamespace(address=server.address),
+          function({"index.js": ECHO_CJS}), "index.handler")
+    got = server.finish()
     assert len(got) == 5, got
     assert got[1].startswith(b"POST /2018-06-01/runtime/invocation/p-1/response HTTP/1.1\r\n")
     assert b'"count":1}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n' in got[1]

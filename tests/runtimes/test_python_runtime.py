@@ -18,7 +18,8 @@ import subprocess
 
 import pytest
 
-from fake_runtime_api import PYTHON, PYTHON_RUNTIME, FakeRuntimeAPI, start_python
+from fake_runtime_api import (PYTHON, PYTHON_RUNTIME, FakeRuntimeAPI, PipeliningRuntimeAPI,
+                              start_python)
 
 spec = importlib.util.spec_from_file_location("haar_lambda_runtime", PYTHON_RUNTIME)
 bs = importlib.util.module_from_spec(spec)
@@ -661,66 +662,22 @@ def test_one_connection_kept_alive(api, function, running):
 def test_client_pipelines_next_behind_the_result():
     """GET /next goes out in the same write as the result; the 202 is read with the next
     event (a late one too), a shorter answer then a hang-up leads to a new connection."""
-    import socket
-    import threading
-
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(4)
-    got = []
-    accepted = b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\n\r\n{\"status\":\"OK\"}"
-
-    def event(rid):
-        return (b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: " + rid +
-                b"\r\nLambda-Runtime-Deadline-Ms: 1\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 2\r\n\r\n{}")
-
-    def read_heads(c, n):
-        data = b""
-        while data.count(b"\r\n\r\n") < n:
-            more = c.recv(65536)
-            if not more:
-                break
-            data += more
-        return data
-
-    def serve():
-        c, _ = ls.accept()
-        c.settimeout(5)
-        got.append(read_heads(c, 1))
-        c.sendall(event(b"p-1"))
-        got.append(read_heads(c, 2))  # the result and the GET behind it
-        c.sendall(accepted)
-        time.sleep(0.2)
-        c.sendall(event(b"p-2"))
-        got.append(read_heads(c, 2))
-        c.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")  # shorter...
-        c.close()  # ...then the hang-up
-        c, _ = ls.accept()
-        c.settimeout(5)
-        got.append(read_heads(c, 1))
-        c.sendall(event(b"p-3"))
-        got.append(read_heads(c, 1))
-        c.sendall(accepted)
-        c.close()
-
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    client = bs.RuntimeClient("127.0.0.1:%d" % ls.getsockname()[1])
+    server = PipeliningRuntimeAPI()
+    client = bs.RuntimeClient(server.address)
     try:
         assert client.next().request_id == "p-1"
         client.post_response("p-1", b'{"n":1}', "application/json")
-        assert client._mark == len(accepted)
+        assert client._mark == len(PipeliningRuntimeAPI.ACCEPTED)
         assert client.next().request_id == "p-2"
         client.post_response("p-2", b"{}", "application/json")
         assert client.next().request_id == "p-3"
         client._request("POST", bs.API_PREFIX + "/invocation/p-3/response", b"{}")
     finally:
         client.close()
-        t.join(5)
-        ls.close()
+        got = server.finish()
+    assert len(got) == 5, got
     assert got[1].startswith(b"POST /2018-06-01/runtime/invocation/p-1/response HTTP/1.1\r\n")
-    assert b"\r\n\r\n{\"n\":1}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n" in got[1]
+    assert b'\r\n\r\n{"n":1}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n' in got[1]
     assert got[3].startswith(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n")
 
 

@@ -59,8 +59,7 @@ struct reader {
     const unsigned char *p, *end;
     size_t flags;
     int depth;
-    char *tmp; /* decoded strings with escapes */
-    size_t tmpcap;
+    struct buf tmp; /* decoded strings with escapes */
 };
 
 static void skip_ws(struct reader *r)
@@ -81,21 +80,6 @@ static int hex4(const unsigned char *p)
     return v;
 }
 
-static bool tmp_room(struct reader *r, size_t need)
-{
-    if (need <= r->tmpcap)
-        return true;
-    size_t cap = r->tmpcap ? r->tmpcap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *t = realloc(r->tmp, cap);
-    if (t == NULL)
-        return false;
-    r->tmp = t;
-    r->tmpcap = cap;
-    return true;
-}
-
 /* The string at r->p (after its opening quote): *s and *n are its decoded bytes, in the input
  * when it has no escape, else in r->tmp. false: declined. */
 static bool read_string(struct reader *r, const char **s, size_t *n)
@@ -110,31 +94,29 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
         r->p = q + 1;
         return true;
     }
-    size_t len = 0;
+    struct buf *t = &r->tmp;
+    buf_reset(t);
     q = start;
     while (q < r->end) {
         unsigned char c = *q;
         if (c == '"') {
-            *s = len ? r->tmp : "";
-            *n = len;
+            *s = t->len ? t->data : "";
+            *n = t->len;
             r->p = q + 1;
             return true;
         }
-        if (!tmp_room(r, len + 4))
-            return false;
         if (c < 0x20)
             return false; /* a control character: jansson's error */
         if (c >= 0x80) {
             size_t k = utf8_seq_len(q, (size_t)(r->end - q));
-            if (k == 0)
+            if (k == 0 || buf_append(t, q, k) != BUF_OK)
                 return false;
-            memcpy(r->tmp + len, q, k);
-            len += k;
             q += k;
             continue;
         }
         if (c != '\\') {
-            r->tmp[len++] = (char)c;
+            if (buf_append(t, q, 1) != BUF_OK)
+                return false;
             q++;
             continue;
         }
@@ -144,7 +126,8 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
         const char *simple = strchr("\"\\/bfnrt", e);
         if (e != '\0' && e != 'u' && simple != NULL) {
             static const char out[] = "\"\\/\b\f\n\r\t";
-            r->tmp[len++] = out[simple - "\"\\/bfnrt"];
+            if (buf_append(t, &out[simple - "\"\\/bfnrt"], 1) != BUF_OK)
+                return false;
             q += 2;
             continue;
         }
@@ -165,21 +148,29 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             q += 6;
         }
+        char u[4];
+        size_t un;
         if (cp < 0x80) {
-            r->tmp[len++] = (char)cp;
+            u[0] = (char)cp;
+            un = 1;
         } else if (cp < 0x800) {
-            r->tmp[len++] = (char)(0xC0 | cp >> 6);
-            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+            u[0] = (char)(0xC0 | cp >> 6);
+            u[1] = (char)(0x80 | (cp & 0x3F));
+            un = 2;
         } else if (cp < 0x10000) {
-            r->tmp[len++] = (char)(0xE0 | cp >> 12);
-            r->tmp[len++] = (char)(0x80 | (cp >> 6 & 0x3F));
-            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+            u[0] = (char)(0xE0 | cp >> 12);
+            u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+            u[2] = (char)(0x80 | (cp & 0x3F));
+            un = 3;
         } else {
-            r->tmp[len++] = (char)(0xF0 | cp >> 18);
-            r->tmp[len++] = (char)(0x80 | (cp >> 12 & 0x3F));
-            r->tmp[len++] = (char)(0x80 | (cp >> 6 & 0x3F));
-            r->tmp[len++] = (char)(0x80 | (cp & 0x3F));
+            u[0] = (char)(0xF0 | cp >> 18);
+            u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+            u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+            u[3] = (char)(0x80 | (cp & 0x3F));
+            un = 4;
         }
+        if (buf_append(t, u, un) != BUF_OK)
+            return false;
     }
     return false; /* unterminated */
 }
@@ -349,8 +340,9 @@ json_t *jsonh_loadb_fast(const char *text, size_t len, size_t flags)
         return NULL;
     struct reader r = {
         .p = (const unsigned char *)text, .end = (const unsigned char *)text + len, .flags = flags};
+    buf_init(&r.tmp, len);
     json_t *v = read_value(&r);
-    free(r.tmp);
+    buf_destroy(&r.tmp);
     if (v == NULL)
         return NULL;
     skip_ws(&r);

@@ -27,69 +27,54 @@ void apigw_log_vars_init(struct apigw_log_vars *v)
 
 enum kind { STR, INT, TIME, EPOCH, QUOTED };
 
+/* name, its length, how it is written, where it is in struct apigw_log_vars */
+#define VAR(name, kind, field)                                                                     \
+    {                                                                                              \
+        name, sizeof name - 1, kind, offsetof(struct apigw_log_vars, field)                        \
+    }
+
 static const struct var {
     const char *name;
-    size_t len; /* of name */
+    size_t len;
     enum kind kind;
     size_t off;
 } vars[] = {
-    {"accountId", sizeof "accountId" - 1, STR, offsetof(struct apigw_log_vars, account_id)},
-    {"apiId", sizeof "apiId" - 1, STR, offsetof(struct apigw_log_vars, api_id)},
-    {"authorizer.error", sizeof "authorizer.error" - 1, STR,
-     offsetof(struct apigw_log_vars, authorizer_error)},
-    {"authorizer.principalId", sizeof "authorizer.principalId" - 1, STR,
-     offsetof(struct apigw_log_vars, authorizer_principal_id)},
-    {"awsEndpointRequestId", sizeof "awsEndpointRequestId" - 1, STR,
-     offsetof(struct apigw_log_vars, integration_request_id)},
-    {"dataProcessed", sizeof "dataProcessed" - 1, INT,
-     offsetof(struct apigw_log_vars, data_processed)},
-    {"domainName", sizeof "domainName" - 1, STR, offsetof(struct apigw_log_vars, domain_name)},
-    {"domainPrefix", sizeof "domainPrefix" - 1, STR,
-     offsetof(struct apigw_log_vars, domain_prefix)},
-    {"error.message", sizeof "error.message" - 1, STR,
-     offsetof(struct apigw_log_vars, error_message)},
-    {"error.messageString", sizeof "error.messageString" - 1, QUOTED,
-     offsetof(struct apigw_log_vars, error_message)},
-    {"error.responseType", sizeof "error.responseType" - 1, STR,
-     offsetof(struct apigw_log_vars, error_response_type)},
-    {"extendedRequestId", sizeof "extendedRequestId" - 1, STR,
-     offsetof(struct apigw_log_vars, extended_request_id)},
-    {"httpMethod", sizeof "httpMethod" - 1, STR, offsetof(struct apigw_log_vars, http_method)},
-    {"identity.sourceIp", sizeof "identity.sourceIp" - 1, STR,
-     offsetof(struct apigw_log_vars, source_ip)},
-    {"identity.userAgent", sizeof "identity.userAgent" - 1, STR,
-     offsetof(struct apigw_log_vars, user_agent)},
-    {"integration.error", sizeof "integration.error" - 1, STR,
-     offsetof(struct apigw_log_vars, integration_error_message)},
-    {"integration.integrationStatus", sizeof "integration.integrationStatus" - 1, INT,
-     offsetof(struct apigw_log_vars, integration_status)},
-    {"integration.latency", sizeof "integration.latency" - 1, INT,
-     offsetof(struct apigw_log_vars, integration_latency)},
-    {"integration.requestId", sizeof "integration.requestId" - 1, STR,
-     offsetof(struct apigw_log_vars, integration_request_id)},
-    {"integration.status", sizeof "integration.status" - 1, INT,
-     offsetof(struct apigw_log_vars, function_status)},
-    {"integrationErrorMessage", sizeof "integrationErrorMessage" - 1, STR,
-     offsetof(struct apigw_log_vars, integration_error_message)},
-    {"integrationLatency", sizeof "integrationLatency" - 1, INT,
-     offsetof(struct apigw_log_vars, integration_latency)},
-    {"integrationStatus", sizeof "integrationStatus" - 1, INT,
-     offsetof(struct apigw_log_vars, integration_status)},
-    {"path", sizeof "path" - 1, STR, offsetof(struct apigw_log_vars, path)},
-    {"protocol", sizeof "protocol" - 1, STR, offsetof(struct apigw_log_vars, protocol)},
-    {"requestId", sizeof "requestId" - 1, STR, offsetof(struct apigw_log_vars, request_id)},
-    {"requestTime", sizeof "requestTime" - 1, TIME,
-     offsetof(struct apigw_log_vars, request_time_ms)},
-    {"requestTimeEpoch", sizeof "requestTimeEpoch" - 1, EPOCH,
-     offsetof(struct apigw_log_vars, request_time_ms)},
-    {"responseLatency", sizeof "responseLatency" - 1, INT,
-     offsetof(struct apigw_log_vars, response_latency)},
-    {"responseLength", sizeof "responseLength" - 1, INT,
-     offsetof(struct apigw_log_vars, response_length)},
-    {"routeKey", sizeof "routeKey" - 1, STR, offsetof(struct apigw_log_vars, route_key)},
-    {"stage", sizeof "stage" - 1, STR, offsetof(struct apigw_log_vars, stage)},
-    {"status", sizeof "status" - 1, INT, offsetof(struct apigw_log_vars, status)},
+    VAR("accountId", STR, account_id),
+    VAR("apiId", STR, api_id),
+    VAR("authorizer.error", STR, authorizer_error),
+    VAR("authorizer.principalId", STR, authorizer_principal_id),
+    VAR("awsEndpointRequestId", STR, integration_request_id),
+    VAR("dataProcessed", INT, data_processed),
+    VAR("domainName", STR, domain_name),
+    VAR("domainPrefix", STR, domain_prefix),
+    VAR("error.message", STR, error_message),
+    VAR("error.messageString", QUOTED, error_message),
+    VAR("error.responseType", STR, error_response_type),
+    VAR("extendedRequestId", STR, extended_request_id),
+    VAR("httpMethod", STR, http_method),
+    VAR("identity.sourceIp", STR, source_ip),
+    VAR("identity.userAgent", STR, user_agent),
+    VAR("integration.error", STR, integration_error_message),
+    VAR("integration.integrationStatus", INT, integration_status),
+    VAR("integration.latency", INT, integration_latency),
+    VAR("integration.requestId", STR, integration_request_id),
+    VAR("integration.status", INT, function_status),
+    VAR("integrationErrorMessage", STR, integration_error_message),
+    VAR("integrationLatency", INT, integration_latency),
+    VAR("integrationStatus", INT, integration_status),
+    VAR("path", STR, path),
+    VAR("protocol", STR, protocol),
+    VAR("requestId", STR, request_id),
+    VAR("requestTime", TIME, request_time_ms),
+    VAR("requestTimeEpoch", EPOCH, request_time_ms),
+    VAR("responseLatency", INT, response_latency),
+    VAR("responseLength", INT, response_length),
+    VAR("routeKey", STR, route_key),
+    VAR("stage", STR, stage),
+    VAR("status", INT, status),
 };
+
+#undef VAR
 
 static bool ident_char(char c)
 {

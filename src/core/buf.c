@@ -48,7 +48,7 @@ int buf_reserve(struct buf *b, size_t extra)
     return BUF_OK;
 }
 
-int buf_append(struct buf *b, const void *p, size_t len)
+int buf__append_grow(struct buf *b, const void *p, size_t len)
 {
     int rc = buf_reserve(b, len);
     if (rc != BUF_OK)

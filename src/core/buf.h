@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 enum { BUF_OK = 0, BUF_ENOMEM = -1, BUF_ETOOBIG = -2 };
 
@@ -31,8 +32,20 @@ void buf_destroy(struct buf *b);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 
-/* Appends len bytes. Returns BUF_OK, BUF_ETOOBIG (past max) or BUF_ENOMEM. */
-int buf_append(struct buf *b, const void *p, size_t len);
+/* Appends len bytes. Returns BUF_OK, BUF_ETOOBIG (past max) or BUF_ENOMEM. Inline where the
+ * bytes fit in the memory the buffer has (the case of nearly every append: JSON writers make
+ * several per value); buf__append_grow otherwise. */
+int buf__append_grow(struct buf *b, const void *p, size_t len);
+static inline int buf_append(struct buf *b, const void *p, size_t len)
+{
+    if (len >= b->cap - b->len || len > b->max - b->len) /* cap 0: no data yet */
+        return buf__append_grow(b, p, len);
+    if (len > 0) /* p may be NULL then */
+        memcpy(b->data + b->len, p, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return BUF_OK;
+}
 
 /* Appends a C string. Same returns as buf_append. */
 int buf_puts(struct buf *b, const char *s);

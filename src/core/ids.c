@@ -77,10 +77,13 @@ void ids_hex(char *out, size_t nbytes)
 
 void ids_trace_root(char out[IDS_TRACE_ROOT_LEN + 1])
 {
-    char hex[25];
-    ids_hex(hex, 12);
-    snprintf(out, IDS_TRACE_ROOT_LEN + 1, "Root=1-%08llx-%s",
-             (unsigned long long)(clock_real_now_ms() / 1000) & 0xffffffffULL, hex);
+    static const char digits[] = "0123456789abcdef";
+    uint32_t secs = (uint32_t)(clock_real_now_ms() / 1000); /* the low 32 bits, as %08x */
+    memcpy(out, "Root=1-", 7);
+    for (int i = 7; i >= 0; i--, secs >>= 4)
+        out[7 + i] = digits[secs & 15];
+    out[15] = '-';
+    ids_hex(out + 16, 12); /* and the NUL */
 }
 
 static void from_alphabet(char *out, size_t n, const char *alpha, size_t alen)

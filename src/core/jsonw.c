@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/str.h"
 #include "core/utf8.h"
 
 void jw_init(struct jsonw *w, struct buf *b)
@@ -100,9 +101,7 @@ int jw_escape(struct buf *b, const char *s, size_t len)
     size_t run = 0, i = 0;
     int rc = buf_append(b, "\"", 1);
     while (i < len && rc == BUF_OK) {
-        /* the common case first, in a tight loop: printable ASCII that needs no escape */
-        while (i < len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
-            i++;
+        i += str_json_plain(s + i, len - i); /* the common case: plain ASCII */
         if (i == len)
             break;
         unsigned char ch = u[i];
@@ -189,10 +188,10 @@ void jw_str(struct jsonw *w, const char *s)
 
 void jw_int(struct jsonw *w, int64_t v)
 {
-    char n[24];
-    int len = snprintf(n, sizeof n, "%" PRId64, v);
+    char n[STR_I64_MAX];
+    size_t len = str_i64(v, n);
     before_value(w);
-    put(w, n, (size_t)len);
+    put(w, n, len);
 }
 
 void jw_bool(struct jsonw *w, bool v)

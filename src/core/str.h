@@ -15,6 +15,37 @@
  * count. The hot paths' integer formatting, without printf's format parsing. */
 size_t str_i64(int64_t v, char *out);
 
+/* The length of the longest prefix of s[0..len) that JSON can carry as it is: printable ASCII
+ * other than '"' and '\\' (a control byte, '"', '\\' or a byte of 0x80 and above ends it).
+ * Sixteen bytes a step where the machine has SSE2. */
+size_t str_json_plain(const char *s, size_t len);
+
+/* The index of the first byte of s[0..len) equal to a, b, c or d; len when there is none.
+ * Sixteen bytes a step where the machine has SSE2. */
+size_t str_find4(const char *s, size_t len, char a, char b, char c, char d);
+
+/* Text built in a fixed array without printf's format parsing (the per-request lines and
+ * names): each append takes what fits and cuts the rest, as snprintf would; the text is
+ * always NUL-terminated. */
+struct strb {
+    char *p;    /* the array: cap bytes */
+    size_t len; /* bytes used, < cap */
+    size_t cap;
+};
+
+/* Starts an empty text in p, which has cap (≥ 1) bytes. */
+void strb_init(struct strb *b, char *p, size_t cap);
+void strb_put(struct strb *b, const char *s, size_t n);
+void strb_puts(struct strb *b, const char *s);
+void strb_i64(struct strb *b, int64_t v);
+/* v / 100 with two decimals ("12.34", "-0.05"): printf's %.2f of a value already rounded
+ * to hundredths. */
+void strb_cents(struct strb *b, int64_t v);
+
+/* Copies the n bytes at s to dst (cap ≥ 1 bytes), cut to cap - 1, and a NUL: snprintf's
+ * "%.*s" without the format. Returns the bytes copied. */
+size_t str_copyn(char *dst, size_t cap, const char *s, size_t n);
+
 /* A NUL-terminated heap copy of the n bytes at s (which may hold NULs; the copy keeps them),
  * or NULL when out of memory. The caller frees it. */
 char *str_dupn(const char *s, size_t n);

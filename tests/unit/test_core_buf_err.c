@@ -33,6 +33,33 @@ static void test_buf_cap_is_hard(void **state)
     buf_destroy(NULL);
 }
 
+/* The inline append: bytes that fit the memory go in place, the last byte of it is kept for
+ * the NUL, and the cap holds on that path too */
+static void test_buf_append_edges(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1000);
+    assert_int_equal(buf_reserve(&b, 63), BUF_OK);
+    size_t cap = b.cap;
+    char fill[1000];
+    memset(fill, 'a', sizeof fill);
+    assert_int_equal(buf_append(&b, fill, cap - 1), BUF_OK); /* fills it, NUL in the last byte */
+    assert_int_equal(b.cap, cap);
+    assert_int_equal(b.data[cap - 1], '\0');
+    assert_int_equal(buf_append(&b, "b", 1), BUF_OK); /* grows */
+    assert_true(b.cap > cap);
+    assert_int_equal(b.len, cap);
+    assert_string_equal(b.data + cap - 2, "ab");
+    assert_int_equal(buf_append(&b, NULL, 0), BUF_OK);
+    assert_int_equal(buf_append(&b, fill, 1000 - b.len), BUF_OK); /* exactly to the cap */
+    assert_int_equal(b.len, 1000);
+    assert_int_equal(buf_append(&b, "c", 1), BUF_ETOOBIG);
+    assert_int_equal(b.len, 1000);
+    assert_int_equal(b.data[1000], '\0');
+    buf_destroy(&b);
+}
+
 static void test_err_rows(void **state)
 {
     (void)state;
@@ -71,6 +98,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap_is_hard),
+        cmocka_unit_test(test_buf_append_edges),
         cmocka_unit_test(test_err_rows),
         cmocka_unit_test(test_err_bodies),
     };

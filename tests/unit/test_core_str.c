@@ -1,9 +1,12 @@
-/* Unit tests: core/str (glob matching, byte copies, sorted search) and core/status (reason
+/* Unit tests: core/str (glob matching, byte copies, sorted search, integers, byte scans,
+ * fixed-array text) and core/status (reason
  * phrases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +118,126 @@ static void test_i64_decimal(void **state)
     }
 }
 
+/* str_i64 against printf on every power of ten and its neighbours, and a walk of values */
+static void test_i64_matches_printf(void **state)
+{
+    (void)state;
+    char out[STR_I64_MAX], want[32];
+    int64_t p = 1;
+    for (int k = 0; k <= 18; k++, p *= 10) {
+        int64_t vs[] = {p - 1, p, p + 1, -p + 1, -p, -p - 1};
+        for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+            snprintf(want, sizeof want, "%" PRId64, vs[i]);
+            assert_int_equal(str_i64(vs[i], out), strlen(want));
+            assert_string_equal(out, want);
+        }
+    }
+    for (int64_t v = -100000; v <= 100000; v += 7) {
+        snprintf(want, sizeof want, "%" PRId64, (int64_t)(v * 92233720368LL));
+        str_i64((int64_t)(v * 92233720368LL), out);
+        assert_string_equal(out, want);
+    }
+}
+
+/* The byte scans: the SSE2 steps and the byte-at-a-time rest find the same first byte as a
+ * plain loop, wherever it falls (before, on and after each 16-byte step) */
+static size_t plain_ref(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+        i++;
+    return i;
+}
+
+static void test_scans_find_the_first_byte(void **state)
+{
+    (void)state;
+    static const unsigned char stops[] = {0x00, 0x01, 0x1f, '"', '\\', 0x7f, 0x80, 0xc3, 0xff};
+    static const unsigned char goes[] = {0x20, '!', '#', '[', ']', 'a', '~'};
+    unsigned char s[80];
+    for (size_t len = 0; len <= sizeof s; len++) {
+        memset(s, 'x', sizeof s);
+        assert_int_equal(str_json_plain((char *)s, len), len);
+        assert_int_equal(str_find4((char *)s, len, '\\', '\n', '\r', '\0'), len);
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof stops; k++) {
+                memset(s, 'x', sizeof s);
+                s[at] = stops[k];
+                if (at + 5 < len)
+                    s[at + 5] = '"'; /* a later stop does not count */
+                assert_int_equal(str_json_plain((char *)s, len), plain_ref(s, len));
+                assert_int_equal(plain_ref(s, len),
+                                 stops[k] == 0x7f ? (at + 5 < len ? at + 5 : len) : at);
+            }
+            for (size_t k = 0; k < sizeof goes; k++) {
+                memset(s, 'x', sizeof s);
+                s[at] = goes[k];
+                assert_int_equal(str_json_plain((char *)s, len), len);
+            }
+            static const char four[] = {'\\', '\n', '\r', '\0'};
+            for (size_t k = 0; k < 4; k++) {
+                memset(s, 'x', sizeof s);
+                s[at] = (unsigned char)four[k];
+                assert_int_equal(str_find4((char *)s, len, '\\', '\n', '\r', '\0'), at);
+                s[at] = (unsigned char)(four[k] + 1); /* a neighbour is no match */
+                assert_int_equal(str_find4((char *)s, len, '\\', '\n', '\r', '\0'), len);
+            }
+        }
+    }
+}
+
+/* strb: appends cut at the array's end as snprintf would, the text always terminated */
+static void test_strb_cuts_like_snprintf(void **state)
+{
+    (void)state;
+    char a[12];
+    struct strb b;
+    strb_init(&b, a, sizeof a);
+    assert_string_equal(a, "");
+    strb_puts(&b, "REPORT ");
+    strb_i64(&b, -42);
+    assert_string_equal(a, "REPORT -42");
+    strb_puts(&b, "tail");
+    assert_int_equal(b.len, 11);
+    assert_string_equal(a, "REPORT -42t");
+    strb_i64(&b, 7);
+    strb_put(&b, NULL, 0);
+    assert_string_equal(a, "REPORT -42t");
+
+    static const struct {
+        int64_t v;
+        const char *text;
+    } cents[] = {{0, "0.00"},
+                 {5, "0.05"},
+                 {-5, "-0.05"},
+                 {10, "0.10"},
+                 {12345, "123.45"},
+                 {-12345, "-123.45"},
+                 {100, "1.00"},
+                 {99, "0.99"},
+                 {INT64_MAX, "92233720368547758.07"},
+                 {INT64_MIN, "-92233720368547758.08"}};
+    for (size_t i = 0; i < sizeof cents / sizeof cents[0]; i++) {
+        char c[32];
+        strb_init(&b, c, sizeof c);
+        strb_cents(&b, cents[i].v);
+        assert_string_equal(c, cents[i].text);
+    }
+    char one[1];
+    strb_init(&b, one, sizeof one);
+    strb_puts(&b, "anything");
+    assert_int_equal(b.len, 0);
+    assert_string_equal(one, "");
+
+    char d[4];
+    assert_int_equal(str_copyn(d, sizeof d, "abcdef", 6), 3);
+    assert_string_equal(d, "abc");
+    assert_int_equal(str_copyn(d, sizeof d, "a\0b", 3), 3); /* bytes, NULs too */
+    assert_memory_equal(d, "a\0b", 4);
+    assert_int_equal(str_copyn(d, sizeof d, NULL, 0), 0);
+    assert_string_equal(d, "");
+}
+
 static void test_status_reasons(void **state)
 {
     (void)state;
@@ -135,6 +258,9 @@ int main(void)
         cmocka_unit_test(test_dupn_keeps_bytes_and_terminates),
         cmocka_unit_test(test_bound_table),
         cmocka_unit_test(test_i64_decimal),
+        cmocka_unit_test(test_i64_matches_printf),
+        cmocka_unit_test(test_scans_find_the_first_byte),
+        cmocka_unit_test(test_strb_cuts_like_snprintf),
         cmocka_unit_test(test_status_reasons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include "core/codec.h"
 #include "core/jsonw.h"
 #include "core/url.h"
+#include "core/str.h"
 #include "core/utf8.h"
 
 /* A header or query member; grouped by key (case-insensitively for headers). */
@@ -149,7 +150,7 @@ static int parse(const struct apigw_request *req, struct parsed *p)
     memset(p, 0, sizeof *p);
     buf_init(&p->qdec, req->query_len + 16);
     buf_init(&p->scratch, (size_t)1 << 30);
-    snprintf(p->clen, sizeof p->clen, "%zu", req->body_len);
+    str_i64((int64_t)req->body_len, p->clen);
     if (req->nheaders > 0) {
         p->hdr = malloc(req->nheaders * sizeof *p->hdr);
         if (p->hdr == NULL)

@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/timer.h"
 
 #define EXEC_PREFIX      "/_aws/execute-api/"
@@ -151,11 +152,12 @@ static void access_log(struct apigw_exchange *x, const struct apigw_response *r)
     struct apigw_log_vars v;
     apigw_log_vars_init(&v);
     char path[2048], proto[16];
-    snprintf(path, sizeof path, "%.*s", (int)x->req.path_len, x->req.path);
-    snprintf(proto, sizeof proto, "%s", x->req.protocol ? x->req.protocol : "HTTP/1.1");
+    str_copyn(path, sizeof path, x->req.path, x->req.path_len);
+    const char *pr = x->req.protocol ? x->req.protocol : "HTTP/1.1";
+    str_copyn(proto, sizeof proto, pr, strlen(pr));
     const struct apigw_kv *ua = apigw_request_header(&x->req, "user-agent");
     char uab[512];
-    snprintf(uab, sizeof uab, "%.*s", ua ? (int)ua->value_len : 0, ua ? ua->value : "");
+    str_copyn(uab, sizeof uab, ua ? ua->value : "", ua ? ua->value_len : 0);
     v.account_id = gw->account;
     v.api_id = x->st->api_id;
     v.domain_name = x->domain;
@@ -196,8 +198,11 @@ static void access_log(struct apigw_exchange *x, const struct apigw_response *r)
     if (apigw_accesslog_format(x->st->log_format, strlen(x->st->log_format), &v, &line) ==
         APIGW_OK) {
         char stream[200];
-        snprintf(stream, sizeof stream, "%s_%s", x->st->api_id,
-                 strcmp(x->st->name, "$default") == 0 ? "default" : x->st->name);
+        struct strb sb;
+        strb_init(&sb, stream, sizeof stream);
+        strb_puts(&sb, x->st->api_id);
+        strb_puts(&sb, "_");
+        strb_puts(&sb, strcmp(x->st->name, "$default") == 0 ? "default" : x->st->name);
         logs_put(gw->logs, x->st->log_group, stream, clock_now_ms(), line.data, line.len);
     }
     buf_destroy(&line);
@@ -313,7 +318,9 @@ static void event_ctx(const struct apigw_exchange *x, struct apigw_event_ctx *c,
                       char trace[IDS_TRACE_ROOT_LEN + 1], char *port, size_t portlen)
 {
     ids_trace_root(trace);
-    snprintf(port, portlen, "%u", x->gw->opt.api_port);
+    struct strb pb;
+    strb_init(&pb, port, portlen);
+    strb_i64(&pb, x->gw->opt.api_port);
     *c = (struct apigw_event_ctx){
         .account_id = x->gw->account,
         .api_id = x->st->api_id,
@@ -342,7 +349,7 @@ static void on_invoked(void *arg, const struct lambda_result *res)
     timer_stop(&x->t);
     x->integ_latency = (int)((clock_mono_ns() - x->integ_ns) / 1000000);
     if (res->request_id != NULL)
-        snprintf(x->integ_rid, sizeof x->integ_rid, "%s", res->request_id);
+        str_copyn(x->integ_rid, sizeof x->integ_rid, res->request_id, strlen(res->request_id));
     if (res->err != ERR_OK) { /* throttled, or the service failed: no answer of the function */
         x->integ_status = err_status(res->err);
         integration_failed(x, res->err_msg ? res->err_msg : err_message(res->err), true);
@@ -772,7 +779,7 @@ static struct api *address(struct apigw *gw, struct apigw_exchange *x)
     if (gw->env == NULL)
         return NULL;
     if (hn > 0)
-        snprintf(x->domain, sizeof x->domain, "%.*s", (int)hn, host);
+        str_copyn(x->domain, sizeof x->domain, host, hn);
     else
         snprintf(x->domain, sizeof x->domain, "%s.execute-api.localhost", gw->env->id);
     return gw->env;
@@ -804,11 +811,11 @@ struct apigw_exchange *apigw_serve(struct apigw *gw, const struct apigw_request 
     x->route_key = "-";
     apigw_match_init(&x->m);
     make_request_id(x->request_id);
-    snprintf(x->method, sizeof x->method, "%.*s",
-             (int)(req->method_len < 15 ? req->method_len : 15), req->method);
+    str_copyn(x->method, sizeof x->method, req->method,
+              req->method_len < 15 ? req->method_len : 15);
     struct api *a = address(gw, x);
     size_t dl = strcspn(x->domain, ".");
-    snprintf(x->prefix, sizeof x->prefix, "%.*s", (int)(dl < 63 ? dl : 63), x->domain);
+    str_copyn(x->prefix, sizeof x->prefix, x->domain, dl < 63 ? dl : 63);
     if (a == NULL) {
         later(x, 404, "Not Found");
         return x;

@@ -37,6 +37,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 
 enum {
     WALK_MAX = 1024,         /* processes a tree walk visits (pids.max is 1024 in a cgroup) */
@@ -55,7 +56,10 @@ enum {
 static void log_fn(struct lambda_fn *fn, const char *stream, const char *msg, size_t len)
 {
     char group[96];
-    snprintf(group, sizeof group, "/aws/lambda/%s", fn->name);
+    struct strb g;
+    strb_init(&g, group, sizeof group);
+    strb_puts(&g, "/aws/lambda/");
+    strb_puts(&g, fn->name);
     if (fn->lm->logs)
         logs_put(fn->lm->logs, group, stream, clock_now_ms(), msg, len);
 }
@@ -1037,11 +1041,23 @@ void lambda__env_deliver(struct lambda_env *env, struct lambda_inv *inv)
     timer_start(&env->sample, SAMPLE_AFTER_MS);
     /* the runtime's deadline is true time, even under a manual clock */
     int64_t deadline_epoch = clock_real_now_ms() + (int64_t)fn->timeout * 1000;
-    lambda__env_logf(env, "START RequestId: %s Version: %s", inv->rid, fn->qual);
+    char line[512];
+    struct strb l;
+    strb_init(&l, line, sizeof line);
+    strb_puts(&l, "START RequestId: ");
+    strb_puts(&l, inv->rid);
+    strb_puts(&l, " Version: ");
+    strb_puts(&l, fn->qual);
+    env_log(env, line, l.len);
     char root[IDS_TRACE_ROOT_LEN + 1], parent[17], trace[96];
     ids_trace_root(root);
     ids_hex(parent, 8);
-    snprintf(trace, sizeof trace, "%s;Parent=%s;Sampled=0", root, parent);
+    struct strb t;
+    strb_init(&t, trace, sizeof trace);
+    strb_puts(&t, root);
+    strb_puts(&t, ";Parent=");
+    strb_puts(&t, parent);
+    strb_puts(&t, ";Sampled=0");
     w->deliver(w, inv->rid, deadline_epoch, inv->invoked_arn[0] ? inv->invoked_arn : fn->arn, trace,
                inv->client_context, inv->payload, inv->len);
 }
@@ -1183,23 +1199,42 @@ static void report(struct lambda_env *env, const char *status)
     /* VmHWM as last sampled (the sweep, and at init): no /proc read per invocation */
     long hwm = env->last_hwm_kb > env->peak_tree_kb ? env->last_hwm_kb : env->peak_tree_kb;
     env->peak_tree_kb = 0;
-    lambda__env_logf(env, "END RequestId: %s", inv->rid);
-    char init[64] = "";
+    char line[512];
+    struct strb l;
+    strb_init(&l, line, sizeof line);
+    strb_puts(&l, "END RequestId: ");
+    strb_puts(&l, inv->rid);
+    env_log(env, line, l.len);
+    bool cold = env->cold_pending;
+    env->cold_pending = false;
     long long billed = (long long)dur + (dur > (double)(long long)dur ? 1 : 0);
     if (billed < 1)
         billed = 1;
-    if (env->cold_pending) {
-        snprintf(init, sizeof init, "Init Duration: %.2f ms\t", env->init_ms);
+    if (cold)
         billed += (long long)env->init_ms + 1;
-        env->cold_pending = false;
+    strb_init(&l, line, sizeof line);
+    strb_puts(&l, "REPORT RequestId: ");
+    strb_puts(&l, inv->rid);
+    strb_puts(&l, "\tDuration: ");
+    strb_cents(&l, (int64_t)(dur * 100 + 0.5));
+    strb_puts(&l, " ms\tBilled Duration: ");
+    strb_i64(&l, billed);
+    strb_puts(&l, " ms\tMemory Size: ");
+    strb_i64(&l, env->fn->memory);
+    strb_puts(&l, " MB\tMax Memory Used: ");
+    strb_i64(&l, (hwm + 1023) / 1024);
+    strb_puts(&l, " MB\t");
+    if (cold) {
+        strb_puts(&l, "Init Duration: ");
+        strb_cents(&l, (int64_t)(env->init_ms * 100 + 0.5));
+        strb_puts(&l, " ms\t");
     }
-    char st[64] = "";
-    if (status)
-        snprintf(st, sizeof st, "Status: %s\t", status);
-    lambda__env_logf(env,
-                     "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %lld ms\tMemory "
-                     "Size: %d MB\tMax Memory Used: %ld MB\t%s%s",
-                     inv->rid, dur, billed, env->fn->memory, (hwm + 1023) / 1024, init, st);
+    if (status) {
+        strb_puts(&l, "Status: ");
+        strb_puts(&l, status);
+        strb_puts(&l, "\t");
+    }
+    env_log(env, line, l.len);
 }
 
 void lambda__env_end_inv(struct lambda_env *env, bool function_error, const char *body, size_t len,

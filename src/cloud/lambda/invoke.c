@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "core/jsonw.h"
 #include "core/log.h"
+#include "core/str.h"
 
 enum {
     INIT_LIMIT_MS = 10000,           /* AWS bounds the init phase at 10 s */
@@ -664,8 +665,9 @@ struct lambda_inv *lambda_invoke(struct lambda *lm, struct lambda_fn *fn, enum l
         return NULL;
     }
     ids_uuid4(inv->rid);
-    snprintf(inv->invoked_arn, sizeof inv->invoked_arn, "%s", fn->arn);
-    snprintf(inv->via, sizeof inv->via, "%s", fn->kind == FN_LATEST ? "" : fn->qual);
+    str_copyn(inv->invoked_arn, sizeof inv->invoked_arn, fn->arn, strlen(fn->arn));
+    const char *via = fn->kind == FN_LATEST ? "" : fn->qual;
+    str_copyn(inv->via, sizeof inv->via, via, strlen(via));
     inv->max_retries = fn->evcfg.max_retries;
     inv->max_age_s = fn->evcfg.max_age_seconds;
     if (request_id_out)

@@ -279,6 +279,9 @@ struct lambda_layer_seq {
 unsigned lambda__hash(const char *name);
 /* Any object of that key (name or name:qualifier) not yet freed, whatever its state. */
 struct lambda_fn *lambda__find_any(struct lambda *lm, const char *key);
+/* Writes "name:qualifier" (a version's or alias's registry key) to key (cap bytes); false
+ * when it does not fit. */
+bool lambda__qualified_key(char *key, size_t cap, const char *name, const char *qualifier);
 /* The versions and aliases of base not yet gone, versions first (by number) then aliases (by
  * name): a malloc'd array the caller frees, *out, and its length. */
 size_t lambda__children(struct lambda_fn *base, struct lambda_fn ***out);

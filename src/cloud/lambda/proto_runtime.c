@@ -6,6 +6,7 @@
 
 #include "cloud/lambda/lambda.h"
 #include "core/buf.h"
+#include "core/str.h"
 
 #define PREFIX "/2018-06-01/runtime/"
 
@@ -27,8 +28,8 @@ static void w_deliver(struct lambda_next_waiter *lw, const char *rid, int64_t de
                       size_t len)
 {
     struct waiter *w = (struct waiter *)lw;
-    char dl[24];
-    snprintf(dl, sizeof(dl), "%lld", (long long)deadline_ms);
+    char dl[STR_I64_MAX];
+    str_i64(deadline_ms, dl);
     struct proto_hdr h[6] = {{"content-type", "application/json", 0},
                              {"lambda-runtime-aws-request-id", rid, 0},
                              {"lambda-runtime-deadline-ms", dl, 0},

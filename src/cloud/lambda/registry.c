@@ -146,13 +146,24 @@ struct lambda_fn *lambda_fn_find(struct lambda *lm, const char *name)
     return visible(fn) && fn->kind == FN_LATEST ? fn : NULL;
 }
 
+bool lambda__qualified_key(char *key, size_t cap, const char *name, const char *qualifier)
+{
+    size_t nl = strlen(name), ql = strlen(qualifier);
+    if (nl + 1 + ql >= cap)
+        return false;
+    memcpy(key, name, nl);
+    key[nl] = ':';
+    memcpy(key + nl + 1, qualifier, ql + 1);
+    return true;
+}
+
 struct lambda_fn *lambda_fn_find_qualified(struct lambda *lm, const char *name,
                                            const char *qualifier)
 {
     if (qualifier == NULL || qualifier[0] == '\0' || strcmp(qualifier, "$LATEST") == 0)
         return lambda_fn_find(lm, name);
     char key[sizeof((struct lambda_fn *)0)->key];
-    if (snprintf(key, sizeof key, "%s:%s", name, qualifier) >= (int)sizeof key)
+    if (!lambda__qualified_key(key, sizeof key, name, qualifier))
         return NULL;
     struct lambda_fn *fn = find_any(lm, key);
     return visible(fn) ? fn : NULL;

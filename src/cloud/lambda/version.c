@@ -29,7 +29,8 @@ static struct lambda_fn *version_of(struct lambda_fn *base, const char *qual)
     if (qual[0] == '\0' || strcmp(qual, "$LATEST") == 0)
         return base;
     char key[sizeof base->key];
-    snprintf(key, sizeof key, "%s:%s", base->name, qual);
+    if (!lambda__qualified_key(key, sizeof key, base->name, qual))
+        return NULL;
     struct lambda_fn *v = lambda__find_any(base->lm, key);
     return v && v->kind == FN_VERSION && !v->deleting ? v : NULL;
 }

@@ -949,10 +949,11 @@ static int put_escaped(struct buf *b, const char *msg, size_t len)
 {
     size_t run = 0;
     int rc = BUF_OK;
-    for (size_t i = 0; i < len && rc == BUF_OK; i++) {
+    for (size_t i = 0; rc == BUF_OK; i++) {
+        i += str_find4(msg + i, len - i, '\\', '\n', '\r', '\0');
+        if (i == len)
+            break;
         unsigned char c = (unsigned char)msg[i];
-        if (c > '\\' || (c != '\\' && c != '\n' && c != '\r' && c != '\0'))
-            continue;
         rc = buf_append(b, msg + run, i - run);
         if (rc == BUF_OK)
             rc = buf_append(b,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/str.h"
 #include "core/utf8.h"
 
 const char *jsonh_str(const json_t *obj, const char *key, const char *dflt)
@@ -85,9 +86,7 @@ static int hex4(const unsigned char *p)
 static bool read_string(struct reader *r, const char **s, size_t *n)
 {
     const unsigned char *start = r->p;
-    const unsigned char *q = start;
-    while (q < r->end && *q != '"' && *q != '\\' && *q >= 0x20 && *q < 0x80)
-        q++;
+    const unsigned char *q = start + str_json_plain((const char *)start, (size_t)(r->end - start));
     if (q < r->end && *q == '"') { /* plain ASCII, the common case */
         *s = (const char *)start;
         *n = (size_t)(q - start);
@@ -114,10 +113,11 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
             q += k;
             continue;
         }
-        if (c != '\\') {
-            if (buf_append(t, q, 1) != BUF_OK)
+        if (c != '\\') { /* a run of plain ASCII */
+            size_t k = 1 + str_json_plain((const char *)q + 1, (size_t)(r->end - q - 1));
+            if (buf_append(t, q, k) != BUF_OK)
                 return false;
-            q++;
+            q += k;
             continue;
         }
         if (r->end - q < 2)

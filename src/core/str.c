@@ -62,6 +62,27 @@ char *str_dupn(const char *s, size_t n)
     return d;
 }
 
+size_t str_find_ctl(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i below = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
+    for (; i + 16 <= len; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(u + i));
+        __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, below), v); /* unsigned v <= 0x1f */
+        __m128i stop =
+            _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), ctl), _mm_cmpeq_epi8(v, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m != 0)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < len && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f)
+        i++;
+    return i;
+}
+
 void strb_init(struct strb *b, char *p, size_t cap)
 {
     b->p = p;

@@ -24,6 +24,11 @@ size_t str_json_plain(const char *s, size_t len);
  * Sixteen bytes a step where the machine has SSE2. */
 size_t str_find4(const char *s, size_t len, char a, char b, char c, char d);
 
+/* The index of the first control byte of s[0..len) other than a tab (0x00-0x08, 0x0a-0x1f,
+ * 0x7f: what an HTTP field may not hold); len when there is none. Sixteen bytes a step where
+ * the machine has SSE2. */
+size_t str_find_ctl(const char *s, size_t len);
+
 /* Text built in a fixed array without printf's format parsing (the per-request lines and
  * names): each append takes what fits and cuts the rest, as snprintf would; the text is
  * always NUL-terminated. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/codec.h"
+#include "core/str.h"
 
 enum { CHUNK_LINE_MAX = 1024 };
 
@@ -73,8 +74,9 @@ void runtime_http_response_destroy(struct runtime_http_response *res)
 
 const char *runtime_http_header(const struct runtime_http_response *res, const char *name)
 {
+    size_t n = strlen(name);
     for (size_t i = 0; i < res->nheaders; i++)
-        if (strcasecmp(res->headers[i].name, name) == 0)
+        if (res->headers[i].name_len == n && strcasecmp(res->headers[i].name, name) == 0)
             return res->headers[i].value;
     return NULL;
 }
@@ -201,8 +203,10 @@ static int reader_head(struct runtime_http_reader *rd, struct runtime_http_respo
         size_t avail = rd->len - rd->pos;
         size_t end = 0;
         for (size_t i = scanned; i < avail; i++) {
-            if (p[i] != '\n')
-                continue;
+            const char *lf = memchr(p + i, '\n', avail - i);
+            if (lf == NULL)
+                break;
+            i = (size_t)(lf - p);
             if (i + 1 >= avail) {
                 scanned = i;
                 goto more;
@@ -272,11 +276,8 @@ static int parse_head(struct runtime_http_response *res)
         if (eol > p && eol[-1] == '\r')
             eol--;
         size_t n = (size_t)(eol - p);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)p[i];
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return RUNTIME_HTTP_EPROTO; /* NUL, bare CR and other controls */
-        }
+        if (str_find_ctl(p, n) < n)
+            return RUNTIME_HTTP_EPROTO; /* NUL, bare CR and other controls */
         if (first) {
             /* HTTP/1.x SP 3DIGIT [SP reason] */
             if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[7] < '0' || p[7] > '9' || p[8] != ' ')
@@ -314,6 +315,7 @@ static int parse_head(struct runtime_http_response *res)
             *colon = '\0';
             *ve = '\0';
             res->headers[res->nheaders].name = p;
+            res->headers[res->nheaders].name_len = (size_t)(colon - p);
             res->headers[res->nheaders].value = v;
             res->nheaders++;
         }
@@ -458,7 +460,8 @@ int runtime_http_read_response(struct runtime_http_reader *rd, struct runtime_ht
     res->close = res->minor_version == 0;
     for (size_t i = 0; i < res->nheaders; i++) {
         const char *name = res->headers[i].name, *value = res->headers[i].value;
-        if (strcasecmp(name, "Content-Length") == 0) {
+        size_t nl = res->headers[i].name_len; /* the length first: most are none of these */
+        if (nl == 14 && strcasecmp(name, "Content-Length") == 0) {
             size_t n;
             rc = parse_length(value, &n);
             if (rc != RUNTIME_HTTP_OK)
@@ -467,12 +470,12 @@ int runtime_http_read_response(struct runtime_http_reader *rd, struct runtime_ht
                 return RUNTIME_HTTP_EPROTO; /* conflicting lengths: request smuggling bait */
             have_length = true;
             length = n;
-        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+        } else if (nl == 17 && strcasecmp(name, "Transfer-Encoding") == 0) {
             /* we can only undo chunked, and it must be the only (and so last) coding */
             if (chunked || strcasecmp(value, "chunked") != 0)
                 return RUNTIME_HTTP_EPROTO;
             chunked = true;
-        } else if (strcasecmp(name, "Connection") == 0) {
+        } else if (nl == 10 && strcasecmp(name, "Connection") == 0) {
             if (has_token(value, "close"))
                 res->close = true;
             else if (has_token(value, "keep-alive"))

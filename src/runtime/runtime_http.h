@@ -59,6 +59,7 @@ const char *runtime_http_strerror(int rc);
 
 struct runtime_http_header {
     const char *name;  /* NUL-terminated, as received */
+    size_t name_len;
     const char *value; /* NUL-terminated, surrounding blanks trimmed */
 };
 

@@ -159,6 +159,7 @@ static void test_scans_find_the_first_byte(void **state)
         memset(s, 'x', sizeof s);
         assert_int_equal(str_json_plain((char *)s, len), len);
         assert_int_equal(str_find4((char *)s, len, '\\', '\n', '\r', '\0'), len);
+        assert_int_equal(str_find_ctl((char *)s, len), len);
         for (size_t at = 0; at < len; at++) {
             for (size_t k = 0; k < sizeof stops; k++) {
                 memset(s, 'x', sizeof s);
@@ -173,6 +174,18 @@ static void test_scans_find_the_first_byte(void **state)
                 memset(s, 'x', sizeof s);
                 s[at] = goes[k];
                 assert_int_equal(str_json_plain((char *)s, len), len);
+            }
+            static const unsigned char ctl[] = {0x00, 0x08, 0x0a, 0x0d, 0x1f, 0x7f};
+            static const unsigned char field[] = {'\t', 0x20, 0x7e, 0x80, 0xff};
+            for (size_t k = 0; k < sizeof ctl; k++) {
+                memset(s, 'x', sizeof s);
+                s[at] = ctl[k];
+                assert_int_equal(str_find_ctl((char *)s, len), at);
+            }
+            for (size_t k = 0; k < sizeof field; k++) {
+                memset(s, 'x', sizeof s);
+                s[at] = field[k];
+                assert_int_equal(str_find_ctl((char *)s, len), len);
             }
             static const char four[] = {'\\', '\n', '\r', '\0'};
             for (size_t k = 0; k < 4; k++) {

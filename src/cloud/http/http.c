@@ -500,7 +500,10 @@ static void fill_req(struct http_req *r, h2o_req_t *req, struct http_listener *l
     struct proto_hdr *hs = h2o_mem_alloc_pool(&req->pool, (n ? n : 1) * sizeof *hs);
     for (size_t i = 0; i < n; i++) {
         const h2o_header_t *h = req->headers.entries + i;
-        hs[i].name = h2o_strdup(&req->pool, h->name->base, h->name->len).base;
+        /* a token's name is a static C string; another name is copied to end in a NUL */
+        hs[i].name = h2o_iovec_is_token(h->name)
+                         ? h->name->base
+                         : h2o_strdup(&req->pool, h->name->base, h->name->len).base;
         hs[i].value = h->value.base;
         hs[i].value_len = h->value.len;
     }
@@ -563,14 +566,23 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     req->res.reason = status_reason(status);
     for (size_t i = 0; i < n; i++) {
         size_t vl = hdrs[i].value_len ? hdrs[i].value_len : strlen(hdrs[i].value);
-        size_t nl = strlen(hdrs[i].name);
+        const char *name = hdrs[i].name;
+        size_t nl = strlen(name);
         h2o_iovec_t v = h2o_strdup(&req->pool, hdrs[i].value, vl);
-        h2o_iovec_t orig = h2o_strdup(&req->pool, hdrs[i].name, nl);
-        h2o_iovec_t lower = h2o_strdup(&req->pool, hdrs[i].name, nl);
+        bool lower = true;
+        for (size_t k = 0; k < nl && lower; k++)
+            lower = !(name[k] >= 'A' && name[k] <= 'Z');
+        const h2o_token_t *tok = lower ? h2o_lookup_token(name, nl) : NULL;
+        if (tok != NULL) { /* the common case: nothing to copy but the value */
+            h2o_add_header(&req->pool, &req->res.headers, tok, NULL, v.base, v.len);
+            continue;
+        }
+        /* h2o keeps the name's pointer (so a copy, lowercased) and copies the original */
+        h2o_iovec_t low = h2o_strdup(&req->pool, name, nl);
         for (size_t k = 0; k < nl; k++)
-            lower.base[k] = (char)tolower((unsigned char)lower.base[k]);
-        h2o_add_header_by_str(&req->pool, &req->res.headers, lower.base, nl, 1, orig.base, v.base,
-                              v.len);
+            low.base[k] = (char)tolower((unsigned char)low.base[k]);
+        h2o_add_header_by_str(&req->pool, &req->res.headers, low.base, nl, 1, lower ? NULL : name,
+                              v.base, v.len);
     }
     if (status == 204 || status == 304 || (status >= 100 && status < 200))
         len = 0;

@@ -534,9 +534,15 @@ static int wait_ready(struct runtime_http_conn *c, int fd, short events, int64_t
     }
 }
 
-static void set_lowat(int fd, int bytes)
+/* Sets the socket's receive low-water mark, unless it is already that: a function that
+ * goes from event to event keeps the same mark and makes no system call for it. */
+static void set_lowat(struct runtime_http_conn *c, int bytes)
 {
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+    if (c->lowat_now == bytes)
+        return;
+    (void)setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes);
+    c->lowat_now = bytes;
+    c->lowat_sets++;
 }
 
 static ssize_t socket_read(void *ctx, char *p, size_t n)
@@ -548,18 +554,17 @@ static ssize_t socket_read(void *ctx, char *p, size_t n)
         int lowat = c->lowat_once;
         c->lowat_once = 0;
         if (c->deadline_ms <= 0) {
-            set_lowat(c->fd, lowat);
+            set_lowat(c, lowat);
             ssize_t got;
             do
                 got = recv(c->fd, p, n, 0);
             while (got < 0 && errno == EINTR);
-            int err = errno;
-            set_lowat(c->fd, 1);
             if (got >= 0)
                 return got;
-            return err == ECONNRESET ? 0 : -1;
+            return errno == ECONNRESET ? 0 : -1;
         }
     }
+    set_lowat(c, 1); /* any other read takes what there is */
     for (;;) {
         if (c->deadline_ms > 0 && wait_ready(c, c->fd, POLLIN, c->deadline_ms) != 0)
             return -1;
@@ -590,6 +595,8 @@ int runtime_http_conn_init(struct runtime_http_conn *c, const char *hostport)
     c->req_split = 0;
     c->then_answer_len = 0;
     c->lowat_once = 0;
+    c->lowat_now = 1;
+    c->lowat_sets = 0;
     buf_init(&c->req, RUNTIME_HTTP_MAX_HEAD);
     c->rd.in = NULL;
     if (hostport == NULL || strlen(hostport) >= sizeof c->hostport)
@@ -706,6 +713,7 @@ static int conn_open(struct runtime_http_conn *c)
         }
     }
     c->fd = fd;
+    c->lowat_now = 1;
     c->connects++;
     runtime_http_reader_reset(&c->rd);
     return RUNTIME_HTTP_OK;

@@ -137,10 +137,13 @@ struct runtime_http_conn {
      * socket's receive low-water mark (SO_RCVLOWAT) for the first read of the next, so the
      * process sleeps through the 202 and wakes once, when the event arrives. A bigger
      * answer (an error's JSON) still wakes it at once, and a connection's end always does;
-     * an answer no longer than the last 2xx waits for the event. The mark is put back to 1
-     * as soon as that read returns. */
+     * an answer no longer than the last 2xx waits for the event. Every other read has the
+     * mark at 1; the mark is set only when it changes (lowat_now), so a function going
+     * from event to event (one read each) keeps the learned mark and sets it once. */
     size_t then_answer_len;
     int lowat_once; /* > 1: the next socket read waits for this many bytes */
+    int lowat_now;  /* the socket's mark as last set (1 when it is opened) */
+    unsigned lowat_sets; /* setsockopt calls made for the mark (tests count them) */
 };
 
 /* Resolves "host:port" ("[v6addr]:port" too) and prepares a closed connection. Does not

@@ -747,6 +747,14 @@ static void test_trace_env_follows_each_invocation(void **state)
     assert_null(getenv("_X_AMZN_TRACE_ID")); /* the runtime's buffer left with it */
 }
 
+static int socket_lowat(int fd)
+{
+    int lowat = 0;
+    socklen_t len = sizeof lowat;
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len), 0);
+    return lowat;
+}
+
 static const char accepted_padded[] = "HTTP/1.1 202 Accepted\r\nX-Padding: 0123456789\r\n"
                                       "Content-Length: 15\r\n\r\n{\"status\":\"OK\"}";
 
@@ -777,17 +785,42 @@ static void test_result_answer_waits_for_the_event(void **state)
     assert_int_equal(runtime_run(&rt, 3), 0);
     assert_int_equal(rt.failures_total, 0);
     assert_int_equal(rt.conn.connects, 2);
-    int lowat = 0;
-    socklen_t len = sizeof lowat;
     assert_true(rt.conn.fd >= 0);
-    assert_int_equal(getsockopt(rt.conn.fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, &len), 0);
-    assert_int_equal(lowat, 1); /* put back after each such read */
+    assert_int_equal(socket_lowat(rt.conn.fd), 1); /* the new connection's last read */
     runtime_destroy(&rt);
     fake_stop(&f);
     assert_int_equal(hs.calls, 5);
     assert_string_equal(hs.ids[3], "lw-4");
     assert_string_equal(hs.ids[4], "lw-5");
     assert_int_equal(f.accepts, 2);
+}
+
+/* The learned mark stays set from event to event: one system call to set it, one to put it
+ * back for the last result's answer (read alone, at 1), however many events come between. */
+static void test_mark_stays_between_events(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_start(&f);
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "m-%d", i);
+        step_next(&f, id, NULL, "{}");
+        step_text(&f, STEP_SEND, accepted_padded);
+    }
+    fake_run(&f);
+    struct runtime rt;
+    assert_int_equal(runtime_init(&rt, f.api, recording_handler, NULL), 0);
+    assert_int_equal(runtime_run(&rt, 3), 0); /* the mark learned from the first 202 */
+    assert_int_equal(rt.conn.lowat_sets, 2);  /* set for the third event, back to 1 after */
+    assert_int_equal(runtime_run(&rt, 3), 0);
+    assert_int_equal(rt.conn.lowat_sets, 4); /* the same again: the mark stayed between events */
+    assert_int_equal(socket_lowat(rt.conn.fd), 1);
+    assert_int_equal(rt.conn.connects, 1);
+    runtime_destroy(&rt);
+    fake_stop(&f);
+    assert_int_equal(hs.calls, 6);
+    assert_string_equal(hs.ids[5], "m-5");
 }
 
 static void test_connect_refused_counts(void **state)
@@ -825,6 +858,7 @@ int main(void)
         cmocka_unit_test_setup(test_deadline_trace_and_context, setup),
         cmocka_unit_test_setup(test_trace_env_follows_each_invocation, setup),
         cmocka_unit_test_setup(test_result_answer_waits_for_the_event, setup),
+        cmocka_unit_test_setup(test_mark_stays_between_events, setup),
         cmocka_unit_test_setup(test_connect_refused_counts, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -671,7 +671,11 @@ def test_client_pipelines_next_behind_the_result():
         assert client.next().request_id == "p-2"
         client.post_response("p-2", b"{}", "application/json")
         assert client.next().request_id == "p-3"
+        # the learned mark set for the read after p-2's result (its short 202), then back to
+        # 1 for the pending GET's read that found the hang-up; the new connection starts at 1
+        assert client.lowat_sets == 2
         client._request("POST", bs.API_PREFIX + "/invocation/p-3/response", b"{}")
+        assert client.lowat_sets == 2
     finally:
         client.close()
         got = server.finish()

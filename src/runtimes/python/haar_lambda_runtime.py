@@ -590,7 +590,9 @@ class RuntimeClient:
     /next pipelined behind it, and the answer to the result (a 202) is read together with the
     next event: the first read after a result waits (SO_RCVLOWAT) for one byte more than the
     last 2xx answer to a result took, so the process wakes once per invocation; an error's
-    bigger answer and a closed connection still wake it at once. Not thread-safe."""
+    bigger answer and a closed connection still wake it at once. Every other read has the mark
+    at 1; the mark is set only when it changes, so going from event to event it stays set.
+    Not thread-safe."""
 
     _READ = 65536
     _HEAD_MAX = 65536
@@ -604,6 +606,8 @@ class RuntimeClient:
         self._received = 0  # bytes read from this connection
         self._pending = False  # a GET /next sent behind the last request awaits its answer
         self._mark = 0  # bytes the last 2xx answer to a result took (0: none yet)
+        self._lowat = 1  # the socket's receive mark as last set
+        self.lowat_sets = 0  # setsockopt calls made for it (tests count them)
         self._next_head = self._head("GET", API_PREFIX + "/invocation/next", None, {})
 
     def close(self):
@@ -619,6 +623,7 @@ class RuntimeClient:
         self._sock = socket.create_connection(self._addr)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._received = 0
+        self._lowat = 1
 
     def _head(self, method, path, body, headers):
         lines = ["%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, path, self._host)]
@@ -632,15 +637,13 @@ class RuntimeClient:
     def _fill(self, lowat=0):
         """Reads more bytes; lowat > 1 makes this one read wait for that many."""
         sock = self._sock
-        if lowat > 1:
+        lowat = lowat if lowat > 1 else 1
+        if lowat != self._lowat:
             import socket
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, lowat)
-            try:
-                data = sock.recv(self._READ)
-            finally:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
-        else:
-            data = sock.recv(self._READ)
+            self._lowat = lowat
+            self.lowat_sets += 1
+        data = sock.recv(self._READ)
         self._received += len(data)
         self._buf += data
         return len(data)

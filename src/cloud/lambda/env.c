@@ -50,6 +50,10 @@ enum {
     SAMPLE_MS = 5,        /* memory of a busy environment's tree */
     SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
     SWEEP_MS = 1000,      /* every environment, busy or not */
+    SWEEP_BATCH = 8,      /* environments a sweep's turn looks at, at most (unless there are
+                           * more than SWEEP_TURNS of these): a turn is some 15 system calls an
+                           * environment, and requests wait behind it */
+    SWEEP_TURNS = 8,      /* turns a round of the sweep takes at most */
 };
 
 /* ---- logging ---- */
@@ -529,18 +533,41 @@ static void on_sample(struct timer *t)
         timer_start(t, SAMPLE_MS);
 }
 
+/* The number of turns a round of the sweep takes for n environments: one for up to
+ * SWEEP_BATCH, more (up to SWEEP_TURNS) beyond, so that no turn stalls the loop long. */
+static int sweep_turns(int n)
+{
+    int turns = (n + SWEEP_BATCH - 1) / SWEEP_BATCH;
+    return turns < 1 ? 1 : turns > SWEEP_TURNS ? SWEEP_TURNS : turns;
+}
+
+/* One turn of the sweep: the next environments not yet looked at in this round (each once a
+ * round, a round every SWEEP_MS); a turn that finds none left starts the next round. */
 void lambda__sweep(struct lambda *lm)
 {
     lambda__cg_sweep(lm);
-    for (int b = 0; b < LAMBDA_NBUCKETS; b++)
-        for (struct lambda_fn *fn = lm->buckets[b]; fn; fn = fn->hnext)
+    int turns = sweep_turns(lm->n_envs);
+    int budget = (lm->n_envs + turns - 1) / turns;
+    bool left = false;
+    for (int b = 0; b < LAMBDA_NBUCKETS && !left; b++)
+        for (struct lambda_fn *fn = lm->buckets[b]; fn && !left; fn = fn->hnext)
             for (struct lambda_env *e = fn->envs; e; e = e->next) {
+                if (e->swept_round == lm->sweep_round)
+                    continue;
+                if (budget == 0) {
+                    left = true;
+                    break;
+                }
+                budget--;
+                e->swept_round = lm->sweep_round;
                 tree_prune(e);
                 read_mem(e);
                 check_memory(e);
             }
+    if (!left)
+        lm->sweep_round++;
     if (lm->n_envs > 0)
-        timer_start(&lm->sweep, SWEEP_MS);
+        timer_start(&lm->sweep, SWEEP_MS / sweep_turns(lm->n_envs));
 }
 
 static void on_reap(struct timer *t)

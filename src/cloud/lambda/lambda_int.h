@@ -106,6 +106,7 @@ struct lambda_env {
     char *init_error;
     size_t init_error_len;
     int generation;
+    unsigned swept_round; /* the sweep's round that last looked at it */
     bool provisioned; /* kept warm for provisioned concurrency: never reaped when idle */
     char stream[200];
     char code_dir[PATH_MAX]; /* the code it runs (the function's may have changed) */
@@ -244,6 +245,7 @@ struct lambda {
     size_t event_mem;   /* bytes of queued event payloads held in memory */
     bool draining;
     struct timer sweep; /* TIMER_REAL: memory of idle environments, while any lives */
+    unsigned sweep_round; /* environments swept in this round have it as swept_round */
     enum cg_mode cg_mode;
     char cg_dir[PATH_MAX]; /* <the daemon's cgroup>/haar-<hash of the state dir> */
     unsigned cg_seq;

@@ -176,8 +176,8 @@ static bool read_string(struct reader *r, const char **s, size_t *n)
 }
 
 /* An integer (no fraction, no exponent: those are left to jansson, as are leading zeros and
- * values past json_int_t). NULL: declined. */
-static json_t *read_number(struct reader *r)
+ * values past json_int_t) into *out. false: declined. */
+static bool scan_int(struct reader *r, json_int_t *out)
 {
     const unsigned char *q = r->p;
     bool neg = q < r->end && *q == '-';
@@ -187,20 +187,26 @@ static json_t *read_number(struct reader *r)
     uint64_t v = 0;
     while (q < r->end && *q >= '0' && *q <= '9') {
         if (v > (UINT64_MAX - 9) / 10)
-            return NULL;
+            return false;
         v = v * 10 + (uint64_t)(*q - '0');
         q++;
     }
     size_t nd = (size_t)(q - digits);
     if (nd == 0 || (nd > 1 && *digits == '0'))
-        return NULL;
+        return false;
     if (q < r->end && (*q == '.' || *q == 'e' || *q == 'E'))
-        return NULL;
+        return false;
     if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
-        return NULL;
+        return false;
     r->p = q;
-    json_int_t i = neg ? (json_int_t)(0 - v) : (json_int_t)v;
-    return json_integer(i);
+    *out = neg ? (json_int_t)(0 - v) : (json_int_t)v;
+    return true;
+}
+
+static json_t *read_number(struct reader *r)
+{
+    json_int_t i;
+    return scan_int(r, &i) ? json_integer(i) : NULL;
 }
 
 static bool literal(struct reader *r, const char *word, size_t n)
@@ -212,6 +218,197 @@ static bool literal(struct reader *r, const char *word, size_t n)
 }
 
 static json_t *read_value(struct reader *r);
+
+/* Reads a value without building it: true when read_value would have built it (the same
+ * acceptance, number by number and string by string), false when it would have declined.
+ * Duplicate keys cannot be seen without building: callers with JSON_REJECT_DUPLICATES do not
+ * skip. */
+static bool skip_value(struct reader *r)
+{
+    skip_ws(r);
+    if (r->p >= r->end)
+        return false;
+    unsigned char c = *r->p;
+    if (c == '"') {
+        const char *s;
+        size_t n;
+        r->p++;
+        return read_string(r, &s, &n);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        json_int_t i;
+        return scan_int(r, &i);
+    }
+    if (c == 't')
+        return literal(r, "true", 4);
+    if (c == 'f')
+        return literal(r, "false", 5);
+    if (c == 'n')
+        return literal(r, "null", 4);
+    if (c != '{' && c != '[')
+        return false;
+    if (++r->depth > FAST_MAX_DEPTH)
+        return false;
+    r->p++;
+    char close = c == '{' ? '}' : ']';
+    skip_ws(r);
+    bool ok = false;
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        ok = true;
+    }
+    while (!ok) {
+        if (c == '{') {
+            const char *key;
+            size_t klen;
+            skip_ws(r);
+            if (r->p >= r->end || *r->p != '"')
+                break;
+            r->p++;
+            if (!read_string(r, &key, &klen))
+                break;
+            skip_ws(r);
+            if (r->p >= r->end || *r->p != ':')
+                break;
+            r->p++;
+        }
+        if (!skip_value(r))
+            break;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == close) {
+            r->p++;
+            ok = true;
+        }
+        break;
+    }
+    r->depth--;
+    return ok;
+}
+
+/* What of a member named key (klen bytes) the paths want: 2 all of it, 1 some members of it
+ * (the paths' next level, in *sub), 0 none. */
+static int wanted(const char *const *paths, const char *key, size_t klen)
+{
+    int w = 0;
+    for (size_t i = 0; paths[i] != NULL; i++) {
+        const char *p = paths[i];
+        if (strncmp(p, key, klen) != 0 || memchr(key, '\0', klen) != NULL)
+            continue;
+        if (p[klen] == '\0')
+            return 2;
+        if (p[klen] == '.')
+            w = 1;
+    }
+    return w;
+}
+
+/* An object of which only the members on paths are built (paths: the suffixes below this
+ * object); the rest is skipped. NULL: declined. */
+static json_t *pick_object(struct reader *r, const char *const *paths)
+{
+    skip_ws(r);
+    if (r->p >= r->end || *r->p != '{')
+        return NULL;
+    if (++r->depth > FAST_MAX_DEPTH)
+        return NULL;
+    r->p++;
+    json_t *obj = json_object();
+    bool ok = false;
+    skip_ws(r);
+    if (obj != NULL && r->p < r->end && *r->p == '}') {
+        r->p++;
+        ok = true;
+    }
+    while (obj != NULL && !ok) {
+        const char *key;
+        size_t klen;
+        skip_ws(r);
+        if (r->p >= r->end || *r->p != '"')
+            break;
+        r->p++;
+        if (!read_string(r, &key, &klen))
+            break;
+        char small[128];
+        char *k = klen < sizeof small ? small : malloc(klen + 1);
+        if (k == NULL)
+            break;
+        memcpy(k, key, klen);
+        k[klen] = '\0';
+        skip_ws(r);
+        bool got = false;
+        if (r->p < r->end && *r->p == ':') {
+            r->p++;
+            int w = wanted(paths, k, klen);
+            json_t *v = NULL;
+            if (w == 1) { /* the next level of the paths that go through k */
+                const char *sub[16];
+                size_t n = 0;
+                for (size_t i = 0; paths[i] != NULL && n + 1 < sizeof sub / sizeof sub[0]; i++)
+                    if (strncmp(paths[i], k, klen) == 0 && paths[i][klen] == '.')
+                        sub[n++] = paths[i] + klen + 1;
+                sub[n] = NULL;
+                skip_ws(r);
+                v = r->p < r->end && *r->p == '{' ? pick_object(r, sub) : read_value(r);
+            } else if (w == 2) {
+                v = read_value(r);
+            } else {
+                got = skip_value(r);
+            }
+            if (v != NULL) {
+                /* a repeated key: the last one wins, as jansson has it */
+                got = json_object_setn_new_nocheck(obj, k, klen, v) == 0;
+            }
+        }
+        if (k != small)
+            free(k);
+        if (!got)
+            break;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            ok = true;
+        }
+        break;
+    }
+    r->depth--;
+    if (!ok) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+json_t *jsonh_loadb_pick(const char *text, size_t len, size_t flags, const char *const *paths,
+                         json_error_t *err)
+{
+    const size_t known = JSON_DECODE_ANY | JSON_ALLOW_NUL; /* duplicates need every key built */
+    if (text == NULL || (flags & ~known) != 0)
+        return jsonh_loadb(text, len, flags, err);
+    struct reader r = {
+        .p = (const unsigned char *)text, .end = (const unsigned char *)text + len, .flags = flags};
+    buf_init(&r.tmp, len);
+    json_t *v = pick_object(&r, paths);
+    buf_destroy(&r.tmp);
+    skip_ws(&r);
+    if (v == NULL || r.p != r.end) {
+        json_decref(v);
+        return jsonh_loadb(text, len, flags, err); /* the whole, or the verdict */
+    }
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->line = err->column = -1;
+        memcpy(err->source, "<buffer>", sizeof "<buffer>");
+    }
+    return v;
+}
 
 static json_t *read_object(struct reader *r)
 {

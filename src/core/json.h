@@ -39,4 +39,13 @@ json_t *jsonh_loadb(const char *text, size_t len, size_t flags, json_error_t *er
  * whatever it returns equals what json_loadb returns). */
 json_t *jsonh_loadb_fast(const char *text, size_t len, size_t flags);
 
+/* jsonh_loadb for a reader that wants a few members of a big object (a function's event):
+ * the same verdict and error, but of a top-level object only the members on the paths in
+ * `paths` (NULL-terminated; "a.b.c" names c in the object b in the object a) are built; the
+ * rest is read and checked, not built. The result may hold more than asked (whatever the
+ * text holds: when the fast path declines, the whole document), never less than the text
+ * has on those paths. */
+json_t *jsonh_loadb_pick(const char *text, size_t len, size_t flags, const char *const *paths,
+                         json_error_t *err);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * test_core_json.c — jsonh_loadb: the same values and verdicts as json_loadb, whichever of
- * its reader or jansson's answers. (fuzz_json compares the two on arbitrary bytes.)
+ * its reader or jansson's answers; jsonh_loadb_pick, the members asked for. (fuzz_json
+ * compares them with jansson on arbitrary bytes.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -103,12 +104,73 @@ static void test_deep_nesting_is_left_to_jansson(void **state)
     assert_true(same_as_jansson(shallow, 0));
 }
 
+/* jsonh_loadb_pick: the members on the paths, built; the rest checked, not built */
+static void test_pick_builds_only_the_paths(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"requestContext.http.method", "rawPath", "headers", "body",
+                                        NULL};
+    const char *ev = "{\"version\":\"2.0\",\"rawPath\":\"/tasks\",\"headers\":{\"a\":\"1\"},"
+                     "\"requestContext\":{\"http\":{\"method\":\"POST\",\"path\":\"/t\"},"
+                     "\"timeEpoch\":17,\"deep\":[{\"x\":[1,-2,true,null]}]},\"body\":\"b\"}";
+    json_error_t err;
+    json_t *got = jsonh_loadb_pick(ev, strlen(ev), 0, paths, &err);
+    assert_non_null(got);
+    assert_int_equal(json_object_size(got), 4); /* version: not built */
+    assert_string_equal(json_string_value(json_object_get(got, "rawPath")), "/tasks");
+    assert_string_equal(json_string_value(json_object_get(got, "body")), "b");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(got, "headers"), "a")),
+                        "1");
+    json_t *rc = json_object_get(got, "requestContext");
+    assert_int_equal(json_object_size(rc), 1);                          /* only http, */
+    assert_int_equal(json_object_size(json_object_get(rc, "http")), 1); /* only method */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rc, "http"), "method")),
+                        "POST");
+    json_decref(got);
+
+    /* a path whose object is something else: that value, whole */
+    const char *flat = "{\"requestContext\":[1,2],\"rawPath\":\"/\"}";
+    got = jsonh_loadb_pick(flat, strlen(flat), 0, paths, &err);
+    assert_int_equal(json_array_size(json_object_get(got, "requestContext")), 2);
+    json_decref(got);
+
+    /* what the reader declines anywhere, even in a skipped member (a real, a NUL escape), and
+     * a document that is no object: the whole of it, from jansson */
+    const char *real = "{\"skipped\":[1.5],\"rawPath\":\"/\"}";
+    got = jsonh_loadb_pick(real, strlen(real), 0, paths, &err);
+    assert_non_null(json_object_get(got, "skipped"));
+    json_decref(got);
+    got = jsonh_loadb_pick("[1]", 3, 0, paths, &err);
+    assert_int_equal(json_array_size(got), 1);
+    json_decref(got);
+
+    /* errors in a skipped member are errors, with jansson's message */
+    static const char *const bad[] = {
+        "{\"skipped\":[1,],\"rawPath\":\"/\"}", "{\"skipped\":\"\xc3\x28\",\"rawPath\":\"/\"}",
+        "{\"skipped\":{\"a\" 1}}", "{\"skipped\":tru}", "{\"rawPath\":\"/\"} x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_error_t want;
+        assert_null(json_loadb(bad[i], strlen(bad[i]), 0, &want));
+        assert_null(jsonh_loadb_pick(bad[i], strlen(bad[i]), 0, paths, &err));
+        assert_string_equal(err.text, want.text);
+        assert_int_equal(err.column, want.column);
+    }
+
+    /* duplicates refused: every key must be built to see them, so the whole is read */
+    const char *dup = "{\"x\":1,\"x\":2,\"rawPath\":\"/\"}";
+    assert_null(jsonh_loadb_pick(dup, strlen(dup), JSON_REJECT_DUPLICATES, paths, &err));
+    got = jsonh_loadb_pick(dup, strlen(dup), 0, paths, &err);
+    assert_string_equal(json_string_value(json_object_get(got, "rawPath")), "/");
+    json_decref(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_takes_the_common_shapes),
         cmocka_unit_test(test_what_it_leaves_to_jansson),
         cmocka_unit_test(test_deep_nesting_is_left_to_jansson),
+        cmocka_unit_test(test_pick_builds_only_the_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

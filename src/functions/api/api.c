@@ -647,7 +647,15 @@ int api_handle(const struct runtime_invocation *inv, const char *event, size_t l
     size_t idlen;
     int rc = 0;
 
-    json_t *ev = jsonh_loadb(event, len, 0, &jerr);
+    /* of the event, what the handlers read: the rest is checked, not built */
+    static const char *const used[] = {"requestContext.http.method",
+                                       "rawPath",
+                                       "headers",
+                                       "queryStringParameters",
+                                       "body",
+                                       "isBase64Encoded",
+                                       NULL};
+    json_t *ev = jsonh_loadb_pick(event, len, 0, used, &jerr);
     if (ev == NULL)
         return runtime_error_set(err, "Handler.InvalidEvent", "event is not JSON: %s", jerr.text);
     if (json_unpack(ev, "{s:{s:{s:s}}}", "requestContext", "http", "method", &q.method) != 0 ||

@@ -94,11 +94,31 @@ void jw_arr_end(struct jsonw *w)
     close_container(w, ']');
 }
 
+/* A string that needs no escape, quoted (and a colon after a key), in one append. */
+static int put_plain(struct buf *b, const char *s, size_t len, bool key)
+{
+    size_t n = len + 2 + key;
+    int rc = buf_reserve(b, n);
+    if (rc != BUF_OK)
+        return rc;
+    char *d = b->data + b->len;
+    d[0] = '"';
+    if (len > 0)
+        memcpy(d + 1, s, len);
+    d[len + 1] = '"';
+    d[len + 2] = ':'; /* overwritten by the NUL when not a key */
+    b->len += n;
+    b->data[b->len] = '\0';
+    return BUF_OK;
+}
+
 int jw_escape(struct buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *u = (const unsigned char *)s;
-    size_t run = 0, i = 0;
+    size_t run = 0, i = str_json_plain(s, len);
+    if (i == len) /* the common case */
+        return put_plain(b, s, len, false);
     int rc = buf_append(b, "\"", 1);
     while (i < len && rc == BUF_OK) {
         i += str_json_plain(s + i, len - i); /* the common case: plain ASCII */
@@ -159,9 +179,14 @@ void jw_keyn(struct jsonw *w, const char *key, size_t len)
 {
     int rc;
     before_value(w);
-    if (jw_ok(w) &&
-        ((rc = jw_escape(w->b, key, len)) != BUF_OK || (rc = buf_append(w->b, ":", 1)) != BUF_OK))
-        fail(w, rc);
+    if (jw_ok(w)) {
+        if (str_json_plain(key, len) == len)
+            rc = put_plain(w->b, key, len, true);
+        else if ((rc = jw_escape(w->b, key, len)) == BUF_OK)
+            rc = buf_append(w->b, ":", 1);
+        if (rc != BUF_OK)
+            fail(w, rc);
+    }
     w->after_key = true;
 }
 

@@ -208,6 +208,60 @@ static void test_accesslog(void **state)
         assert_int_equal(apigw_accesslog_format(cases[i].fmt, strlen(cases[i].fmt), &v, &out), 0);
         assert_string_equal(out.data, cases[i].want);
     }
+    /* every variable of the table is found by name (the table is searched by halves), the
+     * first, the last and those next to each other */
+    struct apigw_log_vars all = {
+        .account_id = "A",
+        .api_id = "B",
+        .authorizer_error = "C",
+        .authorizer_principal_id = "D",
+        .integration_request_id = "E",
+        .data_processed = 6,
+        .domain_name = "G",
+        .domain_prefix = "H",
+        .error_message = "I",
+        .error_response_type = "J",
+        .extended_request_id = "K",
+        .http_method = "L",
+        .source_ip = "M",
+        .user_agent = "N",
+        .integration_error_message = "O",
+        .integration_status = 16,
+        .integration_latency = 17,
+        .function_status = 20,
+        .path = "P",
+        .protocol = "Q",
+        .request_id = "R",
+        .request_time_ms = 0,
+        .response_latency = 29,
+        .response_length = 30,
+        .route_key = "S",
+        .stage = "T",
+        .status = 33,
+    };
+    static const char every[] =
+        "$context.accountId $context.apiId $context.authorizer.error "
+        "$context.authorizer.principalId $context.awsEndpointRequestId $context.dataProcessed "
+        "$context.domainName $context.domainPrefix $context.error.message "
+        "$context.error.messageString $context.error.responseType $context.extendedRequestId "
+        "$context.httpMethod $context.identity.sourceIp $context.identity.userAgent "
+        "$context.integration.error $context.integration.integrationStatus "
+        "$context.integration.latency $context.integration.requestId $context.integration.status "
+        "$context.integrationErrorMessage $context.integrationLatency $context.integrationStatus "
+        "$context.path $context.protocol $context.requestId $context.requestTimeEpoch "
+        "$context.responseLatency $context.responseLength $context.routeKey $context.stage "
+        "$context.status";
+    buf_reset(&out);
+    assert_int_equal(apigw_accesslog_format(every, sizeof every - 1, &all, &out), 0);
+    assert_string_equal(out.data, "A B C D E 6 G H I \"I\" J K L M N O 16 17 E 20 O 17 16 P Q R 0 "
+                                  "29 30 S T 33");
+
+    /* control bytes and tabs in a value become spaces, keeping the line one line */
+    v.user_agent = "curl\t7.88\nx\x7fy\x01z, and a tail past sixteen bytes\t\r";
+    buf_reset(&out);
+    static const char ua[] = "[$context.identity.userAgent]";
+    assert_int_equal(apigw_accesslog_format(ua, sizeof ua - 1, &v, &out), 0);
+    assert_string_equal(out.data, "[curl 7.88 x y z, and a tail past sixteen bytes  ]");
     buf_destroy(&out);
 }
 

@@ -33,6 +33,7 @@ enum kind { STR, INT, TIME, EPOCH, QUOTED };
         name, sizeof name - 1, kind, offsetof(struct apigw_log_vars, field)                        \
     }
 
+/* sorted by name, bytewise (var_find searches it) */
 static const struct var {
     const char *name;
     size_t len;
@@ -89,11 +90,13 @@ static int put(struct buf *out, const char *s, size_t len)
         return buf_append(out, "-", 1);
     size_t at = out->len;
     int rc = buf_append(out, s, len);
-    for (size_t i = 0; rc == BUF_OK && i < len; i++) {
-        unsigned char c = (unsigned char)out->data[at + i];
-        if (c < 0x20 || c == 0x7f)
-            out->data[at + i] = ' ';
-    }
+    if (rc != BUF_OK)
+        return rc;
+    char *d = out->data + at;
+    for (size_t i = str_find_ctl(d, len); i < len; i += 1 + str_find_ctl(d + i + 1, len - i - 1))
+        d[i] = ' ';
+    for (char *t = memchr(d, '\t', len); t != NULL; t = memchr(t, '\t', len - (size_t)(t - d)))
+        *t = ' ';
     return rc;
 }
 
@@ -105,15 +108,34 @@ static int put_kv(struct buf *out, const struct apigw_kv *kv, size_t n, const ch
     return put(out, NULL, 0);
 }
 
+/* The variable of that name in vars (sorted by name, bytewise), or NULL. */
+static const struct var *var_find(const char *name, size_t nl)
+{
+    size_t lo = 0, hi = sizeof vars / sizeof vars[0];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t n = vars[mid].len < nl ? vars[mid].len : nl;
+        int c = memcmp(vars[mid].name, name, n);
+        if (c == 0)
+            c = vars[mid].len < nl ? -1 : vars[mid].len > nl ? 1 : 0;
+        if (c == 0)
+            return &vars[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 static int put_var(struct buf *out, const struct apigw_log_vars *v, const char *name, size_t nl)
 {
     static const char claims[] = "authorizer.claims.", auth[] = "authorizer.";
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        if (vars[i].len != nl || memcmp(vars[i].name, name, nl) != 0)
-            continue;
-        const char *base = (const char *)v + vars[i].off;
+    const struct var *var = var_find(name, nl);
+    if (var != NULL) {
+        const char *base = (const char *)v + var->off;
         char tmp[40];
-        switch (vars[i].kind) {
+        switch (var->kind) {
         case STR: {
             const char *s = *(const char *const *)(const void *)base;
             return put(out, s, s ? strlen(s) : 0);

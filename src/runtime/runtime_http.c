@@ -250,10 +250,29 @@ static int reader_head(struct runtime_http_reader *rd, struct runtime_http_respo
 
 static bool is_tchar(unsigned char c)
 {
-    /* RFC 9110 token characters */
+    /* RFC 9110 token characters: alphanumerics and these */
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_blank(char c)

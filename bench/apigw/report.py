@@ -123,7 +123,8 @@ def main():
         "machine shares the CPUs: compare the ratios, which come from one run). Written by "
         "`bench/apigw/run` (`make bench`); all traffic on 127.0.0.1.", "",
         f"`GET /health` with wrk (2 threads, HTTP/1.1 keep-alive), {seconds} s per run after a "
-        "warm-up at the same concurrency. **haar**: the environment's API (routes, throttling, "
+        "warm-up at the same concurrency, each begun once the CPUs are quiet (the server before "
+        "may still be working off its load). **haar**: the environment's API (routes, throttling, "
         "CORS, access logs on, as the dev configuration has them; throttling raised so the load "
         "is not answered 429) → the C `api` function over the Runtime API (one execution "
         f"environment per concurrent request, as Lambda: {envs} at the end) → the answer. "

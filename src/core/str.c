@@ -52,16 +52,6 @@ size_t str_find4(const char *s, size_t len, char a, char b, char c, char d)
     return i;
 }
 
-char *str_dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d != NULL) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 size_t str_find_ctl(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -81,6 +71,16 @@ size_t str_find_ctl(const char *s, size_t len)
     while (i < len && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f)
         i++;
     return i;
+}
+
+char *str_dupn(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
 }
 
 void strb_init(struct strb *b, char *p, size_t cap)

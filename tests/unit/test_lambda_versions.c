@@ -809,6 +809,39 @@ static void test_failed_event_record_goes_to_the_destination(void **state)
     fs_remove_tree(dir);
 }
 
+/* A cgroup's member list read past one buffer's worth: every pid, in order, none split */
+static void collect_pid(void *arg, int pid)
+{
+    int *v = arg;
+    v[1 + v[0]++] = pid;
+}
+
+static void test_cgroup_members_read_whole(void **state)
+{
+    (void)state;
+    setup_dir();
+    char cg[160];
+    snprintf(cg, sizeof cg, "%s/cg", dir);
+    assert_int_equal(fs_mkdir_p(cg, 0700), 0);
+    char path[200];
+    snprintf(path, sizeof path, "%s/cgroup.procs", cg);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 1500; i++) /* 7-digit pids: 12,000 bytes */
+        fprintf(f, "%d\n", 4000000 + i * 7);
+    fclose(f);
+    static int got[1 + 2000];
+    got[0] = 0;
+    assert_int_equal(lambda__cg_pids(cg, collect_pid, got), 1500);
+    assert_int_equal(got[0], 1500);
+    for (int i = 0; i < 1500; i++)
+        assert_int_equal(got[1 + i], 4000000 + i * 7);
+    assert_int_equal(lambda__cg_pids("", collect_pid, got), -1);
+    snprintf(path, sizeof path, "%s/none", dir);
+    assert_int_equal(lambda__cg_pids(path, collect_pid, got), -1);
+    fs_remove_tree(dir);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -824,6 +857,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_interpreters_nearest_or_refused),
         cmocka_unit_test(test_resolve_ref),
         cmocka_unit_test(test_failed_event_record_goes_to_the_destination),
+        cmocka_unit_test(test_cgroup_members_read_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,16 +201,45 @@ int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg)
     char path[PATH_MAX + 32];
     if (dir[0] == '\0' || snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path)
         return -1;
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
+    /* read whole, without stdio (its buffer and fstat): a busy environment's samples read it
+     * every few milliseconds */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    int n = 0, pid;
-    while (fscanf(f, "%d", &pid) == 1) {
-        n++;
-        if (fn != NULL)
-            fn(arg, pid);
+    char text[8192];
+    size_t have = 0;
+    int n = 0;
+    for (;;) {
+        ssize_t r = read(fd, text + have, sizeof text - 1 - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r > 0)
+            have += (size_t)r;
+        /* the whole lines so far; at the end, all that is left */
+        bool last = r <= 0;
+        size_t upto = have;
+        if (!last)
+            while (upto > 0 && text[upto - 1] != '\n')
+                upto--;
+        if (upto == 0 && have == sizeof text - 1) { /* a line longer than the text: no list */
+            last = true;
+            upto = have;
+        }
+        char keep = text[upto];
+        text[upto] = '\0';
+        char *p = text, *end;
+        for (long pid; (pid = strtol(p, &end, 10)), end != p; p = end) {
+            n++;
+            if (fn != NULL)
+                fn(arg, (int)pid);
+        }
+        if (last)
+            break;
+        text[upto] = keep;
+        memmove(text, text + upto, have - upto);
+        have -= upto;
     }
-    fclose(f);
+    close(fd);
     return n;
 }
 

@@ -47,7 +47,8 @@ enum {
     ORPHAN_UNREAD_MS = 2000, /* an orphan younger than this whose variables read empty is
                               * looked at again; older, it cleared them and is killed */
     LINE_MAX_BYTES = 256 * 1024,
-    SAMPLE_MS = 5,        /* memory of a busy environment's tree */
+    SAMPLE_MS = 5,        /* memory of a busy environment's tree: first this often, */
+    SAMPLE_MAX_MS = 40,   /* ... then half as often each time, down to this */
     SAMPLE_AFTER_MS = 10, /* ... once its invocation ran this long */
     SWEEP_MS = 1000,      /* every environment, busy or not */
     SWEEP_BATCH = 8,      /* environments a sweep's turn looks at, at most (unless there are
@@ -289,21 +290,22 @@ static void push_member(void *arg, int pid)
 
 static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
 {
-    struct walk *w = malloc(sizeof *w);
-    int *visited = malloc(WALK_MAX * sizeof *visited);
-    char *text = malloc(WALK_TEXT);
+    /* on the loop thread's stack: a busy environment is sampled every few milliseconds */
+    struct walk w = {.n = 0};
+    int visited[WALK_MAX];
+    char text[WALK_TEXT];
     long total = 0;
-    if (w == NULL || visited == NULL || text == NULL)
-        goto out;
-    w->n = 0;
     int seen = 0;
     long page_kb = sysconf(_SC_PAGESIZE) / 1024;
-    /* the recorded processes (some may have left the tree), and in a cgroup every member */
+    /* the recorded processes (some may have left the tree), and in a cgroup every member:
+     * every descendant is one, so the children files need not be read (but when looking for a
+     * socket's holder, all are) */
     for (int i = 0; i < env->ntree; i++)
-        push_member(w, env->tree[i].pid);
-    lambda__cg_pids(env->cg, push_member, w);
-    while (w->n > 0 && seen < WALK_MAX) {
-        int pid = w->stack[--w->n];
+        push_member(&w, env->tree[i].pid);
+    int members = lambda__cg_pids(env->cg, push_member, &w);
+    bool by_membership = members >= 0 && inode == 0;
+    while (w.n > 0 && seen < WALK_MAX) {
+        int pid = w.stack[--w.n];
         bool dup = false;
         for (int i = 0; i < seen && !dup; i++)
             dup = visited[i] == pid;
@@ -325,6 +327,10 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
             if (sp)
                 total += strtol(sp + 1, NULL, 10) * page_kb;
         }
+        if (by_membership) {
+            tree_add(env, pid); /* recorded once, as a child found below would be */
+            continue;
+        }
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -335,19 +341,15 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
             continue;
         text[r] = '\0';
         char *p = text, *end;
-        while (w->n < WALK_MAX) {
+        while (w.n < WALK_MAX) {
             long c = strtol(p, &end, 10);
             if (end == p)
                 break;
-            w->stack[w->n++] = (int)c;
+            w.stack[w.n++] = (int)c;
             tree_add(env, (int)c);
             p = end;
         }
     }
-out:
-    free(text);
-    free(visited);
-    free(w);
     return total;
 }
 
@@ -529,8 +531,10 @@ static void on_sample(struct timer *t)
 {
     struct lambda_env *env = t->data;
     check_memory(env);
-    if (env->state == ENV_BUSY && env->killed == KILL_NONE)
-        timer_start(t, SAMPLE_MS);
+    if (env->state == ENV_BUSY && env->killed == KILL_NONE) {
+        timer_start(t, env->sample_ms);
+        env->sample_ms = env->sample_ms * 2 > SAMPLE_MAX_MS ? SAMPLE_MAX_MS : env->sample_ms * 2;
+    }
 }
 
 /* The number of turns a round of the sweep takes for n environments: one for up to
@@ -1071,6 +1075,7 @@ void lambda__env_deliver(struct lambda_env *env, struct lambda_inv *inv)
     env->inv_start_ns = clock_mono_ns();
     timer_start(&env->deadline, (int64_t)fn->timeout * 1000);
     timer_start(&env->sample, SAMPLE_AFTER_MS);
+    env->sample_ms = SAMPLE_MS;
     /* the runtime's deadline is true time, even under a manual clock */
     int64_t deadline_epoch = clock_real_now_ms() + (int64_t)fn->timeout * 1000;
     char line[512];

@@ -116,6 +116,7 @@ struct lambda_env {
     int ntree;
     struct timer deadline; /* TIMER_REAL: the invocation's timeout */
     struct timer sample;   /* TIMER_REAL: memory sampling while busy */
+    int sample_ms;         /* the next sample's interval (growing through an invocation) */
     struct timer reap;     /* TIMER_REAL: idle reaping */
     struct lambda_env *next;      /* fn->envs */
     struct lambda_env *idle_next; /* fn->idle */

@@ -322,6 +322,19 @@ class RuntimeProcess:
     def output(self):
         return "".join(self.stdout)
 
+    def wait_stdout(self, done, timeout=5.0):
+        """The stdout lines once done(lines) holds, or after `timeout` seconds: a thread
+        reads them, and may be behind what the function had written when its result (and the
+        GET pipelined behind it) reached the Runtime API."""
+        deadline = time.monotonic() + timeout
+        while not done(self.stdout) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return list(self.stdout)
+
+    def wait_output(self, text, timeout=5.0):
+        """All of stdout, once it holds `text` (or after `timeout` seconds)."""
+        return "".join(self.wait_stdout(lambda lines: text in "".join(lines), timeout))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()

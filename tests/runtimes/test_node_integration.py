@@ -95,7 +95,8 @@ def expect_init_error(api, p, error_type):
     assert body["trace"][0].startswith(error_type) and body["errorMessage"].split("\n")[0] in \
         body["trace"][0]
     assert r.error_type_header == error_type
-    line = [x for x in p.stdout if "\tERROR\tUncaught Exception \t" in x]
+    line = [x for x in p.wait_stdout(lambda ls: any("Uncaught Exception" in x for x in ls))
+            if "\tERROR\tUncaught Exception \t" in x]
     assert line, p.output()
     assert re.match(ISO + r"\tundefined\tERROR\tUncaught Exception \t\{", line[0])
     logged = json.loads(line[0].split("\t", 4)[4])
@@ -191,7 +192,8 @@ def test_handler_errors(api, function, running):
     assert body["trace"][1].startswith("    at Runtime.handler (file://%s/index.mjs:2:" % task)
     assert r.error_type_header == "Error"
     api.wait_next(2)
-    line = [x for x in p.stdout if "\tERROR\tInvoke Error \t" in x][0]
+    line = [x for x in p.wait_stdout(lambda ls: any("Invoke Error" in x for x in ls))
+            if "\tERROR\tInvoke Error \t" in x][0]
     assert re.match(ISO + "\t" + rid + r"\tERROR\tInvoke Error \t\{\"errorType\":\"Error\","
                     r"\"errorMessage\":\"boom\",\"stack\":\[\"Error: boom\"", line)
     assert api.invoke({}).kind == "error"  # the environment goes on
@@ -357,7 +359,7 @@ def test_console_format(api, function, running):
     rid = api.submit({"n": 5})
     api.result(rid)
     api.wait_next(2)
-    out = p.output()
+    out = p.wait_output("Error: logged error")
     for level, text in (("INFO", "log 5"), ("INFO", "{ k: 1 }"), ("WARN", "two\rlines"),
                         ("DEBUG", "debug")):
         assert re.search("^" + ISO + "\t" + rid + "\t" + level + "\t" + re.escape(text) + "$",
@@ -370,7 +372,7 @@ def test_console_level_filter(api, function, running):
               extra={"AWS_LAMBDA_LOG_LEVEL": "WARN"})
     api.invoke({"n": 1})
     api.wait_next(2)
-    out = p.output()
+    out = p.wait_output("\tERROR\t")
     assert "\tWARN\t" in out and "\tERROR\t" in out
     assert "\tINFO\t" not in out and "\tDEBUG\t" not in out
 
@@ -381,7 +383,8 @@ def test_console_json_format(api, function, running):
     rid = api.submit({"n": 3})
     api.result(rid)
     api.wait_next(2)
-    docs = [json.loads(x) for x in p.stdout if x.startswith("{")]
+    lines = p.wait_stdout(lambda ls: any('"level":"ERROR"' in x for x in ls))
+    docs = [json.loads(x) for x in lines if x.startswith("{")]
     first = docs[0]
     assert (first["level"], first["requestId"], first["message"]) == ("INFO", rid, "log 3")
     assert re.fullmatch(ISO, first["timestamp"])
@@ -449,8 +452,9 @@ def test_warning_when_node_differs(api, function, running):
     p = start(running, api, function({"index.js": ECHO_CJS}), "index.handler",
               runtime="nodejs%d.x" % (MAJOR + 2))
     api.invoke({})
+    lines = p.wait_stdout(lambda ls: any("HAAR_WARNING" in x for x in ls))
     assert any(x.startswith("HAAR_WARNING: the function's runtime is nodejs%d.x; it runs on "
-                            "Node.js v" % (MAJOR + 2)) for x in p.stdout)
+                            "Node.js v" % (MAJOR + 2)) for x in lines)
 
 
 def test_one_connection_kept_alive(api, function, running):

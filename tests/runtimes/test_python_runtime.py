@@ -485,7 +485,7 @@ def test_logging_format(api, function, running):
     rid = api.submit({"n": 7})
     assert api.result(rid).json == "ok"
     api.wait_next(2)
-    lines = p.stdout
+    lines = p.wait_stdout(lambda lines: "after\n" in lines)  # the handler's last line
     assert "plain print\n" in lines
     assert not any("info hidden" in line for line in lines)
     assert any(re.fullmatch(r"\[WARNING\]\t" + ISO + r"\t" + rid + r"\twarned 7\n", line)
@@ -504,7 +504,8 @@ def test_logging_level_from_env(api, function, running):
               extra={"AWS_LAMBDA_LOG_LEVEL": "INFO"})
     api.invoke({"n": 1})
     api.wait_next(2)
-    assert any("[INFO]\t" in line and "info hidden" in line for line in p.stdout)
+    assert any("[INFO]\t" in line and "info hidden" in line
+               for line in p.wait_stdout(lambda lines: any("info hidden" in x for x in lines)))
 
 
 def test_logging_json_format(api, function, running):
@@ -513,7 +514,8 @@ def test_logging_json_format(api, function, running):
     rid = api.submit({"n": 2})
     api.result(rid)
     api.wait_next(2)
-    docs = [json.loads(line) for line in p.stdout if line.startswith("{")]
+    lines = p.wait_stdout(lambda lines: any("warned 2" in x for x in lines))
+    docs = [json.loads(line) for line in lines if line.startswith("{")]
     warned = [d for d in docs if d["message"] == "warned 2"][0]
     assert warned["level"] == "WARNING" and warned["requestId"] == rid
     assert warned["logger"] == "root" and re.fullmatch(ISO, warned["timestamp"])
@@ -642,7 +644,8 @@ def test_warning_when_interpreter_differs(api, function, running):
               runtime=other)
     api.invoke({})
     assert any(line.startswith("HAAR_WARNING: the function's runtime is %s; it runs on Python "
-                               % other) for line in p.stdout)
+                               % other)
+               for line in p.wait_stdout(lambda lines: any("HAAR_WARNING" in x for x in lines)))
 
 
 def test_no_warning_when_interpreter_matches(api, function, running):

@@ -219,6 +219,35 @@ static bool literal(struct reader *r, const char *word, size_t n)
 
 static json_t *read_value(struct reader *r);
 
+enum { KEY_SMALL = 128 };
+
+/* An object member's key and the ':' after it. The key is copied (the value's decoding
+ * reuses tmp) into small (KEY_SMALL bytes) or, longer, the heap: the caller frees it when it
+ * is not small. NULL: declined. */
+static char *read_key(struct reader *r, char *small, size_t *klen)
+{
+    const char *key;
+    skip_ws(r);
+    if (r->p >= r->end || *r->p != '"')
+        return NULL;
+    r->p++;
+    if (!read_string(r, &key, klen))
+        return NULL;
+    char *k = *klen < KEY_SMALL ? small : malloc(*klen + 1);
+    if (k == NULL)
+        return NULL;
+    memcpy(k, key, *klen);
+    k[*klen] = '\0';
+    skip_ws(r);
+    if (r->p >= r->end || *r->p != ':') {
+        if (k != small)
+            free(k);
+        return NULL;
+    }
+    r->p++;
+    return k;
+}
+
 /* Reads a value without building it: true when read_value would have built it (the same
  * acceptance, number by number and string by string), false when it would have declined.
  * Duplicate keys cannot be seen without building: callers with JSON_REJECT_DUPLICATES do not
@@ -324,44 +353,31 @@ static json_t *pick_object(struct reader *r, const char *const *paths)
         ok = true;
     }
     while (obj != NULL && !ok) {
-        const char *key;
+        char small[KEY_SMALL];
         size_t klen;
-        skip_ws(r);
-        if (r->p >= r->end || *r->p != '"')
-            break;
-        r->p++;
-        if (!read_string(r, &key, &klen))
-            break;
-        char small[128];
-        char *k = klen < sizeof small ? small : malloc(klen + 1);
+        char *k = read_key(r, small, &klen);
         if (k == NULL)
             break;
-        memcpy(k, key, klen);
-        k[klen] = '\0';
-        skip_ws(r);
         bool got = false;
-        if (r->p < r->end && *r->p == ':') {
-            r->p++;
-            int w = wanted(paths, k, klen);
-            json_t *v = NULL;
-            if (w == 1) { /* the next level of the paths that go through k */
-                const char *sub[16];
-                size_t n = 0;
-                for (size_t i = 0; paths[i] != NULL && n + 1 < sizeof sub / sizeof sub[0]; i++)
-                    if (strncmp(paths[i], k, klen) == 0 && paths[i][klen] == '.')
-                        sub[n++] = paths[i] + klen + 1;
-                sub[n] = NULL;
-                skip_ws(r);
-                v = r->p < r->end && *r->p == '{' ? pick_object(r, sub) : read_value(r);
-            } else if (w == 2) {
-                v = read_value(r);
-            } else {
-                got = skip_value(r);
-            }
-            if (v != NULL) {
-                /* a repeated key: the last one wins, as jansson has it */
-                got = json_object_setn_new_nocheck(obj, k, klen, v) == 0;
-            }
+        int w = wanted(paths, k, klen);
+        json_t *v = NULL;
+        if (w == 1) { /* the next level of the paths that go through k */
+            const char *sub[16];
+            size_t n = 0;
+            for (size_t i = 0; paths[i] != NULL && n + 1 < sizeof sub / sizeof sub[0]; i++)
+                if (strncmp(paths[i], k, klen) == 0 && paths[i][klen] == '.')
+                    sub[n++] = paths[i] + klen + 1;
+            sub[n] = NULL;
+            skip_ws(r);
+            v = r->p < r->end && *r->p == '{' ? pick_object(r, sub) : read_value(r);
+        } else if (w == 2) {
+            v = read_value(r);
+        } else {
+            got = skip_value(r);
+        }
+        if (v != NULL) {
+            /* a repeated key: the last one wins, as jansson has it */
+            got = json_object_setn_new_nocheck(obj, k, klen, v) == 0;
         }
         if (k != small)
             free(k);
@@ -421,27 +437,12 @@ static json_t *read_object(struct reader *r)
         return obj;
     }
     for (;;) {
-        const char *key;
+        char small[KEY_SMALL];
         size_t klen;
-        skip_ws(r);
-        if (r->p >= r->end || *r->p != '"')
-            break;
-        r->p++;
-        if (!read_string(r, &key, &klen))
-            break;
-        /* the key outlives the value's decoding (which reuses tmp): keep a copy */
-        char small[128];
-        char *k = klen < sizeof small ? small : malloc(klen + 1);
+        char *k = read_key(r, small, &klen);
         if (k == NULL)
             break;
-        memcpy(k, key, klen);
-        k[klen] = '\0';
-        skip_ws(r);
-        json_t *v = NULL;
-        if (r->p < r->end && *r->p == ':') {
-            r->p++;
-            v = read_value(r);
-        }
+        json_t *v = read_value(r);
         bool ok = v != NULL;
         if (ok && (r->flags & JSON_REJECT_DUPLICATES) && json_object_getn(obj, k, klen) != NULL)
             ok = false;

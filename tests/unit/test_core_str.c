@@ -124,7 +124,8 @@ static void test_i64_matches_printf(void **state)
     (void)state;
     char out[STR_I64_MAX], want[32];
     int64_t p = 1;
-    for (int k = 0; k <= 18; k++, p *= 10) {
+    for (int k = 0; k <= 18; k++) {
+        p = k == 0 ? 1 : p * 10; /* 10^18 is the last that fits */
         int64_t vs[] = {p - 1, p, p + 1, -p + 1, -p, -p - 1};
         for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
             snprintf(want, sizeof want, "%" PRId64, vs[i]);

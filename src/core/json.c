@@ -248,6 +248,29 @@ static char *read_key(struct reader *r, char *small, size_t *klen)
     return k;
 }
 
+/* Whether the container closes here (the closer consumed): an empty one. */
+static bool at_close(struct reader *r, char close)
+{
+    skip_ws(r);
+    if (r->p < r->end && *r->p == close) {
+        r->p++;
+        return true;
+    }
+    return false;
+}
+
+/* After a member or an element: 1 when a comma says another follows, 0 when the container
+ * closes (either consumed), -1 for anything else. */
+static int after_item(struct reader *r, char close)
+{
+    skip_ws(r);
+    if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        return 1;
+    }
+    return at_close(r, close) ? 0 : -1;
+}
+
 /* Reads a value without building it: true when read_value would have built it (the same
  * acceptance, number by number and string by string), false when it would have declined.
  * Duplicate keys cannot be seen without building: callers with JSON_REJECT_DUPLICATES do not
@@ -280,13 +303,8 @@ static bool skip_value(struct reader *r)
         return false;
     r->p++;
     char close = c == '{' ? '}' : ']';
-    skip_ws(r);
-    bool ok = false;
-    if (r->p < r->end && *r->p == close) {
-        r->p++;
-        ok = true;
-    }
-    while (!ok) {
+    int more = at_close(r, close) ? 0 : 1;
+    while (more > 0) {
         if (c == '{') {
             const char *key;
             size_t klen;
@@ -301,21 +319,10 @@ static bool skip_value(struct reader *r)
                 break;
             r->p++;
         }
-        if (!skip_value(r))
-            break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == close) {
-            r->p++;
-            ok = true;
-        }
-        break;
+        more = skip_value(r) ? after_item(r, close) : -1;
     }
     r->depth--;
-    return ok;
+    return more == 0;
 }
 
 /* What of a member named key (klen bytes) the paths want: 2 all of it, 1 some members of it
@@ -346,13 +353,8 @@ static json_t *pick_object(struct reader *r, const char *const *paths)
         return NULL;
     r->p++;
     json_t *obj = json_object();
-    bool ok = false;
-    skip_ws(r);
-    if (obj != NULL && r->p < r->end && *r->p == '}') {
-        r->p++;
-        ok = true;
-    }
-    while (obj != NULL && !ok) {
+    int more = obj == NULL ? -1 : at_close(r, '}') ? 0 : 1;
+    while (more > 0) {
         char small[KEY_SMALL];
         size_t klen;
         char *k = read_key(r, small, &klen);
@@ -381,25 +383,24 @@ static json_t *pick_object(struct reader *r, const char *const *paths)
         }
         if (k != small)
             free(k);
-        if (!got)
-            break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            ok = true;
-        }
-        break;
+        more = got ? after_item(r, '}') : -1;
     }
     r->depth--;
-    if (!ok) {
+    if (more != 0) {
         json_decref(obj);
         return NULL;
     }
     return obj;
+}
+
+/* What json_loadb leaves in err when it succeeds. */
+static void no_error(json_error_t *err)
+{
+    if (err != NULL) {
+        memset(err, 0, sizeof *err);
+        err->line = err->column = -1;
+        memcpy(err->source, "<buffer>", sizeof "<buffer>");
+    }
 }
 
 json_t *jsonh_loadb_pick(const char *text, size_t len, size_t flags, const char *const *paths,
@@ -418,11 +419,7 @@ json_t *jsonh_loadb_pick(const char *text, size_t len, size_t flags, const char 
         json_decref(v);
         return jsonh_loadb(text, len, flags, err); /* the whole, or the verdict */
     }
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->line = err->column = -1;
-        memcpy(err->source, "<buffer>", sizeof "<buffer>");
-    }
+    no_error(err);
     return v;
 }
 
@@ -431,12 +428,8 @@ static json_t *read_object(struct reader *r)
     json_t *obj = json_object();
     if (obj == NULL)
         return NULL;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == '}') {
-        r->p++;
-        return obj;
-    }
-    for (;;) {
+    int more = at_close(r, '}') ? 0 : 1;
+    while (more > 0) {
         char small[KEY_SMALL];
         size_t klen;
         char *k = read_key(r, small, &klen);
@@ -454,19 +447,10 @@ static json_t *read_object(struct reader *r)
             json_decref(v);
         if (k != small)
             free(k);
-        if (!ok)
-            break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == '}') {
-            r->p++;
-            return obj;
-        }
-        break;
+        more = ok ? after_item(r, '}') : -1;
     }
+    if (more == 0)
+        return obj;
     json_decref(obj);
     return NULL;
 }
@@ -476,26 +460,13 @@ static json_t *read_array(struct reader *r)
     json_t *arr = json_array();
     if (arr == NULL)
         return NULL;
-    skip_ws(r);
-    if (r->p < r->end && *r->p == ']') {
-        r->p++;
-        return arr;
-    }
-    for (;;) {
+    int more = at_close(r, ']') ? 0 : 1;
+    while (more > 0) {
         json_t *v = read_value(r);
-        if (v == NULL || json_array_append_new(arr, v) != 0)
-            break;
-        skip_ws(r);
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
-        if (r->p < r->end && *r->p == ']') {
-            r->p++;
-            return arr;
-        }
-        break;
+        more = v != NULL && json_array_append_new(arr, v) == 0 ? after_item(r, ']') : -1;
     }
+    if (more == 0)
+        return arr;
     json_decref(arr);
     return NULL;
 }
@@ -556,10 +527,6 @@ json_t *jsonh_loadb(const char *text, size_t len, size_t flags, json_error_t *er
     json_t *v = jsonh_loadb_fast(text, len, flags);
     if (v == NULL)
         return json_loadb(text, len, flags, err);
-    if (err != NULL) {
-        memset(err, 0, sizeof *err);
-        err->line = err->column = -1;
-        memcpy(err->source, "<buffer>", sizeof "<buffer>");
-    }
+    no_error(err);
     return v;
 }

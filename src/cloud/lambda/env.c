@@ -571,7 +571,7 @@ void lambda__sweep(struct lambda *lm)
     if (!left)
         lm->sweep_round++;
     if (lm->n_envs > 0)
-        timer_start(&lm->sweep, SWEEP_MS / sweep_turns(lm->n_envs));
+        timer_start(&lm->sweep, SWEEP_MS / turns);
 }
 
 static void on_reap(struct timer *t)

@@ -572,8 +572,9 @@ static void sync_children(struct lambda_fn *base, enum fn_kind kind, const json_
     {
         const char *q = jsonh_str(d, "qual", "");
         char key[sizeof base->key];
-        snprintf(key, sizeof key, "%s:%s", base->name, q);
-        struct lambda_fn *fn = q[0] ? find_any(base->lm, key) : NULL;
+        struct lambda_fn *fn = q[0] && lambda__qualified_key(key, sizeof key, base->name, q)
+                                   ? find_any(base->lm, key)
+                                   : NULL;
         if (fn == NULL && q[0])
             fn = lambda__fn_child(base, kind, q);
         if (fn != NULL)

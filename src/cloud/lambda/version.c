@@ -170,7 +170,8 @@ void lambda_fn_delete_version(struct lambda *lm, struct lambda_fn *version, lamb
 static struct lambda_fn *alias_of(struct lambda_fn *base, const char *name)
 {
     char key[sizeof base->key];
-    snprintf(key, sizeof key, "%s:%s", base->name, name);
+    if (!lambda__qualified_key(key, sizeof key, base->name, name))
+        return NULL;
     struct lambda_fn *a = lambda__find_any(base->lm, key);
     return a && a->kind == FN_ALIAS && !a->deleting ? a : NULL;
 }

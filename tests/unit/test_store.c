@@ -21,8 +21,11 @@ static char dir[128];
 static const char *const steps[] = {
     "CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB NOT NULL, n INTEGER) WITHOUT ROWID;",
     "CREATE TABLE q (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+    /* a statement that ends the whole transaction, as SQLITE_FULL or an I/O error does */
+    "CREATE TRIGGER t_abort BEFORE INSERT ON t WHEN NEW.k = 'abort'"
+    " BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;",
 };
-static const struct store_schema schema = {"test", steps, 2};
+static const struct store_schema schema = {"test", steps, 3};
 
 struct fixture {
     struct store *st;
@@ -133,9 +136,11 @@ static void test_a_failing_batch_keeps_nothing_and_spares_the_others(void **stat
     store_batch_add(b2, f.bad, &k, 1);
     put(b3, &f, "w", "3", 3);
     /* submitted together so they share one group commit */
+    store_hold(f.st, true);
     store_batch_submit(f.st, b1, on_done, &ok1);
     store_batch_submit(f.st, b2, on_done, &bad);
     store_batch_submit(f.st, b3, on_done, &ok2);
+    store_hold(f.st, false);
     store_flush(f.st);
     assert_int_equal(ok1.rc, 0);
     assert_int_equal(bad.rc, -1);
@@ -173,6 +178,56 @@ static void test_failed_commits_acknowledge_nothing(void **state)
     assert_int_equal(none.calls, 0);
     store_flush(f.st);
     assert_int_equal(none.rc, -1);
+    store_close(f.st);
+}
+
+static bool has(struct fixture *f, const char *k)
+{
+    struct store_val v = store_text(k);
+    return store_query(f->st, f->get, &v, 1, NULL, NULL) > 0;
+}
+
+/* A statement that rolls the whole transaction back (SQLITE_FULL, an I/O error) fails every
+ * batch of its group, those before it included: none of them is kept, and none after it runs
+ * on its own (which would commit it while it is reported failed). Single-statement batches run
+ * without a savepoint, so both kinds are in the group. */
+static void test_a_lost_transaction_fails_its_whole_group(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_fixture(&f);
+    struct done before = {0}, abort = {0}, after = {0}, after2 = {0}, next = {0};
+    struct store_batch *b1 = store_batch_new(f.st), *b2 = store_batch_new(f.st),
+                       *b3 = store_batch_new(f.st), *b4 = store_batch_new(f.st);
+    put(b1, &f, "before", "1", 1);
+    put(b2, &f, "abort", "2", 2);
+    put(b3, &f, "after", "3", 3);
+    put(b4, &f, "after2a", "4", 4);
+    put(b4, &f, "after2b", "5", 5);
+    store_hold(f.st, true);
+    store_batch_submit(f.st, b1, on_done, &before);
+    store_batch_submit(f.st, b2, on_done, &abort);
+    store_batch_submit(f.st, b3, on_done, &after);
+    store_batch_submit(f.st, b4, on_done, &after2);
+    store_hold(f.st, false);
+    store_flush(f.st);
+    assert_int_equal(before.rc, -1);
+    assert_int_equal(abort.rc, -1);
+    assert_int_equal(after.rc, -1);
+    assert_int_equal(after2.rc, -1);
+    assert_int_equal(count(&f), 0);
+    assert_false(has(&f, "after"));
+    /* the next group commits as usual */
+    struct store_batch *b = store_batch_new(f.st);
+    put(b, &f, "next", "6", 6);
+    store_batch_submit(f.st, b, on_done, &next);
+    store_flush(f.st);
+    assert_int_equal(next.rc, 0);
+    assert_true(has(&f, "next"));
+    store_close(f.st);
+    /* and what was reported failed is not there after a reopen either */
+    open_fixture(&f);
+    assert_int_equal(count(&f), 1);
     store_close(f.st);
 }
 
@@ -317,6 +372,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_failing_batch_keeps_nothing_and_spares_the_others,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_commits_acknowledge_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_lost_transaction_fails_its_whole_group, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_what_was_committed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),

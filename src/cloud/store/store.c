@@ -42,8 +42,23 @@ struct store_batch {
     void *arg;
 };
 
+/* The writer's transaction control, prepared once (sqlite3_exec would parse each time, and a
+ * savepoint goes round every batch of several statements). */
+enum ctl {
+    CTL_BEGIN,
+    CTL_COMMIT,
+    CTL_ROLLBACK,
+    CTL_SAVEPOINT,
+    CTL_ROLLBACK_TO,
+    CTL_RELEASE,
+    CTL_N
+};
+static const char *const ctl_sql[CTL_N] = {"BEGIN IMMEDIATE", "COMMIT",        "ROLLBACK",
+                                           "SAVEPOINT b",     "ROLLBACK TO b", "RELEASE b"};
+
 struct store {
     sqlite3 *rd, *wr;
+    sqlite3_stmt *ctl[CTL_N]; /* on wr */
     struct store_stmt *stmts[MAX_STMTS];
     int nstmts;
     pthread_t thread;
@@ -57,6 +72,7 @@ struct store {
     bool stop;
     bool vacuum; /* free pages to give back (writer thread only) */
     int fail_commits;
+    bool held;            /* tests: the writer leaves the queue alone */
     sqlite3_stmt *free_q; /* PRAGMA freelist_count on wr (writer thread only) */
     int efd;
 };
@@ -228,22 +244,45 @@ static sqlite3_stmt *writer_stmt(struct store *st, struct store_stmt *s)
     return s->wr;
 }
 
+/* Runs one of the writer's transaction statements: 0, or -1 when it failed. */
+static int ctl(struct store *st, enum ctl which)
+{
+    sqlite3_stmt *q = st->ctl[which];
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether the writer's transaction is still open: an error such as SQLITE_FULL rolls the
+ * whole of it back, after which a statement would run, and commit, on its own. */
+static bool in_transaction(const struct store *st)
+{
+    return !sqlite3_get_autocommit(st->wr);
+}
+
+static int run_op(struct store *st, const struct op *op)
+{
+    sqlite3_stmt *q = writer_stmt(st, op->stmt);
+    return q ? step_write(q, op->vals, op->nvals) : -1;
+}
+
+/* A batch of one statement needs no savepoint: a statement that fails leaves nothing of itself
+ * (or ends the transaction, which the caller sees). */
 static int run_batch(struct store *st, struct store_batch *b)
 {
     if (b->failed)
         return -1;
-    if (b->n == 0)
-        return 0;
-    if (sqlite3_exec(st->wr, "SAVEPOINT b", NULL, NULL, NULL) != SQLITE_OK)
+    if (b->n <= 1)
+        return b->n == 0 ? 0 : run_op(st, &b->ops[0]);
+    if (ctl(st, CTL_SAVEPOINT) != 0)
         return -1;
     int rc = 0;
-    for (size_t i = 0; i < b->n && rc == 0; i++) {
-        sqlite3_stmt *q = writer_stmt(st, b->ops[i].stmt);
-        rc = q ? step_write(q, b->ops[i].vals, b->ops[i].nvals) : -1;
-    }
-    if (rc != 0)
-        sqlite3_exec(st->wr, "ROLLBACK TO b", NULL, NULL, NULL);
-    sqlite3_exec(st->wr, "RELEASE b", NULL, NULL, NULL);
+    for (size_t i = 0; i < b->n && rc == 0; i++)
+        rc = run_op(st, &b->ops[i]);
+    if (rc != 0 && in_transaction(st))
+        ctl(st, CTL_ROLLBACK_TO);
+    if (in_transaction(st))
+        ctl(st, CTL_RELEASE);
     return rc;
 }
 
@@ -283,7 +322,7 @@ static void *writer_main(void *arg)
     struct store *st = arg;
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        while (st->queue_head == NULL && !st->stop) {
+        while ((st->queue_head == NULL || st->held) && !st->stop) {
             if (st->vacuum) { /* only while no batch waits */
                 pthread_mutex_unlock(&st->mu);
                 vacuum_step(st);
@@ -302,15 +341,19 @@ static void *writer_main(void *arg)
             st->fail_commits--;
         pthread_mutex_unlock(&st->mu);
 
-        int rc = sqlite3_exec(st->wr, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-        for (struct store_batch *b = group; b; b = b->next)
+        int rc = ctl(st, CTL_BEGIN);
+        for (struct store_batch *b = group; b; b = b->next) {
             b->rc = rc == 0 ? run_batch(st, b) : -1;
+            if (rc == 0 && !in_transaction(st))
+                rc = -1; /* rolled back whole: the batches after it must not commit alone */
+        }
         if (rc == 0 && fail)
             rc = -1;
         if (rc == 0)
-            rc = sqlite3_exec(st->wr, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+            rc = ctl(st, CTL_COMMIT);
         if (rc != 0) {
-            sqlite3_exec(st->wr, "ROLLBACK", NULL, NULL, NULL);
+            if (in_transaction(st))
+                ctl(st, CTL_ROLLBACK);
             for (struct store_batch *b = group; b; b = b->next)
                 b->rc = -1;
         } else if (free_pages(st) > VACUUM_MIN_FREE) {
@@ -400,6 +443,12 @@ struct store *store_open(const char *dir, char *err, size_t errlen)
     if (open_conn(path, &st->rd, err, errlen) != 0 || ensure_incremental(st->rd, err, errlen) ||
         open_conn(path, &st->wr, err, errlen) != 0)
         goto fail;
+    for (int i = 0; i < CTL_N; i++)
+        if (sqlite3_prepare_v3(st->wr, ctl_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ctl[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->wr));
+            goto fail;
+        }
     if (sqlite3_exec(st->rd,
                      "CREATE TABLE IF NOT EXISTS haar_schema (name TEXT PRIMARY KEY,"
                      " version INTEGER NOT NULL)",
@@ -454,6 +503,8 @@ void store_close(struct store *st)
         free(st->stmts[i]);
     }
     sqlite3_finalize(st->free_q);
+    for (int i = 0; i < CTL_N; i++)
+        sqlite3_finalize(st->ctl[i]);
     if (st->wr)
         sqlite3_exec(st->wr, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     sqlite3_close(st->rd);
@@ -618,5 +669,13 @@ void store_fail_commits(struct store *st, int n)
 {
     pthread_mutex_lock(&st->mu);
     st->fail_commits = n;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void store_hold(struct store *st, bool held)
+{
+    pthread_mutex_lock(&st->mu);
+    st->held = held;
+    pthread_cond_signal(&st->cv);
     pthread_mutex_unlock(&st->mu);
 }

@@ -6,8 +6,10 @@
  * statements (store_prepare) at start. Writes go in batches: store_batch_new, any number of
  * store_batch_add, then store_batch_submit. One persistence thread owns the writing
  * connection: it takes every batch queued so far and commits them in one transaction (group
- * commit: one fdatasync for all), each batch inside its own savepoint, so a batch is all or
- * nothing and one failing batch does not fail the others. Batches commit in submission order.
+ * commit: one fdatasync for all), each batch of several statements inside its own savepoint,
+ * so a batch is all or nothing and one failing batch does not fail the others — unless its
+ * failure ends the whole transaction (disk full, an I/O error), which fails the whole group and
+ * runs none of it after. Batches commit in submission order.
  * Each batch's done callback runs later on the loop (store_poll, woken through
  * store_notify_fd) — never from inside store_batch_submit — with rc 0 once durable, or -1 when
  * the batch (or the whole commit) failed and nothing of it was kept. An acknowledgement goes
@@ -158,5 +160,9 @@ void store_flush(struct store *st);
 
 /* Tests: the next n group commits fail (rolled back, every batch in them completes with -1). */
 void store_fail_commits(struct store *st, int n);
+
+/* Tests: while held, the persistence thread takes no batch, so those submitted meanwhile share
+ * one group commit once released (release before store_flush, which would wait forever). */
+void store_hold(struct store *st, bool held);
 
 #endif

@@ -3,6 +3,7 @@
  * checks, merges), managed runtimes' interpreters, qualified references — with a store (every
  * command durable before it completes, undone when its commit fails, back after a restart)
  * and a fake host; environments are real child processes that just wait. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -836,6 +837,25 @@ static void test_cgroup_members_read_whole(void **state)
     assert_int_equal(got[0], 1500);
     for (int i = 0; i < 1500; i++)
         assert_int_equal(got[1 + i], 4000000 + i * 7);
+    /* an environment reads it through the descriptor it keeps: from the start each time */
+    struct lambda_env env = {.cg_procs_fd = open(path, O_RDONLY | O_CLOEXEC)};
+    snprintf(env.cg, sizeof env.cg, "%s", cg);
+    assert_true(env.cg_procs_fd >= 0);
+    for (int round = 0; round < 2; round++) {
+        got[0] = 0;
+        assert_int_equal(lambda__cg_env_pids(&env, collect_pid, got), 1500);
+        assert_int_equal(got[1 + 1499], 4000000 + 1499 * 7);
+    }
+    f = fopen(path, "w"); /* the members changed: the next read sees the new list */
+    assert_non_null(f);
+    fprintf(f, "42\n43\n");
+    fclose(f);
+    got[0] = 0;
+    assert_int_equal(lambda__cg_env_pids(&env, collect_pid, got), 2);
+    assert_int_equal(got[2], 43);
+    close(env.cg_procs_fd);
+    env.cg[0] = '\0';
+    assert_int_equal(lambda__cg_env_pids(&env, collect_pid, got), -1);
     assert_int_equal(lambda__cg_pids("", collect_pid, got), -1);
     snprintf(path, sizeof path, "%s/none", dir);
     assert_int_equal(lambda__cg_pids(path, collect_pid, got), -1);

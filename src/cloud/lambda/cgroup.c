@@ -192,29 +192,31 @@ int lambda__cg_env_open(struct lambda_env *env)
     if (fd < 0) {
         rmdir(env->cg);
         env->cg[0] = '\0';
+        return -1;
     }
+    env->cg_procs_fd = open(path, O_RDONLY | O_CLOEXEC);
     return fd;
 }
 
-int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg)
+/* Calls fn for each pid of an open cgroup.procs, read whole from its start with pread (the
+ * kernel lists the members afresh each time), without stdio: a busy environment's samples read
+ * it every few milliseconds. Returns how many, or -1. */
+static int pids_of(int fd, void (*fn)(void *arg, int pid), void *arg)
 {
-    char path[PATH_MAX + 32];
-    if (dir[0] == '\0' || snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path)
-        return -1;
-    /* read whole, without stdio (its buffer and fstat): a busy environment's samples read it
-     * every few milliseconds */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
     char text[8192];
     size_t have = 0;
+    off_t off = 0;
     int n = 0;
     for (;;) {
-        ssize_t r = read(fd, text + have, sizeof text - 1 - have);
+        ssize_t r = pread(fd, text + have, sizeof text - 1 - have, off);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r > 0)
+        if (r < 0 && off == 0)
+            return -1;
+        if (r > 0) {
             have += (size_t)r;
+            off += r;
+        }
         /* the whole lines so far; at the end, all that is left */
         bool last = r <= 0;
         size_t upto = have;
@@ -239,8 +241,28 @@ int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg)
         memmove(text, text + upto, have - upto);
         have -= upto;
     }
+    return n;
+}
+
+int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg)
+{
+    char path[PATH_MAX + 32];
+    if (dir[0] == '\0' || snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int n = pids_of(fd, fn, arg);
     close(fd);
     return n;
+}
+
+int lambda__cg_env_pids(const struct lambda_env *env, void (*fn)(void *arg, int pid), void *arg)
+{
+    if (env->cg[0] == '\0')
+        return -1;
+    return env->cg_procs_fd >= 0 ? pids_of(env->cg_procs_fd, fn, arg)
+                                 : lambda__cg_pids(env->cg, fn, arg);
 }
 
 static void kill_pid(void *arg, int pid)
@@ -283,6 +305,9 @@ static void retry_removals(struct lambda *lm)
 void lambda__cg_env_release(struct lambda_env *env)
 {
     struct lambda *lm = env->lm;
+    if (env->cg_procs_fd >= 0)
+        close(env->cg_procs_fd);
+    env->cg_procs_fd = -1;
     if (env->cg[0] == '\0')
         return;
     lambda__cg_kill(env->cg);

@@ -288,6 +288,21 @@ static void push_member(void *arg, int pid)
         w->stack[w->n++] = pid;
 }
 
+/* /proc/<pid>/statm into text; the runtime's through the descriptor its environment keeps. */
+static ssize_t statm_read(const struct lambda_env *env, int pid, char *text, size_t cap)
+{
+    if (pid == env->pid && env->statm_fd >= 0)
+        return pread(env->statm_fd, text, cap, 0);
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/statm", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t r = read(fd, text, cap);
+    close(fd);
+    return r;
+}
+
 static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
 {
     /* on the loop thread's stack: a busy environment is sampled every few milliseconds */
@@ -302,7 +317,7 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
      * socket's holder, all are) */
     for (int i = 0; i < env->ntree; i++)
         push_member(&w, env->tree[i].pid);
-    int members = lambda__cg_pids(env->cg, push_member, &w);
+    int members = lambda__cg_env_pids(env, push_member, &w);
     bool by_membership = members >= 0 && inode == 0;
     while (w.n > 0 && seen < WALK_MAX) {
         int pid = w.stack[--w.n];
@@ -314,13 +329,9 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
         visited[seen++] = pid;
         if (inode != 0 && *holder == 0 && pid_holds_inode(pid, inode))
             *holder = pid;
-        char path[96];
-        snprintf(path, sizeof path, "/proc/%d/statm", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        ssize_t r = read(fd, text, WALK_TEXT - 1);
-        close(fd);
+        ssize_t r = statm_read(env, pid, text, WALK_TEXT - 1);
+        if (r < 0)
+            continue; /* gone */
         if (r > 0) {
             text[r] = '\0';
             char *sp = strchr(text, ' ');
@@ -331,8 +342,9 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
             tree_add(env, pid); /* recorded once, as a child found below would be */
             continue;
         }
+        char path[96];
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
         r = read(fd, text, WALK_TEXT - 1);
@@ -777,7 +789,7 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned,
         return NULL;
     env->lm = lm;
     env->fn = fn;
-    env->status_fd = -1;
+    env->status_fd = env->statm_fd = env->cg_procs_fd = -1;
     env->generation = fn->generation;
     env->provisioned = provisioned;
     snprintf(env->code_dir, sizeof env->code_dir, "%s", fn->code_dir);
@@ -838,6 +850,8 @@ struct lambda_env *lambda__env_spawn(struct lambda_fn *fn, bool provisioned,
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     env->status_fd = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%d/statm", pid);
+    env->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
     env->state = ENV_STARTING;
     env->cold_pending = true;
     env->next = fn->envs;
@@ -922,6 +936,8 @@ void lambda__env_destroy(struct lambda_env *env)
         lm->host.unwatch(env->w_err);
     if (env->status_fd >= 0)
         close(env->status_fd);
+    if (env->statm_fd >= 0)
+        close(env->statm_fd);
     for (int i = 0; i < env->ntree; i++)
         persist_pid(lm, &env->tree[i], false);
     lambda__cg_env_release(env);

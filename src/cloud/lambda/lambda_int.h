@@ -99,7 +99,8 @@ struct lambda_env {
     int64_t inv_start_ns;
     double init_ms;
     bool cold_pending; /* the next REPORT carries Init Duration */
-    int status_fd;
+    int status_fd;     /* the runtime's /proc/<pid>/status, read again with pread */
+    int statm_fd;      /* its /proc/<pid>/statm, likewise (a busy environment's samples) */
     long last_hwm_kb;  /* last VmHWM seen: the process may be gone at REPORT time */
     long peak_tree_kb; /* highest sampled RSS of the process tree during the invocation */
     enum env_kill killed;
@@ -112,6 +113,7 @@ struct lambda_env {
     char code_dir[PATH_MAX]; /* the code it runs (the function's may have changed) */
     char opt_dir[PATH_MAX];  /* the merged layers it sees at /opt, or "" */
     char cg[PATH_MAX];       /* its cgroup, or "" (cgroup.c) */
+    int cg_procs_fd;         /* its cgroup.procs open for reading, or -1 */
     struct tree_pid tree[LAMBDA_MAX_TREE]; /* every process seen in the tree */
     int ntree;
     struct timer deadline; /* TIMER_REAL: the invocation's timeout */
@@ -389,6 +391,8 @@ int lambda__cg_reap(struct lambda *lm);
 int lambda__cg_env_open(struct lambda_env *env);
 /* Calls fn for each process of the cgroup dir; returns how many, or -1. fn may be NULL. */
 int lambda__cg_pids(const char *dir, void (*fn)(void *arg, int pid), void *arg);
+/* The same for an environment's cgroup, read through the descriptor it keeps open. */
+int lambda__cg_env_pids(const struct lambda_env *env, void (*fn)(void *arg, int pid), void *arg);
 /* Kills every process of the cgroup dir ("" does nothing). */
 void lambda__cg_kill(const char *dir);
 /* True when the kernel OOM-killed in env's cgroup (its memory.max). */

@@ -484,7 +484,8 @@ enum sigv4_status sigv4_parse(const struct sigv4_request *req, struct sigv4_auth
     const char *v;
     enum sigv4_status st;
     memset(out, 0, sizeof(*out));
-    set_msg(msg, msglen, "%s", "");
+    if (msg != NULL && msglen > 0)
+        msg[0] = '\0';
     v = header_get(req, "authorization", &n);
     if (v != NULL) {
         st = parse_header_auth(out, v, n, msg, msglen);

@@ -830,6 +830,9 @@ static void check_list(const struct ddb_shape *members, const json_t *obj, const
                        struct errors *e)
 {
     for (const struct ddb_shape *s = members; s->name; s++) {
+        const json_t *v = json_object_get(obj, s->name);
+        if ((v == NULL || json_is_null(v)) && !(s->flags & DDB_SH_NOTNULL))
+            continue; /* nothing to check, and no path to build for it */
         struct buf p;
         buf_init(&p, 4096);
         if (parent[0]) {
@@ -837,7 +840,7 @@ static void check_list(const struct ddb_shape *members, const json_t *obj, const
             buf_puts(&p, ".");
         }
         lower_first(&p, s->name);
-        check_value(s, json_object_get(obj, s->name), p.data ? p.data : "", e);
+        check_value(s, v, p.data ? p.data : "", e);
         buf_destroy(&p);
     }
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/codec.h"
+#include "core/str.h"
 #include "core/utf8.h"
 
 /* ---- types ---- */
@@ -1078,9 +1079,12 @@ static int write_string(struct buf *out, const char *s, size_t len)
     rc = buf_append(out, "\"", 1);
     size_t run = 0;
     for (size_t i = 0; rc == BUF_OK && i < len; i++) {
+        i += str_json_plain(s + i, len - i); /* printable ASCII, sixteen bytes a step */
+        if (i == len)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
+            continue; /* UTF-8 and DEL go out as they are */
         rc = buf_append(out, s + run, i - run);
         run = i + 1;
         char esc[6] = {'\\', 0};
@@ -1166,7 +1170,11 @@ int ddb_item_write_json(const struct ddb_value *item, struct buf *out)
 
 int ddb_value_write_json(const struct ddb_value *v, struct buf *out)
 {
-    int rc = buf_printf(out, "{\"%s\":", ddb_type_name(v->type));
+    int rc = buf_append(out, "{\"", 2);
+    if (rc == BUF_OK)
+        rc = buf_puts(out, ddb_type_name(v->type));
+    if (rc == BUF_OK)
+        rc = buf_append(out, "\":", 2);
     if (rc != BUF_OK)
         return rc;
     switch (v->type) {

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/sigv4.h"
+#include "core/str.h"
 #include "core/url.h"
 
 #define ACCOUNT "000000000000"
@@ -205,20 +206,23 @@ const struct proto_service *router_match(const struct router *rt, const struct p
 struct cred_ctx {
     const struct router *rt;
     struct proto_caller *who;
+    char key[sizeof(struct proto_caller){0}.access_key]; /* the one the signature named */
 };
 
 static const char *secret_of(void *arg, const char *key, const char *token)
 {
     struct cred_ctx *c = arg;
     const struct router *rt = c->rt;
+    str_copyn(c->key, sizeof c->key, key, strlen(key));
     for (int i = 0; i < rt->nkeys; i++) {
         if (strcmp(rt->keys[i].id, key) != 0)
             continue;
         /* long-term keys: a session token with them is one AWS never issued */
         if (token[0] != '\0')
             return NULL;
-        snprintf(c->who->arn, sizeof c->who->arn, "arn:aws:iam::" ACCOUNT ":root");
-        snprintf(c->who->user_id, sizeof c->who->user_id, "%s", ACCOUNT);
+        static const char root[] = "arn:aws:iam::" ACCOUNT ":root";
+        str_copyn(c->who->arn, sizeof c->who->arn, root, sizeof root - 1);
+        str_copyn(c->who->user_id, sizeof c->who->user_id, ACCOUNT, sizeof ACCOUNT - 1);
         return rt->keys[i].secret;
     }
     for (int i = 0; i < rt->nsources; i++) {
@@ -258,15 +262,13 @@ enum err router_verify(const struct router *rt, struct proto_req *req, const cha
                                .body = req->body,
                                .body_len = req->body_len};
     memset(&req->caller, 0, sizeof req->caller);
-    snprintf(req->caller.account, sizeof req->caller.account, ACCOUNT);
-    struct cred_ctx c = {rt, &req->caller};
+    str_copyn(req->caller.account, sizeof req->caller.account, ACCOUNT, sizeof ACCOUNT - 1);
+    struct cred_ctx c = {rt, &req->caller, ""};
     /* real time: signatures come from clients on the real clock, whatever haar's clock says */
     enum sigv4_status st = sigv4_verify(&sr, rt->region, service, true, clock_real_now_ms(),
                                         secret_of, &c, msg, msglen);
     if (st == SIGV4_OK) {
-        struct sigv4_auth a;
-        if (sigv4_parse(&sr, &a, NULL, 0) == SIGV4_OK)
-            snprintf(req->caller.access_key, sizeof req->caller.access_key, "%s", a.access_key);
+        memcpy(req->caller.access_key, c.key, sizeof c.key);
         return ERR_OK;
     }
     return st == SIGV4_MISSING       ? ERR_MISSING_AUTH
@@ -380,7 +382,7 @@ void router_screen(void *arg, struct proto_req *head, uint64_t declared)
     char msg[2048] = "";
     enum sigv4_status st = sigv4_parse(&sr, &a, msg, sizeof msg);
     struct proto_caller who;
-    struct cred_ctx c = {rt, &who};
+    struct cred_ctx c = {rt, &who, ""};
     if (st == SIGV4_OK && secret_of(&c, a.access_key, a.token) == NULL) {
         st = SIGV4_UNKNOWN_KEY;
         snprintf(msg, sizeof msg, "The security token included in the request is invalid.");

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/jsonw.h"
+#include "core/str.h"
 #include "core/url.h"
 
 #include <jansson.h>
@@ -156,8 +157,8 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
         h[n++] = (struct proto_hdr){"x-amzn-query-error", qerr, 0};
     }
     if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
-        snprintf(crc, sizeof crc, "%lu",
-                 crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len));
+        crc[str_i64((int64_t)crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len), crc)] =
+            '\0';
         h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
     }
     proto_respond(r, status, h, n, b.data ? b.data : "", b.len);
@@ -191,7 +192,7 @@ void proto_answer(struct proto_req *r, int status, const char *ctype, const void
     h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
     enum proto_kind k = kind_of(r);
     if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
-        snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)body, (uInt)len));
+        crc[str_i64((int64_t)crc32(0L, (const Bytef *)body, (uInt)len), crc)] = '\0';
         h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
     }
     proto_respond(r, status, h, n, body, len);

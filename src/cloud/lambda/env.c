@@ -190,19 +190,28 @@ static void drain_output(struct lambda_env *env)
 
 /* ---- processes ---- */
 
+/* One read of a /proc file into text (cap ≥ 1 bytes, NUL-terminated: the kernel hands such a
+ * file over whole in one read when it fits). Returns its length, or -1 when it cannot be
+ * opened or read (the process is gone). */
+static ssize_t read_proc(const char *path, char *text, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, text, cap - 1);
+    close(fd);
+    if (n >= 0)
+        text[n] = '\0';
+    return n;
+}
+
 /* A process's start time (field 22 of /proc/<pid>/stat, ticks since boot); 0 when gone. */
 static unsigned long long proc_start(int pid)
 {
     char path[64], text[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_proc(path, text, sizeof text) <= 0)
         return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    text[n] = '\0';
     const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
     if (p == NULL)
         return 0;
@@ -288,19 +297,19 @@ static void push_member(void *arg, int pid)
         w->stack[w->n++] = pid;
 }
 
-/* /proc/<pid>/statm into text; the runtime's through the descriptor its environment keeps. */
+/* /proc/<pid>/statm as read_proc reads it; the runtime's through the descriptor its
+ * environment keeps. */
 static ssize_t statm_read(const struct lambda_env *env, int pid, char *text, size_t cap)
 {
-    if (pid == env->pid && env->statm_fd >= 0)
-        return pread(env->statm_fd, text, cap, 0);
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/statm", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t r = read(fd, text, cap);
-    close(fd);
-    return r;
+    if (pid != env->pid || env->statm_fd < 0) {
+        char path[96];
+        snprintf(path, sizeof path, "/proc/%d/statm", pid);
+        return read_proc(path, text, cap);
+    }
+    ssize_t n = pread(env->statm_fd, text, cap - 1, 0);
+    if (n >= 0)
+        text[n] = '\0';
+    return n;
 }
 
 static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
@@ -329,29 +338,19 @@ static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *hol
         visited[seen++] = pid;
         if (inode != 0 && *holder == 0 && pid_holds_inode(pid, inode))
             *holder = pid;
-        ssize_t r = statm_read(env, pid, text, WALK_TEXT - 1);
-        if (r < 0)
+        if (statm_read(env, pid, text, WALK_TEXT) < 0)
             continue; /* gone */
-        if (r > 0) {
-            text[r] = '\0';
-            char *sp = strchr(text, ' ');
-            if (sp)
-                total += strtol(sp + 1, NULL, 10) * page_kb;
-        }
+        char *sp = strchr(text, ' ');
+        if (sp)
+            total += strtol(sp + 1, NULL, 10) * page_kb;
         if (by_membership) {
             tree_add(env, pid); /* recorded once, as a child found below would be */
             continue;
         }
         char path[96];
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (read_proc(path, text, WALK_TEXT) <= 0)
             continue;
-        r = read(fd, text, WALK_TEXT - 1);
-        close(fd);
-        if (r <= 0)
-            continue;
-        text[r] = '\0';
         char *p = text, *end;
         while (w.n < WALK_MAX) {
             long c = strtol(p, &end, 10);
@@ -415,14 +414,8 @@ static bool is_zombie(int pid)
 {
     char path[64], text[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_proc(path, text, sizeof text) <= 0)
         return true; /* gone */
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return true;
-    text[n] = '\0';
     const char *p = strrchr(text, ')');
     return p == NULL || p[1] == '\0' || p[2] == 'Z';
 }
@@ -485,14 +478,8 @@ static void adopt_orphans(struct lambda *lm)
             continue;
         char path[320];
         snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (read_proc(path, text, WALK_TEXT) <= 0)
             continue;
-        ssize_t r = read(fd, text, WALK_TEXT - 1);
-        close(fd);
-        if (r <= 0)
-            continue;
-        text[r] = '\0';
         char *p = text, *end;
         for (long c; (c = strtol(p, &end, 10)), end != p; p = end) {
             int pid = (int)c;

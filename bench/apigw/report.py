@@ -77,6 +77,7 @@ def main():
             loads[k] = open(os.path.join(work, f"loadavg.{k}")).read().split()[0]
         except OSError:
             loads[k] = "?"
+    rtt = benchreport.load_json(os.path.join(work, "rtt.json"), {})
     envs = None
     try:
         h = json.load(open(os.path.join(work, "health.json")))
@@ -112,7 +113,7 @@ def main():
         "commit": commit, "cpus": os.cpu_count(), "kernel": platform.release(),
         "loadavg_before": loads["before"], "loadavg_after": loads["after"],
         "seconds": seconds, "runs": runs, "ratios": ratios, "haar_cpu_per_request": cpu,
-        "haar_api_environments": envs,
+        "haar_api_environments": envs, "rtt_tcp": rtt,
         "targets": {k: {"value": v, "target": t, "met": verdict[k]} for k, (v, t) in checks.items()},
     }
     benchreport.write_json(out + ".json", doc, indent=1)
@@ -131,6 +132,11 @@ def main():
         "**nginx**: nginx-light, `return 200` from its config, 2 workers. **uvicorn**: uvicorn + "
         "FastAPI (Debian, uvloop + httptools), an `async def` route. **serverless-offline**: "
         "serverless 3.40 + serverless-offline 13.9, a Node handler behind `httpApi`.", "",
+        "A request through haar's gateway is two round trips between processes (wrk and the "
+        "daemon, the daemon and the function), one to nginx or uvicorn is one. One such round "
+        "trip over loopback TCP with nothing else done (`bench/machine/rtt tcp any`, this run): "
+        f"p50 {rtt.get('p50_us', '?')} µs, {rtt.get('cpu_us_per_round_trip', '?')} µs of CPU.",
+        "",
         "| connections | server | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]

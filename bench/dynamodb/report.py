@@ -39,6 +39,7 @@ def main():
     loadavg = benchreport.loadavg(os.path.join(work, "loadavg"))
     dsync = open(os.path.join(work, "dsync.txt")).read().strip() \
         if os.path.exists(os.path.join(work, "dsync.txt")) else ""
+    rtt = benchreport.load_json(os.path.join(work, "rtt.json"), {})
     ratios = {}
     for key in [f"{m}/{c}" for m in MODES for c in (1, 16)]:
         h = paths.get("haar", {}).get(key, {}).get("per_s")
@@ -54,6 +55,7 @@ def main():
     doc = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit, "seconds": float(seconds), "loadavg": loadavg, "dsync_write": dsync,
+        "rtt_tcp": rtt,
         "paths": paths, "ratios_vs_peer": ratios, "target_ratio": TARGET_RATIO,
         "rss_after_paths_kb": benchreport.load_json(os.path.join(work, "rss-haar.json"), {}).get("rss_kb"),
         "million": {**m, "fill": fill, "state": size, "query_1m": mq, "query_1k": sq,
@@ -65,7 +67,9 @@ def main():
         f"Run {doc['date']} at commit `{commit}` by `bench/dynamodb/run` ({seconds} s per point, "
         f"closed loop, HTTP/1.1 keep-alive, SigV4 on every request, load generator "
         f"`bench/dynamodb/load.c` on the same 2 cores). Load average at start: {loadavg}. "
-        f"One 4 KB O_DSYNC write on this disk: `{dsync}`.", "",
+        f"One 4 KB O_DSYNC write on this disk: `{dsync}`. One round trip between two "
+        f"processes over loopback TCP, nothing else done (`bench/machine/rtt tcp any`): p50 "
+        f"{rtt.get('p50_us', '?')} µs, p99 {rtt.get('p99_us', '?')} µs.", "",
         "haar answers a write only once it is fsync'ed (group commit); dynalite keeps items in "
         "memory (memdown) or in LevelDB without syncing (`--path`). Items of ~100 bytes; "
         "keys random among the filled ones; Query reads 10 items of "

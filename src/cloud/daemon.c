@@ -787,6 +787,7 @@ static void run_loop(struct daemon *dm, bool (*until)(struct daemon *dm), int64_
                 wait = left > 0 ? left : 0;
         }
         http_run(dm->srv, wait);
+        store_read_end(dm->store);
     }
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests: cloud/store (v2) — typed tables, atomic batches under group commit, commit
  * failures that keep nothing and acknowledge nothing, completions that never run inside the
- * call, reads of what is committed, reopening, and a large table keeping its rows. */
+ * call, reads of what is committed in one snapshot until the acknowledgement, reopening, and
+ * a large table keeping its rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -231,6 +233,58 @@ static void test_a_lost_transaction_fails_its_whole_group(void **state)
     store_close(f.st);
 }
 
+/* Waits until a completion is ready for store_poll, without running it. */
+static void wait_committed(struct fixture *f)
+{
+    struct pollfd p = {.fd = store_notify_fd(f->st), .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+}
+
+/* Reads share one snapshot until store_read_end or store_poll: a write that committed
+ * meanwhile is not seen until then (its callback has not run: an engine still holds it in
+ * memory), and once its callback runs, every read sees it — also when the snapshot began
+ * before the write was submitted. */
+static void test_reads_share_a_snapshot_until_the_acknowledgement(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_fixture(&f);
+    struct done d = {0};
+    struct store_batch *b = store_batch_new(f.st);
+    put(b, &f, "seed", "0", 0);
+    store_batch_submit(f.st, b, on_done, &d);
+    store_flush(f.st);
+    assert_int_equal(count(&f), 1); /* the snapshot begins here */
+
+    b = store_batch_new(f.st);
+    put(b, &f, "x", "1", 1);
+    store_batch_submit(f.st, b, on_done, &d);
+    wait_committed(&f);
+    assert_int_equal(d.calls, 1);
+    assert_false(has(&f, "x")); /* committed, not yet acknowledged: the snapshot holds */
+    store_read_end(f.st);
+    assert_true(has(&f, "x")); /* a new snapshot */
+    assert_int_equal(store_poll(f.st), 1);
+    assert_int_equal(d.calls, 2);
+
+    b = store_batch_new(f.st);
+    put(b, &f, "y", "2", 2);
+    assert_int_equal(count(&f), 2); /* a snapshot begun before the write was submitted */
+    store_batch_submit(f.st, b, on_done, &d);
+    wait_committed(&f);
+    assert_int_equal(store_poll(f.st), 1);
+    assert_int_equal(d.calls, 3);
+    assert_int_equal(d.rc, 0);
+    assert_true(has(&f, "y")); /* acknowledged, so seen */
+    assert_int_equal(count(&f), 3);
+
+    /* a snapshot does not outlive the store: closing checkpoints the whole WAL */
+    store_close(f.st);
+    open_fixture(&f);
+    assert_int_equal(count(&f), 3);
+    store_close(f.st);
+}
+
 struct row_copy {
     char v[64];
     int64_t n;
@@ -374,6 +428,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_commits_acknowledge_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_lost_transaction_fails_its_whole_group, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reads_share_a_snapshot_until_the_acknowledgement,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_what_was_committed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_newer_schema_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),

@@ -15,9 +15,11 @@
  * the batch (or the whole commit) failed and nothing of it was kept. An acknowledgement goes
  * out only from that callback.
  *
- * Reads run on the loop's own read connection (store_query): they see everything committed,
- * nothing still queued. An engine that must read its own writes before they commit keeps
- * those in memory.
+ * Reads run on the loop's own read connection (store_query), all of them in one snapshot until
+ * store_read_end (the daemon ends it after every turn of its loop; store_poll before it runs
+ * the callbacks): they see everything whose callback has run, nothing still queued, and
+ * perhaps not what committed during the snapshot — the callbacks of those have not run yet.
+ * An engine that must read its own writes before their callback keeps those in memory.
  *
  * The database gives space back: it is kept in incremental auto-vacuum mode and the writer
  * returns free pages and truncates the WAL as it goes.
@@ -151,8 +153,14 @@ bool store_row_is_null(const struct store_row *r, int col);
 /* The fd the loop watches: readable when completions wait for store_poll. Owned here. */
 int store_notify_fd(const struct store *st);
 
-/* Runs the callbacks of finished batches. Returns how many ran. */
+/* Runs the callbacks of finished batches (ending the read snapshot first). Returns how many
+ * ran. */
 int store_poll(struct store *st);
+
+/* Ends the reads' snapshot: the next store_query begins a new one. The daemon calls it after
+ * every turn of its loop, so a snapshot lives no longer than one turn (it holds back the WAL's
+ * checkpoint meanwhile); accepts NULL. */
+void store_read_end(struct store *st);
 
 /* Waits until everything submitted so far is committed, then runs the callbacks (start-up,
  * shutdown, tests). */

@@ -40,6 +40,7 @@ def main():
     dsync = open(os.path.join(work, "dsync.txt")).read().strip() \
         if os.path.exists(os.path.join(work, "dsync.txt")) else ""
     rtt = benchreport.load_json(os.path.join(work, "rtt.json"), {})
+    sync = {w["way"]: w for w in load_lines(os.path.join(work, "sync.jsonl"))}
     ratios = {}
     for key in [f"{m}/{c}" for m in MODES for c in (1, 16)]:
         h = paths.get("haar", {}).get(key, {}).get("per_s")
@@ -55,7 +56,7 @@ def main():
     doc = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit, "seconds": float(seconds), "loadavg": loadavg, "dsync_write": dsync,
-        "rtt_tcp": rtt,
+        "rtt_tcp": rtt, "sync": sync,
         "paths": paths, "ratios_vs_peer": ratios, "target_ratio": TARGET_RATIO,
         "rss_after_paths_kb": benchreport.load_json(os.path.join(work, "rss-haar.json"), {}).get("rss_kb"),
         "million": {**m, "fill": fill, "state": size, "query_1m": mq, "query_1k": sq,
@@ -69,7 +70,12 @@ def main():
         f"`bench/dynamodb/load.c` on the same 2 cores). Load average at start: {loadavg}. "
         f"One 4 KB O_DSYNC write on this disk: `{dsync}`. One round trip between two "
         f"processes over loopback TCP, nothing else done (`bench/machine/rtt tcp any`): p50 "
-        f"{rtt.get('p50_us', '?')} µs, p99 {rtt.get('p99_us', '?')} µs.", "",
+        f"{rtt.get('p50_us', '?')} µs, p99 {rtt.get('p99_us', '?')} µs. One 4 KB pwrite + "
+        f"fdatasync (`bench/machine/sync`), overwriting: min "
+        f"{sync.get('overwrite', {}).get('min_us', '?')} µs, p50 "
+        f"{sync.get('overwrite', {}).get('p50_us', '?')} µs; appending: min "
+        f"{sync.get('append', {}).get('min_us', '?')} µs, p50 "
+        f"{sync.get('append', {}).get('p50_us', '?')} µs.", "",
         "haar answers a write only once it is fsync'ed (group commit); dynalite keeps items in "
         "memory (memdown) or in LevelDB without syncing (`--path`). Items of ~100 bytes; "
         "keys random among the filled ones; Query reads 10 items of "

@@ -37,8 +37,6 @@ def main():
             paths.setdefault(s, {})[f"{r['mode']}/{r['connections']}"] = r
     commit = benchreport.commit()
     loadavg = benchreport.loadavg(os.path.join(work, "loadavg"))
-    dsync = open(os.path.join(work, "dsync.txt")).read().strip() \
-        if os.path.exists(os.path.join(work, "dsync.txt")) else ""
     rtt = benchreport.load_json(os.path.join(work, "rtt.json"), {})
     sync = {w["way"]: w for w in load_lines(os.path.join(work, "sync.jsonl"))}
     ratios = {}
@@ -55,7 +53,7 @@ def main():
     fill = benchreport.load_json(os.path.join(work, "fill-million.json"), {})
     doc = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": commit, "seconds": float(seconds), "loadavg": loadavg, "dsync_write": dsync,
+        "commit": commit, "seconds": float(seconds), "loadavg": loadavg,
         "rtt_tcp": rtt, "sync": sync,
         "paths": paths, "ratios_vs_peer": ratios, "target_ratio": TARGET_RATIO,
         "rss_after_paths_kb": benchreport.load_json(os.path.join(work, "rss-haar.json"), {}).get("rss_kb"),
@@ -68,9 +66,9 @@ def main():
         f"Run {doc['date']} at commit `{commit}` by `bench/dynamodb/run` ({seconds} s per point, "
         f"closed loop, HTTP/1.1 keep-alive, SigV4 on every request, load generator "
         f"`bench/dynamodb/load.c` on the same 2 cores). Load average at start: {loadavg}. "
-        f"One 4 KB O_DSYNC write on this disk: `{dsync}`. One round trip between two "
-        f"processes over loopback TCP, nothing else done (`bench/machine/rtt tcp any`): p50 "
-        f"{rtt.get('p50_us', '?')} µs, p99 {rtt.get('p99_us', '?')} µs. One 4 KB pwrite + "
+        f"One round trip between two processes over loopback TCP, nothing else done "
+        f"(`bench/machine/rtt tcp any`): p50 {rtt.get('p50_us', '?')} µs, p99 "
+        f"{rtt.get('p99_us', '?')} µs. One 4 KB pwrite + "
         f"fdatasync (`bench/machine/sync`), overwriting: min "
         f"{sync.get('overwrite', {}).get('min_us', '?')} µs, p50 "
         f"{sync.get('overwrite', {}).get('p50_us', '?')} µs; appending: min "

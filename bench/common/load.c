@@ -222,6 +222,17 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void load_sort_i64(int64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_i64);
+}
+
 /* Sums the workers into out and sorts the latencies. Returns 0 or -1 (out of memory). */
 static int merge(struct worker *ws, unsigned n, struct load_result *out)
 {

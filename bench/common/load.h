@@ -147,6 +147,10 @@ uint32_t load_percentile(const struct load_result *r, double p);
 /* Frees the result's latencies; accepts NULL. */
 void load_result_destroy(struct load_result *r);
 
+/* Sorts n durations (any unit) in place, for the percentiles of a program that times its own
+ * steps (bench/machine). */
+void load_sort_i64(int64_t *v, size_t n);
+
 /* A result line: one JSON object printed as one line on stdout. Members are written with
  * core's jsonw (jw_kint(&line.w, ...), jw_kstr(...)) or the helpers below. */
 struct load_line {

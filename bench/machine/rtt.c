@@ -28,17 +28,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-enum { MAX_COUNT = 10 * 1000 * 1000, MAX_SIZE = 64 * 1024 };
+#include "common/load.h"
+#include "core/clock.h"
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
+enum { MAX_COUNT = 10 * 1000 * 1000, MAX_SIZE = 64 * 1024 };
 
 static double cpu_seconds(const struct rusage *r)
 {
@@ -106,12 +101,6 @@ static int connect_pair(bool tcp, int fds[2])
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 4 || (strcmp(argv[1], "tcp") != 0 && strcmp(argv[1], "unix") != 0) ||
@@ -165,13 +154,13 @@ int main(int argc, char **argv)
         return 1;
     }
     for (long i = 0; i < count; i++) {
-        int64_t t0 = now_ns();
+        int64_t t0 = clock_mono_ns();
         if (xfer(fds[0], buf, (size_t)size, true) != 0 ||
             xfer(fds[0], buf, (size_t)size, false) != 0) {
             fprintf(stderr, "rtt: the connection broke\n");
             return 1;
         }
-        lat[i] = now_ns() - t0;
+        lat[i] = clock_mono_ns() - t0;
     }
     int status;
     if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -181,7 +170,7 @@ int main(int argc, char **argv)
     struct rusage self, kids;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &kids);
-    qsort(lat, (size_t)count, sizeof *lat, cmp_i64);
+    load_sort_i64(lat, (size_t)count);
     printf("{\"transport\":\"%s\",\"placement\":\"%s\",\"round_trips\":%ld,\"bytes\":%ld,"
            "\"p50_us\":%.1f,\"p99_us\":%.1f,\"cpu_us_per_round_trip\":%.1f}\n",
            tcp ? "tcp" : "unix", placement, count, size, (double)lat[count / 2] / 1e3,

@@ -14,23 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/load.h"
+#include "core/clock.h"
+
 enum { PAGE = 4096, MAX_COUNT = 100000 };
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 static double us(int64_t ns)
 {
@@ -44,14 +33,14 @@ static int measure(int fd, const char *way, long count, off_t base, bool grow, i
     memset(page, 'x', sizeof page);
     for (long i = 0; i < count; i++) {
         off_t at = base + (off_t)(grow ? i : i % 64) * PAGE;
-        int64_t t0 = now_ns();
+        int64_t t0 = clock_mono_ns();
         if (pwrite(fd, page, PAGE, at) != PAGE || fdatasync(fd) != 0) {
             perror("sync: write");
             return -1;
         }
-        lat[i] = now_ns() - t0;
+        lat[i] = clock_mono_ns() - t0;
     }
-    qsort(lat, (size_t)count, sizeof *lat, cmp_i64);
+    load_sort_i64(lat, (size_t)count);
     printf("{\"way\":\"%s\",\"writes\":%ld,\"bytes\":%d,\"min_us\":%.1f,\"p10_us\":%.1f,"
            "\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
            way, count, PAGE, us(lat[0]), us(lat[count / 10]), us(lat[count / 2]),

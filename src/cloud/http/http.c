@@ -660,9 +660,7 @@ void http_each_header_as_sent(const struct proto_req *pr,
     if (!has_header(hs, "expect", 6))
         fn(arg, "expect", 6, "100-continue", 12);
     if (!has_header(hs, "content-length", 14)) {
-        size_t n = str_i64((int64_t)r->h2o->entity.len, r->length);
-        r->length[n] = '\0';
-        fn(arg, "content-length", 14, r->length, n);
+        fn(arg, "content-length", 14, r->length, str_i64((int64_t)r->h2o->entity.len, r->length));
     }
     if (!has_header(hs, "transfer-encoding", 17))
         fn(arg, "transfer-encoding", 17, "chunked", 7);

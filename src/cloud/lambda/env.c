@@ -190,18 +190,25 @@ static void drain_output(struct lambda_env *env)
 
 /* ---- processes ---- */
 
-/* One read of a /proc file into text (cap ≥ 1 bytes, NUL-terminated: the kernel hands such a
- * file over whole in one read when it fits). Returns its length, or -1 when it cannot be
- * opened or read (the process is gone). */
+/* One read of an open /proc file from its start into text (cap ≥ 1 bytes, NUL-terminated: the
+ * kernel hands such a file over whole, afresh, in one read when it fits). Returns its length,
+ * or -1 (the process is gone). */
+static ssize_t pread_proc(int fd, char *text, size_t cap)
+{
+    ssize_t n = pread(fd, text, cap - 1, 0);
+    if (n >= 0)
+        text[n] = '\0';
+    return n;
+}
+
+/* The same through a path: -1 also when it cannot be opened. */
 static ssize_t read_proc(const char *path, char *text, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, text, cap - 1);
+    ssize_t n = pread_proc(fd, text, cap);
     close(fd);
-    if (n >= 0)
-        text[n] = '\0';
     return n;
 }
 
@@ -306,10 +313,7 @@ static ssize_t statm_read(const struct lambda_env *env, int pid, char *text, siz
         snprintf(path, sizeof path, "/proc/%d/statm", pid);
         return read_proc(path, text, cap);
     }
-    ssize_t n = pread(env->statm_fd, text, cap - 1, 0);
-    if (n >= 0)
-        text[n] = '\0';
-    return n;
+    return pread_proc(env->statm_fd, text, cap);
 }
 
 static long tree_walk_find(struct lambda_env *env, unsigned long inode, int *holder)
@@ -384,10 +388,8 @@ static void read_mem(struct lambda_env *env)
     if (env->status_fd < 0)
         return;
     char text[4096];
-    ssize_t n = pread(env->status_fd, text, sizeof text - 1, 0);
-    if (n <= 0)
+    if (pread_proc(env->status_fd, text, sizeof text) <= 0)
         return;
-    text[n] = '\0';
     const char *p = strstr(text, "VmHWM:");
     long hwm = p ? strtol(p + 6, NULL, 10) : 0;
     if (hwm > env->last_hwm_kb)

@@ -91,6 +91,18 @@ static enum proto_kind kind_of(const struct proto_req *r)
     return r->service ? r->service->protocol : PROTO_PLAIN;
 }
 
+/* Adds x-amz-crc32 (the body's CRC-32, its value written into crc) to h[*n] when r's service
+ * signs its JSON answers with one, as DynamoDB does. */
+static void add_crc32(const struct proto_req *r, const void *body, size_t len, struct proto_hdr *h,
+                      size_t *n, char crc[STR_I64_MAX])
+{
+    enum proto_kind k = kind_of(r);
+    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
+        str_i64((int64_t)crc32(0L, (const Bytef *)body, (uInt)len), crc);
+        h[(*n)++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
+    }
+}
+
 static const char *content_type(const struct proto_req *r)
 {
     switch (kind_of(r)) {
@@ -144,7 +156,7 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
      * a body cut short would not be JSON */
     buf_init(&b, 64 * 1024 + (msg ? 6 * strlen(msg) : 0));
     proto_error_body(r, e, msg, &b);
-    char qerr[160], crc[16];
+    char qerr[160], crc[STR_I64_MAX];
     struct proto_hdr h[5];
     size_t n = 0;
     h[n++] = (struct proto_hdr){"content-type", content_type(r), 0};
@@ -156,11 +168,7 @@ void proto_error_status(struct proto_req *r, enum err e, int status, const char 
         snprintf(qerr, sizeof qerr, "%s;%s", err_query_code(e), err_fault(e));
         h[n++] = (struct proto_hdr){"x-amzn-query-error", qerr, 0};
     }
-    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
-        crc[str_i64((int64_t)crc32(0L, (const Bytef *)(b.data ? b.data : ""), (uInt)b.len), crc)] =
-            '\0';
-        h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
-    }
+    add_crc32(r, b.data ? b.data : "", b.len, h, &n, crc);
     proto_respond(r, status, h, n, b.data ? b.data : "", b.len);
     buf_destroy(&b);
 }
@@ -182,7 +190,7 @@ void proto_ok(struct proto_req *r, int status, const void *body, size_t len)
 
 void proto_answer(struct proto_req *r, int status, const char *ctype, const void *body, size_t len)
 {
-    char crc[16];
+    char crc[STR_I64_MAX];
     struct proto_hdr h[3];
     size_t n = 0;
     if (body == NULL)
@@ -190,10 +198,6 @@ void proto_answer(struct proto_req *r, int status, const char *ctype, const void
     if (ctype != NULL)
         h[n++] = (struct proto_hdr){"content-type", ctype, 0};
     h[n++] = (struct proto_hdr){"x-amzn-requestid", r->request_id, 0};
-    enum proto_kind k = kind_of(r);
-    if ((k == PROTO_JSON10 || k == PROTO_JSON11) && r->service->json_crc32) {
-        crc[str_i64((int64_t)crc32(0L, (const Bytef *)body, (uInt)len), crc)] = '\0';
-        h[n++] = (struct proto_hdr){"x-amz-crc32", crc, 0};
-    }
+    add_crc32(r, body, len, h, &n, crc);
     proto_respond(r, status, h, n, body, len);
 }

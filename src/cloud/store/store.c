@@ -114,7 +114,8 @@ static int bind_all(sqlite3_stmt *q, const struct store_val *v, size_t n)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* Runs a prepared write statement to completion. */
+/* Runs a prepared statement that returns no rows to completion: a write, or one of the
+ * transactions' BEGIN, COMMIT, SAVEPOINT... Returns 0, or -1. */
 static int step_write(sqlite3_stmt *q, const struct store_val *v, size_t n)
 {
     sqlite3_reset(q);
@@ -251,10 +252,7 @@ static sqlite3_stmt *writer_stmt(struct store *st, struct store_stmt *s)
 /* Runs one of the writer's transaction statements: 0, or -1 when it failed. */
 static int ctl(struct store *st, enum ctl which)
 {
-    sqlite3_stmt *q = st->ctl[which];
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return step_write(st->ctl[which], NULL, 0);
 }
 
 /* Whether the writer's transaction is still open: an error such as SQLITE_FULL rolls the
@@ -601,20 +599,12 @@ struct store_stmt *store_prepare(struct store *st, const char *sql, char *err, s
 
 /* ---- reads ---- */
 
-/* Runs one of rd's transaction statements: true when it succeeded. */
-static bool rd_step(sqlite3_stmt *q)
-{
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE;
-}
-
 void store_read_end(struct store *st)
 {
     if (st == NULL || !st->reading)
         return;
     st->reading = false;
-    if (!sqlite3_get_autocommit(st->rd) && !rd_step(st->rd_end))
+    if (!sqlite3_get_autocommit(st->rd) && step_write(st->rd_end, NULL, 0) != 0)
         sqlite3_exec(st->rd, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -623,7 +613,7 @@ long store_query(struct store *st, struct store_stmt *stmt, const struct store_v
 {
     /* without a transaction of its own (BEGIN failed), a query runs in one of its own */
     if (!st->reading)
-        st->reading = rd_step(st->rd_begin);
+        st->reading = step_write(st->rd_begin, NULL, 0) == 0;
     sqlite3_stmt *q = stmt->rd;
     sqlite3_reset(q);
     sqlite3_clear_bindings(q);

@@ -5,7 +5,10 @@ ids task_load wrote, and writes bench/results/tasks.{md,json}.
     report.py setup   --endpoint URL --table T --queue Q            (prints the queue URL)
     report.py measure --endpoint URL --table T --ids FILE --load FILE --variant V --scenario S
                                                                       (prints one JSON line)
-    report.py write   --out DIR RESULT.jsonl                          (writes tasks.md, .json)
+    report.py cpu     --group NAME=PID,PID... ... [--before FILE --ids FILE --variant V
+                      --scenario S]   (prints the groups' CPU ticks by pid as JSON; with
+                      --before, one JSON line: each group's CPU since then per task of --ids)
+    report.py write   --out DIR [--cpu FILE] RESULT.jsonl             (writes tasks.md, .json)
 
 A run's tasks are matched by id with their items in the table: end-to-end latency is
 finished_at - the time the POST was due (one machine, one clock); throughput is the tasks
@@ -103,6 +106,36 @@ def measure(a):
     print(json.dumps(r))
 
 
+def ticks(pid):
+    """utime + stime of a process (all its threads), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cpu(a):
+    """A snapshot of the groups' CPU ticks by pid; with --before, the CPU each group spent
+    since that snapshot per task of --ids (a process absent from it started since: all of its
+    CPU counts; one gone since is lost, so the figure is a floor)."""
+    now = {}
+    for g in a.group:
+        name, _, pids = g.partition("=")
+        now[name] = {p: t for p in pids.split(",") if p and (t := ticks(p)) is not None}
+    if not a.before:
+        print(json.dumps(now))
+        return
+    before = json.load(open(a.before))
+    tasks = sum(1 for line in open(a.ids) if line.strip())
+    hz = os.sysconf("SC_CLK_TCK")
+    per_task = {name: round(sum(t - before.get(name, {}).get(p, 0) for p, t in pids.items())
+                            * 1e6 / hz / max(tasks, 1), 1) for name, pids in now.items()}
+    print(json.dumps({"variant": a.variant, "scenario": a.scenario, "tasks": tasks,
+                      "cpu_us_per_task": per_task, "total_us": round(sum(per_task.values()), 1)}))
+
+
 def write(a):
     rows = [json.loads(line) for line in open(a.results) if line.strip()]
     by = {(r["variant"], r["scenario"]): r for r in rows}
@@ -126,7 +159,9 @@ def write(a):
                                   "wall_us": pct([r["wall_us"] for r in rounds], 50),
                                   "p50_us": pct([r["p50_us"] for r in rounds], 50),
                                   "p99_us": pct([r["p99_us"] for r in rounds], 50)})
-    out = {"meta": meta, "results": rows, "transport": transport,
+    cpu_rows = [json.loads(line) for line in open(a.cpu) if line.strip()] \
+        if a.cpu and os.path.exists(a.cpu) else []
+    out = {"meta": meta, "results": rows, "transport": transport, "cpu": cpu_rows,
            "throughput_ratio_haar_over_python": ratio,
            "targets": {"tasks_per_s": 3000, "p50_ms_at_500_per_s": 20, "ratio": 5}}
     os.makedirs(a.out, exist_ok=True)
@@ -146,6 +181,20 @@ def write(a):
                      f"{r['post_p99_ms']} ms | {r['e2e_p50_ms']} ms | {r['e2e_p99_ms']} ms |")
     lines += ["", f"Throughput, haar over python: {ratio}x (target ≥ 5x). Targets: ≥ 3,000 "
               "tasks/s on 2 cores, end-to-end p50 ≤ 20 ms at 500 tasks/s.", ""]
+    if cpu_rows:
+        lines += [f"CPU per task at the fixed rate ({meta['settings']['BENCH_RATE']} "
+                  "tasks/s): the processes' own user + system time over the run and 2 s after "
+                  "it, divided by the tasks accepted. haar: the daemon and the function "
+                  "processes; python: the same daemon serving SQS and DynamoDB, and the uvicorn "
+                  "and worker processes. At a light load every request wakes its processes on "
+                  "its own and every durable write has its own fdatasync, so this is more per "
+                  "task than a saturated run spends:", "",
+                  "| variant | tasks | daemon | functions / app | total |", "|---|---|---|---|---|"]
+        for c in cpu_rows:
+            u = c["cpu_us_per_task"]
+            lines.append(f"| {c['variant']} | {c['tasks']} | {u.get('daemon')} µs | "
+                         f"{u.get('app')} µs | {c['total_us']} µs |")
+        lines.append("")
     if transport:
         lines += ["The functions' AWS client, one signed GetItem after another on its kept-alive "
                   "connection (median of the rounds; CPU is the client process's own):", "",
@@ -170,12 +219,17 @@ def main():
     for k in ("endpoint", "table", "ids", "load", "variant", "scenario"):
         m.add_argument(f"--{k}", required=True)
     m.add_argument("--timeout", type=float, default=30)
+    c = sub.add_parser("cpu")
+    c.add_argument("--group", action="append", required=True)
+    for k in ("before", "ids", "variant", "scenario"):
+        c.add_argument(f"--{k}")
     w = sub.add_parser("write")
     w.add_argument("--out", required=True)
+    w.add_argument("--cpu")
     w.add_argument("--transport")
     w.add_argument("results")
     a = p.parse_args()
-    return {"setup": setup, "measure": measure, "write": write}[a.cmd](a)
+    return {"setup": setup, "measure": measure, "cpu": cpu, "write": write}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ static double us(int64_t ns)
     return (double)ns / 1e3;
 }
 
-/* COUNT writes at offsets base + i * step (step 0: the same pages again, in turn). */
+/* COUNT writes of a page: from base on, each at the next page (grow), or in turn over the
+ * 64 pages from base (the file's own pages, written again). */
 static int measure(int fd, const char *way, long count, off_t base, bool grow, int64_t *lat)
 {
     static char page[PAGE];
@@ -62,9 +63,15 @@ int main(int argc, char **argv)
     char path[4096];
     snprintf(path, sizeof path, "%s/sync-floor.%ld", argv[1], (long)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int64_t *lat = malloc((size_t)count * sizeof *lat);
-    if (fd < 0 || lat == NULL) {
+    if (fd < 0) {
         perror("sync: open");
+        return 1;
+    }
+    int64_t *lat = malloc((size_t)count * sizeof *lat);
+    if (lat == NULL) {
+        fprintf(stderr, "sync: out of memory\n");
+        close(fd);
+        unlink(path);
         return 1;
     }
     /* the pages to overwrite exist and are on disk before the first measured write */

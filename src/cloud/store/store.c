@@ -611,7 +611,8 @@ void store_read_end(struct store *st)
 long store_query(struct store *st, struct store_stmt *stmt, const struct store_val *vals,
                  size_t nvals, store_row_fn cb, void *arg)
 {
-    /* without a transaction of its own (BEGIN failed), a query runs in one of its own */
+    /* the snapshot begins with the turn's first read; should BEGIN fail, the query runs in
+     * SQLite's implicit transaction of its own, and the next one tries BEGIN again */
     if (!st->reading)
         st->reading = step_write(st->rd_begin, NULL, 0) == 0;
     sqlite3_stmt *q = stmt->rd;

@@ -63,12 +63,12 @@ def main():
     cpu = {}
     for c in (16, 64):
         try:
-            d, f, hz = (int(x) for x in open(os.path.join(work, f"cpu-{c}.txt")).read().split())
+            spent = json.load(open(os.path.join(work, f"cpu-{c}.json")))
             n = (runs[c]["haar"] or {}).get("requests") or 0
             if n:
-                cpu[c] = {"daemon_us": round(d / hz * 1e6 / n, 1),
-                          "functions_us": round(f / hz * 1e6 / n, 1)}
-        except (OSError, ValueError):
+                cpu[c] = {"daemon_us": round(spent["daemon"] * 1e6 / n, 1),
+                          "functions_us": round(spent["functions"] * 1e6 / n, 1)}
+        except (OSError, ValueError, KeyError):
             pass
     commit = benchreport.commit()
     loads = {}

@@ -3,10 +3,17 @@ average the run script kept in its work folder, and the JSON files it reads and 
 
 A report imports it with bench/common on its path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+
+Run scripts take the CPU their processes spend through it too:
+    benchreport.py cpu --group NAME=PID,PID... ... > before.json     (ticks by group and pid)
+    benchreport.py cpu --group NAME=PID,PID... ... --before before.json
+                                                   (one JSON object: CPU seconds by group since)
 """
+import argparse
 import json
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,3 +50,46 @@ def write_json(path, doc, indent=2):
     with open(path, "w") as f:
         json.dump(doc, f, indent=indent)
         f.write("\n")
+
+
+def ticks(pid):
+    """utime + stime of a process (all its threads) in clock ticks, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cpu_snapshot(groups):
+    """{name: {pid: ticks}} of groups given as "NAME=PID,PID..." strings."""
+    snap = {}
+    for g in groups:
+        name, _, pids = g.partition("=")
+        snap[name] = {p: t for p in pids.split(",") if p and (t := ticks(p)) is not None}
+    return snap
+
+
+def cpu_seconds_since(before, now):
+    """{name: CPU seconds} each group spent from snapshot before to snapshot now. A process
+    absent from before started since: all of its CPU counts; one gone since is lost, so the
+    figure is a floor."""
+    hz = os.sysconf("SC_CLK_TCK")
+    return {name: sum(t - before.get(name, {}).get(p, 0) for p, t in pids.items()) / hz
+            for name, pids in now.items()}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("cpu")
+    c.add_argument("--group", action="append", required=True)
+    c.add_argument("--before")
+    a = p.parse_args()
+    now = cpu_snapshot(a.group)
+    print(json.dumps(cpu_seconds_since(load_json(a.before, {}), now) if a.before else now))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,9 +5,9 @@ ids task_load wrote, and writes bench/results/tasks.{md,json}.
     report.py setup   --endpoint URL --table T --queue Q            (prints the queue URL)
     report.py measure --endpoint URL --table T --ids FILE --load FILE --variant V --scenario S
                                                                       (prints one JSON line)
-    report.py cpu     --group NAME=PID,PID... ... [--before FILE --ids FILE --variant V
-                      --scenario S]   (prints the groups' CPU ticks by pid as JSON; with
-                      --before, one JSON line: each group's CPU since then per task of --ids)
+    report.py cpu     --group NAME=PID,PID... ... --before FILE --ids FILE --variant V
+                      --scenario S    (one JSON line: each group's CPU since the snapshot in
+                      FILE, from bench/common/benchreport.py cpu, per task of --ids)
     report.py write   --out DIR [--cpu FILE] RESULT.jsonl             (writes tasks.md, .json)
 
 A run's tasks are matched by id with their items in the table: end-to-end latency is
@@ -24,6 +24,9 @@ import time
 
 import boto3
 from botocore.config import Config
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import benchreport  # noqa: E402
 
 
 def client(service, endpoint):
@@ -106,32 +109,13 @@ def measure(a):
     print(json.dumps(r))
 
 
-def ticks(pid):
-    """utime + stime of a process (all its threads), or None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def cpu(a):
-    """A snapshot of the groups' CPU ticks by pid; with --before, the CPU each group spent
-    since that snapshot per task of --ids (a process absent from it started since: all of its
-    CPU counts; one gone since is lost, so the figure is a floor)."""
-    now = {}
-    for g in a.group:
-        name, _, pids = g.partition("=")
-        now[name] = {p: t for p in pids.split(",") if p and (t := ticks(p)) is not None}
-    if not a.before:
-        print(json.dumps(now))
-        return
-    before = json.load(open(a.before))
+    """One JSON line: the CPU each group spent since the run script's snapshot (benchreport.py
+    cpu), per task of --ids."""
+    spent = benchreport.cpu_seconds_since(json.load(open(a.before)),
+                                          benchreport.cpu_snapshot(a.group))
     tasks = sum(1 for line in open(a.ids) if line.strip())
-    hz = os.sysconf("SC_CLK_TCK")
-    per_task = {name: round(sum(t - before.get(name, {}).get(p, 0) for p, t in pids.items())
-                            * 1e6 / hz / max(tasks, 1), 1) for name, pids in now.items()}
+    per_task = {name: round(sec * 1e6 / max(tasks, 1), 1) for name, sec in spent.items()}
     print(json.dumps({"variant": a.variant, "scenario": a.scenario, "tasks": tasks,
                       "cpu_us_per_task": per_task, "total_us": round(sum(per_task.values()), 1)}))
 
@@ -222,7 +206,7 @@ def main():
     c = sub.add_parser("cpu")
     c.add_argument("--group", action="append", required=True)
     for k in ("before", "ids", "variant", "scenario"):
-        c.add_argument(f"--{k}")
+        c.add_argument(f"--{k}", required=True)
     w = sub.add_parser("write")
     w.add_argument("--out", required=True)
     w.add_argument("--cpu")

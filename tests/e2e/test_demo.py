@@ -32,10 +32,10 @@ COMMAND_TIMEOUT = 60
 
 # Values a reader's run prints differently. Named ones (ids, cursors) are captured where the
 # page first shows them and must repeat where the page repeats them.
-NAMED = [
-    ("uuid", r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-    ("cursor", r"eyJ[A-Za-z0-9_-]+"),
-]
+NAMED = {
+    "uuid": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "cursor": r"eyJ[A-Za-z0-9_-]+",
+}
 ANONYMOUS = [
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z",
     r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=[01]",
@@ -62,7 +62,7 @@ def console_blocks(text):
             block[-1][0] += "\n" + line
         elif block:
             block[-1][1].append(line)
-    return [(cmd, out) for cmd, out in steps]
+    return steps
 
 
 class Shell:
@@ -119,7 +119,7 @@ class Values:
     def expectation(self, lines, command):
         """(regex, {group: page value}) for the output lines the page shows."""
         text = "\n".join(line.rstrip() for line in lines).strip("\n")
-        named = "|".join(f"(?P<{k}>{p})" for k, p in NAMED)
+        named = "|".join(f"(?P<{k}>{p})" for k, p in NAMED.items())
         any_re = "|".join(f"(?:{p})" for p in ANONYMOUS)
         keys = "|".join(PER_RUN_KEYS)
         token = re.compile(f'{named}|(?P<anon>{any_re})|(?P<ell>{ELLIPSIS})'
@@ -131,7 +131,7 @@ class Values:
             pos = m.end()
             kind = m.lastgroup
             value = m.group(0)
-            if kind in ("uuid", "cursor"):
+            if kind in NAMED:
                 if value in self.actual:
                     out.append(re.escape(self.actual[value]))
                 elif value in command:
@@ -142,7 +142,7 @@ class Values:
                     name = f"v{len(first)}"
                     first[value] = name
                     groups[name] = value
-                    out.append(f"(?P<{name}>{dict(NAMED)[kind]})")
+                    out.append(f"(?P<{name}>{NAMED[kind]})")
             elif kind == "anon":
                 out.append(f"(?:{any_re})")
             elif kind == "ell":
@@ -180,8 +180,7 @@ def test_demo_page_runs_as_written(tmp_path):
     try:
         for n, (page_cmd, page_out) in enumerate(steps, 1):
             where = f"{DEMO.name}, command {n}: $ {page_cmd}"
-            restart = re.match(r"build/bin/haar up\b", page_cmd) is not None
-            if restart:
+            if re.match(r"build/bin/haar up\b", page_cmd):
                 # the page's restart: stop the daemon, start it with the page's flags, same state
                 assert daemon.stop() == 0, f"{where}: the daemon did not stop cleanly"
                 flags = page_cmd.split()[2:]
@@ -189,14 +188,16 @@ def test_demo_page_runs_as_written(tmp_path):
                 daemon = Daemon(tmp_path, extra_args=tuple(flags[2:]))
                 daemon.wait_ready()
                 shell.run(f"export HAAR_ENDPOINT={daemon.aws_url}")
-                rc, out = 0, daemon.stdout_lines[-1]
                 page_out = [ports(line, daemon) for line in page_out]
-            command = ports(values.paste(page_cmd.replace("build/bin/haar", str(HAAR))), daemon)
+                run = lambda: (0, daemon.stdout_lines[-1])  # noqa: E731 (its ready line)
+            else:
+                command = ports(values.paste(page_cmd.replace("build/bin/haar", str(HAAR))),
+                                daemon)
+                run = lambda: shell.run(command)  # noqa: E731
             want, groups = values.expectation(page_out, page_cmd)
             deadline = time.monotonic() + (RETRY_SECONDS if read_only(page_cmd) else 0)
             while True:
-                if not restart:
-                    rc, out = shell.run(command)
+                rc, out = run()
                 got = "\n".join(line.rstrip() for line in out.replace("\r\n", "\n").split("\n"))
                 m = want.fullmatch(got.strip("\n")) if page_out else None
                 if rc == 0 and (m or not page_out):

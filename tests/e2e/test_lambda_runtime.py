@@ -285,3 +285,37 @@ def test_configuration_update_lets_the_in_flight_invocation_finish(haar, lam, ma
     status, _, body, ferr = invoke(lam, name, {})
     assert (status, ferr) == (200, None), body
     assert json.loads(body)["pid"] != old_pid
+
+
+def test_the_answer_to_a_result_is_never_held_from_a_runtime_waiting_for_it(lam, make_function,
+                                                                           scratch):
+    """The daemon lets the 202 to a result wait for the connection's next answer (one segment)
+    only when the runtime has already sent GET /next behind the result (HTTP/1.1 pipelining).
+    A runtime that waits for the 202 before asking for more gets it at once; a pipelining one
+    gets it before its next event, and even when no event comes (the kernel's TCP_CORK limit,
+    200 ms). Every result reaches its invoke either way."""
+    name = make_function("pipelined", timeout=10)
+    plain, piped = scratch / "plain", scratch / "piped"
+    for i in range(5):
+        payload = {"record": str(plain), "n": i}
+        status, _, body, ferr = invoke(lam, name, payload)
+        assert (status, ferr, json.loads(body)) == (200, None, {"got": payload})
+    lines = wait_until(lambda: len(read_lines(plain)) == 5 and read_lines(plain), 10,
+                       what="five answers to results sent alone")
+    assert [line.split()[0] for line in lines] == ["202"] * 5
+    # A held answer would take the cork's 200 ms every time.
+    assert min(float(line.split()[1]) for line in lines) < 0.1, lines
+
+    payload = {"record": str(piped), "pipeline": True, "n": 0}
+    status, _, body, ferr = invoke(lam, name, payload)
+    assert (status, ferr, json.loads(body)) == (200, None, {"got": payload})
+    # No next event comes: the 202 still reaches the runtime.
+    assert wait_until(lambda: read_lines(piped), 5, what="the 202 with no event behind it") \
+        [0].split()[0] == "202"
+    for i in range(1, 6):
+        payload = {"record": str(piped), "pipeline": True, "n": i}
+        status, _, body, ferr = invoke(lam, name, payload)
+        assert (status, ferr, json.loads(body)) == (200, None, {"got": payload})
+    lines = wait_until(lambda: len(read_lines(piped)) >= 5 and read_lines(piped), 10,
+                       what="the answers to pipelined results")
+    assert all(line.split()[0] == "202" for line in lines), lines

@@ -37,7 +37,7 @@ static void c_on_gone(struct proto_req *r, void (*fn)(void *), void *arg)
     c->gone_arg = arg;
 }
 
-static const struct proto_conn_ops ops = {c_respond, c_on_gone};
+static const struct proto_conn_ops ops = {.respond = c_respond, .on_gone = c_on_gone};
 
 /* The input's lines: the method (at most 15 bytes), the path line and the body (borrowed). */
 struct fuzz_input {

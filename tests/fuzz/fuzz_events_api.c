@@ -67,7 +67,7 @@ static void fake_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops conn_ops = {fake_respond, fake_on_gone};
+static const struct proto_conn_ops conn_ops = {.respond = fake_respond, .on_gone = fake_on_gone};
 
 static void call(const char *op, const char *body, size_t len)
 {

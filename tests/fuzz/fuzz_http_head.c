@@ -34,7 +34,7 @@ static void on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops ops = {respond, on_gone};
+static const struct proto_conn_ops ops = {.respond = respond, .on_gone = on_gone};
 
 static bool inside(const char *p, size_t n, const char *base, size_t len)
 {

@@ -38,7 +38,7 @@ static void fuzz_gone(struct proto_req *r, void (*fn)(void *), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops fuzz_ops = {fuzz_respond, fuzz_gone};
+static const struct proto_conn_ops fuzz_ops = {.respond = fuzz_respond, .on_gone = fuzz_gone};
 
 static struct sqs *fuzz_sqs(void)
 {

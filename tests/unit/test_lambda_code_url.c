@@ -43,7 +43,7 @@ static void fake_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops ops = {fake_respond, fake_on_gone};
+static const struct proto_conn_ops ops = {.respond = fake_respond, .on_gone = fake_on_gone};
 
 static int fake_listen(void *arg, struct lambda_env *env, uint16_t *port, void **listener)
 {

@@ -82,7 +82,7 @@ static void fake_gone(struct proto_req *r, void (*fn)(void *), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops ops = {fake_respond, fake_gone};
+static const struct proto_conn_ops ops = {.respond = fake_respond, .on_gone = fake_gone};
 
 /* ---- variables ---- */
 

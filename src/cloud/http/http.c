@@ -119,6 +119,7 @@ struct http_conn {
     h2o_socket_cb h2o_read; /* h2o's read callback (HTTP/1: the same for every request) */
     bool screening;
     struct timer rescreen; /* TIMER_REAL: screening again once a request is done */
+    bool corked;           /* a lazy answer waits in the socket (TCP_CORK) for the next one */
 };
 
 static void screen_on_read(h2o_socket_t *sock, const char *err);
@@ -126,8 +127,11 @@ static void screen_on_read(h2o_socket_t *sock, const char *err);
 static void h_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                       const void *body, size_t len);
 static void h_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);
+static void h_respond_lazy(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                           const void *body, size_t len);
 
-static const struct proto_conn_ops conn_ops = {h_respond, h_on_gone};
+static const struct proto_conn_ops conn_ops = {
+    .respond = h_respond, .on_gone = h_on_gone, .respond_lazy = h_respond_lazy};
 
 static struct http_conn *conn_of(h2o_req_t *req)
 {
@@ -330,7 +334,7 @@ static void cap_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
     (void)arg;
 }
 
-static const struct proto_conn_ops cap_ops = {cap_respond, cap_on_gone};
+static const struct proto_conn_ops cap_ops = {.respond = cap_respond, .on_gone = cap_on_gone};
 
 /* A refused request's connection, once h2o let go of it: the answer is written, the sending
  * side shut, and what the client still sends is read and dropped (never kept) for a moment,
@@ -557,8 +561,25 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
-static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
-                      const void *body, size_t len)
+static void cork(struct http_conn *c, bool on)
+{
+    int v = on;
+    if (setsockopt(h2o_socket_get_fd(c->sock), IPPROTO_TCP, TCP_CORK, &v, sizeof v) == 0)
+        c->corked = on;
+}
+
+/* Whether the client has sent more than this request: bytes past its body in the input. h2o
+ * reads an HTTP/1 request's body (Content-Length or de-chunked) into the connection's input
+ * buffer, where it stays while the request is handled, and what follows it is the next. */
+static bool next_request_in(const h2o_req_t *req, const struct http_conn *c)
+{
+    const h2o_buffer_t *in = c->sock->input;
+    const char *end = in->bytes + in->size, *body = req->entity.base;
+    return body != NULL && body >= in->bytes && body + req->entity.len < end;
+}
+
+static void respond(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
+                    const void *body, size_t len, bool lazy)
 {
     struct http_req *r = (struct http_req *)pr;
     if (r->answered)
@@ -591,7 +612,24 @@ static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *
     if (status == 204 || status == 304 || (status >= 100 && status < 200))
         len = 0;
     req->res.content_length = len;
-    h2o_send_inline(req, len ? body : "", len);
+    struct http_conn *c = conn_of(req);
+    if (c != NULL && lazy && !c->corked && next_request_in(req, c))
+        cork(c, true);
+    h2o_send_inline(req, len ? body : "", len); /* h2o writes at once (or queues the rest) */
+    if (c != NULL && !lazy && c->corked)
+        cork(c, false); /* out together, in one segment */
+}
+
+static void h_respond(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
+                      const void *body, size_t len)
+{
+    respond(pr, status, hdrs, n, body, len, false);
+}
+
+static void h_respond_lazy(struct proto_req *pr, int status, const struct proto_hdr *hdrs, size_t n,
+                           const void *body, size_t len)
+{
+    respond(pr, status, hdrs, n, body, len, true);
 }
 
 /* The client of a parked request: pipelined bytes are left in the input for h2o (up to

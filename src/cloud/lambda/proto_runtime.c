@@ -64,8 +64,8 @@ static bool eq(const char *p, size_t n, const char *lit)
 static void answer_err(struct proto_req *req, enum err e)
 {
     switch (e) {
-    case ERR_OK:
-        respond_json(req, 202, "{\"status\":\"OK\"}");
+    case ERR_OK: /* lazily: a runtime reads it with its next event */
+        proto_respond_lazy(req, 202, json_ct, 1, "{\"status\":\"OK\"}", 15);
         break;
     case ERR_LAMBDA_TOO_LARGE:
         respond_json(req, 413,

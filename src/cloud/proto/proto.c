@@ -23,6 +23,15 @@ void proto_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs
     r->ops->respond(r, status, hdrs, n, body, len);
 }
 
+void proto_respond_lazy(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                        const void *body, size_t len)
+{
+    if (r->ops->respond_lazy != NULL)
+        r->ops->respond_lazy(r, status, hdrs, n, body, len);
+    else
+        r->ops->respond(r, status, hdrs, n, body, len);
+}
+
 void proto_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg)
 {
     r->ops->on_gone(r, fn, arg);

@@ -77,6 +77,9 @@ struct proto_conn_ops {
     void (*respond)(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                     const void *body, size_t len);
     void (*on_gone)(struct proto_req *r, void (*fn)(void *arg), void *arg);
+    /* optional (NULL: respond): proto_respond_lazy */
+    void (*respond_lazy)(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                         const void *body, size_t len);
 };
 
 struct proto_req {
@@ -107,6 +110,14 @@ struct proto_req {
 /* Answers the request (status, headers, body copied). The request must be forgotten after. */
 void proto_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                    const void *body, size_t len);
+
+/* proto_respond for an answer the client is in no hurry to read: when it has already sent its
+ * next request on the connection (HTTP/1.1 pipelining), the answer may wait in the socket and
+ * go out with the connection's next one, in the same segment (the Runtime API's 202 to a
+ * result with GET /next pipelined behind it: one transmission and one wake-up fewer per
+ * invocation). It waits at most the kernel's TCP_CORK limit (200 ms). */
+void proto_respond_lazy(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
+                        const void *body, size_t len);
 
 /* Registers fn(arg) to run if the client goes away before the answer. */
 void proto_on_gone(struct proto_req *r, void (*fn)(void *arg), void *arg);

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """Writes bench/results/apigw.{json,md} from the raw outputs of bench/apigw/run.
 
-usage: report.py WORK_DIR OUT_PREFIX SECONDS
+usage: report.py WORK_DIR OUT_PREFIX SECONDS ROUNDS
+
+Each server ran ROUNDS times at each concurrency, the four taking turns. A server's row is its
+median round (by rate); a ratio is the median of the rounds' own ratios (haar's run against the
+peer's run next to it in time); the p99 target reads haar's median p99.
 """
 import datetime
 import json
 import os
 import platform
 import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
@@ -56,20 +61,37 @@ def ratio(a, b):
     return round(a / b, 2) if a and b else None
 
 
+def median_run(rounds):
+    """The round whose rate is the median (the lower middle of an even count), with the rates
+    of every round; None when no round ran."""
+    done = [x for x in rounds if x is not None]
+    if not done:
+        return None
+    row = sorted(done, key=lambda x: x["rps"])[(len(done) - 1) // 2]
+    return dict(row, rounds_rps=[x["rps"] if x else None for x in rounds])
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
 def main():
-    work, out, seconds = sys.argv[1], sys.argv[2], int(float(sys.argv[3]))
-    runs = {c: {p: parse_wrk(os.path.join(work, f"wrk-{p}-{c}.txt")) for p in PEERS}
-            for c in (16, 64)}
+    work, out, seconds, nrounds = sys.argv[1], sys.argv[2], int(float(sys.argv[3])), int(sys.argv[4])
+    each = {c: {p: [parse_wrk(os.path.join(work, f"wrk-{p}-{c}-{i}.txt"))
+                    for i in range(1, nrounds + 1)] for p in PEERS} for c in (16, 64)}
+    runs = {c: {p: median_run(each[c][p]) for p in PEERS} for c in (16, 64)}
     cpu = {}
     for c in (16, 64):
-        try:
-            spent = json.load(open(os.path.join(work, f"cpu-{c}.json")))
-            n = (runs[c]["haar"] or {}).get("requests") or 0
-            if n:
-                cpu[c] = {"daemon_us": round(spent["daemon"] * 1e6 / n, 1),
-                          "functions_us": round(spent["functions"] * 1e6 / n, 1)}
-        except (OSError, ValueError, KeyError):
-            pass
+        per = []
+        for i, run in enumerate(each[c]["haar"], 1):
+            spent = benchreport.load_json(os.path.join(work, f"cpu-{c}-{i}.json"), {})
+            n = (run or {}).get("requests") or 0
+            if n and "daemon" in spent and "functions" in spent:
+                per.append((spent["daemon"] * 1e6 / n, spent["functions"] * 1e6 / n))
+        if per:
+            cpu[c] = {"daemon_us": round(statistics.median(d for d, _ in per), 1),
+                      "functions_us": round(statistics.median(f for _, f in per), 1)}
     commit = benchreport.commit()
     loads = {}
     for k in ("before", "after"):
@@ -85,13 +107,11 @@ def main():
     except (OSError, ValueError, StopIteration, KeyError):
         pass
 
-    def r(c, p):
-        return (runs[c].get(p) or {}).get("rps")
-    ratios = {c: {"nginx": ratio(r(c, "haar"), r(c, "nginx")),
-                  "uvicorn": ratio(r(c, "haar"), r(c, "uvicorn")),
-                  "serverless-offline": ratio(r(c, "haar"), r(c, "serverless-offline"))}
-              for c in (16, 64)}
-    p99_64 = (runs[64].get("haar") or {}).get("p99_ms")
+    def rps(c, p, i):
+        return (each[c][p][i] or {}).get("rps")
+    ratios = {c: {p: median([ratio(rps(c, "haar", i), rps(c, p, i)) for i in range(nrounds)])
+                  for p in PEERS[1:]} for c in (16, 64)}
+    p99_64 = median([(x or {}).get("p99_ms") for x in each[64]["haar"]])
 
     def check(value, target, higher=True):
         if value is None:
@@ -112,7 +132,7 @@ def main():
         "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit, "cpus": os.cpu_count(), "kernel": platform.release(),
         "loadavg_before": loads["before"], "loadavg_after": loads["after"],
-        "seconds": seconds, "runs": runs, "ratios": ratios, "haar_cpu_per_request": cpu,
+        "seconds": seconds, "rounds": nrounds, "runs": runs, "ratios": ratios, "haar_cpu_per_request": cpu,
         "haar_api_environments": envs, "rtt_tcp": rtt,
         "targets": {k: {"value": v, "target": t, "met": verdict[k]} for k, (v, t) in checks.items()},
     }
@@ -121,11 +141,14 @@ def main():
         "# API Gateway benchmark", "",
         f"{doc['when']}, commit {commit}, {doc['cpus']} CPUs, kernel {doc['kernel']}, 1-minute load "
         f"average {loads['before']} before and {loads['after']} after the run (other work on the "
-        "machine shares the CPUs: compare the ratios, which come from one run). Written by "
-        "`bench/apigw/run` (`make bench`); all traffic on 127.0.0.1.", "",
+        "machine shares the CPUs, and its speed drifts by a third within minutes: compare the "
+        "ratios). Written by `bench/apigw/run` (`make bench`); all traffic on 127.0.0.1.", "",
         f"`GET /health` with wrk (2 threads, HTTP/1.1 keep-alive), {seconds} s per run after a "
         "warm-up at the same concurrency, each begun once the CPUs are quiet (the server before "
-        "may still be working off its load). **haar**: the environment's API (routes, throttling, "
+        f"may still be working off its load); the four servers take turns, {nrounds} rounds at "
+        "each concurrency. A row is the server's median round (its rate in every round beside "
+        "it); a ratio is the median of the rounds' ratios, each haar's run against the peer's "
+        "next to it in time. **haar**: the environment's API (routes, throttling, "
         "CORS, access logs on, as the dev configuration has them; throttling raised so the load "
         "is not answered 429) → the C `api` function over the Runtime API (one execution "
         f"environment per concurrent request, as Lambda: {envs} at the end) → the answer. "
@@ -137,29 +160,32 @@ def main():
         "trip over loopback TCP with nothing else done (`bench/machine/rtt tcp any`, this run): "
         f"p50 {rtt.get('p50_us', '?')} µs, {rtt.get('cpu_us_per_round_trip', '?')} µs of CPU.",
         "",
-        "| connections | server | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| connections | server | req/s | p50 ms | p90 ms | p99 ms | non-2xx | socket errors "
+        "| req/s by round |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for c in (16, 64):
         for p in PEERS:
             x = runs[c].get(p)
             if x is None:
-                lines.append(f"| {c} | {p} | skipped | | | | | |")
+                lines.append(f"| {c} | {p} | skipped | | | | | | |")
                 continue
+            by_round = ", ".join(str(v) if v is not None else "—" for v in x["rounds_rps"])
             lines.append(f"| {c} | {p} | {x['rps']} | {x['p50_ms']} | {x['p90_ms']} | "
-                         f"{x['p99_ms']} | {x['non2xx']} | {x['socket_errors']} |")
-    lines += ["", "haar / peer, same run:", "",
+                         f"{x['p99_ms']} | {x['non2xx']} | {x['socket_errors']} | {by_round} |")
+    lines += ["", "haar / peer (median of the rounds' ratios):", "",
               "| connections | / nginx | / uvicorn | / serverless-offline |", "|---:|---:|---:|---:|"]
     for c in (16, 64):
         rr = ratios[c]
         lines.append(f"| {c} | {rr['nginx']} | {rr['uvicorn']} | {rr['serverless-offline']} |")
     if cpu:
-        lines += ["", "haar's CPU per request (daemon, and the function processes together):", ""]
+        lines += ["", "haar's CPU per request (daemon, and the function processes together; median "
+                  "round):", ""]
         for c, v in cpu.items():
             lines.append(f"- {c} connections: daemon {v['daemon_us']} µs, functions "
                          f"{v['functions_us']} µs")
     lines += ["", "Targets (issue #10):", ""]
-    names = {"ratio_nginx": "≥ 0.2 × nginx", "p99_ms_64": "p99 ≤ 5 ms at 64 connections",
+    names = {"ratio_nginx": "≥ 0.2 × nginx", "p99_ms_64": "p99 ≤ 5 ms at 64 connections (median round)",
              "ratio_uvicorn": "≥ 1.5 × uvicorn", "ratio_sls": "≥ 10 × serverless-offline"}
     for k, (v, t) in checks.items():
         mark = {True: "met", False: "NOT met", None: "not measured"}[verdict[k]]

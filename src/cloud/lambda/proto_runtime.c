@@ -64,9 +64,11 @@ static bool eq(const char *p, size_t n, const char *lit)
 static void answer_err(struct proto_req *req, enum err e)
 {
     switch (e) {
-    case ERR_OK: /* lazily: a runtime reads it with its next event */
-        proto_respond_lazy(req, 202, json_ct, 1, "{\"status\":\"OK\"}", 15);
+    case ERR_OK: { /* lazily: a runtime that pipelined GET /next reads it with its event */
+        static const char ok[] = "{\"status\":\"OK\"}";
+        proto_respond_lazy(req, 202, json_ct, 1, ok, sizeof ok - 1);
         break;
+    }
     case ERR_LAMBDA_TOO_LARGE:
         respond_json(req, 413,
                      "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 "

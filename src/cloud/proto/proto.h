@@ -114,8 +114,8 @@ void proto_respond(struct proto_req *r, int status, const struct proto_hdr *hdrs
 /* proto_respond for an answer the client is in no hurry to read: when it has already sent its
  * next request on the connection (HTTP/1.1 pipelining), the answer may wait in the socket and
  * go out with the connection's next one, in the same segment (the Runtime API's 202 to a
- * result with GET /next pipelined behind it: one transmission and one wake-up fewer per
- * invocation). It waits at most the kernel's TCP_CORK limit (200 ms). */
+ * result with GET /next pipelined behind it: one transmission through the loopback stack fewer
+ * per invocation). It waits at most the kernel's TCP_CORK limit (200 ms). */
 void proto_respond_lazy(struct proto_req *r, int status, const struct proto_hdr *hdrs, size_t n,
                         const void *body, size_t len);
 

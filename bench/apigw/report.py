@@ -77,7 +77,8 @@ def median(values):
 
 
 def main():
-    work, out, seconds, nrounds = sys.argv[1], sys.argv[2], int(float(sys.argv[3])), int(sys.argv[4])
+    work, out = sys.argv[1], sys.argv[2]
+    seconds, nrounds = int(float(sys.argv[3])), int(sys.argv[4])
     each = {c: {p: [parse_wrk(os.path.join(work, f"wrk-{p}-{c}-{i}.txt"))
                     for i in range(1, nrounds + 1)] for p in PEERS} for c in (16, 64)}
     runs = {c: {p: median_run(each[c][p]) for p in PEERS} for c in (16, 64)}
@@ -132,7 +133,8 @@ def main():
         "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "commit": commit, "cpus": os.cpu_count(), "kernel": platform.release(),
         "loadavg_before": loads["before"], "loadavg_after": loads["after"],
-        "seconds": seconds, "rounds": nrounds, "runs": runs, "ratios": ratios, "haar_cpu_per_request": cpu,
+        "seconds": seconds, "rounds": nrounds, "runs": runs, "ratios": ratios,
+        "haar_cpu_per_request": cpu,
         "haar_api_environments": envs, "rtt_tcp": rtt,
         "targets": {k: {"value": v, "target": t, "met": verdict[k]} for k, (v, t) in checks.items()},
     }
@@ -185,7 +187,8 @@ def main():
             lines.append(f"- {c} connections: daemon {v['daemon_us']} µs, functions "
                          f"{v['functions_us']} µs")
     lines += ["", "Targets (issue #10):", ""]
-    names = {"ratio_nginx": "≥ 0.2 × nginx", "p99_ms_64": "p99 ≤ 5 ms at 64 connections (median round)",
+    names = {"ratio_nginx": "≥ 0.2 × nginx",
+             "p99_ms_64": "p99 ≤ 5 ms at 64 connections (median round)",
              "ratio_uvicorn": "≥ 1.5 × uvicorn", "ratio_sls": "≥ 10 × serverless-offline"}
     for k, (v, t) in checks.items():
         mark = {True: "met", False: "NOT met", None: "not measured"}[verdict[k]]

@@ -57,31 +57,12 @@ def parse_wrk(path):
     return out if out["rps"] is not None else None
 
 
-def ratio(a, b):
-    return round(a / b, 2) if a and b else None
-
-
-def median_run(rounds):
-    """The round whose rate is the median (the lower middle of an even count), with the rates
-    of every round; None when no round ran."""
-    done = [x for x in rounds if x is not None]
-    if not done:
-        return None
-    row = sorted(done, key=lambda x: x["rps"])[(len(done) - 1) // 2]
-    return dict(row, rounds_rps=[x["rps"] if x else None for x in rounds])
-
-
-def median(values):
-    values = [v for v in values if v is not None]
-    return round(statistics.median(values), 2) if values else None
-
-
 def main():
     work, out = sys.argv[1], sys.argv[2]
     seconds, nrounds = int(float(sys.argv[3])), int(sys.argv[4])
     each = {c: {p: [parse_wrk(os.path.join(work, f"wrk-{p}-{c}-{i}.txt"))
                     for i in range(1, nrounds + 1)] for p in PEERS} for c in (16, 64)}
-    runs = {c: {p: median_run(each[c][p]) for p in PEERS} for c in (16, 64)}
+    runs = {c: {p: benchreport.median_round(each[c][p], "rps") for p in PEERS} for c in (16, 64)}
     cpu = {}
     for c in (16, 64):
         per = []
@@ -110,9 +91,10 @@ def main():
 
     def rps(c, p, i):
         return (each[c][p][i] or {}).get("rps")
-    ratios = {c: {p: median([ratio(rps(c, "haar", i), rps(c, p, i)) for i in range(nrounds)])
+    ratios = {c: {p: benchreport.median([benchreport.ratio(rps(c, "haar", i), rps(c, p, i))
+                                         for i in range(nrounds)])
                   for p in PEERS[1:]} for c in (16, 64)}
-    p99_64 = median([(x or {}).get("p99_ms") for x in each[64]["haar"]])
+    p99_64 = benchreport.median([(x or {}).get("p99_ms") for x in each[64]["haar"]])
 
     def check(value, target, higher=True):
         if value is None:

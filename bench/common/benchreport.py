@@ -4,6 +4,9 @@ average the run script kept in its work folder, and the JSON files it reads and 
 A report imports it with bench/common on its path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 
+Benches that run their servers in turns, several rounds, read them with median_round (a
+server's row) and median of ratio per round (haar against the peer's run next to it in time).
+
 Run scripts take the CPU their processes spend through it too:
     benchreport.py cpu --group NAME=PID,PID... ... > before.json     (ticks by group and pid)
     benchreport.py cpu --group NAME=PID,PID... ... --before before.json
@@ -12,6 +15,7 @@ Run scripts take the CPU their processes spend through it too:
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -50,6 +54,27 @@ def write_json(path, doc, indent=2):
     with open(path, "w") as f:
         json.dump(doc, f, indent=indent)
         f.write("\n")
+
+
+def ratio(a, b):
+    """a / b to two places, None when either is missing or b is 0."""
+    return round(a / b, 2) if a and b else None
+
+
+def median(values):
+    """The median of the values that are not None, to two places; None when there are none."""
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
+def median_round(rounds, key):
+    """The round (a dict, or None when it did not run) whose key is the median, the lower middle
+    of an even count, with every round's key as rounds_<key>; None when no round ran."""
+    done = [x for x in rounds if x is not None]
+    if not done:
+        return None
+    row = sorted(done, key=lambda x: x[key])[(len(done) - 1) // 2]
+    return dict(row, **{f"rounds_{key}": [x[key] if x else None for x in rounds]})
 
 
 def ticks(pid):

@@ -75,12 +75,8 @@ def main():
             cpu[c] = {"daemon_us": round(statistics.median(d for d, _ in per), 1),
                       "functions_us": round(statistics.median(f for _, f in per), 1)}
     commit = benchreport.commit()
-    loads = {}
-    for k in ("before", "after"):
-        try:
-            loads[k] = open(os.path.join(work, f"loadavg.{k}")).read().split()[0]
-        except OSError:
-            loads[k] = "?"
+    loads = {k: benchreport.loadavg(os.path.join(work, f"loadavg.{k}"))
+             for k in ("before", "after")}
     rtt = benchreport.load_json(os.path.join(work, "rtt.json"), {})
     envs = None
     try:

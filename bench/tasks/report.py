@@ -8,7 +8,8 @@ ids task_load wrote, and writes bench/results/tasks.{md,json}.
     report.py cpu     --group NAME=PID,PID... ... --before FILE --ids FILE --variant V
                       --scenario S    (one JSON line: each group's CPU since the snapshot in
                       FILE, from bench/common/benchreport.py cpu, per task of --ids)
-    report.py write   --out DIR [--cpu FILE] RESULT.jsonl             (writes tasks.md, .json)
+    report.py write   --out DIR [--cpu FILE] [--transport FILE] [--loadavg FILE] RESULT.jsonl
+                      (writes tasks.md, .json; FILE of --loadavg: /proc/loadavg's copy before)
 
 A run's tasks are matched by id with their items in the table: end-to-end latency is
 finished_at - the time the POST was due (one machine, one clock); throughput is the tasks
@@ -138,7 +139,9 @@ def write(a):
                                      "tasks_per_s")
         rows += [x for x in (m, by.get((v, "rate", 1))) if x]
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "cores": os.cpu_count(), "load_average": os.getloadavg(),
+            "commit": benchreport.commit(), "cores": os.cpu_count(),
+            "loadavg_before": benchreport.loadavg(a.loadavg) if a.loadavg else "?",
+            "loadavg_after": os.getloadavg()[0],
             "settings": {k: os.environ.get(k) for k in
                          ("BENCH_SECONDS", "BENCH_RATE", "BENCH_CONNECTIONS", "BENCH_ROUNDS",
                           "PY_WORKERS", "PY_API_WORKERS")}}
@@ -162,8 +165,9 @@ def write(a):
     with open(os.path.join(a.out, "tasks.json"), "w") as f:
         json.dump(out, f, indent=1)
     lines = ["# bench/tasks: the task service, POST to SUCCEEDED", "",
-             f"Run {meta['date']} on {meta['cores']} cores (load average before: "
-             f"{', '.join(f'{x:.2f}' for x in meta['load_average'])}). haar: the C api and "
+             f"Run {meta['date']} (commit {meta['commit'] or '?'}) on {meta['cores']} cores, "
+             f"the 1-minute load average {meta['loadavg_before']} before it and "
+             f"{meta['loadavg_after']:.2f} after. haar: the C api and "
              "worker functions behind haar's API Gateway and event source mapping. python: "
              "the same API as FastAPI on uvicorn with boto3, and Python workers long-polling "
              "the queue, against the same haar SQS and DynamoDB.", "",
@@ -231,6 +235,7 @@ def main():
     w.add_argument("--out", required=True)
     w.add_argument("--cpu")
     w.add_argument("--transport")
+    w.add_argument("--loadavg")
     w.add_argument("results")
     a = p.parse_args()
     return {"setup": setup, "measure": measure, "cpu": cpu, "write": write}[a.cmd](a)

@@ -150,23 +150,23 @@ def main():
             if x is None:
                 lines.append(f"| {c} | {p} | skipped | | | | | | |")
                 continue
-            by_round = ", ".join(str(v) if v is not None else "—" for v in x["rounds_rps"])
             lines.append(f"| {c} | {p} | {x['rps']} | {x['p50_ms']} | {x['p90_ms']} | "
-                         f"{x['p99_ms']} | {x['non2xx']} | {x['socket_errors']} | {by_round} |")
+                         f"{x['p99_ms']} | {x['non2xx']} | {x['socket_errors']} | "
+                         f"{benchreport.by_round(x['rounds_rps'])} |")
     lines += ["", "haar / peer (median of the rounds' ratios):", "",
               "| connections | / nginx | / uvicorn | / serverless-offline |", "|---:|---:|---:|---:|"]
     for c in (16, 64):
         rr = ratios[c]
         lines.append(f"| {c} | {rr['nginx']} | {rr['uvicorn']} | {rr['serverless-offline']} |")
     if cpu:
-        lines += ["", "haar's CPU per request (daemon, and the function processes together; median "
-                  "round):", ""]
+        lines += ["", "haar's CPU per request (daemon, and the function processes together; the "
+                  "median of the rounds):", ""]
         for c, v in cpu.items():
             lines.append(f"- {c} connections: daemon {v['daemon_us']} µs, functions "
                          f"{v['functions_us']} µs")
     lines += ["", "Targets (issue #10):", ""]
     names = {"ratio_nginx": "≥ 0.2 × nginx",
-             "p99_ms_64": "p99 ≤ 5 ms at 64 connections (median round)",
+             "p99_ms_64": "p99 ≤ 5 ms at 64 connections (median of the rounds)",
              "ratio_uvicorn": "≥ 1.5 × uvicorn", "ratio_sls": "≥ 10 × serverless-offline"}
     for k, (v, t) in checks.items():
         mark = {True: "met", False: "NOT met", None: "not measured"}[verdict[k]]

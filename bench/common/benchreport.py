@@ -5,7 +5,8 @@ A report imports it with bench/common on its path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 
 Benches that run their servers in turns, several rounds, read them with median_round (a
-server's row) and median of ratio per round (haar against the peer's run next to it in time).
+server's row) and median of ratio per round (haar against the peer's run next to it in time),
+and print every round's figure with by_round.
 
 Run scripts take the CPU their processes spend through it too:
     benchreport.py cpu --group NAME=PID,PID... ... > before.json     (ticks by group and pid)
@@ -75,6 +76,12 @@ def median_round(rounds, key):
         return None
     row = sorted(done, key=lambda x: x[key])[(len(done) - 1) // 2]
     return dict(row, **{f"rounds_{key}": [x[key] if x else None for x in rounds]})
+
+
+def by_round(values, unit=""):
+    """Each round's figure, unit after it, comma-separated; "—" for a round that did not run
+    (and for no rounds at all)."""
+    return ", ".join(f"{v}{unit}" if v is not None else "—" for v in values) or "—"
 
 
 def ticks(pid):

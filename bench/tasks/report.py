@@ -8,7 +8,7 @@ ids task_load wrote, and writes bench/results/tasks.{md,json}.
     report.py cpu     --group NAME=PID,PID... ... --before FILE --ids FILE --variant V
                       --scenario S    (one JSON line: each group's CPU since the snapshot in
                       FILE, from bench/common/benchreport.py cpu, per task of --ids)
-    report.py write   --out DIR [--cpu FILE] [--transport FILE] [--loadavg FILE] RESULT.jsonl
+    report.py write   --out DIR --loadavg FILE [--cpu FILE] [--transport FILE] RESULT.jsonl
                       (writes tasks.md, .json; FILE of --loadavg: /proc/loadavg's copy before)
 
 A run's tasks are matched by id with their items in the table: end-to-end latency is
@@ -140,7 +140,7 @@ def write(a):
         rows += [x for x in (m, by.get((v, "rate", 1))) if x]
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "commit": benchreport.commit(), "cores": os.cpu_count(),
-            "loadavg_before": benchreport.loadavg(a.loadavg) if a.loadavg else "?",
+            "loadavg_before": benchreport.loadavg(a.loadavg),
             "loadavg_after": os.getloadavg()[0],
             "settings": {k: os.environ.get(k) for k in
                          ("BENCH_SECONDS", "BENCH_RATE", "BENCH_CONNECTIONS", "BENCH_ROUNDS",
@@ -178,16 +178,13 @@ def write(a):
              "POST p99 | e2e p50 | e2e p99 | tasks/s by round |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        by_round = ", ".join(str(x) if x is not None else "—"
-                             for x in r.get("rounds_tasks_per_s", [])) or "—"
         lines.append(f"| {r['variant']} | {r['scenario']} | {r['post_rps']} | {r['accepted']} | "
                      f"{r['finished']} | {r['tasks_per_s']} | {r['post_p50_ms']} ms | "
                      f"{r['post_p99_ms']} ms | {r['e2e_p50_ms']} ms | {r['e2e_p99_ms']} ms | "
-                     f"{by_round} |")
-    by_round = ", ".join(f"{x}x" if x is not None else "—" for x in ratios)
+                     f"{benchreport.by_round(r.get('rounds_tasks_per_s', []))} |")
     lines += ["", f"Throughput, haar over python: {ratio}x, the median of the rounds' ratios "
-              f"({by_round}; target ≥ 5x). Targets: ≥ 3,000 tasks/s on 2 cores, end-to-end "
-              "p50 ≤ 20 ms at 500 tasks/s.", ""]
+              f"({benchreport.by_round(ratios, 'x')}; target ≥ 5x). Targets: ≥ 3,000 tasks/s "
+              "on 2 cores, end-to-end p50 ≤ 20 ms at 500 tasks/s.", ""]
     if cpu_rows:
         lines += [f"CPU per task at the fixed rate ({meta['settings']['BENCH_RATE']} "
                   "tasks/s): the processes' own user + system time over the run and 2 s after "
@@ -235,7 +232,7 @@ def main():
     w.add_argument("--out", required=True)
     w.add_argument("--cpu")
     w.add_argument("--transport")
-    w.add_argument("--loadavg")
+    w.add_argument("--loadavg", required=True)
     w.add_argument("results")
     a = p.parse_args()
     return {"setup": setup, "measure": measure, "cpu": cpu, "write": write}[a.cmd](a)

@@ -85,10 +85,7 @@ def main():
     except (OSError, ValueError, StopIteration, KeyError):
         pass
 
-    def rps(c, p, i):
-        return (each[c][p][i] or {}).get("rps")
-    ratios = {c: {p: benchreport.median([benchreport.ratio(rps(c, "haar", i), rps(c, p, i))
-                                         for i in range(nrounds)])
+    ratios = {c: {p: benchreport.median(benchreport.ratios(each[c]["haar"], each[c][p], "rps"))
                   for p in PEERS[1:]} for c in (16, 64)}
     p99_64 = benchreport.median([(x or {}).get("p99_ms") for x in each[64]["haar"]])
 

@@ -5,8 +5,8 @@ A report imports it with bench/common on its path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 
 Benches that run their servers in turns, several rounds, read them with median_round (a
-server's row) and median of ratio per round (haar against the peer's run next to it in time),
-and print every round's figure with by_round.
+server's row) and the median of ratios (each round's haar against the peer's run next to it
+in time), and print every round's figure with by_round.
 
 Run scripts take the CPU their processes spend through it too:
     benchreport.py cpu --group NAME=PID,PID... ... > before.json     (ticks by group and pid)
@@ -60,6 +60,12 @@ def write_json(path, doc, indent=2):
 def ratio(a, b):
     """a / b to two places, None when either is missing or b is 0."""
     return round(a / b, 2) if a and b else None
+
+
+def ratios(a_rounds, b_rounds, key):
+    """Each round's ratio of key, a's round over b's run next to it in time (rounds are dicts,
+    or None for a round that did not run); None where either is missing."""
+    return [ratio((a or {}).get(key), (b or {}).get(key)) for a, b in zip(a_rounds, b_rounds)]
 
 
 def median(values):

@@ -128,15 +128,12 @@ def write(a):
     nrounds = max((r["round"] for r in runs if r["scenario"] == "max"), default=0)
     by = {(r["variant"], r["scenario"], r["round"]): r for r in runs}
 
-    def tasks_per_s(v, n):
-        return (by.get((v, "max", n)) or {}).get("tasks_per_s")
-    ratios = [benchreport.ratio(tasks_per_s("haar", n), tasks_per_s("python", n))
-              for n in range(1, nrounds + 1)]
+    rounds = {v: [by.get((v, "max", n)) for n in range(1, nrounds + 1)] for v in ("haar", "python")}
+    ratios = benchreport.ratios(rounds["haar"], rounds["python"], "tasks_per_s")
     ratio = benchreport.median(ratios)
     rows = []
     for v in ("haar", "python"):
-        m = benchreport.median_round([by.get((v, "max", n)) for n in range(1, nrounds + 1)],
-                                     "tasks_per_s")
+        m = benchreport.median_round(rounds[v], "tasks_per_s")
         rows += [x for x in (m, by.get((v, "rate", 1))) if x]
     meta = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "commit": benchreport.commit(), "cores": os.cpu_count(),
@@ -162,8 +159,7 @@ def write(a):
            "throughput_ratio_haar_over_python": ratio, "ratios_by_round": ratios,
            "targets": {"tasks_per_s": 3000, "p50_ms_at_500_per_s": 20, "ratio": 5}}
     os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "tasks.json"), "w") as f:
-        json.dump(out, f, indent=1)
+    benchreport.write_json(os.path.join(a.out, "tasks.json"), out, indent=1)
     lines = ["# bench/tasks: the task service, POST to SUCCEEDED", "",
              f"Run {meta['date']} (commit {meta['commit'] or '?'}) on {meta['cores']} cores, "
              f"the 1-minute load average {meta['loadavg_before']} before it and "
